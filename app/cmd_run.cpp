@@ -1,0 +1,109 @@
+// stillroom run / demo: the room daemon.
+#include "app/commands.hpp"
+#include "app/room.hpp"
+#include "devices/log_driver.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+#include <unistd.h>
+
+namespace stillroom::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Finds the bundled example library: beside the executable's source tree or installed.
+fs::path find_example_library() {
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+        if (fs::exists(dir / "examples/library/room.json", ec)) return dir / "examples/library";
+        if (fs::exists(dir / "share/stillroom/library/room.json", ec)) return dir / "share/stillroom/library";
+    }
+    return "examples/library";
+}
+
+struct SignalWaiter {
+    sigset_t set{};
+    SignalWaiter() {
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &set, nullptr); // every thread started after inherits it
+    }
+};
+
+int run_room(const fs::path& library_dir, fs::path state_dir, double speed, const std::string& start,
+             bool demo) {
+    SignalWaiter signals;
+    Problems problems;
+    Library lib = load_library(library_dir, problems);
+    check_library(lib, problems);
+    for (const auto& p : problems.list()) std::cerr << p.to_string() << "\n";
+    if (lib.templates.empty()) {
+        std::cerr << "stillroom: no usable session template in " << library_dir.string() << "\n";
+        return cli::kBadInput;
+    }
+    if (state_dir.empty()) state_dir = library_dir / lib.room.state_dir;
+    std::unique_ptr<Clock> clock;
+    if (speed != 1.0) clock = std::make_unique<ScaledClock>(speed);
+    else clock = std::make_unique<SteadyClock>();
+    Room room(std::move(lib), state_dir, *clock);
+    LogDriver log(std::cout);
+    room.add_driver(&log);
+    room.on_reminder([](const Reminder& r) {
+        std::cout << "REMINDER: " << r.text << (r.vitals ? " (enter vitals)" : "") << std::endl;
+    });
+
+    std::cout << "stillroom: room " << room.library().room.room << ", library " << library_dir.string()
+              << ", state " << state_dir.string() << std::endl;
+    if (auto id = room.resume()) {
+        std::cout << "stillroom: resumed session " << *id << std::endl;
+    } else if (!start.empty()) {
+        CommandResult r = room.start({start, demo ? "demo" : ""});
+        if (!r.ok) {
+            std::cerr << "stillroom: cannot start \"" << start << "\": " << r.message << "\n";
+            return cli::kBadInput;
+        }
+    }
+    std::atomic<bool> stop{false};
+    std::thread engine([&] { room.run(stop); });
+    int sig = 0;
+    sigwait(&signals.set, &sig);
+    std::cout << "stillroom: stopping (signal " << sig << "); an unfinished session resumes on the next start"
+              << std::endl;
+    stop = true;
+    room.wake();
+    engine.join();
+    return cli::kOk;
+}
+
+double parse_speed(const cli::Args& args) {
+    const std::string s = args.get("--speed", "1");
+    try {
+        const double v = std::stod(s);
+        if (v >= 1 && v <= 10000) return v;
+    } catch (const std::exception&) {
+    }
+    throw std::invalid_argument("--speed expects a number from 1 to 10000, got \"" + s + "\"");
+}
+
+} // namespace
+
+int cmd_run(const cli::Args& args) {
+    return run_room(args.get("--library"), args.get("--state-dir"), parse_speed(args), args.get("--start"),
+                    false);
+}
+
+int cmd_demo(const cli::Args& args) {
+    fs::path library = args.has("--library") ? fs::path(args.get("--library")) : find_example_library();
+    fs::path state = args.get("--state-dir");
+    if (state.empty()) state = fs::temp_directory_path() / ("stillroom-demo-" + std::to_string(getpid()));
+    return run_room(library, state, parse_speed(args), args.get("--start", "im-ketamine"), true);
+}
+
+} // namespace stillroom::app

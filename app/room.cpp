@@ -1,0 +1,221 @@
+// The room runtime.
+#include "app/room.hpp"
+
+#include "control/state_json.hpp"
+#include "engine/restore.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <random>
+
+namespace stillroom {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string boot_id() {
+    std::ifstream in("/proc/sys/kernel/random/boot_id");
+    std::string id;
+    std::getline(in, id);
+    return id;
+}
+
+fs::path anchor_path(const fs::path& state_dir, const std::string& id) {
+    return state_dir / "sessions" / (id + ".anchor");
+}
+
+} // namespace
+
+std::string new_session_id() {
+    std::random_device rd;
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%06x%06x", rd() & 0xFFFFFF, rd() & 0xFFFFFF);
+    return std::string("s-") + buf;
+}
+
+std::uint64_t new_seed() {
+    std::random_device rd;
+    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+
+Room::Room(Library library, fs::path state_dir, Clock& clock)
+    : library_(std::move(library)), state_dir_(std::move(state_dir)), clock_(clock) {}
+
+Room::~Room() = default;
+
+Ms Room::session_now() const { return clock_.now() - origin_; }
+
+std::optional<Ms> Room::session_time() const {
+    std::lock_guard lock(mutex_);
+    if (!session_) return std::nullopt;
+    return session_now();
+}
+
+void Room::write_anchor() {
+    // Machine bookkeeping to bridge a restart: kept beside the journal, not in it, and
+    // deleted when the session finishes. See docs/engine.md.
+    const Json anchor = {{"boot_id", boot_id()},
+                         {"mono_origin_ms", origin_.time_since_epoch().count()},
+                         {"wall_origin_ms", clock_.wall_unix_ms() - session_now().count()}};
+    const fs::path path = anchor_path(state_dir_, session_->id());
+    const fs::path tmp = path.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << anchor.dump() << "\n";
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+}
+
+std::optional<std::string> Room::resume() {
+    std::lock_guard lock(mutex_);
+    auto path = find_unfinished_journal(state_dir_);
+    if (!path) return std::nullopt;
+    Problems problems(path->string());
+    auto restored = restore_session(read_journal(*path), problems);
+    if (!restored) {
+        std::cerr << "stillroom: cannot resume " << path->string() << ":\n" << problems.to_string();
+        return std::nullopt;
+    }
+    for (const auto& w : restored->warnings) std::cerr << "stillroom: resume: " << w << "\n";
+    session_ = std::move(restored->session);
+    // Where is "now" in session time? Same boot: the monotonic clock says exactly.
+    // After a reboot (power cut): the wall clock bridges the gap.
+    Ms now_in_session = restored->last_record;
+    std::ifstream in(anchor_path(state_dir_, session_->id()));
+    Json anchor = Json::parse(in, nullptr, false);
+    if (!anchor.is_discarded() && anchor.is_object()) {
+        if (anchor.value("boot_id", "") == boot_id()) {
+            now_in_session = clock_.now().time_since_epoch() - Ms{anchor.value("mono_origin_ms", Ms::rep{0})};
+        } else {
+            now_in_session = Ms{clock_.wall_unix_ms() - anchor.value("wall_origin_ms", std::int64_t{0})};
+        }
+    }
+    now_in_session = std::max(now_in_session, restored->last_record);
+    origin_ = clock_.now() - now_in_session;
+    std::string error;
+    journal_ = JournalWriter::open(*path, &error);
+    if (!journal_) journal_fault_ = error;
+    write_anchor();
+    // Catch up quietly (missed cues are not replayed into the room), then reconcile.
+    session_->advance_to(now_in_session);
+    const DesiredState desired = session_->desired_state(now_in_session);
+    for (auto* d : drivers_) d->reconcile(desired, clock_.now());
+    if (journal_)
+        journal_->append({{"type", "event"}, {"t", now_in_session.count()}, {"event", "resumed"}}, &error);
+    notify();
+    return session_->id();
+}
+
+CommandResult Room::start(const StartRequest& request) {
+    std::lock_guard lock(mutex_);
+    if (session_ && session_->status() != SessionStatus::Finished)
+        return {false, 409, "a session is already running (" + session_->id() + ")", state_locked()};
+    auto setup = library_.make_setup(request.template_id, new_session_id(), request.label, new_seed());
+    if (!setup) return {false, 404, "no session template \"" + request.template_id + "\"", state_locked()};
+    std::string error;
+    auto journal = JournalWriter::open(journal_path(state_dir_, setup->id), &error);
+    if (!journal) return {false, 500, "cannot write the journal: " + error, state_locked()};
+    journal_ = std::move(journal);
+    journal_fault_.clear();
+    session_ = std::make_unique<Session>(std::move(*setup));
+    origin_ = clock_.now();
+    write_anchor();
+    dispatch(session_->start());
+    notify();
+    clock_.wake();
+    return {true, 200, "", state_locked()};
+}
+
+CommandResult Room::command(const Command& cmd) {
+    std::lock_guard lock(mutex_);
+    if (!session_) return {false, 409, "no session is running", state_locked()};
+    Outcome outcome = session_->apply(cmd, session_now());
+    dispatch(outcome.effects);
+    notify();
+    clock_.wake();
+    return {outcome.accepted, outcome.accepted ? 200 : 409, outcome.reason, state_locked()};
+}
+
+void Room::tick() {
+    std::lock_guard lock(mutex_);
+    if (!session_ || session_->status() == SessionStatus::Finished) return;
+    Effects effects = session_->advance_to(session_now());
+    if (effects.empty()) return;
+    dispatch(effects);
+    notify();
+}
+
+void Room::run(const std::atomic<bool>& stop) {
+    while (!stop.load()) {
+        tick();
+        MonoTime next = clock_.now() + Ms{1000};
+        {
+            std::lock_guard lock(mutex_);
+            if (session_) {
+                if (auto due = session_->next_due()) next = std::min(next, origin_ + *due);
+            }
+        }
+        clock_.wait_until(next);
+    }
+}
+
+void Room::dispatch(const Effects& effects) {
+    for (const auto& e : effects) {
+        if (const auto* record = std::get_if<JournalRecord>(&e.body)) {
+            std::string error;
+            if (journal_ && !journal_->append(record->record, &error)) {
+                // The session goes on; the tablet shows the fault (issue: disk full).
+                if (journal_fault_.empty()) std::cerr << "stillroom: journal: " << error << "\n";
+                journal_fault_ = error;
+            } else if (journal_ && !journal_fault_.empty()) {
+                journal_fault_.clear();
+            }
+            continue;
+        }
+        if (std::holds_alternative<SessionFinished>(e.body)) {
+            std::error_code ec;
+            if (session_) fs::remove(anchor_path(state_dir_, session_->id()), ec);
+        }
+        if (const auto* r = std::get_if<Reminder>(&e.body))
+            for (auto& l : reminder_listeners_) l(*r);
+        for (auto* d : drivers_) d->apply(e, origin_ + e.at);
+    }
+}
+
+void Room::notify() {
+    if (listeners_.empty()) return;
+    const Json s = state_locked();
+    for (auto& l : listeners_) l(s);
+}
+
+Json Room::state_locked() const {
+    Json devices = Json::array();
+    for (auto* d : drivers_) {
+        Json h = d->health();
+        h["id"] = d->name();
+        devices.push_back(h);
+    }
+    devices.push_back({{"id", "journal"},
+                       {"ok", journal_fault_.empty()},
+                       {"detail", journal_fault_.empty() ? "writing" : journal_fault_}});
+    Json session = nullptr;
+    if (session_) {
+        const Ms now = std::max(session_now(), session_->now());
+        session = session_state_json(*session_, session_->desired_state(now));
+    }
+    Json templates = Json::array();
+    for (const auto& [id, t] : library_.templates) templates.push_back({{"id", id}, {"name", t.name}});
+    return {{"room", {{"id", library_.room.room}, {"name", library_.room.name}}},
+            {"session", session},
+            {"templates", templates},
+            {"devices", devices}};
+}
+
+Json Room::state() const {
+    std::lock_guard lock(mutex_);
+    return state_locked();
+}
+
+} // namespace stillroom

@@ -1,0 +1,81 @@
+// The room runtime: one library, at most one running session, its journal, and the
+// drivers that make the room what the engine says. Commands may come from any thread;
+// the engine itself is only touched under one lock.
+#pragma once
+
+#include "control/library.hpp"
+#include "engine/clock.hpp"
+#include "engine/commands.hpp"
+#include "engine/journal.hpp"
+#include "engine/room_driver.hpp"
+#include "engine/session.hpp"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace stillroom {
+
+struct CommandResult {
+    bool ok = false;
+    int status = 200;    // HTTP-like: 200 ok, 400 bad input, 404 unknown, 409 refused now
+    std::string message; // why refused, or a note
+    Json body;           // the state after the command
+};
+
+class Room {
+public:
+    Room(Library library, std::filesystem::path state_dir, Clock& clock);
+    ~Room();
+
+    void add_driver(RoomDriver* driver) { drivers_.push_back(driver); }
+    // Called (under the room lock) after every change with the new state JSON.
+    void on_change(std::function<void(const Json&)> listener) { listeners_.push_back(std::move(listener)); }
+    // Called for every reminder as it fires.
+    void on_reminder(std::function<void(const Reminder&)> listener) { reminder_listeners_.push_back(std::move(listener)); }
+
+    // Resumes the newest unfinished session in the state dir, if any. Returns its id.
+    std::optional<std::string> resume();
+
+    CommandResult start(const StartRequest& request);
+    CommandResult command(const Command& command);
+    // Runs due work up to the clock's now. Runs on: the engine thread.
+    void tick();
+    // The engine thread: ticks until `stop` is set, sleeping until the next due time.
+    void run(const std::atomic<bool>& stop);
+    void wake() { clock_.wake(); }
+
+    Json state() const;
+    const Library& library() const { return library_; }
+    Clock& clock() { return clock_; }
+    // The session time now (nullopt without a session).
+    std::optional<Ms> session_time() const;
+
+private:
+    void dispatch(const Effects& effects);
+    void notify();
+    Json state_locked() const;
+    void write_anchor();
+    Ms session_now() const;
+
+    Library library_;
+    std::filesystem::path state_dir_;
+    Clock& clock_;
+    std::vector<RoomDriver*> drivers_;
+    std::vector<std::function<void(const Json&)>> listeners_;
+    std::vector<std::function<void(const Reminder&)>> reminder_listeners_;
+    mutable std::mutex mutex_;
+    std::unique_ptr<Session> session_;
+    MonoTime origin_{};
+    std::unique_ptr<JournalWriter> journal_;
+    std::string journal_fault_;
+};
+
+// A fresh opaque session id ("s-" and 12 hex digits) and a shuffle seed, from the OS.
+std::string new_session_id();
+std::uint64_t new_seed();
+
+} // namespace stillroom

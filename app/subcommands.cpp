@@ -1,0 +1,40 @@
+// The table of subcommands: names, options and help.
+#include "app/commands.hpp"
+
+namespace stillroom::app {
+
+const std::vector<Subcommand>& subcommands() {
+    static const std::vector<Subcommand> table = {
+        {{"demo",
+          "run the room with the bundled example library, simulated lights and the tablet UI",
+          "stillroom demo [--state-dir DIR] [--listen HOST:PORT] [--speed N]",
+          {{"--state-dir", "DIR", "where journals go (default: a temporary folder)"},
+           {"--listen", "HOST:PORT", "tablet UI address (default 127.0.0.1:8080)"},
+           {"--speed", "N", "run session time N times faster than real time (default 1)"},
+           {"--library", "DIR", "the example library (default: found beside the executable)"},
+           {"--start", "TEMPLATE", "the session to start (default im-ketamine)"}}},
+         cmd_demo},
+        {{"run", "the room daemon: devices, engine, tablet UI/API, journal; resumes an unfinished session",
+          "stillroom run --library DIR [--state-dir DIR]",
+          {{"--library", "DIR", "the library folder", true},
+           {"--state-dir", "DIR", "journals and runtime state (default: room.json state_dir)"},
+           {"--listen", "HOST:PORT", "override control.listen"},
+           {"--speed", "N", "run session time N times faster (testing only)"},
+           {"--start", "TEMPLATE", "start this session template unless one is resumed"}}},
+         cmd_run},
+        {{"check", "validate everything in a library and list every problem",
+          "stillroom check --library DIR [--format text|json]",
+          {{"--library", "DIR", "the library folder", true},
+           {"--format", "text|json", "output format (default text)"}}},
+         cmd_check},
+        {{"plan", "print the planned timeline of a session template",
+          "stillroom plan --library DIR --session NAME [--format text|json]",
+          {{"--library", "DIR", "the library folder", true},
+           {"--session", "NAME", "the template (sessions/NAME.json)", true},
+           {"--format", "text|json", "text (default) or one JSON object per line"}}},
+         cmd_plan},
+    };
+    return table;
+}
+
+} // namespace stillroom::app

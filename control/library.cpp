@@ -1,0 +1,175 @@
+// Loading and checking a whole library.
+#include "control/library.hpp"
+
+#include "engine/duration.hpp"
+#include "playlists/sndfile.hpp"
+
+#include <algorithm>
+
+namespace stillroom {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Every *.json in dir/sub, sorted, as (id, relative file name).
+std::vector<std::pair<std::string, std::string>> json_files(const fs::path& dir, const std::string& sub,
+                                                            Problems& problems) {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::error_code ec;
+    if (!fs::is_directory(dir / sub, ec)) return out;
+    for (const auto& entry : fs::directory_iterator(dir / sub, ec)) {
+        if (!entry.is_regular_file() || entry.path().extension() != ".json") continue;
+        const std::string id = entry.path().stem().string();
+        const std::string rel = sub + "/" + entry.path().filename().string();
+        if (!is_valid_id(id)) {
+            problems.add({rel, "", "the file name must be an id of letters, digits, '-' or '_'",
+                          Severity::Error});
+            continue;
+        }
+        out.emplace_back(id, rel);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+} // namespace
+
+LibraryRefs Library::refs() const {
+    LibraryRefs r;
+    for (const auto& [id, p] : playlists) r.playlists.insert(id);
+    for (const auto& [id, s] : scenes) r.scenes.insert(id);
+    r.midi_outputs = room.midi_output_ids();
+    r.midi_configured = room.midi.has_value();
+    const fs::path base = dir;
+    r.file_readable = [base](const std::string& file) {
+        std::string error;
+        return probe_audio(base / file, &error).has_value();
+    };
+    return r;
+}
+
+std::optional<SessionSetup> Library::make_setup(const std::string& template_id, const std::string& id,
+                                                const std::string& label, std::uint64_t seed) const {
+    auto it = templates.find(template_id);
+    if (it == templates.end()) return std::nullopt;
+    SessionSetup setup;
+    setup.id = id;
+    setup.label = label;
+    setup.seed = seed;
+    setup.tmpl = it->second;
+    setup.template_json = template_json.at(template_id);
+    setup.max_volume_db = room.max_volume_db();
+    // Only the playlists this template can reach, so the journal stays small.
+    std::set<std::string> used;
+    for (const auto& p : setup.tmpl.phases)
+        if (p.playlist) used.insert(*p.playlist);
+    for (const auto& c : setup.tmpl.cues)
+        if (c.playlist) used.insert(*c.playlist);
+    if (setup.tmpl.comfort.playlist) used.insert(*setup.tmpl.comfort.playlist);
+    for (const auto& name : used)
+        if (auto p = playlist_infos.find(name); p != playlist_infos.end()) setup.playlists[name] = p->second;
+    for (const auto& [sid, scene] : scenes)
+        if (scene.fade) setup.scene_fades[sid] = *scene.fade;
+    return setup;
+}
+
+Library load_library(const fs::path& dir, Problems& problems) {
+    Library lib;
+    lib.dir = dir;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+        problems.add({dir.string(), "", "not a library folder (it does not exist)", Severity::Error});
+        return lib;
+    }
+    {
+        Problems p("room.json");
+        if (auto json = read_json_file(dir / "room.json", p)) {
+            if (auto room = load_room_config(*json, p)) lib.room = std::move(*room);
+        }
+        problems.append(p);
+    }
+    const auto light_ids = lib.room.light_ids();
+    for (const auto& [id, rel] : json_files(dir, "scenes", problems)) {
+        Problems p(rel);
+        if (auto json = read_json_file(dir / rel, p))
+            if (auto scene = load_scene(*json, id, p, &light_ids)) lib.scenes[id] = std::move(*scene);
+        problems.append(p);
+    }
+    for (const auto& [id, rel] : json_files(dir, "playlists", problems)) {
+        Problems p(rel);
+        if (auto json = read_json_file(dir / rel, p)) {
+            if (auto playlist = load_playlist(*json, id, p)) {
+                lib.playlist_infos[id] = playlist_info(*playlist, dir, p);
+                lib.playlists[id] = std::move(*playlist);
+            }
+        }
+        problems.append(p);
+    }
+    const LibraryRefs refs = lib.refs();
+    for (const auto& [id, rel] : json_files(dir, "sessions", problems)) {
+        Problems p(rel);
+        if (auto json = read_json_file(dir / rel, p)) {
+            if (auto tmpl = load_template(*json, id, p, &refs)) {
+                lib.templates[id] = std::move(*tmpl);
+                lib.template_json[id] = std::move(*json);
+            }
+        }
+        problems.append(p);
+    }
+    return lib;
+}
+
+void check_library(const Library& lib, Problems& problems) {
+    for (const auto& [id, tmpl] : lib.templates) {
+        const std::string file = "sessions/" + id + ".json";
+        // Consecutive phases with the same playlist play it continuously.
+        for (std::size_t i = 0; i < tmpl.phases.size();) {
+            const auto& playlist = tmpl.phases[i].playlist;
+            std::size_t j = i;
+            Ms needed{0};
+            while (j < tmpl.phases.size() && tmpl.phases[j].playlist == playlist) {
+                needed += tmpl.phases[j].duration;
+                if (tmpl.booster && tmpl.booster->extend == tmpl.phases[j].id) needed += tmpl.booster->by;
+                ++j;
+            }
+            if (playlist) {
+                auto it = lib.playlist_infos.find(*playlist);
+                if (it != lib.playlist_infos.end()) {
+                    const PlaylistInfo& info = it->second;
+                    const Ms have = info.total_length();
+                    const std::string path = json_path_key(json_path_index("phases", i), "playlist");
+                    const std::string span = j - i > 1 ? "phases " + tmpl.phases[i].id + " to " +
+                                                             tmpl.phases[j - 1].id
+                                                       : "phase " + tmpl.phases[i].id;
+                    if (!info.has_playable_track()) {
+                        problems.add({file, path, "playlist \"" + *playlist + "\" has no playable track",
+                                      Severity::Error});
+                    } else if (have < needed && !info.loop) {
+                        problems.add({file, path,
+                                      "playlist \"" + *playlist + "\" lasts " + format_duration(have) +
+                                          " but " + span + " needs " + format_duration(needed) +
+                                          " and it does not loop: the room would fall silent",
+                                      Severity::Error});
+                    } else if (have < needed) {
+                        problems.add({file, path,
+                                      "playlist \"" + *playlist + "\" lasts " + format_duration(have) +
+                                          " but " + span + " needs " + format_duration(needed) +
+                                          "; it will repeat",
+                                      Severity::Warning});
+                    }
+                }
+            }
+            i = j;
+        }
+        if (tmpl.comfort.playlist) {
+            auto it = lib.playlist_infos.find(*tmpl.comfort.playlist);
+            if (it != lib.playlist_infos.end() && !it->second.loop)
+                problems.add({file, "comfort.playlist",
+                              "the comfort playlist should loop: comfort can last as long as needed",
+                              Severity::Warning});
+        }
+    }
+}
+
+} // namespace stillroom

@@ -1,0 +1,40 @@
+// The library folder as one object: room.json, playlists/, scenes/, sessions/ and audio.
+// Loading reports every problem in every file at once; nothing here throws on bad input.
+#pragma once
+
+#include "devices/room_config.hpp"
+#include "engine/session.hpp"
+#include "playlists/playlist.hpp"
+#include "scenes/scene.hpp"
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace stillroom {
+
+struct Library {
+    std::filesystem::path dir;
+    RoomConfig room;
+    std::map<std::string, Playlist> playlists;
+    PlaylistCatalog playlist_infos; // with measured track lengths
+    std::map<std::string, Scene> scenes;
+    std::map<std::string, SessionTemplate> templates;
+    std::map<std::string, Json> template_json;
+
+    LibraryRefs refs() const;
+    // A ready-to-start session from a template; nullopt if there is no such template.
+    std::optional<SessionSetup> make_setup(const std::string& template_id, const std::string& id,
+                                           const std::string& label, std::uint64_t seed) const;
+};
+
+// Loads everything under `dir`. Problems name files relative to `dir`.
+// Returns the library even when some files have problems (they are left out of it).
+Library load_library(const std::filesystem::path& dir, Problems& problems);
+
+// Cross-file checks beyond each loader: playlists long enough for the phases they serve,
+// playlists with nothing playable, and similar. Adds to `problems`.
+void check_library(const Library& library, Problems& problems);
+
+} // namespace stillroom

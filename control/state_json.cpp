@@ -1,0 +1,62 @@
+// Session state as JSON.
+#include "control/state_json.hpp"
+
+namespace stillroom {
+
+namespace {
+
+Json seconds_or_null(const std::optional<Ms>& d) {
+    return d ? Json(to_seconds(*d)) : Json(nullptr);
+}
+
+} // namespace
+
+Json session_state_json(const Session& session, const DesiredState& s) {
+    const auto& setup = session.setup();
+    Json reminders = Json::array();
+    for (const auto& r : s.reminders)
+        reminders.push_back({{"cue", r.cue}, {"text", r.text}, {"vitals", r.vitals}, {"at", to_seconds(r.at)}});
+    Json next = nullptr;
+    if (s.next_cue) {
+        next = {{"cue", s.next_cue->cue},
+                {"what", s.next_cue->what},
+                {"at", seconds_or_null(s.next_cue->at)},
+                {"in", s.next_cue->at ? Json(to_seconds(*s.next_cue->at - s.t)) : Json(nullptr)}};
+    }
+    Json playing = nullptr;
+    if (s.playing) {
+        playing = {{"playlist", s.playing->playlist}, {"track", s.playing->track},
+                   {"file", s.playing->file},         {"title", s.playing->title},
+                   {"position", to_seconds(s.playing->position)},
+                   {"length", to_seconds(s.playing->length)}};
+    }
+    const Ms remaining = s.phase_planned - s.phase_elapsed;
+    return {{"id", setup.id},
+            {"label", setup.label},
+            {"template", setup.tmpl.id},
+            {"template_name", setup.tmpl.name},
+            {"status", to_string(s.status)},
+            {"phase", {{"index", s.phase_index},
+                       {"id", s.phase_id},
+                       {"name", s.phase_name},
+                       {"count", setup.tmpl.phases.size()},
+                       {"until", to_string(setup.tmpl.phases[static_cast<std::size_t>(s.phase_index)].until)},
+                       {"elapsed", to_seconds(s.phase_elapsed)},
+                       {"planned", to_seconds(s.phase_planned)},
+                       {"remaining", to_seconds(remaining)}}},
+            {"held", s.held},
+            {"comfort", s.comfort},
+            {"lights_up", s.lights_up},
+            {"since_start", to_seconds(s.t)},
+            {"since_dose", seconds_or_null(s.since_dose)},
+            {"booster", s.booster},
+            {"next_cue", next},
+            {"reminders", reminders},
+            {"now_playing", playing},
+            {"volume_db", s.volume_db},
+            {"volume_target_db", s.volume_target_db},
+            {"scene", s.scene.empty() ? Json(nullptr) : Json(s.scene)},
+            {"scene_progress", s.scene_progress}};
+}
+
+} // namespace stillroom

@@ -1,0 +1,339 @@
+// Loading room.json.
+#include "devices/room_config.hpp"
+
+#include "engine/commands.hpp"
+#include "engine/time_expr.hpp"
+
+#include <regex>
+
+namespace stillroom {
+
+const char* to_string(Dialect d) {
+    switch (d) {
+    case Dialect::Zigbee2Mqtt: return "zigbee2mqtt";
+    case Dialect::HomeAssistant: return "homeassistant";
+    case Dialect::Tasmota: return "tasmota";
+    case Dialect::Wled: return "wled";
+    case Dialect::Simulated: return "simulated";
+    }
+    return "simulated";
+}
+
+std::set<std::string> RoomConfig::light_ids() const {
+    std::set<std::string> ids;
+    for (const auto& l : lights) ids.insert(l.id);
+    return ids;
+}
+
+std::set<std::string> RoomConfig::midi_output_ids() const {
+    std::set<std::string> ids;
+    if (midi)
+        for (const auto& o : midi->outputs) ids.insert(o.id);
+    return ids;
+}
+
+bool is_midi_action(const std::string& action) {
+    if (action == "volume" || action == "brightness" || action == "start") return true;
+    if (action == "booster" || action == "comfort-off" || action == "lights-down") return true;
+    auto kind = command_kind_from_name(action);
+    return kind && *kind != CommandKind::Vitals && *kind != CommandKind::Ack &&
+           *kind != CommandKind::TrackFailed && *kind != CommandKind::Extend &&
+           *kind != CommandKind::Volume;
+}
+
+namespace {
+
+// Reads a key that may be null (DESIGN.md writes "ca_file": null); null means absent.
+const Json* nullable(ObjectReader& obj, std::string_view key) {
+    const Json* v = obj.get(key);
+    return v && !v->is_null() ? v : nullptr;
+}
+
+std::optional<std::string> nullable_string(ObjectReader& obj, std::string_view key) {
+    const Json* v = nullable(obj, key);
+    if (!v) return std::nullopt;
+    if (!v->is_string()) {
+        obj.problems().error(obj.path_of(key), "expected a string or null, got " + describe_json(*v));
+        return std::nullopt;
+    }
+    return v->get<std::string>();
+}
+
+bool parse_host_port(const std::string& text, std::string& host, int& port) {
+    static const std::regex re(R"(^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-]+):([0-9]{1,5})$)");
+    std::smatch m;
+    if (!std::regex_match(text, m, re)) return false;
+    host = m[1].str();
+    if (host.front() == '[') host = host.substr(1, host.size() - 2);
+    port = std::stoi(m[2].str());
+    return port > 0 && port < 65536;
+}
+
+std::optional<AudioConfig> read_audio(ObjectReader& a) {
+    Problems& problems = a.problems();
+    AudioConfig c;
+    c.device = a.string("device").value_or("default");
+    if (auto r = a.integer("sample_rate", Need::Optional, 8000, 192000)) c.sample_rate = static_cast<int>(*r);
+    if (auto b = a.integer("buffer_frames", Need::Optional, 16, 8192)) c.buffer_frames = static_cast<int>(*b);
+    if (auto m = a.number("max_volume_db", Need::Optional, -60, 0)) c.max_volume_db = *m;
+    std::set<int> used_channels;
+    std::set<std::string> ids;
+    if (const Json* outputs = a.array("outputs")) {
+        for (std::size_t i = 0; i < outputs->size(); ++i) {
+            ObjectReader o((*outputs)[i], json_path_index(a.path_of("outputs"), i), problems);
+            if (!o.is_object()) continue;
+            AudioOutputGroup g;
+            if (auto id = o.string("id", Need::Required)) {
+                if (!is_valid_id(*id)) problems.error(o.path_of("id"), "expected an id of letters, digits, '-' or '_'");
+                if (!ids.insert(*id).second) problems.error(o.path_of("id"), "output id \"" + *id + "\" is used twice");
+                g.id = *id;
+            }
+            if (const Json* ch = o.array("channels", Need::Required)) {
+                if (ch->empty()) problems.error(o.path_of("channels"), "expected at least one channel");
+                for (std::size_t k = 0; k < ch->size(); ++k) {
+                    const Json& v = (*ch)[k];
+                    if (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 64) {
+                        problems.error(json_path_index(o.path_of("channels"), k),
+                                       "expected a channel number from 1 to 64, got " + describe_json(v));
+                        continue;
+                    }
+                    if (!used_channels.insert(v.get<int>()).second)
+                        problems.error(json_path_index(o.path_of("channels"), k),
+                                       "channel " + std::to_string(v.get<int>()) + " is used by two outputs");
+                    g.channels.push_back(v.get<int>());
+                }
+            }
+            if (auto gain = o.number("gain_db", Need::Optional, -60, 0)) g.gain_db = *gain;
+            o.finish();
+            c.outputs.push_back(std::move(g));
+        }
+    }
+    if (c.outputs.empty()) c.outputs.push_back({"room", {1, 2}, 0});
+    a.finish();
+    return c;
+}
+
+std::optional<MqttConfig> read_mqtt(ObjectReader& m, const std::string& room) {
+    Problems& problems = m.problems();
+    MqttConfig c;
+    if (auto url = m.string("url", Need::Required)) {
+        c.url = *url;
+        static const std::regex re(R"(^(mqtts?)://([^/:]+|\[[0-9a-fA-F:.]+\])(:([0-9]{1,5}))?/?$)");
+        std::smatch sm;
+        if (std::regex_match(*url, sm, re)) {
+            c.tls = sm[1].str() == "mqtts";
+            c.host = sm[2].str();
+            if (c.host.front() == '[') c.host = c.host.substr(1, c.host.size() - 2);
+            c.port = sm[4].matched ? std::stoi(sm[4].str()) : (c.tls ? 8883 : 1883);
+            if (c.port <= 0 || c.port > 65535) problems.error(m.path_of("url"), "port out of range");
+        } else {
+            problems.error(m.path_of("url"), "expected mqtt://HOST:PORT or mqtts://HOST:PORT, got " +
+                                                 describe_json(Json(*url)));
+        }
+    }
+    c.client_id = m.string("client_id").value_or("stillroom-" + room);
+    c.username = nullable_string(m, "username").value_or("");
+    c.password_file = nullable_string(m, "password_file").value_or("");
+    c.ca_file = nullable_string(m, "ca_file").value_or("");
+    c.base_topic = m.string("base_topic").value_or("stillroom/" + room);
+    if (c.base_topic.empty() || c.base_topic.find_first_of("+#") != std::string::npos)
+        problems.error(m.path_of("base_topic"), "expected a topic without wildcards");
+    c.homeassistant = m.boolean("homeassistant").value_or(false);
+    if (const Json* v = m.get("version")) {
+        if (*v == "3.1.1" || *v == 311) c.protocol = 311;
+        else if (*v == "5" || *v == 5) c.protocol = 5;
+        else problems.error(m.path_of("version"), "expected \"3.1.1\" or \"5\", got " + describe_json(*v));
+    }
+    if (!c.password_file.empty() && c.username.empty())
+        problems.error(m.path_of("password_file"), "a password needs a \"username\"");
+    m.finish();
+    return c;
+}
+
+void read_lights(ObjectReader& root, RoomConfig& room) {
+    Problems& problems = root.problems();
+    const Json* lights = root.array("lights");
+    if (!lights) return;
+    std::set<std::string> ids;
+    for (std::size_t i = 0; i < lights->size(); ++i) {
+        ObjectReader l((*lights)[i], json_path_index("lights", i), problems);
+        if (!l.is_object()) continue;
+        LightConfig c;
+        if (auto id = l.string("id", Need::Required)) {
+            if (!is_valid_id(*id) || *id == "*")
+                problems.error(l.path_of("id"), "expected an id of letters, digits, '-' or '_'");
+            if (!ids.insert(*id).second) problems.error(l.path_of("id"), "light id \"" + *id + "\" is used twice");
+            c.id = *id;
+        }
+        c.name = l.string("name").value_or(c.id);
+        if (auto d = l.string("dialect", Need::Required)) {
+            if (*d == "zigbee2mqtt") c.dialect = Dialect::Zigbee2Mqtt;
+            else if (*d == "homeassistant") c.dialect = Dialect::HomeAssistant;
+            else if (*d == "tasmota") c.dialect = Dialect::Tasmota;
+            else if (*d == "wled") c.dialect = Dialect::Wled;
+            else if (*d == "simulated") c.dialect = Dialect::Simulated;
+            else problems.error(l.path_of("dialect"), "expected zigbee2mqtt, homeassistant, tasmota, wled "
+                                                      "or simulated, got " + describe_json(Json(*d)));
+        }
+        if (auto t = l.string("topic")) {
+            if (t->empty() || t->find_first_of("+#") != std::string::npos)
+                problems.error(l.path_of("topic"), "expected a topic without wildcards");
+            c.topic = *t;
+        } else if (c.dialect != Dialect::Simulated && l.is_object() && !l.has("topic")) {
+            problems.error(l.path_of("topic"), "required for dialect " + std::string(to_string(c.dialect)));
+        }
+        c.brightness = l.boolean("brightness").value_or(true);
+        if (const Json* k = l.get("kelvin")) {
+            if (k->is_boolean() && !k->get<bool>()) {
+                c.kelvin.reset();
+            } else if (k->is_array() && k->size() == 2 && (*k)[0].is_number() && (*k)[1].is_number() &&
+                       (*k)[0].get<double>() >= 1000 && (*k)[1].get<double>() <= 10000 &&
+                       (*k)[0].get<double>() < (*k)[1].get<double>()) {
+                c.kelvin = std::pair<int, int>{(*k)[0].get<int>(), (*k)[1].get<int>()};
+            } else {
+                problems.error(l.path_of("kelvin"), "expected [MIN, MAX] in kelvin (1000 to 10000) or false, got " +
+                                                        describe_json(*k));
+            }
+        }
+        c.color = l.boolean("color").value_or(false);
+        c.transition = l.boolean("transition").value_or(c.dialect != Dialect::Simulated);
+        if (auto r = l.number("max_rate_hz", Need::Optional, 0.1, 20)) c.max_rate_hz = *r;
+        l.finish();
+        if (!c.id.empty()) room.lights.push_back(std::move(c));
+    }
+}
+
+std::optional<MidiConfig> read_midi(ObjectReader& m) {
+    Problems& problems = m.problems();
+    MidiConfig c;
+    if (const Json* inputs = m.array("inputs")) {
+        for (std::size_t i = 0; i < inputs->size(); ++i) {
+            ObjectReader in((*inputs)[i], json_path_index(m.path_of("inputs"), i), problems);
+            if (!in.is_object()) continue;
+            MidiInputConfig ic;
+            ic.port = in.string("port", Need::Required).value_or("");
+            if (const Json* map = in.array("map")) {
+                for (std::size_t k = 0; k < map->size(); ++k) {
+                    ObjectReader e((*map)[k], json_path_index(in.path_of("map"), k), problems);
+                    if (!e.is_object()) continue;
+                    MidiMapping mm;
+                    if (auto cc = e.integer("cc", Need::Optional, 0, 127)) mm.cc = static_cast<int>(*cc);
+                    if (auto note = e.integer("note", Need::Optional, 0, 127)) mm.note = static_cast<int>(*note);
+                    if (auto ch = e.integer("channel", Need::Optional, 1, 16)) mm.channel = static_cast<int>(*ch);
+                    if (e.has("cc") == e.has("note"))
+                        problems.error(e.path(), "expected exactly one of \"cc\" or \"note\"");
+                    if (auto action = e.string("action", Need::Required)) {
+                        if (!is_midi_action(*action))
+                            problems.error(e.path_of("action"), "unknown action " + describe_json(Json(*action)) +
+                                                                    " (volume, brightness, comfort, lights-up, next, hold, "
+                                                                    "resume, dose, booster, skip, end)");
+                        if ((*action == "volume" || *action == "brightness") && e.has("note"))
+                            problems.error(e.path_of("action"), "\"" + *action + "\" needs a \"cc\" (a fader or knob)");
+                        mm.action = *action;
+                    }
+                    e.finish();
+                    ic.map.push_back(std::move(mm));
+                }
+            }
+            in.finish();
+            c.inputs.push_back(std::move(ic));
+        }
+    }
+    if (const Json* outputs = m.array("outputs")) {
+        std::set<std::string> ids;
+        for (std::size_t i = 0; i < outputs->size(); ++i) {
+            ObjectReader o((*outputs)[i], json_path_index(m.path_of("outputs"), i), problems);
+            if (!o.is_object()) continue;
+            MidiOutputConfig oc;
+            if (auto id = o.string("id", Need::Required)) {
+                if (!ids.insert(*id).second) problems.error(o.path_of("id"), "output id \"" + *id + "\" is used twice");
+                oc.id = *id;
+            }
+            oc.port = o.string("port", Need::Required).value_or("");
+            o.finish();
+            c.outputs.push_back(std::move(oc));
+        }
+    }
+    m.finish();
+    return c;
+}
+
+void read_control(ObjectReader& c, ControlConfig& out) {
+    Problems& problems = c.problems();
+    if (auto listen = c.string("listen")) {
+        if (!parse_host_port(*listen, out.host, out.port))
+            problems.error(c.path_of("listen"), "expected HOST:PORT like \"127.0.0.1:8080\", got " +
+                                                    describe_json(Json(*listen)));
+        out.listen = *listen;
+    }
+    if (const Json* tls = nullable(c, "tls")) {
+        ObjectReader t(*tls, c.path_of("tls"), problems);
+        auto cert = t.string("cert", Need::Required);
+        auto key = t.string("key", Need::Required);
+        t.finish();
+        if (cert && key) out.tls = std::pair{*cert, *key};
+    }
+    if (const Json* users = c.array("users")) {
+        std::set<std::string> names;
+        for (std::size_t i = 0; i < users->size(); ++i) {
+            ObjectReader u((*users)[i], json_path_index(c.path_of("users"), i), problems);
+            if (!u.is_object()) continue;
+            UserConfig uc;
+            uc.name = u.string("name", Need::Required).value_or("");
+            if (!uc.name.empty() && !names.insert(uc.name).second)
+                problems.error(u.path_of("name"), "user \"" + uc.name + "\" is listed twice");
+            if (auto role = u.string("role", Need::Required)) {
+                if (*role != "therapist" && *role != "curator" && *role != "clinic")
+                    problems.error(u.path_of("role"), "expected therapist, curator or clinic, got " +
+                                                          describe_json(Json(*role)));
+                uc.role = *role;
+            }
+            uc.pin_hash = u.string("pin_hash", Need::Required).value_or("");
+            u.finish();
+            out.users.push_back(std::move(uc));
+        }
+    }
+    c.finish();
+}
+
+} // namespace
+
+std::optional<RoomConfig> load_room_config(const Json& json, Problems& problems) {
+    const auto errors_before = problems.error_count();
+    ObjectReader root(json, "", problems);
+    if (!root.is_object()) return std::nullopt;
+    RoomConfig room;
+    if (auto id = root.string("room", Need::Required)) {
+        if (!is_valid_id(*id)) problems.error("room", "expected an id of letters, digits, '-' or '_'");
+        room.room = *id;
+    }
+    room.name = root.string("name").value_or(room.room);
+    room.state_dir = root.string("state_dir").value_or("state");
+    if (const Json* a = nullable(root, "audio")) {
+        ObjectReader reader(*a, "audio", problems);
+        if (reader.is_object()) room.audio = read_audio(reader);
+    }
+    if (const Json* m = nullable(root, "mqtt")) {
+        ObjectReader reader(*m, "mqtt", problems);
+        if (reader.is_object()) room.mqtt = read_mqtt(reader, room.room);
+    }
+    read_lights(root, room);
+    if (const Json* m = nullable(root, "midi")) {
+        ObjectReader reader(*m, "midi", problems);
+        if (reader.is_object()) room.midi = read_midi(reader);
+    }
+    if (const Json* c = nullable(root, "control")) {
+        ObjectReader reader(*c, "control", problems);
+        if (reader.is_object()) read_control(reader, room.control);
+    }
+    root.finish();
+    for (std::size_t i = 0; i < room.lights.size(); ++i) {
+        if (room.lights[i].dialect != Dialect::Simulated && !room.mqtt)
+            problems.error(json_path_key(json_path_index("lights", i), "dialect"),
+                           "an MQTT light needs the \"mqtt\" section");
+    }
+    if (problems.error_count() != errors_before) return std::nullopt;
+    return room;
+}
+
+} // namespace stillroom

@@ -1,0 +1,113 @@
+// room.json: the room's audio outputs, MQTT broker, lights, MIDI and users.
+#pragma once
+
+#include "engine/json_reader.hpp"
+#include "engine/problems.hpp"
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace stillroom {
+
+struct AudioOutputGroup {
+    std::string id;
+    std::vector<int> channels; // 1-based device channels
+    double gain_db = 0;
+};
+
+struct AudioConfig {
+    std::string device = "default";
+    int sample_rate = 48000;
+    int buffer_frames = 512;
+    std::vector<AudioOutputGroup> outputs;
+    double max_volume_db = -6;
+};
+
+struct MqttConfig {
+    std::string url = "mqtt://127.0.0.1:1883";
+    bool tls = false;
+    std::string host = "127.0.0.1";
+    int port = 1883;
+    std::string client_id;
+    std::string username;
+    std::string password_file;
+    std::string ca_file;
+    std::string base_topic; // default stillroom/ROOM
+    bool homeassistant = false;
+    int protocol = 311; // 311 or 5
+};
+
+enum class Dialect { Zigbee2Mqtt, HomeAssistant, Tasmota, Wled, Simulated };
+const char* to_string(Dialect d);
+
+struct LightConfig {
+    std::string id;
+    std::string name;
+    Dialect dialect = Dialect::Simulated;
+    std::string topic;
+    bool brightness = true;
+    std::optional<std::pair<int, int>> kelvin; // supported range; none: no colour temperature
+    bool color = false;
+    bool transition = true;
+    double max_rate_hz = 2;
+};
+
+struct MidiMapping {
+    std::optional<int> cc;
+    std::optional<int> note;
+    std::optional<int> channel; // 1..16; none: any
+    std::string action;         // volume | brightness | a session action
+};
+
+struct MidiInputConfig {
+    std::string port;
+    std::vector<MidiMapping> map;
+};
+
+struct MidiOutputConfig {
+    std::string id;
+    std::string port;
+};
+
+struct MidiConfig {
+    std::vector<MidiInputConfig> inputs;
+    std::vector<MidiOutputConfig> outputs;
+};
+
+struct UserConfig {
+    std::string name; // a staff login name, e.g. "therapist"
+    std::string role; // therapist | curator | clinic
+    std::string pin_hash;
+};
+
+struct ControlConfig {
+    std::string listen = "127.0.0.1:8080";
+    std::string host = "127.0.0.1";
+    int port = 8080;
+    std::optional<std::pair<std::string, std::string>> tls; // cert, key
+    std::vector<UserConfig> users;
+};
+
+struct RoomConfig {
+    std::string room;
+    std::string name;
+    std::string state_dir = "state";
+    std::optional<AudioConfig> audio;
+    std::optional<MqttConfig> mqtt;
+    std::vector<LightConfig> lights;
+    std::optional<MidiConfig> midi;
+    ControlConfig control;
+
+    std::set<std::string> light_ids() const;
+    std::set<std::string> midi_output_ids() const;
+    double max_volume_db() const { return audio ? audio->max_volume_db : -6; }
+};
+
+std::optional<RoomConfig> load_room_config(const Json& json, Problems& problems);
+
+// MIDI map actions besides the session commands.
+bool is_midi_action(const std::string& action);
+
+} // namespace stillroom

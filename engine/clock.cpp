@@ -1,0 +1,44 @@
+// The only file that reads the system's monotonic clock or sleeps (STYLE.md habit 2).
+#include "engine/clock.hpp"
+
+namespace stillroom {
+
+MonoTime SteadyClock::now() const {
+    return std::chrono::time_point_cast<Ms>(std::chrono::steady_clock::now());
+}
+
+void SteadyClock::wait_until(MonoTime deadline) {
+    std::unique_lock lock(mutex_);
+    cv_.wait_until(lock, deadline, [this] { return woken_; });
+    woken_ = false;
+}
+
+void SteadyClock::wake() {
+    {
+        std::lock_guard lock(mutex_);
+        woken_ = true;
+    }
+    cv_.notify_all();
+}
+
+std::int64_t SteadyClock::wall_unix_ms() const {
+    return std::chrono::duration_cast<Ms>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+ScaledClock::ScaledClock(double speed) : speed_(speed > 0 ? speed : 1), origin_(inner_.now()) {}
+
+MonoTime ScaledClock::now() const {
+    const auto real = inner_.now() - origin_;
+    return origin_ + Ms{static_cast<Ms::rep>(static_cast<double>(real.count()) * speed_)};
+}
+
+void ScaledClock::wait_until(MonoTime deadline) {
+    const auto scaled = deadline - origin_;
+    inner_.wait_until(origin_ + Ms{static_cast<Ms::rep>(static_cast<double>(scaled.count()) / speed_)});
+}
+
+std::int64_t ScaledClock::wall_unix_ms() const {
+    return inner_.wall_unix_ms() + (now() - inner_.now()).count();
+}
+
+} // namespace stillroom

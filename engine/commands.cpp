@@ -1,0 +1,157 @@
+// Command names and argument parsing shared by the HTTP API, MQTT and the journal.
+#include "engine/commands.hpp"
+
+#include <array>
+#include <cmath>
+
+namespace stillroom {
+
+namespace {
+
+struct NameEntry {
+    CommandKind kind;
+    const char* name;
+};
+
+constexpr std::array<NameEntry, 13> kNames{{
+    {CommandKind::Dose, "dose"},
+    {CommandKind::Next, "next"},
+    {CommandKind::Hold, "hold"},
+    {CommandKind::Resume, "resume"},
+    {CommandKind::Extend, "extend"},
+    {CommandKind::Comfort, "comfort"},
+    {CommandKind::LightsUp, "lights-up"},
+    {CommandKind::End, "end"},
+    {CommandKind::Volume, "volume"},
+    {CommandKind::Skip, "skip"},
+    {CommandKind::Vitals, "vitals"},
+    {CommandKind::Ack, "ack"},
+    {CommandKind::TrackFailed, "track-failed"},
+}};
+
+std::optional<int> read_vital(ObjectReader& obj, std::string_view key, long long min, long long max) {
+    auto v = obj.integer(key, Need::Optional, min, max);
+    if (!v) return std::nullopt;
+    return static_cast<int>(*v);
+}
+
+} // namespace
+
+const char* command_name(CommandKind kind) {
+    for (const auto& e : kNames)
+        if (e.kind == kind) return e.name;
+    return "?";
+}
+
+std::optional<CommandKind> command_kind_from_name(std::string_view name) {
+    for (const auto& e : kNames)
+        if (name == e.name) return e.kind;
+    return std::nullopt;
+}
+
+bool is_valid_label(std::string_view label) {
+    if (label.size() > 24) return false;
+    for (char c : label) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == ' ' || c == '-' || c == '_' || c == '#' || c == '.';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+std::optional<Command> parse_command(CommandKind kind, const Json& args_in, Problems& problems) {
+    const auto errors_before = problems.error_count();
+    static const Json kEmpty = Json::object();
+    const Json& args = args_in.is_null() ? kEmpty : args_in;
+    ObjectReader obj(args, "", problems);
+    if (!obj.is_object()) return std::nullopt;
+    Command cmd;
+    cmd.kind = kind;
+    switch (kind) {
+    case CommandKind::Dose: cmd.booster = obj.boolean("booster").value_or(false); break;
+    case CommandKind::Next:
+        if (auto p = obj.string("phase")) cmd.phase = *p;
+        break;
+    case CommandKind::Extend:
+        if (auto s = obj.number("seconds", Need::Required, 1, 7200))
+            cmd.amount = Ms{static_cast<Ms::rep>(std::llround(*s * 1000))};
+        break;
+    case CommandKind::Comfort:
+    case CommandKind::LightsUp: cmd.on = obj.boolean("on").value_or(true); break;
+    case CommandKind::Volume:
+        if (auto db = obj.number("db", Need::Required, -90, 24)) cmd.db = *db;
+        break;
+    case CommandKind::Vitals:
+        cmd.vitals.systolic = read_vital(obj, "systolic", 40, 300);
+        cmd.vitals.diastolic = read_vital(obj, "diastolic", 20, 200);
+        cmd.vitals.hr = read_vital(obj, "hr", 20, 250);
+        cmd.vitals.spo2 = read_vital(obj, "spo2", 50, 100);
+        if (auto c = obj.integer("cue", Need::Optional, 0, 100000)) cmd.cue = static_cast<int>(*c);
+        if (problems.error_count() == errors_before && !cmd.vitals.systolic && !cmd.vitals.diastolic &&
+            !cmd.vitals.hr && !cmd.vitals.spo2)
+            problems.error("", "expected at least one of systolic, diastolic, hr, spo2");
+        break;
+    case CommandKind::Ack:
+        if (auto c = obj.integer("cue", Need::Required, 0, 100000)) cmd.cue = static_cast<int>(*c);
+        break;
+    case CommandKind::TrackFailed:
+        if (auto f = obj.string("file", Need::Required)) cmd.file = *f;
+        break;
+    case CommandKind::Hold:
+    case CommandKind::Resume:
+    case CommandKind::End:
+    case CommandKind::Skip: break;
+    }
+    obj.finish();
+    if (problems.error_count() != errors_before) return std::nullopt;
+    return cmd;
+}
+
+Json command_args_json(const Command& cmd) {
+    Json j = Json::object();
+    switch (cmd.kind) {
+    case CommandKind::Dose:
+        if (cmd.booster) j["booster"] = true;
+        break;
+    case CommandKind::Next:
+        if (!cmd.phase.empty()) j["phase"] = cmd.phase;
+        break;
+    case CommandKind::Extend: j["seconds"] = static_cast<double>(cmd.amount.count()) / 1000.0; break;
+    case CommandKind::Comfort:
+    case CommandKind::LightsUp: j["on"] = cmd.on; break;
+    case CommandKind::Volume: j["db"] = cmd.db; break;
+    case CommandKind::Vitals:
+        if (cmd.vitals.systolic) j["systolic"] = *cmd.vitals.systolic;
+        if (cmd.vitals.diastolic) j["diastolic"] = *cmd.vitals.diastolic;
+        if (cmd.vitals.hr) j["hr"] = *cmd.vitals.hr;
+        if (cmd.vitals.spo2) j["spo2"] = *cmd.vitals.spo2;
+        if (cmd.cue >= 0) j["cue"] = cmd.cue;
+        break;
+    case CommandKind::Ack: j["cue"] = cmd.cue; break;
+    case CommandKind::TrackFailed: j["file"] = cmd.file; break;
+    case CommandKind::Hold:
+    case CommandKind::Resume:
+    case CommandKind::End:
+    case CommandKind::Skip: break;
+    }
+    return j;
+}
+
+std::optional<StartRequest> parse_start_request(const Json& args, Problems& problems) {
+    const auto errors_before = problems.error_count();
+    ObjectReader obj(args, "", problems);
+    if (!obj.is_object()) return std::nullopt;
+    StartRequest req;
+    if (auto t = obj.string("template", Need::Required)) req.template_id = *t;
+    if (auto l = obj.string("label")) {
+        if (!is_valid_label(*l))
+            problems.error("label", "expected a short code of at most 24 letters, digits, spaces or "
+                                    "-_#. (never a patient's name)");
+        req.label = *l;
+    }
+    obj.finish();
+    if (problems.error_count() != errors_before) return std::nullopt;
+    return req;
+}
+
+} // namespace stillroom

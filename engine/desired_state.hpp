@@ -1,0 +1,84 @@
+// What the room should be at one instant: the basis of reconciliation and resume.
+#pragma once
+
+#include "engine/time.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace stillroom {
+
+enum class SessionStatus { Running, Ending, Finished };
+const char* to_string(SessionStatus s);
+
+struct SceneFade {
+    std::string scene;
+    Ms start{0};
+    Ms fade{0};
+    bool operator==(const SceneFade&) const = default;
+};
+
+struct PendingReminder {
+    int cue = -1;
+    std::string text;
+    bool vitals = false;
+    Ms at{0};
+    bool operator==(const PendingReminder&) const = default;
+};
+
+struct VitalsRecord {
+    Ms at{0};
+    std::optional<int> systolic, diastolic, hr, spo2;
+    bool operator==(const VitalsRecord&) const = default;
+};
+
+struct NowPlaying {
+    std::string playlist;
+    int track = -1;
+    std::string file;
+    std::string title;
+    Ms position{0}; // into the playable part (after the "in" trim)
+    Ms length{0};
+    double gain_db = 0;
+    bool operator==(const NowPlaying&) const = default;
+};
+
+struct NextCue {
+    int cue = -1;
+    std::optional<Ms> at; // none: waits for its anchor (dose, or a phase not yet started)
+    std::string what;
+    bool operator==(const NextCue&) const = default;
+};
+
+struct DesiredState {
+    Ms t{0};
+    SessionStatus status = SessionStatus::Running;
+    int phase_index = 0;
+    std::string phase_id;
+    std::string phase_name;
+    Ms phase_elapsed{0};
+    Ms phase_planned{0};
+    bool held = false;
+    bool comfort = false;
+    bool lights_up = false;
+    std::optional<Ms> since_dose;
+    bool booster = false;
+    std::optional<NextCue> next_cue;
+    std::vector<PendingReminder> reminders;
+
+    // Music
+    std::optional<NowPlaying> playing; // none: silence
+    double volume_db = -90;            // now, along any ramp
+    double volume_target_db = -90;
+
+    // Lights
+    std::string scene;       // target scene ("" = none set yet)
+    std::string scene_from;  // the scene being faded from ("" = none)
+    double scene_progress = 1; // 0..1 along the fade (linear in time)
+    std::vector<SceneFade> scene_fades;
+
+    bool operator==(const DesiredState&) const = default;
+};
+
+} // namespace stillroom

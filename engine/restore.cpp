@@ -1,0 +1,77 @@
+// Journal replay.
+#include "engine/restore.hpp"
+
+namespace stillroom {
+
+std::optional<SessionSetup> setup_from_start_record(const Json& start, Problems& problems) {
+    try {
+        SessionSetup setup;
+        setup.id = start.at("id").get<std::string>();
+        setup.label = start.value("label", "");
+        setup.seed = start.at("seed").get<std::uint64_t>();
+        setup.max_volume_db = start.at("max_volume_db").get<double>();
+        setup.template_json = start.at("template");
+        Problems template_problems("journal template");
+        auto tmpl = load_template(setup.template_json, start.value("template_id", "template"),
+                                  template_problems, nullptr);
+        if (!tmpl) {
+            problems.append(template_problems);
+            return std::nullopt;
+        }
+        setup.tmpl = std::move(*tmpl);
+        for (const auto& [id, p] : start.at("playlists").items())
+            setup.playlists[id] = playlist_info_from_json(p);
+        if (start.contains("scene_fades_ms"))
+            for (const auto& [id, f] : start.at("scene_fades_ms").items())
+                setup.scene_fades[id] = Ms{f.get<Ms::rep>()};
+        return setup;
+    } catch (const std::exception& e) {
+        problems.error("", std::string("the journal's start record is damaged: ") + e.what());
+        return std::nullopt;
+    }
+}
+
+std::optional<RestoredSession> restore_session(const JournalContents& journal, Problems& problems) {
+    if (journal.records.empty() || journal.records.front().value("type", "") != "start") {
+        problems.error("", "the journal has no start record");
+        return std::nullopt;
+    }
+    auto setup = setup_from_start_record(journal.records.front(), problems);
+    if (!setup) return std::nullopt;
+    RestoredSession out;
+    out.torn_tail = journal.torn_tail;
+    out.warnings = journal.problems;
+    if (journal.torn_tail) out.warnings.push_back("the journal's last line was torn; it was ignored");
+    out.session = std::make_unique<Session>(std::move(*setup));
+    out.session->start();
+    for (std::size_t i = 1; i < journal.records.size(); ++i) {
+        const Json& r = journal.records[i];
+        const std::string type = r.value("type", "");
+        Ms t{0};
+        try {
+            t = Ms{r.at("t").get<Ms::rep>()};
+        } catch (const std::exception&) {
+            out.warnings.push_back("record " + std::to_string(i + 1) + " has no time; skipped");
+            continue;
+        }
+        out.last_record = std::max(out.last_record, t);
+        if (type == "finished") {
+            out.session->advance_to(t);
+            out.finished = true;
+            continue;
+        }
+        if (type != "cmd") continue; // events and refusals are for people, not for replay
+        const auto kind = command_kind_from_name(r.value("cmd", ""));
+        Problems p("journal");
+        std::optional<Command> cmd;
+        if (kind) cmd = parse_command(*kind, r.value("args", Json::object()), p);
+        if (!cmd) {
+            out.warnings.push_back("record " + std::to_string(i + 1) + ": unreadable command; skipped");
+            continue;
+        }
+        out.session->apply(*cmd, t);
+    }
+    return out;
+}
+
+} // namespace stillroom

@@ -1,0 +1,171 @@
+// A running session: the deterministic state machine at the heart of Stillroom.
+// (commands, time) -> effects. Owns no thread, no device and no clock: the caller passes
+// session time (ms since start) to every call. See docs/engine.md for the rules.
+#pragma once
+
+#include "engine/commands.hpp"
+#include "engine/desired_state.hpp"
+#include "engine/effects.hpp"
+#include "engine/template.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace stillroom {
+
+struct SessionSetup {
+    std::string id;    // opaque, e.g. "s-7f3a9c21d4e8"
+    std::string label; // a short code, never a name
+    std::uint64_t seed = 0; // shuffle order
+    SessionTemplate tmpl;
+    Json template_json;     // the file as loaded, snapshotted into the journal
+    PlaylistCatalog playlists;
+    double max_volume_db = -6;
+    std::map<std::string, Ms> scene_fades; // each scene file's own "fade"
+};
+
+struct Outcome {
+    bool accepted = false;
+    std::string reason; // why refused, or a note ("already on hold")
+    Effects effects;
+};
+
+// The music player's state for one playlist (the phase's, or comfort's).
+struct Playback {
+    std::string playlist;    // empty: nothing
+    std::vector<int> order;  // track indices in play order for this pass
+    int slot = 0;            // index into order
+    int pass = 0;            // completed passes through the list
+    Ms started{0};           // session time when playback (at `offset`) began or resumed
+    Ms offset{0};            // position in the track at `started`
+    bool running = false;    // audible and advancing
+    bool finished = false;   // a non-looping list ran out
+    std::uint64_t serial = 0; // bumps on every track change
+
+    bool operator==(const Playback&) const = default;
+};
+
+struct VolumeRamp {
+    double from_db = -90;
+    double to_db = -90;
+    Ms start{0};
+    Ms length{0};
+    double value_at(Ms t) const;
+    bool operator==(const VolumeRamp&) const = default;
+};
+
+class Session {
+public:
+    // Builds the session; nothing happens until start().
+    explicit Session(SessionSetup setup);
+
+    // The first effects: journal "start" record, first phase, its music, scene and volume.
+    Effects start();
+    // Processes everything due up to and including t (cues, phase ends, track changes).
+    Effects advance_to(Ms t);
+    // Applies a command at t (advancing to t first). Refused commands change nothing.
+    Outcome apply(const Command& cmd, Ms t);
+
+    // What the room should be at t >= now(); does not change this session.
+    DesiredState desired_state(Ms t) const;
+    // The earliest time anything is due (cue, phase end, track change), if any.
+    std::optional<Ms> next_due() const;
+
+    Ms now() const { return now_; }
+    SessionStatus status() const { return status_; }
+    const SessionSetup& setup() const { return setup_; }
+    const std::string& id() const { return setup_.id; }
+    int phase_index() const { return phase_; }
+    std::optional<Ms> dose_at() const { return dose_at_; }
+    // Phase clock (excluding hold and comfort) of the current phase at now().
+    Ms phase_elapsed() const { return phase_elapsed_at(now_); }
+    Ms phase_planned() const;
+    bool paused() const { return held_ || comfort_; }
+
+private:
+    enum class Due { None, Finish, PhaseEnd, Cue, Track };
+
+    // session.cpp: phases, cues, commands
+    Outcome refuse(const Command& cmd, std::string reason);
+    void record_command(const Command& cmd, Ms t);
+    void record_event(Ms t, Json event);
+    void emit(Ms t, EffectBody body) { out_.push_back({t, std::move(body)}); }
+    void enter_phase(int index, Ms t, bool first);
+    void begin_end(Ms t);
+    void set_paused(Ms t, bool held, bool comfort);
+    Ms phase_elapsed_at(Ms t) const;
+    std::optional<Ms> phase_end_due() const;
+    std::optional<Ms> cue_due(std::size_t i) const;
+    void fire_cue(std::size_t i, Ms t);
+    Due next_event(Ms& when, std::size_t& cue_index) const;
+    bool process_one(Ms limit);
+    Outcome apply_command(const Command& cmd, Ms t);
+    Outcome do_dose(const Command& cmd, Ms t);
+    Outcome do_next(const Command& cmd, Ms t);
+    Outcome do_overlay(const Command& cmd, Ms t);
+    void fill_state(DesiredState& s, Ms t) const;
+
+    // session_playback.cpp: music and room targets
+    struct Transition {
+        Ms scene_fade{0};
+        Ms volume_ramp{0};
+        std::optional<Ms> crossfade;
+    };
+    void update_room(Ms t, const Transition& tr);
+    std::string effective_scene() const;
+    double effective_volume_target() const;
+    Playback* active_playback();
+    const Playback* active_playback() const;
+    void start_playback(Playback& pb, const std::string& playlist, Ms t);
+    void reshuffle(Playback& pb) const;
+    std::optional<Ms> track_change_due(const Playback& pb) const;
+    Ms track_crossfade(const Playback& pb) const;
+    const TrackInfo* current_track(const Playback& pb) const;
+    bool advance_track(Playback& pb, Ms t);
+    Ms track_position(const Playback& pb, Ms t) const;
+    void emit_now_playing(Ms t, std::optional<Ms> crossfade);
+    void suspend_playback(Playback& pb, Ms t);
+    void resume_playback(Playback& pb, Ms t);
+    void mark_unplayable(const std::string& file);
+
+    SessionSetup setup_;
+    Effects out_;
+    Ms now_{0};
+    SessionStatus status_ = SessionStatus::Running;
+    bool started_ = false;
+
+    int phase_ = 0;
+    std::vector<std::optional<Ms>> phase_started_; // actual start of each phase
+    std::vector<Ms> phase_extra_;                  // extend / booster per phase
+    Ms paused_total_{0};                           // in the current phase
+    std::optional<Ms> paused_since_;
+    bool held_ = false;
+    bool comfort_ = false;
+    bool lights_up_ = false;
+    std::optional<Ms> dose_at_;
+    std::optional<Ms> booster_at_;
+    std::optional<Ms> end_at_; // when the ending fade completes
+
+    std::vector<bool> cue_fired_;
+    std::vector<PendingReminder> reminders_;
+    std::vector<VitalsRecord> vitals_;
+
+    // Room targets
+    std::optional<std::string> base_scene_;
+    std::vector<SceneFade> scenes_; // recent scene fades, newest last
+    double base_volume_db_ = -20;
+    VolumeRamp volume_;
+    Playback base_;    // the phase's music
+    Playback comfort_pb_;
+    std::string emitted_playlist_;
+    std::uint64_t emitted_serial_ = 0;
+    bool emitted_comfort_ = false;
+    bool music_stopped_ = true;
+    std::uint64_t next_serial_ = 0;
+};
+
+} // namespace stillroom

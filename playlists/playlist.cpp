@@ -1,0 +1,118 @@
+// Playlist files.
+#include "playlists/playlist.hpp"
+
+#include "engine/duration.hpp"
+#include "playlists/sndfile.hpp"
+
+namespace stillroom {
+
+std::optional<Playlist> load_playlist(const Json& json, const std::string& id, Problems& problems) {
+    const auto errors_before = problems.error_count();
+    ObjectReader root(json, "", problems);
+    if (!root.is_object()) return std::nullopt;
+    Playlist p;
+    p.id = id;
+    p.name = root.string("name").value_or(id);
+    p.description = root.string("description").value_or("");
+    if (auto x = root.duration("crossfade")) {
+        if (*x > std::chrono::seconds{60})
+            problems.error("crossfade", "expected a crossfade of at most 60s, got " +
+                                            format_duration(*x));
+        p.crossfade = *x;
+    }
+    if (auto order = root.string("order")) {
+        if (*order == "sequential") p.order = PlayOrder::Sequential;
+        else if (*order == "shuffle") p.order = PlayOrder::Shuffle;
+        else problems.error("order", "expected \"sequential\" or \"shuffle\", got " +
+                                         describe_json(Json(*order)));
+    }
+    p.loop = root.boolean("loop").value_or(true);
+    if (const Json* tracks = root.array("tracks", Need::Required)) {
+        for (std::size_t i = 0; i < tracks->size(); ++i) {
+            ObjectReader t((*tracks)[i], json_path_index("tracks", i), problems);
+            if (!t.is_object()) continue;
+            Track track;
+            if (auto f = t.string("file", Need::Required)) {
+                if (f->empty()) problems.error(t.path_of("file"), "expected a file path, got \"\"");
+                track.file = *f;
+            }
+            track.title = t.string("title").value_or("");
+            track.artist = t.string("artist").value_or("");
+            if (auto in = t.duration("in")) track.in = *in;
+            track.out = t.duration("out");
+            if (track.out && *track.out <= track.in)
+                problems.error(t.path_of("out"), "expected \"out\" after \"in\" (" +
+                                                     format_duration(track.in) + "), got " +
+                                                     format_duration(*track.out));
+            if (auto g = t.number("gain_db", Need::Optional, -40, 12)) track.gain_db = *g;
+            t.finish();
+            p.tracks.push_back(std::move(track));
+        }
+    }
+    root.finish();
+    if (problems.error_count() != errors_before) return std::nullopt;
+    return p;
+}
+
+Json playlist_to_json(const Playlist& p) {
+    Json tracks = Json::array();
+    for (const auto& t : p.tracks) {
+        Json j = {{"file", t.file}};
+        if (!t.title.empty()) j["title"] = t.title;
+        if (!t.artist.empty()) j["artist"] = t.artist;
+        if (t.in > Ms{0}) j["in"] = format_duration(t.in);
+        if (t.out) j["out"] = format_duration(*t.out);
+        if (t.gain_db != 0) j["gain_db"] = t.gain_db;
+        tracks.push_back(std::move(j));
+    }
+    Json j = {{"name", p.name},
+              {"crossfade", format_duration(p.crossfade)},
+              {"order", p.order == PlayOrder::Shuffle ? "shuffle" : "sequential"},
+              {"loop", p.loop},
+              {"tracks", tracks}};
+    if (!p.description.empty()) j["description"] = p.description;
+    return j;
+}
+
+PlaylistInfo playlist_info(const Playlist& p, const std::filesystem::path& library_dir,
+                           Problems& problems) {
+    PlaylistInfo info;
+    info.id = p.id;
+    info.name = p.name;
+    info.crossfade = p.crossfade;
+    info.order = p.order;
+    info.loop = p.loop;
+    for (std::size_t i = 0; i < p.tracks.size(); ++i) {
+        const Track& t = p.tracks[i];
+        const std::string path = json_path_key(json_path_index("tracks", i), "file");
+        TrackInfo ti;
+        ti.file = t.file;
+        ti.title = t.title.empty() ? std::filesystem::path(t.file).stem().string() : t.title;
+        ti.artist = t.artist;
+        ti.in = t.in;
+        ti.gain_db = t.gain_db;
+        std::string error;
+        auto audio = probe_audio(library_dir / t.file, &error);
+        if (!audio) {
+            problems.error(path, "\"" + t.file + "\" cannot be played: " + error);
+        } else {
+            const Ms file_length{audio->frames * 1000 / audio->sample_rate};
+            Ms end = t.out ? std::min(*t.out, file_length) : file_length;
+            if (t.out && *t.out > file_length)
+                problems.warning(json_path_key(json_path_index("tracks", i), "out"),
+                                 "\"out\" is past the end of the file (" +
+                                     format_duration(file_length) + ")");
+            if (end <= t.in) {
+                problems.error(json_path_key(json_path_index("tracks", i), "in"),
+                               "\"in\" is at or past the end of the file (" +
+                                   format_duration(file_length) + ")");
+            } else {
+                ti.length = end - t.in;
+            }
+        }
+        info.tracks.push_back(std::move(ti));
+    }
+    return info;
+}
+
+} // namespace stillroom

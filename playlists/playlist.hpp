@@ -1,0 +1,44 @@
+// Playlists (playlists/NAME.json): tracks with trims and gain, crossfade, order, loop.
+#pragma once
+
+#include "engine/catalog.hpp"
+#include "engine/json_reader.hpp"
+#include "engine/problems.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace stillroom {
+
+inline constexpr Ms kDefaultCrossfade{12000};
+
+struct Track {
+    std::string file; // relative to the library
+    std::string title;
+    std::string artist;
+    Ms in{0};
+    std::optional<Ms> out;
+    double gain_db = 0;
+};
+
+struct Playlist {
+    std::string id;
+    std::string name;
+    std::string description;
+    Ms crossfade = kDefaultCrossfade;
+    PlayOrder order = PlayOrder::Sequential;
+    bool loop = true;
+    std::vector<Track> tracks;
+};
+
+std::optional<Playlist> load_playlist(const Json& json, const std::string& id, Problems& problems);
+Json playlist_to_json(const Playlist& p);
+
+// Measures each track's file (libsndfile) and builds what the engine needs. A missing or
+// unreadable file, or a trim outside the file, is a problem and a track of length 0.
+PlaylistInfo playlist_info(const Playlist& p, const std::filesystem::path& library_dir,
+                           Problems& problems);
+
+} // namespace stillroom

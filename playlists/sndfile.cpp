@@ -1,0 +1,72 @@
+// libsndfile, wrapped once.
+#include "playlists/sndfile.hpp"
+
+#include <sndfile.h>
+
+namespace stillroom {
+
+namespace {
+
+std::string major_format_name(int format) {
+    switch (format & SF_FORMAT_TYPEMASK) {
+    case SF_FORMAT_WAV: return "WAV";
+    case SF_FORMAT_WAVEX: return "WAV";
+    case SF_FORMAT_AIFF: return "AIFF";
+    case SF_FORMAT_FLAC: return "FLAC";
+    case SF_FORMAT_OGG: return (format & SF_FORMAT_SUBMASK) == SF_FORMAT_OPUS ? "OPUS" : "OGG";
+#ifdef SF_FORMAT_MPEG
+    case SF_FORMAT_MPEG: return "MP3";
+#endif
+    default: return "other";
+    }
+}
+
+} // namespace
+
+std::unique_ptr<SndFile> SndFile::open_read(const std::filesystem::path& path, std::string* error) {
+    SF_INFO info{};
+    SNDFILE* handle = sf_open(path.c_str(), SFM_READ, &info);
+    if (!handle) {
+        if (error) *error = sf_strerror(nullptr);
+        return nullptr;
+    }
+    std::unique_ptr<SndFile> f(new SndFile());
+    f->handle_ = handle;
+    f->info_.frames = info.frames;
+    f->info_.sample_rate = info.samplerate;
+    f->info_.channels = info.channels;
+    f->info_.format = major_format_name(info.format);
+    if (info.samplerate <= 0 || info.channels <= 0 || info.channels > 32) {
+        if (error) *error = "unsupported header (rate " + std::to_string(info.samplerate) +
+                            ", channels " + std::to_string(info.channels) + ")";
+        return nullptr;
+    }
+    return f;
+}
+
+SndFile::~SndFile() {
+    if (handle_) sf_close(static_cast<SNDFILE*>(handle_));
+}
+
+std::int64_t SndFile::read(float* interleaved, std::int64_t frames) {
+    const sf_count_t n = sf_readf_float(static_cast<SNDFILE*>(handle_), interleaved, frames);
+    return n < 0 ? 0 : n;
+}
+
+bool SndFile::seek(std::int64_t frame) {
+    return sf_seek(static_cast<SNDFILE*>(handle_), frame, SEEK_SET) >= 0;
+}
+
+std::string SndFile::error() const { return sf_strerror(static_cast<SNDFILE*>(handle_)); }
+
+std::optional<AudioFileInfo> probe_audio(const std::filesystem::path& path, std::string* error) {
+    auto f = SndFile::open_read(path, error);
+    if (!f) return std::nullopt;
+    if (f->info().frames <= 0) {
+        if (error) *error = "contains no audio";
+        return std::nullopt;
+    }
+    return f->info();
+}
+
+} // namespace stillroom

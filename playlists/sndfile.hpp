@@ -1,0 +1,44 @@
+// The one RAII wrapper of libsndfile (STYLE.md habit 7). No other file calls sf_* directly.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace stillroom {
+
+struct AudioFileInfo {
+    std::int64_t frames = 0;
+    int sample_rate = 0;
+    int channels = 0;
+    std::string format; // "FLAC", "WAV", "OGG", "MPEG" ...
+};
+
+class SndFile {
+public:
+    // Opens a file for reading; nullptr with *error set ("cannot open: ...") on failure.
+    static std::unique_ptr<SndFile> open_read(const std::filesystem::path& path, std::string* error);
+    ~SndFile();
+    SndFile(const SndFile&) = delete;
+    SndFile& operator=(const SndFile&) = delete;
+
+    const AudioFileInfo& info() const { return info_; }
+    // Reads up to `frames` interleaved frames; returns frames read (0 at end or on error).
+    std::int64_t read(float* interleaved, std::int64_t frames);
+    // Seeks to a frame; false on failure.
+    bool seek(std::int64_t frame);
+    // The last error libsndfile reported for this file.
+    std::string error() const;
+
+private:
+    SndFile() = default;
+    void* handle_ = nullptr; // SNDFILE*
+    AudioFileInfo info_;
+};
+
+// Opens, reads the header and closes: frames, rate, channels. nullopt with *error on failure.
+std::optional<AudioFileInfo> probe_audio(const std::filesystem::path& path, std::string* error);
+
+} // namespace stillroom
