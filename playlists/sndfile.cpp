@@ -44,6 +44,30 @@ std::unique_ptr<SndFile> SndFile::open_read(const std::filesystem::path& path, s
     return f;
 }
 
+std::unique_ptr<SndFile> SndFile::open_write(const std::filesystem::path& path, int sample_rate,
+                                             int channels, bool flac, std::string* error) {
+    SF_INFO info{};
+    info.samplerate = sample_rate;
+    info.channels = channels;
+    info.format = flac ? (SF_FORMAT_FLAC | SF_FORMAT_PCM_24) : (SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    SNDFILE* handle = sf_open(path.c_str(), SFM_WRITE, &info);
+    if (!handle) {
+        if (error) *error = sf_strerror(nullptr);
+        return nullptr;
+    }
+    std::unique_ptr<SndFile> f(new SndFile());
+    f->handle_ = handle;
+    f->info_.sample_rate = sample_rate;
+    f->info_.channels = channels;
+    f->info_.format = flac ? "FLAC" : "WAV";
+    return f;
+}
+
+std::int64_t SndFile::write(const float* interleaved, std::int64_t frames) {
+    const sf_count_t n = sf_writef_float(static_cast<SNDFILE*>(handle_), interleaved, frames);
+    return n < 0 ? 0 : n;
+}
+
 SndFile::~SndFile() {
     if (handle_) sf_close(static_cast<SNDFILE*>(handle_));
 }

@@ -20,6 +20,9 @@ class SndFile {
 public:
     // Opens a file for reading; nullptr with *error set ("cannot open: ...") on failure.
     static std::unique_ptr<SndFile> open_read(const std::filesystem::path& path, std::string* error);
+    // Creates a file for writing (WAV float unless `flac`); nullptr with *error on failure.
+    static std::unique_ptr<SndFile> open_write(const std::filesystem::path& path, int sample_rate,
+                                               int channels, bool flac, std::string* error);
     ~SndFile();
     SndFile(const SndFile&) = delete;
     SndFile& operator=(const SndFile&) = delete;
@@ -27,6 +30,8 @@ public:
     const AudioFileInfo& info() const { return info_; }
     // Reads up to `frames` interleaved frames; returns frames read (0 at end or on error).
     std::int64_t read(float* interleaved, std::int64_t frames);
+    // Writes interleaved frames; returns frames written.
+    std::int64_t write(const float* interleaved, std::int64_t frames);
     // Seeks to a frame; false on failure.
     bool seek(std::int64_t frame);
     // The last error libsndfile reported for this file.

@@ -1,1 +1,117 @@
-#include <doctest/doctest.h>
+// Property: for random command sequences, killing the engine at a random moment and
+// restoring from the journal gives the same desired state as the uninterrupted run,
+// at every later instant, through every later command.
+#include "fixtures.hpp"
+
+#include "engine/restore.hpp"
+
+#include <random>
+
+using namespace stillroom;
+using namespace stillroom::test;
+
+namespace {
+
+struct Rng {
+    std::mt19937_64 gen;
+    explicit Rng(std::uint64_t seed) : gen(seed) {}
+    std::uint64_t below(std::uint64_t n) { return gen() % n; }
+    bool chance(int percent) { return below(100) < static_cast<std::uint64_t>(percent); }
+};
+
+Command random_command(Rng& rng) {
+    Command c;
+    switch (rng.below(16)) {
+    case 0: c.kind = CommandKind::Dose; break;
+    case 1: c.kind = CommandKind::Dose, c.booster = true; break;
+    case 2: c.kind = CommandKind::Next; break;
+    case 3: c.kind = CommandKind::Next, c.phase = rng.chance(50) ? "peak" : "return"; break;
+    case 4: c.kind = CommandKind::Hold; break;
+    case 5: c.kind = CommandKind::Resume; break;
+    case 6: c.kind = CommandKind::Extend, c.amount = Ms{static_cast<Ms::rep>(1000 + rng.below(900000))}; break;
+    case 7: c.kind = CommandKind::Comfort, c.on = rng.chance(60); break;
+    case 8: c.kind = CommandKind::LightsUp, c.on = rng.chance(50); break;
+    case 9: c.kind = CommandKind::Volume, c.db = -40.0 + static_cast<double>(rng.below(400)) / 10.0; break;
+    case 10: c.kind = CommandKind::Skip; break;
+    case 11: c.kind = CommandKind::Vitals, c.vitals.hr = 60 + static_cast<int>(rng.below(40)); break;
+    case 12: c.kind = CommandKind::Ack, c.cue = static_cast<int>(rng.below(8)); break;
+    case 13:
+        c.kind = CommandKind::TrackFailed;
+        c.file = "audio/peak-" + std::to_string(1 + rng.below(3)) + ".flac";
+        break;
+    case 14: c.kind = CommandKind::End; break;
+    default: c.kind = CommandKind::Dose; break;
+    }
+    return c;
+}
+
+void collect(std::vector<Json>& journal, const Effects& effects) {
+    for (const auto& e : effects)
+        if (auto* r = std::get_if<JournalRecord>(&e.body)) journal.push_back(r->record);
+}
+
+} // namespace
+
+TEST_CASE("kill at a random moment, restore from the journal: the same room thereafter") {
+    int compared = 0;
+    for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+        CAPTURE(seed);
+        Rng rng(seed);
+        // A random script: 5 to 40 commands spread over up to four hours.
+        std::vector<std::pair<Ms, Command>> script;
+        Ms t{0};
+        const auto n = 5 + rng.below(36);
+        for (std::uint64_t i = 0; i < n; ++i) {
+            t += Ms{static_cast<Ms::rep>(rng.below(8 * 60 * 1000))};
+            Command c = random_command(rng);
+            if (c.kind == CommandKind::End && !rng.chance(20)) c.kind = CommandKind::Skip;
+            script.emplace_back(t, c);
+        }
+        const Ms horizon = t + std::chrono::minutes{30};
+        const Ms kill_at{static_cast<Ms::rep>(rng.below(static_cast<std::uint64_t>(horizon.count())))};
+        SessionSetup setup = setup_from(kThreeHourTemplate, three_hour_playlists(), seed);
+        if (rng.chance(50)) setup.playlists["peak"].order = PlayOrder::Shuffle;
+
+        Session live(setup);
+        std::vector<Json> journal;
+        collect(journal, live.start());
+        std::unique_ptr<Session> restored;
+        auto kill_and_restore = [&] {
+            collect(journal, live.advance_to(kill_at));
+            JournalContents contents;
+            contents.records = journal;
+            Problems problems;
+            auto r = restore_session(contents, problems);
+            REQUIRE(r);
+            restored = std::move(r->session);
+            restored->advance_to(kill_at);
+        };
+        for (const auto& [when, command] : script) {
+            if (!restored && kill_at < when) kill_and_restore();
+            Outcome a = live.apply(command, when);
+            collect(journal, a.effects);
+            if (restored) {
+                Outcome b = restored->apply(command, when);
+                CHECK(a.accepted == b.accepted);
+                CHECK(a.reason == b.reason);
+                CHECK(summarize(a.effects) == summarize(b.effects));
+            }
+        }
+        if (!restored) kill_and_restore();
+        // Compare at the kill, at every command and at random instants after it.
+        std::vector<Ms> probes = {kill_at, horizon, horizon + std::chrono::hours{8}};
+        for (const auto& [when, command] : script)
+            if (when >= kill_at) probes.push_back(when);
+        for (int i = 0; i < 20; ++i)
+            probes.push_back(kill_at + Ms{static_cast<Ms::rep>(rng.below(static_cast<std::uint64_t>(
+                                           (horizon - kill_at).count() + 1)))});
+        for (Ms probe : probes) {
+            if (probe < live.now()) continue; // desired_state looks forward from now
+            CAPTURE(probe.count());
+            CHECK(live.desired_state(probe) == restored->desired_state(probe));
+            ++compared;
+        }
+    }
+    MESSAGE(compared << " desired states compared");
+    CHECK(compared > 200);
+}
