@@ -1,6 +1,7 @@
 // stillroom run / demo: the room daemon.
 #include "app/commands.hpp"
 #include "app/room.hpp"
+#include "app/console.hpp"
 #include "devices/log_driver.hpp"
 
 #include <csignal>
@@ -38,12 +39,21 @@ struct SignalWaiter {
 };
 
 int run_room(const fs::path& library_dir, fs::path state_dir, double speed, const std::string& start,
-             bool demo) {
+             bool demo, bool console) {
     SignalWaiter signals;
     Problems problems;
     Library lib = load_library(library_dir, problems);
     check_library(lib, problems);
-    for (const auto& p : problems.list()) std::cerr << p.to_string() << "\n";
+    std::size_t warnings = 0;
+    for (const auto& p : problems.list()) {
+        if (p.severity == Severity::Error) std::cerr << p.to_string() << "\n";
+        else ++warnings;
+    }
+    if (problems.error_count())
+        std::cerr << "stillroom: the files above have errors and are left out\n";
+    if (warnings)
+        std::cerr << "stillroom: " << warnings << " warnings (stillroom check --library "
+                  << library_dir.string() << " lists them)\n";
     if (lib.templates.empty()) {
         std::cerr << "stillroom: no usable session template in " << library_dir.string() << "\n";
         return cli::kBadInput;
@@ -72,6 +82,10 @@ int run_room(const fs::path& library_dir, fs::path state_dir, double speed, cons
     }
     std::atomic<bool> stop{false};
     std::thread engine([&] { room.run(stop); });
+    if (console) {
+        // Detached: blocked in a read of stdin until the process ends.
+        std::thread([&room] { run_console(room, std::cin, std::cout); }).detach();
+    }
     int sig = 0;
     sigwait(&signals.set, &sig);
     std::cout << "stillroom: stopping (signal " << sig << "); an unfinished session resumes on the next start"
@@ -96,14 +110,15 @@ double parse_speed(const cli::Args& args) {
 
 int cmd_run(const cli::Args& args) {
     return run_room(args.get("--library"), args.get("--state-dir"), parse_speed(args), args.get("--start"),
-                    false);
+                    false, args.has("--console"));
 }
 
 int cmd_demo(const cli::Args& args) {
     fs::path library = args.has("--library") ? fs::path(args.get("--library")) : find_example_library();
     fs::path state = args.get("--state-dir");
     if (state.empty()) state = fs::temp_directory_path() / ("stillroom-demo-" + std::to_string(getpid()));
-    return run_room(library, state, parse_speed(args), args.get("--start", "im-ketamine"), true);
+    return run_room(library, state, parse_speed(args), args.get("--start", "im-ketamine"), true,
+                    isatty(STDIN_FILENO) || args.has("--console"));
 }
 
 } // namespace stillroom::app

@@ -148,13 +148,13 @@ void check_library(const Library& lib, Problems& problems) {
                     } else if (have < needed && !info.loop) {
                         problems.add({file, path,
                                       "playlist \"" + *playlist + "\" lasts " + format_duration(have) +
-                                          " but " + span + " needs " + format_duration(needed) +
+                                          " but " + span + (j - i > 1 ? " need " : " needs ") + format_duration(needed) +
                                           " and it does not loop: the room would fall silent",
                                       Severity::Error});
                     } else if (have < needed) {
                         problems.add({file, path,
                                       "playlist \"" + *playlist + "\" lasts " + format_duration(have) +
-                                          " but " + span + " needs " + format_duration(needed) +
+                                          " but " + span + (j - i > 1 ? " need " : " needs ") + format_duration(needed) +
                                           "; it will repeat",
                                       Severity::Warning});
                     }

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Command-line behaviour: help, exit codes, check, plan, and crash-resume of `run`.
+# usage: cli_test.sh STILLROOM_BINARY SOURCE_DIR
+set -uo pipefail
+bin="$1"
+src="$2"
+lib="$src/examples/library"
+tmp="$(mktemp -d)"
+trap 'kill -9 $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+expect() { # expect NAME EXPECTED_EXIT COMMAND...
+  local name="$1" want="$2"
+  shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" = "$want" ]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $name: exit $got, wanted $want"
+    sed 's/^/  | /' "$tmp/out" "$tmp/err" | head -20
+  fi
+}
+
+contains() { # contains NAME FILE TEXT
+  if grep -qF -- "$3" "$2"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $1: \"$3\" not in $(basename "$2")"
+    sed 's/^/  | /' "$2" | head -20
+  fi
+}
+
+# --help everywhere, exit codes 0/1/2
+expect "help" 0 "$bin" --help
+contains "help lists check" "$tmp/out" "check"
+for c in demo run check plan; do
+  expect "$c --help" 0 "$bin" "$c" --help
+  contains "$c --help shows usage" "$tmp/out" "usage: stillroom $c"
+done
+expect "no command" 2 "$bin"
+expect "unknown command" 2 "$bin" frobnicate
+expect "unknown option" 2 "$bin" check --library "$lib" --colour
+expect "missing option" 2 "$bin" plan --library "$lib"
+expect "bad format" 2 "$bin" plan --library "$lib" --session im-ketamine --format xml
+
+# check
+expect "check example library" 0 "$bin" check --library "$lib"
+contains "check summary" "$tmp/out" "0 errors"
+expect "check json" 0 "$bin" check --library "$lib" --format json
+contains "check json ok" "$tmp/out" '"ok": true'
+cp -r "$lib" "$tmp/broken"
+sed -i 's/"duration": "30m"/"duration": "thirty"/' "$tmp/broken/sessions/im-ketamine.json"
+sed -i 's/"crossfade": "12s"/"crossfad": "12s"/' "$tmp/broken/playlists/settle.json"
+expect "check broken library" 1 "$bin" check --library "$tmp/broken"
+contains "names the session file and path" "$tmp/out" 'sessions/im-ketamine.json: phases[2].duration: expected a duration like "15m"'
+contains "names the playlist typo" "$tmp/out" 'playlists/settle.json: crossfad: unknown key (did you mean "crossfade"?)'
+expect "check missing library" 1 "$bin" check --library "$tmp/nowhere"
+
+# plan
+expect "plan text" 0 "$bin" plan --library "$lib" --session im-ketamine
+contains "plan text dose" "$tmp/out" "dose at 15:00 after start"
+expect "plan json" 0 "$bin" plan --library "$lib" --session psilocybin --format json
+if python3 -c '
+import json,sys
+kinds={"phase","scene","playlist","volume","remind","sound","midi","mqtt"}
+lines=[json.loads(l) for l in open(sys.argv[1])]
+assert lines, "no lines"
+for l in lines:
+    assert {"at","dose","phase","kind"} <= l.keys(), l
+    assert l["kind"] in kinds, l
+assert sum(1 for l in lines if l["kind"]=="remind")==7, "hourly vitals"
+' "$tmp/out"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: plan json fields"; fi
+expect "plan unknown session" 1 "$bin" plan --library "$lib" --session nope
+expect "plan broken session" 1 "$bin" plan --library "$tmp/broken" --session im-ketamine
+contains "plan broken names path" "$tmp/err" "phases[2].duration"
+
+# run: kill -9 mid-session, start again, the same session resumes
+state="$tmp/state"
+"$bin" run --library "$lib" --state-dir "$state" --speed 600 --start im-ketamine >"$tmp/run1" 2>&1 &
+pid=$!
+for _ in $(seq 1 50); do ls "$state"/sessions/*.jsonl >/dev/null 2>&1 && break; sleep 0.1; done
+sleep 1
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+journal=$(ls "$state"/sessions/*.jsonl | head -1)
+id=$(basename "$journal" .jsonl)
+"$bin" run --library "$lib" --state-dir "$state" --speed 600 >"$tmp/run2" 2>&1 &
+pid=$!
+for _ in $(seq 1 50); do grep -q "resumed session" "$tmp/run2" && break; sleep 0.1; done
+kill -TERM "$pid"
+wait "$pid"
+code=$?
+[ "$code" = 0 ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: run exits 0 on SIGTERM (got $code)"; }
+contains "resumes the same session" "$tmp/run2" "resumed session $id"
+contains "journal records the resume" "$journal" '"event":"resumed"'
+if grep -q '"type":"start"' "$journal" && ! grep -qi 'patient' "$journal"; then
+  passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: journal start record"; fi
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" = 0 ]
