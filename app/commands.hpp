@@ -19,5 +19,6 @@ int cmd_check(const cli::Args& args);
 int cmd_plan(const cli::Args& args);
 int cmd_run(const cli::Args& args);
 int cmd_demo(const cli::Args& args);
+int cmd_render(const cli::Args& args);
 
 } // namespace stillroom::app

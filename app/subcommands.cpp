@@ -35,6 +35,14 @@ const std::vector<Subcommand>& subcommands() {
            {"--session", "NAME", "the template (sessions/NAME.json)", true},
            {"--format", "text|json", "text (default) or one JSON object per line"}}},
          cmd_plan},
+        {{"render", "render the whole planned session offline to a WAV file (and light targets)",
+          "stillroom render --library DIR --session NAME --out FILE.wav [--lights FILE.jsonl]",
+          {{"--library", "DIR", "the library folder", true},
+           {"--session", "NAME", "the template (sessions/NAME.json)", true},
+           {"--out", "FILE.wav", "where the audio goes", true},
+           {"--lights", "FILE.jsonl", "light targets, one JSON object per line"},
+           {"--rate", "HZ", "sample rate (default: room.json audio.sample_rate, else 48000)"}}},
+         cmd_render},
     };
     return table;
 }

@@ -2,6 +2,7 @@
 #include "control/library.hpp"
 
 #include "engine/duration.hpp"
+#include "playlists/loudness.hpp"
 #include "playlists/sndfile.hpp"
 
 #include <algorithm>
@@ -90,6 +91,7 @@ Library load_library(const fs::path& dir, Problems& problems) {
         problems.append(p);
     }
     const auto light_ids = lib.room.light_ids();
+    LoudnessCache loudness(dir);
     for (const auto& [id, rel] : json_files(dir, "scenes", problems)) {
         Problems p(rel);
         if (auto json = read_json_file(dir / rel, p))
@@ -100,12 +102,13 @@ Library load_library(const fs::path& dir, Problems& problems) {
         Problems p(rel);
         if (auto json = read_json_file(dir / rel, p)) {
             if (auto playlist = load_playlist(*json, id, p)) {
-                lib.playlist_infos[id] = playlist_info(*playlist, dir, p);
+                lib.playlist_infos[id] = playlist_info(*playlist, dir, p, &loudness);
                 lib.playlists[id] = std::move(*playlist);
             }
         }
         problems.append(p);
     }
+    loudness.save();
     const LibraryRefs refs = lib.refs();
     for (const auto& [id, rel] : json_files(dir, "sessions", problems)) {
         Problems p(rel);

@@ -40,6 +40,7 @@ struct NowPlaying {
     std::string title;
     Ms position{0}; // into the playable part (after the "in" trim)
     Ms length{0};
+    Ms in{0};       // the track's "in" trim within the file
     double gain_db = 0;
     bool operator==(const NowPlaying&) const = default;
 };

@@ -20,37 +20,57 @@ template <class... Ts> Overloaded(Ts...) -> Overloaded<Ts...>;
 
 } // namespace
 
-Ms simulate_session(const SessionSetup& setup, const std::function<void(const Effect&)>& on_effect) {
-    Session s(setup);
-    auto deliver = [&](const Effects& effects) {
-        for (const auto& e : effects) on_effect(e);
-    };
-    deliver(s.start());
-    const auto& phases = setup.tmpl.phases;
-    for (int step = 0; step < kMaxSteps && s.status() != SessionStatus::Finished; ++step) {
-        std::optional<Ms> command_at;
-        Command cmd;
-        if (s.status() == SessionStatus::Running) {
-            const Phase& p = phases[static_cast<std::size_t>(s.phase_index())];
-            const Ms remaining = std::max(s.phase_planned() - s.phase_elapsed(), Ms{0});
-            if (p.until == PhaseEnd::Dose && !s.dose_at()) {
-                command_at = s.now() + remaining;
-                cmd.kind = CommandKind::Dose;
-            } else if (p.until == PhaseEnd::Therapist) {
-                command_at = s.now() + remaining;
-                cmd.kind = CommandKind::Next;
-            }
-        }
-        const auto due = s.next_due();
-        if (command_at && (!due || *command_at <= *due)) {
-            deliver(s.apply(cmd, *command_at).effects);
-        } else if (due) {
-            deliver(s.advance_to(*due));
+std::optional<std::pair<Ms, Command>> Simulation::assumed_command() const {
+    if (session_.status() != SessionStatus::Running) return std::nullopt;
+    const Phase& p = session_.setup().tmpl.phases[static_cast<std::size_t>(session_.phase_index())];
+    const Ms remaining = std::max(session_.phase_planned() - session_.phase_elapsed(), Ms{0});
+    Command cmd;
+    if (p.until == PhaseEnd::Dose && !session_.dose_at()) {
+        cmd.kind = CommandKind::Dose;
+    } else if (p.until == PhaseEnd::Therapist) {
+        cmd.kind = CommandKind::Next;
+    } else {
+        return std::nullopt;
+    }
+    return std::pair{session_.now() + remaining, cmd};
+}
+
+std::optional<Ms> Simulation::next_stop() const {
+    auto due = session_.next_due();
+    auto assumed = assumed_command();
+    if (assumed && (!due || assumed->first < *due)) return assumed->first;
+    return due;
+}
+
+Effects Simulation::run_to(Ms t) {
+    Effects out;
+    for (int step = 0; step < kMaxSteps && !finished(); ++step) {
+        const auto due = session_.next_due();
+        const auto assumed = assumed_command();
+        Effects batch;
+        if (assumed && assumed->first <= t && (!due || assumed->first <= *due)) {
+            batch = session_.apply(assumed->second, assumed->first).effects;
+        } else if (due && *due <= t) {
+            batch = session_.advance_to(*due);
         } else {
             break;
         }
+        out.insert(out.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
     }
-    return s.now();
+    auto rest = session_.advance_to(t);
+    out.insert(out.end(), std::make_move_iterator(rest.begin()), std::make_move_iterator(rest.end()));
+    return out;
+}
+
+Ms simulate_session(const SessionSetup& setup, const std::function<void(const Effect&)>& on_effect) {
+    Simulation sim(setup);
+    for (const auto& e : sim.start()) on_effect(e);
+    for (int step = 0; step < kMaxSteps && !sim.finished(); ++step) {
+        const auto stop = sim.next_stop();
+        if (!stop) break;
+        for (const auto& e : sim.run_to(*stop)) on_effect(e);
+    }
+    return sim.session().now();
 }
 
 Plan build_plan(const SessionSetup& setup) {

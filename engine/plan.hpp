@@ -27,8 +27,27 @@ struct Plan {
     Ms length{0}; // until the session has finished
 };
 
-// Everything the session does, in order. `on_effect`, if given, sees every effect too
-// (the offline renderer uses it).
+// A session run on simulated time with the planner's assumptions: the dose is marked when
+// its phase reaches its planned duration, therapist phases end at theirs. Other commands
+// (e.g. track-failed from the renderer) may be applied along the way.
+class Simulation {
+public:
+    explicit Simulation(const SessionSetup& setup) : session_(setup) {}
+    Effects start() { return session_.start(); }
+    bool finished() const { return session_.status() == SessionStatus::Finished; }
+    // When something next happens: an event or an assumed therapist command.
+    std::optional<Ms> next_stop() const;
+    // Everything due up to and including t, assumed commands included.
+    Effects run_to(Ms t);
+    Outcome apply(const Command& cmd, Ms t) { return session_.apply(cmd, t); }
+    const Session& session() const { return session_; }
+
+private:
+    std::optional<std::pair<Ms, Command>> assumed_command() const;
+    Session session_;
+};
+
+// Everything the session does, in order.
 Plan build_plan(const SessionSetup& setup);
 
 // The simulated run itself: calls on_effect for every effect, in time order.

@@ -549,6 +549,7 @@ void Session::fill_state(DesiredState& s, Ms t) const {
             np.file = track->file;
             np.title = track->title;
             np.length = track->length;
+            np.in = track->in;
             np.position = std::min(track_position(*pb, t), track->length);
             np.gain_db = track->gain_db;
             s.playing = np;

@@ -2,7 +2,11 @@
 #include "playlists/playlist.hpp"
 
 #include "engine/duration.hpp"
+#include "playlists/loudness.hpp"
 #include "playlists/sndfile.hpp"
+
+#include <algorithm>
+#include <cmath>
 
 namespace stillroom {
 
@@ -75,7 +79,8 @@ Json playlist_to_json(const Playlist& p) {
 }
 
 PlaylistInfo playlist_info(const Playlist& p, const std::filesystem::path& library_dir,
-                           Problems& problems) {
+                           Problems& problems, LoudnessCache* loudness) {
+    std::vector<std::pair<std::size_t, double>> measured; // track index, LUFS
     PlaylistInfo info;
     info.id = p.id;
     info.name = p.name;
@@ -109,8 +114,34 @@ PlaylistInfo playlist_info(const Playlist& p, const std::filesystem::path& libra
             } else {
                 ti.length = end - t.in;
             }
+            if (loudness && ti.length > Ms{0}) {
+                std::string lerror;
+                if (auto l = loudness->get(t.file, &lerror)) {
+                    ti.gain_db += normalisation_gain_db(*l);
+                    if (l->integrated_lufs > -69) measured.emplace_back(i, l->integrated_lufs);
+                } else {
+                    problems.error(path, "\"" + t.file + "\" cannot be measured: " + lerror);
+                    ti.length = Ms{0};
+                }
+            }
         }
         info.tracks.push_back(std::move(ti));
+    }
+    // Loudness outliers: normalisation evens them out, but a track 10 LU away from its
+    // neighbours is usually a mistake (a spoken intro, the wrong master).
+    if (measured.size() >= 3) {
+        std::vector<double> values;
+        for (const auto& m : measured) values.push_back(m.second);
+        std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2), values.end());
+        const double median = values[values.size() / 2];
+        for (const auto& [index, lufs] : measured) {
+            if (std::fabs(lufs - median) > 10.0) {
+                char buf[160];
+                std::snprintf(buf, sizeof buf, "loudness outlier: %.1f LUFS where the playlist is around %.1f LUFS",
+                              lufs, median);
+                problems.warning(json_path_key(json_path_index("tracks", index), "file"), buf);
+            }
+        }
     }
     return info;
 }

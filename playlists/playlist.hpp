@@ -36,9 +36,13 @@ struct Playlist {
 std::optional<Playlist> load_playlist(const Json& json, const std::string& id, Problems& problems);
 Json playlist_to_json(const Playlist& p);
 
+class LoudnessCache;
+
 // Measures each track's file (libsndfile) and builds what the engine needs. A missing or
 // unreadable file, or a trim outside the file, is a problem and a track of length 0.
+// With `loudness`, each track's gain includes EBU R128 normalisation to -23 LUFS, and
+// tracks far from the playlist's typical loudness are reported.
 PlaylistInfo playlist_info(const Playlist& p, const std::filesystem::path& library_dir,
-                           Problems& problems);
+                           Problems& problems, LoudnessCache* loudness = nullptr);
 
 } // namespace stillroom

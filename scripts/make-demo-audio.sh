@@ -33,7 +33,7 @@ for spec in "${tracks[@]}"; do
   read -r name f1 f2 f3 noise trem level <<<"$spec"
   out="$lib/audio/$name.flac"
   [ -s "$out" ] && continue
-  sox -q -n -r 48000 -b 16 -c 4 "$out.tmp.flac" \
+  sox -q -r 48000 -c 4 -n -b 16 -c 2 "$out.tmp.flac" \
     synth "$LEN" sine "$f1" sine "$f2" sine "$f3" "$noise" \
     remix 1v0.30,2v0.20,3v0.10,4v0.006 1v0.26,2v0.22,3v0.12,4v0.006 \
     tremolo "$trem" 30 gain -8 reverb 60 gain -n "$level" fade q 6 "$LEN" 6
@@ -43,7 +43,7 @@ done
 
 chime="$lib/audio/chime.flac"
 if [ ! -s "$chime" ]; then
-  sox -q -n -r 48000 -b 16 -c 2 "$chime.tmp.flac" synth 5 pluck E5 pluck B5 remix 1v0.6,2v0.4 1v0.4,2v0.6 gain -10 \
+  sox -q -r 48000 -c 2 -n -b 16 -c 2 "$chime.tmp.flac" synth 5 pluck E5 pluck B5 remix 1v0.6,2v0.4 1v0.4,2v0.6 gain -10 \
     reverb 70 gain -n -24 fade q 0.005 5 3
   mv "$chime.tmp.flac" "$chime"
   made=$((made + 1))

@@ -1,0 +1,94 @@
+// stillroom render: the whole planned session to a WAV file (and light targets as JSON lines).
+#include "app/commands.hpp"
+#include "control/library.hpp"
+#include "engine/duration.hpp"
+#include "playlists/render.hpp"
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+namespace stillroom::app {
+
+namespace {
+
+// Light targets for a scene change, one JSON object per light.
+void write_light_targets(std::ostream& out, const Library& lib, const SetScene& s, Ms at) {
+    const Scene* scene = nullptr;
+    static const Scene bright = bright_scene();
+    if (s.scene == bright.id) scene = &bright;
+    else if (auto it = lib.scenes.find(s.scene); it != lib.scenes.end()) scene = &it->second;
+    if (!scene) return;
+    for (const auto& light : lib.room.lights) {
+        auto target = scene->target_for(light.id);
+        if (!target) continue;
+        Json j = {{"at", to_seconds(at)}, {"light", light.id}, {"scene", s.scene}, {"fade", to_seconds(s.fade)}};
+        j["on"] = target->on.value_or(true);
+        if (target->brightness) j["brightness"] = *target->brightness;
+        if (target->kelvin) j["kelvin"] = *target->kelvin;
+        if (target->color) j["color"] = {{"x", target->color->x}, {"y", target->color->y}};
+        out << j.dump() << "\n";
+    }
+}
+
+} // namespace
+
+int cmd_render(const cli::Args& args) {
+    Problems problems;
+    Library lib = load_library(args.get("--library"), problems);
+    const std::string name = args.get("--session");
+    auto setup = lib.make_setup(name, "render", "", 1);
+    if (!setup) {
+        for (const auto& p : problems.list())
+            if (p.severity == Severity::Error) std::cerr << p.to_string() << "\n";
+        std::cerr << "stillroom render: no usable session template \"" << name << "\"\n";
+        return cli::kBadInput;
+    }
+    std::ofstream lights;
+    if (args.has("--lights")) {
+        lights.open(args.get("--lights"), std::ios::trunc);
+        if (!lights) {
+            std::cerr << "stillroom render: cannot write " << args.get("--lights") << "\n";
+            return cli::kBadInput;
+        }
+    }
+    RenderOptions o;
+    o.library_dir = lib.dir;
+    o.out_wav = args.get("--out");
+    if (lib.room.audio) {
+        o.sample_rate = lib.room.audio->sample_rate;
+        o.max_volume_db = lib.room.audio->max_volume_db;
+        int channels = 2;
+        for (const auto& g : lib.room.audio->outputs) {
+            OutputGroupMap m;
+            for (int c : g.channels) {
+                m.channels.push_back(c - 1);
+                channels = std::max(channels, c);
+            }
+            m.gain = db_to_gain(g.gain_db);
+            o.groups.push_back(m);
+        }
+        o.channels = channels;
+    }
+    if (args.has("--rate")) o.sample_rate = std::stoi(args.get("--rate"));
+    if (lights.is_open())
+        o.on_effect = [&](const Effect& e) {
+            if (const auto* s = std::get_if<SetScene>(&e.body)) write_light_targets(lights, lib, *s, e.at);
+        };
+    const auto started = std::chrono::steady_clock::now();
+    RenderResult r = render_session(*setup, o);
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (!r.ok) {
+        std::cerr << "stillroom render: " << r.error << "\n";
+        return cli::kBadInput;
+    }
+    for (const auto& [file, why] : r.failures) std::cerr << "skipped " << file << ": " << why << "\n";
+    const double seconds = static_cast<double>(r.frames) / o.sample_rate;
+    std::cout << "rendered " << format_clock(r.length) << " of session (" << r.frames << " frames, "
+              << o.channels << " channels at " << o.sample_rate << " Hz) in " << took << " s: "
+              << (took > 0 ? seconds / took : 0) << "x real time; peak " << r.peak << ", underruns "
+              << r.underruns << "\n";
+    return r.failures.empty() ? cli::kOk : cli::kBadInput;
+}
+
+} // namespace stillroom::app

@@ -1,0 +1,83 @@
+// A stereo-linked look-ahead peak limiter with a hard ceiling. The gain reaches the
+// needed reduction exactly when a peak leaves the delay line (a linear ramp across the
+// look-ahead), so nothing is clipped and nothing steps. Fixed-size storage, O(1) per frame.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+
+namespace stillroom {
+
+class Limiter {
+public:
+    static constexpr int kLookahead = 64; // frames (1.3 ms at 48 kHz)
+
+    // Runs on: a control thread (prepare).
+    void prepare(int sample_rate, float ceiling_linear) {
+        ceiling_ = ceiling_linear;
+        release_ = 1.0f - std::exp(-1.0f / (0.15f * static_cast<float>(sample_rate)));
+        reset();
+    }
+
+    void reset() {
+        delay_.fill(0.0f);
+        box_.fill(1.0f);
+        box_sum_ = kLookahead;
+        pos_ = 0;
+        n_ = 0;
+        head_ = tail_ = 0;
+        gain_ = 1.0f;
+    }
+
+    float ceiling() const { return ceiling_; }
+    float gain() const { return gain_; }
+
+    // Processes one stereo frame in place. Runs on: the audio thread. Real-time safe.
+    void process(float& left, float& right) {
+        const float peak = std::max(std::fabs(left), std::fabs(right));
+        const float needed = peak > ceiling_ ? ceiling_ / peak : 1.0f;
+        // Sliding minimum of the needed gain over the window of the kLookahead + 1 newest
+        // inputs (the one leaving the delay line now and all behind it): a monotonic deque.
+        while (head_ != tail_ && dq_value_[(tail_ + kWindow - 1) % kWindow] >= needed)
+            tail_ = (tail_ + kWindow - 1) % kWindow;
+        dq_value_[tail_] = needed;
+        dq_index_[tail_] = n_;
+        tail_ = (tail_ + 1) % kWindow;
+        while (dq_index_[head_] <= n_ - (kLookahead + 1)) head_ = (head_ + 1) % kWindow;
+        const float hold = dq_value_[head_];
+        // A box average of the last kLookahead holds: every one of them already counted the
+        // leaving sample, so the ramp down is complete by the time it leaves.
+        box_sum_ += static_cast<double>(hold) - box_[pos_];
+        box_[pos_] = hold;
+        const auto target = static_cast<float>(box_sum_ / kLookahead);
+        gain_ = target < gain_ ? target : gain_ + (target - gain_) * release_;
+        const float out_l = delay_[2 * pos_] * gain_;
+        const float out_r = delay_[2 * pos_ + 1] * gain_;
+        delay_[2 * pos_] = left;
+        delay_[2 * pos_ + 1] = right;
+        pos_ = (pos_ + 1) % kLookahead;
+        ++n_;
+        // The last guard: never above the ceiling, whatever happens.
+        left = std::clamp(out_l, -ceiling_, ceiling_);
+        right = std::clamp(out_r, -ceiling_, ceiling_);
+    }
+
+private:
+    static constexpr int kWindow = kLookahead + 2; // deque capacity (window + 1 free slot)
+    float ceiling_ = 0.891f; // -1 dBFS
+    float release_ = 0.0001f;
+    std::array<float, 2 * kLookahead> delay_{};
+    std::array<float, kLookahead> box_{};
+    double box_sum_ = kLookahead;
+    std::array<float, kWindow> dq_value_{};
+    std::array<std::int64_t, kWindow> dq_index_{};
+    int head_ = 0;
+    int tail_ = 0;
+    int pos_ = 0;
+    std::int64_t n_ = 0;
+    float gain_ = 1.0f;
+};
+
+} // namespace stillroom

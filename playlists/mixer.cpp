@@ -1,0 +1,186 @@
+// The mixer. Everything below process() runs on the audio thread.
+#include "playlists/mixer.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace stillroom {
+
+float db_to_gain(double db) { return db <= -90 ? 0.0f : static_cast<float>(std::pow(10.0, db / 20.0)); }
+
+Mixer::Mixer(MixerConfig config) : config_(std::move(config)) {
+    if (config_.groups.empty()) config_.groups.push_back({{0, 1}, 1.0f});
+    for (const auto& g : config_.groups) {
+        std::vector<int> channels;
+        for (int c : g.channels)
+            if (c >= 0 && c < config_.device_channels) channels.push_back(c);
+        group_channels_.push_back(channels);
+        group_gains_.push_back(g.gain);
+    }
+    scratch_.assign(static_cast<std::size_t>(config_.max_block_frames) * 2, 0.0f);
+    bus_.assign(static_cast<std::size_t>(config_.max_block_frames) * 2, 0.0f);
+    limiter_.prepare(config_.sample_rate, db_to_gain(config_.ceiling_dbfs));
+    max_volume_db_ = static_cast<float>(config_.max_volume_db);
+}
+
+Voice* Mixer::take_retired() {
+    Voice* v = nullptr;
+    return from_audio_.try_pop(v) ? v : nullptr;
+}
+
+float Mixer::volume_gain(std::int64_t frame) const {
+    float db = vol_to_db_;
+    if (vol_length_ > 0 && frame < vol_start_ + vol_length_) {
+        if (frame <= vol_start_) {
+            db = vol_from_db_;
+        } else {
+            const float x = static_cast<float>(frame - vol_start_) / static_cast<float>(vol_length_);
+            db = vol_from_db_ + (vol_to_db_ - vol_from_db_) * x * x * (3.0f - 2.0f * x);
+        }
+    }
+    db = std::min(db, max_volume_db_);
+    return db <= -90.0f ? 0.0f : std::pow(10.0f, db / 20.0f);
+}
+
+void Mixer::pull_commands() {
+    MixerCommand c;
+    while (pending_count_ < static_cast<int>(pending_.size()) && to_audio_.try_pop(c))
+        pending_[static_cast<std::size_t>(pending_count_++)] = c;
+}
+
+void Mixer::retire(int index) {
+    Voice* v = voices_[static_cast<std::size_t>(index)];
+    voices_[static_cast<std::size_t>(index)] = voices_[static_cast<std::size_t>(voice_count_ - 1)];
+    --voice_count_;
+    v->retired.store(true, std::memory_order_release);
+    if (!from_audio_.try_push(v) && retiring_count_ < kMaxVoices)
+        retiring_[static_cast<std::size_t>(retiring_count_++)] = v;
+}
+
+void Mixer::apply(const MixerCommand& c) {
+    const std::int64_t fade = std::max(c.fade, kMinFade);
+    switch (c.kind) {
+    case MixerCommand::Kind::StartVoice: {
+        Voice* v = c.voice;
+        if (!v) return;
+        if (v->music) {
+            // Equal-power crossfade: every music voice fades out as the new one fades in.
+            for (int i = 0; i < voice_count_; ++i) {
+                Voice* old = voices_[static_cast<std::size_t>(i)];
+                if (!old->music) continue;
+                old->envelope = {old->envelope.at(c.at), 0.0f, c.at, fade};
+            }
+        }
+        v->envelope = {0.0f, 1.0f, c.at, v->music ? fade : kMinFade};
+        v->starts_at = c.at;
+        if (voice_count_ < kMaxVoices) {
+            voices_[static_cast<std::size_t>(voice_count_++)] = v;
+        } else {
+            v->retired.store(true);
+            from_audio_.try_push(v); // no room: hand it straight back
+        }
+        break;
+    }
+    case MixerCommand::Kind::StopMusic:
+    case MixerCommand::Kind::StopAll:
+        for (int i = 0; i < voice_count_; ++i) {
+            Voice* v = voices_[static_cast<std::size_t>(i)];
+            if (!v->music && c.kind == MixerCommand::Kind::StopMusic) continue;
+            v->envelope = {v->envelope.at(c.at), 0.0f, c.at, fade};
+        }
+        break;
+    case MixerCommand::Kind::SetVolume: {
+        // Continue from wherever the current ramp is.
+        float now_db = vol_to_db_;
+        if (vol_length_ > 0 && c.at < vol_start_ + vol_length_ && c.at > vol_start_) {
+            const float x = static_cast<float>(c.at - vol_start_) / static_cast<float>(vol_length_);
+            now_db = vol_from_db_ + (vol_to_db_ - vol_from_db_) * x * x * (3.0f - 2.0f * x);
+        } else if (vol_length_ > 0 && c.at <= vol_start_) {
+            now_db = vol_from_db_;
+        }
+        vol_from_db_ = std::min(now_db, max_volume_db_);
+        vol_to_db_ = std::min(c.db, max_volume_db_);
+        vol_start_ = c.at;
+        vol_length_ = fade;
+        break;
+    }
+    }
+}
+
+void Mixer::process(float* out, int frames) {
+    // Runs on: the audio thread.
+    const std::int64_t base = frame_.load(std::memory_order_relaxed);
+    std::fill(out, out + static_cast<std::ptrdiff_t>(frames) * config_.device_channels, 0.0f);
+    while (retiring_count_ > 0 && from_audio_.try_push(retiring_[static_cast<std::size_t>(retiring_count_ - 1)]))
+        --retiring_count_;
+    pull_commands();
+    int pos = 0;
+    while (pos < frames) {
+        const std::int64_t now = base + pos;
+        // Apply everything due now (or late); find the next command inside this block.
+        std::int64_t next = base + frames;
+        for (int i = 0; i < pending_count_;) {
+            const MixerCommand& c = pending_[static_cast<std::size_t>(i)];
+            if (c.at <= now) {
+                apply(c);
+                pending_[static_cast<std::size_t>(i)] = pending_[static_cast<std::size_t>(pending_count_ - 1)];
+                --pending_count_;
+            } else {
+                next = std::min(next, c.at);
+                ++i;
+            }
+        }
+        const int n = static_cast<int>(std::min<std::int64_t>(next - now, config_.max_block_frames));
+        render(out, now, pos, n);
+        pos += n;
+    }
+    volume_now_db_.store(std::min(vol_to_db_, max_volume_db_), std::memory_order_relaxed);
+    frame_.store(base + frames, std::memory_order_release);
+}
+
+void Mixer::render(float* out, std::int64_t first, int offset, int n) {
+    float* bus = bus_.data();
+    std::fill(bus, bus + 2 * n, 0.0f);
+    float* tmp = scratch_.data();
+    const bool volume_steady = vol_length_ <= 0 || first >= vol_start_ + vol_length_;
+    const float volume_steady_gain = volume_gain(first);
+    for (int vi = 0; vi < voice_count_;) {
+        Voice* v = voices_[static_cast<std::size_t>(vi)];
+        const std::int64_t got = v->ring.read(tmp, n);
+        if (got < n && !v->decoded_all.load(std::memory_order_acquire)) underruns_.fetch_add(1);
+        const bool steady = v->envelope.done(first);
+        const float steady_gain = v->envelope.to * v->gain;
+        for (std::int64_t i = 0; i < got; ++i) {
+            const std::int64_t f = first + i;
+            float g = steady ? steady_gain : v->envelope.at(f) * v->gain;
+            if (v->music) g *= volume_steady ? volume_steady_gain : volume_gain(f);
+            bus[2 * i] += tmp[2 * i] * g;
+            bus[2 * i + 1] += tmp[2 * i + 1] * g;
+        }
+        v->played += got;
+        const bool drained = got < n && v->decoded_all.load(std::memory_order_acquire) && v->ring.readable() == 0;
+        const bool silent = v->envelope.to == 0.0f && v->envelope.done(first + n);
+        if (drained || silent) {
+            retire(vi);
+            continue;
+        }
+        ++vi;
+    }
+    for (int i = 0; i < n; ++i) limiter_.process(bus[2 * i], bus[2 * i + 1]);
+    const int channels = config_.device_channels;
+    for (std::size_t g = 0; g < group_channels_.size(); ++g) {
+        const auto& chans = group_channels_[g];
+        const float gain = group_gains_[g];
+        if (chans.empty()) continue;
+        for (int i = 0; i < n; ++i) {
+            float* frame = out + static_cast<std::ptrdiff_t>(offset + i) * channels;
+            if (chans.size() == 1) {
+                frame[chans[0]] += 0.5f * (bus[2 * i] + bus[2 * i + 1]) * gain;
+            } else {
+                for (std::size_t c = 0; c < chans.size(); ++c) frame[chans[c]] += bus[2 * i + (c % 2)] * gain;
+            }
+        }
+    }
+}
+
+} // namespace stillroom

@@ -1,0 +1,76 @@
+// A voice: one playing instance of one audio file (a track or a one-shot sound).
+// Created and prefilled on a control thread, filled ahead by the decoder thread, played by
+// the audio thread, retired back to the control thread to be freed. Each member says
+// which thread owns it.
+#pragma once
+
+#include "playlists/audio_ring.hpp"
+#include "playlists/resampler.hpp"
+#include "playlists/sndfile.hpp"
+
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace stillroom {
+
+// An equal-power gain envelope: interpolates the angle, so a full fade in is sin(pi/2 x)
+// and a full fade out cos(pi/2 x); a fade that starts mid-way continues smoothly.
+struct Envelope {
+    float from = 0;
+    float to = 0;
+    std::int64_t start = 0;  // mixer frame
+    std::int64_t length = 0; // frames; 0 = step (only used for silence -> silence)
+
+    // Runs on: the audio thread. Real-time safe.
+    float at(std::int64_t frame) const {
+        if (length <= 0 || frame >= start + length) return to;
+        if (frame <= start) return from;
+        const double x = static_cast<double>(frame - start) / static_cast<double>(length);
+        const double a = std::asin(std::clamp(static_cast<double>(from), 0.0, 1.0));
+        const double b = std::asin(std::clamp(static_cast<double>(to), 0.0, 1.0));
+        return static_cast<float>(std::sin(a + (b - a) * x));
+    }
+    bool done(std::int64_t frame) const { return length <= 0 || frame >= start + length; }
+};
+
+struct Voice {
+    // --- set on creation (control thread), read-only afterwards ---
+    std::string file;                  // library-relative, for reports
+    std::filesystem::path path;        // absolute
+    std::int64_t start_ms = 0;         // where decoding begins in the file
+    std::int64_t start_source_frame = 0; // the same, in source frames (set by open_voice)
+    std::int64_t length_frames = -1;   // device-rate frames to play; -1 = to the end of the file
+    float gain = 1;                    // linear: loudness normalisation and track gain
+    bool music = true;                 // music (crossfaded, session volume) or a one-shot sound
+    int device_rate = 48000;
+    AudioRing ring;
+
+    // --- decoder thread (or the control thread before hand-over) ---
+    std::unique_ptr<SndFile> source;
+    std::unique_ptr<Resampler> resampler;
+    std::int64_t decoded_frames = 0; // device-rate frames written to the ring
+    std::int64_t source_expected = 0; // source frames the file should still deliver
+    std::vector<float> src_buffer, stereo_buffer, out_buffer;
+    std::string error; // written before `failed` is set
+    bool reported = false; // control thread: the failure has been reported
+
+    // --- shared ---
+    std::atomic<bool> decoded_all{false}; // the decoder has written everything it will
+    std::atomic<bool> failed{false};      // missing, unreadable or truncated
+    std::atomic<bool> retired{false};     // the audio thread is done with it
+
+    // --- audio thread ---
+    Envelope envelope;
+    std::int64_t starts_at = 0; // mixer frame of the first sample
+    std::int64_t played = 0;
+    bool finished = false;
+
+    explicit Voice(std::int64_t ring_frames) : ring(ring_frames) {}
+};
+
+} // namespace stillroom
