@@ -43,6 +43,16 @@ const std::vector<Subcommand>& subcommands() {
            {"--lights", "FILE.jsonl", "light targets, one JSON object per line"},
            {"--rate", "HZ", "sample rate (default: room.json audio.sample_rate, else 48000)"}}},
          cmd_render},
+        {{"playlist", "curator tools: import an M3U, export as M3U, analyze durations and loudness",
+          "stillroom playlist import FILE.m3u --library DIR [--name ID] [--force] | "
+          "playlist export NAME --library DIR [--out FILE.m3u8] | playlist analyze NAME --library DIR [--format text|json]",
+          {{"--library", "DIR", "the library folder", true},
+           {"--name", "ID", "import: the playlist id (default: the file's name)"},
+           {"--force", "", "import: replace an existing playlist"},
+           {"--out", "FILE", "export: write here (paths relative to it) instead of stdout"},
+           {"--format", "text|json", "analyze: output format"}},
+          2, 2},
+         cmd_playlist},
     };
     return table;
 }

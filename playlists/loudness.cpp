@@ -26,6 +26,8 @@ std::optional<Loudness> measure_loudness(const fs::path& file, std::string* erro
         if (error) *error = "cannot start the loudness meter";
         return std::nullopt;
     }
+    // A mono file plays on both sides of the room: measure it as it will be heard.
+    if (info.channels == 1) ebur128_set_channel(st, 0, EBUR128_DUAL_MONO);
     std::vector<float> buf(static_cast<std::size_t>(8192 * info.channels));
     std::int64_t total = 0;
     for (;;) {
@@ -66,7 +68,7 @@ std::string stamp_of(const fs::path& p) {
     const auto size = fs::file_size(p, ec);
     if (ec) return {};
     const auto mtime = fs::last_write_time(p, ec).time_since_epoch().count();
-    return std::to_string(size) + ":" + std::to_string(mtime);
+    return "2:" + std::to_string(size) + ":" + std::to_string(mtime); // 2: mono measured as dual mono
 }
 
 } // namespace

@@ -71,7 +71,8 @@ void Mixer::apply(const MixerCommand& c) {
                 old->envelope = {old->envelope.at(c.at), 0.0f, c.at, fade};
             }
         }
-        v->envelope = {0.0f, 1.0f, c.at, v->music ? fade : kMinFade};
+        // Music fades in; a one-shot sound starts exactly as authored, on its first sample.
+        v->envelope = {0.0f, 1.0f, c.at, v->music ? fade : 0};
         v->starts_at = c.at;
         if (voice_count_ < kMaxVoices) {
             voices_[static_cast<std::size_t>(voice_count_++)] = v;

@@ -63,6 +63,8 @@ public:
     // Times a playing voice had no data ready. Runs on: any thread.
     std::uint64_t underruns() const { return underruns_.load(); }
     const MixerConfig& config() const { return config_; }
+    // Output lags the commands by the limiter's look-ahead, a fixed number of frames.
+    static constexpr int latency_frames() { return Limiter::kLookahead; }
     // The session volume now, in dB. Runs on: any thread (approximate).
     float volume_db() const { return volume_now_db_.load(); }
 

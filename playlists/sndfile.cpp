@@ -7,6 +7,10 @@ namespace stillroom {
 
 namespace {
 
+// SF_FORMAT_MPEG and SF_FORMAT_MPEG_LAYER_III are enum values (libsndfile >= 1.1), not macros.
+constexpr int kFormatMpeg = 0x230000;
+constexpr int kFormatMpegLayer3 = 0x0082;
+
 std::string major_format_name(int format) {
     switch (format & SF_FORMAT_TYPEMASK) {
     case SF_FORMAT_WAV: return "WAV";
@@ -14,9 +18,7 @@ std::string major_format_name(int format) {
     case SF_FORMAT_AIFF: return "AIFF";
     case SF_FORMAT_FLAC: return "FLAC";
     case SF_FORMAT_OGG: return (format & SF_FORMAT_SUBMASK) == SF_FORMAT_OPUS ? "OPUS" : "OGG";
-#ifdef SF_FORMAT_MPEG
-    case SF_FORMAT_MPEG: return "MP3";
-#endif
+    case kFormatMpeg: return "MP3";
     default: return "other";
     }
 }
@@ -45,21 +47,30 @@ std::unique_ptr<SndFile> SndFile::open_read(const std::filesystem::path& path, s
 }
 
 std::unique_ptr<SndFile> SndFile::open_write(const std::filesystem::path& path, int sample_rate,
-                                             int channels, bool flac, std::string* error) {
+                                             int channels, AudioFormat format, std::string* error) {
     SF_INFO info{};
     info.samplerate = sample_rate;
     info.channels = channels;
-    info.format = flac ? (SF_FORMAT_FLAC | SF_FORMAT_PCM_24) : (SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    bool wav = false;
+    switch (format) {
+    case AudioFormat::WavFloat: info.format = SF_FORMAT_RF64 | SF_FORMAT_FLOAT, wav = true; break;
+    case AudioFormat::Wav16: info.format = SF_FORMAT_RF64 | SF_FORMAT_PCM_16, wav = true; break;
+    case AudioFormat::Flac16: info.format = SF_FORMAT_FLAC | SF_FORMAT_PCM_16; break;
+    case AudioFormat::Ogg: info.format = SF_FORMAT_OGG | SF_FORMAT_VORBIS; break;
+    case AudioFormat::Mp3: info.format = kFormatMpeg | kFormatMpegLayer3; break;
+    }
     SNDFILE* handle = sf_open(path.c_str(), SFM_WRITE, &info);
     if (!handle) {
         if (error) *error = sf_strerror(nullptr);
         return nullptr;
     }
+    // Plain WAV while it fits, RF64 only past 4 GB.
+    if (wav) sf_command(handle, SFC_RF64_AUTO_DOWNGRADE, nullptr, SF_TRUE);
     std::unique_ptr<SndFile> f(new SndFile());
     f->handle_ = handle;
     f->info_.sample_rate = sample_rate;
     f->info_.channels = channels;
-    f->info_.format = flac ? "FLAC" : "WAV";
+    f->info_.format = wav ? "WAV" : format == AudioFormat::Flac16 ? "FLAC" : format == AudioFormat::Ogg ? "OGG" : "MP3";
     return f;
 }
 

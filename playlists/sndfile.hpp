@@ -16,13 +16,16 @@ struct AudioFileInfo {
     std::string format; // "FLAC", "WAV", "OGG", "MPEG" ...
 };
 
+enum class AudioFormat { WavFloat, Wav16, Flac16, Ogg, Mp3 };
+
 class SndFile {
 public:
     // Opens a file for reading; nullptr with *error set ("cannot open: ...") on failure.
     static std::unique_ptr<SndFile> open_read(const std::filesystem::path& path, std::string* error);
-    // Creates a file for writing (WAV float unless `flac`); nullptr with *error on failure.
+    // Creates a file for writing; nullptr with *error on failure (e.g. a format this
+    // libsndfile cannot write). WAV grows into RF64 past 4 GB.
     static std::unique_ptr<SndFile> open_write(const std::filesystem::path& path, int sample_rate,
-                                               int channels, bool flac, std::string* error);
+                                               int channels, AudioFormat format, std::string* error);
     ~SndFile();
     SndFile(const SndFile&) = delete;
     SndFile& operator=(const SndFile&) = delete;

@@ -42,7 +42,7 @@ struct TempDir {
 void write_tone(const fs::path& path, int rate, double seconds) {
     std::string error;
     fs::create_directories(path.parent_path());
-    auto f = SndFile::open_write(path, rate, 2, false, &error);
+    auto f = SndFile::open_write(path, rate, 2, AudioFormat::WavFloat, &error);
     REQUIRE_MESSAGE(f, error);
     std::vector<float> buf(static_cast<std::size_t>(rate * seconds) * 2, 0.1f);
     f->write(buf.data(), static_cast<std::int64_t>(buf.size() / 2));

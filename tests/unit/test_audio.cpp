@@ -1,0 +1,318 @@
+// The audio path on generated signals: continuity of crossfades, sample-accurate cues, the
+// ceiling, loudness normalisation, failed files, formats and rates, and a callback that
+// never allocates.
+#include "alloc_counter.hpp"
+#include "fixtures.hpp"
+#include "temp_dir.hpp"
+
+#include "playlists/audio_engine.hpp"
+#include "playlists/loudness.hpp"
+#include "playlists/playlist.hpp"
+#include "playlists/render.hpp"
+#include "playlists/sndfile.hpp"
+
+#include <ebur128.h>
+
+#include <cmath>
+#include <fstream>
+#include <functional>
+
+using namespace stillroom;
+using namespace stillroom::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+bool write_signal(const fs::path& path, AudioFormat format, int rate, int channels, double seconds,
+                  const std::function<float(std::int64_t frame, int rate)>& sample) {
+    fs::create_directories(path.parent_path());
+    std::string error;
+    auto f = SndFile::open_write(path, rate, channels, format, &error);
+    if (!f) return false;
+    const auto frames = static_cast<std::int64_t>(seconds * rate);
+    std::vector<float> buf(static_cast<std::size_t>(frames * channels));
+    for (std::int64_t i = 0; i < frames; ++i)
+        for (int c = 0; c < channels; ++c) buf[static_cast<std::size_t>(i * channels + c)] = sample(i, rate);
+    return f->write(buf.data(), frames) == frames;
+}
+
+std::function<float(std::int64_t, int)> sine(double hz, double amplitude) {
+    return [=](std::int64_t i, int rate) {
+        return static_cast<float>(amplitude * std::sin(2 * kPi * hz * static_cast<double>(i) / rate));
+    };
+}
+
+// A one-phase session playing `playlist` at 0 dB (the room's maximum set to 0 dB).
+SessionSetup audio_setup(PlaylistInfo playlist, const std::string& extra_cues = "[]", const std::string& duration = "10s") {
+    PlaylistCatalog c;
+    c["p"] = std::move(playlist);
+    const std::string tmpl = R"({"name":"audio","phases":[{"id":"play","duration":")" + duration +
+                             R"(","playlist":"p","volume_db":0,"fade":"0s"}],"cues":)" + extra_cues +
+                             R"(,"end":{"fade":"0.5s"}})";
+    SessionSetup s = setup_from(tmpl, c);
+    s.max_volume_db = 0;
+    return s;
+}
+
+PlaylistInfo measured(const fs::path& dir, const std::string& json) {
+    Problems problems("playlists/p.json");
+    auto p = load_playlist(Json::parse(json), "p", problems);
+    REQUIRE(p);
+    LoudnessCache cache(dir);
+    PlaylistInfo info = playlist_info(*p, dir, problems, &cache);
+    INFO(problems.to_string());
+    CHECK_FALSE(problems.has_errors());
+    return info;
+}
+
+struct Capture {
+    std::vector<float> samples; // interleaved stereo
+    void add(const float* data, int frames, std::int64_t) { samples.insert(samples.end(), data, data + frames * 2); }
+    std::int64_t frames() const { return static_cast<std::int64_t>(samples.size() / 2); }
+};
+
+RenderResult render(const SessionSetup& setup, const fs::path& dir, Capture& capture) {
+    RenderOptions o;
+    o.library_dir = dir;
+    o.max_volume_db = 0;
+    o.on_audio = [&](const float* d, int n, std::int64_t first) { capture.add(d, n, first); };
+    RenderResult r = render_session(setup, o);
+    REQUIRE(r.ok);
+    return r;
+}
+
+double max_step(const std::vector<float>& s, std::int64_t from, std::int64_t to) {
+    double m = 0;
+    for (std::int64_t i = std::max<std::int64_t>(from, 1); i < to; ++i)
+        for (int c = 0; c < 2; ++c)
+            m = std::max(m, static_cast<double>(std::fabs(s[static_cast<std::size_t>(2 * i + c)] -
+                                                          s[static_cast<std::size_t>(2 * (i - 1) + c)])));
+    return m;
+}
+
+double lufs(const std::vector<float>& s, std::int64_t from, std::int64_t to) {
+    ebur128_state* st = ebur128_init(2, 48000, EBUR128_MODE_I);
+    ebur128_add_frames_float(st, s.data() + 2 * from, static_cast<std::size_t>(to - from));
+    double v = -70;
+    ebur128_loudness_global(st, &v);
+    ebur128_destroy(&st);
+    return v;
+}
+
+} // namespace
+
+TEST_CASE("a crossfade is continuous: no step beyond what the signals themselves have") {
+    TempDir dir;
+    REQUIRE(write_signal(dir.path / "a.flac", AudioFormat::Flac16, 48000, 2, 3.0, sine(440, 0.5)));
+    REQUIRE(write_signal(dir.path / "b.wav", AudioFormat::Wav16, 44100, 1, 3.0, sine(660, 0.5)));
+    auto info = measured(dir.path, R"({"crossfade":"1s","loop":false,"tracks":[{"file":"a.flac"},{"file":"b.wav"}]})");
+    Capture cap;
+    RenderResult r = render(audio_setup(info, "[]", "6s"), dir.path, cap);
+    CHECK(r.underruns == 0);
+    REQUIRE(cap.frames() > 5 * 48000);
+    // Track A alone: 0.1..1.9 s; B alone: 3.1..4.9 s; the crossfade 2..3 s.
+    const double a_alone = max_step(cap.samples, 4800, 91200);
+    const double b_alone = max_step(cap.samples, 148800, 235200);
+    const double overall = max_step(cap.samples, 0, cap.frames());
+    CAPTURE(a_alone);
+    CAPTURE(b_alone);
+    CAPTURE(overall);
+    CHECK(a_alone > 0.001);
+    CHECK(b_alone > 0.001);
+    CHECK(overall <= (a_alone + b_alone) * 1.01);
+    // Equal power: the level in the middle of the crossfade is that of either track alone.
+    auto rms_db = [&](std::int64_t from, std::int64_t to) {
+        double sum = 0;
+        for (std::int64_t i = from; i < to; ++i) sum += static_cast<double>(cap.samples[static_cast<std::size_t>(2 * i)]) * cap.samples[static_cast<std::size_t>(2 * i)];
+        return 10 * std::log10(sum / static_cast<double>(to - from));
+    };
+    const double mid = rms_db(2 * 48000 + 19200, 3 * 48000 - 19200);
+    const double a = rms_db(4800, 91200), b = rms_db(148800, 235200);
+    CAPTURE(a);
+    CAPTURE(b);
+    CAPTURE(mid);
+    CHECK(std::fabs(a - b) < 2.0); // loudness-normalised
+    CHECK(std::fabs(mid - (a + b) / 2) < 1.0); // no dip, no bump
+}
+
+TEST_CASE("a cue's sound lands on the exact sample") {
+    TempDir dir;
+    REQUIRE(write_signal(dir.path / "impulse.wav", AudioFormat::WavFloat, 48000, 1, 0.1,
+                         [](std::int64_t i, int) { return i == 0 ? 0.5f : 0.0f; }));
+    REQUIRE(write_signal(dir.path / "silence.wav", AudioFormat::WavFloat, 48000, 2, 4.0, [](std::int64_t, int) { return 0.0f; }));
+    auto info = measured(dir.path, R"({"tracks":[{"file":"silence.wav"}]})");
+    for (int at_ms : {1500, 1501, 2999}) {
+        CAPTURE(at_ms);
+        Capture cap;
+        render(audio_setup(info, R"([{"at":"start+)" + std::to_string(at_ms) + R"(ms","sound":"impulse.wav","gain_db":-6}])", "4s"),
+               dir.path, cap);
+        const std::int64_t expected = static_cast<std::int64_t>(at_ms) * 48;
+        std::int64_t first = -1, nonzero = 0;
+        for (std::int64_t i = 0; i < cap.frames(); ++i)
+            if (cap.samples[static_cast<std::size_t>(2 * i)] != 0.0f) {
+                if (first < 0) first = i;
+                ++nonzero;
+            }
+        CHECK(first == expected);
+        CHECK(nonzero == 1);
+        CHECK(cap.samples[static_cast<std::size_t>(2 * expected)] == doctest::Approx(0.5 * std::pow(10.0, -6 / 20.0)).epsilon(1e-4));
+    }
+}
+
+TEST_CASE("the ceiling is never exceeded") {
+    TempDir dir;
+    // A full-scale square wave, boosted by loudness normalisation, plus a loud chime on top.
+    REQUIRE(write_signal(dir.path / "square.wav", AudioFormat::WavFloat, 48000, 2, 3.0,
+                         [](std::int64_t i, int rate) { return (i * 100 / rate) % 2 ? 1.0f : -1.0f; }));
+    REQUIRE(write_signal(dir.path / "loud.wav", AudioFormat::WavFloat, 48000, 2, 1.0, sine(1000, 1.0)));
+    auto info = measured(dir.path, R"({"tracks":[{"file":"square.wav","gain_db":12}]})");
+    Capture cap;
+    RenderResult r = render(audio_setup(info, R"([{"at":"start+1s","sound":"loud.wav","gain_db":12}])", "3s"), dir.path, cap);
+    const float ceiling = static_cast<float>(std::pow(10.0, -1 / 20.0));
+    float peak = 0;
+    for (float x : cap.samples) peak = std::max(peak, std::fabs(x));
+    CAPTURE(peak);
+    CHECK(peak <= ceiling + 1e-6f);
+    CHECK(r.peak <= ceiling + 1e-6f);
+    CHECK(peak > 0.5f); // it is loud, just not over
+}
+
+TEST_CASE("two tracks 20 dB apart come out within 1 LU after normalisation") {
+    TempDir dir;
+    REQUIRE(write_signal(dir.path / "loud.flac", AudioFormat::Flac16, 48000, 2, 4.0, sine(500, 0.5)));
+    REQUIRE(write_signal(dir.path / "quiet.flac", AudioFormat::Flac16, 48000, 2, 4.0, sine(500, 0.05)));
+    double levels[2];
+    int k = 0;
+    for (const char* file : {"loud.flac", "quiet.flac"}) {
+        auto info = measured(dir.path, std::string(R"({"tracks":[{"file":")") + file + R"("}]})");
+        Capture cap;
+        render(audio_setup(info, "[]", "4s"), dir.path, cap);
+        levels[k++] = lufs(cap.samples, 24000, 3 * 48000);
+    }
+    CAPTURE(levels[0]);
+    CAPTURE(levels[1]);
+    CHECK(std::fabs(levels[0] - levels[1]) < 1.0);
+    CHECK(levels[0] == doctest::Approx(-23.0).epsilon(0.05));
+}
+
+TEST_CASE("missing and truncated files: skipped, never a silence longer than the crossfade") {
+    TempDir dir;
+    REQUIRE(write_signal(dir.path / "a.flac", AudioFormat::Flac16, 48000, 2, 3.0, sine(300, 0.3)));
+    REQUIRE(write_signal(dir.path / "b.flac", AudioFormat::Flac16, 48000, 2, 3.0, sine(400, 0.3)));
+    REQUIRE(write_signal(dir.path / "cut.flac", AudioFormat::Flac16, 48000, 2, 3.0, sine(500, 0.3)));
+    // Chop the FLAC file in half: its header still promises three seconds.
+    const auto full = fs::file_size(dir.path / "cut.flac");
+    fs::resize_file(dir.path / "cut.flac", full / 2);
+    // The library was checked before the files broke: the engine believes all four play.
+    PlaylistInfo info = test::playlist("p", Ms{1000}, {Ms{3000}, Ms{3000}, Ms{3000}, Ms{3000}}, false);
+    info.tracks[0].file = "a.flac";
+    info.tracks[1].file = "gone.flac";
+    info.tracks[2].file = "cut.flac";
+    info.tracks[3].file = "b.flac";
+    Capture cap;
+    RenderResult r = render(audio_setup(info, "[]", "9s"), dir.path, cap);
+    CHECK(r.failures.size() == 2);
+    // The longest run of silence between the first and the last sound.
+    std::int64_t first = -1, last = -1;
+    for (std::int64_t i = 0; i < cap.frames(); ++i)
+        if (std::fabs(cap.samples[static_cast<std::size_t>(2 * i)]) > 1e-4f) {
+            if (first < 0) first = i;
+            last = i;
+        }
+    std::int64_t run = 0, longest = 0;
+    for (std::int64_t i = first; i <= last; ++i) {
+        const bool quiet = std::fabs(cap.samples[static_cast<std::size_t>(2 * i)]) < 1e-4f &&
+                           std::fabs(cap.samples[static_cast<std::size_t>(2 * i + 1)]) < 1e-4f;
+        run = quiet ? run + 1 : 0;
+        longest = std::max(longest, run);
+    }
+    CAPTURE(longest);
+    CHECK(longest < 48000); // shorter than the 1 s crossfade
+    CHECK(last - first > 48000 * 5); // a, part of cut and b all played
+}
+
+TEST_CASE("formats, rates and channel layouts all play at the device rate") {
+    TempDir dir;
+    struct Row {
+        AudioFormat format;
+        const char* ext;
+        int rate;
+        int channels;
+    };
+    const Row rows[] = {
+        {AudioFormat::Wav16, "wav", 44100, 1},  {AudioFormat::Wav16, "wav", 48000, 2},
+        {AudioFormat::Flac16, "flac", 96000, 2}, {AudioFormat::Flac16, "flac", 44100, 1},
+        {AudioFormat::Ogg, "ogg", 44100, 2},    {AudioFormat::WavFloat, "wav", 48000, 6},
+        {AudioFormat::Mp3, "mp3", 44100, 2},
+    };
+    int n = 0;
+    for (const auto& row : rows) {
+        const std::string file = "t" + std::to_string(n++) + "." + row.ext;
+        CAPTURE(file);
+        CAPTURE(row.rate);
+        CAPTURE(row.channels);
+        if (!write_signal(dir.path / file, row.format, row.rate, row.channels, 2.0, sine(440, 0.3))) {
+            // This libsndfile cannot write the format; sox can (it is in install-deps.sh).
+            const std::string cmd = "sox -q -r " + std::to_string(row.rate) + " -c " + std::to_string(row.channels) +
+                                    " -n '" + (dir.path / file).string() + "' synth 2 sine 440 vol 0.3";
+            if (std::system(cmd.c_str()) != 0) {
+                MESSAGE("cannot make a " << std::string(row.ext) << " file here; skipped");
+                continue;
+            }
+        }
+        auto info = measured(dir.path, R"({"tracks":[{"file":")" + file + R"("}],"loop":false})");
+        REQUIRE(info.tracks[0].length > Ms{1900});
+        Capture cap;
+        RenderResult r = render(audio_setup(info, "[]", "3s"), dir.path, cap);
+        CHECK(r.failures.empty());
+        CHECK(r.underruns == 0);
+        std::int64_t audible = 0;
+        bool finite = true;
+        for (std::int64_t i = 0; i < cap.frames(); ++i) {
+            const float l = cap.samples[static_cast<std::size_t>(2 * i)];
+            const float rr = cap.samples[static_cast<std::size_t>(2 * i + 1)];
+            finite = finite && std::isfinite(l) && std::isfinite(rr);
+            audible += std::fabs(l) > 1e-3f && std::fabs(rr) > 1e-3f; // both sides
+        }
+        CHECK(finite);
+        // About two seconds of sound at 48 kHz (sine zero crossings aside).
+        CHECK(audible > 48000 * 18 / 10);
+        CHECK(audible <= 48000 * 2 + 2400); // MP3 adds a little encoder padding
+    }
+}
+
+TEST_CASE("the audio callback never allocates, locks or waits") {
+    TempDir dir;
+    REQUIRE(write_signal(dir.path / "a.wav", AudioFormat::WavFloat, 48000, 2, 5.0, sine(220, 0.4)));
+    REQUIRE(write_signal(dir.path / "b.wav", AudioFormat::WavFloat, 48000, 2, 5.0, sine(330, 0.4)));
+    MixerConfig config;
+    config.device_channels = 4;
+    config.groups = {{{0, 1}, 1.0f}, {{2, 3}, 0.5f}};
+    Mixer mixer(config);
+    AudioEngine audio({dir.path, 4, 2}, mixer, nullptr);
+    std::vector<float> out(512 * 4);
+    auto effect = [](EffectBody body) { return Effect{Ms{0}, std::move(body)}; };
+    TrackInfo a{"a.wav", "a", "", Ms{0}, Ms{5000}, 0};
+    TrackInfo b{"b.wav", "b", "", Ms{0}, Ms{5000}, -3};
+    audio.handle(effect(SetVolume{-10, Ms{500}}), 0);
+    audio.handle(effect(PlayTrack{"p", 0, a, Ms{0}, Ms{0}}), 0);
+    audio.handle(effect(PlayTrack{"p", 1, b, Ms{0}, Ms{1000}}), 24000);
+    audio.handle(effect(PlaySound{"a.wav", -12}), 30000);
+    audio.handle(effect(SetVolume{-20, Ms{2000}}), 40000);
+    audio.handle(effect(StopMusic{Ms{500}}), 90000);
+    std::size_t allocations = 0;
+    for (int block = 0; block < 600; ++block) {
+        {
+            AllocationWatch watch;
+            mixer.process(out.data(), 512);
+            allocations += watch.count();
+        }
+        audio.service(); // the decoder's work, off the audio thread
+        audio.collect();
+    }
+    CHECK(allocations == 0);
+    CHECK(mixer.underruns() == 0);
+    CHECK(audio.live_voices() == 0); // everything retired and freed on this (control) thread
+}
