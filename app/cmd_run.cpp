@@ -2,6 +2,7 @@
 #include "app/commands.hpp"
 #include "app/room.hpp"
 #include "app/console.hpp"
+#include "devices/audio_driver.hpp"
 #include "devices/log_driver.hpp"
 
 #include <csignal>
@@ -38,8 +39,23 @@ struct SignalWaiter {
     }
 };
 
-int run_room(const fs::path& library_dir, fs::path state_dir, double speed, const std::string& start,
-             bool demo, bool console) {
+struct RunOptions {
+    fs::path library_dir;
+    fs::path state_dir;
+    double speed = 1;
+    std::string start;
+    bool demo = false;
+    bool console = false;
+    std::string audio = "portaudio"; // portaudio | null | off
+};
+
+int run_room(RunOptions o) {
+    const fs::path& library_dir = o.library_dir;
+    fs::path state_dir = o.state_dir;
+    const double speed = o.speed;
+    const std::string& start = o.start;
+    const bool demo = o.demo;
+    const bool console = o.console;
     SignalWaiter signals;
     Problems problems;
     Library lib = load_library(library_dir, problems);
@@ -65,6 +81,26 @@ int run_room(const fs::path& library_dir, fs::path state_dir, double speed, cons
     Room room(std::move(lib), state_dir, *clock);
     LogDriver log(std::cout);
     room.add_driver(&log);
+    std::unique_ptr<AudioDriver> audio;
+    if (room.library().room.audio && o.audio != "off") {
+        AudioDriverOptions ao;
+        ao.library_dir = library_dir;
+        ao.config = *room.library().room.audio;
+        ao.sink = o.audio == "null" || speed != 1.0 ? AudioSink::Null : AudioSink::PortAudio;
+        if (speed != 1.0 && o.audio != "null")
+            std::cerr << "stillroom: --speed plays music at normal speed; audio goes to a silent sink\n";
+        ao.null_when_no_device = demo;
+        audio = std::make_unique<AudioDriver>(
+            ao, [&room] { return room.desired_now(); },
+            [&room](const std::string& file, const std::string&) {
+                Command c;
+                c.kind = CommandKind::TrackFailed;
+                c.file = file;
+                room.command(c);
+            });
+        audio->start();
+        room.add_driver(audio.get());
+    }
     room.on_reminder([](const Reminder& r) {
         std::cout << "REMINDER: " << r.text << (r.vitals ? " (enter vitals)" : "") << std::endl;
     });
@@ -93,6 +129,7 @@ int run_room(const fs::path& library_dir, fs::path state_dir, double speed, cons
     stop = true;
     room.wake();
     engine.join();
+    if (audio) audio->stop();
     return cli::kOk;
 }
 
@@ -108,17 +145,24 @@ double parse_speed(const cli::Args& args) {
 
 } // namespace
 
+std::string parse_audio(const cli::Args& args) {
+    const std::string a = args.get("--audio", "portaudio");
+    if (a != "portaudio" && a != "null" && a != "off")
+        throw std::invalid_argument("--audio expects portaudio, null or off, got \"" + a + "\"");
+    return a;
+}
+
 int cmd_run(const cli::Args& args) {
-    return run_room(args.get("--library"), args.get("--state-dir"), parse_speed(args), args.get("--start"),
-                    false, args.has("--console"));
+    return run_room({args.get("--library"), args.get("--state-dir"), parse_speed(args), args.get("--start"), false,
+                     args.has("--console"), parse_audio(args)});
 }
 
 int cmd_demo(const cli::Args& args) {
     fs::path library = args.has("--library") ? fs::path(args.get("--library")) : find_example_library();
     fs::path state = args.get("--state-dir");
     if (state.empty()) state = fs::temp_directory_path() / ("stillroom-demo-" + std::to_string(getpid()));
-    return run_room(library, state, parse_speed(args), args.get("--start", "im-ketamine"), true,
-                    isatty(STDIN_FILENO) || args.has("--console"));
+    return run_room({library, state, parse_speed(args), args.get("--start", "im-ketamine"), true,
+                     isatty(STDIN_FILENO) || args.has("--console"), parse_audio(args)});
 }
 
 } // namespace stillroom::app

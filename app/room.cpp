@@ -213,6 +213,12 @@ Json Room::state_locked() const {
             {"devices", devices}};
 }
 
+std::optional<DesiredState> Room::desired_now() const {
+    std::lock_guard lock(mutex_);
+    if (!session_) return std::nullopt;
+    return session_->desired_state(std::max(session_now(), session_->now()));
+}
+
 Json Room::state() const {
     std::lock_guard lock(mutex_);
     return state_locked();

@@ -49,6 +49,8 @@ public:
     void wake() { clock_.wake(); }
 
     Json state() const;
+    // The desired state now, if a session is running. Runs on: any thread.
+    std::optional<DesiredState> desired_now() const;
     const Library& library() const { return library_; }
     Clock& clock() { return clock_; }
     // The session time now (nullopt without a session).

@@ -42,3 +42,23 @@ std::int64_t ScaledClock::wall_unix_ms() const {
 }
 
 } // namespace stillroom
+
+#include "engine/realtime_sleep.hpp"
+
+#include <cerrno>
+#include <ctime>
+
+namespace stillroom {
+
+std::chrono::steady_clock::time_point realtime_now() { return std::chrono::steady_clock::now(); }
+
+void realtime_sleep_until(std::chrono::steady_clock::time_point deadline) {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+    timespec ts{};
+    ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+    ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+    }
+}
+
+} // namespace stillroom

@@ -27,24 +27,22 @@ public:
     std::int64_t write(const float* frames, std::int64_t n) {
         n = std::min(n, writable());
         const std::int64_t w = written_.load(std::memory_order_relaxed);
-        for (std::int64_t i = 0; i < n; ++i) {
-            const auto slot = static_cast<std::size_t>(((w + i) % capacity_) * kChannels);
-            data_[slot] = frames[i * kChannels];
-            data_[slot + 1] = frames[i * kChannels + 1];
-        }
+        const std::int64_t start = w % capacity_;
+        const std::int64_t first = std::min(n, capacity_ - start); // up to the end, then wrap
+        std::copy(frames, frames + first * kChannels, data_.begin() + start * kChannels);
+        std::copy(frames + first * kChannels, frames + n * kChannels, data_.begin());
         written_.store(w + n, std::memory_order_release);
         return n;
     }
 
-    // Runs on: the audio thread. Real-time safe.
+    // Runs on: the audio thread. Real-time safe: two bounded copies.
     std::int64_t read(float* frames, std::int64_t n) {
         n = std::min(n, readable());
         const std::int64_t r = read_.load(std::memory_order_relaxed);
-        for (std::int64_t i = 0; i < n; ++i) {
-            const auto slot = static_cast<std::size_t>(((r + i) % capacity_) * kChannels);
-            frames[i * kChannels] = data_[slot];
-            frames[i * kChannels + 1] = data_[slot + 1];
-        }
+        const std::int64_t start = r % capacity_;
+        const std::int64_t first = std::min(n, capacity_ - start);
+        std::copy(data_.begin() + start * kChannels, data_.begin() + (start + first) * kChannels, frames);
+        std::copy(data_.begin(), data_.begin() + (n - first) * kChannels, frames + first * kChannels);
         read_.store(r + n, std::memory_order_release);
         return n;
     }

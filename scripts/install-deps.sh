@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   nlohmann-json3-dev doctest-dev
-  portaudio19-dev libsndfile1-dev libsamplerate0-dev libebur128-dev
+  portaudio19-dev libasound2-dev libsndfile1-dev libsamplerate0-dev libebur128-dev
   librtmidi-dev libmosquitto-dev mosquitto mosquitto-clients
   libcpp-httplib-dev libsodium-dev libssl-dev
   jackd2 libjack-jackd2-dev

@@ -316,3 +316,26 @@ TEST_CASE("the audio callback never allocates, locks or waits") {
     CHECK(mixer.underruns() == 0);
     CHECK(audio.live_voices() == 0); // everything retired and freed on this (control) thread
 }
+
+TEST_CASE("reconcile starts the track at the desired position") {
+    TempDir dir;
+    // A ramp: every sample says where in the file it is.
+    const double total = 480000;
+    REQUIRE(write_signal(dir.path / "ramp.wav", AudioFormat::WavFloat, 48000, 1, 10.0,
+                         [&](std::int64_t i, int) { return static_cast<float>(static_cast<double>(i) / total); }));
+    MixerConfig config;
+    config.max_volume_db = 0;
+    Mixer mixer(config);
+    AudioEngine audio({dir.path, 4, 2}, mixer, nullptr);
+    DesiredState want;
+    want.status = SessionStatus::Running;
+    want.volume_target_db = 0;
+    want.playing = NowPlaying{"p", 0, "ramp.wav", "ramp", Ms{4000}, Ms{10000}, Ms{0}, 0};
+    audio.reconcile(want, 0, 4800);
+    std::vector<float> out(2 * 9600);
+    mixer.process(out.data(), 9600);
+    const std::int64_t at = 6000; // after the 100 ms fade-in
+    const double expected = (4.0 * 48000 + static_cast<double>(at - Mixer::latency_frames())) / total;
+    CHECK(out[static_cast<std::size_t>(2 * at)] == doctest::Approx(expected).epsilon(1e-4));
+    CHECK(out[static_cast<std::size_t>(2 * at + 1)] == doctest::Approx(expected).epsilon(1e-4));
+}

@@ -1,0 +1,330 @@
+// The audio driver: mix thread, sink process supervision, effects to the audio engine.
+#include "devices/audio_driver.hpp"
+
+#include "devices/sink_ring.hpp"
+#include "engine/realtime_sleep.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <csignal>
+#include <fcntl.h>
+#include <iostream>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+extern char** environ;
+
+namespace stillroom {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr Ms kWatchdog{1500};     // the sink consumed nothing for this long: it is gone
+constexpr Ms kStartTimeout{5000}; // a new sink must be playing within this
+constexpr Ms kBackoffFirst{500};
+constexpr Ms kBackoffMax{8000};
+constexpr Ms kResumeFade{2000};   // music fades back in after the device returns
+
+fs::path default_sink_executable() {
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    return exe.parent_path() / "stillroom-audio-sink";
+}
+
+} // namespace
+
+AudioDriver::AudioDriver(AudioDriverOptions options, DesiredProvider desired, FailureListener on_failed)
+    : options_(std::move(options)), desired_(std::move(desired)), on_failed_(std::move(on_failed)),
+      mode_(options_.sink) {
+    if (options_.sink_executable.empty()) options_.sink_executable = default_sink_executable();
+    MixerConfig mc;
+    mc.sample_rate = options_.config.sample_rate;
+    mc.max_volume_db = options_.config.max_volume_db;
+    mc.max_block_frames = std::max(8192, options_.config.buffer_frames);
+    int channels = 2;
+    for (const auto& g : options_.config.outputs) {
+        OutputGroupMap m;
+        for (int c : g.channels) {
+            m.channels.push_back(c - 1);
+            channels = std::max(channels, c);
+        }
+        m.gain = db_to_gain(g.gain_db);
+        mc.groups.push_back(m);
+    }
+    device_channels_ = channels;
+    mc.device_channels = channels;
+    mixer_ = std::make_unique<Mixer>(mc);
+    decoder_ = std::make_unique<Decoder>(clock_);
+    audio_ = std::make_unique<AudioEngine>(AudioEngineSettings{options_.library_dir, 4, 1}, *mixer_, decoder_.get());
+
+    // The ring: four device buffers, at least 2048 frames (43 ms at 48 kHz) of latency.
+    const auto capacity = static_cast<std::uint32_t>(std::max(2048, 4 * options_.config.buffer_frames));
+    shm_bytes_ = SinkShared::bytes_for(capacity, static_cast<std::uint32_t>(channels));
+    shm_fd_ = memfd_create("stillroom-audio", MFD_CLOEXEC);
+    if (shm_fd_ >= 0 && ftruncate(shm_fd_, static_cast<off_t>(shm_bytes_)) == 0) {
+        void* mem = mmap(nullptr, shm_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, shm_fd_, 0);
+        if (mem != MAP_FAILED) {
+            shm_ = new (mem) SinkShared{};
+            shm_->magic = SinkShared::kMagic;
+            shm_->channels = static_cast<std::uint32_t>(channels);
+            shm_->capacity_frames = capacity;
+            shm_->sample_rate = static_cast<std::uint32_t>(options_.config.sample_rate);
+        }
+    }
+}
+
+AudioDriver::~AudioDriver() {
+    stop();
+    if (shm_) munmap(shm_, shm_bytes_);
+    if (shm_fd_ >= 0) close(shm_fd_);
+}
+
+void AudioDriver::set_status(std::string status, bool ok) {
+    std::lock_guard lock(status_mutex_);
+    if (status != status_) std::cerr << "stillroom: audio: " << status << std::endl;
+    status_ = std::move(status);
+    ok_ = ok;
+}
+
+bool AudioDriver::spawn_sink() {
+    if (!shm_) {
+        set_status("cannot create the shared audio buffer", false);
+        return false;
+    }
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) != 0) return false;
+    // Start clean: nothing stale from before is played.
+    shm_->read_pos.store(shm_->write_pos.load());
+    shm_->state.store(static_cast<std::uint32_t>(SinkState::Starting));
+    shm_->status[0] = '\0';
+    const std::string exe = options_.sink_executable.string();
+    std::vector<std::string> args = {exe, "--fd", "3", "--device", options_.config.device, "--buffer",
+                                     std::to_string(options_.config.buffer_frames)};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, pipefd[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, shm_fd_, 3);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid = -1;
+    const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(pipefd[0]);
+    if (rc != 0) {
+        close(pipefd[1]);
+        set_status("cannot start " + exe + ": " + std::strerror(rc), false);
+        return false;
+    }
+    sink_stdin_ = pipefd[1];
+    sink_pid_ = pid;
+    return true;
+}
+
+void AudioDriver::kill_sink() {
+    sink_live_ = false;
+    open_ = false;
+    const pid_t pid = sink_pid_.exchange(-1);
+    if (sink_stdin_ >= 0) {
+        close(sink_stdin_); // a live sink takes this as goodbye and closes its stream
+        sink_stdin_ = -1;
+    }
+    if (pid <= 0) return;
+    for (int i = 0; i < 20; ++i) { // up to 1 s for a graceful exit
+        if (waitpid(pid, nullptr, WNOHANG) == pid) return;
+        clock_.wait_until(clock_.now() + Ms{50});
+    }
+    ::kill(pid, SIGKILL); // a sink stuck in a dead audio server
+    waitpid(pid, nullptr, 0);
+}
+
+void AudioDriver::start() {
+    if (running_.exchange(true)) return;
+    decoder_->start();
+    if (mode_ == AudioSink::PortAudio) {
+        bool playing = false;
+        if (spawn_sink()) {
+            const MonoTime deadline = clock_.now() + kStartTimeout;
+            while (clock_.now() < deadline) {
+                const auto state = static_cast<SinkState>(shm_->state.load());
+                if (state == SinkState::Playing) {
+                    playing = true;
+                    break;
+                }
+                if (state == SinkState::Failed) break;
+                clock_.wait_until(clock_.now() + Ms{20});
+            }
+        }
+        if (playing) {
+            sink_live_ = true;
+            open_ = true;
+            set_status(shm_->status, true);
+        } else {
+            const std::string why = shm_ && shm_->status[0] ? shm_->status : "the audio sink did not start";
+            kill_sink();
+            if (options_.null_when_no_device) {
+                set_status("no audio device (" + why + "): playing to a silent sink", true);
+                mode_ = AudioSink::Null;
+            } else {
+                set_status(why + "; retrying", false);
+            }
+        }
+    } else {
+        set_status("silent sink (no device by request)", true);
+    }
+    if (mode_ == AudioSink::Null) open_ = true;
+    mix_thread_ = std::thread([this] { mix_loop(); });
+    maintenance_thread_ = std::thread([this] { maintenance(); });
+}
+
+void AudioDriver::stop() {
+    if (!running_.exchange(false)) return;
+    clock_.wake();
+    if (mix_thread_.joinable()) mix_thread_.join();
+    if (maintenance_thread_.joinable()) maintenance_thread_.join();
+    kill_sink();
+    decoder_->stop();
+}
+
+void AudioDriver::mix_loop() {
+    // Runs on: the mix thread, the room's real-time audio thread. No allocation, lock, log
+    // or I/O inside the loop: the mixer, a copy into shared memory, and sleeps.
+    const int block = options_.config.buffer_frames;
+    std::vector<float> buffer(static_cast<std::size_t>(block * device_channels_)); // before the loop
+    const auto period = std::chrono::microseconds(static_cast<long long>(block) * 1'000'000 / options_.config.sample_rate);
+    auto next = realtime_now();
+    while (running_.load(std::memory_order_relaxed)) {
+        if (mode_ == AudioSink::Null) {
+            mixer_->process(buffer.data(), block);
+            next += period;
+            if (next < realtime_now() - period * 8) next = realtime_now(); // fell far behind: do not race
+            realtime_sleep_until(next);
+            continue;
+        }
+        if (sink_live_.load(std::memory_order_acquire) && shm_->writable() >= static_cast<std::uint64_t>(block)) {
+            mixer_->process(buffer.data(), block);
+            shm_->write(buffer.data(), static_cast<std::uint64_t>(block));
+            continue;
+        }
+        realtime_sleep_until(realtime_now() + std::chrono::milliseconds(2));
+    }
+}
+
+void AudioDriver::maintenance() {
+    // Runs on: the audio driver's maintenance thread.
+    std::uint64_t last_read = 0;
+    MonoTime last_progress = clock_.now();
+    MonoTime started_at = clock_.now();
+    Ms backoff = kBackoffFirst;
+    MonoTime next_retry = clock_.now();
+    bool starting = false;
+    while (running_.load()) {
+        clock_.wait_until(clock_.now() + Ms{100});
+        if (!running_.load()) break;
+        std::vector<std::pair<std::string, std::string>> failures;
+        {
+            std::lock_guard lock(audio_mutex_);
+            audio_->collect();
+            failures = audio_->take_failures();
+        }
+        for (const auto& [file, why] : failures) {
+            std::cerr << "stillroom: audio: skipping " << file << ": " << why << std::endl;
+            if (on_failed_) on_failed_(file, why);
+        }
+        if (mode_ != AudioSink::PortAudio) continue;
+        const MonoTime now = clock_.now();
+        const pid_t pid = sink_pid_.load();
+        const auto state = static_cast<SinkState>(shm_->state.load());
+        const bool exited = pid > 0 && waitpid(pid, nullptr, WNOHANG) == pid;
+        if (exited) sink_pid_ = -1;
+        if (open_.load()) {
+            const std::uint64_t read = shm_->read_pos.load();
+            if (read != last_read) {
+                last_read = read;
+                last_progress = now;
+            }
+            if (exited || now - last_progress > kWatchdog) {
+                set_status("the audio device stopped; retrying", false);
+                kill_sink();
+                backoff = kBackoffFirst;
+                next_retry = now + backoff;
+            }
+            continue;
+        }
+        if (starting) {
+            if (state == SinkState::Playing) {
+                starting = false;
+                last_read = shm_->read_pos.load();
+                last_progress = now;
+                sink_live_ = true;
+                open_ = true;
+                set_status(shm_->status, true);
+                backoff = kBackoffFirst;
+                // Back where the session is now: the right track at the right place, faded in.
+                if (auto desired = desired_ ? desired_() : std::nullopt) reconcile(*desired, clock_.now());
+            } else if (state == SinkState::Failed || exited || now - started_at > kStartTimeout) {
+                starting = false;
+                const std::string why = shm_->status[0] ? shm_->status : "the audio sink did not start";
+                kill_sink();
+                set_status(why + "; retrying", false);
+                backoff = std::min(backoff * 2, kBackoffMax);
+                next_retry = now + backoff;
+            }
+            continue;
+        }
+        if (now >= next_retry) {
+            starting = spawn_sink();
+            started_at = now;
+            if (!starting) {
+                backoff = std::min(backoff * 2, kBackoffMax);
+                next_retry = now + backoff;
+            }
+        }
+    }
+}
+
+std::int64_t AudioDriver::frame_for(MonoTime at) const {
+    // Effects arrive when they are due (or a little after): play them one buffer ahead
+    // of the mixer so that effects handled together land together.
+    const Ms ahead = std::max(Ms{0}, at - clock_.now());
+    return mixer_->frame() + options_.config.buffer_frames + ahead.count() * options_.config.sample_rate / 1000;
+}
+
+void AudioDriver::apply(const Effect& effect, MonoTime at) {
+    if (!open_.load()) return; // the device is away; reconcile() catches up when it returns
+    std::lock_guard lock(audio_mutex_);
+    audio_->handle(effect, frame_for(at));
+}
+
+void AudioDriver::reconcile(const DesiredState& state, MonoTime at) {
+    if (!open_.load()) return;
+    std::lock_guard lock(audio_mutex_);
+    reconcile_locked(state, at);
+}
+
+void AudioDriver::reconcile_locked(const DesiredState& state, MonoTime at) {
+    const std::int64_t frame = frame_for(at);
+    MixerCommand stop;
+    stop.kind = MixerCommand::Kind::StopAll;
+    stop.at = frame;
+    stop.fade = Mixer::kMinFade * 10;
+    mixer_->post(stop);
+    audio_->reconcile(state, frame, kResumeFade.count() * options_.config.sample_rate / 1000);
+}
+
+Json AudioDriver::health() const {
+    std::lock_guard lock(status_mutex_);
+    return {{"ok", ok_},
+            {"detail", status_},
+            {"underruns", mixer_->underruns()},
+            {"device_underruns", shm_ ? shm_->underruns.load() : 0},
+            {"volume_db", mixer_->volume_db()}};
+}
+
+} // namespace stillroom

@@ -1,0 +1,51 @@
+// The JACK probe client.
+#include "jack_probe.hpp"
+
+#include <cmath>
+
+namespace stillroom::test {
+
+JackProbe::JackProbe(const std::string& server) {
+    jack_status_t status;
+    client_ = jack_client_open("stillroom-probe", static_cast<jack_options_t>(JackNoStartServer | JackServerName),
+                               &status, server.c_str());
+    if (!client_) return;
+    in_ = jack_port_register(client_, "in", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
+    jack_set_process_callback(client_, &JackProbe::process, this);
+    jack_activate(client_);
+}
+
+JackProbe::~JackProbe() {
+    if (client_) {
+        jack_deactivate(client_);
+        jack_client_close(client_);
+    }
+}
+
+int JackProbe::process(jack_nframes_t n, void* self) {
+    auto* p = static_cast<JackProbe*>(self);
+    const auto* buf = static_cast<const float*>(jack_port_get_buffer(p->in_, n));
+    long count = 0;
+    float peak = p->peak_.load();
+    for (jack_nframes_t i = 0; i < n; ++i) {
+        const float a = std::fabs(buf[i]);
+        count += a > 1e-5f;
+        peak = std::max(peak, a);
+    }
+    p->audible_.fetch_add(count);
+    p->peak_.store(peak);
+    return 0;
+}
+
+int JackProbe::connect_from(const std::string& pattern) {
+    if (!client_) return 0;
+    const char** ports = jack_get_ports(client_, pattern.c_str(), JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput);
+    int n = 0;
+    if (!ports) return 0;
+    for (int i = 0; ports[i]; ++i)
+        if (jack_connect(client_, ports[i], jack_port_name(in_)) == 0) ++n;
+    jack_free(ports);
+    return n;
+}
+
+} // namespace stillroom::test
