@@ -17,7 +17,7 @@ public:
     // Runs on: a control thread (prepare).
     void prepare(int sample_rate, float ceiling_linear) {
         ceiling_ = ceiling_linear;
-        release_ = 1.0f - std::exp(-1.0f / (0.15f * static_cast<float>(sample_rate)));
+        release_ = 1.0 - std::exp(-1.0 / (0.15 * sample_rate));
         reset();
     }
 
@@ -28,11 +28,11 @@ public:
         pos_ = 0;
         n_ = 0;
         head_ = tail_ = 0;
-        gain_ = 1.0f;
+        gain_ = 1.0;
     }
 
     float ceiling() const { return ceiling_; }
-    float gain() const { return gain_; }
+    float gain() const { return static_cast<float>(gain_); }
 
     // Processes one stereo frame in place. Runs on: the audio thread. Real-time safe.
     void process(float& left, float& right) {
@@ -50,11 +50,12 @@ public:
         // leaving sample, so the ramp down is complete by the time it leaves.
         box_sum_ += static_cast<double>(hold) - box_[pos_];
         box_[pos_] = hold;
-        const auto target = static_cast<float>(box_sum_ / kLookahead);
+        const double target = box_sum_ / kLookahead;
         gain_ = target < gain_ ? target : gain_ + (target - gain_) * release_;
-        if (target == 1.0f && gain_ > 0.99999f) gain_ = 1.0f; // settle exactly: no endless tail
-        const float out_l = delay_[2 * pos_] * gain_;
-        const float out_r = delay_[2 * pos_ + 1] * gain_;
+        if (target == 1.0 && gain_ > 0.99999) gain_ = 1.0; // settle exactly: no endless tail
+        const float g = static_cast<float>(gain_);
+        const float out_l = delay_[2 * pos_] * g;
+        const float out_r = delay_[2 * pos_ + 1] * g;
         delay_[2 * pos_] = left;
         delay_[2 * pos_ + 1] = right;
         pos_ = (pos_ + 1) & (kLookahead - 1);
@@ -73,7 +74,7 @@ public:
     // stretch takes a fast path that only delays it; otherwise frame by frame.
     // Runs on: the audio thread. Real-time safe.
     void process_block(float* stereo, int n) {
-        if (n >= kLookahead && gain_ == 1.0f && box_sum_ == kLookahead) {
+        if (n >= kLookahead && gain_ == 1.0 && box_sum_ == kLookahead) {
             float peak = 0;
             for (int i = 0; i < 2 * n; ++i) peak = std::max(peak, std::fabs(stereo[i]));
             if (peak <= ceiling_) {
@@ -102,7 +103,7 @@ private:
     static constexpr int kWindow = 2 * kLookahead; // deque capacity, a power of two > window + 1
     static constexpr int kMask = kWindow - 1;
     float ceiling_ = 0.891f; // -1 dBFS
-    float release_ = 0.0001f;
+    double release_ = 0.0001;
     std::array<float, 2 * kLookahead> delay_{};
     std::array<float, kLookahead> box_{};
     double box_sum_ = kLookahead;
@@ -112,7 +113,7 @@ private:
     int tail_ = 0;
     int pos_ = 0;
     std::int64_t n_ = 0;
-    float gain_ = 1.0f;
+    double gain_ = 1.0;
 };
 
 } // namespace stillroom

@@ -6,6 +6,7 @@
 #include "temp_dir.hpp"
 
 #include "playlists/audio_engine.hpp"
+#include "playlists/limiter.hpp"
 #include "playlists/loudness.hpp"
 #include "playlists/playlist.hpp"
 #include "playlists/render.hpp"
@@ -338,4 +339,37 @@ TEST_CASE("reconcile starts the track at the desired position") {
     const double expected = (4.0 * 48000 + static_cast<double>(at - Mixer::latency_frames())) / total;
     CHECK(out[static_cast<std::size_t>(2 * at)] == doctest::Approx(expected).epsilon(1e-4));
     CHECK(out[static_cast<std::size_t>(2 * at + 1)] == doctest::Approx(expected).epsilon(1e-4));
+}
+
+TEST_CASE("the limiter catches a burst, releases smoothly and goes back to a plain delay") {
+    Limiter limiter;
+    limiter.prepare(48000, static_cast<float>(std::pow(10.0, -1 / 20.0)));
+    std::vector<float> in, out;
+    auto add = [&](int frames, double amplitude) {
+        for (int i = 0; i < frames; ++i) {
+            const auto v = static_cast<float>(amplitude * std::sin(2 * kPi * 200 * static_cast<double>(in.size() / 2) / 48000));
+            in.push_back(v);
+            in.push_back(v);
+        }
+    };
+    add(48000, 0.1);
+    add(4800, 2.0);
+    add(100000, 0.1);
+    out = in;
+    for (std::size_t at = 0; at < out.size() / 2; at += 512) {
+        const int n = static_cast<int>(std::min<std::size_t>(512, out.size() / 2 - at));
+        limiter.process_block(out.data() + 2 * at, n);
+    }
+    float peak = 0;
+    for (float x : out) peak = std::max(peak, std::fabs(x));
+    CHECK(peak <= limiter.ceiling() + 1e-6f);
+    // No step: the largest sample-to-sample change is what the loud sine itself has.
+    double worst = 0;
+    for (std::size_t i = 2; i < out.size(); i += 2) worst = std::max(worst, static_cast<double>(std::fabs(out[i] - out[i - 2])));
+    CHECK(worst < 2.0 * 2 * kPi * 200 / 48000 * 1.05);
+    // Two seconds after the burst: unity gain, the output is the input delayed by the look-ahead.
+    CHECK(limiter.gain() == 1.0f);
+    const std::size_t check_from = 48000 + 4800 + 94000;
+    for (std::size_t i = check_from; i < check_from + 1000; ++i)
+        CHECK(out[2 * i] == in[2 * (i - Limiter::kLookahead)]);
 }
