@@ -1,0 +1,40 @@
+// Each light dialect's own MQTT topics and payloads (DESIGN.md, "MQTT"): Zigbee2MQTT,
+// Home Assistant JSON schema, Tasmota and WLED. Pure functions: a light's target in, the
+// messages out. Device brightness scales are treated as linear light output.
+#pragma once
+
+#include "devices/room_config.hpp"
+#include "engine/time.hpp"
+#include "scenes/colour.hpp"
+
+#include <string>
+#include <vector>
+
+namespace stillroom {
+
+struct MqttMessage {
+    std::string topic;
+    std::string payload;
+    int qos = 1;
+    bool retain = false;
+    bool operator==(const MqttMessage&) const = default;
+};
+
+// The longest native transition one command may carry in this dialect.
+Ms max_native_transition(Dialect d);
+
+// Device brightness in its own scale (e.g. 0..254), never 0 for a light that is on.
+int device_brightness(double perceived, int scale_max);
+// Colour temperature in mireds, clamped to the light's supported range.
+int clamp_mired(const LightConfig& light, double kelvin);
+
+// The messages that bring `light` to `target` over `transition` (0: at once).
+std::vector<MqttMessage> encode_light(const LightConfig& light, const LightState& target, Ms transition);
+
+// Topics the driver listens to for a light's availability ("" if none).
+std::string availability_topic(const LightConfig& light);
+// Reads an availability payload: "online"/"offline" strings or {"state":"online"} JSON
+// (Zigbee2MQTT 2.0), Tasmota "Online"/"Offline". nullopt when it is neither.
+std::optional<bool> parse_availability(const std::string& payload);
+
+} // namespace stillroom

@@ -1,0 +1,190 @@
+// libmosquitto, wrapped once.
+#include "devices/mqtt_client.hpp"
+
+#include "devices/room_config.hpp"
+
+#include <mosquitto.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+namespace stillroom {
+
+namespace {
+
+struct LibraryInit {
+    LibraryInit() { mosquitto_lib_init(); }
+    ~LibraryInit() { mosquitto_lib_cleanup(); }
+};
+
+void library_init() { static LibraryInit init; }
+
+MqttClient* self(void* obj) { return static_cast<MqttClient*>(obj); }
+
+} // namespace
+
+MqttClient::MqttClient(MqttOptions options) : options_(std::move(options)) { library_init(); }
+
+MqttClient::~MqttClient() { stop(); }
+
+void MqttClient::on_message(MessageHandler handler) { handlers_.push_back(std::move(handler)); }
+void MqttClient::on_connect(std::function<void()> l) { connect_listeners_.push_back(std::move(l)); }
+void MqttClient::on_disconnect(std::function<void()> l) { disconnect_listeners_.push_back(std::move(l)); }
+
+void MqttClient::subscribe(const std::string& pattern, int qos) {
+    {
+        std::lock_guard lock(mutex_);
+        subscriptions_.emplace_back(pattern, qos);
+    }
+    if (mosq_ && connected_.load()) mosquitto_subscribe(static_cast<mosquitto*>(mosq_), nullptr, pattern.c_str(), qos);
+}
+
+std::string MqttClient::last_error() const {
+    std::lock_guard lock(error_mutex_);
+    return last_error_;
+}
+
+bool MqttClient::start(std::string* error) {
+    if (started_.exchange(true)) return true;
+    auto* m = mosquitto_new(options_.client_id.c_str(), true, this);
+    if (!m) {
+        if (error) *error = "mosquitto_new failed";
+        return false;
+    }
+    mosq_ = m;
+    mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, options_.protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+    if (!options_.username.empty())
+        mosquitto_username_pw_set(m, options_.username.c_str(),
+                                  options_.password.empty() ? nullptr : options_.password.c_str());
+    if (options_.tls) {
+        const int rc = mosquitto_tls_set(m, options_.ca_file.empty() ? nullptr : options_.ca_file.c_str(),
+                                         options_.ca_file.empty() ? "/etc/ssl/certs" : nullptr, nullptr, nullptr, nullptr);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            if (error) *error = std::string("TLS: ") + mosquitto_strerror(rc);
+            return false;
+        }
+    }
+    if (!options_.will_topic.empty())
+        mosquitto_will_set(m, options_.will_topic.c_str(), static_cast<int>(options_.will_payload.size()),
+                           options_.will_payload.data(), 1, true);
+    mosquitto_reconnect_delay_set(m, 1, 30, true);
+    mosquitto_connect_callback_set(m, [](mosquitto*, void* obj, int rc) { self(obj)->handle_connect(rc); });
+    mosquitto_disconnect_callback_set(m, [](mosquitto*, void* obj, int rc) { self(obj)->handle_disconnect(rc); });
+    mosquitto_message_callback_set(m, [](mosquitto*, void* obj, const mosquitto_message* msg) {
+        self(obj)->handle_message(msg->topic, msg->payload, msg->payloadlen);
+    });
+    mosquitto_publish_callback_set(m, [](mosquitto*, void* obj, int) { self(obj)->handle_publish(); });
+    const int rc = mosquitto_connect_async(m, options_.host.c_str(), options_.port, options_.keepalive_s);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        // The broker is not there yet: the network loop keeps trying with backoff.
+        std::lock_guard lock(error_mutex_);
+        last_error_ = std::string("connect: ") + mosquitto_strerror(rc);
+    }
+    if (mosquitto_loop_start(m) != MOSQ_ERR_SUCCESS) {
+        if (error) *error = "cannot start the MQTT network thread";
+        return false;
+    }
+    return true;
+}
+
+void MqttClient::stop() {
+    if (!started_.exchange(false)) return;
+    auto* m = static_cast<mosquitto*>(mosq_);
+    if (!m) return;
+    if (connected_.load() && !options_.will_topic.empty()) {
+        // A clean goodbye replaces the will: the room is offline on purpose.
+        mosquitto_publish(m, nullptr, options_.will_topic.c_str(), static_cast<int>(options_.will_payload.size()),
+                          options_.will_payload.data(), 1, true);
+    }
+    mosquitto_disconnect(m);
+    mosquitto_loop_stop(m, false);
+    mosquitto_destroy(m);
+    mosq_ = nullptr;
+    connected_ = false;
+}
+
+bool MqttClient::publish(const std::string& topic, const std::string& payload, int qos, bool retain) {
+    auto* m = static_cast<mosquitto*>(mosq_);
+    if (!m) return false;
+    const int rc = mosquitto_publish(m, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), qos, retain);
+    if (rc == MOSQ_ERR_SUCCESS) {
+        published_.fetch_add(1);
+        return true;
+    }
+    return false;
+}
+
+void MqttClient::handle_connect(int rc) {
+    // Runs on: the network thread.
+    if (rc != 0) {
+        std::lock_guard lock(error_mutex_);
+        last_error_ = std::string("connection refused: ") + mosquitto_connack_string(rc);
+        return;
+    }
+    connected_ = true;
+    connects_.fetch_add(1);
+    std::vector<std::pair<std::string, int>> subs;
+    {
+        std::lock_guard lock(mutex_);
+        subs = subscriptions_;
+    }
+    auto* m = static_cast<mosquitto*>(mosq_);
+    for (const auto& [pattern, qos] : subs) mosquitto_subscribe(m, nullptr, pattern.c_str(), qos);
+    {
+        std::lock_guard lock(error_mutex_);
+        last_error_.clear();
+    }
+    for (auto& l : connect_listeners_) l();
+}
+
+void MqttClient::handle_disconnect(int rc) {
+    connected_ = false;
+    if (rc != 0) {
+        std::lock_guard lock(error_mutex_);
+        last_error_ = "connection lost; reconnecting";
+    }
+    for (auto& l : disconnect_listeners_) l();
+}
+
+void MqttClient::handle_message(const char* topic, const void* payload, int length) {
+    // Runs on: the network thread. Oversized payloads never reach a handler.
+    if (length < 0 || static_cast<std::size_t>(length) > options_.max_payload) {
+        oversized_.fetch_add(1);
+        std::cerr << "stillroom: mqtt: ignored a " << length << "-byte message on " << topic << " (limit "
+                  << options_.max_payload << ")" << std::endl;
+        return;
+    }
+    const std::string t = topic ? topic : "";
+    const std::string p(static_cast<const char*>(payload), static_cast<std::size_t>(length));
+    for (auto& h : handlers_) h(t, p);
+}
+
+void MqttClient::handle_publish() { acknowledged_.fetch_add(1); }
+
+MqttOptions mqtt_options_from(const MqttConfig& c, const std::string& library_dir, std::string* error) {
+    MqttOptions o;
+    o.host = c.host;
+    o.port = c.port;
+    o.tls = c.tls;
+    o.client_id = c.client_id;
+    o.username = c.username;
+    o.protocol = c.protocol;
+    o.will_topic = c.base_topic + "/status";
+    o.will_payload = "offline";
+    namespace fs = std::filesystem;
+    auto resolve = [&](const std::string& p) { return fs::path(p).is_absolute() ? fs::path(p) : fs::path(library_dir) / p; };
+    if (!c.ca_file.empty()) o.ca_file = resolve(c.ca_file).string();
+    if (!c.password_file.empty()) {
+        std::ifstream in(resolve(c.password_file));
+        if (!in) {
+            if (error) *error = "room.json: mqtt.password_file: cannot read " + resolve(c.password_file).string();
+        } else {
+            std::getline(in, o.password);
+            while (!o.password.empty() && (o.password.back() == '\r' || o.password.back() == ' ')) o.password.pop_back();
+        }
+    }
+    return o;
+}
+
+} // namespace stillroom

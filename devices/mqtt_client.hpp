@@ -1,0 +1,88 @@
+// The one RAII wrapper of libmosquitto (STYLE.md habit 7): an MQTT 3.1.1/5 client with a
+// last will, username/password, TLS with a CA file, and reconnection with exponential
+// backoff (1 s to 30 s) on its own network thread. Subscriptions are remembered and made
+// again on every connect; connect listeners re-announce and re-assert.
+//
+// Callbacks run on the network thread and must not block: they only queue work.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace stillroom {
+
+struct MqttOptions {
+    std::string host = "127.0.0.1";
+    int port = 1883;
+    bool tls = false;
+    std::string ca_file;
+    std::string username;
+    std::string password;
+    std::string client_id = "stillroom";
+    int keepalive_s = 15;
+    int protocol = 311; // 311 or 5
+    std::string will_topic;   // empty: no will
+    std::string will_payload;
+    std::size_t max_payload = 64 * 1024; // larger incoming payloads are dropped (and counted)
+};
+
+class MqttClient {
+public:
+    using MessageHandler = std::function<void(const std::string& topic, const std::string& payload)>;
+
+    explicit MqttClient(MqttOptions options);
+    ~MqttClient();
+    MqttClient(const MqttClient&) = delete;
+    MqttClient& operator=(const MqttClient&) = delete;
+
+    // Register before start(). Runs on: the network thread.
+    void on_message(MessageHandler handler);
+    void on_connect(std::function<void()> listener);
+    void on_disconnect(std::function<void()> listener);
+    // Remembered and (re)subscribed on every connect. Any thread.
+    void subscribe(const std::string& pattern, int qos = 1);
+
+    // Connects in the background; returns false only on a setup error (*error says why).
+    bool start(std::string* error);
+    void stop();
+
+    // Queues a message (the library keeps QoS 1 messages until acknowledged). Any thread.
+    bool publish(const std::string& topic, const std::string& payload, int qos, bool retain);
+
+    bool connected() const { return connected_.load(); }
+    std::uint64_t published() const { return published_.load(); }
+    std::uint64_t acknowledged() const { return acknowledged_.load(); }
+    std::uint64_t dropped_oversized() const { return oversized_.load(); }
+    std::uint64_t connects() const { return connects_.load(); }
+    std::string last_error() const;
+
+    // Internal: called from the library's C callbacks.
+    void handle_connect(int rc);
+    void handle_disconnect(int rc);
+    void handle_message(const char* topic, const void* payload, int length);
+    void handle_publish();
+
+private:
+    MqttOptions options_;
+    void* mosq_ = nullptr; // struct mosquitto*
+    std::mutex mutex_;
+    std::vector<std::pair<std::string, int>> subscriptions_;
+    std::vector<MessageHandler> handlers_;
+    std::vector<std::function<void()>> connect_listeners_;
+    std::vector<std::function<void()>> disconnect_listeners_;
+    std::atomic<bool> connected_{false};
+    std::atomic<bool> started_{false};
+    std::atomic<std::uint64_t> published_{0}, acknowledged_{0}, oversized_{0}, connects_{0};
+    mutable std::mutex error_mutex_;
+    std::string last_error_;
+};
+
+// Splits "mqtt://host:port" style settings into options (room.json's mqtt section).
+struct MqttConfig;
+MqttOptions mqtt_options_from(const MqttConfig& config, const std::string& library_dir, std::string* error);
+
+} // namespace stillroom
