@@ -3,7 +3,10 @@
 #include "app/room.hpp"
 #include "app/console.hpp"
 #include "devices/audio_driver.hpp"
+#include "control/mqtt_bridge.hpp"
+#include "devices/lights_driver.hpp"
 #include "devices/log_driver.hpp"
+#include "devices/mqtt_client.hpp"
 
 #include <csignal>
 #include <filesystem>
@@ -81,14 +84,49 @@ int run_room(RunOptions o) {
     Room room(std::move(lib), state_dir, *clock);
     LogDriver log(std::cout);
     room.add_driver(&log);
+    const RoomConfig& rc = room.library().room;
+
+    // MQTT: one connection for the lights and the engine's own topics.
+    std::unique_ptr<MqttClient> mqtt;
+    if (rc.mqtt) {
+        std::string error;
+        MqttOptions mo = mqtt_options_from(*rc.mqtt, library_dir.string(), &error);
+        if (!error.empty()) std::cerr << "stillroom: " << error << "\n";
+        mqtt = std::make_unique<MqttClient>(mo);
+    }
+    // Lights: real dialects over MQTT, simulated ones in-process.
+    std::unique_ptr<LightsDriver> lights;
+    if (!rc.lights.empty()) {
+        LightsDriverOptions lo;
+        lo.lights = rc.lights;
+        lo.scenes = room.library().scenes;
+        lights = std::make_unique<LightsDriver>(lo, mqtt.get(), *clock);
+        room.add_driver(lights.get());
+    }
+    std::unique_ptr<MqttBridge> bridge;
+    if (mqtt) {
+        MqttBridgeOptions bo;
+        bo.base_topic = rc.mqtt->base_topic;
+        bo.room_id = rc.room;
+        bo.room_name = rc.name;
+        bo.homeassistant = rc.mqtt->homeassistant;
+        for (const auto& [id, t] : room.library().templates) bo.templates.emplace_back(id, t.name);
+        bridge = std::make_unique<MqttBridge>(bo, *mqtt, room);
+        MqttBridge* b = bridge.get();
+        room.on_change([b](const Json& state) { b->publish_state(state); });
+        bridge->start();
+        std::string error;
+        if (!mqtt->start(&error)) std::cerr << "stillroom: mqtt: " << error << "\n";
+    }
+    if (lights) lights->start();
     std::unique_ptr<AudioDriver> audio;
-    if (room.library().room.audio && o.audio != "off") {
+    if (speed != 1.0 && room.library().room.audio && o.audio != "off")
+        std::cerr << "stillroom: audio is off with --speed (music cannot be sped up); render plays a session fast\n";
+    if (room.library().room.audio && o.audio != "off" && speed == 1.0) {
         AudioDriverOptions ao;
         ao.library_dir = library_dir;
         ao.config = *room.library().room.audio;
-        ao.sink = o.audio == "null" || speed != 1.0 ? AudioSink::Null : AudioSink::PortAudio;
-        if (speed != 1.0 && o.audio != "null")
-            std::cerr << "stillroom: --speed plays music at normal speed; audio goes to a silent sink\n";
+        ao.sink = o.audio == "null" ? AudioSink::Null : AudioSink::PortAudio;
         ao.null_when_no_device = demo;
         audio = std::make_unique<AudioDriver>(
             ao, [&room] { return room.desired_now(); },
@@ -130,6 +168,9 @@ int run_room(RunOptions o) {
     room.wake();
     engine.join();
     if (audio) audio->stop();
+    if (lights) lights->stop();
+    if (bridge) bridge->stop();
+    if (mqtt) mqtt->stop();
     return cli::kOk;
 }
 

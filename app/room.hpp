@@ -4,6 +4,7 @@
 #pragma once
 
 #include "control/library.hpp"
+#include "control/room_control.hpp"
 #include "engine/clock.hpp"
 #include "engine/commands.hpp"
 #include "engine/journal.hpp"
@@ -19,17 +20,10 @@
 
 namespace stillroom {
 
-struct CommandResult {
-    bool ok = false;
-    int status = 200;    // HTTP-like: 200 ok, 400 bad input, 404 unknown, 409 refused now
-    std::string message; // why refused, or a note
-    Json body;           // the state after the command
-};
-
-class Room {
+class Room final : public RoomControl {
 public:
     Room(Library library, std::filesystem::path state_dir, Clock& clock);
-    ~Room();
+    ~Room() override;
 
     void add_driver(RoomDriver* driver) { drivers_.push_back(driver); }
     // Called (under the room lock) after every change with the new state JSON.
@@ -40,15 +34,15 @@ public:
     // Resumes the newest unfinished session in the state dir, if any. Returns its id.
     std::optional<std::string> resume();
 
-    CommandResult start(const StartRequest& request);
-    CommandResult command(const Command& command);
+    CommandResult start(const StartRequest& request) override;
+    CommandResult command(const Command& command) override;
     // Runs due work up to the clock's now. Runs on: the engine thread.
     void tick();
     // The engine thread: ticks until `stop` is set, sleeping until the next due time.
     void run(const std::atomic<bool>& stop);
     void wake() { clock_.wake(); }
 
-    Json state() const;
+    Json state() const override;
     // The desired state now, if a session is running. Runs on: any thread.
     std::optional<DesiredState> desired_now() const;
     const Library& library() const { return library_; }

@@ -94,7 +94,8 @@ std::vector<MqttMessage> encode_light(const LightConfig& light, const LightState
         if (s.on && light.brightness) j["bri"] = device_brightness(s.brightness, 255);
         if (light.transition) j["tt"] = std::clamp(static_cast<long>(std::lround(seconds(transition) * 10)), 0L, 65535L);
         if (s.on && s.kelvin && light.kelvin) {
-            j["seg"] = Json::array({{{"cct", static_cast<int>(std::lround(mired_to_kelvin(clamp_mired(light, *s.kelvin))))}}});
+            const double k = std::clamp(*s.kelvin, static_cast<double>(light.kelvin->first), static_cast<double>(light.kelvin->second));
+            j["seg"] = Json::array({{{"cct", static_cast<int>(std::lround(k))}}});
         } else if (s.on && (s.xy || s.kelvin) && light.color) {
             const Rgb c = xy_to_rgb(s.xy ? *s.xy : kelvin_to_xy(*s.kelvin));
             j["seg"] = Json::array({{{"col", Json::array({Json::array({c.r, c.g, c.b})})}}});

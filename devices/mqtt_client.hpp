@@ -30,30 +30,41 @@ struct MqttOptions {
     std::size_t max_payload = 64 * 1024; // larger incoming payloads are dropped (and counted)
 };
 
-class MqttClient {
+// What drivers need of an MQTT connection; MqttClient implements it, tests fake it.
+class MqttLink {
 public:
     using MessageHandler = std::function<void(const std::string& topic, const std::string& payload)>;
+    virtual ~MqttLink() = default;
+    // Register before start(). Handlers run on the network thread and must not block.
+    virtual void on_message(MessageHandler handler) = 0;
+    virtual void on_connect(std::function<void()> listener) = 0;
+    // Remembered and (re)subscribed on every connect. Any thread.
+    virtual void subscribe(const std::string& pattern, int qos = 1) = 0;
+    // Queues a message. Any thread. Never blocks on the network.
+    virtual bool publish(const std::string& topic, const std::string& payload, int qos, bool retain) = 0;
+    virtual bool connected() const = 0;
+};
 
+class MqttClient final : public MqttLink {
+public:
     explicit MqttClient(MqttOptions options);
     ~MqttClient();
     MqttClient(const MqttClient&) = delete;
     MqttClient& operator=(const MqttClient&) = delete;
 
-    // Register before start(). Runs on: the network thread.
-    void on_message(MessageHandler handler);
-    void on_connect(std::function<void()> listener);
+    void on_message(MessageHandler handler) override;
+    void on_connect(std::function<void()> listener) override;
     void on_disconnect(std::function<void()> listener);
-    // Remembered and (re)subscribed on every connect. Any thread.
-    void subscribe(const std::string& pattern, int qos = 1);
+    void subscribe(const std::string& pattern, int qos = 1) override;
 
     // Connects in the background; returns false only on a setup error (*error says why).
     bool start(std::string* error);
     void stop();
 
     // Queues a message (the library keeps QoS 1 messages until acknowledged). Any thread.
-    bool publish(const std::string& topic, const std::string& payload, int qos, bool retain);
+    bool publish(const std::string& topic, const std::string& payload, int qos, bool retain) override;
 
-    bool connected() const { return connected_.load(); }
+    bool connected() const override { return connected_.load(); }
     std::uint64_t published() const { return published_.load(); }
     std::uint64_t acknowledged() const { return acknowledged_.load(); }
     std::uint64_t dropped_oversized() const { return oversized_.load(); }

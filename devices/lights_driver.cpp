@@ -1,0 +1,245 @@
+// The lights driver.
+#include "devices/lights_driver.hpp"
+
+#include <iostream>
+
+namespace stillroom {
+
+namespace {
+
+// Two states are the same for a device when they would produce the same command.
+bool same_on_device(const LightConfig& light, const LightState& a, const LightState& b) {
+    return encode_light(light, a, Ms{0}) == encode_light(light, b, Ms{0});
+}
+
+LightState trimmed(const LightState& s, double trim) {
+    LightState t = s;
+    t.brightness = s.brightness * trim;
+    return t;
+}
+
+} // namespace
+
+LightsDriver::LightsDriver(LightsDriverOptions options, MqttLink* mqtt, Clock& clock)
+    : options_(std::move(options)), mqtt_(mqtt), clock_(clock), bright_(bright_scene()) {
+    for (const auto& c : options_.lights) {
+        Light l;
+        l.config = c;
+        lights_.push_back(std::move(l));
+    }
+    if (mqtt_) {
+        for (const auto& c : options_.lights) {
+            const std::string topic = availability_topic(c);
+            if (!topic.empty()) mqtt_->subscribe(topic);
+        }
+        mqtt_->on_message([this](const std::string& t, const std::string& p) { handle_message(t, p); });
+        // After every (re)connect: say it all again, gently.
+        mqtt_->on_connect([this] {
+            std::lock_guard lock(mutex_);
+            for (auto& l : lights_) l.reassert = l.has_target;
+            wake_ = true;
+        });
+    }
+}
+
+LightsDriver::~LightsDriver() { stop(); }
+
+void LightsDriver::start() {
+    if (running_.exchange(true)) return;
+    worker_ = std::thread([this] {
+        // Runs on: the lights worker thread.
+        while (running_.load()) {
+            service();
+            wait_clock_.wait_until(wait_clock_.now() + Ms{wake_.exchange(false) ? 0 : 50});
+        }
+    });
+}
+
+void LightsDriver::stop() {
+    if (!running_.exchange(false)) return;
+    wait_clock_.wake();
+    if (worker_.joinable()) worker_.join();
+}
+
+void LightsDriver::handle_message(const std::string& topic, const std::string& payload) {
+    // Runs on: the MQTT network thread. Only flags work; never blocks for long.
+    std::lock_guard lock(mutex_);
+    for (auto& l : lights_) {
+        if (topic != availability_topic(l.config)) continue;
+        auto online = parse_availability(payload);
+        if (!online) {
+            std::cerr << "stillroom: lights: ignored availability payload for " << l.config.id << std::endl;
+            return;
+        }
+        if (*online && !l.available) l.reassert = l.has_target; // back: fade it to where it should be
+        l.available = *online;
+        wake_ = true;
+    }
+}
+
+const Scene* LightsDriver::find_scene(const std::string& id) const {
+    if (id == bright_.id) return &bright_;
+    auto it = options_.scenes.find(id);
+    return it == options_.scenes.end() ? nullptr : &it->second;
+}
+
+void LightsDriver::start_fade(Light& light, const LightState& target, Ms fade, MonoTime at) {
+    // From where the light is now; a light whose state is unknown fades from its target,
+    // i.e. the device's own transition takes it from wherever it really is.
+    const LightState from = light.has_target ? light.fade.at(at) : target;
+    light.fade = {from, target, at, fade};
+    light.has_target = true;
+    light.segments = fade_segments(light.fade, at, light.config.transition ? std::min(options_.max_segment, max_native_transition(light.config.dialect)) : Ms{0});
+    light.next_segment = 0;
+}
+
+void LightsDriver::apply_scene_locked(const Scene& scene, Ms fade, MonoTime at) {
+    for (auto& l : lights_) {
+        const LightState current = l.has_target ? l.fade.at(at) : LightState{};
+        auto target = light_state_for(scene, l.config.id, current);
+        if (target) start_fade(l, *target, fade, at);
+    }
+    wake_ = true;
+}
+
+void LightsDriver::apply(const Effect& effect, MonoTime at) {
+    const auto* s = std::get_if<SetScene>(&effect.body);
+    if (!s) return;
+    std::lock_guard lock(mutex_);
+    if (const Scene* scene = find_scene(s->scene)) apply_scene_locked(*scene, s->fade, at);
+    wait_clock_.wake();
+}
+
+void LightsDriver::show_scene(const Scene& scene, Ms fade, MonoTime at) {
+    std::lock_guard lock(mutex_);
+    apply_scene_locked(scene, fade, at);
+    wait_clock_.wake();
+}
+
+void LightsDriver::reconcile(const DesiredState& state, MonoTime at) {
+    // Rebuild each light's fade from the session's recent scene changes, then say it to
+    // every light with a gentle fade (a restart, a resume).
+    std::lock_guard lock(mutex_);
+    for (const auto& sf : state.scene_fades) {
+        const Scene* scene = find_scene(sf.scene);
+        if (!scene) continue;
+        const MonoTime start = at - (state.t - sf.start);
+        apply_scene_locked(*scene, sf.fade, start);
+    }
+    for (auto& l : lights_) l.reassert = l.has_target;
+    wake_ = true;
+    wait_clock_.wake();
+}
+
+void LightsDriver::set_trim(double trim) {
+    std::lock_guard lock(mutex_);
+    trim_ = std::clamp(trim, 0.0, 1.0);
+    for (auto& l : lights_) l.reassert = l.has_target;
+    wake_ = true;
+}
+
+double LightsDriver::trim() const {
+    std::lock_guard lock(mutex_);
+    return trim_;
+}
+
+void LightsDriver::send(Light& light, const LightState& state, Ms transition, MonoTime now) {
+    const LightState out = trimmed(state, trim_);
+    light.last_sent = state;
+    light.last_sent_at = now;
+    if (light.config.dialect == Dialect::Simulated) return;
+    if (!mqtt_) return;
+    for (const auto& m : encode_light(light.config, out, transition)) {
+        mqtt_->publish(m.topic, m.payload, m.qos, m.retain); // QoS 1, never retained
+        ++light.sent;
+    }
+}
+
+MonoTime LightsDriver::service_light(Light& l, MonoTime now) {
+    const MonoTime never = now + Ms{3600000};
+    if (!l.has_target || l.config.dialect == Dialect::Simulated) return never;
+    if (!l.available || (mqtt_ && !mqtt_->connected())) return never; // reasserted when back
+    const Ms min_gap{static_cast<Ms::rep>(1000.0 / l.config.max_rate_hz)};
+    if (l.last_sent && now < l.last_sent_at + min_gap) return l.last_sent_at + min_gap; // rate limit
+    const bool native = l.config.transition && max_native_transition(l.config.dialect) > Ms{0};
+    if (l.reassert) {
+        l.reassert = false;
+        if (native) {
+            // To where the fade will be a few seconds from now, over those seconds; then on.
+            const MonoTime until = std::max(now + options_.reassert_fade,
+                                            l.next_segment < l.segments.size() ? l.segments[l.next_segment].start : now);
+            send(l, l.fade.at(until), until - now, now);
+            l.segments = fade_segments(l.fade, until, std::min(options_.max_segment, max_native_transition(l.config.dialect)));
+            l.next_segment = 0;
+            if (l.fade.done(until)) l.segments.clear();
+            return l.segments.empty() ? never : l.segments.front().start;
+        }
+        send(l, l.fade.at(now), Ms{0}, now);
+        return now + min_gap;
+    }
+    if (native) {
+        // Skip segments that are already over (coalescing: only the newest matters).
+        while (l.next_segment + 1 < l.segments.size() && l.segments[l.next_segment + 1].start <= now) ++l.next_segment;
+        if (l.next_segment >= l.segments.size()) return never;
+        const FadeSegment seg = l.segments[l.next_segment];
+        if (seg.start > now) return seg.start;
+        ++l.next_segment;
+        // A segment that asks for what the light was already sent is not sent again.
+        if (!l.last_sent || !same_on_device(l.config, *l.last_sent, seg.target))
+            send(l, seg.target, std::max(Ms{0}, seg.start + seg.length - now), now);
+        return l.next_segment < l.segments.size() ? l.segments[l.next_segment].start : never;
+    }
+    // Stepping: the fade's value now, as often as the light allows, only when it changes.
+    const LightState v = l.fade.at(now);
+    if (!l.last_sent || !same_on_device(l.config, trimmed(*l.last_sent, trim_), trimmed(v, trim_))) send(l, v, Ms{0}, now);
+    return l.fade.done(now) ? never : now + min_gap;
+}
+
+void LightsDriver::service() {
+    std::lock_guard lock(mutex_);
+    const MonoTime now = clock_.now();
+    for (auto& l : lights_) service_light(l, now);
+}
+
+std::map<std::string, LightState> LightsDriver::current() const {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, LightState> out;
+    const MonoTime now = clock_.now();
+    for (const auto& l : lights_)
+        if (l.has_target) out[l.config.id] = trimmed(l.fade.at(now), trim_);
+    return out;
+}
+
+std::map<std::string, int> LightsDriver::commands_sent() const {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, int> out;
+    for (const auto& l : lights_) out[l.config.id] = l.sent;
+    return out;
+}
+
+Json LightsDriver::health() const {
+    std::lock_guard lock(mutex_);
+    const MonoTime now = clock_.now();
+    Json lights = Json::array();
+    int ok = 0;
+    for (const auto& l : lights_) {
+        const bool reachable = l.config.dialect == Dialect::Simulated || (mqtt_ && mqtt_->connected());
+        const bool good = reachable && l.available;
+        ok += good;
+        Json j = {{"id", l.config.id}, {"name", l.config.name}, {"dialect", to_string(l.config.dialect)}, {"ok", good},
+                  {"available", l.available}, {"commands", l.sent}};
+        if (l.has_target) {
+            const LightState s = trimmed(l.fade.at(now), trim_);
+            j["on"] = s.on;
+            j["brightness"] = s.brightness;
+            if (s.kelvin) j["kelvin"] = *s.kelvin;
+            if (s.xy) j["color"] = {{"x", s.xy->x}, {"y", s.xy->y}};
+        }
+        lights.push_back(j);
+    }
+    std::string detail = std::to_string(ok) + " of " + std::to_string(lights_.size()) + " lights ok";
+    if (mqtt_ && !mqtt_->connected()) detail += "; MQTT broker unreachable, retrying";
+    return {{"ok", ok == static_cast<int>(lights_.size())}, {"detail", detail}, {"trim", trim_}, {"lights", lights}};
+}
+
+} // namespace stillroom

@@ -1,0 +1,92 @@
+// The room's lights: holds what every light should be (a fade per light), makes the real
+// lights follow over MQTT in their own dialects, and says it again after a broker
+// reconnect, a light coming back online, or a restart of Stillroom, always with a fade.
+//
+// Fades use the light's native transition where it has one, as a few segments (at most a
+// minute each) whose end points follow the perceptual curve; otherwise the driver steps at
+// the light's max_rate_hz. Each light has a rate limit; the newest target always wins and
+// nothing queues up behind a slow network. Simulated lights just hold their state.
+#pragma once
+
+#include "devices/light_dialects.hpp"
+#include "devices/mqtt_client.hpp"
+#include "engine/clock.hpp"
+#include "engine/room_driver.hpp"
+#include "scenes/light_fade.hpp"
+#include "scenes/scene.hpp"
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace stillroom {
+
+struct LightsDriverOptions {
+    std::vector<LightConfig> lights;
+    std::map<std::string, Scene> scenes;
+    Ms reassert_fade{4000};       // how a light that comes back is brought to its target
+    Ms max_segment{60000};        // the longest native transition per command
+};
+
+class LightsDriver final : public RoomDriver {
+public:
+    // `mqtt` may be null when every light is simulated.
+    LightsDriver(LightsDriverOptions options, MqttLink* mqtt, Clock& clock);
+    ~LightsDriver() override;
+
+    void start();
+    void stop();
+
+    std::string name() const override { return "lights"; }
+    void apply(const Effect& effect, MonoTime at) override;
+    void reconcile(const DesiredState& state, MonoTime at) override;
+    Json health() const override;
+
+    // A brightness trim (0..1, perceived) over every light, from a MIDI fader. Any thread.
+    void set_trim(double trim);
+    double trim() const;
+    // Fades every light to a scene (used by `devices test` and the clinic screen).
+    void show_scene(const Scene& scene, Ms fade, MonoTime at);
+    // What each light is now (the fade evaluated at now). Any thread.
+    std::map<std::string, LightState> current() const;
+    // Commands sent per light so far (benchmarks, tests).
+    std::map<std::string, int> commands_sent() const;
+    // Runs due work now (the worker thread calls this; tests may call it directly).
+    void service();
+
+private:
+    struct Light {
+        LightConfig config;
+        bool has_target = false;
+        LightFade fade;
+        std::vector<FadeSegment> segments;
+        std::size_t next_segment = 0;
+        std::optional<LightState> last_sent;
+        MonoTime last_sent_at{};
+        bool available = true;
+        bool reassert = false;
+        int sent = 0;
+    };
+    void start_fade(Light& light, const LightState& target, Ms fade, MonoTime at);
+    void apply_scene_locked(const Scene& scene, Ms fade, MonoTime at);
+    void send(Light& light, const LightState& state, Ms transition, MonoTime now);
+    MonoTime service_light(Light& light, MonoTime now);
+    const Scene* find_scene(const std::string& id) const;
+    void handle_message(const std::string& topic, const std::string& payload);
+
+    LightsDriverOptions options_;
+    MqttLink* mqtt_;
+    Clock& clock_;
+    mutable std::mutex mutex_;
+    std::vector<Light> lights_;
+    double trim_ = 1.0;
+    Scene bright_;
+    std::atomic<bool> running_{false};
+    std::atomic<bool> wake_{false};
+    SteadyClock wait_clock_;
+    std::thread worker_;
+};
+
+} // namespace stillroom
