@@ -2,11 +2,7 @@
 #include "app/commands.hpp"
 #include "app/room.hpp"
 #include "app/console.hpp"
-#include "devices/audio_driver.hpp"
-#include "control/mqtt_bridge.hpp"
-#include "devices/lights_driver.hpp"
-#include "devices/log_driver.hpp"
-#include "devices/mqtt_client.hpp"
+#include "app/room_services.hpp"
 
 #include <csignal>
 #include <filesystem>
@@ -81,71 +77,21 @@ int run_room(RunOptions o) {
     std::unique_ptr<Clock> clock;
     if (speed != 1.0) clock = std::make_unique<ScaledClock>(speed);
     else clock = std::make_unique<SteadyClock>();
-    Room room(std::move(lib), state_dir, *clock);
-    LogDriver log(std::cout);
-    room.add_driver(&log);
-    const RoomConfig& rc = room.library().room;
-
-    // MQTT: one connection for the lights and the engine's own topics.
-    std::unique_ptr<MqttClient> mqtt;
-    if (rc.mqtt) {
-        std::string error;
-        MqttOptions mo = mqtt_options_from(*rc.mqtt, library_dir.string(), &error);
-        if (!error.empty()) std::cerr << "stillroom: " << error << "\n";
-        mqtt = std::make_unique<MqttClient>(mo);
-    }
-    // Lights: real dialects over MQTT, simulated ones in-process.
-    std::unique_ptr<LightsDriver> lights;
-    if (!rc.lights.empty()) {
-        LightsDriverOptions lo;
-        lo.lights = rc.lights;
-        lo.scenes = room.library().scenes;
-        lights = std::make_unique<LightsDriver>(lo, mqtt.get(), *clock);
-        room.add_driver(lights.get());
-    }
-    std::unique_ptr<MqttBridge> bridge;
-    if (mqtt) {
-        MqttBridgeOptions bo;
-        bo.base_topic = rc.mqtt->base_topic;
-        bo.room_id = rc.room;
-        bo.room_name = rc.name;
-        bo.homeassistant = rc.mqtt->homeassistant;
-        for (const auto& [id, t] : room.library().templates) bo.templates.emplace_back(id, t.name);
-        bridge = std::make_unique<MqttBridge>(bo, *mqtt, room);
-        MqttBridge* b = bridge.get();
-        room.on_change([b](const Json& state) { b->publish_state(state); });
-        bridge->start();
-        std::string error;
-        if (!mqtt->start(&error)) std::cerr << "stillroom: mqtt: " << error << "\n";
-    }
-    if (lights) lights->start();
-    std::unique_ptr<AudioDriver> audio;
-    if (speed != 1.0 && room.library().room.audio && o.audio != "off")
+    RoomServicesOptions so;
+    so.state_dir = state_dir;
+    so.audio = speed != 1.0 ? "off" : o.audio;
+    so.null_audio_when_no_device = demo;
+    if (speed != 1.0 && lib.room.audio && o.audio != "off")
         std::cerr << "stillroom: audio is off with --speed (music cannot be sped up); render plays a session fast\n";
-    if (room.library().room.audio && o.audio != "off" && speed == 1.0) {
-        AudioDriverOptions ao;
-        ao.library_dir = library_dir;
-        ao.config = *room.library().room.audio;
-        ao.sink = o.audio == "null" ? AudioSink::Null : AudioSink::PortAudio;
-        ao.null_when_no_device = demo;
-        audio = std::make_unique<AudioDriver>(
-            ao, [&room] { return room.desired_now(); },
-            [&room](const std::string& file, const std::string&) {
-                Command c;
-                c.kind = CommandKind::TrackFailed;
-                c.file = file;
-                room.command(c);
-            });
-        audio->start();
-        room.add_driver(audio.get());
-    }
+    const std::string room_id = lib.room.room;
+    RoomServices services(std::move(lib), so, *clock);
+    Room& room = services.room();
     room.on_reminder([](const Reminder& r) {
         std::cout << "REMINDER: " << r.text << (r.vitals ? " (enter vitals)" : "") << std::endl;
     });
-
-    std::cout << "stillroom: room " << room.library().room.room << ", library " << library_dir.string()
-              << ", state " << state_dir.string() << std::endl;
-    if (auto id = room.resume()) {
+    std::cout << "stillroom: room " << room_id << ", library " << library_dir.string() << ", state "
+              << state_dir.string() << std::endl;
+    if (auto id = services.start()) {
         std::cout << "stillroom: resumed session " << *id << std::endl;
     } else if (!start.empty()) {
         CommandResult r = room.start({start, demo ? "demo" : ""});
@@ -154,8 +100,6 @@ int run_room(RunOptions o) {
             return cli::kBadInput;
         }
     }
-    std::atomic<bool> stop{false};
-    std::thread engine([&] { room.run(stop); });
     if (console) {
         // Detached: blocked in a read of stdin until the process ends.
         std::thread([&room] { run_console(room, std::cin, std::cout); }).detach();
@@ -164,13 +108,7 @@ int run_room(RunOptions o) {
     sigwait(&signals.set, &sig);
     std::cout << "stillroom: stopping (signal " << sig << "); an unfinished session resumes on the next start"
               << std::endl;
-    stop = true;
-    room.wake();
-    engine.join();
-    if (audio) audio->stop();
-    if (lights) lights->stop();
-    if (bridge) bridge->stop();
-    if (mqtt) mqtt->stop();
+    services.stop();
     return cli::kOk;
 }
 

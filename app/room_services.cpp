@@ -1,0 +1,90 @@
+// Wiring the room.
+#include "app/room_services.hpp"
+
+namespace stillroom {
+
+RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& clock)
+    : options_(std::move(options)), clock_(clock) {
+    const std::filesystem::path library_dir = library.dir;
+    room_ = std::make_unique<Room>(std::move(library), options_.state_dir, clock_);
+    if (options_.log) {
+        log_ = std::make_unique<LogDriver>(*options_.log);
+        room_->add_driver(log_.get());
+    }
+    const RoomConfig& rc = room_->library().room;
+    // MQTT: one connection for the lights and the engine's own topics.
+    if (rc.mqtt) {
+        std::string error;
+        MqttOptions mo = mqtt_options_from(*rc.mqtt, library_dir.string(), &error);
+        if (!error.empty()) std::cerr << "stillroom: " << error << "\n";
+        mqtt_ = std::make_unique<MqttClient>(mo);
+    }
+    // Lights: real dialects over MQTT, simulated ones in-process.
+    if (!rc.lights.empty()) {
+        LightsDriverOptions lo;
+        lo.lights = rc.lights;
+        lo.scenes = room_->library().scenes;
+        lights_ = std::make_unique<LightsDriver>(lo, mqtt_.get(), clock_);
+        room_->add_driver(lights_.get());
+    }
+    if (mqtt_) {
+        MqttBridgeOptions bo;
+        bo.base_topic = rc.mqtt->base_topic;
+        bo.room_id = rc.room;
+        bo.room_name = rc.name;
+        bo.homeassistant = rc.mqtt->homeassistant;
+        for (const auto& [id, t] : room_->library().templates) bo.templates.emplace_back(id, t.name);
+        bridge_ = std::make_unique<MqttBridge>(bo, *mqtt_, *room_);
+        MqttBridge* b = bridge_.get();
+        room_->on_change([b](const Json& state) { b->publish_state(state); });
+    }
+    if (rc.audio && options_.audio != "off") {
+        AudioDriverOptions ao;
+        ao.library_dir = library_dir;
+        ao.config = *rc.audio;
+        ao.sink = options_.audio == "null" ? AudioSink::Null : AudioSink::PortAudio;
+        ao.null_when_no_device = options_.null_audio_when_no_device;
+        ao.sink_executable = options_.audio_sink_executable;
+        Room* r = room_.get();
+        audio_ = std::make_unique<AudioDriver>(
+            ao, [r] { return r->desired_now(); },
+            [r](const std::string& file, const std::string&) {
+                Command c;
+                c.kind = CommandKind::TrackFailed;
+                c.file = file;
+                r->command(c);
+            });
+        room_->add_driver(audio_.get());
+    }
+}
+
+RoomServices::~RoomServices() { stop(); }
+
+std::optional<std::string> RoomServices::start() {
+    if (started_) return std::nullopt;
+    started_ = true;
+    if (audio_) audio_->start();
+    if (bridge_) bridge_->start();
+    if (mqtt_) {
+        std::string error;
+        if (!mqtt_->start(&error)) std::cerr << "stillroom: mqtt: " << error << "\n";
+    }
+    if (lights_) lights_->start();
+    auto resumed = room_->resume();
+    engine_ = std::thread([this] { room_->run(stop_); });
+    return resumed;
+}
+
+void RoomServices::stop() {
+    if (!started_) return;
+    started_ = false;
+    stop_ = true;
+    room_->wake();
+    if (engine_.joinable()) engine_.join();
+    if (audio_) audio_->stop();
+    if (lights_) lights_->stop();
+    if (bridge_) bridge_->stop();
+    if (mqtt_) mqtt_->stop();
+}
+
+} // namespace stillroom

@@ -1,0 +1,59 @@
+// Everything `stillroom run` starts around the room, in one place: the room runtime, its
+// journal, the log, audio, MQTT with the lights and the engine's own topics, and the
+// engine thread. Integration tests start exactly this.
+#pragma once
+
+#include "app/room.hpp"
+#include "control/mqtt_bridge.hpp"
+#include "devices/audio_driver.hpp"
+#include "devices/lights_driver.hpp"
+#include "devices/log_driver.hpp"
+#include "devices/mqtt_client.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+namespace stillroom {
+
+struct RoomServicesOptions {
+    std::filesystem::path state_dir;
+    std::string audio = "portaudio";     // portaudio | null | off
+    bool null_audio_when_no_device = false;
+    std::filesystem::path audio_sink_executable; // default: beside this program
+    std::ostream* log = &std::cout;      // nullptr: no narration
+};
+
+class RoomServices {
+public:
+    RoomServices(Library library, RoomServicesOptions options, Clock& clock);
+    ~RoomServices();
+
+    // Starts drivers, resumes an unfinished session, then runs the engine thread.
+    // Returns the resumed session's id, if any.
+    std::optional<std::string> start();
+    void stop();
+
+    Room& room() { return *room_; }
+    LightsDriver* lights() { return lights_.get(); }
+    AudioDriver* audio() { return audio_.get(); }
+    MqttClient* mqtt() { return mqtt_.get(); }
+    MqttBridge* bridge() { return bridge_.get(); }
+
+private:
+    RoomServicesOptions options_;
+    Clock& clock_;
+    std::unique_ptr<Room> room_;
+    std::unique_ptr<LogDriver> log_;
+    std::unique_ptr<MqttClient> mqtt_;
+    std::unique_ptr<LightsDriver> lights_;
+    std::unique_ptr<MqttBridge> bridge_;
+    std::unique_ptr<AudioDriver> audio_;
+    std::atomic<bool> stop_{false};
+    std::thread engine_;
+    bool started_ = false;
+};
+
+} // namespace stillroom
