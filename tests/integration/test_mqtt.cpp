@@ -1,0 +1,211 @@
+// Against a real mosquitto broker on loopback: a session drives lights of all four dialects,
+// the engine's own topics and Home Assistant discovery; bad payloads are ignored; the
+// broker is killed mid-fade and restarted, and every light is re-asserted, never retained.
+#include "process.hpp"
+#include "../unit/temp_dir.hpp"
+
+#include "app/room_services.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+using namespace stillroom;
+using namespace stillroom::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write_text(const fs::path& p, const std::string& text) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+}
+
+struct Line {
+    bool retained;
+    std::string topic, payload;
+};
+
+// mosquitto_sub -F '%r %t %p' lines: retain flag, topic, payload.
+std::vector<Line> read_lines(const fs::path& file) {
+    std::vector<Line> out;
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream s(line);
+        Line l;
+        int r = 0;
+        s >> r >> l.topic;
+        std::getline(s, l.payload);
+        if (!l.payload.empty() && l.payload.front() == ' ') l.payload.erase(0, 1);
+        l.retained = r == 1;
+        out.push_back(l);
+    }
+    return out;
+}
+
+template <class Pred> bool eventually(Pred pred, int tenths) {
+    for (int i = 0; i < tenths; ++i) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return pred();
+}
+
+const std::vector<std::string> kLightTopics = {"zigbee2mqtt/r/z/set", "r/ha/set", "cmnd/r/tas/Backlog", "r/wled/api"};
+
+std::size_t count_on(const std::vector<Line>& lines, const std::string& topic) {
+    std::size_t n = 0;
+    for (const auto& l : lines) n += l.topic == topic;
+    return n;
+}
+
+void make_library(const fs::path& dir, int port) {
+    write_text(dir / "room.json", R"({"room":"mqtt-test","name":"MQTT test",
+      "mqtt":{"url":"mqtt://127.0.0.1:)" + std::to_string(port) + R"(","base_topic":"stillroom/t","homeassistant":true},
+      "lights":[
+        {"id":"z","dialect":"zigbee2mqtt","topic":"zigbee2mqtt/r/z","kelvin":[2200,6500]},
+        {"id":"ha","dialect":"homeassistant","topic":"r/ha","kelvin":[2200,6500]},
+        {"id":"tas","dialect":"tasmota","topic":"r/tas","kelvin":[2200,6500]},
+        {"id":"wled","dialect":"wled","topic":"r/wled","color":true,"kelvin":false},
+        {"id":"sim","dialect":"simulated"}]})");
+    write_text(dir / "scenes/warm.json", R"({"fade":"5s","lights":{"*":{"on":true,"brightness":0.4,"kelvin":2700}}})");
+    write_text(dir / "scenes/deep.json", R"({"lights":{"*":{"on":true,"brightness":0.05,"kelvin":2200}}})");
+    write_text(dir / "scenes/comfort.json", R"({"lights":{"*":{"on":true,"brightness":0.2,"kelvin":2400}}})");
+    write_text(dir / "sessions/s.json", R"({"name":"S","phases":[
+        {"id":"one","until":"therapist","duration":"10m","scene":"warm","fade":"2s"},
+        {"id":"two","until":"therapist","duration":"30m","scene":"deep","fade":"20m"}],
+      "comfort":{"scene":"comfort","fade":"5s"}})");
+}
+
+} // namespace
+
+TEST_CASE("a session over a real mosquitto broker: four dialects, commands, discovery, broker restart") {
+    const int port = free_loopback_port();
+    TempDir dir;
+    write_text(dir.path / "mosquitto.conf", "listener " + std::to_string(port) +
+                                                " 127.0.0.1\nallow_anonymous true\npersistence false\n");
+    Process broker;
+    REQUIRE(broker.start({"mosquitto", "-c", (dir.path / "mosquitto.conf").string()}));
+    REQUIRE(wait_for_port(port));
+    const std::string p = std::to_string(port);
+    Process sub;
+    const fs::path log1 = dir.path / "sub1.log";
+    REQUIRE(sub.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-t", "#", "-F", "%r %t %p"}, log1.string()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+    make_library(dir.path / "lib", port);
+    Problems problems;
+    Library lib = load_library(dir.path / "lib", problems);
+    INFO(problems.to_string());
+    REQUIRE(lib.templates.count("s") == 1);
+    SteadyClock clock;
+    RoomServicesOptions options;
+    options.state_dir = dir.path / "state";
+    options.log = nullptr;
+    RoomServices services(std::move(lib), options, clock);
+    services.start();
+    REQUIRE(eventually([&] { return services.mqtt()->connected(); }, 50));
+    REQUIRE(services.room().start({"s", ""}).ok);
+
+    // Every dialect receives its own command.
+    REQUIRE(eventually([&] {
+        auto lines = read_lines(log1);
+        for (const auto& t : kLightTopics)
+            if (count_on(lines, t) == 0) return false;
+        return true;
+    }, 50));
+    {
+        auto lines = read_lines(log1);
+        for (const auto& l : lines) {
+            if (l.topic == "zigbee2mqtt/r/z/set") {
+                Json j = Json::parse(l.payload);
+                CHECK(j["state"] == "ON");
+                CHECK(j["color_temp"] == 370);
+                CHECK(j.contains("transition"));
+            }
+            if (l.topic == "cmnd/r/tas/Backlog") CHECK(l.payload.find("Power ON") != std::string::npos);
+            if (l.topic == "r/wled/api") CHECK(Json::parse(l.payload).contains("bri"));
+        }
+    }
+    // The engine's own topics: status online (retained), state (retained), discovery.
+    REQUIRE(eventually([&] {
+        auto lines = read_lines(log1);
+        bool status = false, state = false, discovery = false;
+        for (const auto& l : lines) {
+            status = status || (l.topic == "stillroom/t/status" && l.payload == "online");
+            state = state || (l.topic == "stillroom/t/state" && l.payload.find("\"session\"") != std::string::npos);
+            discovery = discovery || l.topic == "homeassistant/select/mqtt_test/template/config";
+        }
+        return status && state && discovery;
+    }, 50));
+
+    // Commands over MQTT, good and bad.
+    Process pub;
+    pub.start({"mosquitto_pub", "-h", "127.0.0.1", "-p", p, "-t", "stillroom/t/cmd/comfort", "-m", "{}"});
+    CHECK(eventually([&] { return services.room().state()["session"]["comfort"] == true; }, 50));
+    Process bad;
+    bad.start({"mosquitto_pub", "-h", "127.0.0.1", "-p", p, "-t", "stillroom/t/cmd/comfort", "-m", "{not json"});
+    Process huge;
+    huge.start({"mosquitto_pub", "-h", "127.0.0.1", "-p", p, "-t", "stillroom/t/cmd/hold", "-m", std::string(100000, 'x')});
+    Process unknown;
+    unknown.start({"mosquitto_pub", "-h", "127.0.0.1", "-p", p, "-t", "stillroom/t/cmd/explode", "-m", "{}"});
+    Process avail;
+    avail.start({"mosquitto_pub", "-h", "127.0.0.1", "-p", p, "-t", "zigbee2mqtt/r/z/availability", "-m", "<<garbage>>"});
+    CHECK(eventually([&] {
+        auto lines = read_lines(log1);
+        bool parse_error = false, unknown_action = false;
+        for (const auto& l : lines) {
+            parse_error = parse_error || (l.topic == "stillroom/t/result" && l.payload.find("not JSON") != std::string::npos);
+            unknown_action = unknown_action || (l.topic == "stillroom/t/result" && l.payload.find("unknown action") != std::string::npos);
+        }
+        return parse_error && unknown_action;
+    }, 50));
+    CHECK(services.mqtt()->dropped_oversized() >= 1);
+    CHECK_FALSE(services.room().state()["session"]["held"].get<bool>()); // the oversized hold never arrived
+    pub.start({"mosquitto_pub", "-h", "127.0.0.1", "-p", p, "-t", "stillroom/t/cmd/comfort", "-m", R"({"on":false})"});
+    CHECK(eventually([&] { return services.room().state()["session"]["comfort"] == false; }, 50));
+
+    // Into the long fade, then the broker dies mid-fade and comes back.
+    REQUIRE(services.room().command([] { Command c; c.kind = CommandKind::Next; return c; }()).ok);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    broker.kill_hard();
+    sub.kill_hard();
+    CHECK(eventually([&] { return !services.mqtt()->connected(); }, 50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    REQUIRE(broker.start({"mosquitto", "-c", (dir.path / "mosquitto.conf").string()}));
+    REQUIRE(wait_for_port(port));
+    const auto back = std::chrono::steady_clock::now();
+    const fs::path log2 = dir.path / "sub2.log";
+    REQUIRE(sub.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-t", "#", "-F", "%r %t %p"}, log2.string()));
+    const bool reasserted = eventually([&] {
+        auto lines = read_lines(log2);
+        for (const auto& t : kLightTopics)
+            if (count_on(lines, t) == 0) return false;
+        return true;
+    }, 100);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - back).count();
+    MESSAGE("every light re-asserted " << seconds << " s after the broker came back");
+    CHECK(reasserted);
+    CHECK(seconds < 3.0 + 0.3); // the subscriber itself needs a moment to connect
+    {
+        auto lines = read_lines(log2);
+        for (const auto& l : lines) {
+            if (l.topic != "zigbee2mqtt/r/z/set") continue;
+            CHECK(Json::parse(l.payload)["transition"].get<double>() >= 4.0); // faded, not snapped
+        }
+    }
+    // No light command was ever retained; the engine's status and state were.
+    for (const fs::path& f : {log1, log2}) {
+        for (const auto& l : read_lines(f)) {
+            const bool light = std::find(kLightTopics.begin(), kLightTopics.end(), l.topic) != kLightTopics.end();
+            if (light) CHECK_FALSE(l.retained);
+        }
+    }
+    services.stop();
+    sub.stop();
+    broker.stop();
+}
