@@ -56,6 +56,23 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
             });
         room_->add_driver(audio_.get());
     }
+    if (rc.midi) {
+        MidiActions actions;
+        Room* r = room_.get();
+        LightsDriver* l = lights_.get();
+        actions.command = [r](const Command& c) { r->command(c); };
+        actions.volume_db = [r] {
+            auto d = r->desired_now();
+            return d ? d->volume_target_db : -90.0;
+        };
+        if (l) {
+            actions.set_brightness_trim = [l](double t) { l->set_trim(t); };
+            actions.brightness_trim = [l] { return l->trim(); };
+        }
+        actions.max_volume_db = rc.max_volume_db();
+        midi_ = std::make_unique<MidiDriver>(*rc.midi, actions);
+        room_->add_driver(midi_.get());
+    }
 }
 
 RoomServices::~RoomServices() { stop(); }
@@ -70,6 +87,7 @@ std::optional<std::string> RoomServices::start() {
         if (!mqtt_->start(&error)) std::cerr << "stillroom: mqtt: " << error << "\n";
     }
     if (lights_) lights_->start();
+    if (midi_) midi_->start();
     auto resumed = room_->resume();
     engine_ = std::thread([this] { room_->run(stop_); });
     return resumed;
@@ -82,6 +100,7 @@ void RoomServices::stop() {
     room_->wake();
     if (engine_.joinable()) engine_.join();
     if (audio_) audio_->stop();
+    if (midi_) midi_->stop();
     if (lights_) lights_->stop();
     if (bridge_) bridge_->stop();
     if (mqtt_) mqtt_->stop();

@@ -8,6 +8,7 @@
 #include "devices/audio_driver.hpp"
 #include "devices/lights_driver.hpp"
 #include "devices/log_driver.hpp"
+#include "devices/midi.hpp"
 #include "devices/mqtt_client.hpp"
 
 #include <atomic>
@@ -41,6 +42,7 @@ public:
     AudioDriver* audio() { return audio_.get(); }
     MqttClient* mqtt() { return mqtt_.get(); }
     MqttBridge* bridge() { return bridge_.get(); }
+    MidiDriver* midi() { return midi_.get(); }
 
 private:
     RoomServicesOptions options_;
@@ -51,6 +53,7 @@ private:
     std::unique_ptr<LightsDriver> lights_;
     std::unique_ptr<MqttBridge> bridge_;
     std::unique_ptr<AudioDriver> audio_;
+    std::unique_ptr<MidiDriver> midi_;
     std::atomic<bool> stop_{false};
     std::thread engine_;
     bool started_ = false;

@@ -33,7 +33,7 @@ std::set<std::string> RoomConfig::midi_output_ids() const {
 }
 
 bool is_midi_action(const std::string& action) {
-    if (action == "volume" || action == "brightness" || action == "start") return true;
+    if (action == "volume" || action == "brightness") return true;
     if (action == "booster" || action == "comfort-off" || action == "lights-down") return true;
     auto kind = command_kind_from_name(action);
     return kind && *kind != CommandKind::Vitals && *kind != CommandKind::Ack &&
