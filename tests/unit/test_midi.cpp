@@ -63,11 +63,11 @@ TEST_CASE("soft takeover: the fader only moves the room once it reaches the curr
     driver.handle(msg(0xB0, 0, 30));
     CHECK(rec.commands.size() == 2);
     // The tablet changes the volume: the fader must pick up again.
-    rec.volume = -10;
+    rec.volume = -30;
     driver.handle(msg(0xB0, 0, 31));
     CHECK(rec.commands.size() == 2);
     // Crossing the current value counts as reaching it.
-    const int now = volume_db_to_cc(-10, -6);
+    const int now = volume_db_to_cc(-30, -6);
     driver.handle(msg(0xB0, 0, static_cast<std::uint8_t>(now - 10)));
     driver.handle(msg(0xB0, 0, static_cast<std::uint8_t>(now + 10)));
     CHECK(rec.commands.size() == 3);
