@@ -21,5 +21,6 @@ int cmd_run(const cli::Args& args);
 int cmd_demo(const cli::Args& args);
 int cmd_render(const cli::Args& args);
 int cmd_playlist(const cli::Args& args);
+int cmd_devices(const cli::Args& args);
 
 } // namespace stillroom::app

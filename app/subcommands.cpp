@@ -55,6 +55,18 @@ const std::vector<Subcommand>& subcommands() {
            {"--format", "text|json", "analyze: output format"}},
           2, 2},
          cmd_playlist},
+        {{"devices", "find Zigbee2MQTT lights; fade each light and sound each output to check the room",
+          "stillroom devices discover [--library DIR | --url mqtt://HOST:PORT | --file DEVICES.json] [--base zigbee2mqtt] | "
+          "devices test --library DIR [--light ID] [--audio portaudio|null|off]",
+          {{"--library", "DIR", "use room.json's broker (discover) / the room to test (test)"},
+           {"--url", "URL", "discover: the broker, if not from room.json"},
+           {"--file", "FILE", "discover: read a saved bridge/devices payload instead"},
+           {"--base", "TOPIC", "discover: the Zigbee2MQTT base topic (default zigbee2mqtt)"},
+           {"--timeout", "S", "discover: how long to wait for the bridge (default 10)"},
+           {"--light", "ID", "test: only this light"},
+           {"--audio", "portaudio|null|off", "test: where the tones go"}},
+          1, 1},
+         cmd_devices},
     };
     return table;
 }

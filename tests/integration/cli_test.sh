@@ -37,7 +37,7 @@ contains() { # contains NAME FILE TEXT
 # --help everywhere, exit codes 0/1/2
 expect "help" 0 "$bin" --help
 contains "help lists check" "$tmp/out" "check"
-for c in demo run check plan; do
+for c in demo run check plan render playlist devices; do
   expect "$c --help" 0 "$bin" "$c" --help
   contains "$c --help shows usage" "$tmp/out" "usage: stillroom $c"
 done
@@ -77,6 +77,24 @@ assert sum(1 for l in lines if l["kind"]=="remind")==7, "hourly vitals"
 expect "plan unknown session" 1 "$bin" plan --library "$lib" --session nope
 expect "plan broken session" 1 "$bin" plan --library "$tmp/broken" --session im-ketamine
 contains "plan broken names path" "$tmp/err" "phases[2].duration"
+
+# devices discover from a saved bridge/devices payload
+cat > "$tmp/devices.json" <<'JSON'
+[{"friendly_name":"Coordinator","type":"Coordinator"},
+ {"friendly_name":"room1/ceiling","definition":{"exposes":[{"type":"light","features":[{"name":"state"},{"name":"brightness"},{"name":"color_temp","value_min":153,"value_max":454}]}]}}]
+JSON
+expect "devices discover --file" 0 "$bin" devices discover --file "$tmp/devices.json"
+contains "discovered light topic" "$tmp/out" '"topic": "zigbee2mqtt/room1/ceiling"'
+expect "devices bad verb" 2 "$bin" devices frobnicate
+expect "playlist export" 0 "$bin" playlist export peak --library "$lib"
+contains "export has EXTINF" "$tmp/out" "#EXTINF:150,"
+printf '#EXTM3U\r\n#EXTINF:150,A - B\r\n../audio/peak-1.flac\r\nhttp://example.invalid/x.mp3\r\n' > "$tmp/broken/lists.m3u"
+mkdir -p "$tmp/broken/lists" && mv "$tmp/broken/lists.m3u" "$tmp/broken/lists/imported.m3u"
+expect "playlist import reports the URL" 1 "$bin" playlist import "$tmp/broken/lists/imported.m3u" --library "$tmp/broken"
+contains "import names the line" "$tmp/err" "imported.m3u: line 4"
+[ -f "$tmp/broken/playlists/imported.json" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: import wrote no playlist"; }
+expect "render" 0 "$bin" render --library "$lib" --session im-ketamine --out "$tmp/im.wav" --lights "$tmp/im.jsonl" --rate 8000
+contains "render lights" "$tmp/im.jsonl" '"light":"ceiling"'
 
 # run: kill -9 mid-session, start again, the same session resumes
 state="$tmp/state"

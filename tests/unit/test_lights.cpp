@@ -4,6 +4,7 @@
 
 #include "devices/light_dialects.hpp"
 #include "devices/lights_driver.hpp"
+#include "devices/z2m_discovery.hpp"
 #include "scenes/colour.hpp"
 #include "scenes/light_fade.hpp"
 
@@ -246,4 +247,35 @@ TEST_CASE("after a reconnect every light is re-asserted with a fade, never retai
     sent = mqtt.take();
     REQUIRE(sent.size() == 1);
     CHECK(sent[0].topic == "zigbee2mqtt/room1/ceiling/set");
+}
+
+TEST_CASE("Zigbee2MQTT discovery turns exposes into room.json lights") {
+    const Json devices = Json::parse(R"([
+      {"friendly_name":"Coordinator","type":"Coordinator"},
+      {"friendly_name":"room1/ceiling","definition":{"exposes":[{"type":"light","features":[
+        {"name":"state"},{"name":"brightness","value_max":254},{"name":"color_temp","value_min":153,"value_max":454},
+        {"name":"color_xy"}]}]}},
+      {"friendly_name":"Hall sensor","definition":{"exposes":[{"type":"numeric","name":"temperature"}]}},
+      {"friendly_name":"room1/ceiling","definition":{"exposes":[{"type":"light","features":[{"name":"state"}]}]}},
+      {"definition":{"exposes":[{"type":"light","features":[{"name":"state"}]}]}},
+      "junk"])");
+    Problems problems("bridge/devices");
+    Json lights = lights_from_z2m_devices(devices, "zigbee2mqtt", problems);
+    REQUIRE(lights.size() == 2);
+    CHECK(lights[0]["id"] == "room1-ceiling");
+    CHECK(lights[0]["topic"] == "zigbee2mqtt/room1/ceiling");
+    CHECK(lights[0]["brightness"] == true);
+    CHECK(lights[0]["color"] == true);
+    CHECK(lights[0]["kelvin"] == Json::array({2203, 6536}));
+    CHECK(lights[1]["id"] == "room1-ceiling-2"); // ids stay unique
+    CHECK(lights[1]["brightness"] == false);
+    CHECK(lights[1]["kelvin"] == false);
+    CHECK(problems.list().size() == 1); // the nameless light
+    // Every entry loads back as room.json lights.
+    Json room = {{"room", "r"}, {"mqtt", {{"url", "mqtt://127.0.0.1:1883"}}}, {"lights", lights}};
+    Problems rp("room.json");
+    CHECK(load_room_config(room, rp).has_value());
+    Problems bad("bridge/devices");
+    CHECK(lights_from_z2m_devices(Json::object(), "z", bad).empty());
+    CHECK(bad.has_errors());
 }
