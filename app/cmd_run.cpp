@@ -46,6 +46,7 @@ struct RunOptions {
     bool demo = false;
     bool console = false;
     std::string audio = "portaudio"; // portaudio | null | off
+    std::string listen;               // "" = room.json
 };
 
 int run_room(RunOptions o) {
@@ -81,6 +82,13 @@ int run_room(RunOptions o) {
     so.state_dir = state_dir;
     so.audio = speed != 1.0 ? "off" : o.audio;
     so.null_audio_when_no_device = demo;
+    so.listen = o.listen;
+    if (!o.listen.empty() && o.listen != "off") {
+        const auto colon = o.listen.rfind(':');
+        if (colon == std::string::npos || colon + 1 >= o.listen.size() ||
+            o.listen.find_first_not_of("0123456789", colon + 1) != std::string::npos)
+            throw std::invalid_argument("--listen expects HOST:PORT, got \"" + o.listen + "\"");
+    }
     if (speed != 1.0 && lib.room.audio && o.audio != "off")
         std::cerr << "stillroom: audio is off with --speed (music cannot be sped up); render plays a session fast\n";
     const std::string room_id = lib.room.room;
@@ -91,7 +99,16 @@ int run_room(RunOptions o) {
     });
     std::cout << "stillroom: room " << room_id << ", library " << library_dir.string() << ", state "
               << state_dir.string() << std::endl;
-    if (auto id = services.start()) {
+    auto resumed = services.start();
+    if (services.http()) {
+        const auto& control = room.library().room.control;
+        std::string host = o.listen.empty() ? control.host : o.listen.substr(0, o.listen.rfind(':'));
+        std::cout << "stillroom: tablet at " << (control.tls ? "https" : "http") << "://" << host << ":"
+                  << services.http()->port() << "/" << std::endl;
+        if (demo)
+            std::cout << "stillroom: demo PINs: 2468 (clinic: everything), 1357 (therapist), 8642 (curator)" << std::endl;
+    }
+    if (auto id = resumed) {
         std::cout << "stillroom: resumed session " << *id << std::endl;
     } else if (!start.empty()) {
         CommandResult r = room.start({start, demo ? "demo" : ""});
@@ -133,15 +150,15 @@ std::string parse_audio(const cli::Args& args) {
 
 int cmd_run(const cli::Args& args) {
     return run_room({args.get("--library"), args.get("--state-dir"), parse_speed(args), args.get("--start"), false,
-                     args.has("--console"), parse_audio(args)});
+                     args.has("--console"), parse_audio(args), args.get("--listen")});
 }
 
 int cmd_demo(const cli::Args& args) {
     fs::path library = args.has("--library") ? fs::path(args.get("--library")) : find_example_library();
     fs::path state = args.get("--state-dir");
     if (state.empty()) state = fs::temp_directory_path() / ("stillroom-demo-" + std::to_string(getpid()));
-    return run_room({library, state, parse_speed(args), args.get("--start", "im-ketamine"), true,
-                     isatty(STDIN_FILENO) || args.has("--console"), parse_audio(args)});
+    return run_room({library, state, parse_speed(args), args.has("--no-start") ? "" : args.get("--start"), true,
+                     isatty(STDIN_FILENO) || args.has("--console"), parse_audio(args), args.get("--listen")});
 }
 
 } // namespace stillroom::app

@@ -22,5 +22,6 @@ int cmd_demo(const cli::Args& args);
 int cmd_render(const cli::Args& args);
 int cmd_playlist(const cli::Args& args);
 int cmd_devices(const cli::Args& args);
+int cmd_hash_pin(const cli::Args& args);
 
 } // namespace stillroom::app

@@ -213,6 +213,12 @@ Json Room::state_locked() const {
             {"devices", devices}};
 }
 
+void Room::set_library(Library library) {
+    std::lock_guard lock(mutex_);
+    library_ = std::move(library);
+    notify();
+}
+
 std::optional<DesiredState> Room::desired_now() const {
     std::lock_guard lock(mutex_);
     if (!session_) return std::nullopt;

@@ -46,6 +46,9 @@ public:
     // The desired state now, if a session is running. Runs on: any thread.
     std::optional<DesiredState> desired_now() const;
     const Library& library() const { return library_; }
+    // Replaces the library for sessions started from now on (a running session keeps the
+    // snapshot in its journal). Runs on: any thread.
+    void set_library(Library library);
     Clock& clock() { return clock_; }
     // The session time now (nullopt without a session).
     std::optional<Ms> session_time() const;

@@ -56,6 +56,35 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
             });
         room_->add_driver(audio_.get());
     }
+    // The tablet: HTTP API, SSE, PIN login.
+    room_->on_change([this](const Json& state) { events_.publish("state", state); });
+    room_->on_reminder([this](const Reminder& r) {
+        events_.publish("reminder", {{"cue", r.cue}, {"text", r.text}, {"vitals", r.vitals}});
+    });
+    if (options_.listen != "off") {
+        auth_ = std::make_unique<Auth>(rc.control.users, clock_);
+        Room* r = room_.get();
+        Auth* a = auth_.get();
+        files_ = std::make_unique<LibraryFiles>(library_dir, [r, a](Library lib) {
+            a->set_users(lib.room.control.users);
+            r->set_library(std::move(lib));
+        });
+        HttpApiOptions ho;
+        ho.host = rc.control.host;
+        ho.port = rc.control.port;
+        if (!options_.listen.empty()) {
+            const auto colon = options_.listen.rfind(':');
+            ho.host = options_.listen.substr(0, colon);
+            ho.port = std::stoi(options_.listen.substr(colon + 1));
+        }
+        if (rc.control.tls) {
+            auto resolve = [&](const std::string& p) {
+                return std::filesystem::path(p).is_absolute() ? p : (library_dir / p).string();
+            };
+            ho.tls = std::pair{resolve(rc.control.tls->first), resolve(rc.control.tls->second)};
+        }
+        http_ = std::make_unique<HttpApi>(ho, *room_, *auth_, events_, *files_);
+    }
     if (rc.midi) {
         MidiActions actions;
         Room* r = room_.get();
@@ -88,6 +117,13 @@ std::optional<std::string> RoomServices::start() {
     }
     if (lights_) lights_->start();
     if (midi_) midi_->start();
+    if (http_) {
+        std::string error;
+        if (!http_->start(&error)) {
+            std::cerr << "stillroom: tablet: " << error << "\n";
+            http_.reset();
+        }
+    }
     auto resumed = room_->resume();
     engine_ = std::thread([this] { room_->run(stop_); });
     return resumed;
@@ -99,6 +135,7 @@ void RoomServices::stop() {
     stop_ = true;
     room_->wake();
     if (engine_.joinable()) engine_.join();
+    if (http_) http_->stop();
     if (audio_) audio_->stop();
     if (midi_) midi_->stop();
     if (lights_) lights_->stop();

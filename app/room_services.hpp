@@ -4,6 +4,10 @@
 #pragma once
 
 #include "app/room.hpp"
+#include "control/auth.hpp"
+#include "control/event_hub.hpp"
+#include "control/http_api.hpp"
+#include "control/library_files.hpp"
 #include "control/mqtt_bridge.hpp"
 #include "devices/audio_driver.hpp"
 #include "devices/lights_driver.hpp"
@@ -25,6 +29,7 @@ struct RoomServicesOptions {
     bool null_audio_when_no_device = false;
     std::filesystem::path audio_sink_executable; // default: beside this program
     std::ostream* log = &std::cout;      // nullptr: no narration
+    std::string listen;                  // HOST:PORT for the tablet; "" = room.json; "off" = none
 };
 
 class RoomServices {
@@ -43,6 +48,8 @@ public:
     MqttClient* mqtt() { return mqtt_.get(); }
     MqttBridge* bridge() { return bridge_.get(); }
     MidiDriver* midi() { return midi_.get(); }
+    HttpApi* http() { return http_.get(); }
+    EventHub& events() { return events_; }
 
 private:
     RoomServicesOptions options_;
@@ -54,6 +61,10 @@ private:
     std::unique_ptr<MqttBridge> bridge_;
     std::unique_ptr<AudioDriver> audio_;
     std::unique_ptr<MidiDriver> midi_;
+    EventHub events_;
+    std::unique_ptr<Auth> auth_;
+    std::unique_ptr<LibraryFiles> files_;
+    std::unique_ptr<HttpApi> http_;
     std::atomic<bool> stop_{false};
     std::thread engine_;
     bool started_ = false;

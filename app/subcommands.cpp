@@ -11,8 +11,9 @@ const std::vector<Subcommand>& subcommands() {
           {{"--state-dir", "DIR", "where journals go (default: a temporary folder)"},
            {"--listen", "HOST:PORT", "tablet UI address (default 127.0.0.1:8080)"},
            {"--speed", "N", "run session time N times faster than real time (default 1)"},
+           {"--no-start", "", "do not start a session: wait for the tablet"},
            {"--library", "DIR", "the example library (default: found beside the executable)"},
-           {"--start", "TEMPLATE", "the session to start (default im-ketamine)"},
+           {"--start", "TEMPLATE", "start this session at once (default: wait for the tablet)"},
            {"--console", "", "read commands from stdin (on by default when stdin is a terminal)"},
            {"--audio", "portaudio|null|off", "where the music goes (default portaudio, silent sink if no device)"}}},
          cmd_demo},
@@ -20,7 +21,7 @@ const std::vector<Subcommand>& subcommands() {
           "stillroom run --library DIR [--state-dir DIR]",
           {{"--library", "DIR", "the library folder", true},
            {"--state-dir", "DIR", "journals and runtime state (default: room.json state_dir)"},
-           {"--listen", "HOST:PORT", "override control.listen"},
+           {"--listen", "HOST:PORT", "override control.listen (\"off\": no tablet API)"},
            {"--speed", "N", "run session time N times faster (testing only)"},
            {"--start", "TEMPLATE", "start this session template unless one is resumed"},
            {"--console", "", "read commands (dose, next, comfort, ...) from stdin"},
@@ -67,6 +68,8 @@ const std::vector<Subcommand>& subcommands() {
            {"--audio", "portaudio|null|off", "test: where the tones go"}},
           1, 1},
          cmd_devices},
+        {{"hash-pin", "read a PIN on stdin and print the pin_hash for room.json (Argon2id)", "stillroom hash-pin", {}},
+         cmd_hash_pin},
     };
     return table;
 }

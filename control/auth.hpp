@@ -1,0 +1,67 @@
+// PIN login for the tablet: Argon2id PIN hashes (libsodium), random 128-bit bearer tokens
+// with an expiry, roles, and a throttle that slows and then refuses repeated wrong PINs.
+#pragma once
+
+#include "devices/room_config.hpp"
+#include "engine/clock.hpp"
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace stillroom {
+
+enum class Role { Therapist, Curator, Clinic };
+const char* to_string(Role r);
+std::optional<Role> role_from_string(const std::string& s);
+// Clinic may do everything; otherwise a role may do what it is.
+bool role_allows(Role have, Role need);
+
+// "$argon2id$..." for a PIN; throws std::runtime_error if libsodium cannot start.
+std::string hash_pin(const std::string& pin);
+bool verify_pin(const std::string& pin, const std::string& hash);
+// A PIN is 4 to 12 digits.
+bool is_valid_pin(const std::string& pin);
+
+struct AuthSession {
+    std::string user;
+    Role role = Role::Therapist;
+    MonoTime expires{};
+};
+
+class Auth {
+public:
+    static constexpr Ms kTokenLifetime = std::chrono::hours{12};
+
+    Auth(std::vector<UserConfig> users, Clock& clock);
+
+    enum class LoginStatus { Ok, WrongPin, Throttled };
+    struct LoginResult {
+        LoginStatus status = LoginStatus::WrongPin;
+        std::string token;
+        Role role = Role::Therapist;
+        Ms retry_after{0};
+    };
+    // `client` identifies the caller for throttling (its IP address). Thread-safe.
+    LoginResult login(const std::string& pin, const std::string& client);
+    // The session for a bearer token, if valid and not expired. Thread-safe.
+    std::optional<AuthSession> check(const std::string& token);
+    void logout(const std::string& token);
+    void set_users(std::vector<UserConfig> users);
+
+private:
+    struct Attempts {
+        int failures = 0;
+        MonoTime last{};
+        MonoTime blocked_until{};
+    };
+    std::mutex mutex_;
+    std::vector<UserConfig> users_;
+    Clock& clock_;
+    std::map<std::string, AuthSession> tokens_;
+    std::map<std::string, Attempts> attempts_;
+};
+
+} // namespace stillroom

@@ -1,0 +1,296 @@
+// The HTTP API.
+#include "control/http_api.hpp"
+
+#include <httplib.h>
+
+#include <iostream>
+
+namespace stillroom {
+
+namespace {
+
+void json_reply(httplib::Response& res, int status, const Json& body) {
+    res.status = status;
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(body.dump(), "application/json");
+}
+
+void error_reply(httplib::Response& res, int status, const std::string& message, Json extra = Json::object()) {
+    extra["error"] = message;
+    json_reply(res, status, extra);
+}
+
+std::string bearer_token(const httplib::Request& req) {
+    const std::string h = req.get_header_value("Authorization");
+    if (h.rfind("Bearer ", 0) == 0) return h.substr(7);
+    return {};
+}
+
+// Parses a JSON object body; an empty body is {}. Replies 400 on failure.
+std::optional<Json> json_body(const httplib::Request& req, httplib::Response& res) {
+    if (req.body.empty()) return Json::object();
+    Problems p("request body");
+    auto j = parse_json_text(req.body, p);
+    if (!j) {
+        error_reply(res, 400, p.to_string());
+        return std::nullopt;
+    }
+    if (!j->is_object()) {
+        error_reply(res, 400, "the body must be a JSON object");
+        return std::nullopt;
+    }
+    return j;
+}
+
+Json problems_array(const Problems& p) {
+    Json a = Json::array();
+    for (const auto& pr : p.list()) a.push_back(pr.to_string());
+    return a;
+}
+
+} // namespace
+
+HttpApi::HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub& events, LibraryFiles& files)
+    : options_(std::move(options)), room_(room), auth_(auth), events_(events), files_(files) {
+    if (options_.tls)
+        server_ = std::make_unique<httplib::SSLServer>(options_.tls->first.c_str(), options_.tls->second.c_str());
+    else
+        server_ = std::make_unique<httplib::Server>();
+    // Enough workers for a handful of tablets holding SSE streams plus requests.
+    server_->new_task_queue = [] { return new httplib::ThreadPool(48); };
+    server_->set_payload_max_length(options_.max_body);
+    server_->set_read_timeout(5, 0);
+    server_->set_write_timeout(5, 0);
+    server_->set_keep_alive_max_count(100);
+    routes();
+}
+
+HttpApi::~HttpApi() { stop(); }
+
+bool HttpApi::start(std::string* error) {
+    if (!server_->is_valid()) {
+        if (error) *error = "the TLS certificate or key cannot be loaded";
+        return false;
+    }
+    if (options_.port == 0) {
+        bound_port_ = server_->bind_to_any_port(options_.host.c_str());
+    } else {
+        bound_port_ = server_->bind_to_port(options_.host.c_str(), options_.port) ? options_.port : -1;
+    }
+    if (bound_port_ <= 0) {
+        if (error) *error = "cannot listen on " + options_.host + ":" + std::to_string(options_.port);
+        return false;
+    }
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    return true;
+}
+
+void HttpApi::stop() {
+    if (!thread_.joinable()) return;
+    events_.stop(); // SSE streams end
+    server_->stop();
+    thread_.join();
+}
+
+void HttpApi::routes() {
+    httplib::Server& s = *server_;
+    // Every response: no sniffing, no framing, no referrers, nothing from elsewhere.
+    s.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+        res.set_header("X-Content-Type-Options", "nosniff");
+        res.set_header("X-Frame-Options", "DENY");
+        res.set_header("Referrer-Policy", "no-referrer");
+    });
+    s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+        if (res.body.empty() || res.get_header_value("Content-Type") != "application/json") {
+            const char* what = res.status == 404   ? "not found"
+                               : res.status == 413 ? "the request body is too large"
+                               : res.status == 405 ? "method not allowed"
+                                                   : "bad request";
+            error_reply(res, res.status, what);
+        }
+    });
+    s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+            if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+            what = e.what();
+        } catch (...) {
+        }
+        std::cerr << "stillroom: http: " << what << std::endl;
+        error_reply(res, 500, "internal error");
+    });
+
+    // Wraps a handler with the token and role checks.
+    auto guarded = [this](std::optional<Role> need, auto handler) {
+        return [this, need, handler](const httplib::Request& req, httplib::Response& res) {
+            std::string token = bearer_token(req);
+            if (token.empty() && req.has_param("token")) token = req.get_param_value("token");
+            auto session = token.empty() ? std::nullopt : auth_.check(token);
+            if (!session) return error_reply(res, 401, "log in first (Authorization: Bearer TOKEN)");
+            if (need && !role_allows(session->role, *need))
+                return error_reply(res, 403, std::string("this needs the ") + to_string(*need) + " role");
+            handler(req, res, *session);
+        };
+    };
+
+    s.Get("/", [](const httplib::Request&, httplib::Response& res) {
+        res.set_header("Content-Security-Policy",
+                       "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+                       "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'");
+        res.set_header("Cache-Control", "no-store");
+        res.set_content(tablet_html(), "text/html; charset=utf-8");
+    });
+
+    s.Post("/api/v1/login", [this](const httplib::Request& req, httplib::Response& res) {
+        auto body = json_body(req, res);
+        if (!body) return;
+        if (!body->contains("pin") || !(*body)["pin"].is_string()) return error_reply(res, 400, "pin: expected a string");
+        auto r = auth_.login((*body)["pin"].get<std::string>(), req.remote_addr);
+        switch (r.status) {
+        case Auth::LoginStatus::Ok: return json_reply(res, 200, {{"token", r.token}, {"role", to_string(r.role)}});
+        case Auth::LoginStatus::Throttled:
+            res.set_header("Retry-After", std::to_string(r.retry_after.count() / 1000 + 1));
+            return error_reply(res, 429, "too many wrong PINs; wait and try again",
+                               {{"retry_after", to_seconds(r.retry_after)}});
+        case Auth::LoginStatus::WrongPin:
+            return error_reply(res, 401, "wrong PIN", {{"retry_after", to_seconds(r.retry_after)}});
+        }
+    });
+    s.Post("/api/v1/logout", guarded(std::nullopt, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        auth_.logout(bearer_token(req));
+        json_reply(res, 200, {{"ok", true}});
+    }));
+
+    s.Get("/api/v1/state", guarded(std::nullopt, [this](const httplib::Request&, httplib::Response& res, const AuthSession& who) {
+        Json st = room_.state();
+        st["you"] = {{"role", to_string(who.role)}, {"user", who.user}};
+        json_reply(res, 200, st);
+    }));
+
+    s.Get("/api/v1/events", guarded(std::nullopt, [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {
+        res.set_header("Cache-Control", "no-store");
+        res.set_header("X-Accel-Buffering", "no");
+        auto first = std::make_shared<bool>(true);
+        auto seq = std::make_shared<std::uint64_t>(0);
+        events_.client_joined();
+        res.set_chunked_content_provider(
+            "text/event-stream",
+            [this, first, seq](std::size_t, httplib::DataSink& sink) {
+                if (events_.stopped()) return false;
+                if (*first) {
+                    *first = false;
+                    std::string hello = "retry: 1000\n\n";
+                    if (auto st = events_.latest_state()) {
+                        hello += st->text;
+                        *seq = st->seq;
+                    } else {
+                        hello += "event: state\ndata: " + room_.state().dump() + "\n\n";
+                    }
+                    return sink.write(hello.data(), hello.size());
+                }
+                auto batch = events_.wait(*seq, std::chrono::milliseconds(15000));
+                if (events_.stopped()) return false;
+                std::string out;
+                for (const auto& e : batch) {
+                    out += e.text;
+                    *seq = std::max(*seq, e.seq);
+                }
+                if (out.empty()) out = ": keep-alive\n\n";
+                return sink.write(out.data(), out.size()) && sink.is_writable();
+            },
+            [this](bool) { events_.client_left(); });
+    }));
+
+    auto session_action = [this](const std::string& action, const Json& body, httplib::Response& res) {
+        Problems problems;
+        CommandResult r;
+        if (action == "start") {
+            auto req = parse_start_request(body, problems);
+            if (!req) return error_reply(res, 400, "bad start request", {{"problems", problems_array(problems)}});
+            r = room_.start(*req);
+        } else {
+            auto kind = command_kind_from_name(action);
+            if (!kind || *kind == CommandKind::TrackFailed || *kind == CommandKind::Volume || *kind == CommandKind::Skip)
+                return error_reply(res, 404, "no session action \"" + action + "\"");
+            auto cmd = parse_command(*kind, body, problems);
+            if (!cmd) return error_reply(res, 400, "bad arguments", {{"problems", problems_array(problems)}});
+            r = room_.command(*cmd);
+        }
+        Json out = {{"ok", r.ok}, {"state", r.body}};
+        if (!r.message.empty()) out[r.ok ? "note" : "error"] = r.message;
+        json_reply(res, r.ok ? 200 : r.status, out);
+    };
+    s.Post(R"(/api/v1/session/([a-z-]+))", guarded(Role::Therapist, [session_action](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        auto body = json_body(req, res);
+        if (body) session_action(req.matches[1], *body, res);
+    }));
+    s.Post(R"(/api/v1/audio/(volume|skip))", guarded(Role::Therapist, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        auto body = json_body(req, res);
+        if (!body) return;
+        Problems problems;
+        auto cmd = parse_command(req.matches[1] == "volume" ? CommandKind::Volume : CommandKind::Skip, *body, problems);
+        if (!cmd) return error_reply(res, 400, "bad arguments", {{"problems", problems_array(problems)}});
+        CommandResult r = room_.command(*cmd);
+        Json out = {{"ok", r.ok}, {"state", r.body}};
+        if (!r.message.empty()) out[r.ok ? "note" : "error"] = r.message;
+        json_reply(res, r.ok ? 200 : r.status, out);
+    }));
+
+    // Library files: read by anyone logged in; written by the curator (playlists) or the
+    // clinic (everything).
+    s.Get(R"(/api/v1/(playlists|scenes|sessions))", guarded(std::nullopt, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        auto r = files_.list(*file_kind_from_path(req.matches[1]));
+        json_reply(res, r.status, r.body);
+    }));
+    s.Get(R"(/api/v1/(playlists|scenes|sessions)/([^/]+))", guarded(std::nullopt, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        auto r = files_.get(*file_kind_from_path(req.matches[1]), req.matches[2]);
+        json_reply(res, r.status, r.body);
+    }));
+    s.Put(R"(/api/v1/(playlists|scenes|sessions)/([^/]+))", guarded(std::nullopt, [this](const httplib::Request& req, httplib::Response& res, const AuthSession& who) {
+        const FileKind kind = *file_kind_from_path(req.matches[1]);
+        const Role need = kind == FileKind::Playlist ? Role::Curator : Role::Clinic;
+        if (!role_allows(who.role, need)) return error_reply(res, 403, std::string("this needs the ") + to_string(need) + " role");
+        auto r = files_.put(kind, req.matches[2], req.body);
+        json_reply(res, r.status, r.body);
+    }));
+    s.Get("/api/v1/room", guarded(Role::Clinic, [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {
+        auto r = files_.get(FileKind::Room, "room");
+        // PIN hashes never leave the machine.
+        if (r.status == 200 && r.body.contains("control") && r.body["control"].contains("users"))
+            for (auto& u : r.body["control"]["users"])
+                if (u.is_object() && u.contains("pin_hash")) u["pin_hash"] = "(set)";
+        json_reply(res, r.status, r.body);
+    }));
+    s.Put("/api/v1/room", guarded(Role::Clinic, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        // Users may carry a new "pin" (hashed here) or "pin_hash": "(set)" to keep theirs.
+        Problems p("room.json");
+        auto body = parse_json_text(req.body, p);
+        if (body && body->is_object() && body->contains("control") && (*body)["control"].is_object() &&
+            (*body)["control"].contains("users") && (*body)["control"]["users"].is_array()) {
+            auto current = files_.get(FileKind::Room, "room");
+            for (auto& u : (*body)["control"]["users"]) {
+                if (!u.is_object()) continue;
+                if (u.contains("pin") && u["pin"].is_string()) {
+                    if (!is_valid_pin(u["pin"].get<std::string>()))
+                        return error_reply(res, 400, "a PIN is 4 to 12 digits");
+                    u["pin_hash"] = hash_pin(u["pin"].get<std::string>());
+                    u.erase("pin");
+                } else if (u.value("pin_hash", "") == "(set)" && current.status == 200) {
+                    for (const auto& c : current.body["control"]["users"])
+                        if (c.value("name", "") == u.value("name", "")) u["pin_hash"] = c.value("pin_hash", "");
+                }
+            }
+            auto r = files_.put(FileKind::Room, "room", body->dump());
+            return json_reply(res, r.status, r.body);
+        }
+        auto r = files_.put(FileKind::Room, "room", req.body);
+        json_reply(res, r.status, r.body);
+    }));
+    s.Get("/api/v1/check", guarded(Role::Curator, [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {
+        auto r = files_.check();
+        json_reply(res, r.status, r.body);
+    }));
+}
+
+} // namespace stillroom

@@ -1,0 +1,168 @@
+// Library files over the API.
+#include "control/library_files.hpp"
+
+#include <fcntl.h>
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace stillroom {
+
+namespace fs = std::filesystem;
+
+std::optional<FileKind> file_kind_from_path(const std::string& s) {
+    if (s == "playlists") return FileKind::Playlist;
+    if (s == "scenes") return FileKind::Scene;
+    if (s == "sessions") return FileKind::Session;
+    if (s == "room") return FileKind::Room;
+    return std::nullopt;
+}
+
+bool write_file_atomically(const fs::path& path, const std::string& text, std::string* error) {
+    const fs::path tmp = path.string() + ".tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        if (error) *error = "cannot write " + tmp.string();
+        return false;
+    }
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const auto n = ::write(fd, text.data() + done, text.size() - done);
+        if (n <= 0) {
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            if (error) *error = "cannot write " + tmp.string() + " (disk full?)";
+            return false;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    const bool synced = ::fsync(fd) == 0;
+    ::close(fd);
+    if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
+        ::unlink(tmp.c_str());
+        if (error) *error = "cannot replace " + path.string();
+        return false;
+    }
+    const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
+    return true;
+}
+
+LibraryFiles::LibraryFiles(fs::path dir, std::function<void(Library)> on_change)
+    : dir_(std::move(dir)), on_change_(std::move(on_change)) {}
+
+fs::path LibraryFiles::path_of(FileKind kind, const std::string& name) const {
+    switch (kind) {
+    case FileKind::Playlist: return dir_ / "playlists" / (name + ".json");
+    case FileKind::Scene: return dir_ / "scenes" / (name + ".json");
+    case FileKind::Session: return dir_ / "sessions" / (name + ".json");
+    case FileKind::Room: return dir_ / "room.json";
+    }
+    return dir_ / "room.json";
+}
+
+namespace {
+
+const char* folder(FileKind k) {
+    switch (k) {
+    case FileKind::Playlist: return "playlists";
+    case FileKind::Scene: return "scenes";
+    case FileKind::Session: return "sessions";
+    case FileKind::Room: return "";
+    }
+    return "";
+}
+
+Json problems_json(const Problems& p) {
+    Json list = Json::array();
+    for (const auto& pr : p.list())
+        list.push_back({{"file", pr.file},
+                        {"path", pr.path},
+                        {"message", pr.message},
+                        {"severity", pr.severity == Severity::Error ? "error" : "warning"},
+                        {"text", pr.to_string()}});
+    return list;
+}
+
+} // namespace
+
+FileResult LibraryFiles::list(FileKind kind) const {
+    if (kind == FileKind::Room) return get(kind, "room");
+    Json items = Json::array();
+    std::error_code ec;
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir_ / folder(kind), ec))
+        if (e.path().extension() == ".json" && is_valid_id(e.path().stem().string())) names.push_back(e.path().stem().string());
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) {
+        Problems p;
+        auto j = read_json_file(path_of(kind, n), p);
+        items.push_back({{"id", n}, {"name", j && j->is_object() ? j->value("name", n) : n}});
+    }
+    return {200, {{"items", items}}};
+}
+
+FileResult LibraryFiles::get(FileKind kind, const std::string& name) const {
+    if (kind != FileKind::Room && !is_valid_id(name)) return {400, {{"error", "a name is letters, digits, '-' or '_'"}}};
+    const fs::path path = path_of(kind, name);
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) return {404, {{"error", "no such file"}}};
+    Problems p;
+    auto j = read_json_file(path, p);
+    if (!j) return {500, {{"error", "the file on disk is not valid JSON"}, {"problems", problems_json(p)}}};
+    return {200, *j};
+}
+
+FileResult LibraryFiles::put(FileKind kind, const std::string& name, const std::string& body) {
+    if (kind != FileKind::Room && !is_valid_id(name)) return {400, {{"error", "a name is letters, digits, '-' or '_'"}}};
+    const std::string rel = kind == FileKind::Room ? "room.json" : std::string(folder(kind)) + "/" + name + ".json";
+    Problems problems(rel);
+    auto json = parse_json_text(body, problems);
+    std::lock_guard lock(mutex_);
+    if (json) {
+        // Validate in the context of the whole library, exactly as a load would.
+        Problems lib_problems;
+        Library lib = load_library(dir_, lib_problems);
+        switch (kind) {
+        case FileKind::Playlist: {
+            auto pl = load_playlist(*json, name, problems);
+            if (pl) playlist_info(*pl, dir_, problems);
+            break;
+        }
+        case FileKind::Scene: {
+            const auto ids = lib.room.light_ids();
+            load_scene(*json, name, problems, &ids);
+            break;
+        }
+        case FileKind::Session: {
+            const LibraryRefs refs = lib.refs();
+            load_template(*json, name, problems, &refs);
+            break;
+        }
+        case FileKind::Room: load_room_config(*json, problems); break;
+        }
+    }
+    if (problems.has_errors())
+        return {400, {{"error", "the file has problems; nothing was changed"}, {"problems", problems_json(problems)}}};
+    std::error_code ec;
+    fs::create_directories(path_of(kind, name).parent_path(), ec);
+    std::string error;
+    if (!write_file_atomically(path_of(kind, name), json->dump(2) + "\n", &error)) return {500, {{"error", error}}};
+    Problems after;
+    Library lib = load_library(dir_, after);
+    if (on_change_) on_change_(std::move(lib));
+    return {200, {{"ok", true}, {"warnings", problems_json(problems)}}};
+}
+
+FileResult LibraryFiles::check() const {
+    Problems problems;
+    Library lib = load_library(dir_, problems);
+    check_library(lib, problems);
+    return {200, {{"ok", !problems.has_errors()}, {"problems", problems_json(problems)}}};
+}
+
+} // namespace stillroom

@@ -1,0 +1,43 @@
+// The library's files over the API: list, read, and write after validating exactly as the
+// loaders do. A write is atomic (temp file, fsync, rename); an invalid one changes nothing.
+// Names are ids, so no request can reach a file outside the library.
+#pragma once
+
+#include "control/library.hpp"
+
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace stillroom {
+
+enum class FileKind { Playlist, Scene, Session, Room };
+std::optional<FileKind> file_kind_from_path(const std::string& segment); // "playlists" ...
+
+struct FileResult {
+    int status = 200;
+    Json body;
+};
+
+class LibraryFiles {
+public:
+    // `on_change` gets the freshly loaded library after every successful write.
+    LibraryFiles(std::filesystem::path dir, std::function<void(Library)> on_change);
+    FileResult list(FileKind kind) const;
+    FileResult get(FileKind kind, const std::string& name) const;
+    FileResult put(FileKind kind, const std::string& name, const std::string& body);
+    // Every problem in the library (the curator's problem list).
+    FileResult check() const;
+
+private:
+    std::filesystem::path path_of(FileKind kind, const std::string& name) const;
+    std::filesystem::path dir_;
+    std::function<void(Library)> on_change_;
+    mutable std::mutex mutex_; // one writer at a time
+};
+
+// Writes text to a file atomically: PATH.tmp, fsync, rename, fsync the folder.
+bool write_file_atomically(const std::filesystem::path& path, const std::string& text, std::string* error);
+
+} // namespace stillroom
