@@ -1,7 +1,31 @@
 // Wiring the room.
 #include "app/room_services.hpp"
 
+#include "playlists/sndfile.hpp"
+
+#include <cmath>
+
 namespace stillroom {
+
+namespace {
+
+// A two-second 440 Hz tone with soft edges, for the clinic's output check.
+void write_test_tone(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) return;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    std::string error;
+    auto f = SndFile::open_write(path, 48000, 1, AudioFormat::WavFloat, &error);
+    if (!f) return;
+    std::vector<float> buf(96000);
+    for (std::size_t i = 0; i < buf.size(); ++i) {
+        const double edge = std::min({1.0, static_cast<double>(i) / 4800.0, static_cast<double>(buf.size() - i) / 4800.0});
+        buf[i] = static_cast<float>(0.5 * edge * std::sin(2 * M_PI * 440.0 * static_cast<double>(i) / 48000.0));
+    }
+    f->write(buf.data(), static_cast<std::int64_t>(buf.size()));
+}
+
+} // namespace
 
 RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& clock)
     : options_(std::move(options)), clock_(clock) {
@@ -55,6 +79,7 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
                 r->command(c);
             });
         room_->add_driver(audio_.get());
+        audio_raw_ = audio_.get();
     }
     // The tablet: HTTP API, SSE, PIN login.
     room_->on_change([this](const Json& state) { events_.publish("state", state); });
@@ -83,6 +108,17 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
             };
             ho.tls = std::pair{resolve(rc.control.tls->first), resolve(rc.control.tls->second)};
         }
+        LightsDriver* lights = lights_.get();
+        Clock* room_clock = &clock_;
+        if (lights) ho.test_light = [lights, room_clock](const std::string& id) { return lights->test_light(id, room_clock->now()); };
+        AudioDriver** audio = &audio_raw_;
+        const std::filesystem::path tone = options_.state_dir / "test-tone.wav";
+        ho.test_tone = [audio, tone, room_clock] {
+            if (!*audio || !(*audio)->device_open()) return false;
+            write_test_tone(tone);
+            (*audio)->apply({Ms{0}, PlaySound{tone.string(), -30}}, room_clock->now());
+            return true;
+        };
         http_ = std::make_unique<HttpApi>(ho, *room_, *auth_, events_, *files_);
     }
     if (rc.midi) {

@@ -60,6 +60,7 @@ private:
     std::unique_ptr<LightsDriver> lights_;
     std::unique_ptr<MqttBridge> bridge_;
     std::unique_ptr<AudioDriver> audio_;
+    AudioDriver* audio_raw_ = nullptr; // set once the audio driver exists
     std::unique_ptr<MidiDriver> midi_;
     EventHub events_;
     std::unique_ptr<Auth> auth_;

@@ -287,6 +287,19 @@ void HttpApi::routes() {
         auto r = files_.put(FileKind::Room, "room", req.body);
         json_reply(res, r.status, r.body);
     }));
+    s.Get(R"(/api/v1/playlists/([^/]+)/analysis)", guarded(Role::Curator, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        auto r = files_.analyze(req.matches[1]);
+        json_reply(res, r.status, r.body);
+    }));
+    s.Post(R"(/api/v1/devices/lights/([^/]+)/test)", guarded(Role::Clinic, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        if (!options_.test_light) return error_reply(res, 404, "no lights in this room");
+        if (!options_.test_light(req.matches[1])) return error_reply(res, 404, "no such light");
+        json_reply(res, 200, {{"ok", true}});
+    }));
+    s.Post("/api/v1/devices/audio/test", guarded(Role::Clinic, [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {
+        if (!options_.test_tone || !options_.test_tone()) return error_reply(res, 409, "no audio output is open");
+        json_reply(res, 200, {{"ok", true}});
+    }));
     s.Get("/api/v1/check", guarded(Role::Curator, [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {
         auto r = files_.check();
         json_reply(res, r.status, r.body);

@@ -11,6 +11,7 @@
 #include "control/room_control.hpp"
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -26,6 +27,9 @@ struct HttpApiOptions {
     int port = 8080;
     std::optional<std::pair<std::string, std::string>> tls; // cert, key (absolute paths)
     std::size_t max_body = 1 << 20;
+    // The clinic's device checks (absent: 404).
+    std::function<bool(const std::string& light)> test_light;
+    std::function<bool()> test_tone;
 };
 
 class HttpApi {

@@ -1,6 +1,8 @@
 // Library files over the API.
 #include "control/library_files.hpp"
 
+#include "playlists/loudness.hpp"
+
 #include <fcntl.h>
 #include <algorithm>
 #include <fstream>
@@ -163,6 +165,36 @@ FileResult LibraryFiles::check() const {
     Library lib = load_library(dir_, problems);
     check_library(lib, problems);
     return {200, {{"ok", !problems.has_errors()}, {"problems", problems_json(problems)}}};
+}
+
+} // namespace stillroom
+
+namespace stillroom {
+
+FileResult LibraryFiles::analyze(const std::string& name) const {
+    if (!is_valid_id(name)) return {400, {{"error", "a name is letters, digits, '-' or '_'"}}};
+    Problems problems("playlists/" + name + ".json");
+    auto json = read_json_file(path_of(FileKind::Playlist, name), problems);
+    if (!json) return {404, {{"error", "no such playlist"}}};
+    auto playlist = load_playlist(*json, name, problems);
+    if (!playlist) return {400, {{"error", "the playlist has problems"}, {"problems", problems_json(problems)}}};
+    LoudnessCache cache(dir_);
+    PlaylistInfo info = playlist_info(*playlist, dir_, problems, &cache);
+    Json tracks = Json::array();
+    for (std::size_t i = 0; i < info.tracks.size(); ++i) {
+        Json t = {{"file", info.tracks[i].file}, {"length", to_seconds(info.tracks[i].length)}, {"gain_db", info.tracks[i].gain_db}};
+        std::string error;
+        if (auto l = cache.get(playlist->tracks[i].file, &error)) {
+            t["lufs"] = l->integrated_lufs;
+            t["true_peak_dbtp"] = l->true_peak_dbtp;
+            t["sample_rate"] = l->sample_rate;
+            t["channels"] = l->channels;
+        }
+        tracks.push_back(t);
+    }
+    cache.save();
+    return {200, {{"playlist", name}, {"total", to_seconds(info.total_length())}, {"tracks", tracks},
+                  {"problems", problems_json(problems)}}};
 }
 
 } // namespace stillroom

@@ -29,6 +29,8 @@ public:
     FileResult put(FileKind kind, const std::string& name, const std::string& body);
     // Every problem in the library (the curator's problem list).
     FileResult check() const;
+    // Per track: playable length, rate, channels, loudness, true peak, gain; problems.
+    FileResult analyze(const std::string& playlist) const;
 
 private:
     std::filesystem::path path_of(FileKind kind, const std::string& name) const;

@@ -116,6 +116,21 @@ void LightsDriver::show_scene(const Scene& scene, Ms fade, MonoTime at) {
     wait_clock_.wake();
 }
 
+bool LightsDriver::test_light(const std::string& id, MonoTime at) {
+    std::lock_guard lock(mutex_);
+    for (auto& l : lights_) {
+        if (l.config.id != id) continue;
+        const LightState was = l.has_target ? l.fade.at(l.fade.end()) : LightState{};
+        l.restore = was;
+        l.restore_at = at + Ms{3000};
+        start_fade(l, LightState{true, 0.6, 2700.0, std::nullopt}, Ms{1500}, at);
+        wake_ = true;
+        wait_clock_.wake();
+        return true;
+    }
+    return false;
+}
+
 void LightsDriver::reconcile(const DesiredState& state, MonoTime at) {
     // Rebuild each light's fade from the session's recent scene changes, then say it to
     // every light with a gentle fade (a restart, a resume).
@@ -157,6 +172,10 @@ void LightsDriver::send(Light& light, const LightState& state, Ms transition, Mo
 
 MonoTime LightsDriver::service_light(Light& l, MonoTime now) {
     const MonoTime never = now + Ms{3600000};
+    if (l.restore && now >= l.restore_at) {
+        start_fade(l, *l.restore, Ms{1500}, now);
+        l.restore.reset();
+    }
     if (!l.has_target || l.config.dialect == Dialect::Simulated) return never;
     if (!l.available || (mqtt_ && !mqtt_->connected())) return never; // reasserted when back
     const Ms min_gap{static_cast<Ms::rep>(1000.0 / l.config.max_rate_hz)};

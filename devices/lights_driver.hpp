@@ -49,6 +49,8 @@ public:
     double trim() const;
     // Fades every light to a scene (used by `devices test` and the clinic screen).
     void show_scene(const Scene& scene, Ms fade, MonoTime at);
+    // Fades one light up for a check and back to where it should be. False if unknown.
+    bool test_light(const std::string& id, MonoTime at);
     // What each light is now (the fade evaluated at now). Any thread.
     std::map<std::string, LightState> current() const;
     // Commands sent per light so far (benchmarks, tests).
@@ -68,6 +70,8 @@ private:
         bool available = true;
         bool reassert = false;
         int sent = 0;
+        std::optional<LightState> restore; // after a test: back to this
+        MonoTime restore_at{};
     };
     void start_fade(Light& light, const LightState& target, Ms fade, MonoTime at);
     void apply_scene_locked(const Scene& scene, Ms fade, MonoTime at);
