@@ -87,7 +87,7 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         events_.publish("reminder", {{"cue", r.cue}, {"text", r.text}, {"vitals", r.vitals}});
     });
     if (options_.listen != "off") {
-        auth_ = std::make_unique<Auth>(rc.control.users, clock_);
+        auth_ = std::make_unique<Auth>(rc.control.users, auth_clock_, options_.state_dir / "tokens.json");
         Room* r = room_.get();
         Auth* a = auth_.get();
         files_ = std::make_unique<LibraryFiles>(library_dir, [r, a](Library lib) {

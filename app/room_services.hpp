@@ -63,6 +63,7 @@ private:
     AudioDriver* audio_raw_ = nullptr; // set once the audio driver exists
     std::unique_ptr<MidiDriver> midi_;
     EventHub events_;
+    SteadyClock auth_clock_; // logins expire in real time, whatever --speed does
     std::unique_ptr<Auth> auth_;
     std::unique_ptr<LibraryFiles> files_;
     std::unique_ptr<HttpApi> http_;

@@ -3,7 +3,10 @@
 
 #include <sodium.h>
 
+#include <fstream>
 #include <stdexcept>
+
+#include "engine/json_reader.hpp"
 
 namespace stillroom {
 
@@ -61,7 +64,58 @@ bool verify_pin(const std::string& pin, const std::string& hash) {
     return crypto_pwhash_str_verify(hash.c_str(), pin.data(), pin.size()) == 0;
 }
 
-Auth::Auth(std::vector<UserConfig> users, Clock& clock) : users_(std::move(users)), clock_(clock) { sodium_ready(); }
+namespace {
+
+std::string digest(const std::string& token) {
+    unsigned char out[32];
+    crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(token.data()), token.size(), nullptr, 0);
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, out, sizeof out);
+    return hex;
+}
+
+} // namespace
+
+Auth::Auth(std::vector<UserConfig> users, Clock& clock, std::filesystem::path store)
+    : users_(std::move(users)), clock_(clock), store_(std::move(store)) {
+    sodium_ready();
+    load();
+}
+
+void Auth::load() {
+    if (store_.empty()) return;
+    std::ifstream in(store_);
+    Json j = Json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return;
+    const MonoTime now = clock_.now();
+    const std::int64_t wall = clock_.wall_unix_ms();
+    for (const auto& [key, v] : j.items()) {
+        if (!v.is_object()) continue;
+        auto r = role_from_string(v.value("role", ""));
+        const std::int64_t expires = v.value("expires_unix_ms", std::int64_t{0});
+        if (!r || expires <= wall) continue;
+        tokens_[key] = {v.value("user", ""), *r, now + Ms{expires - wall}};
+    }
+}
+
+void Auth::save_locked() {
+    if (store_.empty()) return;
+    Json j = Json::object();
+    const MonoTime now = clock_.now();
+    const std::int64_t wall = clock_.wall_unix_ms();
+    for (const auto& [key, s] : tokens_)
+        j[key] = {{"user", s.user}, {"role", to_string(s.role)}, {"expires_unix_ms", wall + (s.expires - now).count()}};
+    std::error_code ec;
+    std::filesystem::create_directories(store_.parent_path(), ec);
+    const auto tmp = store_.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << j.dump() << "\n";
+    }
+    std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::replace, ec);
+    std::filesystem::rename(tmp, store_, ec);
+}
 
 void Auth::set_users(std::vector<UserConfig> users) {
     std::lock_guard lock(mutex_);
@@ -109,13 +163,15 @@ Auth::LoginResult Auth::login(const std::string& pin, const std::string& client)
     sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
     // Forget expired tokens while we are here.
     std::erase_if(tokens_, [&](const auto& kv) { return kv.second.expires <= now; });
-    tokens_[hex] = {user, *role, now + kTokenLifetime};
+    tokens_[digest(hex)] = {user, *role, now + kTokenLifetime};
+    save_locked();
     return {LoginStatus::Ok, hex, *role, Ms{0}};
 }
 
 std::optional<AuthSession> Auth::check(const std::string& token) {
+    if (token.size() != 32) return std::nullopt;
     std::lock_guard lock(mutex_);
-    auto it = tokens_.find(token);
+    auto it = tokens_.find(digest(token));
     if (it == tokens_.end()) return std::nullopt;
     if (it->second.expires <= clock_.now()) {
         tokens_.erase(it);
@@ -126,7 +182,8 @@ std::optional<AuthSession> Auth::check(const std::string& token) {
 
 void Auth::logout(const std::string& token) {
     std::lock_guard lock(mutex_);
-    tokens_.erase(token);
+    tokens_.erase(digest(token));
+    save_locked();
 }
 
 } // namespace stillroom

@@ -5,6 +5,7 @@
 #include "devices/room_config.hpp"
 #include "engine/clock.hpp"
 
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -35,7 +36,9 @@ class Auth {
 public:
     static constexpr Ms kTokenLifetime = std::chrono::hours{12};
 
-    Auth(std::vector<UserConfig> users, Clock& clock);
+    // With `store`, logins survive a restart of the room (a crash mid-session must not lock
+    // the therapist out): token digests (never the tokens) and expiries are kept there.
+    Auth(std::vector<UserConfig> users, Clock& clock, std::filesystem::path store = {});
 
     enum class LoginStatus { Ok, WrongPin, Throttled };
     struct LoginResult {
@@ -60,7 +63,10 @@ private:
     std::mutex mutex_;
     std::vector<UserConfig> users_;
     Clock& clock_;
-    std::map<std::string, AuthSession> tokens_;
+    void save_locked();
+    void load();
+    std::filesystem::path store_;
+    std::map<std::string, AuthSession> tokens_; // keyed by the token's digest
     std::map<std::string, Attempts> attempts_;
 };
 

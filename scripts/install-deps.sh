@@ -11,11 +11,17 @@ PACKAGES=(
   libcpp-httplib-dev libsodium-dev libssl-dev
   jackd2 libjack-jackd2-dev
   sox libsox-fmt-all
+  chromium
   time
 )
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+# Node.js runs the browser tests. Many machines have it already (often not from Debian's
+# packages); only when there is none do we take Debian's.
+if ! command -v node >/dev/null 2>&1; then PACKAGES+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(npm); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
