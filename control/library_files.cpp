@@ -2,6 +2,7 @@
 #include "control/library_files.hpp"
 
 #include "playlists/loudness.hpp"
+#include "playlists/sndfile.hpp"
 
 #include <fcntl.h>
 #include <algorithm>
@@ -132,7 +133,20 @@ FileResult LibraryFiles::put(FileKind kind, const std::string& name, const std::
         switch (kind) {
         case FileKind::Playlist: {
             auto pl = load_playlist(*json, name, problems);
-            if (pl) playlist_info(*pl, dir_, problems);
+            if (pl) {
+                playlist_info(*pl, dir_, problems);
+            } else if (json->is_object() && json->contains("tracks") && (*json)["tracks"].is_array()) {
+                // Every problem at once: the files too, even when other keys are wrong.
+                const Json& tracks = (*json)["tracks"];
+                for (std::size_t i = 0; i < tracks.size(); ++i) {
+                    if (!tracks[i].is_object() || !tracks[i].contains("file") || !tracks[i]["file"].is_string()) continue;
+                    const std::string file = tracks[i]["file"].get<std::string>();
+                    std::string error;
+                    if (!probe_audio(dir_ / file, &error))
+                        problems.error(json_path_key(json_path_index("tracks", i), "file"),
+                                       "\"" + file + "\" cannot be played: " + error);
+                }
+            }
             break;
         }
         case FileKind::Scene: {
