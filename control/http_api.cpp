@@ -62,6 +62,7 @@ HttpApi::HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub
     server_->set_read_timeout(5, 0);
     server_->set_write_timeout(5, 0);
     server_->set_keep_alive_max_count(100);
+    server_->set_tcp_nodelay(true); // no Nagle delay on small JSON replies
     routes();
 }
 

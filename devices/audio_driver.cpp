@@ -290,10 +290,10 @@ void AudioDriver::maintenance() {
 }
 
 std::int64_t AudioDriver::frame_for(MonoTime at) const {
-    // Effects arrive when they are due (or a little after): play them one buffer ahead
-    // of the mixer so that effects handled together land together.
+    // Effects arrive when they are due (or a little after): they take effect at the start of
+    // the next block the mixer renders. Effects handled together read the same frame.
     const Ms ahead = std::max(Ms{0}, at - clock_.now());
-    return mixer_->frame() + options_.config.buffer_frames + ahead.count() * options_.config.sample_rate / 1000;
+    return mixer_->frame() + ahead.count() * options_.config.sample_rate / 1000;
 }
 
 void AudioDriver::apply(const Effect& effect, MonoTime at) {
