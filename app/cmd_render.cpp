@@ -1,6 +1,7 @@
 // stillroom render: the whole planned session to a WAV file (and light targets as JSON lines).
 #include "app/commands.hpp"
 #include "control/library.hpp"
+#include "devices/audio_driver.hpp"
 #include "engine/duration.hpp"
 #include "playlists/render.hpp"
 
@@ -56,19 +57,11 @@ int cmd_render(const cli::Args& args) {
     o.library_dir = lib.dir;
     o.out_wav = args.get("--out");
     if (lib.room.audio) {
-        o.sample_rate = lib.room.audio->sample_rate;
-        o.max_volume_db = lib.room.audio->max_volume_db;
-        int channels = 2;
-        for (const auto& g : lib.room.audio->outputs) {
-            OutputGroupMap m;
-            for (int c : g.channels) {
-                m.channels.push_back(c - 1);
-                channels = std::max(channels, c);
-            }
-            m.gain = db_to_gain(g.gain_db);
-            o.groups.push_back(m);
-        }
-        o.channels = channels;
+        const MixerConfig mc = mixer_config_from(*lib.room.audio);
+        o.sample_rate = mc.sample_rate;
+        o.max_volume_db = mc.max_volume_db;
+        o.groups = mc.groups;
+        o.channels = mc.device_channels;
     }
     if (args.has("--rate")) o.sample_rate = std::stoi(args.get("--rate"));
     if (lights.is_open())

@@ -4,6 +4,8 @@
 #include "devices/lights_driver.hpp"
 #include "devices/mqtt_client.hpp"
 
+#include "bench_util.hpp"
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <chrono>
@@ -28,17 +30,7 @@ using WallClock = std::chrono::steady_clock; // benchmarks measure real time by 
 
 namespace {
 
-int free_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
+int free_port() { return stillroom::bench::free_loopback_port(); }
 
 template <class Pred> bool wait_for(Pred pred, double seconds) {
     const auto end = WallClock::now() + std::chrono::duration<double>(seconds);

@@ -37,26 +37,31 @@ fs::path default_sink_executable() {
 
 } // namespace
 
-AudioDriver::AudioDriver(AudioDriverOptions options, DesiredProvider desired, FailureListener on_failed)
-    : options_(std::move(options)), desired_(std::move(desired)), on_failed_(std::move(on_failed)),
-      mode_(options_.sink) {
-    if (options_.sink_executable.empty()) options_.sink_executable = default_sink_executable();
+MixerConfig mixer_config_from(const AudioConfig& audio) {
     MixerConfig mc;
-    mc.sample_rate = options_.config.sample_rate;
-    mc.max_volume_db = options_.config.max_volume_db;
-    mc.max_block_frames = std::max(8192, options_.config.buffer_frames);
-    int channels = 2;
-    for (const auto& g : options_.config.outputs) {
+    mc.sample_rate = audio.sample_rate;
+    mc.max_volume_db = audio.max_volume_db;
+    mc.max_block_frames = std::max(8192, audio.buffer_frames);
+    mc.device_channels = 2;
+    for (const auto& g : audio.outputs) {
         OutputGroupMap m;
         for (int c : g.channels) {
             m.channels.push_back(c - 1);
-            channels = std::max(channels, c);
+            mc.device_channels = std::max(mc.device_channels, c);
         }
         m.gain = db_to_gain(g.gain_db);
         mc.groups.push_back(m);
     }
+    return mc;
+}
+
+AudioDriver::AudioDriver(AudioDriverOptions options, DesiredProvider desired, FailureListener on_failed)
+    : options_(std::move(options)), desired_(std::move(desired)), on_failed_(std::move(on_failed)),
+      mode_(options_.sink) {
+    if (options_.sink_executable.empty()) options_.sink_executable = default_sink_executable();
+    const MixerConfig mc = mixer_config_from(options_.config);
+    const int channels = mc.device_channels;
     device_channels_ = channels;
-    mc.device_channels = channels;
     mixer_ = std::make_unique<Mixer>(mc);
     decoder_ = std::make_unique<Decoder>(clock_);
     audio_ = std::make_unique<AudioEngine>(AudioEngineSettings{options_.library_dir, 4, 1}, *mixer_, decoder_.get());

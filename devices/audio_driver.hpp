@@ -34,6 +34,10 @@ struct AudioDriverOptions {
     std::filesystem::path sink_executable;  // default: stillroom-audio-sink beside this program
 };
 
+// The mixer's configuration for a room's audio section: output groups (1-based channels in
+// room.json, 0-based here), group gains, the device's channel count and the ceiling.
+MixerConfig mixer_config_from(const AudioConfig& audio);
+
 class AudioDriver final : public RoomDriver {
 public:
     using DesiredProvider = std::function<std::optional<DesiredState>()>;

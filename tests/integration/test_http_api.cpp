@@ -2,6 +2,7 @@
 // throttling, and PUTs that validate like the loaders and change nothing when invalid.
 #include "process.hpp"
 #include "../unit/temp_dir.hpp"
+#include "helpers.hpp"
 
 #include "app/room_services.hpp"
 
@@ -17,18 +18,6 @@ using namespace stillroom::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-void write_text(const fs::path& p, const std::string& text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-}
-
-std::string read_text(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 struct Api {
     httplib::Client client;

@@ -3,6 +3,7 @@
 #include "jack_probe.hpp"
 #include "jack_server.hpp"
 #include "../unit/temp_dir.hpp"
+#include "helpers.hpp"
 
 #include "app/room.hpp"
 #include "devices/audio_driver.hpp"
@@ -22,11 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write_text(const fs::path& p, const std::string& text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-}
-
 void make_library(const fs::path& dir) {
     std::string error;
     fs::create_directories(dir / "audio");
@@ -41,14 +37,6 @@ void make_library(const fs::path& dir) {
         "buffer_frames":512,"outputs":[{"id":"room","channels":[1,2]}],"max_volume_db":0}})");
     write_text(dir / "playlists/tone.json", R"({"crossfade":"2s","tracks":[{"file":"audio/tone.flac"}]})");
     write_text(dir / "sessions/t.json", R"({"name":"T","phases":[{"id":"play","duration":"30m","playlist":"tone","volume_db":-6,"fade":"0s"}]})");
-}
-
-template <class Pred> bool eventually(Pred pred, int tenths) {
-    for (int i = 0; i < tenths; ++i) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return pred();
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 // volume with soft takeover; a note triggers comfort; an MSC GO goes out on a cue.
 #include "jack_server.hpp"
 #include "../unit/temp_dir.hpp"
+#include "helpers.hpp"
 
 #include "app/room_services.hpp"
 
@@ -20,19 +21,6 @@ using namespace stillroom::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-void write_text(const fs::path& p, const std::string& text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-}
-
-template <class Pred> bool eventually(Pred pred, int tenths) {
-    for (int i = 0; i < tenths; ++i) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return pred();
-}
 
 std::mutex g_mutex;
 std::vector<std::vector<unsigned char>> g_received;

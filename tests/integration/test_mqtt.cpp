@@ -3,6 +3,7 @@
 // broker is killed mid-fade and restarted, and every light is re-asserted, never retained.
 #include "process.hpp"
 #include "../unit/temp_dir.hpp"
+#include "helpers.hpp"
 
 #include "app/room_services.hpp"
 
@@ -19,11 +20,6 @@ using namespace stillroom::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-void write_text(const fs::path& p, const std::string& text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-}
 
 struct Line {
     bool retained;
@@ -45,14 +41,6 @@ std::vector<Line> read_lines(const fs::path& file) {
         out.push_back(l);
     }
     return out;
-}
-
-template <class Pred> bool eventually(Pred pred, int tenths) {
-    for (int i = 0; i < tenths; ++i) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return pred();
 }
 
 const std::vector<std::string> kLightTopics = {"zigbee2mqtt/r/z/set", "r/ha/set", "cmnd/r/tas/Backlog", "r/wled/api"};
