@@ -55,7 +55,8 @@ void run_console_line(Room& room, const std::string& line, std::ostream& out) {
             return;
         }
         if (verb == "templates") {
-            for (const auto& t : room.state()["templates"]) out << "  " << t["id"].get<std::string>() << ": " << t["name"].get<std::string>() << "\n";
+            const Json state = room.state(); // alive for the whole loop
+            for (const auto& t : state["templates"]) out << "  " << t["id"].get<std::string>() << ": " << t["name"].get<std::string>() << "\n";
             return;
         }
         if (verb == "start") {

@@ -121,6 +121,15 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         };
         http_ = std::make_unique<HttpApi>(ho, *room_, *auth_, events_, *files_);
     }
+    {
+        Room* r = room_.get();
+        Auth* a = auth_.get();
+        watcher_ = std::make_unique<LibraryWatcher>(library_dir, [r, a](Library lib) {
+            if (a) a->set_users(lib.room.control.users);
+            r->set_library(std::move(lib));
+        });
+        room_->add_driver(watcher_.get());
+    }
     if (rc.midi) {
         MidiActions actions;
         Room* r = room_.get();
@@ -153,6 +162,7 @@ std::optional<std::string> RoomServices::start() {
     }
     if (lights_) lights_->start();
     if (midi_) midi_->start();
+    if (watcher_) watcher_->start();
     if (http_) {
         std::string error;
         if (!http_->start(&error)) {
@@ -172,6 +182,7 @@ void RoomServices::stop() {
     room_->wake();
     if (engine_.joinable()) engine_.join();
     if (http_) http_->stop();
+    if (watcher_) watcher_->stop();
     if (audio_) audio_->stop();
     if (midi_) midi_->stop();
     if (lights_) lights_->stop();

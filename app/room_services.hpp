@@ -8,6 +8,7 @@
 #include "control/event_hub.hpp"
 #include "control/http_api.hpp"
 #include "control/library_files.hpp"
+#include "control/library_watcher.hpp"
 #include "control/mqtt_bridge.hpp"
 #include "devices/audio_driver.hpp"
 #include "devices/lights_driver.hpp"
@@ -50,6 +51,7 @@ public:
     MidiDriver* midi() { return midi_.get(); }
     HttpApi* http() { return http_.get(); }
     EventHub& events() { return events_; }
+    LibraryWatcher* watcher() { return watcher_.get(); }
 
 private:
     RoomServicesOptions options_;
@@ -67,6 +69,7 @@ private:
     std::unique_ptr<Auth> auth_;
     std::unique_ptr<LibraryFiles> files_;
     std::unique_ptr<HttpApi> http_;
+    std::unique_ptr<LibraryWatcher> watcher_;
     std::atomic<bool> stop_{false};
     std::thread engine_;
     bool started_ = false;

@@ -1,0 +1,119 @@
+// Faults with the real runtime: the journal's disk fills up mid-session; library files are
+// changed to invalid content while the room runs.
+#include "process.hpp"
+#include "../unit/temp_dir.hpp"
+#include "helpers.hpp"
+
+#include "app/room_services.hpp"
+
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <sys/resource.h>
+
+using namespace stillroom;
+using namespace stillroom::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+void make_library(const fs::path& dir) {
+    write_text(dir / "room.json", R"({"room":"faults","lights":[{"id":"lamp","dialect":"simulated"}]})");
+    write_text(dir / "scenes/calm.json", R"({"lights":{"*":{"on":true,"brightness":0.2}}})");
+    write_text(dir / "sessions/s.json", R"({"name":"S","phases":[{"id":"settle","until":"dose","duration":"10m","scene":"calm"},
+        {"id":"peak","duration":"1h","scene":"calm"}]})");
+}
+
+Json journal_device(RoomServices& services) {
+    const Json state = services.room().state(); // keep it alive through the loop
+    for (const auto& d : state["devices"])
+        if (d["id"] == "journal") return d;
+    return {};
+}
+
+} // namespace
+
+TEST_CASE("the journal's disk fills up: the session goes on, the fault shows, nothing written is lost") {
+    TempDir dir;
+    make_library(dir.path / "lib");
+    Problems problems;
+    SteadyClock clock;
+    RoomServicesOptions options;
+    options.state_dir = dir.path / "state";
+    options.log = nullptr;
+    options.listen = "off";
+    RoomServices services(load_library(dir.path / "lib", problems), options, clock);
+    services.start();
+    REQUIRE(services.room().start({"s", ""}).ok);
+    const fs::path journal = *find_unfinished_journal(options.state_dir);
+    const std::string before = read_text(journal);
+
+    // The disk is full: no file of this process may grow (SIGXFSZ ignored: writes fail).
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit old{};
+    getrlimit(RLIMIT_FSIZE, &old);
+    rlimit full = old;
+    full.rlim_cur = before.size();
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &full) == 0);
+    Command dose;
+    dose.kind = CommandKind::Dose;
+    CommandResult r = services.room().command(dose);
+    Command comfort;
+    comfort.kind = CommandKind::Comfort;
+    CommandResult r2 = services.room().command(comfort);
+    const Json device = journal_device(services);
+    const Json session = services.room().state()["session"];
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &old) == 0);
+    std::signal(SIGXFSZ, SIG_DFL);
+
+    CHECK(r.ok);
+    CHECK(r2.ok);
+    CHECK(session["phase"]["id"] == "peak"); // the session went on
+    CHECK(session["comfort"] == true);
+    CHECK(device["ok"] == false);
+    CHECK(device["detail"].get<std::string>().find("File too large") != std::string::npos);
+    CHECK(read_text(journal) == before); // nothing already written was lost, no torn line
+
+    // Space again: the next record is written and the fault clears.
+    Command hold;
+    hold.kind = CommandKind::Hold;
+    CHECK(services.room().command(hold).ok);
+    CHECK(journal_device(services)["ok"] == true);
+    const JournalContents contents = read_journal(journal);
+    CHECK_FALSE(contents.torn_tail);
+    CHECK(contents.records.back()["cmd"] == "hold");
+    services.stop();
+}
+
+TEST_CASE("library files changed to invalid content while running: the old library stays in force") {
+    TempDir dir;
+    make_library(dir.path / "lib");
+    Problems problems;
+    SteadyClock clock;
+    RoomServicesOptions options;
+    options.state_dir = dir.path / "state";
+    options.log = nullptr;
+    options.listen = "off";
+    RoomServices services(load_library(dir.path / "lib", problems), options, clock);
+    services.start();
+    REQUIRE(services.room().start({"s", ""}).ok);
+    LibraryWatcher& watcher = *services.watcher();
+
+    write_text(dir.path / "lib/sessions/s.json", R"({"name":"S","phases":[{"id":"settle","duration":"soon"}]})");
+    write_text(dir.path / "lib/sessions/t.json", R"({"name":"T","phases":[{"id":"a","duration":"5m"}]})");
+    CHECK(watcher.poll());
+    CHECK(watcher.health()["ok"] == false);
+    CHECK(watcher.health()["detail"].get<std::string>().find("sessions/s.json: phases[0].duration") != std::string::npos);
+    const Json state = services.room().state();
+    CHECK(state["session"]["status"] == "running");                 // the session is untouched
+    CHECK(state["templates"].size() == 1);                         // the old library, in full
+    CHECK(services.room().library().templates.count("s") == 1);
+
+    // Fixed on disk: the new library is taken, for the next session.
+    write_text(dir.path / "lib/sessions/s.json", R"({"name":"S2","phases":[{"id":"settle","duration":"10m"}]})");
+    CHECK(watcher.poll());
+    CHECK(watcher.health()["ok"] == true);
+    CHECK(services.room().state()["templates"].size() == 2);
+    CHECK(services.room().state()["session"]["template_name"] == "S"); // running session keeps its snapshot
+    services.stop();
+}
