@@ -24,14 +24,13 @@ int cmd_check(const cli::Args& args) {
                             {"path", p.path},
                             {"message", p.message},
                             {"severity", p.severity == Severity::Error ? "error" : "warning"}});
-        std::cout << Json{{"ok", errors == 0},
+        std::cout << dump_json(Json{{"ok", errors == 0},
                           {"errors", errors},
                           {"warnings", warnings},
                           {"templates", lib.templates.size()},
                           {"playlists", lib.playlists.size()},
                           {"scenes", lib.scenes.size()},
-                          {"problems", list}}
-                         .dump(2)
+                          {"problems", list}}, 2)
                   << "\n";
     } else {
         for (const auto& p : problems.list()) std::cout << p.to_string() << "\n";

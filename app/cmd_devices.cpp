@@ -91,7 +91,7 @@ int discover(const cli::Args& args) {
     }
     Json lights = lights_from_z2m_devices(devices, base, problems);
     for (const auto& p : problems.list()) std::cerr << p.to_string() << "\n";
-    std::cout << Json{{"lights", lights}}.dump(2) << "\n";
+    std::cout << dump_json(Json{{"lights", lights}}, 2) << "\n";
     std::cerr << lights.size() << " lights found; paste them into room.json \"lights\"\n";
     return cli::kOk;
 }

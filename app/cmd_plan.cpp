@@ -32,7 +32,7 @@ int cmd_plan(const cli::Args& args) {
     }
     const Plan plan = build_plan(*setup);
     if (format == "json") {
-        for (const auto& line : plan.lines) std::cout << plan_line_json(line).dump() << "\n";
+        for (const auto& line : plan.lines) std::cout << dump_json(plan_line_json(line)) << "\n";
     } else {
         std::cout << plan_text(plan, setup->tmpl);
     }

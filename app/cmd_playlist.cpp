@@ -63,7 +63,7 @@ int do_import(const cli::Args& args) {
     std::error_code ec;
     fs::create_directories(target.parent_path(), ec);
     std::string error;
-    if (!write_atomically(target, playlist_to_json(result.playlist).dump(2) + "\n", error)) {
+    if (!write_atomically(target, dump_json(playlist_to_json(result.playlist), 2) + "\n", error)) {
         std::cerr << error << "\n";
         return cli::kBadInput;
     }
@@ -138,9 +138,8 @@ int do_analyze(const cli::Args& args, const Library& lib, const Problems& load_p
                 uses.push_back({{"session", tid}, {"phase", ph.id}, {"planned", to_seconds(ph.duration)}});
     cache.save();
     if (json) {
-        std::cout << Json{{"playlist", name}, {"total", to_seconds(info.total_length())}, {"loop", info.loop},
-                          {"tracks", tracks}, {"used_by", uses}}
-                         .dump(2)
+        std::cout << dump_json(Json{{"playlist", name}, {"total", to_seconds(info.total_length())}, {"loop", info.loop},
+                          {"tracks", tracks}, {"used_by", uses}}, 2)
                   << "\n";
         return errors ? cli::kBadInput : cli::kOk;
     }

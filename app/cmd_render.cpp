@@ -28,7 +28,7 @@ void write_light_targets(std::ostream& out, const Library& lib, const SetScene& 
         if (target->brightness) j["brightness"] = *target->brightness;
         if (target->kelvin) j["kelvin"] = *target->kelvin;
         if (target->color) j["color"] = {{"x", target->color->x}, {"y", target->color->y}};
-        out << j.dump() << "\n";
+        out << dump_json(j) << "\n";
     }
 }
 

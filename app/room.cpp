@@ -62,7 +62,7 @@ void Room::write_anchor() {
     const fs::path tmp = path.string() + ".tmp";
     {
         std::ofstream out(tmp, std::ios::trunc);
-        out << anchor.dump() << "\n";
+        out << dump_json(anchor) << "\n";
     }
     std::error_code ec;
     fs::rename(tmp, path, ec);

@@ -110,7 +110,7 @@ void Auth::save_locked() {
     const auto tmp = store_.string() + ".tmp";
     {
         std::ofstream out(tmp, std::ios::trunc);
-        out << j.dump() << "\n";
+        out << dump_json(j) << "\n";
     }
     std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
                                  std::filesystem::perm_options::replace, ec);

@@ -10,7 +10,7 @@ constexpr std::size_t kRecent = 64;
 void EventHub::publish(const std::string& event, const Json& data) {
     {
         std::lock_guard lock(mutex_);
-        Event e{++seq_, "event: " + event + "\ndata: " + data.dump() + "\n\n"};
+        Event e{++seq_, "event: " + event + "\ndata: " + dump_json(data) + "\n\n"};
         if (event == "state") state_ = e;
         recent_.push_back(std::move(e));
         while (recent_.size() > kRecent) recent_.pop_front();

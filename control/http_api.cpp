@@ -12,7 +12,7 @@ namespace {
 void json_reply(httplib::Response& res, int status, const Json& body) {
     res.status = status;
     res.set_header("Cache-Control", "no-store");
-    res.set_content(body.dump(), "application/json");
+    res.set_content(dump_json(body), "application/json");
 }
 
 void error_reply(httplib::Response& res, int status, const std::string& message, Json extra = Json::object()) {
@@ -186,7 +186,7 @@ void HttpApi::routes() {
                         hello += st->text;
                         *seq = st->seq;
                     } else {
-                        hello += "event: state\ndata: " + room_.state().dump() + "\n\n";
+                        hello += "event: state\ndata: " + dump_json(room_.state()) + "\n\n";
                     }
                     return sink.write(hello.data(), hello.size());
                 }

@@ -93,7 +93,7 @@ std::vector<std::pair<std::string, std::string>> MqttBridge::discovery_messages(
         j["state_topic"] = base + "/state";
         j["value_template"] = tmpl;
         if (unit) j["unit_of_measurement"] = unit;
-        out.emplace_back("homeassistant/sensor/" + node + "/" + object + "/config", j.dump());
+        out.emplace_back("homeassistant/sensor/" + node + "/" + object + "/config", dump_json(j));
     };
     sensor("phase", "Phase", "{{ value_json.session.phase.name if value_json.session else 'idle' }}", nullptr);
     sensor("since_dose", "Time since dose",
@@ -111,7 +111,7 @@ std::vector<std::pair<std::string, std::string>> MqttBridge::discovery_messages(
         Json j = common(object, name);
         j["command_topic"] = base + "/cmd/" + action;
         j["payload_press"] = "{}";
-        out.emplace_back("homeassistant/button/" + node + "/" + object + "/config", j.dump());
+        out.emplace_back("homeassistant/button/" + node + "/" + object + "/config", dump_json(j));
     }
     Json select = common("template", "Session template");
     Json options = Json::array();
@@ -122,13 +122,13 @@ std::vector<std::pair<std::string, std::string>> MqttBridge::discovery_messages(
     select["state_topic"] = base + "/state";
     select["value_template"] = "{{ value_json.session.template if value_json.session else '" +
                                (options_.templates.empty() ? std::string{} : options_.templates.front().first) + "' }}";
-    out.emplace_back("homeassistant/select/" + node + "/template/config", select.dump());
+    out.emplace_back("homeassistant/select/" + node + "/template/config", dump_json(select));
     return out;
 }
 
 void MqttBridge::announce() {
     mqtt_.publish(options_.base_topic + "/status", "online", 1, true);
-    mqtt_.publish(options_.base_topic + "/state", room_.state().dump(), 1, true);
+    mqtt_.publish(options_.base_topic + "/state", dump_json(room_.state()), 1, true);
     if (options_.homeassistant)
         for (const auto& [topic, payload] : discovery_messages()) mqtt_.publish(topic, payload, 1, true);
 }
@@ -142,7 +142,7 @@ void MqttBridge::handle_command(const std::string& action, const std::string& pa
         if (!parsed) {
             result["ok"] = false;
             result["error"] = "the payload is not JSON: " + p.to_string();
-            mqtt_.publish(options_.base_topic + "/result", result.dump(), 1, false);
+            mqtt_.publish(options_.base_topic + "/result", dump_json(result), 1, false);
             std::cerr << "stillroom: mqtt: cmd/" << action << ": payload is not JSON" << std::endl;
             return;
         }
@@ -161,7 +161,7 @@ void MqttBridge::handle_command(const std::string& action, const std::string& pa
     }
     result["ok"] = r.ok;
     if (!r.message.empty()) result[r.ok ? "note" : "error"] = r.message;
-    mqtt_.publish(options_.base_topic + "/result", result.dump(), 1, false);
+    mqtt_.publish(options_.base_topic + "/result", dump_json(result), 1, false);
     handled_.fetch_add(1);
 }
 
@@ -183,7 +183,11 @@ void MqttBridge::worker() {
             auto [action, payload] = incoming_.front();
             incoming_.pop_front();
             lock.unlock();
-            handle_command(action, payload);
+            try {
+                handle_command(action, payload);
+            } catch (const std::exception& e) { // nothing from outside may end this thread
+                std::cerr << "stillroom: mqtt: cmd/" << action << ": " << e.what() << std::endl;
+            }
             lock.lock();
             continue;
         }
@@ -191,7 +195,7 @@ void MqttBridge::worker() {
             Json state = std::move(*pending_state_);
             pending_state_.reset();
             lock.unlock();
-            mqtt_.publish(options_.base_topic + "/state", state.dump(), 1, true);
+            mqtt_.publish(options_.base_topic + "/state", dump_json(state), 1, true);
             lock.lock();
         }
     }

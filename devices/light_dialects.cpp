@@ -54,7 +54,7 @@ std::vector<MqttMessage> json_set(const LightConfig& light, const LightState& s,
     if (s.on && light.brightness) j["brightness"] = device_brightness(s.brightness, scale);
     if (s.on) add_colour_json(j, light, s, "color_temp");
     if (light.transition) j["transition"] = std::round(seconds(transition) * 10) / 10;
-    return {{light.topic + "/set", j.dump(), 1, false}};
+    return {{light.topic + "/set", dump_json(j), 1, false}};
 }
 
 } // namespace
@@ -100,7 +100,7 @@ std::vector<MqttMessage> encode_light(const LightConfig& light, const LightState
             const Rgb c = xy_to_rgb(s.xy ? *s.xy : kelvin_to_xy(*s.kelvin));
             j["seg"] = Json::array({{{"col", Json::array({Json::array({c.r, c.g, c.b})})}}});
         }
-        return {{light.topic + "/api", j.dump(), 1, false}};
+        return {{light.topic + "/api", dump_json(j), 1, false}};
     }
     case Dialect::Simulated: return {};
     }

@@ -147,7 +147,13 @@ void MidiDriver::worker() {
         }
         for (auto& in : inputs_) {
             MidiMessage m;
-            while (in.queue->try_pop(m)) handle(m);
+            while (in.queue->try_pop(m)) {
+                try {
+                    handle(m);
+                } catch (const std::exception& e) { // nothing from outside may end this thread
+                    std::cerr << "stillroom: midi: " << e.what() << std::endl;
+                }
+            }
         }
         clock_.wait_until(clock_.now() + Ms{5});
     }

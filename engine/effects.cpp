@@ -51,7 +51,7 @@ std::string describe(const EffectBody& body) {
             [](const Reminder& e) {
                 return "remind \"" + e.text + "\"" + (e.vitals ? " (vitals)" : "");
             },
-            [](const JournalRecord& e) { return "journal " + e.record.dump(); },
+            [](const JournalRecord& e) { return "journal " + dump_json(e.record); },
             [](const SessionFinished&) { return std::string("session finished"); },
         },
         body);

@@ -94,7 +94,7 @@ std::string json_path_key(const std::string& base, std::string_view key) {
     const bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
     });
-    if (!plain) return base + "[" + Json(std::string(key)).dump() + "]";
+    if (!plain) return base + "[" + dump_json(Json(std::string(key))) + "]";
     return base.empty() ? std::string(key) : base + "." + std::string(key);
 }
 

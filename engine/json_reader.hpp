@@ -19,6 +19,12 @@ using Json = nlohmann::json;
 
 enum class Need { Required, Optional };
 
+// Serialises JSON for output. Invalid UTF-8 (which can only come from outside input quoted
+// in a message) is replaced, never thrown: an odd byte must not crash a worker thread.
+inline std::string dump_json(const Json& value, int indent = -1) {
+    return value.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
 // Parses JSON text; on failure adds "invalid JSON at line L, column C: ..." to problems.
 std::optional<Json> parse_json_text(std::string_view text, Problems& problems);
 

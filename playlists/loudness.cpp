@@ -121,7 +121,7 @@ void LoudnessCache::save() {
     {
         std::ofstream out(tmp, std::ios::trunc);
         if (!out) return; // a read-only library: measure again next time
-        out << j.dump(1) << "\n";
+        out << dump_json(j, 1) << "\n";
     }
     std::error_code ec;
     fs::rename(tmp, dir_ / ".loudness-cache.json", ec);

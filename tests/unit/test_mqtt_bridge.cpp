@@ -1,0 +1,87 @@
+// The engine's MQTT bridge with a fake link and a fake room: commands, results, discovery,
+// and payloads that once crashed it (found by fuzzing).
+#include "fake_mqtt.hpp"
+
+#include "control/mqtt_bridge.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <thread>
+
+using namespace stillroom;
+using namespace stillroom::test;
+
+namespace {
+
+struct FakeRoom final : RoomControl {
+    std::vector<Command> commands;
+    std::vector<StartRequest> starts;
+    Json state() const override { return {{"session", nullptr}}; }
+    CommandResult start(const StartRequest& r) override {
+        starts.push_back(r);
+        return {true, 200, "", {}};
+    }
+    CommandResult command(const Command& c) override {
+        commands.push_back(c);
+        return {c.kind != CommandKind::Next, c.kind == CommandKind::Next ? 409 : 200,
+                c.kind == CommandKind::Next ? "phase \"settle\" ends when the dose is marked" : "", {}};
+    }
+};
+
+template <class Pred> bool soon(Pred p) {
+    for (int i = 0; i < 200 && !p(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return p();
+}
+
+} // namespace
+
+TEST_CASE("the MQTT bridge: commands in, results out, discovery, hostile payloads") {
+    FakeMqtt mqtt;
+    FakeRoom room;
+    MqttBridge bridge({"stillroom/r1", "r1", "Room 1", true, {{"im", "IM"}}}, mqtt, room);
+    bridge.start();
+    CHECK(std::find(mqtt.subscriptions.begin(), mqtt.subscriptions.end(), "stillroom/r1/cmd/+") != mqtt.subscriptions.end());
+    mqtt.connect(); // announce: status, state, discovery
+    REQUIRE(soon([&] { return mqtt.sent.size() >= 2 + bridge.discovery_messages().size(); }));
+    CHECK(mqtt.sent[0].topic == "stillroom/r1/status");
+    CHECK(mqtt.sent[0].payload == "online");
+    CHECK(mqtt.sent[0].retain);
+    mqtt.take();
+
+    mqtt.deliver("stillroom/r1/cmd/comfort", R"({"on":true})");
+    mqtt.deliver("stillroom/r1/cmd/start", R"({"template":"im"})");
+    mqtt.deliver("stillroom/r1/cmd/next", "");
+    // Invalid UTF-8 in a payload, quoted back in the error: this used to end the worker.
+    mqtt.deliver("stillroom/r1/cmd/start", std::string("[{\"\xe9\x9a\x9a\"}]"));
+    mqtt.deliver("stillroom/r1/cmd/volume", std::string("{\"db\":\"\xff\xfe\"}"));
+    mqtt.deliver("stillroom/r1/cmd/track-failed", R"({"file":"a.flac"})"); // drivers only
+    REQUIRE(soon([&] { return bridge.commands_handled() + 0 >= 3 && mqtt.sent.size() >= 6; }));
+    CHECK(room.commands.size() == 2); // comfort, next
+    CHECK(room.starts.size() == 1);
+    std::vector<Json> results;
+    for (const auto& m : mqtt.take())
+        if (m.topic == "stillroom/r1/result") results.push_back(Json::parse(m.payload));
+    REQUIRE(results.size() == 6);
+    CHECK(results[0]["ok"] == true);
+    CHECK(results[2]["error"] == "phase \"settle\" ends when the dose is marked");
+    CHECK(results[3]["ok"] == false);
+    CHECK(results[4]["ok"] == false);
+    CHECK(results[5]["error"].get<std::string>().find("unknown action") != std::string::npos);
+
+    // Home Assistant asks again: discovery again.
+    mqtt.deliver("homeassistant/status", "online");
+    REQUIRE(soon([&] { return !mqtt.sent.empty(); }));
+    bridge.stop();
+    bool select = false;
+    for (const auto& [topic, payload] : bridge.discovery_messages()) {
+        const Json j = Json::parse(payload);
+        CHECK(j["availability_topic"] == "stillroom/r1/status");
+        if (topic == "homeassistant/select/r1/template/config") {
+            select = true;
+            CHECK(j["options"] == Json::array({"im"}));
+            CHECK(j["command_topic"] == "stillroom/r1/cmd/start");
+        }
+    }
+    CHECK(select);
+}
