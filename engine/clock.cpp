@@ -25,16 +25,16 @@ std::int64_t SteadyClock::wall_unix_ms() const {
     return std::chrono::duration_cast<Ms>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// Scaled time is the monotonic clock times the speed: the same in every process of one
+// boot, so an accelerated session resumes after a kill exactly as a real one does.
 ScaledClock::ScaledClock(double speed) : speed_(speed > 0 ? speed : 1), origin_(inner_.now()) {}
 
 MonoTime ScaledClock::now() const {
-    const auto real = inner_.now() - origin_;
-    return origin_ + Ms{static_cast<Ms::rep>(static_cast<double>(real.count()) * speed_)};
+    return MonoTime{Ms{static_cast<Ms::rep>(static_cast<double>(inner_.now().time_since_epoch().count()) * speed_)}};
 }
 
 void ScaledClock::wait_until(MonoTime deadline) {
-    const auto scaled = deadline - origin_;
-    inner_.wait_until(origin_ + Ms{static_cast<Ms::rep>(static_cast<double>(scaled.count()) / speed_)});
+    inner_.wait_until(MonoTime{Ms{static_cast<Ms::rep>(static_cast<double>(deadline.time_since_epoch().count()) / speed_)}});
 }
 
 std::int64_t ScaledClock::wall_unix_ms() const {

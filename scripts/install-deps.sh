@@ -11,7 +11,7 @@ PACKAGES=(
   libcpp-httplib-dev libsodium-dev libssl-dev
   jackd2 libjack-jackd2-dev
   sox libsox-fmt-all
-  chromium
+  chromium curl python3
   time
 )
 

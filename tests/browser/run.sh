@@ -15,7 +15,7 @@ fi
 # A scratch copy of the example library: the curator test saves into it.
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cp -r "$src/examples/library" "$work/library"
+cp -a "$src/examples/library" "$work/library"
 rm -rf "$work/library/state"
 export STILLROOM_BIN="$bin" STILLROOM_LIBRARY="$work/library"
 export SCREENSHOT_DIR="${SCREENSHOT_DIR:-$(dirname "$bin")/../screenshots}"
