@@ -49,6 +49,8 @@ public:
     void wake() override {}
     std::int64_t wall_unix_ms() const override { return wall_base_ms_ + now_.load(); }
     void advance_to(MonoTime t) { now_.store(t.time_since_epoch().count()); }
+    // Moves the wall clock alone (an NTP step, a wrong manual setting).
+    void jump_wall(Ms by) { wall_base_ms_ += by.count(); }
     void advance_by(Ms d) { now_.fetch_add(d.count()); }
 
 private:

@@ -1,0 +1,58 @@
+// The room runtime on a manual clock: the session runs on the monotonic clock, so a wall
+// clock jump changes nothing, and a restart resumes the session exactly.
+#include "temp_dir.hpp"
+
+#include "app/room.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+using namespace stillroom;
+using namespace stillroom::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+Library tiny_library(const fs::path& dir) {
+    fs::create_directories(dir / "sessions");
+    std::ofstream(dir / "room.json") << R"({"room":"r"})";
+    std::ofstream(dir / "sessions/s.json") << R"({"name":"S","phases":[{"id":"a","duration":"20m"},{"id":"b","duration":"20m"}]})";
+    Problems problems;
+    return load_library(dir, problems);
+}
+
+} // namespace
+
+TEST_CASE("a wall-clock jump does not move the session; a restart resumes it exactly") {
+    TempDir dir;
+    ManualClock clock;
+    const Library lib = tiny_library(dir.path / "lib");
+    std::string id;
+    {
+        Room room(lib, dir.path / "state", clock);
+        REQUIRE(room.start({"s", ""}).ok);
+        id = room.state()["session"]["id"].get<std::string>();
+        clock.advance_by(std::chrono::minutes{10});
+        clock.jump_wall(-std::chrono::hours{2}); // NTP steps the wall clock back two hours
+        room.tick();
+        const Json s = room.state()["session"];
+        CHECK(s["since_start"] == 600.0);
+        CHECK(s["phase"]["id"] == "a");
+        clock.jump_wall(std::chrono::hours{5});
+        clock.advance_by(std::chrono::minutes{15});
+        room.tick();
+        CHECK(room.state()["session"]["phase"]["id"] == "b");
+        CHECK(room.state()["session"]["since_start"] == 1500.0);
+    } // the process "dies" here
+    clock.advance_by(std::chrono::minutes{3}); // down for three minutes
+    clock.jump_wall(-std::chrono::hours{1});
+    Room again(lib, dir.path / "state", clock);
+    auto resumed = again.resume();
+    REQUIRE(resumed);
+    CHECK(*resumed == id);
+    const Json s = again.state()["session"];
+    CHECK(s["since_start"] == 1680.0); // the down time counts, the wall jumps do not
+    CHECK(s["phase"]["id"] == "b");
+    CHECK(s["phase"]["elapsed"] == 480.0);
+}
