@@ -9,7 +9,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 # libjack, PortAudio and libmosquitto are not instrumented; TSan sees their threads as
 # unknown but still checks every access our code makes.
-export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$here/tests/tsan.supp"
 
 if [ "$which" = asan ] || [ "$which" = all ]; then
   STILLROOM_BUILD_DIR="$here/build-asan" STILLROOM_BUILD_TYPE=Debug \

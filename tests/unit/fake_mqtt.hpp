@@ -4,6 +4,7 @@
 
 #include "devices/mqtt_client.hpp"
 
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -19,7 +20,9 @@ public:
     void on_message(MessageHandler h) override { handlers.push_back(std::move(h)); }
     void on_connect(std::function<void()> l) override { connect_listeners.push_back(std::move(l)); }
     void subscribe(const std::string& pattern, int) override { subscriptions.push_back(pattern); }
+    // Any thread (like the real client): the bridge publishes from its worker.
     bool publish(const std::string& topic, const std::string& payload, int qos, bool retain) override {
+        std::lock_guard lock(mutex);
         if (!is_connected) return false;
         sent.push_back({topic, payload, qos, retain});
         return true;
@@ -34,8 +37,16 @@ public:
         for (auto& l : connect_listeners) l();
     }
     void disconnect() { is_connected = false; }
-    std::vector<Sent> take() { return std::exchange(sent, {}); }
+    std::vector<Sent> take() {
+        std::lock_guard lock(mutex);
+        return std::exchange(sent, {});
+    }
+    std::size_t count() {
+        std::lock_guard lock(mutex);
+        return sent.size();
+    }
 
+    std::mutex mutex;
     bool is_connected = true;
     std::vector<Sent> sent;
     std::vector<std::string> subscriptions;
