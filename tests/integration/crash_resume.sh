@@ -9,7 +9,7 @@ bin="$1"; src="$2"; kills="${3:-20}"; seed="${4:-20261121}"
 speed=60
 tmp="$(mktemp -d)"
 pid=""
-trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; cp "$tmp/room.log" /tmp/crash-room.log 2>/dev/null; rm -rf "$tmp"' EXIT
+trap '[ -n "$pid" ] && { kill -9 "$pid"; wait "$pid"; } 2>/dev/null; rm -rf "$tmp"' EXIT
 cp -a "$src/examples/library" "$tmp/lib" # -a keeps mtimes: the loudness cache stays valid
 rm -rf "$tmp/lib/state"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
@@ -41,7 +41,7 @@ survived=0
 for k in $(seq 1 "$kills"); do
   sleep "0.$(( RANDOM % 9 + 1 ))"
   kill -9 "$pid"; wait "$pid" 2>/dev/null
-  sleep "0.$(( RANDOM % 5 ))"
+  sleep "1.$(( RANDOM % 9 ))" # down for 1 to 2 s: that time must count
   start_room || break
   s=$(state)
   now=$(date +%s.%N)
