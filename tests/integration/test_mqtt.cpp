@@ -9,7 +9,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -194,6 +196,56 @@ TEST_CASE("a session over a real mosquitto broker: four dialects, commands, disc
         }
     }
     services.stop();
+    sub.stop();
+    broker.stop();
+}
+
+TEST_CASE("MQTT 5 and MQTT 3.1.1 clients both connect, subscribe and deliver; the will says offline") {
+    const int port = free_loopback_port();
+    TempDir dir;
+    write_text(dir.path / "mosquitto.conf", "listener " + std::to_string(port) +
+                                                " 127.0.0.1\nallow_anonymous true\npersistence false\n");
+    Process broker;
+    REQUIRE(broker.start({"mosquitto", "-c", (dir.path / "mosquitto.conf").string()}));
+    REQUIRE(wait_for_port(port));
+    for (int protocol : {5, 311}) {
+        CAPTURE(protocol);
+        MqttOptions o;
+        o.port = port;
+        o.protocol = protocol;
+        o.client_id = "v" + std::to_string(protocol);
+        o.will_topic = "test/" + o.client_id + "/status";
+        o.will_payload = "offline";
+        MqttClient client(o);
+        std::mutex m;
+        std::vector<std::string> got;
+        client.subscribe("test/echo/#");
+        client.on_message([&](const std::string& t, const std::string& p) {
+            std::lock_guard lock(m);
+            got.push_back(t + "=" + p);
+        });
+        std::string error;
+        REQUIRE(client.start(&error));
+        REQUIRE(eventually([&] { return client.connected(); }, 50));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        client.publish("test/echo/x", "hello", 1, false);
+        CHECK(eventually([&] {
+            std::lock_guard lock(m);
+            return std::find(got.begin(), got.end(), "test/echo/x=hello") != got.end();
+        }, 30));
+        CHECK(eventually([&] { return client.acknowledged() >= 1; }, 30));
+        client.stop();
+    }
+    // The status "offline" both clients left on the way out is retained for newcomers.
+    const fs::path log = dir.path / "status.log";
+    Process sub;
+    REQUIRE(sub.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t", "test/+/status", "-F", "%r %t %p"},
+                      log.string()));
+    CHECK(eventually([&] { return read_lines(log).size() >= 2; }, 30));
+    for (const auto& l : read_lines(log)) {
+        CHECK(l.retained);
+        CHECK(l.payload == "offline");
+    }
     sub.stop();
     broker.stop();
 }
