@@ -11,7 +11,7 @@ PACKAGES=(
   libcpp-httplib-dev libsodium-dev libssl-dev
   jackd2 libjack-jackd2-dev
   sox libsox-fmt-all
-  chromium curl python3
+  chromium curl python3 openssl
   time
 )
 
