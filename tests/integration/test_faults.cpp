@@ -4,7 +4,7 @@
 #include "../unit/temp_dir.hpp"
 #include "helpers.hpp"
 
-#include "app/room_services.hpp"
+#include "services.hpp"
 
 #include <doctest/doctest.h>
 
@@ -38,10 +38,7 @@ TEST_CASE("the journal's disk fills up: the session goes on, the fault shows, no
     make_library(dir.path / "lib");
     Problems problems;
     SteadyClock clock;
-    RoomServicesOptions options;
-    options.state_dir = dir.path / "state";
-    options.log = nullptr;
-    options.listen = "off";
+    const RoomServicesOptions options = test_room_options(dir.path / "state", "off");
     RoomServices services(load_library(dir.path / "lib", problems), options, clock);
     services.start();
     REQUIRE(services.room().start({"s", ""}).ok);
@@ -90,10 +87,7 @@ TEST_CASE("library files changed to invalid content while running: the old libra
     make_library(dir.path / "lib");
     Problems problems;
     SteadyClock clock;
-    RoomServicesOptions options;
-    options.state_dir = dir.path / "state";
-    options.log = nullptr;
-    options.listen = "off";
+    const RoomServicesOptions options = test_room_options(dir.path / "state", "off");
     RoomServices services(load_library(dir.path / "lib", problems), options, clock);
     services.start();
     REQUIRE(services.room().start({"s", ""}).ok);

@@ -4,7 +4,7 @@
 #include "../unit/temp_dir.hpp"
 #include "helpers.hpp"
 
-#include "app/room_services.hpp"
+#include "services.hpp"
 
 #include <httplib.h>
 
@@ -57,9 +57,7 @@ TEST_CASE("the HTTP API: auth, roles, bad requests, throttling, validated saves"
     Problems problems;
     Library lib = load_library(lib_dir, problems);
     SteadyClock clock;
-    RoomServicesOptions options;
-    options.state_dir = dir.path / "state";
-    options.log = nullptr;
+    const RoomServicesOptions options = test_room_options(dir.path / "state");
     RoomServices services(std::move(lib), options, clock);
     services.start();
     REQUIRE(services.http());

@@ -4,7 +4,7 @@
 #include "../unit/temp_dir.hpp"
 #include "helpers.hpp"
 
-#include "app/room_services.hpp"
+#include "services.hpp"
 
 #include <rtmidi/RtMidi.h>
 
@@ -57,9 +57,7 @@ TEST_CASE("MIDI through JACK: fader with soft takeover, note to comfort, MSC GO 
     INFO(problems.to_string());
     REQUIRE(lib.templates.count("s") == 1);
     SteadyClock clock;
-    RoomServicesOptions options;
-    options.state_dir = dir.path / "state";
-    options.log = nullptr;
+    const RoomServicesOptions options = test_room_options(dir.path / "state");
     RoomServices services(std::move(lib), options, clock);
     services.start();
     REQUIRE(eventually([&] { return services.midi()->health()["ok"].get<bool>(); }, 60));

@@ -5,7 +5,7 @@
 #include "../unit/temp_dir.hpp"
 #include "helpers.hpp"
 
-#include "app/room_services.hpp"
+#include "services.hpp"
 
 #include <doctest/doctest.h>
 
@@ -93,9 +93,7 @@ TEST_CASE("a session over a real mosquitto broker: four dialects, commands, disc
     INFO(problems.to_string());
     REQUIRE(lib.templates.count("s") == 1);
     SteadyClock clock;
-    RoomServicesOptions options;
-    options.state_dir = dir.path / "state";
-    options.log = nullptr;
+    const RoomServicesOptions options = test_room_options(dir.path / "state");
     RoomServices services(std::move(lib), options, clock);
     services.start();
     REQUIRE(eventually([&] { return services.mqtt()->connected(); }, 50));

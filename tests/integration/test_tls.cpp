@@ -5,7 +5,7 @@
 #include "process.hpp"
 #include "../unit/temp_dir.hpp"
 
-#include "app/room_services.hpp"
+#include "services.hpp"
 
 #include <httplib.h>
 
@@ -60,9 +60,7 @@ TEST_CASE("mqtts with a CA file, and the tablet API over HTTPS") {
     write_text(lib / "sessions/s.json", R"({"name":"S","phases":[{"id":"one","duration":"1h"}]})");
     Problems problems;
     SteadyClock clock;
-    RoomServicesOptions options;
-    options.state_dir = dir.path / "state";
-    options.log = nullptr;
+    const RoomServicesOptions options = test_room_options(dir.path / "state");
     RoomServices services(load_library(lib, problems), options, clock);
     services.start();
     CHECK(eventually([&] { return services.mqtt()->connected(); }, 50));
