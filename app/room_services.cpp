@@ -79,7 +79,6 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
                 r->command(c);
             });
         room_->add_driver(audio_.get());
-        audio_raw_ = audio_.get();
     }
     // The tablet: HTTP API, SSE, PIN login.
     room_->on_change([this](const Json& state) { events_.publish("state", state); });
@@ -111,12 +110,12 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         LightsDriver* lights = lights_.get();
         Clock* room_clock = &clock_;
         if (lights) ho.test_light = [lights, room_clock](const std::string& id) { return lights->test_light(id, room_clock->now()); };
-        AudioDriver** audio = &audio_raw_;
+        AudioDriver* audio = audio_.get(); // made above; null when the room has no audio
         const std::filesystem::path tone = options_.state_dir / "test-tone.wav";
         ho.test_tone = [audio, tone, room_clock] {
-            if (!*audio || !(*audio)->device_open()) return false;
+            if (!audio || !audio->device_open()) return false;
             write_test_tone(tone);
-            (*audio)->apply({Ms{0}, PlaySound{tone.string(), -30}}, room_clock->now());
+            audio->apply({Ms{0}, PlaySound{tone.string(), -30}}, room_clock->now());
             return true;
         };
         http_ = std::make_unique<HttpApi>(ho, *room_, *auth_, events_, *files_);

@@ -62,7 +62,6 @@ private:
     std::unique_ptr<LightsDriver> lights_;
     std::unique_ptr<MqttBridge> bridge_;
     std::unique_ptr<AudioDriver> audio_;
-    AudioDriver* audio_raw_ = nullptr; // set once the audio driver exists
     std::unique_ptr<MidiDriver> midi_;
     EventHub events_;
     SteadyClock auth_clock_; // logins expire in real time, whatever --speed does

@@ -22,8 +22,6 @@
 #include <thread>
 #include <unistd.h>
 
-extern char** environ;
-
 using namespace stillroom;
 namespace fs = std::filesystem;
 using WallClock = std::chrono::steady_clock; // benchmarks measure real time by design
@@ -57,16 +55,11 @@ double pct(std::vector<double> v, double p) {
 
 int main() {
     const int port = free_port();
-    const fs::path conf = fs::temp_directory_path() / ("stillroom-bench-" + std::to_string(getpid()) + ".conf");
-    std::ofstream(conf) << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n";
-    std::string c = conf.string();
-    char* argv[] = {const_cast<char*>("mosquitto"), const_cast<char*>("-c"), c.data(), nullptr};
-    pid_t broker = -1;
-    if (posix_spawnp(&broker, "mosquitto", nullptr, nullptr, argv, environ) != 0) {
+    bench::Broker broker(port);
+    if (!broker.ok()) {
         std::fprintf(stderr, "bench_lights: cannot start mosquitto\n");
         return 1;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
 
     // A subscriber that timestamps every light command.
     MqttOptions so;
@@ -171,8 +164,5 @@ int main() {
     std::printf("%-60s %12zu\n", "samples", latencies.size());
     pub.stop();
     sub.stop();
-    kill(broker, SIGTERM);
-    waitpid(broker, nullptr, 0);
-    fs::remove(conf);
     return 0;
 }

@@ -22,8 +22,6 @@
 #include <thread>
 #include <unistd.h>
 
-extern char** environ;
-
 using namespace stillroom;
 namespace fs = std::filesystem;
 using WallClock = std::chrono::steady_clock; // benchmarks measure real time by design
@@ -52,12 +50,7 @@ struct Latencies {
 int main() {
     const int mqtt_port = free_port(), http_port = free_port();
     const fs::path dir = fs::temp_directory_path() / ("stillroom-bench-tablet-" + std::to_string(getpid()));
-    write_text(dir / "mosquitto.conf", "listener " + std::to_string(mqtt_port) + " 127.0.0.1\nallow_anonymous true\n");
-    std::string conf = (dir / "mosquitto.conf").string();
-    char* argv[] = {const_cast<char*>("mosquitto"), const_cast<char*>("-c"), conf.data(), nullptr};
-    pid_t broker = -1;
-    posix_spawnp(&broker, "mosquitto", nullptr, nullptr, argv, environ);
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    bench::Broker broker(mqtt_port);
 
     write_text(dir / "lib/room.json",
                Json{{"room", "bench"},
@@ -178,8 +171,6 @@ int main() {
     std::printf("%-64s %10ld\n", "peak memory of the whole process (RSS, KB)", u.ru_maxrss);
     sub.stop();
     services.stop();
-    kill(broker, SIGTERM);
-    waitpid(broker, nullptr, 0);
     fs::remove_all(dir);
     return 0;
 }

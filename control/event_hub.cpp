@@ -53,19 +53,4 @@ bool EventHub::stopped() const {
     return stopped_;
 }
 
-std::size_t EventHub::clients() const {
-    std::lock_guard lock(mutex_);
-    return clients_;
-}
-
-void EventHub::client_joined() {
-    std::lock_guard lock(mutex_);
-    ++clients_;
-}
-
-void EventHub::client_left() {
-    std::lock_guard lock(mutex_);
-    --clients_;
-}
-
 } // namespace stillroom

@@ -27,9 +27,6 @@ public:
     std::optional<Event> latest_state() const;
     void stop();
     bool stopped() const;
-    std::size_t clients() const;
-    void client_joined();
-    void client_left();
 
 private:
     mutable std::mutex mutex_;
@@ -38,7 +35,6 @@ private:
     std::optional<Event> state_;
     std::uint64_t seq_ = 0;
     bool stopped_ = false;
-    std::size_t clients_ = 0;
 };
 
 } // namespace stillroom

@@ -174,7 +174,6 @@ void HttpApi::routes() {
         res.set_header("X-Accel-Buffering", "no");
         auto first = std::make_shared<bool>(true);
         auto seq = std::make_shared<std::uint64_t>(0);
-        events_.client_joined();
         res.set_chunked_content_provider(
             "text/event-stream",
             [this, first, seq](std::size_t, httplib::DataSink& sink) {
@@ -199,8 +198,7 @@ void HttpApi::routes() {
                 }
                 if (out.empty()) out = ": keep-alive\n\n";
                 return sink.write(out.data(), out.size()) && sink.is_writable();
-            },
-            [this](bool) { events_.client_left(); });
+            });
     }));
 
     auto session_action = [this](const std::string& action, const Json& body, httplib::Response& res) {

@@ -127,9 +127,12 @@ FileResult LibraryFiles::put(FileKind kind, const std::string& name, const std::
     auto json = parse_json_text(body, problems);
     std::lock_guard lock(mutex_);
     if (json) {
-        // Validate in the context of the whole library, exactly as a load would.
-        Problems lib_problems;
-        Library lib = load_library(dir_, lib_problems);
+        // Validate in the context of the whole library, exactly as a load would; only scenes
+        // (light ids) and templates (references) need the rest of it.
+        auto context = [this] {
+            Problems ignored;
+            return load_library(dir_, ignored);
+        };
         switch (kind) {
         case FileKind::Playlist: {
             auto pl = load_playlist(*json, name, problems);
@@ -150,11 +153,12 @@ FileResult LibraryFiles::put(FileKind kind, const std::string& name, const std::
             break;
         }
         case FileKind::Scene: {
-            const auto ids = lib.room.light_ids();
+            const auto ids = context().room.light_ids();
             load_scene(*json, name, problems, &ids);
             break;
         }
         case FileKind::Session: {
+            const Library lib = context();
             const LibraryRefs refs = lib.refs();
             load_template(*json, name, problems, &refs);
             break;

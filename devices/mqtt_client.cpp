@@ -30,7 +30,6 @@ MqttClient::~MqttClient() { stop(); }
 
 void MqttClient::on_message(MessageHandler handler) { handlers_.push_back(std::move(handler)); }
 void MqttClient::on_connect(std::function<void()> l) { connect_listeners_.push_back(std::move(l)); }
-void MqttClient::on_disconnect(std::function<void()> l) { disconnect_listeners_.push_back(std::move(l)); }
 
 void MqttClient::subscribe(const std::string& pattern, int qos) {
     {
@@ -123,7 +122,6 @@ void MqttClient::handle_connect(int rc) {
         return;
     }
     connected_ = true;
-    connects_.fetch_add(1);
     std::vector<std::pair<std::string, int>> subs;
     {
         std::lock_guard lock(mutex_);
@@ -144,7 +142,6 @@ void MqttClient::handle_disconnect(int rc) {
         std::lock_guard lock(error_mutex_);
         last_error_ = "connection lost; reconnecting";
     }
-    for (auto& l : disconnect_listeners_) l();
 }
 
 void MqttClient::handle_message(const char* topic, const void* payload, int length) {

@@ -54,7 +54,6 @@ public:
 
     void on_message(MessageHandler handler) override;
     void on_connect(std::function<void()> listener) override;
-    void on_disconnect(std::function<void()> listener);
     void subscribe(const std::string& pattern, int qos = 1) override;
 
     // Connects in the background; returns false only on a setup error (*error says why).
@@ -68,7 +67,6 @@ public:
     std::uint64_t published() const { return published_.load(); }
     std::uint64_t acknowledged() const { return acknowledged_.load(); }
     std::uint64_t dropped_oversized() const { return oversized_.load(); }
-    std::uint64_t connects() const { return connects_.load(); }
     std::string last_error() const;
 
     // Internal: called from the library's C callbacks.
@@ -84,10 +82,9 @@ private:
     std::vector<std::pair<std::string, int>> subscriptions_;
     std::vector<MessageHandler> handlers_;
     std::vector<std::function<void()>> connect_listeners_;
-    std::vector<std::function<void()>> disconnect_listeners_;
     std::atomic<bool> connected_{false};
     std::atomic<bool> started_{false};
-    std::atomic<std::uint64_t> published_{0}, acknowledged_{0}, oversized_{0}, connects_{0};
+    std::atomic<std::uint64_t> published_{0}, acknowledged_{0}, oversized_{0};
     mutable std::mutex error_mutex_;
     std::string last_error_;
 };

@@ -27,7 +27,7 @@ std::int64_t SteadyClock::wall_unix_ms() const {
 
 // Scaled time is the monotonic clock times the speed: the same in every process of one
 // boot, so an accelerated session resumes after a kill exactly as a real one does.
-ScaledClock::ScaledClock(double speed) : speed_(speed > 0 ? speed : 1), origin_(inner_.now()) {}
+ScaledClock::ScaledClock(double speed) : speed_(speed > 0 ? speed : 1) {}
 
 MonoTime ScaledClock::now() const {
     return MonoTime{Ms{static_cast<Ms::rep>(static_cast<double>(inner_.now().time_since_epoch().count()) * speed_)}};

@@ -71,7 +71,6 @@ public:
 private:
     SteadyClock inner_;
     double speed_;
-    MonoTime origin_;
 };
 
 } // namespace stillroom

@@ -73,7 +73,6 @@ void Mixer::apply(const MixerCommand& c) {
         }
         // Music fades in; a one-shot sound starts exactly as authored, on its first sample.
         v->envelope = {0.0f, 1.0f, c.at, v->music ? fade : 0};
-        v->starts_at = c.at;
         if (voice_count_ < kMaxVoices) {
             voices_[static_cast<std::size_t>(voice_count_++)] = v;
         } else {
@@ -175,7 +174,6 @@ void Mixer::render(float* out, std::int64_t first, int offset, int n) {
                 g0 = g1;
             }
         }
-        v->played += got;
         const bool drained = got < n && v->decoded_all.load(std::memory_order_acquire) && v->ring.readable() == 0;
         const bool silent = v->envelope.to == 0.0f && v->envelope.done(first + n);
         if (drained || silent) {

@@ -66,9 +66,6 @@ struct Voice {
 
     // --- audio thread ---
     Envelope envelope;
-    std::int64_t starts_at = 0; // mixer frame of the first sample
-    std::int64_t played = 0;
-    bool finished = false;
 
     explicit Voice(std::int64_t ring_frames) : ring(ring_frames) {}
 };
