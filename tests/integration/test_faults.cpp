@@ -31,18 +31,28 @@ Json journal_device(RoomServices& services) {
     return {};
 }
 
+// A room running session "s" from make_library, without the tablet API.
+struct RunningRoom {
+    TempDir dir;
+    SteadyClock clock;
+    std::unique_ptr<RoomServices> services;
+    RunningRoom() {
+        make_library(dir.path / "lib");
+        Problems problems;
+        services = std::make_unique<RoomServices>(load_library(dir.path / "lib", problems),
+                                                  test_room_options(dir.path / "state", "off"), clock);
+        services->start();
+        REQUIRE(services->room().start({"s", ""}).ok);
+    }
+};
+
 } // namespace
 
 TEST_CASE("the journal's disk fills up: the session goes on, the fault shows, nothing written is lost") {
-    TempDir dir;
-    make_library(dir.path / "lib");
-    Problems problems;
-    SteadyClock clock;
-    const RoomServicesOptions options = test_room_options(dir.path / "state", "off");
-    RoomServices services(load_library(dir.path / "lib", problems), options, clock);
-    services.start();
-    REQUIRE(services.room().start({"s", ""}).ok);
-    const fs::path journal = *find_unfinished_journal(options.state_dir);
+    RunningRoom running;
+    TempDir& dir = running.dir;
+    RoomServices& services = *running.services;
+    const fs::path journal = *find_unfinished_journal(dir.path / "state");
     const std::string before = read_text(journal);
 
     // The disk is full: no file of this process may grow (SIGXFSZ ignored: writes fail).
@@ -83,14 +93,9 @@ TEST_CASE("the journal's disk fills up: the session goes on, the fault shows, no
 }
 
 TEST_CASE("library files changed to invalid content while running: the old library stays in force") {
-    TempDir dir;
-    make_library(dir.path / "lib");
-    Problems problems;
-    SteadyClock clock;
-    const RoomServicesOptions options = test_room_options(dir.path / "state", "off");
-    RoomServices services(load_library(dir.path / "lib", problems), options, clock);
-    services.start();
-    REQUIRE(services.room().start({"s", ""}).ok);
+    RunningRoom running;
+    TempDir& dir = running.dir;
+    RoomServices& services = *running.services;
     LibraryWatcher& watcher = *services.watcher();
 
     write_text(dir.path / "lib/sessions/s.json", R"({"name":"S","phases":[{"id":"settle","duration":"soon"}]})");
