@@ -10,18 +10,31 @@ namespace stillroom::test {
 class JackServer {
 public:
     // Starts `jackd -n NAME -d dummy -r RATE -p PERIOD` and waits (bounded) until it answers.
+    // Names are fixed per test (not per process): JACK keeps a registry of 8 server names in
+    // /dev/shm, and an entry is reclaimed only by a server of the same name, so a test
+    // server that was ever SIGKILLed (a crash, a timeout) must not leave a slot taken for
+    // good.
     explicit JackServer(std::string name, int rate = 48000, int period = 512);
     ~JackServer();
-    bool start();       // false if it did not come up within 10 s
+    // False if it did not come up within 10 s; error() then says why (jackd's own output).
+    // If jackd refuses because JACK's registry is full and no JACK server runs on the
+    // machine, the registry is stale (servers killed without unregistering): it is cleared
+    // once, as a reboot would, and the start retried.
+    bool start();
     void kill_hard();   // SIGKILL, as a crash would
     bool running() const { return pid_ > 0; }
     const std::string& name() const { return name_; }
+    const std::string& error() const { return error_; }
 
 private:
+    bool spawn_and_wait();
+
     std::string name_;
     int rate_;
     int period_;
     pid_t pid_ = -1;
+    std::string log_;
+    std::string error_;
 };
 
 // Sets JACK_DEFAULT_SERVER so every JACK client in this process (PortAudio, RtMidi) uses

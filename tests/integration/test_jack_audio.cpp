@@ -42,10 +42,10 @@ void make_library(const fs::path& dir) {
 } // namespace
 
 TEST_CASE("PortAudio plays through JACK; the JACK server dies and returns; playback resumes") {
-    const std::string server = "stillroom-test-" + std::to_string(::getpid());
+    const std::string server = "stillroom-test-audio";
     use_jack_server(server);
     JackServer jack(server);
-    REQUIRE_MESSAGE(jack.start(), "jackd -d dummy did not start");
+    REQUIRE_MESSAGE(jack.start(), jack.error());
 
     TempDir dir;
     make_library(dir.path);
@@ -88,7 +88,7 @@ TEST_CASE("PortAudio plays through JACK; the JACK server dies and returns; playb
     CHECK(*room.session_time() > *before_kill);
     CHECK(room.state()["session"]["status"] == "running");
 
-    REQUIRE(jack.start());
+    REQUIRE_MESSAGE(jack.start(), jack.error());
     CHECK(eventually([&] { return audio.device_open(); }, 200));
     CHECK(audio.health()["ok"].get<bool>());
     {

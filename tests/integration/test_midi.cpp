@@ -33,10 +33,10 @@ void on_desk(double, std::vector<unsigned char>* m, void*) {
 } // namespace
 
 TEST_CASE("MIDI through JACK: fader with soft takeover, note to comfort, MSC GO on a cue") {
-    const std::string server = "stillroom-midi-" + std::to_string(::getpid());
+    const std::string server = "stillroom-test-midi";
     use_jack_server(server);
     JackServer jack(server);
-    REQUIRE(jack.start());
+    REQUIRE_MESSAGE(jack.start(), jack.error());
 
     // The room's gear, as virtual ports: a controller that sends, a desk that listens.
     RtMidiOut controller(RtMidi::UNIX_JACK, "test-gear");
