@@ -3,6 +3,7 @@
 
 #include <jack/jack.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -61,6 +62,25 @@ bool jack_server_running() {
     return false;
 }
 
+// A jackd left running under this test server's name by a test run that was killed (its
+// parent gone, so nobody stopped it): stopped, so this run can start its own.
+bool stop_orphan_server(const std::string& name) {
+    bool found = false;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+        if (read_file(entry.path().string() + "/comm") != "jackd\n") continue;
+        std::string cmdline = read_file(entry.path().string() + "/cmdline");
+        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+        if (cmdline.find(" -n " + name + " ") == std::string::npos) continue;
+        const pid_t pid = static_cast<pid_t>(std::stol(entry.path().filename().string()));
+        ::kill(pid, SIGTERM);
+        for (int i = 0; i < 50 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (::kill(pid, 0) == 0) ::kill(pid, SIGKILL);
+        found = true;
+    }
+    return found;
+}
+
 // JACK's shared-memory state of this user (registry, segments, semaphores, sockets). Only
 // called when no JACK server runs, when all of it is left over from killed servers.
 void clear_stale_jack_shm() {
@@ -101,6 +121,8 @@ JackServer::~JackServer() {
 }
 
 bool JackServer::start() {
+    if (stop_orphan_server(name_))
+        std::fprintf(stderr, "test: stopped a jackd -n %s left running by an earlier test run\n", name_.c_str());
     if (spawn_and_wait()) return true;
     if (error_.find("Too many servers already active") != std::string::npos && !jack_server_running()) {
         std::fprintf(stderr, "test: JACK's server registry is full of servers that were killed and no JACK server "
@@ -137,7 +159,11 @@ bool JackServer::spawn_and_wait() {
                                             &status, name_.c_str());
         if (c) {
             jack_client_close(c);
-            return true;
+            // The server that answered must be ours, not one that was already there.
+            if (waitpid(pid_, nullptr, WNOHANG) != pid_) return true;
+            pid_ = -1;
+            error_ = "jackd -n " + name_ + " exited: " + read_file(log_);
+            return false;
         }
         if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
             pid_ = -1;

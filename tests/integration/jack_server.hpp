@@ -19,7 +19,8 @@ public:
     // False if it did not come up within 10 s; error() then says why (jackd's own output).
     // If jackd refuses because JACK's registry is full and no JACK server runs on the
     // machine, the registry is stale (servers killed without unregistering): it is cleared
-    // once, as a reboot would, and the start retried.
+    // once, as a reboot would, and the start retried. A jackd of the same name left running
+    // by a killed test run is stopped first.
     bool start();
     void kill_hard();   // SIGKILL, as a crash would
     bool running() const { return pid_ > 0; }
