@@ -2,8 +2,9 @@
 // a server name of its own so it never touches another JACK on the machine.
 #pragma once
 
+#include "process.hpp"
+
 #include <string>
-#include <sys/types.h>
 
 namespace stillroom::test {
 
@@ -22,8 +23,8 @@ public:
     // once, as a reboot would, and the start retried. A jackd of the same name left running
     // by a killed test run is stopped first.
     bool start();
-    void kill_hard();   // SIGKILL, as a crash would
-    bool running() const { return pid_ > 0; }
+    void kill_hard() { jackd_.kill_hard(); }  // SIGKILL, as a crash would
+    bool running() const { return jackd_.running(); }
     const std::string& name() const { return name_; }
     const std::string& error() const { return error_; }
 
@@ -33,7 +34,7 @@ private:
     std::string name_;
     int rate_;
     int period_;
-    pid_t pid_ = -1;
+    Process jackd_;
     std::string log_;
     std::string error_;
 };

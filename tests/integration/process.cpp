@@ -16,7 +16,7 @@ extern char** environ;
 
 namespace stillroom::test {
 
-bool Process::start(const std::vector<std::string>& args, const std::string& stdout_file) {
+bool Process::start(const std::vector<std::string>& args, const std::string& stdout_file, bool stderr_too) {
     std::vector<std::string> copy = args;
     std::vector<char*> argv;
     for (auto& a : copy) argv.push_back(a.data());
@@ -25,24 +25,29 @@ bool Process::start(const std::vector<std::string>& args, const std::string& std
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, stdout_file.empty() ? "/dev/null" : stdout_file.c_str(),
                                      O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    if (stderr_too)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    else
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
     const int rc = posix_spawnp(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) pid_ = -1;
     return rc == 0;
 }
 
-void Process::stop() {
+void Process::stop(std::chrono::milliseconds grace) {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 40; ++i) {
-        if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-            pid_ = -1;
-            return;
-        }
+    for (auto waited = std::chrono::milliseconds(0); waited < grace; waited += std::chrono::milliseconds(50)) {
+        if (exited()) return;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     kill_hard();
+}
+
+bool Process::exited() {
+    if (pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == pid_) pid_ = -1;
+    return pid_ <= 0;
 }
 
 void Process::kill_hard() {

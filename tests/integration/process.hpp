@@ -1,6 +1,7 @@
-// Starting and stopping helper processes (brokers, mosquitto_sub) for integration tests.
+// Starting and stopping helper processes (brokers, mosquitto_sub, jackd) for integration tests.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -10,13 +11,16 @@ namespace stillroom::test {
 class Process {
 public:
     Process() = default;
-    // Starts argv[0] from PATH; stdout to `stdout_file` (or /dev/null), stderr to /dev/null.
-    bool start(const std::vector<std::string>& argv, const std::string& stdout_file = "");
+    // Starts argv[0] from PATH; stdout appended to `stdout_file` (or /dev/null), stderr to
+    // /dev/null or, with `stderr_too`, to the same file.
+    bool start(const std::vector<std::string>& argv, const std::string& stdout_file = "", bool stderr_too = false);
     ~Process() { stop(); }
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;
-    void stop();       // SIGTERM, then SIGKILL after 2 s
+    // SIGTERM, then SIGKILL after `grace`.
+    void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
     void kill_hard();  // SIGKILL at once
+    bool exited();     // true once the process has ended (it is then reaped and forgotten)
     bool running() const { return pid_ > 0; }
     pid_t pid() const { return pid_; }
 
