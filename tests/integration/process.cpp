@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
+#include <fstream>
 #include <netinet/in.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -56,6 +57,13 @@ void Process::kill_hard() {
     waitpid(pid_, nullptr, 0);
     pid_ = -1;
 }
+
+Broker::Broker(const std::string& dir, int port, const std::string& extra)
+    : conf_(dir + "/mosquitto.conf"), port_(port) {
+    std::ofstream(conf_) << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n" << extra;
+}
+
+bool Broker::start() { return process_.start({"mosquitto", "-c", conf_}) && wait_for_port(port_); }
 
 int free_loopback_port() {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);

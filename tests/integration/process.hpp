@@ -28,6 +28,21 @@ private:
     pid_t pid_ = -1;
 };
 
+// mosquitto on 127.0.0.1:port (anonymous, no persistence, plus `extra` config lines), its
+// config written into `dir`. start() returns once the broker accepts connections (bounded).
+class Broker {
+public:
+    Broker(const std::string& dir, int port, const std::string& extra = "");
+    bool start();
+    void stop() { process_.stop(); }
+    void kill_hard() { process_.kill_hard(); }
+
+private:
+    std::string conf_;
+    int port_;
+    Process process_;
+};
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int free_loopback_port();
 // Waits (bounded, 10 s) until something accepts connections on 127.0.0.1:port.

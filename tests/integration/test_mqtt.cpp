@@ -76,11 +76,8 @@ void make_library(const fs::path& dir, int port) {
 TEST_CASE("a session over a real mosquitto broker: four dialects, commands, discovery, broker restart") {
     const int port = free_loopback_port();
     TempDir dir;
-    write_text(dir.path / "mosquitto.conf", "listener " + std::to_string(port) +
-                                                " 127.0.0.1\nallow_anonymous true\npersistence false\n");
-    Process broker;
-    REQUIRE(broker.start({"mosquitto", "-c", (dir.path / "mosquitto.conf").string()}));
-    REQUIRE(wait_for_port(port));
+    Broker broker(dir.path.string(), port);
+    REQUIRE(broker.start());
     const std::string p = std::to_string(port);
     Process sub;
     const fs::path log1 = dir.path / "sub1.log";
@@ -164,8 +161,7 @@ TEST_CASE("a session over a real mosquitto broker: four dialects, commands, disc
     sub.kill_hard();
     CHECK(eventually([&] { return !services.mqtt()->connected(); }, 50));
     std::this_thread::sleep_for(std::chrono::milliseconds(800));
-    REQUIRE(broker.start({"mosquitto", "-c", (dir.path / "mosquitto.conf").string()}));
-    REQUIRE(wait_for_port(port));
+    REQUIRE(broker.start());
     const auto back = std::chrono::steady_clock::now();
     const fs::path log2 = dir.path / "sub2.log";
     REQUIRE(sub.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-t", "#", "-F", "%r %t %p"}, log2.string()));
@@ -201,11 +197,8 @@ TEST_CASE("a session over a real mosquitto broker: four dialects, commands, disc
 TEST_CASE("MQTT 5 and MQTT 3.1.1 clients both connect, subscribe and deliver; the will says offline") {
     const int port = free_loopback_port();
     TempDir dir;
-    write_text(dir.path / "mosquitto.conf", "listener " + std::to_string(port) +
-                                                " 127.0.0.1\nallow_anonymous true\npersistence false\n");
-    Process broker;
-    REQUIRE(broker.start({"mosquitto", "-c", (dir.path / "mosquitto.conf").string()}));
-    REQUIRE(wait_for_port(port));
+    Broker broker(dir.path.string(), port);
+    REQUIRE(broker.start());
     for (int protocol : {5, 311}) {
         CAPTURE(protocol);
         MqttOptions o;

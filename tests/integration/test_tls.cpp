@@ -41,12 +41,10 @@ TEST_CASE("mqtts with a CA file, and the tablet API over HTTPS") {
     REQUIRE(make_certificates(dir.path));
     const int mqtt_port = free_loopback_port();
     const int http_port = free_loopback_port();
-    write_text(dir.path / "mosquitto.conf", "listener " + std::to_string(mqtt_port) + " 127.0.0.1\nallow_anonymous true\n"
-               "cafile " + (dir.path / "ca.pem").string() + "\ncertfile " + (dir.path / "server.pem").string() +
-               "\nkeyfile " + (dir.path / "server.key").string() + "\n");
-    Process broker;
-    REQUIRE(broker.start({"mosquitto", "-c", (dir.path / "mosquitto.conf").string()}));
-    REQUIRE(wait_for_port(mqtt_port));
+    Broker broker(dir.path.string(), mqtt_port,
+                  "cafile " + (dir.path / "ca.pem").string() + "\ncertfile " + (dir.path / "server.pem").string() +
+                      "\nkeyfile " + (dir.path / "server.key").string() + "\n");
+    REQUIRE(broker.start());
 
     const fs::path lib = dir.path / "lib";
     write_text(lib / "room.json",
