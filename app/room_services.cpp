@@ -87,12 +87,8 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
     });
     if (options_.listen != "off") {
         auth_ = std::make_unique<Auth>(rc.control.users, auth_clock_, options_.state_dir / "tokens.json");
-        Room* r = room_.get();
-        Auth* a = auth_.get();
-        files_ = std::make_unique<LibraryFiles>(library_dir, [r, a](Library lib) {
-            a->set_users(lib.room.control.users);
-            r->set_library(std::move(lib));
-        });
+        // The watcher (made below, always) loads, checks and applies the saved library.
+        files_ = std::make_unique<LibraryFiles>(library_dir, [this] { watcher_->poll(true); });
         HttpApiOptions ho;
         ho.host = rc.control.host;
         ho.port = rc.control.port;

@@ -55,8 +55,8 @@ bool write_file_atomically(const fs::path& path, const std::string& text, std::s
     return true;
 }
 
-LibraryFiles::LibraryFiles(fs::path dir, std::function<void(Library)> on_change)
-    : dir_(std::move(dir)), on_change_(std::move(on_change)) {}
+LibraryFiles::LibraryFiles(fs::path dir, std::function<void()> on_saved)
+    : dir_(std::move(dir)), on_saved_(std::move(on_saved)) {}
 
 fs::path LibraryFiles::path_of(FileKind kind, const std::string& name) const {
     switch (kind) {
@@ -172,9 +172,7 @@ FileResult LibraryFiles::put(FileKind kind, const std::string& name, const std::
     fs::create_directories(path_of(kind, name).parent_path(), ec);
     std::string error;
     if (!write_file_atomically(path_of(kind, name), json->dump(2) + "\n", &error)) return {500, {{"error", error}}};
-    Problems after;
-    Library lib = load_library(dir_, after);
-    if (on_change_) on_change_(std::move(lib));
+    if (on_saved_) on_saved_();
     return {200, {{"ok", true}, {"warnings", problems_json(problems)}}};
 }
 

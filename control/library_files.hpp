@@ -22,8 +22,8 @@ struct FileResult {
 
 class LibraryFiles {
 public:
-    // `on_change` gets the freshly loaded library after every successful write.
-    LibraryFiles(std::filesystem::path dir, std::function<void(Library)> on_change);
+    // `on_saved` is called after every successful write (the room reloads the library).
+    LibraryFiles(std::filesystem::path dir, std::function<void()> on_saved);
     FileResult list(FileKind kind) const;
     FileResult get(FileKind kind, const std::string& name) const;
     FileResult put(FileKind kind, const std::string& name, const std::string& body);
@@ -35,7 +35,7 @@ public:
 private:
     std::filesystem::path path_of(FileKind kind, const std::string& name) const;
     std::filesystem::path dir_;
-    std::function<void(Library)> on_change_;
+    std::function<void()> on_saved_;
     mutable std::mutex mutex_; // one writer at a time
 };
 

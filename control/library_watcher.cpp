@@ -33,9 +33,10 @@ std::string LibraryWatcher::fingerprint() const {
     return out;
 }
 
-bool LibraryWatcher::poll() {
+bool LibraryWatcher::poll(bool force) {
+    std::lock_guard look(poll_mutex_);
     const std::string now = fingerprint();
-    if (now == last_) return false;
+    if (now == last_ && !force) return false;
     last_ = now;
     Problems problems;
     Library lib = load_library(dir_, problems);

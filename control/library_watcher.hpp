@@ -22,7 +22,10 @@ public:
     void start();
     void stop();
     // Looks once (the thread calls this every two seconds). Returns true if anything changed.
-    bool poll();
+    // `force` loads even if no file looks changed: a save over the API, which must apply
+    // before it is answered (and may land within the file system's timestamp granularity).
+    // Any thread.
+    bool poll(bool force = false);
 
     std::string name() const override { return "library"; }
     void apply(const Effect&, MonoTime) override {}
@@ -33,6 +36,7 @@ private:
     std::string fingerprint() const;
     std::filesystem::path dir_;
     std::function<void(Library)> on_change_;
+    std::mutex poll_mutex_; // one look at a time; guards last_
     std::string last_;
     mutable std::mutex mutex_;
     std::vector<std::string> rejected_; // problems of the last rejected change
