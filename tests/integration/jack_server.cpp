@@ -141,4 +141,9 @@ bool JackServer::spawn_and_wait() {
     return false;
 }
 
+std::string jack_test_server_name(const std::string& base) {
+    const char* suffix = std::getenv("STILLROOM_TEST_JACK_SUFFIX");
+    return suffix && *suffix ? base + "-" + suffix : base;
+}
+
 } // namespace stillroom::test

@@ -39,6 +39,10 @@ private:
     std::string error_;
 };
 
+// The fixed name for a test's server, with $STILLROOM_TEST_JACK_SUFFIX appended when set,
+// so that test runs in two checkouts on one machine do not share (or stop) a server.
+std::string jack_test_server_name(const std::string& base);
+
 // Sets JACK_DEFAULT_SERVER so every JACK client in this process (PortAudio, RtMidi) uses
 // the test server.
 void use_jack_server(const std::string& name);

@@ -42,7 +42,7 @@ void make_library(const fs::path& dir) {
 } // namespace
 
 TEST_CASE("PortAudio plays through JACK; the JACK server dies and returns; playback resumes") {
-    const std::string server = "stillroom-test-audio";
+    const std::string server = jack_test_server_name("stillroom-test-audio");
     use_jack_server(server);
     JackServer jack(server);
     REQUIRE_MESSAGE(jack.start(), jack.error());

@@ -33,7 +33,7 @@ void on_desk(double, std::vector<unsigned char>* m, void*) {
 } // namespace
 
 TEST_CASE("MIDI through JACK: fader with soft takeover, note to comfort, MSC GO on a cue") {
-    const std::string server = "stillroom-test-midi";
+    const std::string server = jack_test_server_name("stillroom-test-midi");
     use_jack_server(server);
     JackServer jack(server);
     REQUIRE_MESSAGE(jack.start(), jack.error());
