@@ -80,6 +80,8 @@ const char* folder(FileKind k) {
     return "";
 }
 
+} // namespace
+
 Json problems_json(const Problems& p) {
     Json list = Json::array();
     for (const auto& pr : p.list())
@@ -90,8 +92,6 @@ Json problems_json(const Problems& p) {
                         {"text", pr.to_string()}});
     return list;
 }
-
-} // namespace
 
 FileResult LibraryFiles::list(FileKind kind) const {
     if (kind == FileKind::Room) return get(kind, "room");
