@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,6 +59,9 @@ private:
     void notify();
     Json state_locked() const;
     void write_anchor();
+    // Journals each device's health changes (faults and recoveries) during a session.
+    // Returns whether anything changed.
+    bool journal_device_health();
     Ms session_now() const;
 
     Library library_;
@@ -71,6 +75,7 @@ private:
     MonoTime origin_{};
     std::unique_ptr<JournalWriter> journal_;
     std::string journal_fault_;
+    std::map<std::string, bool> device_ok_; // last journaled health per device
 };
 
 // A fresh opaque session id ("s-" and 12 hex digits) and a shuffle seed, from the OS.
