@@ -61,6 +61,12 @@ bool copy_library(const fs::path& from, const fs::path& to, std::string& error) 
         error = from.string() + ": " + ec.message();
         return false;
     }
+    // Keep the files' times: the loudness cache beside them stays valid (no re-measuring).
+    for (const auto& entry : fs::recursive_directory_iterator(tmp, ec)) {
+        std::error_code ignore;
+        const fs::path source = from / fs::relative(entry.path(), tmp, ignore);
+        if (entry.is_regular_file(ignore)) fs::last_write_time(entry.path(), fs::last_write_time(source, ignore), ignore);
+    }
     fs::rename(tmp, to, ec);
     if (ec) error = ec.message();
     return !ec;

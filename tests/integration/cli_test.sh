@@ -127,7 +127,7 @@ demo_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 XDG_STATE_HOME="$xdg" "$bin" demo --listen "127.0.0.1:$(demo_port)" --audio null --speed 600 --start im-ketamine \
     </dev/null >"$tmp/demo1" 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do ls "$demo_home"/state/sessions/*.jsonl >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 1 1200); do ls "$demo_home"/state/sessions/*.jsonl >/dev/null 2>&1 && break; sleep 0.1; done
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 contains "demo says where its library is" "$tmp/demo1" "library $demo_home/library"
@@ -139,7 +139,7 @@ demo_id=$(basename "$(ls "$demo_home"/state/sessions/*.jsonl | head -1)" .jsonl)
 echo '{"name": "Edited in the demo", "tracks": []}' > "$demo_home/library/playlists/demo-edit.json"
 XDG_STATE_HOME="$xdg" "$bin" demo --listen "127.0.0.1:$(demo_port)" --audio null --speed 600 </dev/null >"$tmp/demo2" 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do grep -q "resumed session" "$tmp/demo2" && break; sleep 0.1; done
+for _ in $(seq 1 1200); do grep -q "resumed session" "$tmp/demo2" && break; sleep 0.1; done
 kill -TERM "$pid"
 wait "$pid"
 contains "demo resumes its session on the next start" "$tmp/demo2" "resumed session $demo_id"
