@@ -15,18 +15,20 @@
 #include <memory>
 #include <string>
 #include <thread>
-
-namespace httplib {
-class Server;
-}
+#include <vector>
 
 namespace stillroom {
+
+class GuardedServer;
 
 struct HttpApiOptions {
     std::string host = "127.0.0.1";
     int port = 8080;
     std::optional<std::pair<std::string, std::string>> tls; // cert, key (absolute paths)
     std::size_t max_body = 1 << 20;
+    // Host names the tablets may use besides IP literals, localhost and this machine's own
+    // name (DNS rebinding guard).
+    std::vector<std::string> allowed_hosts;
     // The clinic's device checks (absent: 404).
     std::function<bool(const std::string& light)> test_light;
     std::function<bool()> test_tone;
@@ -48,7 +50,7 @@ private:
     Auth& auth_;
     EventHub& events_;
     LibraryFiles& files_;
-    std::unique_ptr<httplib::Server> server_;
+    std::unique_ptr<GuardedServer> server_;
     std::thread thread_;
     int bound_port_ = 0;
 };

@@ -5,6 +5,7 @@
 #include "playlists/sndfile.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -22,13 +23,14 @@ std::optional<FileKind> file_kind_from_path(const std::string& s) {
     return std::nullopt;
 }
 
-bool write_file_atomically(const fs::path& path, const std::string& text, std::string* error) {
+bool write_file_atomically(const fs::path& path, const std::string& text, std::string* error, unsigned mode) {
     const fs::path tmp = path.string() + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
     if (fd < 0) {
         if (error) *error = "cannot write " + tmp.string();
         return false;
     }
+    ::fchmod(fd, static_cast<mode_t>(mode)); // a temp file left by a crash keeps its old mode otherwise
     std::size_t done = 0;
     while (done < text.size()) {
         const auto n = ::write(fd, text.data() + done, text.size() - done);

@@ -40,6 +40,7 @@ private:
 };
 
 // Writes text to a file atomically: PATH.tmp, fsync, rename, fsync the folder.
-bool write_file_atomically(const std::filesystem::path& path, const std::string& text, std::string* error);
+bool write_file_atomically(const std::filesystem::path& path, const std::string& text, std::string* error,
+                           unsigned mode = 0644);
 
 } // namespace stillroom
