@@ -12,6 +12,7 @@
 #include "engine/session.hpp"
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,10 @@ public:
 
 private:
     void dispatch(const Effects& effects);
+    // Journal records go to disk in order; one that cannot be written (disk full) is held in
+    // memory with every later one and written when space returns. The fault clears only
+    // when nothing is held. Returns false while records are held.
+    bool write_held_records();
     void notify();
     Json state_locked() const;
     void write_anchor();
@@ -71,6 +76,9 @@ private:
     MonoTime origin_{};
     std::unique_ptr<JournalWriter> journal_;
     std::string journal_fault_;
+    std::string journal_damage_; // damaged records found on resume (shown until the next start)
+    std::deque<Json> held_records_;
+    std::size_t dropped_records_ = 0;
 };
 
 // A fresh opaque session id ("s-" and 12 hex digits) and a shuffle seed, from the OS.
