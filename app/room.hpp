@@ -14,6 +14,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -63,6 +64,9 @@ private:
     void notify();
     Json state_locked() const;
     void write_anchor();
+    // Journals each device's health changes (faults and recoveries) during a session.
+    // Returns whether anything changed.
+    bool journal_device_health();
     Ms session_now() const;
 
     Library library_;
@@ -79,6 +83,7 @@ private:
     std::string journal_damage_; // damaged records found on resume (shown until the next start)
     std::deque<Json> held_records_;
     std::size_t dropped_records_ = 0;
+    std::map<std::string, bool> device_ok_; // last journaled health per device
 };
 
 // A fresh opaque session id ("s-" and 12 hex digits) and a shuffle seed, from the OS.
