@@ -50,6 +50,8 @@ public:
     // snapshot in its journal). Runs on: any thread.
     void set_library(Library library);
     Clock& clock() { return clock_; }
+    // The machine's boot id (read from the kernel); tests set another to act out a reboot.
+    void set_boot_id(std::string id) { boot_id_ = std::move(id); }
     // The session time now (nullopt without a session).
     std::optional<Ms> session_time() const;
 
@@ -71,6 +73,7 @@ private:
     MonoTime origin_{};
     std::unique_ptr<JournalWriter> journal_;
     std::string journal_fault_;
+    std::string boot_id_;
 };
 
 // A fresh opaque session id ("s-" and 12 hex digits) and a shuffle seed, from the OS.

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace httplib {
 class Server;
@@ -32,6 +33,12 @@ struct HttpApiOptions {
     std::function<bool()> test_tone;
 };
 
+// One registered route: its method ("GET", "POST", "PUT") and path pattern.
+struct RouteInfo {
+    std::string method;
+    std::string pattern;
+};
+
 class HttpApi {
 public:
     HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub& events, LibraryFiles& files);
@@ -40,6 +47,8 @@ public:
     bool start(std::string* error);
     void stop();
     int port() const { return bound_port_; }
+    // Every route registered, in order (the route x role table test lists them all).
+    const std::vector<RouteInfo>& route_list() const { return route_list_; }
 
 private:
     void routes();
@@ -51,6 +60,7 @@ private:
     std::unique_ptr<httplib::Server> server_;
     std::thread thread_;
     int bound_port_ = 0;
+    std::vector<RouteInfo> route_list_;
 };
 
 // The tablet app: one HTML page with its CSS and JS inline (nothing from the internet).
