@@ -4,6 +4,7 @@
 #include "control/state_json.hpp"
 #include "engine/restore.hpp"
 
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -23,6 +24,14 @@ std::string read_boot_id() {
 
 fs::path anchor_path(const fs::path& state_dir, const std::string& id) {
     return state_dir / "sessions" / (id + ".anchor");
+}
+
+// Minutes east of UTC for the local time zone at `unix_ms` (the report's clock time).
+int utc_offset_min(std::int64_t unix_ms) {
+    const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+    std::tm local{};
+    if (!localtime_r(&secs, &local)) return 0;
+    return static_cast<int>(local.tm_gmtoff / 60);
 }
 
 } // namespace
@@ -114,6 +123,8 @@ CommandResult Room::start(const StartRequest& request) {
         return {false, 409, "a session is already running (" + session_->id() + ")", state_locked()};
     auto setup = library_.make_setup(request.template_id, new_session_id(), request.label, new_seed());
     if (!setup) return {false, 404, "no session template \"" + request.template_id + "\"", state_locked()};
+    setup->wall_start_ms = clock_.wall_unix_ms();
+    setup->utc_offset_min = utc_offset_min(setup->wall_start_ms);
     std::string error;
     auto journal = JournalWriter::open(journal_path(state_dir_, setup->id), &error);
     if (!journal) return {false, 500, "cannot write the journal: " + error, state_locked()};
@@ -123,6 +134,8 @@ CommandResult Room::start(const StartRequest& request) {
     origin_ = clock_.now();
     write_anchor();
     dispatch(session_->start());
+    device_ok_.clear();
+    journal_device_health();
     notify();
     clock_.wake();
     return {true, 200, "", state_locked()};
@@ -141,10 +154,36 @@ CommandResult Room::command(const Command& cmd) {
 void Room::tick() {
     std::lock_guard lock(mutex_);
     if (!session_ || session_->status() == SessionStatus::Finished) return;
+    const bool health_changed = journal_device_health();
     Effects effects = session_->advance_to(session_now());
-    if (effects.empty()) return;
+    if (effects.empty()) {
+        if (health_changed) notify();
+        return;
+    }
     dispatch(effects);
     notify();
+}
+
+bool Room::journal_device_health() {
+    if (!session_ || !journal_) return false;
+    bool changed = false;
+    for (auto* d : drivers_) {
+        const Json h = d->health();
+        const bool ok = h.value("ok", true);
+        const std::string name = d->name();
+        auto it = device_ok_.find(name);
+        if (it != device_ok_.end() && it->second == ok) continue;
+        const bool first = it == device_ok_.end();
+        device_ok_[name] = ok;
+        if (first && ok) continue; // healthy from the start: nothing to record
+        Json record = {{"type", "event"}, {"t", std::max(session_now(), session_->now()).count()},
+                       {"event", "device"}, {"device", name}, {"ok", ok}};
+        if (!ok && h.contains("detail") && h["detail"].is_string()) record["detail"] = h["detail"];
+        std::string error;
+        journal_->append(record, &error);
+        changed = true;
+    }
+    return changed;
 }
 
 void Room::run(const std::atomic<bool>& stop) {

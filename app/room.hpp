@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -60,6 +61,9 @@ private:
     void notify();
     Json state_locked() const;
     void write_anchor();
+    // Journals each device's health changes (faults and recoveries) during a session.
+    // Returns whether anything changed.
+    bool journal_device_health();
     Ms session_now() const;
 
     Library library_;
@@ -73,6 +77,7 @@ private:
     MonoTime origin_{};
     std::unique_ptr<JournalWriter> journal_;
     std::string journal_fault_;
+    std::map<std::string, bool> device_ok_; // last journaled health per device
     std::string boot_id_;
 };
 

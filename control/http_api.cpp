@@ -305,6 +305,18 @@ void HttpApi::routes() {
         auto r = files_.analyze(req.matches[1]);
         json_reply(res, r.status, r.body);
     }));
+    // M3U through the command line's own reader and writer (library_m3u.cpp).
+    s.Post("/api/v1/playlists/import-m3u", guarded(Role::Curator, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        auto body = json_body(req, res);
+        if (!body) return;
+        if (!body->contains("m3u") || !(*body)["m3u"].is_string()) return error_reply(res, 400, "m3u: expected the M3U text");
+        auto r = files_.import_m3u((*body)["m3u"].get<std::string>());
+        json_reply(res, r.status, r.body);
+    }));
+    s.Get(R"(/api/v1/playlists/([^/]+)/m3u)", guarded(Role::Curator, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        auto r = files_.export_m3u(req.matches[1]);
+        json_reply(res, r.status, r.body);
+    }));
     s.Post(R"(/api/v1/devices/lights/([^/]+)/test)", guarded(Role::Clinic, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
         if (!options_.test_light) return error_reply(res, 404, "no lights in this room");
         if (!options_.test_light(req.matches[1])) return error_reply(res, 404, "no such light");

@@ -82,6 +82,8 @@ const char* folder(FileKind k) {
     return "";
 }
 
+} // namespace
+
 Json problems_json(const Problems& p) {
     Json list = Json::array();
     for (const auto& pr : p.list())
@@ -92,8 +94,6 @@ Json problems_json(const Problems& p) {
                         {"text", pr.to_string()}});
     return list;
 }
-
-} // namespace
 
 FileResult LibraryFiles::list(FileKind kind) const {
     if (kind == FileKind::Room) return get(kind, "room");

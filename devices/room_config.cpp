@@ -38,7 +38,7 @@ bool is_midi_action(const std::string& action) {
     auto kind = command_kind_from_name(action);
     return kind && *kind != CommandKind::Vitals && *kind != CommandKind::Ack &&
            *kind != CommandKind::TrackFailed && *kind != CommandKind::Extend &&
-           *kind != CommandKind::Volume;
+           *kind != CommandKind::Volume && *kind != CommandKind::Observe;
 }
 
 namespace {

@@ -118,5 +118,36 @@ contains "journal records the resume" "$journal" '"event":"resumed"'
 if grep -q '"type":"start"' "$journal" && ! grep -qi 'patient' "$journal"; then
   passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: journal start record"; fi
 
+# demo: its own copy of the library and its state in one per-user place (issue 9 defect 11):
+# a session killed mid-way resumes on the next start, and the bundled examples stay as they are.
+xdg="$tmp/xdg"
+demo_home="$xdg/stillroom/demo"
+before=$(cd "$lib" && find . -path ./state -prune -o -name '*.json' ! -name '.loudness-cache.json' -type f -print0 | sort -z | xargs -0 sha256sum)
+demo_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+XDG_STATE_HOME="$xdg" "$bin" demo --listen "127.0.0.1:$(demo_port)" --audio null --speed 600 --start im-ketamine \
+    </dev/null >"$tmp/demo1" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do ls "$demo_home"/state/sessions/*.jsonl >/dev/null 2>&1 && break; sleep 0.1; done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+contains "demo says where its library is" "$tmp/demo1" "library $demo_home/library"
+contains "demo says where its state is" "$tmp/demo1" "state $demo_home/state"
+[ -f "$demo_home/library/room.json" ] && [ -d "$demo_home/library/playlists" ] && [ ! -e "$demo_home/library.partial" ] \
+  && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: demo did not copy the example library"; }
+demo_id=$(basename "$(ls "$demo_home"/state/sessions/*.jsonl | head -1)" .jsonl)
+# A save in the demo goes to its copy; the next start keeps the copy (no second copy).
+echo '{"name": "Edited in the demo", "tracks": []}' > "$demo_home/library/playlists/demo-edit.json"
+XDG_STATE_HOME="$xdg" "$bin" demo --listen "127.0.0.1:$(demo_port)" --audio null --speed 600 </dev/null >"$tmp/demo2" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do grep -q "resumed session" "$tmp/demo2" && break; sleep 0.1; done
+kill -TERM "$pid"
+wait "$pid"
+contains "demo resumes its session on the next start" "$tmp/demo2" "resumed session $demo_id"
+[ -f "$demo_home/library/playlists/demo-edit.json" ] && ! grep -q "copied the example library" "$tmp/demo2" \
+  && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: the demo's edited library copy was replaced"; }
+after=$(cd "$lib" && find . -path ./state -prune -o -name '*.json' ! -name '.loudness-cache.json' -type f -print0 | sort -z | xargs -0 sha256sum)
+[ "$before" = "$after" ] && [ ! -e "$lib/playlists/demo-edit.json" ] && passed=$((passed + 1)) \
+  || { failed=$((failed + 1)); echo "FAIL: the demo changed the bundled example library"; }
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" = 0 ]
