@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string boot_id() {
+std::string read_boot_id() {
     std::ifstream in("/proc/sys/kernel/random/boot_id");
     std::string id;
     std::getline(in, id);
@@ -49,7 +49,7 @@ std::uint64_t new_seed() {
 }
 
 Room::Room(Library library, fs::path state_dir, Clock& clock)
-    : library_(std::move(library)), state_dir_(std::move(state_dir)), clock_(clock) {}
+    : library_(std::move(library)), state_dir_(std::move(state_dir)), clock_(clock), boot_id_(read_boot_id()) {}
 
 Room::~Room() = default;
 
@@ -64,7 +64,7 @@ std::optional<Ms> Room::session_time() const {
 void Room::write_anchor() {
     // Machine bookkeeping to bridge a restart: kept beside the journal, not in it, and
     // deleted when the session finishes. See docs/engine.md.
-    const Json anchor = {{"boot_id", boot_id()},
+    const Json anchor = {{"boot_id", boot_id_},
                          {"mono_origin_ms", origin_.time_since_epoch().count()},
                          {"wall_origin_ms", clock_.wall_unix_ms() - session_now().count()}};
     const fs::path path = anchor_path(state_dir_, session_->id());
@@ -106,7 +106,7 @@ std::optional<std::string> Room::resume() {
     std::ifstream in(anchor_path(state_dir_, session_->id()));
     Json anchor = Json::parse(in, nullptr, false);
     if (!anchor.is_discarded() && anchor.is_object()) {
-        if (anchor.value("boot_id", "") == boot_id()) {
+        if (anchor.value("boot_id", "") == boot_id_) {
             now_in_session = clock_.now().time_since_epoch() - Ms{anchor.value("mono_origin_ms", Ms::rep{0})};
         } else {
             now_in_session = Ms{clock_.wall_unix_ms() - anchor.value("wall_origin_ms", std::int64_t{0})};

@@ -52,6 +52,8 @@ public:
     // snapshot in its journal). Runs on: any thread.
     void set_library(Library library);
     Clock& clock() { return clock_; }
+    // The machine's boot id (read from the kernel); tests set another to act out a reboot.
+    void set_boot_id(std::string id) { boot_id_ = std::move(id); }
     // The session time now (nullopt without a session).
     std::optional<Ms> session_time() const;
 
@@ -84,6 +86,7 @@ private:
     std::deque<Json> held_records_;
     std::size_t dropped_records_ = 0;
     std::map<std::string, bool> device_ok_; // last journaled health per device
+    std::string boot_id_;
 };
 
 // A fresh opaque session id ("s-" and 12 hex digits) and a shuffle seed, from the OS.

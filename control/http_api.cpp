@@ -50,6 +50,21 @@ Json problems_array(const Problems& p) {
     return a;
 }
 
+// Registers routes on the server and notes each one in the route list.
+struct RouteRecorder {
+    httplib::Server& server;
+    std::vector<RouteInfo>& list;
+    template <class H> void Get(const std::string& p, H h) { add("GET", p); server.Get(p, std::move(h)); }
+    template <class H> void Post(const std::string& p, H h) { add("POST", p); server.Post(p, std::move(h)); }
+    template <class H> void Put(const std::string& p, H h) { add("PUT", p); server.Put(p, std::move(h)); }
+    template <class H> void Patch(const std::string& p, H h) { add("PATCH", p); server.Patch(p, std::move(h)); }
+    template <class H> void Delete(const std::string& p, H h) { add("DELETE", p); server.Delete(p, std::move(h)); }
+    template <class H> void set_post_routing_handler(H h) { server.set_post_routing_handler(std::move(h)); }
+    template <class H> void set_error_handler(H h) { server.set_error_handler(std::move(h)); }
+    template <class H> void set_exception_handler(H h) { server.set_exception_handler(std::move(h)); }
+    void add(const char* method, const std::string& pattern) { list.push_back({method, pattern}); }
+};
+
 } // namespace
 
 HttpApi::HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub& events, LibraryFiles& files)
@@ -95,7 +110,7 @@ void HttpApi::stop() {
 }
 
 void HttpApi::routes() {
-    httplib::Server& s = *server_;
+    RouteRecorder s{*server_, route_list_};
     // Every response: no sniffing, no framing, no referrers, nothing from elsewhere.
     // DNS rebinding: a page from evil.example whose name now points at this room sends
     // "Host: evil.example". Only IP literals, localhost, this machine's names and the

@@ -17,6 +17,10 @@
 #include <thread>
 #include <vector>
 
+namespace httplib {
+class Server;
+}
+
 namespace stillroom {
 
 class GuardedServer;
@@ -34,6 +38,12 @@ struct HttpApiOptions {
     std::function<bool()> test_tone;
 };
 
+// One registered route: its method ("GET", "POST", "PUT") and path pattern.
+struct RouteInfo {
+    std::string method;
+    std::string pattern;
+};
+
 class HttpApi {
 public:
     HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub& events, LibraryFiles& files);
@@ -42,6 +52,8 @@ public:
     bool start(std::string* error);
     void stop();
     int port() const { return bound_port_; }
+    // Every route registered, in order (the route x role table test lists them all).
+    const std::vector<RouteInfo>& route_list() const { return route_list_; }
 
 private:
     void routes();
@@ -53,6 +65,7 @@ private:
     std::unique_ptr<GuardedServer> server_;
     std::thread thread_;
     int bound_port_ = 0;
+    std::vector<RouteInfo> route_list_;
 };
 
 // The tablet app: one HTML page with its CSS and JS inline (nothing from the internet).

@@ -1,6 +1,8 @@
 // Library files over the API.
 #include "control/library_files.hpp"
 
+#include "engine/file_ops.hpp"
+
 #include "playlists/loudness.hpp"
 #include "playlists/sndfile.hpp"
 
@@ -33,7 +35,7 @@ bool write_file_atomically(const fs::path& path, const std::string& text, std::s
     ::fchmod(fd, static_cast<mode_t>(mode)); // a temp file left by a crash keeps its old mode otherwise
     std::size_t done = 0;
     while (done < text.size()) {
-        const auto n = ::write(fd, text.data() + done, text.size() - done);
+        const auto n = file_ops().write(fd, text.data() + done, text.size() - done);
         if (n <= 0) {
             ::close(fd);
             ::unlink(tmp.c_str());
@@ -42,9 +44,9 @@ bool write_file_atomically(const fs::path& path, const std::string& text, std::s
         }
         done += static_cast<std::size_t>(n);
     }
-    const bool synced = ::fsync(fd) == 0;
+    const bool synced = file_ops().fsync(fd) == 0;
     ::close(fd);
-    if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    if (!synced || file_ops().rename(tmp.c_str(), path.c_str()) != 0) {
         ::unlink(tmp.c_str());
         if (error) *error = "cannot replace " + path.string();
         return false;

@@ -2,6 +2,7 @@
 #include "engine/journal.hpp"
 
 #include "engine/journal_record.hpp"
+#include "engine/file_ops.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -74,7 +75,7 @@ bool JournalWriter::append(const Json& record, std::string* error) {
     const off_t before = fstat(fd_, &st) == 0 ? st.st_size : -1;
     std::size_t done = 0;
     while (done < line.size()) {
-        const auto n = ::write(fd_, line.data() + done, line.size() - done);
+        const auto n = file_ops().write(fd_, line.data() + done, line.size() - done);
         if (n < 0) {
             if (errno == EINTR) continue;
             if (error) *error = path_.string() + ": " + std::strerror(errno);
@@ -86,7 +87,7 @@ bool JournalWriter::append(const Json& record, std::string* error) {
         }
         done += static_cast<std::size_t>(n);
     }
-    if (::fdatasync(fd_) != 0) {
+    if (file_ops().fdatasync(fd_) != 0) {
         if (error) *error = path_.string() + ": fdatasync: " + std::strerror(errno);
         return false;
     }
