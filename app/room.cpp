@@ -2,6 +2,7 @@
 #include "app/room.hpp"
 
 #include "control/state_json.hpp"
+#include "engine/report_store.hpp"
 #include "engine/restore.hpp"
 
 #include <ctime>
@@ -204,8 +205,20 @@ bool Room::journal_device_health() {
     return changed;
 }
 
+void Room::apply_retention() {
+    std::lock_guard lock(mutex_);
+    const std::chrono::system_clock::time_point now{Ms{clock_.wall_unix_ms()}};
+    const std::string keep = session_ ? session_->id() : std::string{};
+    const int deleted = delete_expired_journals(state_dir_, now, library_.room.retention_days, keep);
+    if (deleted > 0)
+        std::cerr << "stillroom: deleted " << deleted << " session journal(s) older than "
+                  << library_.room.retention_days << " days\n";
+    next_retention_ = clock_.now() + std::chrono::hours{24};
+}
+
 void Room::run(const std::atomic<bool>& stop) {
     while (!stop.load()) {
+        if (clock_.now() >= next_retention_) apply_retention();
         tick();
         MonoTime next = clock_.now() + Ms{1000};
         {
@@ -281,6 +294,7 @@ Json Room::state_locked() const {
     if (session_) {
         const Ms now = std::max(session_now(), session_->now());
         session = session_state_json(*session_, session_->desired_state(now));
+        session["observations"] = session_->setup().tmpl.observations; // the tablet's buttons
     }
     Json templates = Json::array();
     for (const auto& [id, t] : library_.templates) templates.push_back({{"id", id}, {"name", t.name}});

@@ -44,6 +44,10 @@ public:
     void run(const std::atomic<bool>& stop);
     void wake() { clock_.wake(); }
 
+    // Deletes journals older than room.json state.retention_days (never the running
+    // session's). Runs at start-up and daily from run(). Runs on: any thread.
+    void apply_retention();
+
     Json state() const override;
     // The desired state now, if a session is running. Runs on: any thread.
     std::optional<DesiredState> desired_now() const;
@@ -87,6 +91,7 @@ private:
     std::size_t dropped_records_ = 0;
     std::map<std::string, bool> device_ok_; // last journaled health per device
     std::string boot_id_;
+    MonoTime next_retention_{};
 };
 
 // A fresh opaque session id ("s-" and 12 hex digits) and a shuffle seed, from the OS.

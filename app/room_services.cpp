@@ -116,6 +116,7 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
             audio->apply({Ms{0}, PlaySound{tone.string(), -30}}, room_clock->now());
             return true;
         };
+        ho.state_dir = options_.state_dir;
         http_ = std::make_unique<HttpApi>(ho, *room_, *auth_, events_, *files_);
     }
     {
@@ -168,6 +169,7 @@ std::optional<std::string> RoomServices::start() {
         }
     }
     auto resumed = room_->resume();
+    room_->apply_retention();
     engine_ = std::thread([this] { room_->run(stop_); });
     return resumed;
 }

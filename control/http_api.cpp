@@ -2,6 +2,7 @@
 #include "control/http_api.hpp"
 
 #include "control/http_guard.hpp"
+#include "control/api_reports.hpp"
 
 #include <httplib.h>
 
@@ -344,6 +345,20 @@ void HttpApi::routes() {
     s.Post("/api/v1/devices/audio/test", guarded(Role::Clinic, [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {
         if (!options_.test_tone || !options_.test_tone()) return error_reply(res, 409, "no audio output is open");
         json_reply(res, 200, {{"ok", true}});
+    }));
+    // Past sessions: the therapist's and the clinic's (reports hold no patient data).
+    s.Get("/api/v1/history", guarded(Role::Therapist, [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {
+        json_reply(res, 200, history_reply(options_.state_dir));
+    }));
+    s.Get(R"(/api/v1/reports/([^/]+))", guarded(Role::Therapist, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        const std::string format = req.has_param("format") ? req.get_param_value("format") : "json";
+        const ReportReply r = report_reply(options_.state_dir, req.matches[1], format);
+        res.status = r.status;
+        res.set_header("Cache-Control", "no-store");
+        if (!r.filename.empty()) res.set_header("Content-Disposition", "inline; filename=\"" + r.filename + "\"");
+        if (r.status == 200 && format == "html")
+            res.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+        res.set_content(r.body, r.content_type);
     }));
     s.Get("/api/v1/check", guarded(Role::Curator, [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {
         auto r = files_.check();

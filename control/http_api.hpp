@@ -11,6 +11,7 @@
 #include "control/room_control.hpp"
 
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -36,6 +37,8 @@ struct HttpApiOptions {
     // The clinic's device checks (absent: 404).
     std::function<bool(const std::string& light)> test_light;
     std::function<bool()> test_tone;
+    // Where session journals are, for history and reports (empty: none).
+    std::filesystem::path state_dir;
 };
 
 // One registered route: its method ("GET", "POST", "PUT") and path pattern.
