@@ -67,6 +67,9 @@ const Row kRoutes[] = {
     {"POST", "/api/v1/devices/lights/([^/]+)/test", "/api/v1/devices/lights/lamp/test", "{}", Need::Clinic},
     {"POST", "/api/v1/devices/audio/test", "/api/v1/devices/audio/test", "{}", Need::Clinic},
     {"GET", "/api/v1/check", "/api/v1/check", "", Need::Curator},
+    {"GET", "/api/v1/history", "/api/v1/history", "", Need::Therapist},
+    {"GET", "/api/v1/reports/([^/]+)", "/api/v1/reports/s-000000000000", "", Need::Therapist},
+    {"POST", "/api/v1/session/([a-z-]+)", "/api/v1/session/observe", R"({"code":"nausea"})", Need::Therapist},
 };
 
 struct FakeRoom final : RoomControl {
