@@ -68,6 +68,13 @@ const std::vector<Subcommand>& subcommands() {
            {"--audio", "portaudio|null|off", "test: where the tones go"}},
           1, 1},
          cmd_devices},
+        {{"report", "the session record for clinical notes, from the journal (JSON, CSV or printable HTML)",
+          "stillroom report SESSION_ID [--state-dir DIR | --library DIR] [--format json|csv|html]",
+          {{"--state-dir", "DIR", "where the journals are (default: room.json state_dir with --library, else ./state)"},
+           {"--library", "DIR", "find the state dir from this library's room.json"},
+           {"--format", "json|csv|html", "json (default, the complete record), csv (one row per event), html (printable)"}},
+          1, 1},
+         cmd_report},
         {{"hash-pin", "read a PIN on stdin and print the pin_hash for room.json (Argon2id)", "stillroom hash-pin", {}},
          cmd_hash_pin},
     };
