@@ -1,6 +1,9 @@
 // The HTTP API.
 #include "control/http_api.hpp"
 
+#include "control/api_audio.hpp"
+#include "control/room_users.hpp"
+
 #include <httplib.h>
 
 #include <iostream>
@@ -49,6 +52,14 @@ Json problems_array(const Problems& p) {
 }
 
 } // namespace
+
+std::optional<std::string> HttpApi::session_blocks_device_tests() const {
+    const Json st = room_.state();
+    if (!st.contains("session") || !st["session"].is_object()) return std::nullopt;
+    if (st["session"].value("status", "") == "finished") return std::nullopt;
+    return "a session is running: device tests (a blinking light, a test tone) would reach the patient; "
+           "test devices before or after the session";
+}
 
 HttpApi::HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub& events, LibraryFiles& files)
     : options_(std::move(options)), room_(room), auth_(auth), events_(events), files_(files) {
@@ -220,6 +231,11 @@ void HttpApi::routes() {
         if (!r.message.empty()) out[r.ok ? "note" : "error"] = r.message;
         json_reply(res, r.ok ? 200 : r.status, out);
     };
+    s.Get(R"(/api/v1/session/(timeline|summary))", guarded(std::nullopt, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        Json view = req.matches[1] == "timeline" ? room_.timeline() : room_.summary();
+        if (view.is_null()) return error_reply(res, 404, "no session has run since the room started");
+        json_reply(res, 200, view);
+    }));
     s.Post(R"(/api/v1/session/([a-z-]+))", guarded(Role::Therapist, [session_action](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
         auto body = json_body(req, res);
         if (body) session_action(req.matches[1], *body, res);
@@ -262,28 +278,15 @@ void HttpApi::routes() {
         json_reply(res, r.status, r.body);
     }));
     s.Put("/api/v1/room", guarded(Role::Clinic, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
-        // Users may carry a new "pin" (hashed here) or "pin_hash": "(set)" to keep theirs.
+        // Users may carry a new "pin" (hashed here, never stored) or "pin_hash": "(set)" to
+        // keep theirs; duplicate and short PINs are refused (control/room_users.hpp).
         Problems p("room.json");
         auto body = parse_json_text(req.body, p);
-        if (body && body->is_object() && body->contains("control") && (*body)["control"].is_object() &&
-            (*body)["control"].contains("users") && (*body)["control"]["users"].is_array()) {
-            auto current = files_.get(FileKind::Room, "room");
-            for (auto& u : (*body)["control"]["users"]) {
-                if (!u.is_object()) continue;
-                if (u.contains("pin") && u["pin"].is_string()) {
-                    if (!is_valid_pin(u["pin"].get<std::string>()))
-                        return error_reply(res, 400, "a PIN is 4 to 12 digits");
-                    u["pin_hash"] = hash_pin(u["pin"].get<std::string>());
-                    u.erase("pin");
-                } else if (u.value("pin_hash", "") == "(set)" && current.status == 200) {
-                    for (const auto& c : current.body["control"]["users"])
-                        if (c.value("name", "") == u.value("name", "")) u["pin_hash"] = c.value("pin_hash", "");
-                }
-            }
-            auto r = files_.put(FileKind::Room, "room", body->dump());
-            return json_reply(res, r.status, r.body);
-        }
-        auto r = files_.put(FileKind::Room, "room", req.body);
+        if (!body) return json_reply(res, 400, {{"error", "room.json is not valid JSON"}, {"problems", problems_array(p)}});
+        auto current = files_.get(FileKind::Room, "room");
+        if (!prepare_room_users(*body, current.status == 200 ? current.body : Json(nullptr), p))
+            return json_reply(res, 400, {{"error", p.list().front().to_string()}, {"problems", problems_array(p)}});
+        auto r = files_.put(FileKind::Room, "room", body->dump());
         json_reply(res, r.status, r.body);
     }));
     s.Get(R"(/api/v1/playlists/([^/]+)/analysis)", guarded(Role::Curator, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
@@ -291,14 +294,21 @@ void HttpApi::routes() {
         json_reply(res, r.status, r.body);
     }));
     s.Post(R"(/api/v1/devices/lights/([^/]+)/test)", guarded(Role::Clinic, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        if (auto why = session_blocks_device_tests()) return error_reply(res, 409, *why);
         if (!options_.test_light) return error_reply(res, 404, "no lights in this room");
         if (!options_.test_light(req.matches[1])) return error_reply(res, 404, "no such light");
         json_reply(res, 200, {{"ok", true}});
     }));
     s.Post("/api/v1/devices/audio/test", guarded(Role::Clinic, [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {
+        if (auto why = session_blocks_device_tests()) return error_reply(res, 409, *why);
         if (!options_.test_tone || !options_.test_tone()) return error_reply(res, 409, "no audio output is open");
         json_reply(res, 200, {{"ok", true}});
     }));
+    add_audio_routes(s, files_.dir(), [&guarded](Role need, GuardedHandler handler) -> GuardedHandler {
+        return guarded(need, [handler](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+            handler(req, res);
+        });
+    });
     s.Get("/api/v1/check", guarded(Role::Curator, [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {
         auto r = files_.check();
         json_reply(res, r.status, r.body);

@@ -31,6 +31,7 @@ public:
     FileResult check() const;
     // Per track: playable length, rate, channels, loudness, true peak, gain; problems.
     FileResult analyze(const std::string& playlist) const;
+    const std::filesystem::path& dir() const { return dir_; }
 
 private:
     std::filesystem::path path_of(FileKind kind, const std::string& name) const;

@@ -76,6 +76,16 @@ struct EndSpec {
     Ms fade{std::chrono::seconds{60}};
 };
 
+// Alert thresholds for vitals (template "vitals": {"alert": {...}}). A reading beyond them
+// is accepted and flagged on the tablet, in state and events; never in the room.
+struct VitalsAlert {
+    int systolic_max = 160;
+    int diastolic_max = 100;
+    int hr_min = 50;
+    int hr_max = 120;
+    int spo2_min = 92;
+};
+
 struct SessionTemplate {
     std::string id; // file stem
     std::string name;
@@ -86,6 +96,7 @@ struct SessionTemplate {
     Overlay comfort;
     Overlay lights_up;
     EndSpec end;
+    VitalsAlert vitals_alert;
 
     // Index of the phase with this id, or -1.
     int phase_index(const std::string& id) const;
