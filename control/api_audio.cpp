@@ -223,13 +223,14 @@ UploadResult AudioUploads::receive(const std::string& relative, const UploadChun
              {"format", info->format}}};
 }
 
-void add_audio_routes(httplib::Server& s, const fs::path& library_dir, const Guard& guard) {
+std::vector<AudioRoute> audio_routes(const fs::path& library_dir) {
     auto uploads = std::make_shared<AudioUploads>(library_dir);
-    s.Get("/api/v1/audio/files", guard(Role::Curator, [library_dir](const httplib::Request&, httplib::Response& res) {
+    std::vector<AudioRoute> routes;
+    routes.push_back({"GET", "/api/v1/audio/files", Role::Curator, [library_dir](const httplib::Request&, httplib::Response& res) {
         reply(res, 200, list_library_audio(library_dir));
-    }));
+    }});
     // Preview: ranges (an <audio> element seeking) are answered 206 by httplib itself.
-    s.Get(R"(/api/v1/audio/files/(.+))", guard(Role::Curator, [library_dir](const httplib::Request& req, httplib::Response& res) {
+    routes.push_back({"GET", R"(/api/v1/audio/files/(.+))", Role::Curator, [library_dir](const httplib::Request& req, httplib::Response& res) {
         std::string error;
         auto path = library_audio_path(library_dir, req.matches[1], false, &error);
         if (!path) return reply(res, 400, {{"error", std::string(req.matches[1]) + ": " + error}});
@@ -248,15 +249,16 @@ void add_audio_routes(httplib::Server& s, const fs::path& library_dir, const Gua
                                      const auto got = in->gcount();
                                      return got > 0 && sink.write(buf.data(), static_cast<std::size_t>(got));
                                  });
-    }));
-    s.Put(R"(/api/v1/audio/files/(.+))", guard(Role::Curator, [uploads](const httplib::Request& req, httplib::Response& res) {
+    }});
+    routes.push_back({"PUT", R"(/api/v1/audio/files/(.+))", Role::Curator, [uploads](const httplib::Request& req, httplib::Response& res) {
         std::string error;
         auto chunk = parse_upload_range(req.get_header_value("Content-Range"), req.body.size(), &error);
         if (!chunk) return reply(res, 400, {{"error", error}});
         const bool replace = req.has_param("replace") && req.get_param_value("replace") == "1";
         auto r = uploads->receive(req.matches[1], *chunk, req.body, replace);
         reply(res, r.status, r.body);
-    }));
+    }});
+    return routes;
 }
 
 } // namespace stillroom

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace httplib {
 class Server;
@@ -67,11 +68,15 @@ private:
     std::mutex mutex_;
 };
 
-// Wraps a handler with the token and role checks (HttpApi's own).
-using GuardedHandler = std::function<void(const httplib::Request&, httplib::Response&)>;
-using Guard = std::function<std::function<void(const httplib::Request&, httplib::Response&)>(Role, GuardedHandler)>;
+// One route; HttpApi registers it behind its token and role checks.
+struct AudioRoute {
+    std::string method; // "GET" | "PUT"
+    std::string pattern;
+    Role role;
+    std::function<void(const httplib::Request&, httplib::Response&)> handler;
+};
 
 // GET /api/v1/audio/files, GET|PUT /api/v1/audio/files/<path> (curator role).
-void add_audio_routes(httplib::Server& server, const std::filesystem::path& library_dir, const Guard& guard);
+std::vector<AudioRoute> audio_routes(const std::filesystem::path& library_dir);
 
 } // namespace stillroom

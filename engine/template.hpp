@@ -40,6 +40,7 @@ struct MidiCue {
 struct MqttCue {
     std::string topic;
     std::string payload; // JSON text, or a plain string payload
+    bool retain = false; // published retained only when the cue asks
 };
 
 struct Cue {
@@ -90,6 +91,10 @@ struct SessionTemplate {
     std::string id; // file stem
     std::string name;
     std::string description;
+    // The clinical form the session report fills and checks ("spravato-rems"), if any.
+    std::optional<std::string> record;
+    // Observation codes the therapist may mark (default_observations() when not given).
+    std::vector<std::string> observations;
     std::vector<Phase> phases;
     std::vector<Cue> cues;
     std::optional<Booster> booster;
