@@ -62,6 +62,7 @@ struct RouteRecorder {
     template <class H> void Put(const std::string& p, H h) { add("PUT", p); server.Put(p, std::move(h)); }
     template <class H> void Patch(const std::string& p, H h) { add("PATCH", p); server.Patch(p, std::move(h)); }
     template <class H> void Delete(const std::string& p, H h) { add("DELETE", p); server.Delete(p, std::move(h)); }
+    template <class H> void set_pre_routing_handler(H h) { server.set_pre_routing_handler(std::move(h)); }
     template <class H> void set_post_routing_handler(H h) { server.set_post_routing_handler(std::move(h)); }
     template <class H> void set_error_handler(H h) { server.set_error_handler(std::move(h)); }
     template <class H> void set_exception_handler(H h) { server.set_exception_handler(std::move(h)); }
