@@ -1,6 +1,7 @@
 // stillroom render: the whole planned session to a WAV file (and light targets as JSON lines).
 #include "app/commands.hpp"
 #include "control/library.hpp"
+#include "control/session_views.hpp"
 #include "devices/audio_driver.hpp"
 #include "engine/duration.hpp"
 #include "playlists/render.hpp"
@@ -15,21 +16,7 @@ namespace {
 
 // Light targets for a scene change, one JSON object per light.
 void write_light_targets(std::ostream& out, const Library& lib, const SetScene& s, Ms at) {
-    const Scene* scene = nullptr;
-    static const Scene bright = bright_scene();
-    if (s.scene == bright.id) scene = &bright;
-    else if (auto it = lib.scenes.find(s.scene); it != lib.scenes.end()) scene = &it->second;
-    if (!scene) return;
-    for (const auto& light : lib.room.lights) {
-        auto target = scene->target_for(light.id);
-        if (!target) continue;
-        Json j = {{"at", to_seconds(at)}, {"light", light.id}, {"scene", s.scene}, {"fade", to_seconds(s.fade)}};
-        j["on"] = target->on.value_or(true);
-        if (target->brightness) j["brightness"] = *target->brightness;
-        if (target->kelvin) j["kelvin"] = *target->kelvin;
-        if (target->color) j["color"] = {{"x", target->color->x}, {"y", target->color->y}};
-        out << dump_json(j) << "\n";
-    }
+    for (const auto& j : scene_light_targets(lib, s.scene, at, s.fade)) out << dump_json(j) << "\n";
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // The room runtime.
 #include "app/room.hpp"
 
+#include "control/session_views.hpp"
 #include "control/state_json.hpp"
 #include "engine/report_store.hpp"
 #include "engine/restore.hpp"
@@ -294,6 +295,7 @@ Json Room::state_locked() const {
     if (session_) {
         const Ms now = std::max(session_now(), session_->now());
         session = session_state_json(*session_, session_->desired_state(now));
+        if (session_->status() == SessionStatus::Finished) session["summary"] = session_summary_json(*session_, now);
         session["observations"] = session_->setup().tmpl.observations; // the tablet's buttons
     }
     Json templates = Json::array();
@@ -314,6 +316,18 @@ std::optional<DesiredState> Room::desired_now() const {
     std::lock_guard lock(mutex_);
     if (!session_) return std::nullopt;
     return session_->desired_state(std::max(session_now(), session_->now()));
+}
+
+Json Room::timeline() const {
+    std::lock_guard lock(mutex_);
+    if (!session_) return nullptr;
+    return session_timeline_json(*session_, std::max(session_now(), session_->now()), library_);
+}
+
+Json Room::summary() const {
+    std::lock_guard lock(mutex_);
+    if (!session_) return nullptr;
+    return session_summary_json(*session_, std::max(session_now(), session_->now()));
 }
 
 Json Room::state() const {

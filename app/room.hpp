@@ -49,6 +49,8 @@ public:
     void apply_retention();
 
     Json state() const override;
+    Json timeline() const override;
+    Json summary() const override;
     // The desired state now, if a session is running. Runs on: any thread.
     std::optional<DesiredState> desired_now() const;
     const Library& library() const { return library_; }

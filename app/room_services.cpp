@@ -3,6 +3,7 @@
 
 #include "playlists/sndfile.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace stillroom {
@@ -135,7 +136,9 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         actions.command = [r](const Command& c) { r->command(c); };
         actions.volume_db = [r] {
             auto d = r->desired_now();
-            return d ? d->volume_target_db : -90.0;
+            // The fader sets the level without overlays (arc + trim): the "db" form of the
+            // volume command, which keeps the therapist's trim across phases.
+            return d ? std::min(d->volume_arc_db + d->volume_trim_db, d->volume_ceiling_db) : -90.0;
         };
         if (l) {
             actions.set_brightness_trim = [l](double t) { l->set_trim(t); };

@@ -1,6 +1,8 @@
 // The HTTP API.
 #include "control/http_api.hpp"
 
+#include "control/api_audio.hpp"
+#include "control/room_users.hpp"
 #include "control/http_guard.hpp"
 #include "control/api_reports.hpp"
 
@@ -60,6 +62,7 @@ struct RouteRecorder {
     template <class H> void Put(const std::string& p, H h) { add("PUT", p); server.Put(p, std::move(h)); }
     template <class H> void Patch(const std::string& p, H h) { add("PATCH", p); server.Patch(p, std::move(h)); }
     template <class H> void Delete(const std::string& p, H h) { add("DELETE", p); server.Delete(p, std::move(h)); }
+    template <class H> void set_pre_routing_handler(H h) { server.set_pre_routing_handler(std::move(h)); }
     template <class H> void set_post_routing_handler(H h) { server.set_post_routing_handler(std::move(h)); }
     template <class H> void set_error_handler(H h) { server.set_error_handler(std::move(h)); }
     template <class H> void set_exception_handler(H h) { server.set_exception_handler(std::move(h)); }
@@ -67,6 +70,14 @@ struct RouteRecorder {
 };
 
 } // namespace
+
+std::optional<std::string> HttpApi::session_blocks_device_tests() const {
+    const Json st = room_.state();
+    if (!st.contains("session") || !st["session"].is_object()) return std::nullopt;
+    if (st["session"].value("status", "") == "finished") return std::nullopt;
+    return "a session is running: device tests (a blinking light, a test tone) would reach the patient; "
+           "test devices before or after the session";
+}
 
 HttpApi::HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub& events, LibraryFiles& files)
     : options_(std::move(options)), room_(room), auth_(auth), events_(events), files_(files) {
@@ -255,6 +266,11 @@ void HttpApi::routes() {
         if (!r.message.empty()) out[r.ok ? "note" : "error"] = r.message;
         json_reply(res, r.ok ? 200 : r.status, out);
     };
+    s.Get(R"(/api/v1/session/(timeline|summary))", guarded(std::nullopt, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        Json view = req.matches[1] == "timeline" ? room_.timeline() : room_.summary();
+        if (view.is_null()) return error_reply(res, 404, "no session has run since the room started");
+        json_reply(res, 200, view);
+    }));
     s.Post(R"(/api/v1/session/([a-z-]+))", guarded(Role::Therapist, [session_action](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
         auto body = json_body(req, res);
         if (body) session_action(req.matches[1], *body, res);
@@ -297,28 +313,15 @@ void HttpApi::routes() {
         json_reply(res, r.status, r.body);
     }));
     s.Put("/api/v1/room", guarded(Role::Clinic, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
-        // Users may carry a new "pin" (hashed here) or "pin_hash": "(set)" to keep theirs.
+        // Users may carry a new "pin" (hashed here, never stored) or "pin_hash": "(set)" to
+        // keep theirs; duplicate and short PINs are refused (control/room_users.hpp).
         Problems p("room.json");
         auto body = parse_json_text(req.body, p);
-        if (body && body->is_object() && body->contains("control") && (*body)["control"].is_object() &&
-            (*body)["control"].contains("users") && (*body)["control"]["users"].is_array()) {
-            auto current = files_.get(FileKind::Room, "room");
-            for (auto& u : (*body)["control"]["users"]) {
-                if (!u.is_object()) continue;
-                if (u.contains("pin") && u["pin"].is_string()) {
-                    if (!is_valid_pin(u["pin"].get<std::string>()))
-                        return error_reply(res, 400, "a PIN is 4 to 12 digits");
-                    u["pin_hash"] = hash_pin(u["pin"].get<std::string>());
-                    u.erase("pin");
-                } else if (u.value("pin_hash", "") == "(set)" && current.status == 200) {
-                    for (const auto& c : current.body["control"]["users"])
-                        if (c.value("name", "") == u.value("name", "")) u["pin_hash"] = c.value("pin_hash", "");
-                }
-            }
-            auto r = files_.put(FileKind::Room, "room", body->dump());
-            return json_reply(res, r.status, r.body);
-        }
-        auto r = files_.put(FileKind::Room, "room", req.body);
+        if (!body) return json_reply(res, 400, {{"error", "room.json is not valid JSON"}, {"problems", problems_array(p)}});
+        auto current = files_.get(FileKind::Room, "room");
+        if (!prepare_room_users(*body, current.status == 200 ? current.body : Json(nullptr), p))
+            return json_reply(res, 400, {{"error", p.list().front().to_string()}, {"problems", problems_array(p)}});
+        auto r = files_.put(FileKind::Room, "room", body->dump());
         json_reply(res, r.status, r.body);
     }));
     s.Get(R"(/api/v1/playlists/([^/]+)/analysis)", guarded(Role::Curator, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
@@ -338,14 +341,22 @@ void HttpApi::routes() {
         json_reply(res, r.status, r.body);
     }));
     s.Post(R"(/api/v1/devices/lights/([^/]+)/test)", guarded(Role::Clinic, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        if (auto why = session_blocks_device_tests()) return error_reply(res, 409, *why);
         if (!options_.test_light) return error_reply(res, 404, "no lights in this room");
         if (!options_.test_light(req.matches[1])) return error_reply(res, 404, "no such light");
         json_reply(res, 200, {{"ok", true}});
     }));
     s.Post("/api/v1/devices/audio/test", guarded(Role::Clinic, [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {
+        if (auto why = session_blocks_device_tests()) return error_reply(res, 409, *why);
         if (!options_.test_tone || !options_.test_tone()) return error_reply(res, 409, "no audio output is open");
         json_reply(res, 200, {{"ok", true}});
     }));
+    for (auto& route : audio_routes(files_.dir())) {
+        auto handler = guarded(route.role, [fn = route.handler](const httplib::Request& req, httplib::Response& res,
+                                                                const AuthSession&) { fn(req, res); });
+        if (route.method == "PUT") s.Put(route.pattern, handler);
+        else s.Get(route.pattern, handler);
+    }
     // Past sessions: the therapist's and the clinic's (reports hold no patient data).
     s.Get("/api/v1/history", guarded(Role::Therapist, [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {
         json_reply(res, 200, history_reply(options_.state_dir));

@@ -60,6 +60,8 @@ public:
 
 private:
     void routes();
+    // Why device tests are refused now (a session is running), or nullopt.
+    std::optional<std::string> session_blocks_device_tests() const;
     HttpApiOptions options_;
     RoomControl& room_;
     Auth& auth_;

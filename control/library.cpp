@@ -123,54 +123,66 @@ Library load_library(const fs::path& dir, Problems& problems) {
     return lib;
 }
 
+std::vector<PlaylistSpan> playlist_spans(const SessionTemplate& tmpl) {
+    std::vector<PlaylistSpan> spans;
+    // Consecutive phases with the same playlist play it continuously.
+    for (std::size_t i = 0; i < tmpl.phases.size();) {
+        const auto& playlist = tmpl.phases[i].playlist;
+        std::size_t j = i;
+        Ms needed{0};
+        while (j < tmpl.phases.size() && tmpl.phases[j].playlist == playlist) {
+            needed += tmpl.phases[j].duration;
+            if (tmpl.booster && tmpl.booster->extend == tmpl.phases[j].id)
+                needed += tmpl.booster->by;
+            ++j;
+        }
+        if (playlist) spans.push_back({*playlist, i, j - 1, needed});
+        i = j;
+    }
+    return spans;
+}
+
 void check_library(const Library& lib, Problems& problems) {
     for (const auto& [id, tmpl] : lib.templates) {
         const std::string file = "sessions/" + id + ".json";
-        // Consecutive phases with the same playlist play it continuously.
-        for (std::size_t i = 0; i < tmpl.phases.size();) {
-            const auto& playlist = tmpl.phases[i].playlist;
-            std::size_t j = i;
-            Ms needed{0};
-            while (j < tmpl.phases.size() && tmpl.phases[j].playlist == playlist) {
-                needed += tmpl.phases[j].duration;
-                if (tmpl.booster && tmpl.booster->extend == tmpl.phases[j].id) needed += tmpl.booster->by;
-                ++j;
-            }
-            if (playlist) {
-                auto it = lib.playlist_infos.find(*playlist);
-                if (it != lib.playlist_infos.end()) {
-                    const PlaylistInfo& info = it->second;
-                    const Ms have = info.total_length();
-                    const std::string path = json_path_key(json_path_index("phases", i), "playlist");
-                    const std::string span = j - i > 1 ? "phases " + tmpl.phases[i].id + " to " +
-                                                             tmpl.phases[j - 1].id
-                                                       : "phase " + tmpl.phases[i].id;
-                    if (!info.has_playable_track()) {
-                        problems.add({file, path, "playlist \"" + *playlist + "\" has no playable track",
-                                      Severity::Error});
-                    } else if (have < needed && !info.loop) {
-                        problems.add({file, path,
-                                      "playlist \"" + *playlist + "\" lasts " + format_duration(have) +
-                                          " but " + span + (j - i > 1 ? " need " : " needs ") + format_duration(needed) +
-                                          " and it does not loop: the room would fall silent",
-                                      Severity::Error});
-                    } else if (have < needed) {
-                        problems.add({file, path,
-                                      "playlist \"" + *playlist + "\" lasts " + format_duration(have) +
-                                          " but " + span + (j - i > 1 ? " need " : " needs ") + format_duration(needed) +
-                                          "; it will repeat",
-                                      Severity::Warning});
-                    }
+        for (const auto& span : playlist_spans(tmpl)) {
+            const std::string& playlist = span.playlist;
+            const std::size_t i = span.first, j = span.last + 1;
+            const Ms needed = span.needed;
+            auto it = lib.playlist_infos.find(playlist);
+            if (it != lib.playlist_infos.end()) {
+                const PlaylistInfo& info = it->second;
+                const Ms have = info.total_length();
+                const std::string path = json_path_key(json_path_index("phases", i), "playlist");
+                const std::string span_text =
+                    j - i > 1 ? "phases " + tmpl.phases[i].id + " to " + tmpl.phases[j - 1].id
+                              : "phase " + tmpl.phases[i].id;
+                if (!info.has_playable_track()) {
+                    problems.add({file, path, "playlist \"" + playlist + "\" has no playable track",
+                                  Severity::Error});
+                } else if (have < needed && !info.loop) {
+                    problems.add({file, path,
+                                  "playlist \"" + playlist + "\" lasts " + format_duration(have) +
+                                      " but " + span_text + (j - i > 1 ? " need " : " needs ") +
+                                      format_duration(needed) +
+                                      " and it does not loop: the room would fall silent",
+                                  Severity::Error});
+                } else if (have < needed) {
+                    problems.add({file, path,
+                                  "playlist \"" + playlist + "\" lasts " + format_duration(have) +
+                                      " but " + span_text + (j - i > 1 ? " need " : " needs ") +
+                                      format_duration(needed) + "; it will repeat",
+                                  Severity::Warning});
                 }
             }
-            i = j;
         }
         if (tmpl.comfort.playlist) {
             auto it = lib.playlist_infos.find(*tmpl.comfort.playlist);
             if (it != lib.playlist_infos.end() && !it->second.loop)
-                problems.add({file, "comfort.playlist",
-                              "the comfort playlist should loop: comfort can last as long as needed",
-                              Severity::Warning});
+                problems.add(
+                    {file, "comfort.playlist",
+                     "the comfort playlist should loop: comfort can last as long as needed",
+                     Severity::Warning});
         }
     }
 }

@@ -37,4 +37,13 @@ Library load_library(const std::filesystem::path& dir, Problems& problems);
 // playlists with nothing playable, and similar. Adds to `problems`.
 void check_library(const Library& library, Problems& problems);
 
+// Where a template plays a playlist: consecutive phases [first, last] with that playlist,
+// and how long they need it (planned durations, plus the booster where it extends one).
+struct PlaylistSpan {
+    std::string playlist;
+    std::size_t first = 0, last = 0;
+    Ms needed{0};
+};
+std::vector<PlaylistSpan> playlist_spans(const SessionTemplate& tmpl);
+
 } // namespace stillroom

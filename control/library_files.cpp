@@ -202,18 +202,54 @@ FileResult LibraryFiles::analyze(const std::string& name) const {
     PlaylistInfo info = playlist_info(*playlist, dir_, problems, &cache);
     Json tracks = Json::array();
     for (std::size_t i = 0; i < info.tracks.size(); ++i) {
-        Json t = {{"file", info.tracks[i].file}, {"length", to_seconds(info.tracks[i].length)}, {"gain_db", info.tracks[i].gain_db}};
+        // gain_db is what playback applies: the track's own gain plus loudness normalisation.
+        Json t = {{"file", info.tracks[i].file},
+                  {"length", to_seconds(info.tracks[i].length)},
+                  {"gain_db", info.tracks[i].gain_db},
+                  {"applied_gain_db", info.tracks[i].gain_db},
+                  {"file_gain_db", playlist->tracks[i].gain_db}};
         std::string error;
         if (auto l = cache.get(playlist->tracks[i].file, &error)) {
             t["lufs"] = l->integrated_lufs;
             t["true_peak_dbtp"] = l->true_peak_dbtp;
+            t["normalisation_db"] = info.tracks[i].gain_db - playlist->tracks[i].gain_db;
+            t["peak_after_gain_dbtp"] = l->true_peak_dbtp + info.tracks[i].gain_db; // before the limiter
             t["sample_rate"] = l->sample_rate;
             t["channels"] = l->channels;
         }
         tracks.push_back(t);
     }
     cache.save();
-    return {200, {{"playlist", name}, {"total", to_seconds(info.total_length())}, {"tracks", tracks},
+    // The phases this playlist serves, in every template, against its length.
+    const Ms have = info.total_length();
+    Json serves = Json::array();
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir_ / "sessions", ec)) {
+        if (entry.path().extension() != ".json") continue;
+        const std::string id = entry.path().stem().string();
+        Problems tp("sessions/" + id + ".json");
+        auto tj = read_json_file(entry.path(), tp);
+        auto tmpl = tj ? load_template(*tj, id, tp) : std::nullopt;
+        if (!tmpl) continue; // its problems are in the check
+        for (const auto& span : playlist_spans(*tmpl)) {
+            if (span.playlist != name) continue;
+            Json phases = Json::array();
+            for (std::size_t k = span.first; k <= span.last; ++k) {
+                const Phase& ph = tmpl->phases[k];
+                Ms planned = ph.duration;
+                if (tmpl->booster && tmpl->booster->extend == ph.id) planned += tmpl->booster->by;
+                phases.push_back({{"id", ph.id}, {"name", ph.name}, {"planned", to_seconds(planned)}});
+            }
+            serves.push_back({{"template", id},
+                              {"template_name", tmpl->name},
+                              {"phases", phases},
+                              {"needed", to_seconds(span.needed)},
+                              {"length", to_seconds(have)},
+                              {"fits", have >= span.needed},
+                              {"loop", info.loop}});
+        }
+    }
+    return {200, {{"playlist", name}, {"total", to_seconds(have)}, {"tracks", tracks}, {"serves", serves},
                   {"problems", problems_json(problems)}}};
 }
 

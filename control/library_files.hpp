@@ -31,6 +31,7 @@ public:
     FileResult check() const;
     // Per track: playable length, rate, channels, loudness, true peak, gain; problems.
     FileResult analyze(const std::string& playlist) const;
+    const std::filesystem::path& dir() const { return dir_; }
     // M3U for the tablet, through the same code as `stillroom playlist import|export`
     // (library_m3u.cpp). Import returns tracks to add (nothing is saved); relative entries
     // are read from the library folder. Export is the playlist as saved on disk.

@@ -68,6 +68,16 @@ void MqttBridge::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
+Json mqtt_state(Json state) {
+    // Vital signs are for the therapist's screen, never for the room's other systems.
+    if (state.contains("session") && state["session"].is_object()) {
+        state["session"].erase("vitals");
+        state["session"].erase("vitals_flagged");
+        state["session"].erase("summary");
+    }
+    return state;
+}
+
 void MqttBridge::publish_state(const Json& state) {
     std::lock_guard lock(mutex_);
     pending_state_ = state;
@@ -129,7 +139,7 @@ std::vector<std::pair<std::string, std::string>> MqttBridge::discovery_messages(
 
 void MqttBridge::announce() {
     mqtt_.publish(options_.base_topic + "/status", "online", 1, true);
-    mqtt_.publish(options_.base_topic + "/state", dump_json(room_.state()), 1, true);
+    mqtt_.publish(options_.base_topic + "/state", dump_json(mqtt_state(room_.state())), 1, true);
     if (options_.homeassistant)
         for (const auto& [topic, payload] : discovery_messages()) mqtt_.publish(topic, payload, 1, true);
 }
@@ -196,7 +206,7 @@ void MqttBridge::worker() {
             Json state = std::move(*pending_state_);
             pending_state_.reset();
             lock.unlock();
-            mqtt_.publish(options_.base_topic + "/state", dump_json(state), 1, true);
+            mqtt_.publish(options_.base_topic + "/state", dump_json(mqtt_state(std::move(state))), 1, true);
             lock.lock();
         }
     }

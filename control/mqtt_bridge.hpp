@@ -56,4 +56,7 @@ private:
     std::atomic<std::uint64_t> handled_{0};
 };
 
+// The state as published on MQTT: the API state without vital signs.
+Json mqtt_state(Json state);
+
 } // namespace stillroom

@@ -23,6 +23,10 @@ public:
     virtual Json state() const = 0;
     virtual CommandResult start(const StartRequest& request) = 0;
     virtual CommandResult command(const Command& command) = 0;
+    // The running (or last) session's timeline and summary (control/session_views.hpp);
+    // null without a session. Runs on: any thread.
+    virtual Json timeline() const = 0;
+    virtual Json summary() const = 0;
 };
 
 } // namespace stillroom

@@ -11,6 +11,27 @@ Json seconds_or_null(const std::optional<Ms>& d) {
 
 } // namespace
 
+Json vitals_json(const Session& session) {
+    Json list = Json::array();
+    const auto dose = session.dose_at();
+    for (const auto& v : session.vitals()) {
+        Json j = {{"at", to_seconds(v.at)},
+                  {"since_dose", dose ? Json(to_seconds(v.at - *dose)) : Json(nullptr)},
+                  {"flags", vitals_flags(v, session.setup().tmpl.vitals_alert)}};
+        if (v.systolic) j["systolic"] = *v.systolic;
+        if (v.diastolic) j["diastolic"] = *v.diastolic;
+        if (v.hr) j["hr"] = *v.hr;
+        if (v.spo2) j["spo2"] = *v.spo2;
+        list.push_back(std::move(j));
+    }
+    return list;
+}
+
+Json vitals_alert_json(const VitalsAlert& a) {
+    return {{"systolic_max", a.systolic_max}, {"diastolic_max", a.diastolic_max}, {"hr_min", a.hr_min},
+            {"hr_max", a.hr_max},             {"spo2_min", a.spo2_min}};
+}
+
 Json session_state_json(const Session& session, const DesiredState& s) {
     const auto& setup = session.setup();
     Json reminders = Json::array();
@@ -31,6 +52,9 @@ Json session_state_json(const Session& session, const DesiredState& s) {
                    {"length", to_seconds(s.playing->length)}};
     }
     const Ms remaining = s.phase_planned - s.phase_elapsed;
+    const Json vitals = vitals_json(session);
+    bool vitals_flagged = false;
+    for (const auto& v : vitals) vitals_flagged = vitals_flagged || !v["flags"].empty();
     return {{"id", setup.id},
             {"label", setup.label},
             {"template", setup.tmpl.id},
@@ -50,11 +74,24 @@ Json session_state_json(const Session& session, const DesiredState& s) {
             {"since_start", to_seconds(s.t)},
             {"since_dose", seconds_or_null(s.since_dose)},
             {"booster", s.booster},
+            {"booster_available", session.booster_available()},
+            {"has_booster", setup.tmpl.booster.has_value()},
+            {"last_phase", static_cast<std::size_t>(s.phase_index) + 1 == setup.tmpl.phases.size()},
             {"next_cue", next},
             {"reminders", reminders},
             {"now_playing", playing},
             {"volume_db", s.volume_db},
             {"volume_target_db", s.volume_target_db},
+            {"volume", {{"effective_db", s.volume_db},
+                        {"target_db", s.volume_target_db},
+                        {"trim_db", s.volume_trim_db},
+                        {"arc_db", s.volume_arc_db},
+                        {"overlay_db", s.volume_overlay_db},
+                        {"ceiling_db", s.volume_ceiling_db}}},
+            {"vitals", vitals},
+            {"vitals_flagged", vitals_flagged},
+            {"vitals_alert", vitals_alert_json(setup.tmpl.vitals_alert)},
+            {"report", "/api/v1/reports/" + setup.id},
             {"scene", s.scene.empty() ? Json(nullptr) : Json(s.scene)},
             {"scene_progress", s.scene_progress}};
 }

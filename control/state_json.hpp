@@ -9,5 +9,8 @@ namespace stillroom {
 
 // Seconds are numbers; absent things are null. Stable field names (DESIGN.md).
 Json session_state_json(const Session& session, const DesiredState& state);
+// Every vitals reading of the session: time since start and dose, values, alert flags.
+Json vitals_json(const Session& session);
+Json vitals_alert_json(const VitalsAlert& alert);
 
 } // namespace stillroom

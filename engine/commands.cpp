@@ -32,8 +32,8 @@ constexpr std::array<NameEntry, 14> kNames{{
     {CommandKind::Observe, "observe"},
 }};
 
-std::optional<int> read_vital(ObjectReader& obj, std::string_view key, long long min, long long max) {
-    auto v = obj.integer(key, Need::Optional, min, max);
+std::optional<int> read_vital(ObjectReader& obj, const VitalRange& range) {
+    auto v = obj.integer(range.field, Need::Optional, range.min, range.max);
     if (!v) return std::nullopt;
     return static_cast<int>(*v);
 }
@@ -53,10 +53,9 @@ std::optional<CommandKind> command_kind_from_name(std::string_view name) {
 }
 
 bool is_valid_label(std::string_view label) {
-    if (label.size() > 24) return false;
+    if (label.size() > 12) return false;
     for (char c : label) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == ' ' || c == '-' || c == '_' || c == '#' || c == '.';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
         if (!ok) return false;
     }
     return true;
@@ -81,14 +80,26 @@ std::optional<Command> parse_command(CommandKind kind, const Json& args_in, Prob
         break;
     case CommandKind::Comfort:
     case CommandKind::LightsUp: cmd.on = obj.boolean("on").value_or(true); break;
-    case CommandKind::Volume:
-        if (auto db = obj.number("db", Need::Required, -90, 24)) cmd.db = *db;
+    case CommandKind::Volume: {
+        const int given = int(args.contains("db")) + int(args.contains("step_db")) + int(args.contains("trim_db"));
+        if (given != 1) {
+            problems.error("", "expected one of step_db (a step in dB), trim_db or db");
+            break;
+        }
+        if (auto d = obj.number("db", Need::Optional, -90, 24)) cmd.db = *d, cmd.volume_how = VolumeHow::Level;
+        if (auto d = obj.number("step_db", Need::Optional, -24, 24)) cmd.db = *d, cmd.volume_how = VolumeHow::Step;
+        if (auto d = obj.number("trim_db", Need::Optional, kMinTrimDb, kMaxTrimDb))
+            cmd.db = *d, cmd.volume_how = VolumeHow::Trim;
         break;
+    }
     case CommandKind::Vitals:
-        cmd.vitals.systolic = read_vital(obj, "systolic", 40, 300);
-        cmd.vitals.diastolic = read_vital(obj, "diastolic", 20, 200);
-        cmd.vitals.hr = read_vital(obj, "hr", 20, 250);
-        cmd.vitals.spo2 = read_vital(obj, "spo2", 50, 100);
+        cmd.vitals.systolic = read_vital(obj, kSystolicRange);
+        cmd.vitals.diastolic = read_vital(obj, kDiastolicRange);
+        cmd.vitals.hr = read_vital(obj, kHeartRateRange);
+        cmd.vitals.spo2 = read_vital(obj, kSpo2Range);
+        if (cmd.vitals.systolic && cmd.vitals.diastolic && *cmd.vitals.diastolic >= *cmd.vitals.systolic)
+            problems.error("diastolic", "must be below systolic (" + std::to_string(*cmd.vitals.systolic) +
+                                            "), got " + std::to_string(*cmd.vitals.diastolic));
         if (auto c = obj.integer("cue", Need::Optional, 0, 100000)) cmd.cue = static_cast<int>(*c);
         if (problems.error_count() == errors_before && !cmd.vitals.systolic && !cmd.vitals.diastolic &&
             !cmd.vitals.hr && !cmd.vitals.spo2)
@@ -129,7 +140,9 @@ Json command_args_json(const Command& cmd) {
     case CommandKind::Extend: j["seconds"] = static_cast<double>(cmd.amount.count()) / 1000.0; break;
     case CommandKind::Comfort:
     case CommandKind::LightsUp: j["on"] = cmd.on; break;
-    case CommandKind::Volume: j["db"] = cmd.db; break;
+    case CommandKind::Volume:
+        j[cmd.volume_how == VolumeHow::Step ? "step_db" : cmd.volume_how == VolumeHow::Trim ? "trim_db" : "db"] = cmd.db;
+        break;
     case CommandKind::Vitals:
         if (cmd.vitals.systolic) j["systolic"] = *cmd.vitals.systolic;
         if (cmd.vitals.diastolic) j["diastolic"] = *cmd.vitals.diastolic;
@@ -155,9 +168,7 @@ std::optional<StartRequest> parse_start_request(const Json& args, Problems& prob
     StartRequest req;
     if (auto t = obj.string("template", Need::Required)) req.template_id = *t;
     if (auto l = obj.string("label")) {
-        if (!is_valid_label(*l))
-            problems.error("label", "expected a short code of at most 24 letters, digits, spaces or "
-                                    "-_#. (never a patient's name)");
+        if (!is_valid_label(*l)) problems.error("label", std::string("expected ") + kLabelRule); // never echoed: it may be a name
         req.label = *l;
     }
     obj.finish();

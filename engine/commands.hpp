@@ -21,7 +21,7 @@ enum class CommandKind {
     Comfort,    // {"on"?: bool}, default true
     LightsUp,   // {"on"?: bool}, default true
     End,
-    Volume,     // {"db": n}
+    Volume,     // {"step_db": n} | {"trim_db": n} | {"db": n} (see VolumeHow)
     Skip,
     Vitals,     // {"systolic"?, "diastolic"?, "hr"?, "spo2"?, "cue"?}
     Ack,        // {"cue": index} acknowledge a reminder
@@ -34,12 +34,22 @@ struct VitalSigns {
     bool operator==(const VitalSigns&) const = default;
 };
 
+// What a Volume command's number means. The effective level is the template's arc
+// (phase volume_db, volume cues) + the therapist's trim + the overlay offset, under the
+// room's ceiling (docs/engine.md, "Volume").
+enum class VolumeHow {
+    Level, // {"db": n}: the level without overlays (arc + trim) becomes n: trim = n - arc now
+    Step,  // {"step_db": n}: the trim moves by n, starting from what is audible now
+    Trim   // {"trim_db": n}: the trim becomes n
+};
+
 struct Command {
     CommandKind kind = CommandKind::Hold;
     bool booster = false;
     bool on = true;
     Ms amount{0};
     double db = 0;
+    VolumeHow volume_how = VolumeHow::Level;
     VitalSigns vitals;
     int cue = -1;
     std::string phase;
@@ -65,7 +75,24 @@ struct StartRequest {
 };
 std::optional<StartRequest> parse_start_request(const Json& args, Problems& problems);
 
-// Labels are short codes ("R1-AM"): letters, digits, space, '-', '_', '#', '.', at most 24.
+// Labels are short codes ("R1-AM"): letters, digits and dashes, at most 12, no spaces.
 bool is_valid_label(std::string_view label);
+inline constexpr const char* kLabelRule =
+    "a label is a short code of at most 12 letters, digits and dashes, no spaces (never a patient's name)";
+
+// Plausible vital signs: anything outside is a typing error, refused naming the field.
+// Values inside but beyond the template's alert thresholds are accepted and flagged.
+struct VitalRange {
+    const char* field;
+    int min, max;
+};
+inline constexpr VitalRange kSystolicRange{"systolic", 60, 260};
+inline constexpr VitalRange kDiastolicRange{"diastolic", 30, 160};
+inline constexpr VitalRange kHeartRateRange{"hr", 25, 230};
+inline constexpr VitalRange kSpo2Range{"spo2", 50, 100};
+
+// Trim limits (dB relative to the template's arc).
+inline constexpr double kMinTrimDb = -60;
+inline constexpr double kMaxTrimDb = 60;
 
 } // namespace stillroom

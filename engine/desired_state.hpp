@@ -72,6 +72,10 @@ struct DesiredState {
     std::optional<NowPlaying> playing; // none: silence
     double volume_db = -90;            // now, along any ramp
     double volume_target_db = -90;
+    double volume_arc_db = -20;     // the template's level (phase volume_db, volume cues)
+    double volume_trim_db = 0;      // the therapist's trim
+    double volume_overlay_db = 0;   // comfort / lights up offset
+    double volume_ceiling_db = -6;  // the room's maximum
 
     // Lights
     std::string scene;       // target scene ("" = none set yet)

@@ -28,7 +28,8 @@ std::optional<std::pair<Ms, Command>> Simulation::assumed_command() const {
     if (p.until == PhaseEnd::Dose && !session_.dose_at()) {
         cmd.kind = CommandKind::Dose;
     } else if (p.until == PhaseEnd::Therapist) {
-        cmd.kind = CommandKind::Next;
+        const bool last = static_cast<std::size_t>(session_.phase_index()) + 1 == session_.setup().tmpl.phases.size();
+        cmd.kind = last ? CommandKind::End : CommandKind::Next;
     } else {
         return std::nullopt;
     }

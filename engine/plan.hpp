@@ -28,11 +28,14 @@ struct Plan {
 };
 
 // A session run on simulated time with the planner's assumptions: the dose is marked when
-// its phase reaches its planned duration, therapist phases end at theirs. Other commands
+// its phase reaches its planned duration, therapist phases end at theirs (Next, or End in
+// the last phase: Next never ends a session). Other commands
 // (e.g. track-failed from the renderer) may be applied along the way.
 class Simulation {
 public:
     explicit Simulation(const SessionSetup& setup) : session_(setup) {}
+    // Continues a live session (a copy) from where it is: the timeline "as it now stands".
+    explicit Simulation(Session session) : session_(std::move(session)) {}
     Effects start() { return session_.start(); }
     bool finished() const { return session_.status() == SessionStatus::Finished; }
     // When something next happens: an event or an assumed therapist command.

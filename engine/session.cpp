@@ -35,6 +35,36 @@ Session::Session(SessionSetup setup) : setup_(std::move(setup)) {
     phase_started_.assign(n, std::nullopt);
     phase_extra_.assign(n, Ms{0});
     cue_fired_.assign(setup_.tmpl.cues.size(), false);
+    history_.phase_ended.assign(n, std::nullopt);
+    history_.cue_fired.assign(setup_.tmpl.cues.size(), std::nullopt);
+}
+
+std::vector<std::string> vitals_flags(const VitalsRecord& v, const VitalsAlert& alert) {
+    std::vector<std::string> flags;
+    if (v.systolic && *v.systolic > alert.systolic_max) flags.push_back("systolic_high");
+    if (v.diastolic && *v.diastolic > alert.diastolic_max) flags.push_back("diastolic_high");
+    if (v.hr && *v.hr < alert.hr_min) flags.push_back("hr_low");
+    if (v.hr && *v.hr > alert.hr_max) flags.push_back("hr_high");
+    if (v.spo2 && *v.spo2 < alert.spo2_min) flags.push_back("spo2_low");
+    return flags;
+}
+
+bool Session::booster_available() const {
+    const auto& tmpl = setup_.tmpl;
+    if (!tmpl.booster || booster_at_ || status_ != SessionStatus::Running) return false;
+    return tmpl.phase_index(tmpl.booster->extend) >= phase_;
+}
+
+void Session::episode(const char* kind, bool on, Ms t) {
+    if (on) {
+        history_.episodes.push_back({kind, t, std::nullopt});
+        return;
+    }
+    for (auto it = history_.episodes.rbegin(); it != history_.episodes.rend(); ++it)
+        if (it->kind == kind && !it->end) {
+            it->end = t;
+            return;
+        }
 }
 
 Effects Session::start() {
@@ -160,6 +190,8 @@ void Session::set_paused(Ms t, bool held, bool comfort) {
 
 void Session::enter_phase(int index, Ms t, bool first) {
     const auto& p = setup_.tmpl.phases[static_cast<std::size_t>(index)];
+    if (!first) history_.phase_ended[static_cast<std::size_t>(phase_)] = t;
+    if (held_) episode("hold", false, t);
     phase_ = index;
     phase_started_[static_cast<std::size_t>(index)] = t;
     paused_total_ = Ms{0};
@@ -187,10 +219,15 @@ void Session::enter_phase(int index, Ms t, bool first) {
 void Session::begin_end(Ms t) {
     status_ = SessionStatus::Ending;
     end_at_ = t + setup_.tmpl.end.fade;
+    history_.phase_ended[static_cast<std::size_t>(phase_)] = t;
+    history_.end_pressed = t;
+    for (auto& e : history_.episodes)
+        if (!e.end) e.end = t;
     record_event(t, {{"event", "ending"}});
     emit(t, StopMusic{setup_.tmpl.end.fade});
     music_stopped_ = true;
     volume_ = {volume_.value_at(t), kMinVolumeDb, t, setup_.tmpl.end.fade};
+    history_.volume.push_back(volume_);
     Transition tr;
     tr.scene_fade = setup_.tmpl.end.fade;
     update_room(t, tr);
@@ -216,11 +253,13 @@ std::optional<Ms> Session::cue_due(std::size_t i) const {
 
 void Session::fire_cue(std::size_t i, Ms t) {
     cue_fired_[i] = true;
+    history_.cue_fired[i] = t;
     const Cue& c = setup_.tmpl.cues[i];
     const int index = static_cast<int>(i);
     record_event(t, {{"event", "cue"}, {"cue", index}});
     if (c.remind) {
         reminders_.push_back({index, *c.remind, c.vitals, t});
+        history_.reminders.push_back({index, t, std::nullopt});
         emit(t, Reminder{index, *c.remind, c.vitals});
     }
     if (c.volume_db) {
@@ -287,6 +326,7 @@ bool Session::process_one(Ms limit) {
     case Due::Finish:
         status_ = SessionStatus::Finished;
         end_at_.reset();
+        history_.finished = when;
         base_.running = false;
         comfort_pb_.running = false;
         emit(when, JournalRecord{{{"type", "finished"}, {"t", when.count()}}});
@@ -335,11 +375,13 @@ Outcome Session::apply_command(const Command& cmd, Ms t) {
         if (held_) return accept("already on hold");
         record_command(cmd, t);
         set_paused(t, true, comfort_);
+        episode("hold", true, t);
         return ok;
     case CommandKind::Resume:
         if (!held_) return accept("not on hold");
         record_command(cmd, t);
         set_paused(t, false, comfort_);
+        episode("hold", false, t);
         return ok;
     case CommandKind::Extend:
         if (cmd.amount <= Ms{0} || cmd.amount > std::chrono::hours{2})
@@ -354,19 +396,7 @@ Outcome Session::apply_command(const Command& cmd, Ms t) {
         record_command(cmd, t);
         begin_end(t);
         return ok;
-    case CommandKind::Volume: {
-        if (!std::isfinite(cmd.db)) return refuse(cmd, "volume must be a number of dB");
-        const double db = std::clamp(cmd.db, kMinVolumeDb, setup_.max_volume_db);
-        record_command(cmd, t);
-        base_volume_db_ = db;
-        update_room(t, {Ms{0}, kTherapistVolumeRamp, std::nullopt});
-        if (db < cmd.db) {
-            char buf[64];
-            std::snprintf(buf, sizeof buf, "limited to the room's maximum of %.1f dB", db);
-            ok.reason = buf;
-        }
-        return ok;
-    }
+    case CommandKind::Volume: return do_volume(cmd, t);
     case CommandKind::Skip: {
         Playback* pb = active_playback();
         if (!pb || pb->finished || !pb->running || !current_track(*pb))
@@ -381,8 +411,12 @@ Outcome Session::apply_command(const Command& cmd, Ms t) {
         record_command(cmd, t);
         vitals_.push_back({t, cmd.vitals.systolic, cmd.vitals.diastolic, cmd.vitals.hr,
                            cmd.vitals.spo2});
+        if (auto flags = vitals_flags(vitals_.back(), setup_.tmpl.vitals_alert); !flags.empty())
+            record_event(t, {{"event", "vitals_alert"}, {"flags", flags}});
         if (cmd.cue >= 0) {
             std::erase_if(reminders_, [&](const PendingReminder& r) { return r.cue == cmd.cue; });
+            for (auto& r : history_.reminders)
+                if (r.cue == cmd.cue && !r.done_at) r.done_at = t;
         }
         return ok;
     }
@@ -393,6 +427,8 @@ Outcome Session::apply_command(const Command& cmd, Ms t) {
             return refuse(cmd, "no reminder from cue " + std::to_string(cmd.cue) + " is waiting");
         record_command(cmd, t);
         reminders_.erase(it);
+        for (auto& r : history_.reminders)
+            if (r.cue == cmd.cue && !r.done_at) r.done_at = t;
         return ok;
     }
     case CommandKind::TrackFailed:
@@ -455,11 +491,10 @@ Outcome Session::do_next(const Command& cmd, Ms t) {
         return refuse(cmd, "phase \"" + tmpl.phases[static_cast<std::size_t>(dose_phase)].id +
                                "\" ends when the dose is marked");
     }
-    record_command(cmd, t);
     if (target >= n)
-        begin_end(t);
-    else
-        enter_phase(target, t, false);
+        return refuse(cmd, "this is the last phase: Next never ends a session; hold End to end it");
+    record_command(cmd, t);
+    enter_phase(target, t, false);
     return {true, "", {}};
 }
 
@@ -469,6 +504,7 @@ Outcome Session::do_overlay(const Command& cmd, Ms t) {
         if (cmd.on == comfort_) return {true, cmd.on ? "comfort is already on" : "comfort is off", {}};
         record_command(cmd, t);
         set_paused(t, held_, cmd.on);
+        episode("comfort", cmd.on, t);
         if (tmpl.comfort.playlist) {
             if (cmd.on) {
                 suspend_playback(base_, t);
@@ -484,9 +520,40 @@ Outcome Session::do_overlay(const Command& cmd, Ms t) {
     if (cmd.on == lights_up_) return {true, cmd.on ? "lights are already up" : "lights are not up", {}};
     record_command(cmd, t);
     lights_up_ = cmd.on;
+    episode("lights_up", cmd.on, t);
     const Ms fade = cmd.on ? tmpl.lights_up.fade : std::max(tmpl.lights_up.fade, kLightsUpReturnFade);
     update_room(t, {fade, fade, std::nullopt});
     return {true, "", {}};
+}
+
+Outcome Session::do_volume(const Command& cmd, Ms t) {
+    if (!std::isfinite(cmd.db)) return refuse(cmd, "volume must be a number of dB");
+    const double ceiling = setup_.max_volume_db;
+    const double offset = overlay_offset_db();
+    // The highest trim that is still audible now: above it the ceiling holds the level.
+    const double audible_max = ceiling - base_volume_db_ - offset;
+    double trim = trim_db_;
+    switch (cmd.volume_how) {
+    case VolumeHow::Step: trim = std::min(trim_db_, audible_max) + cmd.db; break;
+    case VolumeHow::Trim: trim = cmd.db; break;
+    case VolumeHow::Level: trim = cmd.db - base_volume_db_; break;
+    }
+    std::string note;
+    if (trim > audible_max) {
+        trim = audible_max;
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "limited to the room's maximum of %.1f dB", ceiling);
+        note = buf;
+    }
+    trim = std::clamp(trim, kMinTrimDb, kMaxTrimDb);
+    // Journaled as the trim it set, so replay does not depend on how it was asked.
+    Command resolved = cmd;
+    resolved.volume_how = VolumeHow::Trim;
+    resolved.db = std::round(trim * 100) / 100;
+    record_command(resolved, t);
+    trim_db_ = resolved.db;
+    update_room(t, {Ms{0}, kTherapistVolumeRamp, std::nullopt});
+    return {true, note, {}};
 }
 
 // ---- state -----------------------------------------------------------------------------
@@ -567,6 +634,10 @@ void Session::fill_state(DesiredState& s, Ms t) const {
     }
     s.volume_db = volume_.value_at(t);
     s.volume_target_db = volume_.to_db;
+    s.volume_arc_db = base_volume_db_;
+    s.volume_trim_db = trim_db_;
+    s.volume_overlay_db = overlay_offset_db();
+    s.volume_ceiling_db = setup_.max_volume_db;
     s.scene_fades = scenes_;
     if (!scenes_.empty()) {
         const SceneFade& last = scenes_.back();

@@ -60,6 +60,46 @@ struct VolumeRamp {
     bool operator==(const VolumeRamp&) const = default;
 };
 
+// What has happened so far, for the timeline and the end-of-session summary. Rebuilt by
+// replaying the journal, like everything else in a Session.
+struct Episode {
+    std::string kind; // "hold" | "comfort" | "lights_up"
+    Ms start{0};
+    std::optional<Ms> end; // none: still on
+    bool operator==(const Episode&) const = default;
+};
+
+struct ReminderLog {
+    int cue = -1;
+    Ms at{0};
+    std::optional<Ms> done_at; // acknowledged or answered with vitals
+    bool operator==(const ReminderLog&) const = default;
+};
+
+struct SessionHistory {
+    std::vector<std::optional<Ms>> phase_ended; // actual end of each phase
+    std::vector<std::optional<Ms>> cue_fired;   // when each cue fired
+    std::vector<ReminderLog> reminders;
+    std::vector<VolumeRamp> volume;             // every change of the effective level
+    std::vector<SceneFade> scenes;              // every scene change
+    std::vector<Episode> episodes;              // hold, comfort, lights up
+    std::optional<Ms> end_pressed;              // End (or the automatic end) began the fade
+    std::optional<Ms> finished;
+    bool operator==(const SessionHistory&) const = default;
+};
+
+// The parts of the effective volume (docs/engine.md, "Volume").
+struct VolumeParts {
+    double arc_db = -20;     // the template's level now (phase volume_db, volume cues)
+    double trim_db = 0;      // the therapist's trim, kept across phases
+    double overlay_db = 0;   // comfort / lights up offset now
+    double ceiling_db = -6;  // the room's maximum
+    double target_db = -20;  // min(arc + trim + overlay, ceiling), the level being ramped to
+};
+
+// Vital-sign readings beyond the template's alert thresholds: "systolic_high", "spo2_low", ...
+std::vector<std::string> vitals_flags(const VitalsRecord& v, const VitalsAlert& alert);
+
 class Session {
 public:
     // Builds the session; nothing happens until start().
@@ -87,6 +127,17 @@ public:
     Ms phase_elapsed() const { return phase_elapsed_at(now_); }
     Ms phase_planned() const;
     bool paused() const { return held_ || comfort_; }
+    bool held() const { return held_; }
+    bool comfort() const { return comfort_; }
+    bool lights_up() const { return lights_up_; }
+    std::optional<Ms> booster_at() const { return booster_at_; }
+    // The booster can still be marked (the template has one, not yet given, phase ahead).
+    bool booster_available() const;
+    std::optional<Ms> phase_started(int index) const { return phase_started_[static_cast<std::size_t>(index)]; }
+    Ms phase_extra(int index) const { return phase_extra_[static_cast<std::size_t>(index)]; }
+    const std::vector<VitalsRecord>& vitals() const { return vitals_; }
+    const SessionHistory& history() const { return history_; }
+    VolumeParts volume_parts() const;
 
 private:
     enum class Due { None, Finish, PhaseEnd, Cue, Track };
@@ -109,6 +160,8 @@ private:
     Outcome do_dose(const Command& cmd, Ms t);
     Outcome do_next(const Command& cmd, Ms t);
     Outcome do_overlay(const Command& cmd, Ms t);
+    Outcome do_volume(const Command& cmd, Ms t);
+    void episode(const char* kind, bool on, Ms t);
     void fill_state(DesiredState& s, Ms t) const;
 
     // session_playback.cpp: music and room targets
@@ -120,6 +173,7 @@ private:
     void update_room(Ms t, const Transition& tr);
     std::string effective_scene() const;
     double effective_volume_target() const;
+    double overlay_offset_db() const;
     Playback* active_playback();
     const Playback* active_playback() const;
     void start_playback(Playback& pb, const std::string& playlist, Ms t);
@@ -159,8 +213,10 @@ private:
     // Room targets
     std::optional<std::string> base_scene_;
     std::vector<SceneFade> scenes_; // recent scene fades, newest last
-    double base_volume_db_ = -20;
+    double base_volume_db_ = -20; // the arc: phase volume_db and volume cues
+    double trim_db_ = 0;          // the therapist's trim (VolumeHow)
     VolumeRamp volume_;
+    SessionHistory history_;
     Playback base_;    // the phase's music
     Playback comfort_pb_;
     std::string emitted_playlist_;

@@ -47,12 +47,20 @@ std::string Session::effective_scene() const {
     return base_scene_.value_or(std::string{});
 }
 
-double Session::effective_volume_target() const {
+double Session::overlay_offset_db() const {
     const auto& tmpl = setup_.tmpl;
     double offset = 0;
     if (comfort_) offset = std::min(offset, tmpl.comfort.volume_offset_db);
     if (lights_up_) offset = std::min(offset, tmpl.lights_up.volume_offset_db);
-    return std::clamp(base_volume_db_ + offset, kMinVolumeDb, setup_.max_volume_db);
+    return offset;
+}
+
+double Session::effective_volume_target() const {
+    return std::clamp(base_volume_db_ + trim_db_ + overlay_offset_db(), kMinVolumeDb, setup_.max_volume_db);
+}
+
+VolumeParts Session::volume_parts() const {
+    return {base_volume_db_, trim_db_, overlay_offset_db(), setup_.max_volume_db, volume_.to_db};
 }
 
 void Session::update_room(Ms t, const Transition& tr) {
@@ -65,6 +73,7 @@ void Session::update_room(Ms t, const Transition& tr) {
             if (last.start + last.fade <= t) scenes_.erase(scenes_.begin(), scenes_.end() - 1);
         }
         scenes_.push_back({scene, t, tr.scene_fade});
+        history_.scenes.push_back(scenes_.back());
         if (scenes_.size() > kMaxSceneHistory) scenes_.erase(scenes_.begin());
         emit(t, SetScene{scene, tr.scene_fade});
     }
@@ -72,6 +81,7 @@ void Session::update_room(Ms t, const Transition& tr) {
     const double target = effective_volume_target();
     if (target != volume_.to_db) {
         volume_ = {volume_.value_at(t), target, t, tr.volume_ramp};
+        history_.volume.push_back(volume_);
         emit(t, SetVolume{target, tr.volume_ramp});
     }
     emit_now_playing(t, tr.crossfade);

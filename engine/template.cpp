@@ -2,6 +2,7 @@
 #include "engine/template.hpp"
 
 #include <algorithm>
+#include "engine/commands.hpp"
 
 #include "engine/duration.hpp"
 #include "engine/observations.hpp"
@@ -375,6 +376,22 @@ std::optional<SessionTemplate> load_template(const Json& json, const std::string
         }
         if (auto f = e->duration("fade")) t.end.fade = *f;
         e->finish();
+    }
+    if (auto v = root.object("vitals")) {
+        if (auto a = v->object("alert")) {
+            auto limit = [&](std::string_view key, int& field, const VitalRange& range) {
+                if (auto n = a->integer(key, Need::Optional, range.min, range.max)) field = static_cast<int>(*n);
+            };
+            limit("systolic_max", t.vitals_alert.systolic_max, kSystolicRange);
+            limit("diastolic_max", t.vitals_alert.diastolic_max, kDiastolicRange);
+            limit("hr_min", t.vitals_alert.hr_min, kHeartRateRange);
+            limit("hr_max", t.vitals_alert.hr_max, kHeartRateRange);
+            limit("spo2_min", t.vitals_alert.spo2_min, kSpo2Range);
+            a->finish();
+            if (t.vitals_alert.hr_min >= t.vitals_alert.hr_max)
+                problems.error("vitals.alert.hr_min", "must be below hr_max");
+        }
+        v->finish();
     }
     root.finish();
 

@@ -20,6 +20,8 @@ struct FakeRoom final : RoomControl {
     std::vector<Command> commands;
     std::vector<StartRequest> starts;
     Json state() const override { return {{"session", nullptr}}; }
+    Json timeline() const override { return nullptr; }
+    Json summary() const override { return nullptr; }
     CommandResult start(const StartRequest& r) override {
         starts.push_back(r);
         return {true, 200, "", {}};

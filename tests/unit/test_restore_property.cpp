@@ -31,7 +31,12 @@ Command random_command(Rng& rng) {
     case 6: c.kind = CommandKind::Extend, c.amount = Ms{static_cast<Ms::rep>(1000 + rng.below(900000))}; break;
     case 7: c.kind = CommandKind::Comfort, c.on = rng.chance(60); break;
     case 8: c.kind = CommandKind::LightsUp, c.on = rng.chance(50); break;
-    case 9: c.kind = CommandKind::Volume, c.db = -40.0 + static_cast<double>(rng.below(400)) / 10.0; break;
+    case 9:
+        // Every form of the volume command: the trim each sets must survive the restore.
+        c.kind = CommandKind::Volume, c.db = -40.0 + static_cast<double>(rng.below(400)) / 10.0;
+        c.volume_how = static_cast<VolumeHow>(rng.below(3));
+        if (c.volume_how != VolumeHow::Level) c.db = c.db / 4 + 5; // -5 .. +5 dB
+        break;
     case 10: c.kind = CommandKind::Skip; break;
     case 11: c.kind = CommandKind::Vitals, c.vitals.hr = 60 + static_cast<int>(rng.below(40)); break;
     case 12: c.kind = CommandKind::Ack, c.cue = static_cast<int>(rng.below(8)); break;

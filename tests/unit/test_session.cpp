@@ -73,7 +73,7 @@ std::vector<std::pair<Ms, Command>> script() {
     return {{at(0, 12), cmd(CommandKind::Dose)},
             {at(1, 0), cmd(CommandKind::Hold)},
             {at(1, 5), cmd(CommandKind::Resume)},
-            {at(3, 2), cmd(CommandKind::Next)}};
+            {at(3, 2), cmd(CommandKind::End)}}; // the last phase: Next would be refused
 }
 
 } // namespace
@@ -150,7 +150,7 @@ TEST_CASE("the planner agrees with a live run of the same commands") {
     Effects effects = live.start();
     append(effects, live.apply(cmd(CommandKind::Dose), at(0, 10)).effects);
     append(effects, live.advance_to(at(3, 0)));
-    append(effects, live.apply(cmd(CommandKind::Next), at(3, 0)).effects);
+    append(effects, live.apply(cmd(CommandKind::End), at(3, 0)).effects); // the last phase
     append(effects, live.advance_to(at(4, 0)));
     std::vector<std::string> live_lines;
     for (const auto& line : summarize(effects))

@@ -1,0 +1,25 @@
+// Views of a whole session for the tablet: the timeline as it now stands (GET
+// /api/v1/session/timeline) and the end-of-session summary (GET /api/v1/session/summary).
+// Both come from the engine itself: the past from the session's history, the future from
+// the planner (engine/plan.hpp) continuing a copy of the live session. See docs/api.md.
+#pragma once
+
+#include "control/library.hpp"
+#include "engine/session.hpp"
+
+#include <vector>
+
+namespace stillroom {
+
+// The whole session at `now` (session time). `lib` resolves scenes to each light's target.
+Json session_timeline_json(const Session& live, Ms now, const Library& lib);
+
+// Duration, phases with times, dose and booster, vitals, hold / comfort / lights-up
+// episodes, and the report link. Meant for after End; valid at any time.
+Json session_summary_json(const Session& session, Ms now);
+
+// Each light's target when `scene` starts at `at` with `fade`, one object per light:
+// {"at", "light", "scene", "fade", "on", "brightness"?, "kelvin"?, "color"?}.
+std::vector<Json> scene_light_targets(const Library& lib, const std::string& scene, Ms at, Ms fade);
+
+} // namespace stillroom
