@@ -72,6 +72,11 @@ const Row kRoutes[] = {
     {"GET", "/api/v1/history", "/api/v1/history", "", Need::Therapist},
     {"GET", "/api/v1/reports/([^/]+)", "/api/v1/reports/s-000000000000", "", Need::Therapist},
     {"POST", "/api/v1/session/([a-z-]+)", "/api/v1/session/observe", R"({"code":"nausea"})", Need::Therapist},
+    {"GET", "/api/v1/session/(timeline|summary)", "/api/v1/session/timeline", "", Need::AnyLogin},
+    {"GET", "/api/v1/session/(timeline|summary)", "/api/v1/session/summary", "", Need::AnyLogin},
+    {"GET", "/api/v1/audio/files", "/api/v1/audio/files", "", Need::Curator},
+    {"GET", "/api/v1/audio/files/(.+)", "/api/v1/audio/files/audio/x.flac", "", Need::Curator},
+    {"PUT", "/api/v1/audio/files/(.+)", "/api/v1/audio/files/audio/x.flac", "", Need::Curator},
 };
 
 struct FakeRoom final : RoomControl {
