@@ -22,6 +22,8 @@ struct NullLink final : MqttLink {
 
 struct NullRoom final : RoomControl {
     Json state() const override { return Json::object(); }
+    Json timeline() const override { return nullptr; }
+    Json summary() const override { return nullptr; }
     CommandResult start(const StartRequest&) override { return {true, 200, "", {}}; }
     CommandResult command(const Command&) override { return {true, 200, "", {}}; }
 };

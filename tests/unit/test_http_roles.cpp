@@ -82,6 +82,8 @@ const Row kRoutes[] = {
 struct FakeRoom final : RoomControl {
     int commands = 0;
     Json state() const override { return {{"session", nullptr}}; }
+    Json timeline() const override { return nullptr; }
+    Json summary() const override { return nullptr; }
     CommandResult start(const StartRequest&) override { return {true, 200, "", state()}; }
     CommandResult command(const Command&) override {
         ++commands;
