@@ -13,16 +13,12 @@ namespace stillroom::app {
 
 namespace {
 
-// Light targets for a scene change, one JSON object per light.
+// Light targets for a scene change (the session's snapshot), one JSON object per light.
 void write_light_targets(std::ostream& out, const Library& lib, const SetScene& s, Ms at) {
-    const Scene* scene = nullptr;
-    static const Scene bright = bright_scene();
-    if (s.scene == bright.id) scene = &bright;
-    else if (auto it = lib.scenes.find(s.scene); it != lib.scenes.end()) scene = &it->second;
-    if (!scene) return;
     for (const auto& light : lib.room.lights) {
-        auto target = scene->target_for(light.id);
-        if (!target) continue;
+        const auto it = s.lights.find(light.id);
+        if (it == s.lights.end()) continue;
+        const LightTarget* target = &it->second;
         Json j = {{"at", to_seconds(at)}, {"light", light.id}, {"scene", s.scene}, {"fade", to_seconds(s.fade)}};
         j["on"] = target->on.value_or(true);
         if (target->brightness) j["brightness"] = *target->brightness;
