@@ -1,10 +1,12 @@
 // stillroom run / demo: the room daemon.
+#include "app/state_lock.hpp"
 #include "app/commands.hpp"
 #include "app/room.hpp"
 #include "app/console.hpp"
 #include "app/room_services.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <pthread.h>
@@ -26,6 +28,43 @@ fs::path find_example_library() {
         if (fs::exists(dir / "share/stillroom/library/room.json", ec)) return dir / "share/stillroom/library";
     }
     return "examples/library";
+}
+
+// The demo's own folder: $XDG_STATE_HOME/stillroom/demo, else ~/.local/state/stillroom/demo.
+fs::path demo_home() {
+    const char* xdg = std::getenv("XDG_STATE_HOME");
+    if (xdg && *xdg && fs::path(xdg).is_absolute()) return fs::path(xdg) / "stillroom" / "demo";
+    const char* home = std::getenv("HOME");
+    if (home && *home) return fs::path(home) / ".local" / "state" / "stillroom" / "demo";
+    return fs::temp_directory_path() / "stillroom-demo";
+}
+
+// Copies the bundled library (without its state folder) to `to`, via a temporary folder
+// renamed into place, so an interrupted copy is never taken for a finished one.
+bool copy_library(const fs::path& from, const fs::path& to, std::string& error) {
+    std::error_code ec;
+    const fs::path tmp = to.string() + ".partial";
+    fs::remove_all(tmp, ec);
+    fs::create_directories(tmp, ec);
+    if (ec) {
+        error = ec.message();
+        return false;
+    }
+    for (const auto& entry : fs::directory_iterator(from, ec)) {
+        if (entry.path().filename() == "state") continue;
+        fs::copy(entry.path(), tmp / entry.path().filename(), fs::copy_options::recursive, ec);
+        if (ec) {
+            error = entry.path().string() + ": " + ec.message();
+            return false;
+        }
+    }
+    if (ec) {
+        error = from.string() + ": " + ec.message();
+        return false;
+    }
+    fs::rename(tmp, to, ec);
+    if (ec) error = ec.message();
+    return !ec;
 }
 
 struct SignalWaiter {
@@ -75,6 +114,11 @@ int run_room(RunOptions o) {
         return cli::kBadInput;
     }
     if (state_dir.empty()) state_dir = library_dir / lib.room.state_dir;
+    StateDirLock state_lock; // held until run_room returns
+    if (std::string lock_error; !state_lock.acquire(state_dir, &lock_error)) {
+        std::cerr << "stillroom: " << lock_error << "\n";
+        return cli::kBadInput;
+    }
     std::unique_ptr<Clock> clock;
     if (speed != 1.0) clock = std::make_unique<ScaledClock>(speed);
     else clock = std::make_unique<SteadyClock>();
@@ -154,9 +198,31 @@ int cmd_run(const cli::Args& args) {
 }
 
 int cmd_demo(const cli::Args& args) {
-    fs::path library = args.has("--library") ? fs::path(args.get("--library")) : find_example_library();
+    fs::path library = args.get("--library");
     fs::path state = args.get("--state-dir");
-    if (state.empty()) state = fs::temp_directory_path() / ("stillroom-demo-" + std::to_string(getpid()));
+    if (library.empty() || state.empty()) {
+        // One persistent place per user for the demo's editable library and its state, so
+        // a session resumes on the next start and the tracked examples are never rewritten.
+        const fs::path home = demo_home();
+        std::error_code ec;
+        if (library.empty()) {
+            library = home / "library";
+            if (!fs::exists(library / "room.json", ec)) {
+                const fs::path bundled = find_example_library();
+                std::string error;
+                if (!copy_library(bundled, library, error)) {
+                    std::cerr << "stillroom demo: cannot copy the example library to " << library.string() << ": " << error
+                              << "\n";
+                    return cli::kBadInput;
+                }
+                std::cout << "stillroom: demo: copied the example library from " << bundled.string() << std::endl;
+            }
+        }
+        if (state.empty()) state = home / "state";
+        std::cout << "stillroom: demo: library " << library.string() << ", state " << state.string()
+                  << " (an unfinished session resumes on the next start; delete " << home.string()
+                  << " to start afresh)" << std::endl;
+    }
     return run_room({library, state, parse_speed(args), args.has("--no-start") ? "" : args.get("--start"), true,
                      isatty(STDIN_FILENO) || args.has("--console"), parse_audio(args), args.get("--listen")});
 }

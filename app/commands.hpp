@@ -23,5 +23,6 @@ int cmd_render(const cli::Args& args);
 int cmd_playlist(const cli::Args& args);
 int cmd_devices(const cli::Args& args);
 int cmd_hash_pin(const cli::Args& args);
+int cmd_report(const cli::Args& args);
 
 } // namespace stillroom::app

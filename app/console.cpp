@@ -12,7 +12,7 @@ namespace {
 const char* kHelp =
     "commands: start TEMPLATE | dose | booster | next [PHASE] | hold | resume | extend SECONDS |\n"
     "          comfort [off] | lights-up [off] | volume DB | skip | ack CUE | vitals SYS DIA HR SPO2 |\n"
-    "          end | state | templates | help";
+    "          observe CODE | end | state | templates | help";
 
 void print_state(Room& room, std::ostream& out) {
     const Json s = room.state();
@@ -76,6 +76,7 @@ void run_console_line(Room& room, const std::string& line, std::ostream& out) {
         if (verb == "extend" && !rest.empty()) args["seconds"] = std::stod(rest[0]);
         if (verb == "volume" && !rest.empty()) args["db"] = std::stod(rest[0]);
         if (verb == "ack" && !rest.empty()) args["cue"] = std::stoi(rest[0]);
+        if (verb == "observe" && !rest.empty()) args["code"] = rest[0];
         if (verb == "vitals") {
             const char* keys[] = {"systolic", "diastolic", "hr", "spo2"};
             for (std::size_t i = 0; i < rest.size() && i < 4; ++i) args[keys[i]] = std::stoi(rest[i]);

@@ -2,8 +2,10 @@
 #include "app/room.hpp"
 
 #include "control/state_json.hpp"
+#include "engine/report_store.hpp"
 #include "engine/restore.hpp"
 
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -14,7 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string boot_id() {
+std::string read_boot_id() {
     std::ifstream in("/proc/sys/kernel/random/boot_id");
     std::string id;
     std::getline(in, id);
@@ -23,6 +25,14 @@ std::string boot_id() {
 
 fs::path anchor_path(const fs::path& state_dir, const std::string& id) {
     return state_dir / "sessions" / (id + ".anchor");
+}
+
+// Minutes east of UTC for the local time zone at `unix_ms` (the report's clock time).
+int utc_offset_min(std::int64_t unix_ms) {
+    const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+    std::tm local{};
+    if (!localtime_r(&secs, &local)) return 0;
+    return static_cast<int>(local.tm_gmtoff / 60);
 }
 
 } // namespace
@@ -40,7 +50,7 @@ std::uint64_t new_seed() {
 }
 
 Room::Room(Library library, fs::path state_dir, Clock& clock)
-    : library_(std::move(library)), state_dir_(std::move(state_dir)), clock_(clock) {}
+    : library_(std::move(library)), state_dir_(std::move(state_dir)), clock_(clock), boot_id_(read_boot_id()) {}
 
 Room::~Room() = default;
 
@@ -55,7 +65,7 @@ std::optional<Ms> Room::session_time() const {
 void Room::write_anchor() {
     // Machine bookkeeping to bridge a restart: kept beside the journal, not in it, and
     // deleted when the session finishes. See docs/engine.md.
-    const Json anchor = {{"boot_id", boot_id()},
+    const Json anchor = {{"boot_id", boot_id_},
                          {"mono_origin_ms", origin_.time_since_epoch().count()},
                          {"wall_origin_ms", clock_.wall_unix_ms() - session_now().count()}};
     const fs::path path = anchor_path(state_dir_, session_->id());
@@ -70,10 +80,21 @@ void Room::write_anchor() {
 
 std::optional<std::string> Room::resume() {
     std::lock_guard lock(mutex_);
-    auto path = find_unfinished_journal(state_dir_);
+    std::string damage;
+    auto path = find_unfinished_journal(state_dir_, &damage);
+    if (!damage.empty()) {
+        std::cerr << "stillroom: journal: " << damage << "\n";
+        journal_damage_ = damage;
+    }
     if (!path) return std::nullopt;
     Problems problems(path->string());
-    auto restored = restore_session(read_journal(*path), problems);
+    const JournalContents contents = read_journal(*path);
+    if (!contents.damaged.empty()) {
+        journal_damage_ = std::to_string(contents.damaged.size()) + " damaged journal record(s) skipped on resume (" +
+                          contents.damaged.front() + "); check the session's marks";
+        std::cerr << "stillroom: journal: " << journal_damage_ << "\n";
+    }
+    auto restored = restore_session(contents, problems);
     if (!restored) {
         std::cerr << "stillroom: cannot resume " << path->string() << ":\n" << problems.to_string();
         return std::nullopt;
@@ -86,7 +107,7 @@ std::optional<std::string> Room::resume() {
     std::ifstream in(anchor_path(state_dir_, session_->id()));
     Json anchor = Json::parse(in, nullptr, false);
     if (!anchor.is_discarded() && anchor.is_object()) {
-        if (anchor.value("boot_id", "") == boot_id()) {
+        if (anchor.value("boot_id", "") == boot_id_) {
             now_in_session = clock_.now().time_since_epoch() - Ms{anchor.value("mono_origin_ms", Ms::rep{0})};
         } else {
             now_in_session = Ms{clock_.wall_unix_ms() - anchor.value("wall_origin_ms", std::int64_t{0})};
@@ -114,15 +135,22 @@ CommandResult Room::start(const StartRequest& request) {
         return {false, 409, "a session is already running (" + session_->id() + ")", state_locked()};
     auto setup = library_.make_setup(request.template_id, new_session_id(), request.label, new_seed());
     if (!setup) return {false, 404, "no session template \"" + request.template_id + "\"", state_locked()};
+    setup->wall_start_ms = clock_.wall_unix_ms();
+    setup->utc_offset_min = utc_offset_min(setup->wall_start_ms);
     std::string error;
     auto journal = JournalWriter::open(journal_path(state_dir_, setup->id), &error);
     if (!journal) return {false, 500, "cannot write the journal: " + error, state_locked()};
     journal_ = std::move(journal);
     journal_fault_.clear();
+    journal_damage_.clear();
+    held_records_.clear();
+    dropped_records_ = 0;
     session_ = std::make_unique<Session>(std::move(*setup));
     origin_ = clock_.now();
     write_anchor();
     dispatch(session_->start());
+    device_ok_.clear();
+    journal_device_health();
     notify();
     clock_.wake();
     return {true, 200, "", state_locked()};
@@ -135,20 +163,62 @@ CommandResult Room::command(const Command& cmd) {
     dispatch(outcome.effects);
     notify();
     clock_.wake();
-    return {outcome.accepted, outcome.accepted ? 200 : 409, outcome.reason, state_locked()};
+    std::string message = outcome.reason;
+    if (outcome.accepted && !held_records_.empty())
+        message = "done, but not yet on disk: " + journal_fault_; // the policy: act, hold, write later
+    return {outcome.accepted, outcome.accepted ? 200 : 409, message, state_locked()};
 }
 
 void Room::tick() {
     std::lock_guard lock(mutex_);
+    if (!held_records_.empty() && write_held_records()) notify(); // space came back
     if (!session_ || session_->status() == SessionStatus::Finished) return;
+    const bool health_changed = journal_device_health();
     Effects effects = session_->advance_to(session_now());
-    if (effects.empty()) return;
+    if (effects.empty()) {
+        if (health_changed) notify();
+        return;
+    }
     dispatch(effects);
     notify();
 }
 
+bool Room::journal_device_health() {
+    if (!session_ || !journal_) return false;
+    bool changed = false;
+    for (auto* d : drivers_) {
+        const Json h = d->health();
+        const bool ok = h.value("ok", true);
+        const std::string name = d->name();
+        auto it = device_ok_.find(name);
+        if (it != device_ok_.end() && it->second == ok) continue;
+        const bool first = it == device_ok_.end();
+        device_ok_[name] = ok;
+        if (first && ok) continue; // healthy from the start: nothing to record
+        Json record = {{"type", "event"}, {"t", std::max(session_now(), session_->now()).count()},
+                       {"event", "device"}, {"device", name}, {"ok", ok}};
+        if (!ok && h.contains("detail") && h["detail"].is_string()) record["detail"] = h["detail"];
+        held_records_.push_back(std::move(record)); // in order behind anything held
+        write_held_records();
+        changed = true;
+    }
+    return changed;
+}
+
+void Room::apply_retention() {
+    std::lock_guard lock(mutex_);
+    const std::chrono::system_clock::time_point now{Ms{clock_.wall_unix_ms()}};
+    const std::string keep = session_ ? session_->id() : std::string{};
+    const int deleted = delete_expired_journals(state_dir_, now, library_.room.retention_days, keep);
+    if (deleted > 0)
+        std::cerr << "stillroom: deleted " << deleted << " session journal(s) older than "
+                  << library_.room.retention_days << " days\n";
+    next_retention_ = clock_.now() + std::chrono::hours{24};
+}
+
 void Room::run(const std::atomic<bool>& stop) {
     while (!stop.load()) {
+        if (clock_.now() >= next_retention_) apply_retention();
         tick();
         MonoTime next = clock_.now() + Ms{1000};
         {
@@ -164,14 +234,11 @@ void Room::run(const std::atomic<bool>& stop) {
 void Room::dispatch(const Effects& effects) {
     for (const auto& e : effects) {
         if (const auto* record = std::get_if<JournalRecord>(&e.body)) {
-            std::string error;
-            if (journal_ && !journal_->append(record->record, &error)) {
-                // The session goes on; the tablet shows the fault (issue: disk full).
-                if (journal_fault_.empty()) std::cerr << "stillroom: journal: " << error << "\n";
-                journal_fault_ = error;
-            } else if (journal_ && !journal_fault_.empty()) {
-                journal_fault_.clear();
-            }
+            if (!journal_) continue;
+            constexpr std::size_t kMaxHeldRecords = 50000; // hours of commands; bounded memory
+            if (held_records_.size() < kMaxHeldRecords) held_records_.push_back(record->record);
+            else ++dropped_records_;
+            write_held_records();
             continue;
         }
         if (std::holds_alternative<SessionFinished>(e.body)) {
@@ -182,6 +249,27 @@ void Room::dispatch(const Effects& effects) {
             for (auto& l : reminder_listeners_) l(*r);
         for (auto* d : drivers_) d->apply(e, origin_ + e.at);
     }
+}
+
+bool Room::write_held_records() {
+    std::string error;
+    while (journal_ && !held_records_.empty()) {
+        if (!journal_->append(held_records_.front(), &error)) {
+            // The session goes on; the tablet shows the fault (disk full) and commands say
+            // that they acted but are not yet on disk.
+            if (journal_fault_.empty()) std::cerr << "stillroom: journal: " << error << "\n";
+            journal_fault_ = error + "; " + std::to_string(held_records_.size()) +
+                             " records held in memory, written when space returns" +
+                             (dropped_records_ ? " (" + std::to_string(dropped_records_) + " lost)" : "");
+            return false;
+        }
+        held_records_.pop_front();
+    }
+    if (!journal_fault_.empty() && journal_) {
+        std::cerr << "stillroom: journal: written again; nothing held" << std::endl;
+        journal_fault_.clear();
+    }
+    return true;
 }
 
 void Room::notify() {
@@ -198,12 +286,15 @@ Json Room::state_locked() const {
         devices.push_back(h);
     }
     devices.push_back({{"id", "journal"},
-                       {"ok", journal_fault_.empty()},
-                       {"detail", journal_fault_.empty() ? "writing" : journal_fault_}});
+                       {"ok", journal_fault_.empty() && journal_damage_.empty()},
+                       {"detail", !journal_fault_.empty()    ? journal_fault_
+                                  : !journal_damage_.empty() ? journal_damage_
+                                                             : "writing"}});
     Json session = nullptr;
     if (session_) {
         const Ms now = std::max(session_now(), session_->now());
         session = session_state_json(*session_, session_->desired_state(now));
+        session["observations"] = session_->setup().tmpl.observations; // the tablet's buttons
     }
     Json templates = Json::array();
     for (const auto& [id, t] : library_.templates) templates.push_back({{"id", id}, {"name", t.name}});

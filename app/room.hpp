@@ -12,7 +12,9 @@
 #include "engine/session.hpp"
 
 #include <atomic>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,6 +44,10 @@ public:
     void run(const std::atomic<bool>& stop);
     void wake() { clock_.wake(); }
 
+    // Deletes journals older than room.json state.retention_days (never the running
+    // session's). Runs at start-up and daily from run(). Runs on: any thread.
+    void apply_retention();
+
     Json state() const override;
     // The desired state now, if a session is running. Runs on: any thread.
     std::optional<DesiredState> desired_now() const;
@@ -50,14 +56,23 @@ public:
     // snapshot in its journal). Runs on: any thread.
     void set_library(Library library);
     Clock& clock() { return clock_; }
+    // The machine's boot id (read from the kernel); tests set another to act out a reboot.
+    void set_boot_id(std::string id) { boot_id_ = std::move(id); }
     // The session time now (nullopt without a session).
     std::optional<Ms> session_time() const;
 
 private:
     void dispatch(const Effects& effects);
+    // Journal records go to disk in order; one that cannot be written (disk full) is held in
+    // memory with every later one and written when space returns. The fault clears only
+    // when nothing is held. Returns false while records are held.
+    bool write_held_records();
     void notify();
     Json state_locked() const;
     void write_anchor();
+    // Journals each device's health changes (faults and recoveries) during a session.
+    // Returns whether anything changed.
+    bool journal_device_health();
     Ms session_now() const;
 
     Library library_;
@@ -71,6 +86,12 @@ private:
     MonoTime origin_{};
     std::unique_ptr<JournalWriter> journal_;
     std::string journal_fault_;
+    std::string journal_damage_; // damaged records found on resume (shown until the next start)
+    std::deque<Json> held_records_;
+    std::size_t dropped_records_ = 0;
+    std::map<std::string, bool> device_ok_; // last journaled health per device
+    std::string boot_id_;
+    MonoTime next_retention_{};
 };
 
 // A fresh opaque session id ("s-" and 12 hex digits) and a shuffle seed, from the OS.

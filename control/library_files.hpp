@@ -31,6 +31,11 @@ public:
     FileResult check() const;
     // Per track: playable length, rate, channels, loudness, true peak, gain; problems.
     FileResult analyze(const std::string& playlist) const;
+    // M3U for the tablet, through the same code as `stillroom playlist import|export`
+    // (library_m3u.cpp). Import returns tracks to add (nothing is saved); relative entries
+    // are read from the library folder. Export is the playlist as saved on disk.
+    FileResult import_m3u(const std::string& text) const;
+    FileResult export_m3u(const std::string& playlist) const;
 
 private:
     std::filesystem::path path_of(FileKind kind, const std::string& name) const;
@@ -39,7 +44,11 @@ private:
     mutable std::mutex mutex_; // one writer at a time
 };
 
+// A problem list as the API sends it: [{file, path, message, severity, text}].
+Json problems_json(const Problems& p);
+
 // Writes text to a file atomically: PATH.tmp, fsync, rename, fsync the folder.
-bool write_file_atomically(const std::filesystem::path& path, const std::string& text, std::string* error);
+bool write_file_atomically(const std::filesystem::path& path, const std::string& text, std::string* error,
+                           unsigned mode = 0644);
 
 } // namespace stillroom

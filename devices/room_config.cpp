@@ -40,7 +40,7 @@ bool is_midi_action(const std::string& action) {
     auto kind = command_kind_from_name(action);
     return kind && *kind != CommandKind::Vitals && *kind != CommandKind::Ack &&
            *kind != CommandKind::TrackFailed && *kind != CommandKind::Extend &&
-           *kind != CommandKind::Volume;
+           *kind != CommandKind::Volume && *kind != CommandKind::Observe;
 }
 
 namespace {
@@ -342,6 +342,10 @@ std::optional<RoomConfig> load_room_config(const Json& json, Problems& problems)
     }
     room.name = root.string("name").value_or(room.room);
     room.state_dir = root.string("state_dir").value_or("state");
+    if (auto st = root.object("state")) {
+        if (auto days = st->integer("retention_days", Need::Optional, 1, 3650)) room.retention_days = static_cast<int>(*days);
+        st->finish();
+    }
     if (const Json* a = nullable(root, "audio")) {
         ObjectReader reader(*a, "audio", problems);
         if (reader.is_object()) room.audio = read_audio(reader);

@@ -100,6 +100,7 @@ struct RoomConfig {
     std::string room;
     std::string name;
     std::string state_dir = "state";
+    int retention_days = 90; // "state": {"retention_days"}: journals older than this are deleted
     std::optional<AudioConfig> audio;
     std::optional<MqttConfig> mqtt;
     std::vector<LightConfig> lights;

@@ -1,6 +1,8 @@
 // Command names and argument parsing shared by the HTTP API, MQTT and the journal.
 #include "engine/commands.hpp"
 
+#include "engine/time_expr.hpp"
+
 #include <array>
 #include <cmath>
 
@@ -13,7 +15,7 @@ struct NameEntry {
     const char* name;
 };
 
-constexpr std::array<NameEntry, 13> kNames{{
+constexpr std::array<NameEntry, 14> kNames{{
     {CommandKind::Dose, "dose"},
     {CommandKind::Next, "next"},
     {CommandKind::Hold, "hold"},
@@ -27,6 +29,7 @@ constexpr std::array<NameEntry, 13> kNames{{
     {CommandKind::Vitals, "vitals"},
     {CommandKind::Ack, "ack"},
     {CommandKind::TrackFailed, "track-failed"},
+    {CommandKind::Observe, "observe"},
 }};
 
 std::optional<int> read_vital(ObjectReader& obj, std::string_view key, long long min, long long max) {
@@ -97,6 +100,13 @@ std::optional<Command> parse_command(CommandKind kind, const Json& args_in, Prob
     case CommandKind::TrackFailed:
         if (auto f = obj.string("file", Need::Required)) cmd.file = *f;
         break;
+    case CommandKind::Observe:
+        if (auto c = obj.string("code", Need::Required)) {
+            if (!is_valid_id(*c) || c->size() > 24)
+                problems.error("code", "expected an observation code such as \"nausea\" (no free text)");
+            cmd.code = *c;
+        }
+        break;
     case CommandKind::Hold:
     case CommandKind::Resume:
     case CommandKind::End:
@@ -129,6 +139,7 @@ Json command_args_json(const Command& cmd) {
         break;
     case CommandKind::Ack: j["cue"] = cmd.cue; break;
     case CommandKind::TrackFailed: j["file"] = cmd.file; break;
+    case CommandKind::Observe: j["code"] = cmd.code; break;
     case CommandKind::Hold:
     case CommandKind::Resume:
     case CommandKind::End:

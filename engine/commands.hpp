@@ -25,7 +25,8 @@ enum class CommandKind {
     Skip,
     Vitals,     // {"systolic"?, "diastolic"?, "hr"?, "spo2"?, "cue"?}
     Ack,        // {"cue": index} acknowledge a reminder
-    TrackFailed // {"file": path} from the audio driver: the file cannot be played
+    TrackFailed, // {"file": path} from the audio driver: the file cannot be played
+    Observe      // {"code": c} a structured observation from the template's vocabulary
 };
 
 struct VitalSigns {
@@ -43,6 +44,7 @@ struct Command {
     int cue = -1;
     std::string phase;
     std::string file;
+    std::string code; // Observe
 
     bool operator==(const Command&) const = default;
 };

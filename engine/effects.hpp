@@ -61,6 +61,7 @@ struct SendMidi {
 struct PublishMqtt {
     std::string topic;
     std::string payload;
+    bool retain = false;
 };
 
 struct Reminder {

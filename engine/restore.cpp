@@ -9,6 +9,8 @@ std::optional<SessionSetup> setup_from_start_record(const Json& start, Problems&
         setup.id = start.at("id").get<std::string>();
         setup.label = start.value("label", "");
         setup.seed = start.at("seed").get<std::uint64_t>();
+        setup.wall_start_ms = start.value("wall_start_ms", std::int64_t{0});
+        setup.utc_offset_min = start.value("utc_offset_min", 0);
         setup.max_volume_db = start.at("max_volume_db").get<double>();
         setup.template_json = start.at("template");
         Problems template_problems("journal template");

@@ -53,6 +53,8 @@ Effects Session::start() {
                                {"id", setup_.id},
                                {"label", setup_.label},
                                {"seed", setup_.seed},
+                               {"wall_start_ms", setup_.wall_start_ms},
+                               {"utc_offset_min", setup_.utc_offset_min},
                                {"template_id", setup_.tmpl.id},
                                {"template", setup_.template_json},
                                {"playlists", playlists},
@@ -241,7 +243,7 @@ void Session::fire_cue(std::size_t i, Ms t) {
     }
     if (c.sound) emit(t, PlaySound{*c.sound, c.gain_db});
     if (c.midi) emit(t, SendMidi{c.midi->output, c.midi->bytes});
-    if (c.mqtt) emit(t, PublishMqtt{c.mqtt->topic, c.mqtt->payload});
+    if (c.mqtt) emit(t, PublishMqtt{c.mqtt->topic, c.mqtt->payload, c.mqtt->retain});
 }
 
 // ---- the event loop --------------------------------------------------------------------
@@ -319,7 +321,8 @@ Outcome Session::apply_command(const Command& cmd, Ms t) {
     if (status_ == SessionStatus::Finished) return refuse(cmd, "the session has finished");
     if (status_ == SessionStatus::Ending) {
         const bool allowed = cmd.kind == CommandKind::Vitals || cmd.kind == CommandKind::Ack ||
-                             cmd.kind == CommandKind::End || cmd.kind == CommandKind::TrackFailed;
+                             cmd.kind == CommandKind::End || cmd.kind == CommandKind::TrackFailed ||
+                             cmd.kind == CommandKind::Observe;
         if (!allowed) return refuse(cmd, "the session is ending");
     }
     Outcome ok{true, "", {}};
@@ -399,6 +402,13 @@ Outcome Session::apply_command(const Command& cmd, Ms t) {
         record_command(cmd, t);
         mark_unplayable(cmd.file);
         return ok;
+    case CommandKind::Observe: {
+        const auto& vocabulary = setup_.tmpl.observations;
+        if (std::find(vocabulary.begin(), vocabulary.end(), cmd.code) == vocabulary.end())
+            return refuse(cmd, "\"" + cmd.code + "\" is not an observation this session offers");
+        record_command(cmd, t);
+        return ok;
+    }
     }
     return refuse(cmd, "unknown command");
 }

@@ -21,6 +21,8 @@ struct SessionSetup {
     std::string id;    // opaque, e.g. "s-7f3a9c21d4e8"
     std::string label; // a short code, never a name
     std::uint64_t seed = 0; // shuffle order
+    std::int64_t wall_start_ms = 0; // wall clock at the start (unix ms): the report's date
+    int utc_offset_min = 0;         // the room's local time offset from UTC at the start
     SessionTemplate tmpl;
     Json template_json;     // the file as loaded, snapshotted into the journal
     PlaylistCatalog playlists;

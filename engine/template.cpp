@@ -1,7 +1,11 @@
 // Loading and checking session templates.
 #include "engine/template.hpp"
 
+#include <algorithm>
+
 #include "engine/duration.hpp"
+#include "engine/observations.hpp"
+#include "engine/report_forms.hpp"
 
 namespace stillroom {
 
@@ -179,6 +183,7 @@ void read_mqtt(ObjectReader& obj, Cue& cue) {
     } else {
         ok = false;
     }
+    m.retain = mqtt->boolean("retain").value_or(false);
     mqtt->finish();
     if (ok) cue.mqtt = std::move(m);
 }
@@ -256,6 +261,52 @@ Overlay read_overlay(ObjectReader& obj, const RefChecker& refs, Overlay defaults
     return o;
 }
 
+// "record" (a form from report_forms.cpp) and "observations" (codes the tablet offers).
+void read_record_keys(ObjectReader& root, SessionTemplate& t) {
+    Problems& problems = root.problems();
+    if (auto r = root.string("record")) {
+        if (find_form(*r)) {
+            t.record = *r;
+        } else {
+            std::string known;
+            for (const auto& id : form_ids()) known += (known.empty() ? "" : ", ") + id;
+            problems.error(root.path_of("record"), "expected one of the record forms (" + known + "), got " +
+                                                       describe_json(Json(*r)));
+        }
+    }
+    t.observations = default_observations();
+    if (const Json* list = root.array("observations")) {
+        t.observations.clear();
+        if (list->empty() || list->size() > kMaxObservationCodes)
+            problems.error(root.path_of("observations"),
+                           "expected 1 to " + std::to_string(kMaxObservationCodes) + " observation codes");
+        for (std::size_t i = 0; i < list->size(); ++i) {
+            const Json& code = (*list)[i];
+            const std::string path = json_path_index(root.path_of("observations"), i);
+            if (!code.is_string() || !is_valid_id(code.get<std::string>()) || code.get<std::string>().size() > 24) {
+                problems.error(path, "expected a short code of letters, digits, '-' or '_' (no free text), got " +
+                                         describe_json(code));
+            } else if (std::find(t.observations.begin(), t.observations.end(), code.get<std::string>()) !=
+                       t.observations.end()) {
+                problems.error(path, "\"" + code.get<std::string>() + "\" is listed twice");
+            } else {
+                t.observations.push_back(code.get<std::string>());
+            }
+        }
+    }
+}
+
+// The form a template names asks about observations the template must offer.
+void check_record_form(const SessionTemplate& t, Problems& problems) {
+    if (!t.record) return;
+    const FormSpec* form = find_form(*t.record);
+    for (const auto& code : form->observations) {
+        if (std::find(t.observations.begin(), t.observations.end(), code) == t.observations.end())
+            problems.error("observations", "the \"" + *t.record + "\" record asks about \"" + code +
+                                               "\": add it to \"observations\"");
+    }
+}
+
 void check_phase_structure(const SessionTemplate& t, Problems& problems) {
     std::set<std::string> seen;
     int dose_phases = 0;
@@ -286,6 +337,7 @@ std::optional<SessionTemplate> load_template(const Json& json, const std::string
     if (!root.is_object()) return std::nullopt;
     if (auto name = root.string("name", Need::Required)) t.name = *name;
     t.description = root.string("description").value_or("");
+    read_record_keys(root, t);
     if (const Json* phases = root.array("phases", Need::Required)) {
         if (phases->empty()) problems.error("phases", "a session needs at least one phase");
         for (std::size_t i = 0; i < phases->size(); ++i) {
@@ -329,6 +381,7 @@ std::optional<SessionTemplate> load_template(const Json& json, const std::string
     // Cross-references inside the template; only meaningful when all phases loaded.
     if (problems.error_count() == errors_before) {
         check_phase_structure(t, problems);
+        check_record_form(t, problems);
         // Cues keep their template order; the index in t.cues matches the file's.
         for (std::size_t i = 0; i < t.cues.size(); ++i) {
             const auto& at = t.cues[i].at;

@@ -40,6 +40,7 @@ struct MidiCue {
 struct MqttCue {
     std::string topic;
     std::string payload; // JSON text, or a plain string payload
+    bool retain = false; // published retained only when the cue asks
 };
 
 struct Cue {
@@ -76,16 +77,31 @@ struct EndSpec {
     Ms fade{std::chrono::seconds{60}};
 };
 
+// Alert thresholds for vitals (template "vitals": {"alert": {...}}). A reading beyond them
+// is accepted and flagged on the tablet, in state and events; never in the room.
+struct VitalsAlert {
+    int systolic_max = 160;
+    int diastolic_max = 100;
+    int hr_min = 50;
+    int hr_max = 120;
+    int spo2_min = 92;
+};
+
 struct SessionTemplate {
     std::string id; // file stem
     std::string name;
     std::string description;
+    // The clinical form the session report fills and checks ("spravato-rems"), if any.
+    std::optional<std::string> record;
+    // Observation codes the therapist may mark (default_observations() when not given).
+    std::vector<std::string> observations;
     std::vector<Phase> phases;
     std::vector<Cue> cues;
     std::optional<Booster> booster;
     Overlay comfort;
     Overlay lights_up;
     EndSpec end;
+    VitalsAlert vitals_alert;
 
     // Index of the phase with this id, or -1.
     int phase_index(const std::string& id) const;

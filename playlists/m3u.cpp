@@ -242,8 +242,9 @@ M3uImport import_m3u(std::string_view bytes, const fs::path& m3u_dir, const fs::
     };
     std::size_t line_no = 0;
     std::size_t pos = 0;
+    // Bounded whatever the body does: a text of n bytes has at most n + 1 lines.
     constexpr std::size_t kMaxLines = 100000;
-    while (pos <= text.size() && line_no < kMaxLines) {
+    for (std::size_t lines_left = text.size() + 1; pos <= text.size() && lines_left > 0 && line_no < kMaxLines; --lines_left) {
         // A line ends at LF, CRLF or a lone CR (iTunes / Music exports).
         auto nl = text.find_first_of("\r\n", pos);
         if (nl == std::string_view::npos) nl = text.size();

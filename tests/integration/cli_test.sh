@@ -112,6 +112,9 @@ id=$(basename "$journal" .jsonl)
 "$bin" run --library "$lib" --state-dir "$state" --speed 600 >"$tmp/run2" 2>&1 &
 pid=$!
 for _ in $(seq 1 50); do grep -q "resumed session" "$tmp/run2" && break; sleep 0.1; done
+# a second daemon on the same state dir refuses to start and names the holder
+expect "second daemon refused" 1 "$bin" run --library "$lib" --state-dir "$state" --speed 600 --listen off
+contains "second daemon names the holder" "$tmp/err" "another stillroom (pid $pid) is running on the state dir"
 kill -TERM "$pid"
 wait "$pid"
 code=$?
@@ -120,6 +123,59 @@ contains "resumes the same session" "$tmp/run2" "resumed session $id"
 contains "journal records the resume" "$journal" '"event":"resumed"'
 if grep -q '"type":"start"' "$journal" && ! grep -qi 'patient' "$journal"; then
   passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: journal start record"; fi
+
+# report: the session record from the journal (issue 13)
+expect "report --help" 0 "$bin" report --help
+contains "report --help shows usage" "$tmp/out" "usage: stillroom report"
+expect "report json" 0 "$bin" report "$id" --state-dir "$state"
+contains "report json has the id" "$tmp/out" "\"id\": \"$id\""
+contains "report json names the template" "$tmp/out" '"template_id": "im-ketamine"'
+contains "report json: resumed, so unfinished" "$tmp/out" '"status": "unfinished"'
+expect "report csv" 0 "$bin" report "$id" --state-dir "$state" --format csv
+contains "report csv header" "$tmp/out" "t_s,since_dose_s,phase,kind,what,value,flags"
+contains "report csv rows" "$tmp/out" ",resumed,"
+expect "report html" 0 "$bin" report "$id" --state-dir "$state" --format html
+contains "report html timeline" "$tmp/out" '<svg class="timeline"'
+expect "report unknown session" 1 "$bin" report s-000000000000 --state-dir "$state"
+contains "report unknown session says so" "$tmp/err" "no journal for session s-000000000000"
+expect "report bad id" 2 "$bin" report ../tokens --state-dir "$state"
+expect "report bad format" 2 "$bin" report "$id" --state-dir "$state" --format pdf
+expect "report without id" 2 "$bin" report --state-dir "$state"
+mkdir -p "$tmp/torn/sessions"
+{ cat "$journal"; printf '{"type":"cmd","t":99'; } >"$tmp/torn/sessions/$id.jsonl"
+expect "report torn journal" 0 "$bin" report "$id" --state-dir "$tmp/torn"
+contains "report torn journal says so" "$tmp/out" '"torn_tail": true'
+
+# demo: its own copy of the library and its state in one per-user place (issue 9 defect 11):
+# a session killed mid-way resumes on the next start, and the bundled examples stay as they are.
+xdg="$tmp/xdg"
+demo_home="$xdg/stillroom/demo"
+before=$(cd "$lib" && find . -path ./state -prune -o -name '*.json' ! -name '.loudness-cache.json' -type f -print0 | sort -z | xargs -0 sha256sum)
+demo_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+XDG_STATE_HOME="$xdg" "$bin" demo --listen "127.0.0.1:$(demo_port)" --audio null --speed 600 --start im-ketamine \
+    </dev/null >"$tmp/demo1" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do ls "$demo_home"/state/sessions/*.jsonl >/dev/null 2>&1 && break; sleep 0.1; done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+contains "demo says where its library is" "$tmp/demo1" "library $demo_home/library"
+contains "demo says where its state is" "$tmp/demo1" "state $demo_home/state"
+[ -f "$demo_home/library/room.json" ] && [ -d "$demo_home/library/playlists" ] && [ ! -e "$demo_home/library.partial" ] \
+  && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: demo did not copy the example library"; }
+demo_id=$(basename "$(ls "$demo_home"/state/sessions/*.jsonl | head -1)" .jsonl)
+# A save in the demo goes to its copy; the next start keeps the copy (no second copy).
+echo '{"name": "Edited in the demo", "tracks": []}' > "$demo_home/library/playlists/demo-edit.json"
+XDG_STATE_HOME="$xdg" "$bin" demo --listen "127.0.0.1:$(demo_port)" --audio null --speed 600 </dev/null >"$tmp/demo2" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do grep -q "resumed session" "$tmp/demo2" && break; sleep 0.1; done
+kill -TERM "$pid"
+wait "$pid"
+contains "demo resumes its session on the next start" "$tmp/demo2" "resumed session $demo_id"
+[ -f "$demo_home/library/playlists/demo-edit.json" ] && ! grep -q "copied the example library" "$tmp/demo2" \
+  && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: the demo's edited library copy was replaced"; }
+after=$(cd "$lib" && find . -path ./state -prune -o -name '*.json' ! -name '.loudness-cache.json' -type f -print0 | sort -z | xargs -0 sha256sum)
+[ "$before" = "$after" ] && [ ! -e "$lib/playlists/demo-edit.json" ] && passed=$((passed + 1)) \
+  || { failed=$((failed + 1)); echo "FAIL: the demo changed the bundled example library"; }
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -1,0 +1,467 @@
+// Building the session record from a journal: one pass over the records in order, keeping
+// what was open (phase, hold, comfort, track, fault) and closing it when the next record
+// says so. Events and commands are the truth of what happened; nothing is replayed.
+#include "engine/report.hpp"
+
+#include "engine/duration.hpp"
+#include "engine/report_forms.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+namespace stillroom {
+
+namespace {
+
+struct Open {
+    Ms start{0};
+    std::size_t index = 0; // into the output array it will close
+};
+
+class ReportBuilder {
+public:
+    ReportBuilder(const JournalContents& journal, const Json& start, SessionTemplate tmpl)
+        : journal_(journal), start_(start), tmpl_(std::move(tmpl)) {
+        phase_start_.assign(tmpl_.phases.size(), std::nullopt);
+        phase_end_.assign(tmpl_.phases.size(), std::nullopt);
+        phase_extended_.assign(tmpl_.phases.size(), Ms{0});
+        phase_held_.assign(tmpl_.phases.size(), Ms{0});
+    }
+
+    Json build();
+
+private:
+    // Times relative to the dose, once it is known (rows are completed at the end).
+    Json since_dose(Ms t) const { return dose_ ? report_seconds(t - *dose_) : Json(nullptr); }
+    std::string phase_id() const { return phase_ >= 0 ? tmpl_.phases[static_cast<std::size_t>(phase_)].id : ""; }
+    void row(Ms t, const std::string& kind, const std::string& what = "", Json value = nullptr,
+             Json flags = Json::array());
+    void on_command(const Json& r, Ms t);
+    void on_event(const Json& r, Ms t);
+    void open_episode(const std::string& kind, Ms t, std::optional<Open>& slot);
+    void close_episode(Ms t, std::optional<Open>& slot);
+    void close_music(Ms t);
+    void close_phase(Ms t);
+    void finish(Ms end);
+    Json phases_json() const;
+    Json session_json(Ms end) const;
+    void add_dose_times(Json& rows, const char* at_key, const char* out_key) const;
+
+    const JournalContents& journal_;
+    const Json& start_;
+    SessionTemplate tmpl_;
+
+    int phase_ = -1;
+    std::vector<std::optional<Ms>> phase_start_, phase_end_;
+    std::vector<Ms> phase_extended_, phase_held_;
+    std::optional<Ms> dose_, booster_, ending_, finished_;
+    Ms last_t_{0};
+
+    std::optional<Open> hold_, comfort_, lights_up_, music_;
+    std::map<std::string, Open> faults_open_;
+
+    Json events_ = Json::array();
+    Json episodes_ = Json::array();
+    Json extensions_ = Json::array();
+    Json vitals_ = Json::array();
+    Json reminders_ = Json::array();
+    Json volume_ = Json::array();
+    Json music_rows_ = Json::array();
+    Json skips_ = Json::array();
+    Json faults_ = Json::array();
+    Json observations_ = Json::array();
+    bool vitals_flagged_ = false;
+};
+
+std::string two(int v) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%02d", v);
+    return buf;
+}
+
+} // namespace
+
+Json report_seconds(std::optional<Ms> t) {
+    if (!t) return nullptr;
+    if (t->count() % 1000 == 0) return t->count() / 1000; // whole seconds stay integers
+    return to_seconds(*t);
+}
+
+std::vector<std::string> report_vitals_flags(const Json& v, const VitalsAlert& alert) {
+    std::vector<std::string> flags;
+    auto get = [&](const char* key) -> std::optional<int> {
+        if (!v.contains(key) || !v[key].is_number_integer()) return std::nullopt;
+        return v[key].get<int>();
+    };
+    const auto systolic = get("systolic"), diastolic = get("diastolic"), hr = get("hr"), spo2 = get("spo2");
+    if (systolic && *systolic > alert.systolic_max) flags.push_back("systolic_high");
+    if (diastolic && *diastolic > alert.diastolic_max) flags.push_back("diastolic_high");
+    if (hr && *hr < alert.hr_min) flags.push_back("hr_low");
+    if (hr && *hr > alert.hr_max) flags.push_back("hr_high");
+    if (spo2 && *spo2 < alert.spo2_min) flags.push_back("spo2_low");
+    return flags;
+}
+
+void ReportBuilder::row(Ms t, const std::string& kind, const std::string& what, Json value, Json flags) {
+    events_.push_back({{"t_s", report_seconds(t)},
+                       {"at_ms", t.count()},
+                       {"phase", phase_id()},
+                       {"kind", kind},
+                       {"what", what},
+                       {"value", std::move(value)},
+                       {"flags", std::move(flags)}});
+}
+
+void ReportBuilder::open_episode(const std::string& kind, Ms t, std::optional<Open>& slot) {
+    if (slot) return;
+    slot = Open{t, episodes_.size()};
+    episodes_.push_back({{"kind", kind}, {"phase", phase_id()}, {"start_s", report_seconds(t)}, {"at_ms", t.count()}});
+}
+
+void ReportBuilder::close_episode(Ms t, std::optional<Open>& slot) {
+    if (!slot) return;
+    Json& e = episodes_[slot->index];
+    e["end_s"] = report_seconds(t);
+    e["duration_s"] = report_seconds(t - slot->start);
+    if (e["kind"] == "hold" && phase_ >= 0) phase_held_[static_cast<std::size_t>(phase_)] += t - slot->start;
+    slot.reset();
+}
+
+void ReportBuilder::close_music(Ms t) {
+    if (!music_) return;
+    Json& m = music_rows_[music_->index];
+    m["end_s"] = report_seconds(t);
+    m["duration_s"] = report_seconds(t - music_->start);
+    music_.reset();
+}
+
+void ReportBuilder::close_phase(Ms t) {
+    if (phase_ < 0) return;
+    auto& end = phase_end_[static_cast<std::size_t>(phase_)];
+    if (!end) end = t;
+}
+
+void ReportBuilder::on_command(const Json& r, Ms t) {
+    const std::string cmd = r.value("cmd", "");
+    const Json args = r.contains("args") && r["args"].is_object() ? r["args"] : Json::object();
+    if (cmd == "dose") {
+        if (args.value("booster", false)) {
+            booster_ = t;
+            row(t, "booster");
+            if (tmpl_.booster) {
+                const int target = tmpl_.phase_index(tmpl_.booster->extend);
+                if (target >= 0) phase_extended_[static_cast<std::size_t>(target)] += tmpl_.booster->by;
+                extensions_.push_back({{"at_ms", t.count()}, {"t_s", report_seconds(t)}, {"phase", tmpl_.booster->extend},
+                                       {"by_s", report_seconds(tmpl_.booster->by)}, {"source", "booster"}});
+            }
+        } else {
+            dose_ = t;
+            row(t, "dose");
+        }
+    } else if (cmd == "next") {
+        row(t, "next", args.value("phase", ""));
+    } else if (cmd == "hold") {
+        open_episode("hold", t, hold_);
+        row(t, "hold");
+    } else if (cmd == "resume") {
+        close_episode(t, hold_);
+        row(t, "resume");
+    } else if (cmd == "extend") {
+        const Ms by{static_cast<Ms::rep>(args.value("seconds", 0.0) * 1000.0 + 0.5)};
+        if (phase_ >= 0) phase_extended_[static_cast<std::size_t>(phase_)] += by;
+        extensions_.push_back({{"at_ms", t.count()}, {"t_s", report_seconds(t)}, {"phase", phase_id()},
+                               {"by_s", report_seconds(by)}, {"source", "extend"}});
+        row(t, "extend", phase_id(), report_seconds(by));
+    } else if (cmd == "comfort" || cmd == "lights-up") {
+        const bool on = args.value("on", true);
+        auto& slot = cmd == "comfort" ? comfort_ : lights_up_;
+        const std::string kind = cmd == "comfort" ? "comfort" : "lights_up";
+        if (on) open_episode(kind, t, slot);
+        else close_episode(t, slot);
+        row(t, kind + (on ? "_on" : "_off"));
+    } else if (cmd == "end") {
+        row(t, "end");
+    } else if (cmd == "volume") {
+        Json v = {{"at_ms", t.count()}, {"t_s", report_seconds(t)}};
+        for (const auto& [k, val] : args.items()) v[k] = val;
+        volume_.push_back(v);
+        row(t, "volume", args.dump(), nullptr);
+    } else if (cmd == "skip") {
+        Json skip = {{"at_ms", t.count()}, {"t_s", report_seconds(t)}};
+        if (music_) {
+            Json& m = music_rows_[music_->index];
+            m["skipped"] = true;
+            for (const char* k : {"playlist", "track", "title"}) skip[k] = m[k];
+        }
+        skips_.push_back(skip);
+        row(t, "skip", skip.value("title", ""));
+    } else if (cmd == "vitals") {
+        Json reading = {{"at_ms", t.count()}, {"t_s", report_seconds(t)}};
+        for (const char* k : {"systolic", "diastolic", "hr", "spo2"})
+            reading[k] = args.contains(k) ? args[k] : Json(nullptr);
+        const auto flags = report_vitals_flags(args, tmpl_.vitals_alert);
+        vitals_flagged_ = vitals_flagged_ || !flags.empty();
+        reading["flags"] = flags;
+        reading["cue"] = args.contains("cue") ? args["cue"] : Json(nullptr);
+        vitals_.push_back(reading);
+        std::string what;
+        for (const char* k : {"systolic", "diastolic", "hr", "spo2"})
+            if (args.contains(k)) what += (what.empty() ? "" : " ") + std::string(k) + "=" + args[k].dump();
+        row(t, "vitals", what, nullptr, flags);
+        if (args.contains("cue")) {
+            for (auto& rem : reminders_)
+                if (rem["cue"] == args["cue"] && rem["done_s"].is_null()) {
+                    rem["done_s"] = report_seconds(t);
+                    rem["done_ms"] = t.count();
+                    rem["done_by"] = "vitals";
+                }
+        }
+    } else if (cmd == "ack") {
+        for (auto& rem : reminders_)
+            if (rem["cue"] == args.value("cue", -1) && rem["done_s"].is_null()) {
+                rem["done_s"] = report_seconds(t);
+                rem["done_ms"] = t.count();
+                rem["done_by"] = "ack";
+            }
+        row(t, "ack", "cue " + std::to_string(args.value("cue", -1)));
+    } else if (cmd == "track-failed") {
+        row(t, "track_failed", args.value("file", ""));
+    } else if (cmd == "observe") {
+        observations_.push_back({{"at_ms", t.count()}, {"t_s", report_seconds(t)}, {"code", args.value("code", "")},
+                                 {"phase", phase_id()}});
+        row(t, "observation", args.value("code", ""));
+    }
+}
+
+void ReportBuilder::on_event(const Json& r, Ms t) {
+    const std::string event = r.value("event", "");
+    if (event == "phase") {
+        const int index = tmpl_.phase_index(r.value("phase", ""));
+        if (index < 0) return;
+        close_episode(t, hold_); // entering a phase ends any hold
+        close_phase(t);
+        phase_ = index;
+        phase_start_[static_cast<std::size_t>(index)] = t;
+        row(t, "phase", tmpl_.phases[static_cast<std::size_t>(index)].name);
+    } else if (event == "cue") {
+        const int index = r.value("cue", -1);
+        if (index < 0 || static_cast<std::size_t>(index) >= tmpl_.cues.size()) return;
+        const Cue& cue = tmpl_.cues[static_cast<std::size_t>(index)];
+        if (!cue.remind) return;
+        reminders_.push_back({{"cue", index}, {"text", *cue.remind}, {"vitals", cue.vitals}, {"due_s", report_seconds(t)},
+                              {"due_ms", t.count()}, {"done_s", nullptr}, {"done_by", nullptr}});
+        row(t, "reminder", *cue.remind);
+    } else if (event == "track") {
+        close_music(t);
+        const std::string playlist = r.value("playlist", "");
+        const int track = r.value("track", -1);
+        Json m = {{"playlist", playlist}, {"track", track}, {"title", ""}, {"artist", ""}, {"file", ""},
+                  {"start_s", report_seconds(t)}, {"at_ms", t.count()},
+                  {"from_s", report_seconds(Ms{r.value("position_ms", Ms::rep{0})})},
+                  {"comfort", tmpl_.comfort.playlist && *tmpl_.comfort.playlist == playlist}, {"skipped", false}};
+        const Json& lists = start_.contains("playlists") ? start_["playlists"] : Json::object();
+        if (lists.contains(playlist) && track >= 0 && lists[playlist].contains("tracks") &&
+            static_cast<std::size_t>(track) < lists[playlist]["tracks"].size()) {
+            const Json& info = lists[playlist]["tracks"][static_cast<std::size_t>(track)];
+            for (const char* k : {"title", "artist", "file"}) m[k] = info.value(k, "");
+        }
+        music_ = Open{t, music_rows_.size()};
+        music_rows_.push_back(m);
+        row(t, "track", m["title"].get<std::string>().empty() ? m["file"].get<std::string>() : m["title"].get<std::string>(),
+            playlist);
+    } else if (event == "silence") {
+        close_music(t);
+        row(t, "silence");
+    } else if (event == "ending") {
+        ending_ = t;
+        close_music(t);
+        close_phase(t);
+        close_episode(t, hold_);
+        close_episode(t, comfort_);
+        close_episode(t, lights_up_);
+        row(t, "ending");
+    } else if (event == "resumed") {
+        row(t, "resumed");
+    } else if (event == "device") {
+        const std::string device = r.value("device", "");
+        const bool ok = r.value("ok", true);
+        auto it = faults_open_.find(device);
+        if (!ok && it == faults_open_.end()) {
+            faults_open_[device] = Open{t, faults_.size()};
+            faults_.push_back({{"device", device}, {"start_s", report_seconds(t)}, {"at_ms", t.count()},
+                               {"detail", r.value("detail", "")}, {"end_s", nullptr}, {"duration_s", nullptr},
+                               {"ongoing", true}});
+        } else if (ok && it != faults_open_.end()) {
+            Json& f = faults_[it->second.index];
+            f["end_s"] = report_seconds(t);
+            f["duration_s"] = report_seconds(t - it->second.start);
+            f["ongoing"] = false;
+            faults_open_.erase(it);
+        }
+        row(t, ok ? "device_ok" : "device_fault", device);
+    }
+}
+
+void ReportBuilder::finish(Ms end) {
+    close_music(end);
+    close_phase(end);
+    for (auto* slot : {&hold_, &comfort_, &lights_up_}) close_episode(end, *slot);
+    for (auto& [device, open] : faults_open_) {
+        Json& f = faults_[open.index];
+        f["duration_s"] = report_seconds(end - open.start);
+    }
+}
+
+void ReportBuilder::add_dose_times(Json& rows, const char* at_key, const char* out_key) const {
+    for (auto& r : rows) {
+        if (!r.contains(at_key) || !r[at_key].is_number_integer()) continue;
+        r[out_key] = since_dose(Ms{r[at_key].get<Ms::rep>()});
+        r.erase(at_key);
+    }
+}
+
+Json ReportBuilder::phases_json() const {
+    Json out = Json::array();
+    int last_entered = -1;
+    for (std::size_t i = 0; i < tmpl_.phases.size(); ++i)
+        if (phase_start_[i]) last_entered = static_cast<int>(i);
+    for (std::size_t i = 0; i < tmpl_.phases.size(); ++i) {
+        const Phase& p = tmpl_.phases[i];
+        const auto& s = phase_start_[i];
+        const auto& e = phase_end_[i];
+        std::string status = "done";
+        if (!s) status = static_cast<int>(i) < last_entered ? "skipped" : "not_reached";
+        else if (!finished_ && !ending_ && static_cast<int>(i) == phase_) status = "running";
+        out.push_back({{"index", i},
+                       {"id", p.id},
+                       {"name", p.name},
+                       {"until", to_string(p.until)},
+                       {"status", status},
+                       {"planned_s", report_seconds(p.duration)},
+                       {"extended_s", report_seconds(phase_extended_[i])},
+                       {"held_s", report_seconds(phase_held_[i])},
+                       {"start_s", report_seconds(s)},
+                       {"end_s", report_seconds(e)},
+                       {"duration_s", s && e ? report_seconds(*e - *s) : Json(nullptr)},
+                       {"start_since_dose_s", s ? since_dose(*s) : Json(nullptr)},
+                       {"end_since_dose_s", e ? since_dose(*e) : Json(nullptr)}});
+    }
+    return out;
+}
+
+Json ReportBuilder::session_json(Ms end) const {
+    Json s = {{"id", start_.value("id", "")},
+              {"label", start_.value("label", "")},
+              {"template_id", start_.value("template_id", "")},
+              {"template_name", tmpl_.name},
+              {"record", tmpl_.record ? Json(*tmpl_.record) : Json(nullptr)},
+              {"started_at", nullptr},
+              {"date", nullptr},
+              {"clock", nullptr},
+              {"duration_s", report_seconds(end)},
+              {"status", finished_ ? "finished" : ending_ ? "ending" : "unfinished"}};
+    const auto wall = start_.value("wall_start_ms", std::int64_t{0});
+    if (wall > 0) {
+        using namespace std::chrono;
+        const int offset = start_.value("utc_offset_min", 0);
+        const sys_time<milliseconds> local{milliseconds{wall} + minutes{offset}};
+        const auto day = floor<days>(local);
+        const year_month_day ymd{day};
+        const hh_mm_ss hms{floor<seconds>(local - day)};
+        const std::string date = std::to_string(static_cast<int>(ymd.year())) + "-" +
+                                 two(static_cast<int>(static_cast<unsigned>(ymd.month()))) + "-" +
+                                 two(static_cast<int>(static_cast<unsigned>(ymd.day())));
+        const std::string clock = two(static_cast<int>(hms.hours().count())) + ":" +
+                                  two(static_cast<int>(hms.minutes().count()));
+        const int off = offset < 0 ? -offset : offset;
+        s["date"] = date;
+        s["clock"] = clock;
+        s["started_at"] = date + "T" + clock + ":" + two(static_cast<int>(hms.seconds().count())) +
+                          (offset < 0 ? "-" : "+") + two(off / 60) + ":" + two(off % 60);
+    }
+    Json problems = journal_.problems;
+    if (journal_.torn_tail) problems.push_back("the journal's last record was torn (power cut?); reported up to it");
+    s["journal"] = {{"records", journal_.records.size()}, {"torn_tail", journal_.torn_tail}, {"problems", problems}};
+    return s;
+}
+
+Json ReportBuilder::build() {
+    row(Ms{0}, "start", tmpl_.name);
+    for (std::size_t i = 1; i < journal_.records.size(); ++i) {
+        const Json& r = journal_.records[i];
+        if (!r.contains("t") || !r["t"].is_number_integer()) continue;
+        const Ms t{r["t"].get<Ms::rep>()};
+        last_t_ = std::max(last_t_, t);
+        const std::string type = r.value("type", "");
+        if (type == "cmd") on_command(r, t);
+        else if (type == "event") on_event(r, t);
+        else if (type == "refused") row(t, "refused", r.value("cmd", ""), r.value("reason", ""));
+        else if (type == "finished") {
+            finished_ = t;
+            row(t, "finished");
+        }
+    }
+    const Ms end = finished_.value_or(last_t_);
+    finish(end);
+
+    Json report = {{"report_version", kReportVersion}};
+    report["session"] = session_json(end);
+    report["dose"] = {{"dose_s", report_seconds(dose_)},
+                      {"booster_s", report_seconds(booster_)},
+                      {"booster_since_dose_s", booster_ && dose_ ? report_seconds(*booster_ - *dose_) : Json(nullptr)}};
+    report["monitoring_s"] = dose_ && end >= *dose_ ? report_seconds(end - *dose_) : Json(nullptr);
+    report["phases"] = phases_json();
+    for (Json* rows : {&episodes_, &extensions_, &vitals_, &volume_, &skips_, &faults_, &observations_, &music_rows_,
+                       &events_})
+        add_dose_times(*rows, "at_ms", "since_dose_s");
+    for (auto& rem : reminders_) {
+        rem["late_s"] = nullptr;
+        if (!rem.contains("done_ms")) continue;
+        rem["late_s"] = report_seconds(Ms{rem["done_ms"].get<Ms::rep>()} - Ms{rem["due_ms"].get<Ms::rep>()});
+        rem.erase("done_ms");
+    }
+    add_dose_times(reminders_, "due_ms", "due_since_dose_s");
+    report["episodes"] = episodes_;
+    report["extensions"] = extensions_;
+    const VitalsAlert& a = tmpl_.vitals_alert;
+    report["vitals_alert"] = {{"systolic_max", a.systolic_max}, {"diastolic_max", a.diastolic_max},
+                              {"hr_min", a.hr_min}, {"hr_max", a.hr_max}, {"spo2_min", a.spo2_min}};
+    report["vitals"] = vitals_;
+    report["reminders"] = reminders_;
+    report["volume"] = volume_;
+    report["music"] = music_rows_;
+    report["skips"] = skips_;
+    report["faults"] = faults_;
+    report["observations_offered"] = tmpl_.observations;
+    report["observations"] = observations_;
+    report["events"] = events_;
+    report["form"] = nullptr;
+    if (tmpl_.record)
+        if (const FormSpec* form = find_form(*tmpl_.record)) report["form"] = form->fill(*form, report);
+
+    Json flags = Json::array();
+    if (report["form"].is_object() && !report["form"].value("complete", true)) flags.push_back("form_incomplete");
+    if (vitals_flagged_) flags.push_back("vitals_flagged");
+    if (!faults_.empty()) flags.push_back("device_fault");
+    if (!finished_) flags.push_back("unfinished");
+    if (journal_.torn_tail || !journal_.problems.empty()) flags.push_back("journal_damaged");
+    report["flags"] = flags;
+    return report;
+}
+
+Json build_report(const JournalContents& journal) {
+    if (journal.records.empty() || journal.records.front().value("type", "") != "start")
+        return {{"error", "the journal has no start record"}};
+    const Json& start = journal.records.front();
+    Problems problems("journal template");
+    std::optional<SessionTemplate> tmpl;
+    if (start.contains("template"))
+        tmpl = load_template(start["template"], start.value("template_id", "template"), problems, nullptr);
+    if (!tmpl) return {{"error", "the journal's template snapshot cannot be read: " + problems.to_string()}};
+    ReportBuilder builder(journal, start, std::move(*tmpl));
+    return builder.build();
+}
+
+} // namespace stillroom

@@ -1,0 +1,37 @@
+// The session record for clinical notes (docs/report.md), built from one session's journal
+// alone: no clock, no device, no HTTP library. build_report() gives the complete record as
+// JSON (stable key names, report_version 1); CSV and HTML are views of that JSON.
+#pragma once
+
+#include "engine/journal.hpp"
+#include "engine/json_reader.hpp"
+#include "engine/template.hpp"
+
+#include <string>
+#include <vector>
+
+namespace stillroom {
+
+inline constexpr int kReportVersion = 1;
+
+// The record. A journal with a torn tail is reported up to the tear (session.journal says so).
+// A journal without a readable start record gives {"error": ...} and nothing else.
+Json build_report(const JournalContents& journal);
+
+// One row per event: t_s, since_dose_s, phase, kind, what, value, flags (RFC 4180 quoting).
+std::string report_csv(const Json& report);
+
+// A printable page (inline CSS and SVG; nothing loaded from elsewhere).
+std::string report_html(const Json& report);
+
+// The summary a history list shows: id, label, template, date, duration, flags.
+Json history_entry(const Json& report);
+
+// Vital-sign readings beyond the alert thresholds ("systolic_high", "spo2_low", ...) for one
+// reading given as JSON ({"systolic"?, "diastolic"?, "hr"?, "spo2"?}).
+std::vector<std::string> report_vitals_flags(const Json& reading, const VitalsAlert& alert);
+
+// Seconds (3 decimals) as JSON, or null.
+Json report_seconds(std::optional<Ms> t);
+
+} // namespace stillroom

@@ -1,0 +1,151 @@
+// The session record in the browser: a session run over the API against a real
+// `stillroom demo` (--speed 100), then the tablet's History screen, the report in its frame,
+// saving it as a file, and the printable report page itself. Screenshots go to
+// $SCREENSHOT_DIR (report.png, history.png, report-tablet-*.png).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import net from "node:net";
+import { chromium } from "playwright-core";
+
+const BIN = process.env.STILLROOM_BIN;
+const LIBRARY = process.env.STILLROOM_LIBRARY;
+const SHOTS = process.env.SCREENSHOT_DIR || join(tmpdir(), "stillroom-screenshots");
+mkdirSync(SHOTS, { recursive: true });
+const STATE = mkdtempSync(join(tmpdir(), "stillroom-report-"));
+let BASE = "";
+let server = null;
+let browser = null;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+async function waitFor(fn, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try { if (await fn()) return true; } catch { /* not yet */ }
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function call(token, method, path, body) {
+  const r = await fetch(BASE + "/api/v1/" + path, {
+    method, headers: { "Authorization": "Bearer " + token, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: r.status, data: await r.json() };
+}
+
+async function pageAt(width, height) {
+  const context = await browser.newContext({ viewport: { width, height }, colorScheme: "dark", acceptDownloads: true });
+  return context.newPage();
+}
+
+async function login(page, pin) {
+  await page.goto(BASE + "/");
+  for (const d of pin) await page.click(`#pinpad button[data-key="${d}"]`);
+  await page.click('#pinpad button[data-key="OK"]');
+}
+
+before(async () => {
+  const port = await freePort();
+  BASE = `http://127.0.0.1:${port}`;
+  server = spawn(BIN, ["demo", "--library", LIBRARY, "--state-dir", STATE, "--listen", `127.0.0.1:${port}`,
+                       "--audio", "null", "--speed", "100"], { stdio: ["ignore", "ignore", "inherit"] });
+  assert.ok(await waitFor(async () => (await fetch(BASE + "/")).ok), "stillroom demo did not come up");
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) {
+    const exited = new Promise((r) => server.once("exit", r));
+    server.kill("SIGTERM");
+    await exited;
+  }
+});
+
+test("observation buttons, History, a report to open, save and print", async () => {
+  const token = (await (await fetch(BASE + "/api/v1/login", { method: "POST", body: JSON.stringify({ pin: "1357" }) })).json()).token;
+  assert.equal((await call(token, "POST", "session/start", { template: "esketamine-nasal", label: "R1-AM" })).status, 200);
+  assert.equal((await call(token, "POST", "session/vitals", { systolic: 132, diastolic: 84, hr: 74, spo2: 98 })).status, 200);
+  assert.equal((await call(token, "POST", "session/dose")).status, 200);
+
+  // The therapist marks an observation with one tap on the session screen.
+  const page = await pageAt(1180, 820);
+  await login(page, "1357");
+  await page.waitForSelector('#observe button[data-code="nausea"]');
+  await page.screenshot({ path: join(SHOTS, "therapist-observe.png") });
+  await page.click('#observe button[data-code="nausea"]');
+  await page.waitForSelector("#action-note:has-text('Observed: Nausea: done')");
+
+  // More of the session at --speed 100 (1 s = 100 s): a high reading, comfort, the end.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await call(token, "POST", "session/vitals", { systolic: 168, diastolic: 96, hr: 88, spo2: 96 })).status, 200);
+  assert.equal((await call(token, "POST", "session/observe", { code: "dissociation" })).status, 200);
+  assert.equal((await call(token, "POST", "session/comfort", { on: true })).status, 200);
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal((await call(token, "POST", "session/comfort", { on: false })).status, 200);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal((await call(token, "POST", "session/vitals", { systolic: 126, diastolic: 80, hr: 70, spo2: 98 })).status, 200);
+  assert.equal((await call(token, "POST", "session/end")).status, 200);
+  assert.ok(await waitFor(async () => (await call(token, "GET", "state")).data.session.status === "finished", 20000));
+  const id = (await call(token, "GET", "state")).data.session.id;
+
+  // The end-of-session summary links to the report.
+  await page.waitForSelector("#summary:not(.hidden)");
+  await page.click("#summary-report");
+  await page.waitForSelector("#report-panel:not(.hidden)");
+  const frame = page.frameLocator("#report-frame");
+  await frame.locator("svg.timeline").waitFor();
+  assert.match(await frame.locator("h1").textContent(), /Session record/);
+  assert.match(await frame.locator("body").textContent(), /BP at ~40 min: missing/);
+  assert.match(await frame.locator("body").textContent(), /Nausea|nausea/);
+  await page.screenshot({ path: join(SHOTS, "report-tablet-1180x820.png") });
+
+  // Save as a file: a download named after the session.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#b-report-csv")]);
+  assert.equal(download.suggestedFilename(), `stillroom-${id}.csv`);
+  // Print goes to the frame's own print (the dialog itself cannot be shown headless).
+  assert.equal(await page.evaluate(() => typeof document.getElementById("report-frame").contentWindow.print), "function");
+
+  // History lists it with its flags.
+  await page.click("#b-report-close");
+  await page.waitForSelector(`#history-list button[data-report="${id}"]`);
+  const row = await page.textContent("#history-list tr");
+  assert.match(row, /R1-AM/);
+  assert.match(row, /BP at ~40 min: missing/);
+  assert.match(row, /vitals flagged/);
+  await page.screenshot({ path: join(SHOTS, "history.png") });
+
+  // The page at the other tablet sizes.
+  for (const [w, h] of [[820, 1180], [390, 844]]) {
+    const p = await pageAt(w, h);
+    await login(p, "1357");
+    await p.click("#b-history");
+    await p.click(`#history-list button[data-report="${id}"]`);
+    await p.frameLocator("#report-frame").locator("svg.vitals").waitFor();
+    await p.screenshot({ path: join(SHOTS, `report-tablet-${w}x${h}.png`) });
+    await p.context().close();
+  }
+
+  // The printable page on its own, as a clinic would file it.
+  const html = await (await fetch(`${BASE}/api/v1/reports/${id}?format=html`, { headers: { "Authorization": "Bearer " + token } })).text();
+  const printable = await pageAt(960, 800);
+  await printable.setContent(html);
+  assert.equal(await printable.locator("svg.vitals circle").count() > 0, true);
+  await printable.screenshot({ path: join(SHOTS, "report.png"), fullPage: true });
+  await printable.context().close();
+  await page.context().close();
+});
