@@ -1,5 +1,6 @@
-// stillroom devices discover|test: find Zigbee2MQTT lights; fade each light and sound each
-// audio output gently, so the clinic can check the room.
+// stillroom devices discover|prepare|test: find Zigbee2MQTT lights; set how they come back
+// after a power cut; fade each light and sound each audio output gently, so the clinic can
+// check the room.
 #include "app/commands.hpp"
 #include "control/library.hpp"
 #include "devices/audio_driver.hpp"
@@ -8,7 +9,11 @@
 #include "devices/z2m_discovery.hpp"
 #include "playlists/sndfile.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <condition_variable>
 #include <fstream>
 #include <iostream>
@@ -20,87 +25,188 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int discover(const cli::Args& args) {
-    const std::string base = args.get("--base", "zigbee2mqtt");
-    Json devices;
-    Problems problems("bridge/devices");
+// The MQTT options for the room's broker (--library) or --url, for a short-lived client.
+std::optional<MqttOptions> broker_options(const cli::Args& args, const char* verb) {
+    MqttOptions o;
+    if (args.has("--library")) {
+        Problems p;
+        Library lib = load_library(args.get("--library"), p);
+        if (!lib.room.mqtt) {
+            std::cerr << "stillroom devices " << verb << ": room.json has no \"mqtt\" section (or use --url)\n";
+            return std::nullopt;
+        }
+        std::string error;
+        o = mqtt_options_from(*lib.room.mqtt, lib.dir.string(), &error);
+        o.will_topic.clear();
+    } else {
+        Problems p("--url");
+        Json fake = {{"room", "discover"}, {"mqtt", {{"url", args.get("--url", "mqtt://127.0.0.1:1883")}}}};
+        auto room = load_room_config(fake, p);
+        if (!room) {
+            std::cerr << p.to_string();
+            return std::nullopt;
+        }
+        o.host = room->mqtt->host;
+        o.port = room->mqtt->port;
+        o.tls = room->mqtt->tls;
+    }
+    o.client_id = std::string("stillroom-") + verb;
+    o.max_payload = 4 * 1024 * 1024;
+    return o;
+}
+
+int timeout_seconds(const cli::Args& args) {
+    try {
+        return std::clamp(std::stoi(args.get("--timeout", "10")), 1, 600);
+    } catch (const std::exception&) {
+        return 10;
+    }
+}
+
+// Messages on the topics a client subscribed to, collected for a short-lived command.
+struct Inbox {
+    std::mutex m;
+    std::condition_variable cv;
+    std::map<std::string, std::string> latest; // topic -> newest payload
+
+    void put(const std::string& topic, const std::string& payload) {
+        std::lock_guard lock(m);
+        latest[topic] = payload;
+        cv.notify_all();
+    }
+    // Waits (bounded) until `pred(latest)` holds.
+    template <class Pred> bool wait(int seconds, Pred pred) {
+        std::unique_lock lock(m);
+        return cv.wait_for(lock, std::chrono::seconds(seconds), [&] { return pred(latest); });
+    }
+};
+
+// bridge/devices from --file, or from the broker (the retained message Z2M publishes).
+std::optional<Json> bridge_devices(const cli::Args& args, const std::string& base, const char* verb,
+                                   std::unique_ptr<MqttClient>* keep, Inbox* inbox) {
     if (args.has("--file")) {
         Problems p(args.get("--file"));
         auto j = read_json_file(args.get("--file"), p);
-        if (!j) {
-            std::cerr << p.to_string();
-            return cli::kBadInput;
-        }
-        devices = *j;
-    } else {
-        MqttOptions o;
-        if (args.has("--library")) {
-            Problems p;
-            Library lib = load_library(args.get("--library"), p);
-            if (!lib.room.mqtt) {
-                std::cerr << "stillroom devices discover: room.json has no \"mqtt\" section (or use --url)\n";
-                return cli::kBadInput;
-            }
-            std::string error;
-            o = mqtt_options_from(*lib.room.mqtt, lib.dir.string(), &error);
-            o.will_topic.clear();
-        } else {
-            Problems p("--url");
-            Json fake = {{"room", "discover"}, {"mqtt", {{"url", args.get("--url", "mqtt://127.0.0.1:1883")}}}};
-            auto room = load_room_config(fake, p);
-            if (!room) {
-                std::cerr << p.to_string();
-                return cli::kUsage;
-            }
-            o.host = room->mqtt->host;
-            o.port = room->mqtt->port;
-            o.tls = room->mqtt->tls;
-        }
-        o.client_id = "stillroom-discover";
-        o.max_payload = 4 * 1024 * 1024;
-        MqttClient client(o);
-        std::mutex m;
-        std::condition_variable cv;
-        std::optional<std::string> payload;
-        client.subscribe(base + "/bridge/devices");
-        client.on_message([&](const std::string& topic, const std::string& p) {
-            if (topic != base + "/bridge/devices") return;
-            std::lock_guard lock(m);
-            payload = p;
-            cv.notify_all();
-        });
-        std::string error;
-        if (!client.start(&error)) {
-            std::cerr << "stillroom devices discover: " << error << "\n";
-            return cli::kBadInput;
-        }
-        const int timeout = std::stoi(args.get("--timeout", "10"));
-        std::unique_lock lock(m);
-        if (!cv.wait_for(lock, std::chrono::seconds(timeout), [&] { return payload.has_value(); })) {
-            std::cerr << "stillroom devices discover: no " << base << "/bridge/devices message within " << timeout
-                      << " s (" << (client.connected() ? "connected" : "broker unreachable: " + client.last_error()) << ")\n";
-            return cli::kBadInput;
-        }
-        Problems p("bridge/devices");
-        auto j = parse_json_text(*payload, p);
-        if (!j) {
-            std::cerr << p.to_string();
-            return cli::kBadInput;
-        }
-        devices = *j;
+        if (!j) std::cerr << p.to_string();
+        return j;
     }
-    Json lights = lights_from_z2m_devices(devices, base, problems);
+    auto o = broker_options(args, verb);
+    if (!o) return std::nullopt;
+    auto client = std::make_unique<MqttClient>(*o);
+    const std::string topic = base + "/bridge/devices";
+    client->subscribe(topic);
+    client->on_message([inbox](const std::string& t, const std::string& p) { inbox->put(t, p); });
+    std::string error;
+    if (!client->start(&error)) {
+        std::cerr << "stillroom devices " << verb << ": " << error << "\n";
+        return std::nullopt;
+    }
+    const int timeout = timeout_seconds(args);
+    if (!inbox->wait(timeout, [&](const auto& latest) { return latest.count(topic) > 0; })) {
+        std::cerr << "stillroom devices " << verb << ": no " << topic << " message within " << timeout << " s ("
+                  << (client->connected() ? "connected" : "broker unreachable: " + client->last_error()) << ")\n";
+        return std::nullopt;
+    }
+    std::string payload;
+    {
+        std::lock_guard lock(inbox->m);
+        payload = inbox->latest[topic];
+    }
+    Problems p(topic);
+    auto j = parse_json_text(payload, p);
+    if (!j) std::cerr << p.to_string();
+    if (keep) *keep = std::move(client);
+    return j;
+}
+
+int discover(const cli::Args& args) {
+    const std::string base = args.get("--base", "zigbee2mqtt");
+    Inbox inbox;
+    auto devices = bridge_devices(args, base, "discover", nullptr, &inbox);
+    if (!devices) return cli::kBadInput;
+    Problems problems("bridge/devices");
+    Json lights = lights_from_z2m_devices(*devices, base, problems);
     for (const auto& p : problems.list()) std::cerr << p.to_string() << "\n";
+    if (problems.has_errors()) return cli::kBadInput; // not a devices array: nothing to print
     std::cout << dump_json(Json{{"lights", lights}}, 2) << "\n";
     std::cerr << lights.size() << " lights found; paste them into room.json \"lights\"\n";
     return cli::kOk;
 }
 
-Scene single_light_scene(const std::string& light, double brightness) {
-    Scene s;
-    s.id = "@test";
-    s.lights[light] = LightTarget{true, brightness, 2700.0, std::nullopt};
-    return s;
+// Sets every Zigbee light that has power_on_behavior to come back as the clinic chooses
+// after a power cut, and waits for each device to confirm (Z2M publishes its new state).
+int prepare(const cli::Args& args) {
+    const std::string base = args.get("--base", "zigbee2mqtt");
+    const std::string want = args.get("--power-on", "previous");
+    if (want != "previous" && want != "off" && want != "on") {
+        std::cerr << "stillroom devices prepare: --power-on expects previous, off or on, got \"" << want << "\"\n";
+        return cli::kUsage;
+    }
+    if (args.has("--file")) {
+        std::cerr << "stillroom devices prepare: needs the broker (--library or --url), not --file\n";
+        return cli::kUsage;
+    }
+    Inbox inbox;
+    std::unique_ptr<MqttClient> client;
+    auto devices = bridge_devices(args, base, "prepare", &client, &inbox);
+    if (!devices || !client) return cli::kBadInput;
+    Problems problems("bridge/devices");
+    std::vector<std::string> cannot;
+    const auto targets = z2m_power_on_targets(*devices, base, cannot, problems);
+    for (const auto& p : problems.list()) std::cerr << p.to_string() << "\n";
+    if (problems.has_errors()) return cli::kBadInput;
+    std::vector<const PowerOnTarget*> sent;
+    for (const auto& t : targets) {
+        if (std::find(t.values.begin(), t.values.end(), want) == t.values.end()) {
+            std::string accepted;
+            for (const auto& v : t.values) accepted += (accepted.empty() ? "" : ", ") + v;
+            std::cout << t.friendly_name << ": cannot come back \"" << want << "\" (it accepts " << accepted << ")\n";
+            continue;
+        }
+        Json set = Json::object();
+        for (const auto& p : t.properties) set[p] = want;
+        client->subscribe(t.topic);
+        client->publish(t.topic + "/set", dump_json(set), 1, false);
+        sent.push_back(&t);
+    }
+    // Each device confirms with its state on base/NAME carrying the new value(s).
+    auto confirmed = [&](const PowerOnTarget& t, const std::map<std::string, std::string>& latest) {
+        auto it = latest.find(t.topic);
+        if (it == latest.end()) return false;
+        const Json s = Json::parse(it->second, nullptr, false);
+        if (!s.is_object()) return false;
+        for (const auto& p : t.properties)
+            if (!s.contains(p) || s[p] != want) return false;
+        return true;
+    };
+    const int timeout = timeout_seconds(args);
+    inbox.wait(timeout, [&](const auto& latest) {
+        for (const auto* t : sent)
+            if (!confirmed(*t, latest)) return false;
+        return true;
+    });
+    int failed = 0;
+    {
+        std::lock_guard lock(inbox.m);
+        for (const auto* t : sent) {
+            const bool ok = confirmed(*t, inbox.latest);
+            failed += !ok;
+            std::cout << t->friendly_name << ": " << (ok ? "comes back \"" + want + "\" after a power cut"
+                                                         : "no confirmation within " + std::to_string(timeout) + " s")
+                      << "\n";
+        }
+    }
+    for (const auto& name : cannot)
+        std::cout << name << ": cannot be set (no power_on_behavior); after a power cut it comes back as its "
+                     "firmware decides, usually on at full brightness\n";
+    client->stop();
+    std::cerr << sent.size() - failed << " of " << targets.size() + cannot.size() << " lights set; " << cannot.size()
+              << " cannot be set; " << failed << " did not confirm\n";
+    return failed ? cli::kBadInput : cli::kOk;
+}
+
+SceneLights single_light_scene(const std::string& light, double brightness) {
+    return {{light, LightTarget{true, brightness, 2700.0, std::nullopt}}};
 }
 
 int test(const cli::Args& args) {
@@ -180,6 +286,13 @@ int test(const cli::Args& args) {
 int cmd_devices(const cli::Args& args) {
     const std::string verb = args.positional[0];
     if (verb == "discover") return discover(args);
+    if (verb == "prepare") {
+        if (!args.has("--library") && !args.has("--url")) {
+            std::cerr << "stillroom devices prepare: --library DIR or --url URL is required\n";
+            return cli::kUsage;
+        }
+        return prepare(args);
+    }
     if (verb == "test") {
         if (!args.has("--library")) {
             std::cerr << "stillroom devices test: --library DIR is required\n";
@@ -187,7 +300,7 @@ int cmd_devices(const cli::Args& args) {
         }
         return test(args);
     }
-    std::cerr << "stillroom devices: expected discover or test, got \"" << verb << "\"\n";
+    std::cerr << "stillroom devices: expected discover, prepare or test, got \"" << verb << "\"\n";
     return cli::kUsage;
 }
 

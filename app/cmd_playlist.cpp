@@ -49,7 +49,14 @@ int do_import(const cli::Args& args) {
         std::cerr << "stillroom playlist import: choose a playlist id with --name\n";
         return cli::kUsage;
     }
-    M3uImport result = import_m3u(text.str(), m3u.parent_path(), library, id, m3u.filename().string());
+    M3uOptions options;
+    const std::string windows = args.get("--windows-paths", "report");
+    if (windows == "tail") options.windows_paths = WindowsPaths::Tail;
+    else if (windows != "report") {
+        std::cerr << "stillroom playlist import: --windows-paths expects report or tail, got \"" << windows << "\"\n";
+        return cli::kUsage;
+    }
+    M3uImport result = import_m3u(text.str(), m3u.parent_path(), library, id, m3u.filename().string(), options);
     for (const auto& p : result.problems.list()) std::cerr << p.to_string() << "\n";
     const fs::path target = library / "playlists" / (id + ".json");
     if (fs::exists(target) && !args.has("--force")) {

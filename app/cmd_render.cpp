@@ -14,9 +14,9 @@ namespace stillroom::app {
 
 namespace {
 
-// Light targets for a scene change, one JSON object per light.
+// Light targets for a scene change (the session's snapshot), one JSON object per light.
 void write_light_targets(std::ostream& out, const Library& lib, const SetScene& s, Ms at) {
-    for (const auto& j : scene_light_targets(lib, s.scene, at, s.fade)) out << dump_json(j) << "\n";
+    for (const auto& j : scene_light_targets(lib, s.scene, s.lights, at, s.fade)) out << dump_json(j) << "\n";
 }
 
 } // namespace

@@ -48,7 +48,6 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
     if (!rc.lights.empty()) {
         LightsDriverOptions lo;
         lo.lights = rc.lights;
-        lo.scenes = room_->library().scenes;
         lights_ = std::make_unique<LightsDriver>(lo, mqtt_.get(), clock_);
         room_->add_driver(lights_.get());
     }

@@ -3,6 +3,7 @@
 // effect-to-broker latency in live mode. Prints a table. usage: bench_lights
 #include "devices/lights_driver.hpp"
 #include "devices/mqtt_client.hpp"
+#include "scenes/scene.hpp"
 
 #include "bench_util.hpp"
 
@@ -15,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <netinet/in.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -27,6 +29,14 @@ namespace fs = std::filesystem;
 using WallClock = std::chrono::steady_clock; // benchmarks measure real time by design
 
 namespace {
+
+// A scene resolved for the driver's lights, as the session's snapshot carries it.
+SceneLights resolved(const std::map<std::string, Scene>& scenes, const std::string& id,
+                     const std::vector<LightConfig>& lights) {
+    std::set<std::string> ids;
+    for (const auto& l : lights) ids.insert(l.id);
+    return resolve_scene(scenes.at(id), ids);
+}
 
 int free_port() { return stillroom::bench::free_loopback_port(); }
 
@@ -95,16 +105,16 @@ int main() {
         l.kelvin = std::pair{2200, 6500};
         o.lights.push_back(l);
     }
-    o.scenes = {{"deep", scene("deep", 0.05, 2200)}, {"return", scene("return", 0.5, 2700)}};
+    const std::map<std::string, Scene> scenes_of_o = {{"deep", scene("deep", 0.05, 2200)}, {"return", scene("return", 0.5, 2700)}};
     ManualClock manual;
     LightsDriver fan(o, &pub, manual);
-    fan.apply({Ms{0}, SetScene{"deep", Ms{0}}}, manual.now());
+    fan.apply({Ms{0}, SetScene{"deep", Ms{0}, resolved(scenes_of_o, "deep", o.lights)}}, manual.now());
     fan.service();
     wait_for([&] { return pub.acknowledged() >= 200; }, 10);
     const auto acked_before = pub.acknowledged();
     manual.advance_by(Ms{1000}); // past the per-light rate limit
     const auto t0 = WallClock::now();
-    fan.apply({Ms{0}, SetScene{"return", std::chrono::minutes{15}}}, manual.now());
+    fan.apply({Ms{0}, SetScene{"return", std::chrono::minutes{15}, resolved(scenes_of_o, "return", o.lights)}}, manual.now());
     fan.service();
     const bool all_acked = wait_for([&] { return pub.acknowledged() >= acked_before + 200; }, 10);
     const double fanout_ms = std::chrono::duration<double, std::milli>(WallClock::now() - t0).count();
@@ -130,7 +140,6 @@ int main() {
     l.kelvin = std::pair{2200, 6500};
     l.max_rate_hz = 20;
     one.lights = {l};
-    one.scenes = o.scenes;
     LightsDriver live(one, &pub, steady);
     live.start();
     std::vector<double> latencies;
@@ -141,7 +150,7 @@ int main() {
             before = arrivals.size();
         }
         const auto sent_at = WallClock::now();
-        live.apply({Ms{0}, SetScene{i % 2 ? "deep" : "return", Ms{2000}}}, steady.now());
+        live.apply({Ms{0}, SetScene{i % 2 ? "deep" : "return", Ms{2000}, resolved(scenes_of_o, i % 2 ? "deep" : "return", one.lights)}}, steady.now());
         wait_for([&] {
             std::lock_guard lock(m);
             return arrivals.size() > before;

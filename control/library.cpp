@@ -72,6 +72,19 @@ std::optional<SessionSetup> Library::make_setup(const std::string& template_id, 
         if (auto p = playlist_infos.find(name); p != playlist_infos.end()) setup.playlists[name] = p->second;
     for (const auto& [sid, scene] : scenes)
         if (scene.fade) setup.scene_fades[sid] = *scene.fade;
+    // The scenes this template can reach, resolved for the room's lights: the session's copy.
+    std::set<std::string> reach = {kBrightScene};
+    for (const auto& p : setup.tmpl.phases)
+        if (p.scene) reach.insert(*p.scene);
+    for (const auto& c : setup.tmpl.cues)
+        if (c.scene) reach.insert(*c.scene);
+    for (const auto* s : {&setup.tmpl.comfort.scene, &setup.tmpl.lights_up.scene, &setup.tmpl.end.scene})
+        if (*s) reach.insert(**s);
+    const auto light_ids = room.light_ids();
+    for (const auto& sid : reach) {
+        if (sid == kBrightScene) setup.scenes[sid] = resolve_scene(bright_scene(), light_ids);
+        else if (auto s = scenes.find(sid); s != scenes.end()) setup.scenes[sid] = resolve_scene(s->second, light_ids);
+    }
     return setup;
 }
 

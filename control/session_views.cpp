@@ -45,21 +45,18 @@ Json episodes_of(const SessionHistory& h, const std::string& kind) {
 
 } // namespace
 
-std::vector<Json> scene_light_targets(const Library& lib, const std::string& scene_id, Ms at, Ms fade) {
+std::vector<Json> scene_light_targets(const Library& lib, const std::string& scene_id, const SceneLights& lights, Ms at,
+                                      Ms fade) {
     std::vector<Json> out;
-    const Scene* scene = nullptr;
-    static const Scene bright = bright_scene();
-    if (scene_id == bright.id) scene = &bright;
-    else if (auto it = lib.scenes.find(scene_id); it != lib.scenes.end()) scene = &it->second;
-    if (!scene) return out;
     for (const auto& light : lib.room.lights) {
-        auto target = scene->target_for(light.id);
-        if (!target) continue;
+        const auto it = lights.find(light.id);
+        if (it == lights.end()) continue;
+        const LightTarget& target = it->second;
         Json j = {{"at", to_seconds(at)}, {"light", light.id}, {"scene", scene_id}, {"fade", to_seconds(fade)}};
-        j["on"] = target->on.value_or(true);
-        if (target->brightness) j["brightness"] = *target->brightness;
-        if (target->kelvin) j["kelvin"] = *target->kelvin;
-        if (target->color) j["color"] = {{"x", target->color->x}, {"y", target->color->y}};
+        j["on"] = target.on.value_or(true);
+        if (target.brightness) j["brightness"] = *target.brightness;
+        if (target.kelvin) j["kelvin"] = *target.kelvin;
+        if (target.color) j["color"] = {{"x", target.color->x}, {"y", target.color->y}};
         out.push_back(std::move(j));
     }
     return out;
@@ -128,7 +125,7 @@ Json session_timeline_json(const Session& live, Ms now, const Library& lib) {
     for (const auto& f : h.scenes) {
         scenes.push_back({{"at", to_seconds(f.start)}, {"scene", f.scene}, {"fade", to_seconds(f.fade)},
                           {"actual", f.start <= now}});
-        for (auto& target : scene_light_targets(lib, f.scene, f.start, f.fade)) {
+        for (auto& target : scene_light_targets(lib, f.scene, f.lights, f.start, f.fade)) {
             const std::string id = target["light"].get<std::string>();
             target.erase("light");
             lights[id].push_back(std::move(target));

@@ -11,15 +11,18 @@
 
 namespace stillroom {
 
-// The whole session at `now` (session time). `lib` resolves scenes to each light's target.
+// The whole session at `now` (session time). Light targets come from the session's own
+// scene snapshot; `lib` gives the room's lights in order.
 Json session_timeline_json(const Session& live, Ms now, const Library& lib);
 
 // Duration, phases with times, dose and booster, vitals, hold / comfort / lights-up
 // episodes, and the report link. Meant for after End; valid at any time.
 Json session_summary_json(const Session& session, Ms now);
 
-// Each light's target when `scene` starts at `at` with `fade`, one object per light:
+// Each light's target (from `lights`, the session's snapshot of `scene`) when the scene
+// starts at `at` with `fade`, one object per room light it names:
 // {"at", "light", "scene", "fade", "on", "brightness"?, "kelvin"?, "color"?}.
-std::vector<Json> scene_light_targets(const Library& lib, const std::string& scene, Ms at, Ms fade);
+std::vector<Json> scene_light_targets(const Library& lib, const std::string& scene, const SceneLights& lights, Ms at,
+                                      Ms fade);
 
 } // namespace stillroom

@@ -21,7 +21,7 @@ LightState trimmed(const LightState& s, double trim) {
 } // namespace
 
 LightsDriver::LightsDriver(LightsDriverOptions options, MqttLink* mqtt, Clock& clock)
-    : options_(std::move(options)), mqtt_(mqtt), clock_(clock), bright_(bright_scene()) {
+    : options_(std::move(options)), mqtt_(mqtt), clock_(clock) {
     for (const auto& c : options_.lights) {
         Light l;
         l.config = c;
@@ -77,27 +77,22 @@ void LightsDriver::handle_message(const std::string& topic, const std::string& p
     }
 }
 
-const Scene* LightsDriver::find_scene(const std::string& id) const {
-    if (id == bright_.id) return &bright_;
-    auto it = options_.scenes.find(id);
-    return it == options_.scenes.end() ? nullptr : &it->second;
-}
-
 void LightsDriver::start_fade(Light& light, const LightState& target, Ms fade, MonoTime at) {
     // From where the light is now; a light whose state is unknown fades from its target,
     // i.e. the device's own transition takes it from wherever it really is.
     const LightState from = light.has_target ? light.fade.at(at) : target;
     light.fade = {from, target, at, fade};
     light.has_target = true;
-    light.segments = fade_segments(light.fade, at, light.config.transition ? std::min(options_.max_segment, max_native_transition(light.config.dialect)) : Ms{0});
+    light.segments = fade_segments(light.fade, at, light.config.transition ? std::min(options_.max_segment, max_native_transition(light.config)) : Ms{0});
     light.next_segment = 0;
 }
 
-void LightsDriver::apply_scene_locked(const Scene& scene, Ms fade, MonoTime at) {
+void LightsDriver::apply_scene_locked(const SceneLights& lights, Ms fade, MonoTime at) {
     for (auto& l : lights_) {
+        const auto target = lights.find(l.config.id);
+        if (target == lights.end()) continue; // the scene leaves this light alone
         const LightState current = l.has_target ? l.fade.at(at) : LightState{};
-        auto target = light_state_for(scene, l.config.id, current);
-        if (target) start_fade(l, *target, fade, at);
+        start_fade(l, light_state_for(target->second, current), fade, at);
     }
     wake_ = true;
 }
@@ -106,13 +101,13 @@ void LightsDriver::apply(const Effect& effect, MonoTime at) {
     const auto* s = std::get_if<SetScene>(&effect.body);
     if (!s) return;
     std::lock_guard lock(mutex_);
-    if (const Scene* scene = find_scene(s->scene)) apply_scene_locked(*scene, s->fade, at);
+    apply_scene_locked(s->lights, s->fade, at);
     wait_clock_.wake();
 }
 
-void LightsDriver::show_scene(const Scene& scene, Ms fade, MonoTime at) {
+void LightsDriver::show_scene(const SceneLights& lights, Ms fade, MonoTime at) {
     std::lock_guard lock(mutex_);
-    apply_scene_locked(scene, fade, at);
+    apply_scene_locked(lights, fade, at);
     wait_clock_.wake();
 }
 
@@ -136,10 +131,8 @@ void LightsDriver::reconcile(const DesiredState& state, MonoTime at) {
     // every light with a gentle fade (a restart, a resume).
     std::lock_guard lock(mutex_);
     for (const auto& sf : state.scene_fades) {
-        const Scene* scene = find_scene(sf.scene);
-        if (!scene) continue;
         const MonoTime start = at - (state.t - sf.start);
-        apply_scene_locked(*scene, sf.fade, start);
+        apply_scene_locked(sf.lights, sf.fade, start);
     }
     for (auto& l : lights_) l.reassert = l.has_target;
     wake_ = true;
@@ -164,7 +157,10 @@ void LightsDriver::send(Light& light, const LightState& state, Ms transition, Mo
     light.last_sent_at = now;
     if (light.config.dialect == Dialect::Simulated) return;
     if (!mqtt_) return;
-    for (const auto& m : encode_light(light.config, out, transition)) {
+    LightCommand cmd = encode_light_change(light.config, light.device, out, transition);
+    light.device = cmd.heading;
+    light.busy_until = now + transition;
+    for (const auto& m : cmd.messages) {
         mqtt_->publish(m.topic, m.payload, m.qos, m.retain); // QoS 1, never retained
         ++light.sent;
     }
@@ -180,18 +176,19 @@ MonoTime LightsDriver::service_light(Light& l, MonoTime now) {
     if (!l.available || (mqtt_ && !mqtt_->connected())) return never; // reasserted when back
     const Ms min_gap{static_cast<Ms::rep>(1000.0 / l.config.max_rate_hz)};
     if (l.last_sent && now < l.last_sent_at + min_gap) return l.last_sent_at + min_gap; // rate limit
-    const bool native = l.config.transition && max_native_transition(l.config.dialect) > Ms{0};
+    const bool native = l.config.transition && max_native_transition(l.config) > Ms{0};
     if (l.reassert) {
         l.reassert = false;
+        l.device.reset(); // the device may be anywhere: tell it everything
         if (native) {
             // To where the fade will be a few seconds from now, over those seconds; then on.
             const MonoTime until = std::max(now + options_.reassert_fade,
                                             l.next_segment < l.segments.size() ? l.segments[l.next_segment].start : now);
             send(l, l.fade.at(until), until - now, now);
-            l.segments = fade_segments(l.fade, until, std::min(options_.max_segment, max_native_transition(l.config.dialect)));
+            l.segments = fade_segments(l.fade, until, std::min(options_.max_segment, max_native_transition(l.config)));
             l.next_segment = 0;
             if (l.fade.done(until)) l.segments.clear();
-            return l.segments.empty() ? never : l.segments.front().start;
+            return l.segments.empty() ? l.busy_until : l.segments.front().start;
         }
         send(l, l.fade.at(now), Ms{0}, now);
         return now + min_gap;
@@ -199,19 +196,31 @@ MonoTime LightsDriver::service_light(Light& l, MonoTime now) {
     if (native) {
         // Skip segments that are already over (coalescing: only the newest matters).
         while (l.next_segment + 1 < l.segments.size() && l.segments[l.next_segment + 1].start <= now) ++l.next_segment;
-        if (l.next_segment >= l.segments.size()) return never;
+        if (l.next_segment >= l.segments.size()) return catch_up(l, now);
         const FadeSegment seg = l.segments[l.next_segment];
         if (seg.start > now) return seg.start;
         ++l.next_segment;
         // A segment that asks for what the light was already sent is not sent again.
         if (!l.last_sent || !same_on_device(l.config, *l.last_sent, seg.target))
             send(l, seg.target, std::max(Ms{0}, seg.start + seg.length - now), now);
-        return l.next_segment < l.segments.size() ? l.segments[l.next_segment].start : never;
+        return l.next_segment < l.segments.size() ? l.segments[l.next_segment].start : std::max(l.busy_until, now + min_gap);
     }
     // Stepping: the fade's value now, as often as the light allows, only when it changes.
     const LightState v = l.fade.at(now);
     if (!l.last_sent || !same_on_device(l.config, trimmed(*l.last_sent, trim_), trimmed(v, trim_))) send(l, v, Ms{0}, now);
     return l.fade.done(now) ? never : now + min_gap;
+}
+
+MonoTime LightsDriver::catch_up(Light& l, MonoTime now) {
+    // What a quirk held back (e.g. colour after an IKEA brightness fade) follows once the
+    // device's last transition is over, so it does not cancel it.
+    const MonoTime never = now + Ms{3600000};
+    if (!l.device || !l.has_target) return never;
+    const LightState target = l.fade.at(now);
+    if (same_on_device(l.config, *l.device, trimmed(target, trim_))) return never;
+    if (now < l.busy_until) return l.busy_until;
+    send(l, target, options_.catch_up_fade, now);
+    return l.busy_until;
 }
 
 void LightsDriver::service() {

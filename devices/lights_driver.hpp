@@ -2,6 +2,9 @@
 // lights follow over MQTT in their own dialects, and says it again after a broker
 // reconnect, a light coming back online, or a restart of Stillroom, always with a fade.
 //
+// The driver knows no scene files: every SetScene effect and the desired state carry the
+// scene resolved per light from the session's own snapshot.
+//
 // Fades use the light's native transition where it has one, as a few segments (at most a
 // minute each) whose end points follow the perceptual curve; otherwise the driver steps at
 // the light's max_rate_hz. Each light has a rate limit; the newest target always wins and
@@ -13,7 +16,6 @@
 #include "engine/clock.hpp"
 #include "engine/room_driver.hpp"
 #include "scenes/light_fade.hpp"
-#include "scenes/scene.hpp"
 
 #include <atomic>
 #include <map>
@@ -25,9 +27,9 @@ namespace stillroom {
 
 struct LightsDriverOptions {
     std::vector<LightConfig> lights;
-    std::map<std::string, Scene> scenes;
     Ms reassert_fade{4000};       // how a light that comes back is brought to its target
     Ms max_segment{60000};        // the longest native transition per command
+    Ms catch_up_fade{2000};       // what a quirk held back follows over this
 };
 
 class LightsDriver final : public RoomDriver {
@@ -47,8 +49,9 @@ public:
     // A brightness trim (0..1, perceived) over every light, from a MIDI fader. Any thread.
     void set_trim(double trim);
     double trim() const;
-    // Fades every light to a scene (used by `devices test` and the clinic screen).
-    void show_scene(const Scene& scene, Ms fade, MonoTime at);
+    // Fades the lights named in `lights` to their targets (used by `devices test` and the
+    // clinic screen; the caller resolves the scene, scenes/scene.hpp resolve_scene).
+    void show_scene(const SceneLights& lights, Ms fade, MonoTime at);
     // Fades one light up for a check and back to where it should be. False if unknown.
     bool test_light(const std::string& id, MonoTime at);
     // What each light is now (the fade evaluated at now). Any thread.
@@ -67,6 +70,8 @@ private:
         std::size_t next_segment = 0;
         std::optional<LightState> last_sent;
         MonoTime last_sent_at{};
+        std::optional<LightState> device; // where the device was told to go (trimmed); none: unknown
+        MonoTime busy_until{};            // the end of the device's current transition
         bool available = true;
         bool reassert = false;
         int sent = 0;
@@ -74,10 +79,10 @@ private:
         MonoTime restore_at{};
     };
     void start_fade(Light& light, const LightState& target, Ms fade, MonoTime at);
-    void apply_scene_locked(const Scene& scene, Ms fade, MonoTime at);
+    void apply_scene_locked(const SceneLights& lights, Ms fade, MonoTime at);
     void send(Light& light, const LightState& state, Ms transition, MonoTime now);
     MonoTime service_light(Light& light, MonoTime now);
-    const Scene* find_scene(const std::string& id) const;
+    MonoTime catch_up(Light& light, MonoTime now);
     void handle_message(const std::string& topic, const std::string& payload);
 
     LightsDriverOptions options_;
@@ -86,7 +91,6 @@ private:
     mutable std::mutex mutex_;
     std::vector<Light> lights_;
     double trim_ = 1.0;
-    Scene bright_;
     std::atomic<bool> running_{false};
     std::atomic<bool> wake_{false};
     SteadyClock wait_clock_;

@@ -1,6 +1,8 @@
 // Loading room.json.
 #include "devices/room_config.hpp"
 
+#include "devices/light_quirks.hpp"
+
 #include "engine/commands.hpp"
 #include "engine/time_expr.hpp"
 
@@ -150,6 +152,36 @@ std::optional<MqttConfig> read_mqtt(ObjectReader& m, const std::string& room) {
     return c;
 }
 
+// endpoint, full_topic and quirks: how this particular device is addressed and behaves.
+void read_light_device_options(ObjectReader& l, LightConfig& c) {
+    Problems& problems = l.problems();
+    if (auto e = l.string("endpoint")) {
+        if (c.dialect != Dialect::Zigbee2Mqtt) problems.error(l.path_of("endpoint"), "only zigbee2mqtt lights have endpoints");
+        else if (e->empty() || !is_valid_id(*e)) problems.error(l.path_of("endpoint"), "expected an endpoint name such as \"l1\"");
+        else c.endpoint = *e;
+    }
+    if (auto f = l.string("full_topic")) {
+        if (c.dialect != Dialect::Tasmota) problems.error(l.path_of("full_topic"), "only tasmota lights have a full_topic");
+        else if (f->find("%prefix%") == std::string::npos || f->find("%topic%") == std::string::npos ||
+                 f->find_first_of("+#") != std::string::npos)
+            problems.error(l.path_of("full_topic"), "expected Tasmota's FullTopic with %prefix% and %topic%, e.g. "
+                                                    "\"%prefix%/%topic%/\", got " + describe_json(Json(*f)));
+        else c.full_topic = *f;
+    }
+    if (const Json* q = l.array("quirks")) {
+        for (std::size_t i = 0; i < q->size() && i < 16; ++i) {
+            const std::string path = json_path_index(l.path_of("quirks"), i);
+            const Json& v = (*q)[i];
+            const LightQuirk* known = v.is_string() ? find_quirk(v.get<std::string>()) : nullptr;
+            if (!known || known->dialect != c.dialect)
+                problems.error(path, "expected a quirk of dialect " + std::string(to_string(c.dialect)) + " (" +
+                                         quirk_names(c.dialect) + "), got " + describe_json(v));
+            else c.quirks.push_back(known->id);
+        }
+        if (q->size() > 16) problems.error(l.path_of("quirks"), "at most 16 quirks");
+    }
+}
+
 void read_lights(ObjectReader& root, RoomConfig& room) {
     Problems& problems = root.problems();
     const Json* lights = root.array("lights");
@@ -198,6 +230,7 @@ void read_lights(ObjectReader& root, RoomConfig& room) {
         c.color = l.boolean("color").value_or(false);
         c.transition = l.boolean("transition").value_or(c.dialect != Dialect::Simulated);
         if (auto r = l.number("max_rate_hz", Need::Optional, 0.1, 20)) c.max_rate_hz = *r;
+        read_light_device_options(l, c);
         l.finish();
         if (!c.id.empty()) room.lights.push_back(std::move(c));
     }

@@ -52,6 +52,12 @@ struct LightConfig {
     bool color = false;
     bool transition = true;
     double max_rate_hz = 2;
+    // Zigbee2MQTT: the endpoint of a multi-endpoint device ("l1", "front"); keys get "_l1".
+    std::string endpoint;
+    // Tasmota: the device's FullTopic, with %prefix% (cmnd/tele) and %topic%.
+    std::string full_topic = "%prefix%/%topic%/";
+    // Device quirks by name (devices/light_quirks.hpp); discovery fills them in.
+    std::vector<std::string> quirks;
 };
 
 struct MidiMapping {

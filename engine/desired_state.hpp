@@ -1,6 +1,7 @@
 // What the room should be at one instant: the basis of reconciliation and resume.
 #pragma once
 
+#include "engine/light_target.hpp"
 #include "engine/time.hpp"
 
 #include <optional>
@@ -16,6 +17,7 @@ struct SceneFade {
     std::string scene;
     Ms start{0};
     Ms fade{0};
+    SceneLights lights; // the scene resolved per light (the session's snapshot)
     bool operator==(const SceneFade&) const = default;
 };
 

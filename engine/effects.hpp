@@ -4,6 +4,7 @@
 
 #include "engine/catalog.hpp"
 #include "engine/json_reader.hpp"
+#include "engine/light_target.hpp"
 #include "engine/time.hpp"
 
 #include <cstdint>
@@ -44,10 +45,12 @@ struct PlaySound {
     double gain_db = 0;
 };
 
-// Fade every light to the scene over `fade`.
+// Fade every light to the scene over `fade`: `lights` is the scene resolved per light, from
+// the session's own snapshot (a light not listed is left alone).
 struct SetScene {
     std::string scene;
     Ms fade{0};
+    SceneLights lights;
 };
 
 struct SendMidi {

@@ -26,6 +26,9 @@ std::optional<SessionSetup> setup_from_start_record(const Json& start, Problems&
         if (start.contains("scene_fades_ms"))
             for (const auto& [id, f] : start.at("scene_fades_ms").items())
                 setup.scene_fades[id] = Ms{f.get<Ms::rep>()};
+        if (start.contains("scenes"))
+            for (const auto& [id, lights] : start.at("scenes").items())
+                setup.scenes[id] = scene_lights_from_json(lights);
         return setup;
     } catch (const std::exception& e) {
         problems.error("", std::string("the journal's start record is damaged: ") + e.what());

@@ -75,6 +75,8 @@ Effects Session::start() {
     for (const auto& [id, p] : setup_.playlists) playlists[id] = to_json(p);
     Json scene_fades = Json::object();
     for (const auto& [id, f] : setup_.scene_fades) scene_fades[id] = f.count();
+    Json scenes = Json::object();
+    for (const auto& [id, lights] : setup_.scenes) scenes[id] = to_json(lights);
     emit(Ms{0}, JournalRecord{{{"type", "start"},
                                {"v", 1},
                                {"t", 0},
@@ -87,6 +89,7 @@ Effects Session::start() {
                                {"template", setup_.template_json},
                                {"playlists", playlists},
                                {"scene_fades_ms", scene_fades},
+                               {"scenes", scenes},
                                {"max_volume_db", setup_.max_volume_db}}});
     enter_phase(0, Ms{0}, true);
     while (process_one(Ms{0})) {

@@ -28,6 +28,9 @@ struct SessionSetup {
     PlaylistCatalog playlists;
     double max_volume_db = -6;
     std::map<std::string, Ms> scene_fades; // each scene file's own "fade"
+    // Every scene the template can reach, resolved per light: the session's own copy,
+    // journaled, so edits to scene files apply from the next session on.
+    std::map<std::string, SceneLights> scenes;
 };
 
 struct Outcome {

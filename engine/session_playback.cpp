@@ -72,10 +72,12 @@ void Session::update_room(Ms t, const Transition& tr) {
             const SceneFade& last = scenes_.back();
             if (last.start + last.fade <= t) scenes_.erase(scenes_.begin(), scenes_.end() - 1);
         }
-        scenes_.push_back({scene, t, tr.scene_fade});
+        const auto snapshot = setup_.scenes.find(scene);
+        SceneLights lights = snapshot == setup_.scenes.end() ? SceneLights{} : snapshot->second;
+        scenes_.push_back({scene, t, tr.scene_fade, lights});
         history_.scenes.push_back(scenes_.back());
         if (scenes_.size() > kMaxSceneHistory) scenes_.erase(scenes_.begin());
-        emit(t, SetScene{scene, tr.scene_fade});
+        emit(t, SetScene{scene, tr.scene_fade, std::move(lights)});
     }
     if (status_ != SessionStatus::Running) return; // the ending fades music by itself
     const double target = effective_volume_target();

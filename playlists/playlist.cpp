@@ -49,6 +49,7 @@ std::optional<Playlist> load_playlist(const Json& json, const std::string& id, P
                                                      format_duration(track.in) + "), got " +
                                                      format_duration(*track.out));
             if (auto g = t.number("gain_db", Need::Optional, -40, 12)) track.gain_db = *g;
+            track.listed_length = t.duration("listed_length");
             t.finish();
             p.tracks.push_back(std::move(track));
         }
@@ -67,6 +68,7 @@ Json playlist_to_json(const Playlist& p) {
         if (t.in > Ms{0}) j["in"] = format_duration(t.in);
         if (t.out) j["out"] = format_duration(*t.out);
         if (t.gain_db != 0) j["gain_db"] = t.gain_db;
+        if (t.listed_length) j["listed_length"] = format_duration(*t.listed_length);
         tracks.push_back(std::move(j));
     }
     Json j = {{"name", p.name},

@@ -21,6 +21,7 @@ struct Track {
     Ms in{0};
     std::optional<Ms> out;
     double gain_db = 0;
+    std::optional<Ms> listed_length; // the length an imported M3U's #EXTINF gave, if any
 };
 
 struct Playlist {

@@ -66,6 +66,11 @@ Rgb xy_to_rgb(Chromaticity c) {
 std::optional<LightState> light_state_for(const Scene& scene, const std::string& light_id, const LightState& current) {
     auto t = scene.target_for(light_id);
     if (!t) return std::nullopt;
+    return light_state_for(*t, current);
+}
+
+LightState light_state_for(const LightTarget& target, const LightState& current) {
+    const LightTarget* t = &target;
     LightState s = current;
     const bool turning_on = t->on.value_or(t->brightness.has_value() || t->kelvin || t->color);
     s.on = turning_on;

@@ -72,6 +72,13 @@ std::optional<Scene> load_scene(const Json& json, const std::string& id, Problem
     return scene;
 }
 
+SceneLights resolve_scene(const Scene& scene, const std::set<std::string>& light_ids) {
+    SceneLights out;
+    for (const auto& id : light_ids)
+        if (auto t = scene.target_for(id)) out[id] = *t;
+    return out;
+}
+
 Scene bright_scene() {
     Scene s;
     s.id = kBrightScene;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "engine/json_reader.hpp"
+#include "engine/light_target.hpp"
 #include "engine/problems.hpp"
 
 #include <map>
@@ -12,19 +13,6 @@
 
 namespace stillroom {
 
-struct Chromaticity {
-    double x = 0;
-    double y = 0;
-    bool operator==(const Chromaticity&) const = default;
-};
-
-struct LightTarget {
-    std::optional<bool> on;
-    std::optional<double> brightness; // perceived, 0..1
-    std::optional<double> kelvin;
-    std::optional<Chromaticity> color;
-    bool operator==(const LightTarget&) const = default;
-};
 
 struct Scene {
     std::string id;
@@ -39,6 +27,9 @@ struct Scene {
 // With `light_ids`, every named light must exist in room.json.
 std::optional<Scene> load_scene(const Json& json, const std::string& id, Problems& problems,
                                 const std::set<std::string>* light_ids = nullptr);
+
+// The scene resolved for the room's lights ("*" overlaid with each light's own entry).
+SceneLights resolve_scene(const Scene& scene, const std::set<std::string>& light_ids);
 
 // The built-in "@bright" scene: every light on at full brightness, 4000 K.
 Scene bright_scene();

@@ -85,6 +85,9 @@ cat > "$tmp/devices.json" <<'JSON'
 JSON
 expect "devices discover --file" 0 "$bin" devices discover --file "$tmp/devices.json"
 contains "discovered light topic" "$tmp/out" '"topic": "zigbee2mqtt/room1/ceiling"'
+printf '{"devices":[]}' > "$tmp/not-devices.json"
+expect "devices discover: not a devices array" 1 "$bin" devices discover --file "$tmp/not-devices.json"
+contains "discover names the problem" "$tmp/err" "expected the bridge/devices array"
 expect "devices bad verb" 2 "$bin" devices frobnicate
 expect "playlist export" 0 "$bin" playlist export peak --library "$lib"
 contains "export has EXTINF" "$tmp/out" "#EXTINF:150,"

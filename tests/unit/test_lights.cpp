@@ -6,15 +6,26 @@
 #include "devices/lights_driver.hpp"
 #include "devices/z2m_discovery.hpp"
 #include "scenes/colour.hpp"
+#include "scenes/scene.hpp"
 #include "scenes/light_fade.hpp"
 
 #include <doctest/doctest.h>
+
+#include <set>
 
 using namespace stillroom;
 using namespace stillroom::test;
 using namespace std::chrono_literals;
 
 namespace {
+
+// A scene resolved for the driver's lights, as the session's snapshot carries it.
+SceneLights resolved(const std::map<std::string, Scene>& scenes, const std::string& id,
+                     const std::vector<LightConfig>& lights) {
+    std::set<std::string> ids;
+    for (const auto& l : lights) ids.insert(l.id);
+    return resolve_scene(scenes.at(id), ids);
+}
 
 LightConfig light(Dialect d, bool transition = true) {
     LightConfig c;
@@ -81,9 +92,11 @@ TEST_CASE("every dialect's topic and payload") {
          "zigbee2mqtt/room1/ceiling/set", R"({"brightness":254,"color":{"x":0.56,"y":0.4},"state":"ON","transition":0.0})"},
         {Dialect::HomeAssistant, warm(0.5, 2700), 2s, "room1/ceiling/set",
          R"({"brightness":47,"color_temp":370,"state":"ON","transition":2.0})"},
-        {Dialect::Tasmota, warm(0.5, 2700), 10s, "cmnd/room1/ceiling/Backlog", "Speed2 20;Power ON;Dimmer 18;CT 370"},
-        {Dialect::Tasmota, LightState{}, 1s, "cmnd/room1/ceiling/Backlog", "Speed2 2;Power OFF"},
-        {Dialect::Wled, warm(0.5, 2700), 1500ms, "room1/ceiling/api", R"({"bri":47,"on":true,"seg":[{"cct":2700}],"tt":15})"},
+        {Dialect::Tasmota, warm(0.5, 2700), 10s, "cmnd/room1/ceiling/Backlog",
+         "Backlog0 SetOption117 1;Fade2 1;Speed2 20;Dimmer 18;CT 370"},
+        {Dialect::Tasmota, LightState{}, 1s, "cmnd/room1/ceiling/Backlog", "Backlog0 SetOption117 1;Fade2 1;Speed2 2;Power OFF"},
+        {Dialect::Wled, warm(0.5, 2700), 1500ms, "room1/ceiling/api",
+         R"({"bri":47,"on":true,"seg":[{"cct":2700,"col":[[255,255,255,255]]}],"tt":15})"},
         {Dialect::Wled, LightState{}, 0s, "room1/ceiling/api", R"({"on":false,"tt":0})"},
     };
     for (const auto& r : rows) {
@@ -108,7 +121,7 @@ TEST_CASE("clamping at the ends of a light's range") {
     CHECK(device_brightness(2.0, 254) == 254);
     // Tasmota's Speed2 tops out at 20 s; a light without CT gets no colour temperature.
     c = light(Dialect::Tasmota);
-    CHECK(encode_light(c, warm(0.2), 60s)[0].payload.rfind("Speed2 40;", 0) == 0);
+    CHECK(encode_light(c, warm(0.2), 60s)[0].payload.find("Speed2 40;") != std::string::npos);
     c.kelvin.reset();
     c.color = false;
     CHECK(encode_light(c, warm(0.2), 0s)[0].payload.find("CT") == std::string::npos);
@@ -149,10 +162,10 @@ TEST_CASE("the driver sends one command per native segment, rate-limited and coa
     ManualClock clock;
     LightsDriverOptions o;
     o.lights = {light(Dialect::Zigbee2Mqtt)};
-    o.scenes = {{"dim", scene("dim", 0.1, 2200)}, {"warm", scene("warm", 0.5, 2700)}, {"deep", scene("deep", 0.05, 2200)}};
+    const std::map<std::string, Scene> scenes_of_o = {{"dim", scene("dim", 0.1, 2200)}, {"warm", scene("warm", 0.5, 2700)}, {"deep", scene("deep", 0.05, 2200)}};
     LightsDriver driver(o, &mqtt, clock);
     const MonoTime t0 = clock.now();
-    driver.apply({Ms{0}, SetScene{"dim", 0s}}, t0);
+    driver.apply({Ms{0}, SetScene{"dim", 0s, resolved(scenes_of_o, "dim", o.lights)}}, t0);
     driver.service();
     REQUIRE(mqtt.sent.size() == 1);
     CHECK_FALSE(mqtt.sent[0].retain);
@@ -160,7 +173,7 @@ TEST_CASE("the driver sends one command per native segment, rate-limited and coa
     mqtt.take();
     // A 5-minute fade: five one-minute segments, each sent when its minute starts.
     clock.advance_by(10s);
-    driver.apply({Ms{0}, SetScene{"warm", 5min}}, clock.now());
+    driver.apply({Ms{0}, SetScene{"warm", 5min, resolved(scenes_of_o, "warm", o.lights)}}, clock.now());
     for (int s = 0; s < 320; ++s) {
         driver.service();
         clock.advance_by(1s);
@@ -169,13 +182,13 @@ TEST_CASE("the driver sends one command per native segment, rate-limited and coa
     CHECK(sent.size() == 5);
     for (const auto& m : sent) CHECK(Json::parse(m.payload)["transition"].get<double>() == doctest::Approx(60.0).epsilon(0.02));
     // Three scene changes within 100 ms: one command now, then only the newest target.
-    driver.apply({Ms{0}, SetScene{"dim", 0s}}, clock.now());
+    driver.apply({Ms{0}, SetScene{"dim", 0s, resolved(scenes_of_o, "dim", o.lights)}}, clock.now());
     driver.service();
     clock.advance_by(50ms);
-    driver.apply({Ms{0}, SetScene{"deep", 0s}}, clock.now());
+    driver.apply({Ms{0}, SetScene{"deep", 0s, resolved(scenes_of_o, "deep", o.lights)}}, clock.now());
     driver.service();
     clock.advance_by(50ms);
-    driver.apply({Ms{0}, SetScene{"warm", 0s}}, clock.now());
+    driver.apply({Ms{0}, SetScene{"warm", 0s, resolved(scenes_of_o, "warm", o.lights)}}, clock.now());
     driver.service();
     CHECK(mqtt.sent.size() == 1); // the rate limit (2 Hz) holds the rest back
     clock.advance_by(500ms);
@@ -192,12 +205,12 @@ TEST_CASE("lights without native transitions are stepped at their rate") {
     LightConfig c = light(Dialect::Wled, false);
     c.max_rate_hz = 4;
     o.lights = {c};
-    o.scenes = {{"a", scene("a", 0.2, 2700)}, {"b", scene("b", 0.8, 2700)}};
+    const std::map<std::string, Scene> scenes_of_o = {{"a", scene("a", 0.2, 2700)}, {"b", scene("b", 0.8, 2700)}};
     LightsDriver driver(o, &mqtt, clock);
-    driver.apply({Ms{0}, SetScene{"a", 0s}}, clock.now());
+    driver.apply({Ms{0}, SetScene{"a", 0s, resolved(scenes_of_o, "a", o.lights)}}, clock.now());
     driver.service();
     mqtt.take();
-    driver.apply({Ms{0}, SetScene{"b", 10s}}, clock.now());
+    driver.apply({Ms{0}, SetScene{"b", 10s, resolved(scenes_of_o, "b", o.lights)}}, clock.now());
     for (int i = 0; i < 1200; ++i) {
         driver.service();
         clock.advance_by(10ms);
@@ -220,9 +233,9 @@ TEST_CASE("after a reconnect every light is re-asserted with a fade, never retai
     LightsDriverOptions o;
     o.lights = {light(Dialect::Zigbee2Mqtt), light(Dialect::Tasmota)};
     o.lights[1].id = "t";
-    o.scenes = {{"warm", scene("warm", 0.5, 2700)}};
+    const std::map<std::string, Scene> scenes_of_o = {{"warm", scene("warm", 0.5, 2700)}};
     LightsDriver driver(o, &mqtt, clock);
-    driver.apply({Ms{0}, SetScene{"warm", 2min}}, clock.now());
+    driver.apply({Ms{0}, SetScene{"warm", 2min, resolved(scenes_of_o, "warm", o.lights)}}, clock.now());
     driver.service();
     mqtt.take();
     mqtt.disconnect();

@@ -4,6 +4,7 @@
 #include "fake_mqtt.hpp"
 
 #include "devices/lights_driver.hpp"
+#include "scenes/scene.hpp"
 
 #include <doctest/doctest.h>
 
@@ -51,10 +52,9 @@ TEST_CASE("a light at rest is re-asserted with a fade after a reconnect and afte
     Scene warm;
     warm.id = "warm";
     warm.lights["*"] = LightTarget{true, 0.3, 2700.0, std::nullopt};
-    o.scenes = {{"warm", warm}};
     REQUIRE(o.reassert_fade == 4s);
     LightsDriver driver(o, &mqtt, clock);
-    driver.apply({Ms{0}, SetScene{"warm", 10s}}, clock.now());
+    driver.apply({Ms{0}, SetScene{"warm", 10s, resolve_scene(warm, {"z", "h", "t", "w"})}}, clock.now());
     for (int i = 0; i < 40; ++i) { // the fade runs out, the lights rest at their target
         driver.service();
         clock.advance_by(1s);
