@@ -1,4 +1,5 @@
 // stillroom run / demo: the room daemon.
+#include "app/state_lock.hpp"
 #include "app/commands.hpp"
 #include "app/room.hpp"
 #include "app/console.hpp"
@@ -113,6 +114,11 @@ int run_room(RunOptions o) {
         return cli::kBadInput;
     }
     if (state_dir.empty()) state_dir = library_dir / lib.room.state_dir;
+    StateDirLock state_lock; // held until run_room returns
+    if (std::string lock_error; !state_lock.acquire(state_dir, &lock_error)) {
+        std::cerr << "stillroom: " << lock_error << "\n";
+        return cli::kBadInput;
+    }
     std::unique_ptr<Clock> clock;
     if (speed != 1.0) clock = std::make_unique<ScaledClock>(speed);
     else clock = std::make_unique<SteadyClock>();

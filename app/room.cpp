@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string boot_id() {
+std::string read_boot_id() {
     std::ifstream in("/proc/sys/kernel/random/boot_id");
     std::string id;
     std::getline(in, id);
@@ -50,7 +50,7 @@ std::uint64_t new_seed() {
 }
 
 Room::Room(Library library, fs::path state_dir, Clock& clock)
-    : library_(std::move(library)), state_dir_(std::move(state_dir)), clock_(clock) {}
+    : library_(std::move(library)), state_dir_(std::move(state_dir)), clock_(clock), boot_id_(read_boot_id()) {}
 
 Room::~Room() = default;
 
@@ -65,7 +65,7 @@ std::optional<Ms> Room::session_time() const {
 void Room::write_anchor() {
     // Machine bookkeeping to bridge a restart: kept beside the journal, not in it, and
     // deleted when the session finishes. See docs/engine.md.
-    const Json anchor = {{"boot_id", boot_id()},
+    const Json anchor = {{"boot_id", boot_id_},
                          {"mono_origin_ms", origin_.time_since_epoch().count()},
                          {"wall_origin_ms", clock_.wall_unix_ms() - session_now().count()}};
     const fs::path path = anchor_path(state_dir_, session_->id());
@@ -80,10 +80,21 @@ void Room::write_anchor() {
 
 std::optional<std::string> Room::resume() {
     std::lock_guard lock(mutex_);
-    auto path = find_unfinished_journal(state_dir_);
+    std::string damage;
+    auto path = find_unfinished_journal(state_dir_, &damage);
+    if (!damage.empty()) {
+        std::cerr << "stillroom: journal: " << damage << "\n";
+        journal_damage_ = damage;
+    }
     if (!path) return std::nullopt;
     Problems problems(path->string());
-    auto restored = restore_session(read_journal(*path), problems);
+    const JournalContents contents = read_journal(*path);
+    if (!contents.damaged.empty()) {
+        journal_damage_ = std::to_string(contents.damaged.size()) + " damaged journal record(s) skipped on resume (" +
+                          contents.damaged.front() + "); check the session's marks";
+        std::cerr << "stillroom: journal: " << journal_damage_ << "\n";
+    }
+    auto restored = restore_session(contents, problems);
     if (!restored) {
         std::cerr << "stillroom: cannot resume " << path->string() << ":\n" << problems.to_string();
         return std::nullopt;
@@ -96,7 +107,7 @@ std::optional<std::string> Room::resume() {
     std::ifstream in(anchor_path(state_dir_, session_->id()));
     Json anchor = Json::parse(in, nullptr, false);
     if (!anchor.is_discarded() && anchor.is_object()) {
-        if (anchor.value("boot_id", "") == boot_id()) {
+        if (anchor.value("boot_id", "") == boot_id_) {
             now_in_session = clock_.now().time_since_epoch() - Ms{anchor.value("mono_origin_ms", Ms::rep{0})};
         } else {
             now_in_session = Ms{clock_.wall_unix_ms() - anchor.value("wall_origin_ms", std::int64_t{0})};
@@ -131,6 +142,9 @@ CommandResult Room::start(const StartRequest& request) {
     if (!journal) return {false, 500, "cannot write the journal: " + error, state_locked()};
     journal_ = std::move(journal);
     journal_fault_.clear();
+    journal_damage_.clear();
+    held_records_.clear();
+    dropped_records_ = 0;
     session_ = std::make_unique<Session>(std::move(*setup));
     origin_ = clock_.now();
     write_anchor();
@@ -149,11 +163,15 @@ CommandResult Room::command(const Command& cmd) {
     dispatch(outcome.effects);
     notify();
     clock_.wake();
-    return {outcome.accepted, outcome.accepted ? 200 : 409, outcome.reason, state_locked()};
+    std::string message = outcome.reason;
+    if (outcome.accepted && !held_records_.empty())
+        message = "done, but not yet on disk: " + journal_fault_; // the policy: act, hold, write later
+    return {outcome.accepted, outcome.accepted ? 200 : 409, message, state_locked()};
 }
 
 void Room::tick() {
     std::lock_guard lock(mutex_);
+    if (!held_records_.empty() && write_held_records()) notify(); // space came back
     if (!session_ || session_->status() == SessionStatus::Finished) return;
     const bool health_changed = journal_device_health();
     Effects effects = session_->advance_to(session_now());
@@ -180,8 +198,8 @@ bool Room::journal_device_health() {
         Json record = {{"type", "event"}, {"t", std::max(session_now(), session_->now()).count()},
                        {"event", "device"}, {"device", name}, {"ok", ok}};
         if (!ok && h.contains("detail") && h["detail"].is_string()) record["detail"] = h["detail"];
-        std::string error;
-        journal_->append(record, &error);
+        held_records_.push_back(std::move(record)); // in order behind anything held
+        write_held_records();
         changed = true;
     }
     return changed;
@@ -216,14 +234,11 @@ void Room::run(const std::atomic<bool>& stop) {
 void Room::dispatch(const Effects& effects) {
     for (const auto& e : effects) {
         if (const auto* record = std::get_if<JournalRecord>(&e.body)) {
-            std::string error;
-            if (journal_ && !journal_->append(record->record, &error)) {
-                // The session goes on; the tablet shows the fault (issue: disk full).
-                if (journal_fault_.empty()) std::cerr << "stillroom: journal: " << error << "\n";
-                journal_fault_ = error;
-            } else if (journal_ && !journal_fault_.empty()) {
-                journal_fault_.clear();
-            }
+            if (!journal_) continue;
+            constexpr std::size_t kMaxHeldRecords = 50000; // hours of commands; bounded memory
+            if (held_records_.size() < kMaxHeldRecords) held_records_.push_back(record->record);
+            else ++dropped_records_;
+            write_held_records();
             continue;
         }
         if (std::holds_alternative<SessionFinished>(e.body)) {
@@ -234,6 +249,27 @@ void Room::dispatch(const Effects& effects) {
             for (auto& l : reminder_listeners_) l(*r);
         for (auto* d : drivers_) d->apply(e, origin_ + e.at);
     }
+}
+
+bool Room::write_held_records() {
+    std::string error;
+    while (journal_ && !held_records_.empty()) {
+        if (!journal_->append(held_records_.front(), &error)) {
+            // The session goes on; the tablet shows the fault (disk full) and commands say
+            // that they acted but are not yet on disk.
+            if (journal_fault_.empty()) std::cerr << "stillroom: journal: " << error << "\n";
+            journal_fault_ = error + "; " + std::to_string(held_records_.size()) +
+                             " records held in memory, written when space returns" +
+                             (dropped_records_ ? " (" + std::to_string(dropped_records_) + " lost)" : "");
+            return false;
+        }
+        held_records_.pop_front();
+    }
+    if (!journal_fault_.empty() && journal_) {
+        std::cerr << "stillroom: journal: written again; nothing held" << std::endl;
+        journal_fault_.clear();
+    }
+    return true;
 }
 
 void Room::notify() {
@@ -250,8 +286,10 @@ Json Room::state_locked() const {
         devices.push_back(h);
     }
     devices.push_back({{"id", "journal"},
-                       {"ok", journal_fault_.empty()},
-                       {"detail", journal_fault_.empty() ? "writing" : journal_fault_}});
+                       {"ok", journal_fault_.empty() && journal_damage_.empty()},
+                       {"detail", !journal_fault_.empty()    ? journal_fault_
+                                  : !journal_damage_.empty() ? journal_damage_
+                                                             : "writing"}});
     Json session = nullptr;
     if (session_) {
         const Ms now = std::max(session_now(), session_->now());

@@ -12,6 +12,7 @@
 #include "engine/session.hpp"
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -55,11 +56,17 @@ public:
     // snapshot in its journal). Runs on: any thread.
     void set_library(Library library);
     Clock& clock() { return clock_; }
+    // The machine's boot id (read from the kernel); tests set another to act out a reboot.
+    void set_boot_id(std::string id) { boot_id_ = std::move(id); }
     // The session time now (nullopt without a session).
     std::optional<Ms> session_time() const;
 
 private:
     void dispatch(const Effects& effects);
+    // Journal records go to disk in order; one that cannot be written (disk full) is held in
+    // memory with every later one and written when space returns. The fault clears only
+    // when nothing is held. Returns false while records are held.
+    bool write_held_records();
     void notify();
     Json state_locked() const;
     void write_anchor();
@@ -79,7 +86,11 @@ private:
     MonoTime origin_{};
     std::unique_ptr<JournalWriter> journal_;
     std::string journal_fault_;
+    std::string journal_damage_; // damaged records found on resume (shown until the next start)
+    std::deque<Json> held_records_;
+    std::size_t dropped_records_ = 0;
     std::map<std::string, bool> device_ok_; // last journaled health per device
+    std::string boot_id_;
     MonoTime next_retention_{};
 };
 

@@ -52,6 +52,8 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         room_->add_driver(lights_.get());
     }
     if (mqtt_) {
+        mqtt_cues_ = std::make_unique<MqttCueDriver>(*mqtt_);
+        room_->add_driver(mqtt_cues_.get());
         MqttBridgeOptions bo;
         bo.base_topic = rc.mqtt->base_topic;
         bo.room_id = rc.room;
@@ -86,7 +88,7 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         events_.publish("reminder", {{"cue", r.cue}, {"text", r.text}, {"vitals", r.vitals}});
     });
     if (options_.listen != "off") {
-        auth_ = std::make_unique<Auth>(rc.control.users, auth_clock_, options_.state_dir / "tokens.json");
+        auth_ = std::make_unique<Auth>(rc.control.users, options_.auth_clock ? *options_.auth_clock : auth_clock_, options_.state_dir / "tokens.json");
         // The watcher (made below, always) loads, checks and applies the saved library.
         files_ = std::make_unique<LibraryFiles>(library_dir, [this] { watcher_->poll(true); });
         HttpApiOptions ho;

@@ -15,6 +15,7 @@
 #include "devices/log_driver.hpp"
 #include "devices/midi.hpp"
 #include "devices/mqtt_client.hpp"
+#include "devices/mqtt_cue_driver.hpp"
 
 #include <atomic>
 #include <filesystem>
@@ -31,6 +32,7 @@ struct RoomServicesOptions {
     std::filesystem::path audio_sink_executable; // default: beside this program
     std::ostream* log = &std::cout;      // nullptr: no narration
     std::string listen;                  // HOST:PORT for the tablet; "" = room.json; "off" = none
+    Clock* auth_clock = nullptr;         // logins and the PIN throttle (tests); default: real time
 };
 
 class RoomServices {
@@ -59,6 +61,7 @@ private:
     std::unique_ptr<Room> room_;
     std::unique_ptr<LogDriver> log_;
     std::unique_ptr<MqttClient> mqtt_;
+    std::unique_ptr<MqttCueDriver> mqtt_cues_; // template mqtt cues
     std::unique_ptr<LightsDriver> lights_;
     std::unique_ptr<MqttBridge> bridge_;
     std::unique_ptr<AudioDriver> audio_;

@@ -3,8 +3,14 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <fstream>
+#include <iostream>
+#include <semaphore>
+#include <sstream>
 #include <stdexcept>
+
+#include "control/library_files.hpp"
 
 #include "engine/json_reader.hpp"
 
@@ -17,10 +23,23 @@ void sodium_ready() {
     if (!ok) throw std::runtime_error("libsodium cannot start");
 }
 
-constexpr int kFreeAttempts = 3;           // then each attempt waits longer
-constexpr int kLockoutAttempts = 10;       // then refused for a while
-constexpr Ms kLockout = std::chrono::minutes{15};
-constexpr Ms kForget = std::chrono::minutes{30}; // failures this old are forgotten
+// Argon2id with interactive limits takes 64 MiB per hash: at most this many at once.
+constexpr std::ptrdiff_t kConcurrentHashes = 2;
+std::counting_semaphore<kConcurrentHashes> hashing{kConcurrentHashes};
+
+struct HashSlot {
+    HashSlot() { hashing.acquire(); }
+    ~HashSlot() { hashing.release(); }
+    HashSlot(const HashSlot&) = delete;
+    HashSlot& operator=(const HashSlot&) = delete;
+};
+
+std::string read_whole(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
 
 } // namespace
 
@@ -52,6 +71,7 @@ bool is_valid_pin(const std::string& pin) {
 std::string hash_pin(const std::string& pin) {
     sodium_ready();
     char out[crypto_pwhash_STRBYTES];
+    HashSlot slot;
     if (crypto_pwhash_str(out, pin.data(), pin.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         throw std::runtime_error("out of memory while hashing");
@@ -61,6 +81,7 @@ std::string hash_pin(const std::string& pin) {
 bool verify_pin(const std::string& pin, const std::string& hash) {
     sodium_ready();
     if (hash.size() >= crypto_pwhash_STRBYTES) return false;
+    HashSlot slot;
     return crypto_pwhash_str_verify(hash.c_str(), pin.data(), pin.size()) == 0;
 }
 
@@ -84,18 +105,52 @@ Auth::Auth(std::vector<UserConfig> users, Clock& clock, std::filesystem::path st
 
 void Auth::load() {
     if (store_.empty()) return;
-    std::ifstream in(store_);
-    Json j = Json::parse(in, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return;
     const MonoTime now = clock_.now();
     const std::int64_t wall = clock_.wall_unix_ms();
-    for (const auto& [key, v] : j.items()) {
-        if (!v.is_object()) continue;
-        auto r = role_from_string(v.value("role", ""));
-        const std::int64_t expires = v.value("expires_unix_ms", std::int64_t{0});
-        if (!r || expires <= wall) continue;
-        tokens_[key] = {v.value("user", ""), *r, now + Ms{expires - wall}};
+    Json j = parse_json_or_discarded(read_whole(store_));
+    if (j.is_object()) {
+        for (const auto& [key, v] : j.items()) {
+            if (!v.is_object()) continue;
+            auto r = role_from_string(v.value("role", ""));
+            const std::int64_t expires = v.value("expires_unix_ms", std::int64_t{0});
+            if (!r || expires <= wall) continue;
+            tokens_[key] = {v.value("user", ""), *r, now + Ms{expires - wall}};
+        }
     }
+    // Wrong-PIN counts and lockouts survive a restart: a restart must not clear a lockout.
+    Json a = parse_json_or_discarded(read_whole(attempts_path()));
+    if (!a.is_object()) return;
+    for (const auto& [client, v] : a.items()) {
+        if (!v.is_object()) continue;
+        Attempts at;
+        at.failures = std::clamp(v.value("failures", 0), 0, kLockoutAttempts);
+        at.last = now - Ms{std::max<std::int64_t>(0, wall - v.value("last_unix_ms", std::int64_t{0}))};
+        const std::int64_t blocked = v.value("blocked_until_unix_ms", std::int64_t{0});
+        at.blocked_until = blocked > wall ? now + Ms{std::min<std::int64_t>(blocked - wall, kLockout.count())} : MonoTime{};
+        if (at.failures > 0 && now - at.last <= kForget) attempts_[client] = at;
+    }
+}
+
+std::filesystem::path Auth::attempts_path() const {
+    return store_.empty() ? std::filesystem::path{} : store_.parent_path() / "throttle.json";
+}
+
+void Auth::save_attempts_locked() {
+    if (store_.empty()) return;
+    Json j = Json::object();
+    const MonoTime now = clock_.now();
+    const std::int64_t wall = clock_.wall_unix_ms();
+    for (const auto& [client, a] : attempts_) {
+        if (a.failures <= 0) continue;
+        j[client] = {{"failures", a.failures},
+                     {"last_unix_ms", wall - (now - a.last).count()},
+                     {"blocked_until_unix_ms", a.blocked_until > now ? wall + (a.blocked_until - now).count() : 0}};
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(store_.parent_path(), ec);
+    std::string error;
+    if (!write_file_atomically(attempts_path(), dump_json(j) + "\n", &error, 0600))
+        std::cerr << "stillroom: auth: " << error << " (the PIN throttle is kept in memory)" << std::endl;
 }
 
 void Auth::save_locked() {
@@ -107,14 +162,10 @@ void Auth::save_locked() {
         j[key] = {{"user", s.user}, {"role", to_string(s.role)}, {"expires_unix_ms", wall + (s.expires - now).count()}};
     std::error_code ec;
     std::filesystem::create_directories(store_.parent_path(), ec);
-    const auto tmp = store_.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << dump_json(j) << "\n";
-    }
-    std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                                 std::filesystem::perm_options::replace, ec);
-    std::filesystem::rename(tmp, store_, ec);
+    // Temp file, fsync, rename: a full disk leaves the old file whole, never a truncated one.
+    std::string error;
+    if (!write_file_atomically(store_, dump_json(j) + "\n", &error, 0600))
+        std::cerr << "stillroom: auth: " << error << " (logins are kept in memory)" << std::endl;
 }
 
 void Auth::set_users(std::vector<UserConfig> users) {
@@ -125,11 +176,23 @@ void Auth::set_users(std::vector<UserConfig> users) {
 Auth::LoginResult Auth::login(const std::string& pin, const std::string& client) {
     const MonoTime now = clock_.now();
     std::vector<UserConfig> users;
+    Attempts before;
     {
         std::lock_guard lock(mutex_);
         Attempts& a = attempts_[client];
-        if (a.failures > 0 && now - a.last > kForget) a = Attempts{};
+        if (a.failures > 0 && now - a.last > kForget && now >= a.blocked_until) a = Attempts{};
         if (now < a.blocked_until) return {LoginStatus::Throttled, "", Role::Therapist, a.blocked_until - now};
+        // Count this attempt as failed before checking it, so parallel guesses see the
+        // block at once; a success below takes back only this attempt's count.
+        before = a;
+        ++a.failures;
+        a.last = now;
+        if (a.failures >= kLockoutAttempts) {
+            a.blocked_until = now + kLockout;
+        } else if (a.failures >= kFreeAttempts) {
+            a.blocked_until = now + Ms{1000LL << std::min(a.failures - kFreeAttempts, 6)}; // 1 s, 2 s, 4 s ...
+        }
+        save_attempts_locked();
         users = users_;
     }
     // Hashing is slow on purpose; do it outside the lock.
@@ -146,17 +209,13 @@ Auth::LoginResult Auth::login(const std::string& pin, const std::string& client)
     }
     std::lock_guard lock(mutex_);
     Attempts& a = attempts_[client];
-    if (!role) {
-        ++a.failures;
-        a.last = now;
-        if (a.failures >= kLockoutAttempts) {
-            a.blocked_until = now + kLockout;
-        } else if (a.failures >= kFreeAttempts) {
-            a.blocked_until = now + Ms{1000LL << std::min(a.failures - kFreeAttempts, 6)}; // 1 s, 2 s, 4 s ...
-        }
-        return {LoginStatus::WrongPin, "", Role::Therapist, a.blocked_until > now ? a.blocked_until - now : Ms{0}};
-    }
-    attempts_.erase(client);
+    if (!role) return {LoginStatus::WrongPin, "", Role::Therapist, a.blocked_until > now ? a.blocked_until - now : Ms{0}};
+    // Take back this attempt's count only: earlier failures stay (one correct PIN must not
+    // reset the count another PIN is being guessed under).
+    a.failures = std::max(0, a.failures - 1);
+    if (a.failures == before.failures) a.blocked_until = before.blocked_until;
+    if (a.failures == 0) attempts_.erase(client);
+    save_attempts_locked();
     unsigned char raw[16];
     randombytes_buf(raw, sizeof raw);
     char hex[33];

@@ -47,8 +47,15 @@ public:
         Role role = Role::Therapist;
         Ms retry_after{0};
     };
-    // `client` identifies the caller for throttling (its IP address). Thread-safe.
+    // `client` identifies the caller for throttling (its IP address). Each attempt counts as
+    // a failure before its PIN is checked (parallel guesses cannot outrun the throttle); a
+    // success takes back only its own count, never another attempt's. Thread-safe.
     LoginResult login(const std::string& pin, const std::string& client);
+    // Throttle steps, for tests and the docs: free attempts, then waits of 1 s, 2 s, 4 s ...
+    static constexpr int kFreeAttempts = 3;
+    static constexpr int kLockoutAttempts = 10; // then the address is refused for kLockout
+    static constexpr Ms kLockout = std::chrono::minutes{15};
+    static constexpr Ms kForget = std::chrono::minutes{30}; // failures this old are forgotten
     // The session for a bearer token, if valid and not expired. Thread-safe.
     std::optional<AuthSession> check(const std::string& token);
     void logout(const std::string& token);
@@ -64,7 +71,9 @@ private:
     std::vector<UserConfig> users_;
     Clock& clock_;
     void save_locked();
+    void save_attempts_locked();
     void load();
+    std::filesystem::path attempts_path() const;
     std::filesystem::path store_;
     std::map<std::string, AuthSession> tokens_; // keyed by the token's digest
     std::map<std::string, Attempts> attempts_;

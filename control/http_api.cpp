@@ -1,6 +1,7 @@
 // The HTTP API.
 #include "control/http_api.hpp"
 
+#include "control/http_guard.hpp"
 #include "control/api_reports.hpp"
 
 #include <httplib.h>
@@ -50,20 +51,33 @@ Json problems_array(const Problems& p) {
     return a;
 }
 
+// Registers routes on the server and notes each one in the route list.
+struct RouteRecorder {
+    httplib::Server& server;
+    std::vector<RouteInfo>& list;
+    template <class H> void Get(const std::string& p, H h) { add("GET", p); server.Get(p, std::move(h)); }
+    template <class H> void Post(const std::string& p, H h) { add("POST", p); server.Post(p, std::move(h)); }
+    template <class H> void Put(const std::string& p, H h) { add("PUT", p); server.Put(p, std::move(h)); }
+    template <class H> void Patch(const std::string& p, H h) { add("PATCH", p); server.Patch(p, std::move(h)); }
+    template <class H> void Delete(const std::string& p, H h) { add("DELETE", p); server.Delete(p, std::move(h)); }
+    template <class H> void set_post_routing_handler(H h) { server.set_post_routing_handler(std::move(h)); }
+    template <class H> void set_error_handler(H h) { server.set_error_handler(std::move(h)); }
+    template <class H> void set_exception_handler(H h) { server.set_exception_handler(std::move(h)); }
+    void add(const char* method, const std::string& pattern) { list.push_back({method, pattern}); }
+};
+
 } // namespace
 
 HttpApi::HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub& events, LibraryFiles& files)
     : options_(std::move(options)), room_(room), auth_(auth), events_(events), files_(files) {
+    HttpGuardLimits limits;
+    limits.max_body = options_.max_body;
     if (options_.tls)
-        server_ = std::make_unique<httplib::SSLServer>(options_.tls->first.c_str(), options_.tls->second.c_str());
+        server_ = std::make_unique<GuardedServer>(limits, &options_.tls->first, &options_.tls->second);
     else
-        server_ = std::make_unique<httplib::Server>();
-    // Enough workers for a handful of tablets holding SSE streams plus requests.
-    server_->new_task_queue = [] { return new httplib::ThreadPool(48); };
+        server_ = std::make_unique<GuardedServer>(limits);
     server_->set_payload_max_length(options_.max_body);
-    server_->set_read_timeout(5, 0);
-    server_->set_write_timeout(5, 0);
-    server_->set_keep_alive_max_count(100);
+    // Deadlines, connection caps and the worker pools are the guard's (control/http_guard.hpp).
     server_->set_tcp_nodelay(true); // no Nagle delay on small JSON replies
     routes();
 }
@@ -93,11 +107,21 @@ void HttpApi::stop() {
     events_.stop(); // SSE streams end
     server_->stop();
     thread_.join();
+    server_->shutdown_guard(); // open connections close, workers end
 }
 
 void HttpApi::routes() {
-    httplib::Server& s = *server_;
+    RouteRecorder s{*server_, route_list_};
     // Every response: no sniffing, no framing, no referrers, nothing from elsewhere.
+    // DNS rebinding: a page from evil.example whose name now points at this room sends
+    // "Host: evil.example". Only IP literals, localhost, this machine's names and the
+    // configured names are served.
+    s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        if (!req.has_header("Host") || host_allowed(req.get_header_value("Host"), options_.allowed_hosts))
+            return httplib::Server::HandlerResponse::Unhandled;
+        error_reply(res, 421, "this room does not answer to that host name");
+        return httplib::Server::HandlerResponse::Handled;
+    });
     s.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
         res.set_header("X-Content-Type-Options", "nosniff");
         res.set_header("X-Frame-Options", "DENY");
@@ -128,7 +152,8 @@ void HttpApi::routes() {
     auto guarded = [this](std::optional<Role> need, auto handler) {
         return [this, need, handler](const httplib::Request& req, httplib::Response& res) {
             std::string token = bearer_token(req);
-            if (token.empty() && req.has_param("token")) token = req.get_param_value("token");
+            // EventSource cannot send headers: ?token= is accepted for the event stream only.
+            if (token.empty() && req.path == "/api/v1/events" && req.has_param("token")) token = req.get_param_value("token");
             auto session = token.empty() ? std::nullopt : auth_.check(token);
             if (!session) return error_reply(res, 401, "log in first (Authorization: Bearer TOKEN)");
             if (need && !role_allows(session->role, *need))
@@ -146,6 +171,10 @@ void HttpApi::routes() {
     });
 
     s.Post("/api/v1/login", [this](const httplib::Request& req, httplib::Response& res) {
+        // Only application/json: a form or text/plain POST from another web page (which
+        // needs no CORS preflight) must not reach the throttle and lock the tablet out.
+        if (!is_json_media_type(req.get_header_value("Content-Type")))
+            return error_reply(res, 415, "a login body is application/json");
         auto body = json_body(req, res);
         if (!body) return;
         if (!body->contains("pin") || !(*body)["pin"].is_string()) return error_reply(res, 400, "pin: expected a string");
@@ -162,6 +191,7 @@ void HttpApi::routes() {
     });
     s.Post("/api/v1/logout", guarded(std::nullopt, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
         auth_.logout(bearer_token(req));
+        events_.publish("logout", Json::object()); // wakes the event streams: a revoked one ends now
         json_reply(res, 200, {{"ok", true}});
     }));
 
@@ -171,15 +201,18 @@ void HttpApi::routes() {
         json_reply(res, 200, st);
     }));
 
-    s.Get("/api/v1/events", guarded(std::nullopt, [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {
+    s.Get("/api/v1/events", guarded(std::nullopt, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        std::string token = bearer_token(req);
+        if (token.empty()) token = req.get_param_value("token");
         res.set_header("Cache-Control", "no-store");
         res.set_header("X-Accel-Buffering", "no");
         auto first = std::make_shared<bool>(true);
         auto seq = std::make_shared<std::uint64_t>(0);
         res.set_chunked_content_provider(
             "text/event-stream",
-            [this, first, seq](std::size_t, httplib::DataSink& sink) {
+            [this, first, seq, token](std::size_t, httplib::DataSink& sink) {
                 if (events_.stopped()) return false;
+                if (!auth_.check(token)) return false; // logged out or expired: the stream ends
                 if (*first) {
                     *first = false;
                     std::string hello = "retry: 1000\n\n";

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace httplib {
 class Server;
@@ -23,16 +24,27 @@ class Server;
 
 namespace stillroom {
 
+class GuardedServer;
+
 struct HttpApiOptions {
     std::string host = "127.0.0.1";
     int port = 8080;
     std::optional<std::pair<std::string, std::string>> tls; // cert, key (absolute paths)
     std::size_t max_body = 1 << 20;
+    // Host names the tablets may use besides IP literals, localhost and this machine's own
+    // name (DNS rebinding guard).
+    std::vector<std::string> allowed_hosts;
     // The clinic's device checks (absent: 404).
     std::function<bool(const std::string& light)> test_light;
     std::function<bool()> test_tone;
     // Where session journals are, for history and reports (empty: none).
     std::filesystem::path state_dir;
+};
+
+// One registered route: its method ("GET", "POST", "PUT") and path pattern.
+struct RouteInfo {
+    std::string method;
+    std::string pattern;
 };
 
 class HttpApi {
@@ -43,6 +55,8 @@ public:
     bool start(std::string* error);
     void stop();
     int port() const { return bound_port_; }
+    // Every route registered, in order (the route x role table test lists them all).
+    const std::vector<RouteInfo>& route_list() const { return route_list_; }
 
 private:
     void routes();
@@ -51,9 +65,10 @@ private:
     Auth& auth_;
     EventHub& events_;
     LibraryFiles& files_;
-    std::unique_ptr<httplib::Server> server_;
+    std::unique_ptr<GuardedServer> server_;
     std::thread thread_;
     int bound_port_ = 0;
+    std::vector<RouteInfo> route_list_;
 };
 
 // The tablet app: one HTML page with its CSS and JS inline (nothing from the internet).

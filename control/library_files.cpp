@@ -1,10 +1,13 @@
 // Library files over the API.
 #include "control/library_files.hpp"
 
+#include "engine/file_ops.hpp"
+
 #include "playlists/loudness.hpp"
 #include "playlists/sndfile.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -22,16 +25,17 @@ std::optional<FileKind> file_kind_from_path(const std::string& s) {
     return std::nullopt;
 }
 
-bool write_file_atomically(const fs::path& path, const std::string& text, std::string* error) {
+bool write_file_atomically(const fs::path& path, const std::string& text, std::string* error, unsigned mode) {
     const fs::path tmp = path.string() + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
     if (fd < 0) {
         if (error) *error = "cannot write " + tmp.string();
         return false;
     }
+    ::fchmod(fd, static_cast<mode_t>(mode)); // a temp file left by a crash keeps its old mode otherwise
     std::size_t done = 0;
     while (done < text.size()) {
-        const auto n = ::write(fd, text.data() + done, text.size() - done);
+        const auto n = file_ops().write(fd, text.data() + done, text.size() - done);
         if (n <= 0) {
             ::close(fd);
             ::unlink(tmp.c_str());
@@ -40,9 +44,9 @@ bool write_file_atomically(const fs::path& path, const std::string& text, std::s
         }
         done += static_cast<std::size_t>(n);
     }
-    const bool synced = ::fsync(fd) == 0;
+    const bool synced = file_ops().fsync(fd) == 0;
     ::close(fd);
-    if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    if (!synced || file_ops().rename(tmp.c_str(), path.c_str()) != 0) {
         ::unlink(tmp.c_str());
         if (error) *error = "cannot replace " + path.string();
         return false;

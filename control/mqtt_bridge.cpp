@@ -22,6 +22,7 @@ MqttBridge::MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& r
     : options_(std::move(options)), mqtt_(mqtt), room_(room) {
     const std::string cmd_prefix = options_.base_topic + "/cmd/";
     mqtt_.subscribe(cmd_prefix + "+");
+    mqtt_.ignore_retained(cmd_prefix + "+"); // a retained command would fire again on every reconnect
     if (options_.homeassistant) mqtt_.subscribe("homeassistant/status");
     mqtt_.on_message([this, cmd_prefix](const std::string& topic, const std::string& payload) {
         // Runs on: the network thread. Queue and return.

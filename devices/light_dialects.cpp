@@ -121,7 +121,7 @@ std::string availability_topic(const LightConfig& light) {
 std::optional<bool> parse_availability(const std::string& payload) {
     std::string p = payload;
     if (!p.empty() && p.front() == '{') {
-        Json j = Json::parse(p, nullptr, false);
+        Json j = parse_json_or_discarded(p);
         if (j.is_discarded() || !j.is_object() || !j.contains("state") || !j["state"].is_string()) return std::nullopt;
         p = j["state"].get<std::string>();
     }

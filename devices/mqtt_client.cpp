@@ -4,8 +4,11 @@
 #include "devices/room_config.hpp"
 
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
 
 #include <filesystem>
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <iostream>
 
@@ -39,6 +42,11 @@ void MqttClient::subscribe(const std::string& pattern, int qos) {
     if (mosq_ && connected_.load()) mosquitto_subscribe(static_cast<mosquitto*>(mosq_), nullptr, pattern.c_str(), qos);
 }
 
+void MqttClient::ignore_retained(const std::string& pattern) {
+    std::lock_guard lock(mutex_);
+    no_retained_.push_back(pattern);
+}
+
 std::string MqttClient::last_error() const {
     std::lock_guard lock(error_mutex_);
     return last_error_;
@@ -67,24 +75,75 @@ bool MqttClient::start(std::string* error) {
     if (!options_.will_topic.empty())
         mosquitto_will_set(m, options_.will_topic.c_str(), static_cast<int>(options_.will_payload.size()),
                            options_.will_payload.data(), 1, true);
-    mosquitto_reconnect_delay_set(m, 1, 30, true);
+    mosquitto_threaded_set(m, true); // our own network thread below; publish() wakes it
     mosquitto_connect_callback_set(m, [](mosquitto*, void* obj, int rc) { self(obj)->handle_connect(rc); });
     mosquitto_disconnect_callback_set(m, [](mosquitto*, void* obj, int rc) { self(obj)->handle_disconnect(rc); });
     mosquitto_message_callback_set(m, [](mosquitto*, void* obj, const mosquitto_message* msg) {
-        self(obj)->handle_message(msg->topic, msg->payload, msg->payloadlen);
+        self(obj)->handle_message(msg->topic, msg->payload, msg->payloadlen, msg->retain);
     });
     mosquitto_publish_callback_set(m, [](mosquitto*, void* obj, int) { self(obj)->handle_publish(); });
     const int rc = mosquitto_connect_async(m, options_.host.c_str(), options_.port, options_.keepalive_s);
     if (rc != MOSQ_ERR_SUCCESS) {
-        // The broker is not there yet: the network loop keeps trying with backoff.
+        // The broker is not there yet: the network loop keeps trying.
         std::lock_guard lock(error_mutex_);
         last_error_ = std::string("connect: ") + mosquitto_strerror(rc);
     }
-    if (mosquitto_loop_start(m) != MOSQ_ERR_SUCCESS) {
-        if (error) *error = "cannot start the MQTT network thread";
-        return false;
+    {
+        std::lock_guard lock(stop_mutex_);
+        stopping_ = leaving_ = false;
     }
+    // Our own loop, not mosquitto_loop_start(): libmosquitto's thread never retries after a
+    // connect_async that failed (broker down when the room starts), which left the lights
+    // dead for the whole session.
+    network_ = std::thread([this, ok = rc == MOSQ_ERR_SUCCESS] { network_loop(ok); });
     return true;
+}
+
+void MqttClient::network_loop(bool connecting) {
+    // Runs on: the MQTT network thread.
+    auto* m = static_cast<mosquitto*>(mosq_);
+    constexpr int kFirstDelayMs = 500, kMaxDelayMs = 2000;
+    int delay_ms = kFirstDelayMs;
+    bool have_socket = connecting;
+    auto pause = [&] { // false when stopping
+        std::unique_lock lock(stop_mutex_);
+        stop_cv_.wait_for(lock, std::chrono::milliseconds(delay_ms), [&] { return stopping_; });
+        delay_ms = std::min(delay_ms * 2, kMaxDelayMs);
+        return !stopping_;
+    };
+    for (;;) {
+        {
+            std::lock_guard lock(stop_mutex_);
+            if (stopping_) break;
+        }
+        if (!have_socket) {
+            {
+                std::unique_lock lock(stop_mutex_);
+                if (leaving_) {
+                    stop_cv_.wait(lock, [&] { return stopping_; });
+                    break;
+                }
+            }
+            const int rc = mosquitto_reconnect(m);
+            if (rc != MOSQ_ERR_SUCCESS) {
+                {
+                    std::lock_guard lock(error_mutex_);
+                    last_error_ = std::string("connect: ") + mosquitto_strerror(rc) + "; retrying";
+                }
+                if (!pause()) break;
+                continue;
+            }
+            have_socket = true;
+        }
+        const int rc = mosquitto_loop(m, 100, 1);
+        if (rc == MOSQ_ERR_SUCCESS) {
+            if (connected_.load()) delay_ms = kFirstDelayMs;
+            continue;
+        }
+        have_socket = false; // lost, refused or never made: reconnect after a pause
+        connected_ = false;
+        if (!pause()) break;
+    }
 }
 
 void MqttClient::stop() {
@@ -96,8 +155,22 @@ void MqttClient::stop() {
         mosquitto_publish(m, nullptr, options_.will_topic.c_str(), static_cast<int>(options_.will_payload.size()),
                           options_.will_payload.data(), 1, true);
     }
-    mosquitto_disconnect(m);
-    mosquitto_loop_stop(m, false);
+    {
+        std::lock_guard lock(stop_mutex_);
+        leaving_ = true; // the network thread no longer reconnects
+    }
+    if (connected_.load()) {
+        mosquitto_disconnect(m);
+        // The network thread sends the goodbye and the disconnect (at most 1 s).
+        std::unique_lock lock(stop_mutex_);
+        for (int i = 0; i < 50 && mosquitto_want_write(m); ++i) stop_cv_.wait_for(lock, std::chrono::milliseconds(20));
+    }
+    {
+        std::lock_guard lock(stop_mutex_);
+        stopping_ = true;
+    }
+    stop_cv_.notify_all();
+    if (network_.joinable()) network_.join();
     mosquitto_destroy(m);
     mosq_ = nullptr;
     connected_ = false;
@@ -127,8 +200,19 @@ void MqttClient::handle_connect(int rc) {
         std::lock_guard lock(mutex_);
         subs = subscriptions_;
     }
+    std::vector<std::string> no_retained;
+    {
+        std::lock_guard lock(mutex_);
+        no_retained = no_retained_;
+    }
     auto* m = static_cast<mosquitto*>(mosq_);
-    for (const auto& [pattern, qos] : subs) mosquitto_subscribe(m, nullptr, pattern.c_str(), qos);
+    for (const auto& [pattern, qos] : subs) {
+        // MQTT 5: keep the retain flag on live messages too, so a retained command (or the
+        // empty message that clears one) is recognised as such and ignored.
+        const bool flagged = options_.protocol == 5 && std::find(no_retained.begin(), no_retained.end(), pattern) != no_retained.end();
+        if (flagged) mosquitto_subscribe_v5(m, nullptr, pattern.c_str(), qos, MQTT_SUB_OPT_RETAIN_AS_PUBLISHED, nullptr);
+        else mosquitto_subscribe(m, nullptr, pattern.c_str(), qos);
+    }
     {
         std::lock_guard lock(error_mutex_);
         last_error_.clear();
@@ -144,8 +228,24 @@ void MqttClient::handle_disconnect(int rc) {
     }
 }
 
-void MqttClient::handle_message(const char* topic, const void* payload, int length) {
+void MqttClient::handle_message(const char* topic, const void* payload, int length, bool retained) {
     // Runs on: the network thread. Oversized payloads never reach a handler.
+    if (retained && topic) {
+        std::vector<std::string> patterns;
+        {
+            std::lock_guard lock(mutex_);
+            patterns = no_retained_;
+        }
+        for (const auto& p : patterns) {
+            bool match = false;
+            if (mosquitto_topic_matches_sub(p.c_str(), topic, &match) == MOSQ_ERR_SUCCESS && match) {
+                ignored_retained_.fetch_add(1);
+                std::cerr << "stillroom: mqtt: ignored a retained message on " << topic
+                          << " (commands are never retained; clear it with an empty retained message)" << std::endl;
+                return;
+            }
+        }
+    }
     if (length < 0 || static_cast<std::size_t>(length) > options_.max_payload) {
         oversized_.fetch_add(1);
         std::cerr << "stillroom: mqtt: ignored a " << length << "-byte message on " << topic << " (limit "

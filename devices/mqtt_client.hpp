@@ -1,16 +1,19 @@
 // The one RAII wrapper of libmosquitto (STYLE.md habit 7): an MQTT 3.1.1/5 client with a
-// last will, username/password, TLS with a CA file, and reconnection with exponential
-// backoff (1 s to 30 s) on its own network thread. Subscriptions are remembered and made
+// last will, username/password, TLS with a CA file, and reconnection on its own network
+// thread: every 0.5 s doubling to at most 2 s, whether the broker went away or was never
+// there (a room box that boots before its broker connects within 2 s of it appearing). Subscriptions are remembered and made
 // again on every connect; connect listeners re-announce and re-assert.
 //
 // Callbacks run on the network thread and must not block: they only queue work.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace stillroom {
@@ -40,6 +43,9 @@ public:
     virtual void on_connect(std::function<void()> listener) = 0;
     // Remembered and (re)subscribed on every connect. Any thread.
     virtual void subscribe(const std::string& pattern, int qos = 1) = 0;
+    // Retained messages on topics matching `pattern` are ignored, with a log line (commands
+    // must act once, not again on every reconnect). Register before start(). Any thread.
+    virtual void ignore_retained(const std::string& pattern) = 0;
     // Queues a message. Any thread. Never blocks on the network.
     virtual bool publish(const std::string& topic, const std::string& payload, int qos, bool retain) = 0;
     virtual bool connected() const = 0;
@@ -55,6 +61,7 @@ public:
     void on_message(MessageHandler handler) override;
     void on_connect(std::function<void()> listener) override;
     void subscribe(const std::string& pattern, int qos = 1) override;
+    void ignore_retained(const std::string& pattern) override;
 
     // Connects in the background; returns false only on a setup error (*error says why).
     bool start(std::string* error);
@@ -72,7 +79,8 @@ public:
     // Internal: called from the library's C callbacks.
     void handle_connect(int rc);
     void handle_disconnect(int rc);
-    void handle_message(const char* topic, const void* payload, int length);
+    void handle_message(const char* topic, const void* payload, int length, bool retained);
+    std::uint64_t ignored_retained() const { return ignored_retained_.load(); }
     void handle_publish();
 
 private:
@@ -84,7 +92,14 @@ private:
     std::vector<std::function<void()>> connect_listeners_;
     std::atomic<bool> connected_{false};
     std::atomic<bool> started_{false};
-    std::atomic<std::uint64_t> published_{0}, acknowledged_{0}, oversized_{0};
+    std::atomic<std::uint64_t> published_{0}, acknowledged_{0}, oversized_{0}, ignored_retained_{0};
+    std::vector<std::string> no_retained_;
+    void network_loop(bool connecting);
+    std::thread network_;
+    std::mutex stop_mutex_;
+    std::condition_variable stop_cv_;
+    bool stopping_ = false;
+    bool leaving_ = false;
     mutable std::mutex error_mutex_;
     std::string last_error_;
 };

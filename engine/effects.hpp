@@ -58,6 +58,7 @@ struct SendMidi {
 struct PublishMqtt {
     std::string topic;
     std::string payload;
+    bool retain = false;
 };
 
 struct Reminder {

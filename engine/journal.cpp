@@ -1,6 +1,9 @@
 // Journal files: durable appends and tolerant reads.
 #include "engine/journal.hpp"
 
+#include "engine/journal_record.hpp"
+#include "engine/file_ops.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -66,13 +69,13 @@ JournalWriter::~JournalWriter() {
 }
 
 bool JournalWriter::append(const Json& record, std::string* error) {
-    std::string line = record.dump(-1, ' ', false, Json::error_handler_t::replace);
+    std::string line = encode_journal_line(record);
     line += '\n';
     struct stat st{};
     const off_t before = fstat(fd_, &st) == 0 ? st.st_size : -1;
     std::size_t done = 0;
     while (done < line.size()) {
-        const auto n = ::write(fd_, line.data() + done, line.size() - done);
+        const auto n = file_ops().write(fd_, line.data() + done, line.size() - done);
         if (n < 0) {
             if (errno == EINTR) continue;
             if (error) *error = path_.string() + ": " + std::strerror(errno);
@@ -84,7 +87,7 @@ bool JournalWriter::append(const Json& record, std::string* error) {
         }
         done += static_cast<std::size_t>(n);
     }
-    if (::fdatasync(fd_) != 0) {
+    if (file_ops().fdatasync(fd_) != 0) {
         if (error) *error = path_.string() + ": fdatasync: " + std::strerror(errno);
         return false;
     }
@@ -101,36 +104,46 @@ JournalContents read_journal(const fs::path& path) {
     std::stringstream buf;
     buf << in.rdbuf();
     const std::string text = buf.str();
+    struct Line {
+        std::size_t no;
+        bool complete;
+        DecodedLine decoded;
+    };
+    std::vector<Line> lines;
+    bool checksummed = false; // any line with a good checksum: then every line needs one
     std::size_t pos = 0;
     std::size_t line_no = 0;
     while (pos < text.size()) {
         const auto nl = text.find('\n', pos);
         const bool complete = nl != std::string::npos;
-        const std::string line = text.substr(pos, complete ? nl - pos : std::string::npos);
+        const std::string_view line = std::string_view(text).substr(pos, complete ? nl - pos : std::string::npos);
         pos = complete ? nl + 1 : text.size();
         ++line_no;
         if (line.empty()) continue;
-        Json record = Json::parse(line, nullptr, false);
-        const bool valid = !record.is_discarded() && record.is_object() && record.contains("type");
-        if (!complete) {
-            // A last line without its newline was cut by a crash mid-write.
-            if (valid) {
-                out.records.push_back(std::move(record));
-            } else {
-                out.torn_tail = true;
-            }
+        lines.push_back({line_no, complete, decode_journal_line(line)});
+        checksummed = checksummed || lines.back().decoded.kind == DecodedLine::Kind::Ok;
+    }
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        auto& l = lines[i];
+        const bool last = i + 1 == lines.size();
+        const bool good = l.decoded.kind == DecodedLine::Kind::Ok ||
+                          (l.decoded.kind == DecodedLine::Kind::Legacy && !checksummed);
+        const bool valid = good && l.decoded.record.contains("type");
+        if (valid) {
+            out.records.push_back(std::move(l.decoded.record));
             continue;
         }
-        if (!valid) {
-            if (pos >= text.size()) {
-                out.torn_tail = true; // garbage last line
-            } else {
-                out.problems.push_back(path.string() + ":" + std::to_string(line_no) +
-                                       ": not a journal record; skipped");
-            }
+        if (last && (!l.complete || !checksummed)) {
+            out.torn_tail = true; // cut by a crash mid-write (or garbage at the end)
             continue;
         }
-        out.records.push_back(std::move(record));
+        const std::string where = path.string() + ":" + std::to_string(l.no);
+        if (checksummed) {
+            out.damaged.push_back(where + ": damaged record (checksum mismatch); skipped");
+            out.problems.push_back(out.damaged.back());
+        } else {
+            out.problems.push_back(where + ": not a journal record; skipped");
+        }
     }
     return out;
 }
@@ -139,27 +152,34 @@ fs::path journal_path(const fs::path& state_dir, const std::string& id) {
     return state_dir / "sessions" / (id + ".jsonl");
 }
 
-std::optional<fs::path> find_unfinished_journal(const fs::path& state_dir) {
+std::optional<fs::path> find_unfinished_journal(const fs::path& state_dir, std::string* damage) {
     std::error_code ec;
     const fs::path dir = state_dir / "sessions";
     if (!fs::is_directory(dir, ec)) return std::nullopt;
-    std::optional<fs::path> best;
-    fs::file_time_type best_time{};
+    // The newest journal by modification time (ids are random, not ordered).
+    std::optional<fs::path> newest;
+    fs::file_time_type newest_time{};
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
         if (entry.path().extension() != ".jsonl") continue;
-        const auto contents = read_journal(entry.path());
-        if (contents.records.empty()) continue;
-        if (contents.records.front().value("type", "") != "start") continue;
-        bool finished = false;
-        for (const auto& r : contents.records) finished = finished || r.value("type", "") == "finished";
-        if (finished) continue;
         const auto t = fs::last_write_time(entry.path(), ec);
-        if (!best || t > best_time) {
-            best = entry.path();
-            best_time = t;
+        if (ec) continue;
+        if (!newest || t > newest_time) {
+            newest = entry.path();
+            newest_time = t;
         }
     }
-    return best;
+    if (!newest) return std::nullopt;
+    const auto contents = read_journal(*newest);
+    if (contents.records.empty() || contents.records.front().value("type", "") != "start") {
+        if (damage)
+            *damage = newest->string() + ": the newest journal has no readable start record (" +
+                      (contents.damaged.empty() ? std::string("empty or cut") : contents.damaged.front()) +
+                      "); no session is resumed, and no older one either";
+        return std::nullopt;
+    }
+    for (const auto& r : contents.records)
+        if (r.value("type", "") == "finished") return std::nullopt;
+    return newest;
 }
 
 } // namespace stillroom

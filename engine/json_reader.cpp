@@ -42,7 +42,35 @@ void line_and_column(std::string_view text, std::size_t byte, std::size_t& line,
 
 } // namespace
 
+bool json_nesting_exceeds(std::string_view text, int max_depth) {
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth) return true;
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return false;
+}
+
+Json parse_json_or_discarded(std::string_view text) {
+    if (json_nesting_exceeds(text)) return Json(Json::value_t::discarded);
+    return Json::parse(text.begin(), text.end(), nullptr, false);
+}
+
 std::optional<Json> parse_json_text(std::string_view text, Problems& problems) {
+    if (json_nesting_exceeds(text)) {
+        problems.error("", "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels of arrays and objects");
+        return std::nullopt;
+    }
     try {
         return Json::parse(text.begin(), text.end());
     } catch (const Json::parse_error& e) {

@@ -25,7 +25,17 @@ inline std::string dump_json(const Json& value, int indent = -1) {
     return value.dump(indent, ' ', false, Json::error_handler_t::replace);
 }
 
-// Parses JSON text; on failure adds "invalid JSON at line L, column C: ..." to problems.
+// Arrays and objects nest at most this deep in any JSON we read (deeper input would make
+// nlohmann's recursive dump and comparison overflow the stack).
+constexpr int kMaxJsonDepth = 64;
+// True if arrays and objects in `text` nest deeper than `max_depth`; strings are skipped.
+// Iterative, one pass; it does not validate the JSON.
+bool json_nesting_exceeds(std::string_view text, int max_depth = kMaxJsonDepth);
+// Parses JSON text that is not ours to trust, without exceptions: discarded if it is
+// invalid or nests deeper than kMaxJsonDepth.
+Json parse_json_or_discarded(std::string_view text);
+
+// Parses JSON text (nesting bounded by kMaxJsonDepth); on failure adds "invalid JSON at line L, column C: ..." to problems.
 std::optional<Json> parse_json_text(std::string_view text, Problems& problems);
 
 // Reads and parses a file; a missing or unreadable file is a problem, not an exception.

@@ -115,7 +115,7 @@ Plan build_plan(const SessionSetup& setup) {
                            add(e, "midi", {{"output", m.output}, {"bytes", m.bytes}});
                        },
                        [&](const PublishMqtt& m) {
-                           Json payload = Json::parse(m.payload, nullptr, false);
+                           Json payload = parse_json_or_discarded(m.payload);
                            if (payload.is_discarded()) payload = m.payload;
                            add(e, "mqtt", {{"topic", m.topic}, {"payload", payload}});
                        },

@@ -240,7 +240,7 @@ void Session::fire_cue(std::size_t i, Ms t) {
     }
     if (c.sound) emit(t, PlaySound{*c.sound, c.gain_db});
     if (c.midi) emit(t, SendMidi{c.midi->output, c.midi->bytes});
-    if (c.mqtt) emit(t, PublishMqtt{c.mqtt->topic, c.mqtt->payload});
+    if (c.mqtt) emit(t, PublishMqtt{c.mqtt->topic, c.mqtt->payload, c.mqtt->retain});
 }
 
 // ---- the event loop --------------------------------------------------------------------

@@ -183,6 +183,7 @@ void read_mqtt(ObjectReader& obj, Cue& cue) {
     } else {
         ok = false;
     }
+    m.retain = mqtt->boolean("retain").value_or(false);
     mqtt->finish();
     if (ok) cue.mqtt = std::move(m);
 }

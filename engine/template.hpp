@@ -40,6 +40,7 @@ struct MidiCue {
 struct MqttCue {
     std::string topic;
     std::string payload; // JSON text, or a plain string payload
+    bool retain = false; // published retained only when the cue asks
 };
 
 struct Cue {

@@ -64,7 +64,8 @@ M3uImport import_m3u(std::string_view text, const fs::path& m3u_dir, const fs::p
     std::string pending_artist, pending_title;
     std::size_t line_no = 0;
     std::size_t pos = 0;
-    while (pos <= text.size()) {
+    // Bounded whatever the body does: a text of n bytes has at most n + 1 lines.
+    for (std::size_t lines_left = text.size() + 1; pos <= text.size() && lines_left > 0; --lines_left) {
         auto nl = text.find('\n', pos);
         if (nl == std::string_view::npos) nl = text.size();
         const std::string_view line = trim(text.substr(pos, nl - pos));

@@ -15,6 +15,7 @@ struct NullLink final : MqttLink {
     void on_message(MessageHandler h) override { handlers.push_back(std::move(h)); }
     void on_connect(std::function<void()>) override {}
     void subscribe(const std::string&, int) override {}
+    void ignore_retained(const std::string&) override {}
     bool publish(const std::string&, const std::string&, int, bool) override { return true; }
     bool connected() const override { return true; }
 };

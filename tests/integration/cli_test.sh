@@ -109,6 +109,9 @@ id=$(basename "$journal" .jsonl)
 "$bin" run --library "$lib" --state-dir "$state" --speed 600 >"$tmp/run2" 2>&1 &
 pid=$!
 for _ in $(seq 1 50); do grep -q "resumed session" "$tmp/run2" && break; sleep 0.1; done
+# a second daemon on the same state dir refuses to start and names the holder
+expect "second daemon refused" 1 "$bin" run --library "$lib" --state-dir "$state" --speed 600 --listen off
+contains "second daemon names the holder" "$tmp/err" "another stillroom (pid $pid) is running on the state dir"
 kill -TERM "$pid"
 wait "$pid"
 code=$?

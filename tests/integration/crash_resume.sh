@@ -2,7 +2,9 @@
 # Kills the real `stillroom run` with SIGKILL at 20 random moments of an accelerated
 # session and checks every resume: the same session, the same phase the timeline says,
 # the session clock and the time since dose continuing as if nothing happened (the time
-# the process was down counts), and the dose mark unchanged.
+# the process was down counts), and the dose mark unchanged; the audio (null sink: the
+# real driver, mixer and decoder without a device) back playing at the session's level,
+# and every light re-asserted to a target.
 # usage: crash_resume.sh STILLROOM_BINARY SOURCE_DIR [KILLS] [SEED]
 set -uo pipefail
 bin="$1"; src="$2"; kills="${3:-20}"; seed="${4:-20261121}"
@@ -17,7 +19,7 @@ api="http://127.0.0.1:$port/api/v1"
 RANDOM=$seed
 
 start_room() {
-  "$bin" run --library "$tmp/lib" --state-dir "$tmp/state" --speed $speed --audio off \
+  "$bin" run --library "$tmp/lib" --state-dir "$tmp/state" --speed $speed --audio null \
       --listen "127.0.0.1:$port" "$@" >>"$tmp/room.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 600); do curl -sf "$api/state" -o /dev/null -H "Authorization: Bearer ${token:-x}" && return 0
@@ -43,6 +45,31 @@ for k in $(seq 1 "$kills"); do
   kill -9 "$pid"; wait "$pid" 2>/dev/null
   sleep "1.$(( RANDOM % 9 ))" # down for 1 to 2 s: that time must count
   start_room || break
+  # The drivers are back: music playing at the session's level (the mixer's volume reaches
+  # the target after its fade-in) and every light holding a target (re-asserted).
+  back=""
+  for _ in $(seq 1 100); do
+    back=$(state | python3 -c '
+import json, sys
+st = json.load(sys.stdin)
+s = st["session"]
+dev = {d["id"]: d for d in st["devices"]}
+problems = []
+if s is None: problems.append("no session")
+else:
+    if s.get("now_playing") is None: problems.append("no music")
+    a = dev.get("audio")
+    if a is None or not a.get("ok"): problems.append("audio not ok")
+    else:
+        have, want = a["volume_db"], s["volume_target_db"]
+        if abs(have - want) > 1.0: problems.append(f"audio at {have:.1f} dB, not {want:.1f}")
+    lights = dev.get("lights", {}).get("lights", [])
+    if not lights or any("on" not in l for l in lights): problems.append("a light has no target")
+print("; ".join(problems))')
+    [ -z "$back" ] && break
+    sleep 0.05
+  done
+  if [ -n "$back" ]; then echo "kill $k: after the resume: $back"; fi
   s=$(state)
   now=$(date +%s.%N)
   ok=$(python3 - "$s" "$id" "$t0" "$now" "$start0" "$dose_at" "$speed" "$tmp/plan.jsonl" <<'PY'
@@ -68,6 +95,7 @@ else:
 print("ok" if not problems else "; ".join(problems))
 PY
 )
+  [ -n "$back" ] && ok="$ok; drivers: $back"
   if [ "$ok" = "ok" ]; then survived=$((survived + 1)); else echo "kill $k: $ok"; fi
 done
 grep -c "resumed session $id" "$tmp/room.log" > "$tmp/resumed"

@@ -75,6 +75,9 @@ TEST_CASE("the journal's disk fills up: the session goes on, the fault shows, no
 
     CHECK(r.ok);
     CHECK(r2.ok);
+    // Acted, and said so honestly: not yet on disk, held (the policy in docs/security.md).
+    CHECK(r.message.find("not yet on disk") != std::string::npos);
+    CHECK(r2.message.find("records held in memory") != std::string::npos);
     CHECK(session["phase"]["id"] == "peak"); // the session went on
     CHECK(session["comfort"] == true);
     CHECK(device["ok"] == false);
@@ -89,6 +92,11 @@ TEST_CASE("the journal's disk fills up: the session goes on, the fault shows, no
     const JournalContents contents = read_journal(journal);
     CHECK_FALSE(contents.torn_tail);
     CHECK(contents.records.back()["cmd"] == "hold");
+    // The held dose and comfort were written first, in order: nothing acted on was lost.
+    std::vector<std::string> cmds;
+    for (const auto& rec : contents.records)
+        if (rec.contains("cmd")) cmds.push_back(rec["cmd"].get<std::string>());
+    CHECK(cmds == std::vector<std::string>{"dose", "comfort", "hold"});
     services.stop();
 }
 

@@ -13,7 +13,6 @@
 #include <chrono>
 #include <fstream>
 #include <mutex>
-#include <thread>
 #include <unistd.h>
 
 using namespace stillroom;
@@ -48,7 +47,8 @@ TEST_CASE("MIDI through JACK: fader with soft takeover, note to comfort, MSC GO 
 
     TempDir dir;
     write_text(dir.path / "room.json", R"({"room":"midi-test",
-      "midi":{"inputs":[{"port":"nanoKONTROL","map":[{"cc":0,"action":"volume"},{"note":41,"action":"comfort"}]}],
+      "midi":{"inputs":[{"port":"nanoKONTROL","map":[{"cc":0,"action":"volume"},{"note":41,"action":"comfort"},
+                                                   {"note":42,"action":"hold"},{"note":43,"action":"resume"}]}],
               "outputs":[{"id":"desk","port":"Desk"}]}})");
     write_text(dir.path / "sessions/s.json", R"({"name":"S","phases":[{"id":"one","duration":"1h","volume_db":-20,"fade":"0s"}],
       "cues":[{"at":"start+3s","midi":{"output":"desk","bytes":[240,127,127,2,1,1,49,247]}}]})");
@@ -64,13 +64,19 @@ TEST_CASE("MIDI through JACK: fader with soft takeover, note to comfort, MSC GO 
     REQUIRE(services.room().start({"s", ""}).ok);
 
     auto volume = [&] { return services.room().state()["session"]["volume_target_db"].get<double>(); };
-    auto send = [&](std::vector<unsigned char> m) {
-        controller.sendMessage(&m);
-        std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    auto held = [&] { return services.room().state()["session"]["held"] == true; };
+    auto send = [&](std::vector<unsigned char> m) { controller.sendMessage(&m); };
+    // A marker: hold (then resume) after the messages under test. MIDI on one port arrives
+    // in order, so once the room is held every message before it has been handled.
+    auto flush = [&] {
+        const bool was = held();
+        send({0x90, static_cast<unsigned char>(was ? 43 : 42), 100});
+        REQUIRE(eventually([&] { return held() != was; }, 20));
     };
     // The fader starts at the top: the room must not jump from -20 dB.
     send({0xB0, 0, 127});
     send({0xB0, 0, 110});
+    flush();
     CHECK(volume() == doctest::Approx(-20.0));
     // Down through the room's level: it picks up, then follows.
     const int here = volume_db_to_cc(-20, -6);
@@ -80,8 +86,16 @@ TEST_CASE("MIDI through JACK: fader with soft takeover, note to comfort, MSC GO 
     // A note triggers comfort.
     send({0x90, 41, 100});
     CHECK(eventually([&] { return services.room().state()["session"]["comfort"] == true; }, 20));
-    // A garbled message on the wire is ignored.
+    // A garbled message (a note-on without its velocity) is ignored, counted, and changes nothing.
+    const auto ignored_before = services.midi()->health()["ignored"].get<long>();
+    const Json before = services.room().state()["session"];
     send({0x90, 41});
+    flush();
+    CHECK(services.midi()->health()["ignored"].get<long>() == ignored_before + 1);
+    const Json after = services.room().state()["session"];
+    CHECK(after["comfort"] == before["comfort"]);
+    CHECK(after["volume_target_db"] == before["volume_target_db"]);
+    CHECK(after["phase"]["id"] == before["phase"]["id"]);
     // The cue at start+3s sends MIDI Show Control GO to the desk.
     CHECK(eventually([&] {
         std::lock_guard lock(g_mutex);

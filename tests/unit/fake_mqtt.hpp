@@ -20,6 +20,8 @@ public:
     void on_message(MessageHandler h) override { handlers.push_back(std::move(h)); }
     void on_connect(std::function<void()> l) override { connect_listeners.push_back(std::move(l)); }
     void subscribe(const std::string& pattern, int) override { subscriptions.push_back(pattern); }
+    void ignore_retained(const std::string& pattern) override { no_retained.push_back(pattern); }
+    std::vector<std::string> no_retained;
     // Any thread (like the real client): the bridge publishes from its worker.
     bool publish(const std::string& topic, const std::string& payload, int qos, bool retain) override {
         std::lock_guard lock(mutex);

@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
+
 #include <chrono>
 #include <thread>
 
@@ -43,11 +45,42 @@ TEST_CASE("the MQTT bridge: commands in, results out, discovery, hostile payload
     bridge.start();
     CHECK(std::find(mqtt.subscriptions.begin(), mqtt.subscriptions.end(), "stillroom/r1/cmd/+") != mqtt.subscriptions.end());
     mqtt.connect(); // announce: status, state, discovery
-    REQUIRE(soon([&] { return mqtt.count() >= 2 + bridge.discovery_messages().size(); }));
+    // Written out from Home Assistant's MQTT discovery topic format,
+    // <prefix>/<component>/<node_id>/<object_id>/config (home-assistant.io/integrations/mqtt,
+    // "Discovery topic"): three sensors, five buttons, the template select.
+    const std::set<std::string> discovery_topics = {
+        "homeassistant/sensor/r1/phase/config",        "homeassistant/sensor/r1/since_dose/config",
+        "homeassistant/sensor/r1/now_playing/config",  "homeassistant/button/r1/comfort/config",
+        "homeassistant/button/r1/lights_up/config",    "homeassistant/button/r1/next/config",
+        "homeassistant/button/r1/hold/config",         "homeassistant/button/r1/resume/config",
+        "homeassistant/select/r1/template/config"};
+    REQUIRE(soon([&] { return mqtt.count() >= 2 + discovery_topics.size(); }));
     const auto announced = mqtt.take();
     CHECK(announced[0].topic == "stillroom/r1/status");
     CHECK(announced[0].payload == "online");
     CHECK(announced[0].retain);
+    // What the broker received: every discovery config, retained, pointing at our topics.
+    auto check_discovery = [&](const std::vector<FakeMqtt::Sent>& received) {
+        std::set<std::string> seen;
+        bool select = false;
+        for (const auto& m : received) {
+            if (m.topic.rfind("homeassistant/", 0) != 0) continue;
+            CAPTURE(m.topic);
+            seen.insert(m.topic);
+            CHECK(m.retain);
+            const Json j = Json::parse(m.payload);
+            CHECK(j["availability_topic"] == "stillroom/r1/status");
+            if (m.topic == "homeassistant/select/r1/template/config") {
+                select = true;
+                CHECK(j["options"] == Json::array({"im"}));
+                CHECK(j["command_topic"] == "stillroom/r1/cmd/start");
+            }
+            if (m.topic == "homeassistant/button/r1/lights_up/config") CHECK(j["command_topic"] == "stillroom/r1/cmd/lights-up");
+        }
+        CHECK(seen == discovery_topics);
+        CHECK(select);
+    };
+    check_discovery(announced);
 
     mqtt.deliver("stillroom/r1/cmd/comfort", R"({"on":true})");
     mqtt.deliver("stillroom/r1/cmd/start", R"({"template":"im"})");
@@ -71,17 +104,7 @@ TEST_CASE("the MQTT bridge: commands in, results out, discovery, hostile payload
 
     // Home Assistant asks again: discovery again.
     mqtt.deliver("homeassistant/status", "online");
-    REQUIRE(soon([&] { return mqtt.count() > 0; }));
+    REQUIRE(soon([&] { return mqtt.count() >= discovery_topics.size(); }));
     bridge.stop();
-    bool select = false;
-    for (const auto& [topic, payload] : bridge.discovery_messages()) {
-        const Json j = Json::parse(payload);
-        CHECK(j["availability_topic"] == "stillroom/r1/status");
-        if (topic == "homeassistant/select/r1/template/config") {
-            select = true;
-            CHECK(j["options"] == Json::array({"im"}));
-            CHECK(j["command_topic"] == "stillroom/r1/cmd/start");
-        }
-    }
-    CHECK(select);
+    check_discovery(mqtt.take());
 }

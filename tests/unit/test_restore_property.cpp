@@ -115,3 +115,37 @@ TEST_CASE("kill at a random moment, restore from the journal: the same room ther
     MESSAGE(compared << " desired states compared");
     CHECK(compared > 200);
 }
+
+TEST_CASE("restore, worked out by hand: dose 12m, hold 1h-1h05, killed while held") {
+    // Independent of the live run: the expected state comes from the fixture's numbers.
+    // Onset 12m-32m; peak from 32m, held at 1h after 28m of it; resumed at 1h05.
+    auto at = [](int h, int m) { return std::chrono::hours{h} + std::chrono::minutes{m}; };
+    Session live(setup_from(kThreeHourTemplate, three_hour_playlists()));
+    std::vector<Json> journal;
+    collect(journal, live.start());
+    collect(journal, live.apply(cmd(CommandKind::Dose), at(0, 12)).effects);
+    collect(journal, live.advance_to(at(1, 0)));
+    collect(journal, live.apply(cmd(CommandKind::Hold), at(1, 0)).effects);
+    collect(journal, live.advance_to(at(1, 3))); // killed here
+    JournalContents contents;
+    contents.records = journal;
+    Problems problems;
+    auto r = restore_session(contents, problems);
+    REQUIRE(r);
+    Session& s = *r->session;
+    s.advance_to(at(1, 3));
+    DesiredState d = s.desired_state(at(1, 3));
+    CHECK(d.phase_id == "peak");
+    CHECK(d.held);
+    CHECK(d.phase_elapsed == at(0, 28));
+    REQUIRE(s.apply(cmd(CommandKind::Resume), at(1, 5)).accepted);
+    s.advance_to(at(1, 10));
+    d = s.desired_state(at(1, 10));
+    CHECK_FALSE(d.held);
+    CHECK(d.phase_elapsed == at(0, 33));
+    // Peak (1h30m) plus the 5 held minutes ends at 2h07.
+    s.advance_to(at(2, 6));
+    CHECK(s.desired_state(at(2, 6)).phase_id == "peak");
+    s.advance_to(at(2, 8));
+    CHECK(s.desired_state(at(2, 8)).phase_id == "return");
+}

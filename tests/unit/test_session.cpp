@@ -158,4 +158,46 @@ TEST_CASE("the planner agrees with a live run of the same commands") {
     std::vector<std::string> plan_lines;
     for (const auto& l : plan.lines) plan_lines.push_back(format_clock(l.at) + " " + l.text);
     CHECK(plan_lines == live_lines);
+    // Independently of the engine: the timeline worked out by hand from the fixture. Dose at
+    // settle's planned 10m; onset 20m, peak 1h30m, return its planned 1h; the next track
+    // starts at the previous start + its length - the crossfade (settle 4m/10s, onset
+    // 15m/12s, peak 20m, 25m, 30m/20s, return 30m/15s); cues at their anchors.
+    const std::vector<std::string> by_hand = {
+        "0:00 phase settle (settle)",
+        "0:00 scene s1 over 1m",
+        "0:00 volume -20.0 dB over 1m",
+        "0:00 play settle #1 audio/settle-1.flac (crossfade 0s)",
+        "3:50 play settle #2 audio/settle-2.flac (crossfade 10s)",
+        "5:00 midi desk: 90 3C 64",
+        "7:40 play settle #1 audio/settle-1.flac (crossfade 10s)",
+        "10:00 phase onset (onset)",
+        "10:00 scene s2 over 1m30s",
+        "10:00 volume -18.0 dB over 1m30s",
+        "10:00 play onset #1 audio/onset-1.flac (crossfade 12s)",
+        "10:00 mqtt clinic/room1/door {\"sign\":\"in session\"}",
+        "24:48 play onset #1 audio/onset-1.flac (crossfade 12s)",
+        "25:00 remind \"Check blood pressure\" (vitals)",
+        "30:00 phase peak (peak)",
+        "30:00 scene s3 over 2m",
+        "30:00 play peak #1 audio/peak-1.flac (crossfade 20s)",
+        "30:00 scene s5 over 3m",
+        "49:40 play peak #2 audio/peak-2.flac (crossfade 20s)",
+        "50:00 sound audio/chime.flac at -30.0 dB",
+        "1:14:20 play peak #3 audio/peak-3.flac (crossfade 20s)",
+        "1:44:00 play peak #1 audio/peak-1.flac (crossfade 20s)",
+        "2:00:00 phase return (return)",
+        "2:00:00 scene s4 over 10m",
+        "2:00:00 volume -24.0 dB over 10m",
+        "2:00:00 play return #1 audio/return-1.flac (crossfade 15s)",
+        "2:02:00 volume -28.0 dB over 30s",
+        "2:10:00 remind \"Vitals\"",
+        "2:29:45 play return #2 audio/return-2.flac (crossfade 15s)",
+        "2:59:45 music fades out over 0s", // return does not loop: its last track ends
+        "3:00:00 music fades out over 1m",
+    };
+    CHECK(plan_lines.size() == by_hand.size());
+    for (std::size_t i = 0; i < std::min(plan_lines.size(), by_hand.size()); ++i) {
+        CAPTURE(i);
+        CHECK(plan_lines[i] == by_hand[i]);
+    }
 }

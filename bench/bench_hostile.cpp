@@ -1,0 +1,211 @@
+// The therapist's button under hostile clients, on loopback: 500 slow sockets (headers
+// trickled a byte a second, reconnecting when cut, from 127.0.0.2 and 127.0.0.3), 200 SSE
+// clients (127.0.0.4, reconnecting a second after a refusal like EventSource), and 1000
+// GET /state per second (127.0.0.5), while a therapist (127.0.0.1) taps Comfort. Prints
+// the tap's round trip p50/p99/max against the goal (p99 <= 100 ms) and peak memory.
+// Bounded: about 30 s. usage: bench_hostile [seconds]
+#include "app/room_services.hpp"
+
+#include "../tests/integration/raw_http.hpp"
+#include "bench_util.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fcntl.h>
+#include <fstream>
+#include <sys/resource.h>
+#include <thread>
+#include <vector>
+
+using namespace stillroom;
+using namespace stillroom::test;
+namespace fs = std::filesystem;
+using WallClock = std::chrono::steady_clock; // benchmarks measure real time by design
+
+namespace {
+
+void write_file(const fs::path& p, const std::string& text) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+}
+
+double pct(std::vector<double> v, double p) {
+    if (v.empty()) return -1;
+    std::sort(v.begin(), v.end());
+    return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+// Keeps `count` sockets open from the given addresses, each trickling one header byte a
+// second and reconnecting when the server cuts it.
+void slow_sockets(int port, int count, const std::atomic<bool>& stop) {
+    struct S {
+        int fd = -1;
+        std::size_t sent = 0;
+    };
+    std::vector<S> socks(static_cast<std::size_t>(count));
+    const std::string req = "GET /api/v1/state HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + std::string(4000, 'a');
+    while (!stop) {
+        for (std::size_t i = 0; i < socks.size() && !stop; ++i) {
+            auto& s = socks[i];
+            if (s.fd < 0) {
+                s.fd = connect_from(i % 2 ? "127.0.0.2" : "127.0.0.3", port);
+                s.sent = 0;
+                if (s.fd >= 0) fcntl(s.fd, F_SETFL, fcntl(s.fd, F_GETFL) | O_NONBLOCK);
+                continue;
+            }
+            char buf[512];
+            const auto r = ::recv(s.fd, buf, sizeof buf, 0);
+            if (r == 0 || (r < 0 && errno != EAGAIN) || r > 0 ||
+                ::send(s.fd, req.data() + (s.sent % req.size()), 1, MSG_NOSIGNAL) != 1) {
+                ::close(s.fd); // cut (or answered 408): come back
+                s.fd = -1;
+                continue;
+            }
+            ++s.sent;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    }
+    for (auto& s : socks)
+        if (s.fd >= 0) ::close(s.fd);
+}
+
+// `count` event-stream clients reading all they get; a refused or ended one retries in 1 s.
+void sse_clients(int port, int count, const std::string& token, const std::atomic<bool>& stop, std::atomic<int>& streaming) {
+    struct C {
+        int fd = -1;
+        WallClock::time_point retry{};
+        bool counted = false;
+    };
+    std::vector<C> cs(static_cast<std::size_t>(count));
+    const std::string req = "GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token + "\r\n\r\n";
+    std::vector<pollfd> fds;
+    while (!stop) {
+        const auto now = WallClock::now();
+        for (auto& c : cs)
+            if (c.fd < 0 && now >= c.retry) {
+                c.fd = connect_from("127.0.0.4", port);
+                if (c.fd >= 0) send_text(c.fd, req);
+                c.counted = false;
+            }
+        fds.clear();
+        for (auto& c : cs) fds.push_back({c.fd, POLLIN, 0});
+        ::poll(fds.data(), fds.size(), 100);
+        for (std::size_t i = 0; i < cs.size(); ++i) {
+            auto& c = cs[i];
+            if (c.fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            char buf[8192];
+            const auto n = ::recv(c.fd, buf, sizeof buf, 0);
+            if (n <= 0 || std::string_view(buf, static_cast<std::size_t>(n)).find(" 503 ") != std::string_view::npos) {
+                ::close(c.fd);
+                c.fd = -1;
+                c.retry = WallClock::now() + std::chrono::seconds(1);
+                if (c.counted) --streaming;
+                c.counted = false;
+            } else if (!c.counted) {
+                c.counted = true;
+                ++streaming;
+            }
+        }
+    }
+    for (auto& c : cs)
+        if (c.fd >= 0) ::close(c.fd);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const int seconds = argc > 1 ? std::clamp(std::atoi(argv[1]), 5, 300) : 20;
+    const int http_port = bench::free_loopback_port();
+    const fs::path dir = fs::temp_directory_path() / ("stillroom-bench-hostile-" + std::to_string(getpid()));
+    write_file(dir / "lib/room.json",
+               Json{{"room", "bench"},
+                    {"lights", Json::array({{{"id", "ceiling"}, {"dialect", "simulated"}}})},
+                    {"control", {{"listen", "127.0.0.1:" + std::to_string(http_port)},
+                                 {"users", Json::array({{{"name", "t"}, {"role", "therapist"}, {"pin_hash", hash_pin("1357")}}})}}}}
+                   .dump());
+    write_file(dir / "lib/scenes/calm.json", R"({"lights":{"*":{"on":true,"brightness":0.3,"kelvin":2700}}})");
+    write_file(dir / "lib/scenes/comfort.json", R"({"lights":{"*":{"on":true,"brightness":0.2,"kelvin":2400}}})");
+    write_file(dir / "lib/sessions/s.json", R"({"name":"S","phases":[{"id":"one","duration":"8h","scene":"calm","volume_db":-20,"fade":"0s"}],
+        "comfort":{"scene":"comfort","fade":"5s","volume_offset_db":-6}})");
+    Problems problems;
+    Library lib = load_library(dir / "lib", problems);
+    SteadyClock clock;
+    RoomServicesOptions options;
+    options.state_dir = dir / "state";
+    options.audio = "null";
+    options.log = nullptr;
+    RoomServices services(std::move(lib), options, clock);
+    services.start();
+
+    const std::string json = "Content-Type: application/json\r\n";
+    RawReply login = raw_request("127.0.0.1", http_port, "POST", "/api/v1/login", json, R"({"pin":"1357"})");
+    if (login.status != 200) {
+        std::fprintf(stderr, "login failed: %d\n", login.status);
+        return 1;
+    }
+    const std::string token = Json::parse(login.body)["token"].get<std::string>();
+    const std::string auth = "Authorization: Bearer " + token + "\r\n";
+    raw_request("127.0.0.1", http_port, "POST", "/api/v1/session/start", auth + json, R"({"template":"s"})");
+
+    auto taps = [&](int n) {
+        std::vector<double> ms;
+        int failed = 0;
+        bool on = true;
+        for (int i = 0; i < n; ++i) {
+            const auto t0 = WallClock::now();
+            RawReply r = raw_request("127.0.0.1", http_port, "POST", "/api/v1/session/comfort", auth + json,
+                                     on ? R"({"on":true})" : R"({"on":false})", 5000);
+            const double took = std::chrono::duration<double, std::milli>(WallClock::now() - t0).count();
+            if (r.status == 200) ms.push_back(took);
+            else ++failed;
+            on = !on;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return std::pair{ms, failed};
+    };
+    const auto [alone, alone_failed] = taps(100);
+
+    std::atomic<bool> stop{false};
+    std::atomic<int> streaming{0};
+    std::atomic<long> gets{0};
+    std::vector<std::thread> load;
+    load.emplace_back([&] { slow_sockets(http_port, 500, stop); });
+    load.emplace_back([&] { sse_clients(http_port, 200, token, stop, streaming); });
+    for (int t = 0; t < 4; ++t)
+        load.emplace_back([&] { // 4 x 250 GET /state per second
+            auto next = WallClock::now();
+            while (!stop) {
+                if (raw_request("127.0.0.5", http_port, "GET", "/api/v1/state", auth, "", 2000).status == 200) ++gets;
+                next += std::chrono::milliseconds(4);
+                std::this_thread::sleep_until(next);
+            }
+        });
+    std::this_thread::sleep_for(std::chrono::seconds(3)); // the sockets pile up
+    const auto t_load = WallClock::now();
+    const long gets_before = gets.load();
+    const auto [hostile, hostile_failed] = taps(std::max(50, (seconds - 3) * 10));
+    const double load_s = std::chrono::duration<double>(WallClock::now() - t_load).count();
+    const long gets_done = gets.load() - gets_before;
+    const int streams_now = streaming.load();
+    stop = true;
+    for (auto& t : load) t.join();
+    services.stop();
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+
+    const double p99 = pct(hostile, 0.99);
+    std::printf("therapist's button (POST /session/comfort round trip, fresh connection), ms\n");
+    std::printf("%-44s %8s %8s %8s %8s %7s\n", "", "p50", "p99", "max", "n", "failed");
+    std::printf("%-44s %8.2f %8.2f %8.2f %8zu %7d\n", "alone", pct(alone, 0.5), pct(alone, 0.99), pct(alone, 1.0), alone.size(), alone_failed);
+    std::printf("%-44s %8.2f %8.2f %8.2f %8zu %7d\n", "500 slow + 200 SSE + GET /state load", pct(hostile, 0.5), p99,
+                pct(hostile, 1.0), hostile.size(), hostile_failed);
+    std::printf("load achieved: %.0f GET /state per second, %d event streams open (cap 32; the rest refused with 503)\n",
+                static_cast<double>(gets_done) / load_s, streams_now);
+    std::printf("peak memory (bench and room together): %.1f MiB\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
+    const bool ok = p99 >= 0 && p99 <= 100.0 && hostile_failed == 0;
+    std::printf("goal: p99 <= 100 ms with no failed tap: %s\n", ok ? "MET" : "MISSED");
+    return ok ? 0 : 2;
+}

@@ -1,0 +1,72 @@
+// A bounded front for the HTTP server (cpp-httplib 0.11 cannot bound these itself: its
+// read timeout is per recv(), chunked bodies ignore the payload limit, and every open
+// socket holds a pool thread). One thread reads every connection without blocking, with a
+// total deadline per request (headers and body) and a size limit that holds for chunked
+// bodies, and caps connections in all and per address. Only complete requests reach a
+// worker, and requests, logins (PIN hashing) and event streams each have their own small
+// pool, so slow, idle or hostile sockets never hold a worker a therapist's button needs.
+#pragma once
+
+#include "engine/clock.hpp"
+
+#include <httplib.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stillroom {
+
+struct HttpGuardLimits {
+    std::size_t max_body = 1 << 20;       // decoded body, chunked or not (413 above)
+    std::size_t max_header = 16 << 10;    // request line and headers (431 above)
+    Ms request_deadline{10'000};          // first byte to last byte of one request
+    Ms idle_timeout{5'000};               // an open connection that sends nothing
+    Ms write_timeout{5'000};              // one response write
+    int max_connections = 1000;           // open sockets in all (the rest are closed at once)
+    int max_per_address = 256;            // open sockets from one address
+    int request_workers = 8;              // every request but logins and event streams
+    int login_workers = 2;                // logins: at most this many PIN hashes at once
+    int stream_workers = 32;              // event streams (SSE) at once; more get 503
+    std::size_t max_queued = 256;         // complete requests waiting for a worker; more get 503
+    int keep_alive_max = 100;             // requests per connection
+};
+
+// Where a request in `buffer` ends. Pure; tested on its own.
+struct RequestFrame {
+    enum class Kind { Incomplete, Complete, TooLarge, HeaderTooLarge, Bad } kind = Kind::Incomplete;
+    std::size_t length = 0; // bytes of the whole request when Complete
+};
+RequestFrame frame_request(std::string_view buffer, std::size_t max_header, std::size_t max_body);
+
+// "application/json", with parameters or not (case-insensitive).
+bool is_json_media_type(std::string_view content_type);
+// The Host header check against DNS rebinding: IP literals (v4, [v6]), "localhost", this
+// machine's host name (and NAME.local), and the names in `allowed`; any port.
+bool host_allowed(std::string_view host_header, const std::vector<std::string>& allowed);
+
+class HttpGuardFront;
+
+// An httplib::Server whose sockets are served by the guard above. With `tls`
+// (certificate, key paths) the guard speaks TLS itself.
+class GuardedServer : public httplib::Server {
+public:
+    GuardedServer(HttpGuardLimits limits, const std::string* tls_cert = nullptr, const std::string* tls_key = nullptr);
+    ~GuardedServer() override;
+    bool is_valid() const override;
+    // Ends the guard's threads; call after stop() and after listen_after_bind() returned.
+    void shutdown_guard();
+    // Open connections right now (tests and the benchmark). Runs on: any thread.
+    int open_connections() const;
+
+    // Serves one complete request from the guard. Runs on: a worker thread.
+    bool serve_one(httplib::Stream& stream, bool close_connection, bool& connection_closed);
+
+private:
+    bool process_and_close_socket(socket_t sock) override;
+    std::unique_ptr<HttpGuardFront> front_;
+};
+
+} // namespace stillroom
