@@ -76,7 +76,7 @@ fs::path script_session(const fs::path& dir) {
     SessionSetup setup = setup_from(kRemsTemplate, rems_playlists());
     setup.id = "s-0123456789ab";
     setup.label = "R1-AM";
-    setup.wall_start_ms = 1'795'000'000'000; // 2026-11-18 09:46:40 UTC
+    setup.wall_start_ms = 1'795'000'000'000; // 2026-11-18 11:06:40 UTC
     setup.utc_offset_min = 60;
     Session s(setup);
     Recorder rec;
@@ -171,13 +171,13 @@ TEST_CASE("the report of a scripted session matches its golden record") {
     }
     // A few facts spelled out, so the golden file cannot silently drift to nonsense.
     CHECK(report["session"]["date"] == "2026-11-18");
-    CHECK(report["session"]["clock"] == "10:46");
-    CHECK(report["monitoring_s"] == (125 - 8) * 60);
+    CHECK(report["session"]["clock"] == "12:06"); // UTC+1
+    CHECK(report["monitoring_s"] == 7470 - 8 * 60); // dose at 8:00, End at 124:00 + a 30 s fade
     CHECK(report["phases"][3]["status"] == "skipped");
     CHECK(report["vitals"][1]["flags"] == Json::array({"systolic_high", "diastolic_high"}));
     CHECK(report["reminders"][1]["late_s"].is_null());
     CHECK(report["faults"][0]["duration_s"] == 45);
-    CHECK(report["form"]["missing"] == Json::array({"BP at ~40 min: missing", "monitoring 117 min < 120"}));
+    CHECK(report["form"]["missing"] == Json::array({"BP at ~40 min: missing", "monitoring 116 min < 120"}));
     CHECK(report["flags"] == Json::array({"form_incomplete", "vitals_flagged", "device_fault"}));
 }
 
@@ -189,7 +189,7 @@ TEST_CASE("the CSV has one row per event and the HTML shows the record") {
     for (std::size_t pos = 0; (pos = csv.find("\r\n", pos)) != std::string::npos; pos += 2) ++lines;
     CHECK(lines == report["events"].size() + 1);
     CHECK(csv.rfind("t_s,since_dose_s,phase,kind,what,value,flags\r\n", 0) == 0);
-    CHECK(csv.find("\r\n480,0,onset,dose,,,\r\n") != std::string::npos);
+    CHECK(csv.find("\r\n480,0,settle,dose,,,\r\n") != std::string::npos);
     CHECK(csv.find(",observation,dissociation,") != std::string::npos);
     CHECK(csv.find("systolic_high diastolic_high") != std::string::npos);
 
@@ -197,7 +197,7 @@ TEST_CASE("the CSV has one row per event and the HTML shows the record") {
     CHECK(html.find("<svg class=\"timeline\"") != std::string::npos);
     CHECK(html.find("<svg class=\"vitals\"") != std::string::npos);
     CHECK(html.find("BP at ~40 min: missing") != std::string::npos);
-    CHECK(html.find("monitoring 117 min &lt; 120") != std::string::npos);
+    CHECK(html.find("monitoring 116 min &lt; 120") != std::string::npos);
     CHECK(html.find("R1-AM") != std::string::npos);
     CHECK(html.find("http") == html.find("http://www.w3.org/2000/svg")); // no external resources
     CHECK(html.find("<script") == std::string::npos);
@@ -271,7 +271,8 @@ TEST_CASE("templates name a known form and offer the observations it asks about"
     auto load = [](const std::string& extra) {
         Problems p("sessions/t.json");
         Json j = Json::parse(R"({"name": "t", "phases": [{"id": "a", "duration": "1m", "playlist": "p", "scene": "s"}]})");
-        for (auto& [k, v] : Json::parse(extra).items()) j[k] = v;
+        const Json more = Json::parse(extra);
+        for (auto& [k, v] : more.items()) j[k] = v;
         auto t = load_template(j, "t", p);
         return std::make_pair(t, p.to_string());
     };
