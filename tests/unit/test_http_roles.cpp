@@ -64,7 +64,7 @@ const Row kRoutes[] = {
     {"GET", "/api/v1/room", "/api/v1/room", "", Need::Clinic},
     {"PUT", "/api/v1/room", "/api/v1/room", "{}", Need::Clinic},
     {"GET", "/api/v1/playlists/([^/]+)/analysis", "/api/v1/playlists/p/analysis", "", Need::Curator},
-    {"POST", "/api/v1/playlists/import-m3u", "/api/v1/playlists/import-m3u", R"({"m3u":""})", Need::Curator},
+    {"POST", "/api/v1/playlists/import-m3u", "/api/v1/playlists/import-m3u", R"({"m3u":"#EXTM3U\n"})", Need::Curator},
     {"GET", "/api/v1/playlists/([^/]+)/m3u", "/api/v1/playlists/p/m3u", "", Need::Curator},
     {"POST", "/api/v1/devices/lights/([^/]+)/test", "/api/v1/devices/lights/lamp/test", "{}", Need::Clinic},
     {"POST", "/api/v1/devices/audio/test", "/api/v1/devices/audio/test", "{}", Need::Clinic},
