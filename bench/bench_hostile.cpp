@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <sys/resource.h>
+#include <list>
 #include <thread>
 #include <vector>
 
@@ -169,7 +170,7 @@ int main(int argc, char** argv) {
     std::atomic<bool> stop{false};
     std::atomic<int> streaming{0};
     std::atomic<long> gets{0};
-    std::vector<std::thread> load;
+    std::list<std::thread> load; // a list: GCC 12 warns falsely on vector<thread> growth
     load.emplace_back([&] { slow_sockets(http_port, 500, stop); });
     load.emplace_back([&] { sse_clients(http_port, 200, token, stop, streaming); });
     for (int t = 0; t < 4; ++t)

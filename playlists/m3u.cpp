@@ -1,6 +1,7 @@
 // M3U import and export.
 #include "playlists/m3u.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -185,11 +186,35 @@ std::optional<fs::path> windows_tail_in_library(std::string_view entry, const fs
         }
     }
     if (!cur.empty()) parts.push_back(std::move(cur));
+    // The library's files (bounded), each as its path components below the library.
+    std::vector<std::vector<std::string>> files;
+    std::error_code ec;
+    std::size_t seen = 0;
+    for (fs::recursive_directory_iterator it(library, fs::directory_options::skip_permission_denied, ec), end;
+         !ec && it != end && seen < 100000; it.increment(ec), ++seen) {
+        if (!it->is_regular_file(ec)) continue;
+        std::vector<std::string> comps;
+        for (const auto& c : fs::relative(it->path(), library, ec)) comps.push_back(c.string());
+        files.push_back(std::move(comps));
+    }
+    // The longest tail (folders and name) that exactly one library file ends with.
     for (std::size_t start = 0; start < parts.size(); ++start) {
-        fs::path tail;
-        for (std::size_t k = start; k < parts.size(); ++k) tail /= parts[k];
-        std::error_code ec;
-        if (fs::is_regular_file(library / tail, ec)) return library / tail;
+        const std::size_t n = parts.size() - start;
+        const std::vector<std::string>* match = nullptr;
+        int matches = 0;
+        for (const auto& f : files) {
+            if (f.size() < n || !std::equal(parts.begin() + static_cast<std::ptrdiff_t>(start), parts.end(),
+                                            f.end() - static_cast<std::ptrdiff_t>(n)))
+                continue;
+            match = &f;
+            ++matches;
+        }
+        if (matches == 1) {
+            fs::path found = library;
+            for (const auto& c : *match) found /= c;
+            return found;
+        }
+        if (matches > 1) return std::nullopt; // ambiguous: reported, not guessed
     }
     return std::nullopt;
 }

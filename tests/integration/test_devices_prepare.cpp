@@ -9,6 +9,7 @@
 #include "app/cli.hpp"
 #include "app/commands.hpp"
 #include "devices/mqtt_client.hpp"
+#include "engine/json_reader.hpp"
 
 #include <doctest/doctest.h>
 

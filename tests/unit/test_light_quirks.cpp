@@ -5,6 +5,7 @@
 #include "devices/light_dialects.hpp"
 #include "devices/light_quirks.hpp"
 #include "devices/lights_driver.hpp"
+#include "devices/z2m_discovery.hpp"
 #include "scenes/colour.hpp"
 #include "scenes/scene.hpp"
 

@@ -88,8 +88,8 @@ TEST_CASE("M3U export and import round trip") {
     Playlist p;
     p.id = "g";
     p.name = "Grounding";
-    p.tracks = {{"audio/Grounding one.flac", "Grounding One", "Hania Rani", Ms{0}, std::nullopt, 0},
-                {"audio/Ärzte – Stille.flac", "Stille", "", Ms{0}, std::nullopt, 0}};
+    p.tracks = {{"audio/Grounding one.flac", "Grounding One", "Hania Rani", Ms{0}, std::nullopt, 0, std::nullopt},
+                {"audio/Ärzte – Stille.flac", "Stille", "", Ms{0}, std::nullopt, 0, std::nullopt}};
     PlaylistInfo info;
     info.tracks = {TrackInfo{"", "", "", Ms{0}, Ms{312400}, 0}, TrackInfo{}};
     const std::string text = export_m3u(p, info, lib, lib / "exports");

@@ -43,7 +43,8 @@ TEST_CASE("a session's scenes travel in its effects, desired state and journal")
     // though the "library" now says 0.9 (a scene saved mid-session).
     Json start_record;
     for (const auto& e : start)
-        if (const auto* j = std::get_if<JournalRecord>(&e.body)) start_record = j->record;
+        if (const auto* j = std::get_if<JournalRecord>(&e.body); j && j->record.value("type", "") == "start")
+            start_record = j->record;
     REQUIRE(start_record.contains("scenes"));
     JournalContents journal;
     journal.records = {start_record};
@@ -58,7 +59,8 @@ TEST_CASE("a session's scenes travel in its effects, desired state and journal")
     SessionSetup next = setup_from(kThreeHourTemplate, three_hour_playlists());
     next.scenes["s1"] = dim(0.9);
     Session second(next);
-    const SetScene* s2 = first_scene(second.start());
+    const Effects second_start = second.start();
+    const SetScene* s2 = first_scene(second_start);
     REQUIRE(s2);
     CHECK(s2->lights == dim(0.9));
 }
