@@ -159,6 +159,10 @@ bool host_allowed(std::string_view host, const std::vector<std::string>& allowed
 
 namespace {
 
+// After a final error reply, how long and how much of the rest of a request is read and dropped.
+constexpr Ms kLingerTime{2000};
+constexpr std::size_t kLingerBytes = 4u << 20;
+
 // A fixed set of threads with a bounded queue. try_submit never blocks.
 class WorkerPool {
 public:
@@ -223,6 +227,8 @@ struct Conn {
     bool started = false; // a byte of the current request has arrived
     int served = 0;
     bool close_after = false;
+    bool draining = false;     // replied and half-closed: the rest of the request is read and dropped
+    std::size_t drained = 0;
     ~Conn() {
         if (ssl) {
             SSL_shutdown(ssl);
@@ -512,13 +518,38 @@ private:
         conns_.erase(it);
     }
 
-    // Best effort: the socket is non-blocking and the reply small.
+    // Best effort: the socket is non-blocking and the reply small. A plain connection is then
+    // half-closed and what the client still sends is read and dropped for a short, bounded
+    // while (a "lingering close", as nginx does): closing with unread data makes the kernel
+    // send a reset that can destroy the reply before the client reads it.
     void reply_and_close(std::unique_ptr<Conn>& c, const std::string& reply) {
         if (!c->ssl || c->handshaken) send_all(*c, reply.data(), reply.size(), clock_.now() + Ms{50}, clock_);
-        close_conn(c->fd);
+        if (c->ssl || c->draining) return close_conn(c->fd);
+        ::shutdown(c->fd, SHUT_WR);
+        c->draining = true;
+        c->started = false; // the sweep closes it at the deadline without another reply
+        std::string().swap(c->in);
+        c->deadline = clock_.now() + kLingerTime;
+    }
+
+    // Reads and drops what a client sends after its final reply; closes at EOF or the bound.
+    void drain(std::unique_ptr<Conn>& c) {
+        char buf[16384];
+        for (int turns = 0; turns < 64; ++turns) {
+            const ssize_t n = ::recv(c->fd, buf, sizeof buf, 0);
+            if (n > 0) {
+                c->drained += static_cast<std::size_t>(n);
+                if (c->drained > kLingerBytes) return close_conn(c->fd);
+                continue;
+            }
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+            if (n < 0 && errno == EINTR) continue;
+            return close_conn(c->fd);
+        }
     }
 
     void on_readable(std::unique_ptr<Conn>& c) {
+        if (c->draining) return drain(c);
         const int fd = c->fd;
         char buf[16384];
         const std::size_t cap = limits_.max_header + 2 * limits_.max_body + (64 << 10);

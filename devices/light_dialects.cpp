@@ -125,11 +125,12 @@ LightCommand json_set(const LightConfig& light, const std::optional<LightState>&
     return out;
 }
 
-// Tasmota: one Backlog0 (no 200 ms gaps), so every change lands in one light update that
+// Tasmota: one Backlog0 command (topic cmnd/TOPIC/Backlog0, the list as its payload: no
+// 200 ms gaps), so every change lands in one light update that
 // the one-shot Speed2 fades as a whole, at a fixed duration (SetOption117). Dimmer turns
 // the light on by itself; Power ON would first restore the old level (light_quirks.cpp).
 LightCommand tasmota_set(const LightConfig& light, const LightState& s, Ms transition) {
-    std::string cmd = "Backlog0 ";
+    std::string cmd;
     if (light.transition) {
         if (transition > Ms{0}) {
             const int speed = std::clamp(static_cast<int>(std::lround(seconds(transition) * 2)), 1, 40);
@@ -156,7 +157,7 @@ LightCommand tasmota_set(const LightConfig& light, const LightState& s, Ms trans
             cmd += buf;
         }
     }
-    return {{{tasmota_topic(light, "cmnd", "Backlog"), cmd, 1, false}}, s};
+    return {{{tasmota_topic(light, "cmnd", "Backlog0"), cmd, 1, false}}, s};
 }
 
 // WLED's JSON API over MQTT. cct alone only tints the white channel: the segment's colour

@@ -45,7 +45,7 @@ std::vector<Line> read_lines(const fs::path& file) {
     return out;
 }
 
-const std::vector<std::string> kLightTopics = {"zigbee2mqtt/r/z/set", "r/ha/set", "cmnd/r/tas/Backlog", "r/wled/api"};
+const std::vector<std::string> kLightTopics = {"zigbee2mqtt/r/z/set", "r/ha/set", "cmnd/r/tas/Backlog0", "r/wled/api"};
 
 std::size_t count_on(const std::vector<Line>& lines, const std::string& topic) {
     std::size_t n = 0;
@@ -117,7 +117,10 @@ TEST_CASE("a session over a real mosquitto broker: four dialects, commands, disc
                 CHECK(j["color_temp"] == 370);
                 CHECK(j.contains("transition"));
             }
-            if (l.topic == "cmnd/r/tas/Backlog") CHECK(l.payload.find("Power ON") != std::string::npos);
+            if (l.topic == "cmnd/r/tas/Backlog0") { // Dimmer turns it on; Power ON would flash the old level
+                CHECK(l.payload.find("Dimmer ") != std::string::npos);
+                CHECK(l.payload.find("Power ON") == std::string::npos);
+            }
             if (l.topic == "r/wled/api") CHECK(Json::parse(l.payload).contains("bri"));
         }
     }

@@ -67,8 +67,8 @@ TEST_CASE("tasmota-speed2-once: one Backlog0 carries every change, Speed2 once")
     const LightConfig c = make_light(Dialect::Tasmota);
     const auto msgs = encode_light(c, ct(0.5, 2700), 8s);
     REQUIRE(msgs.size() == 1);
-    CHECK(msgs[0].topic == "cmnd/room1/bulb/Backlog");
-    CHECK(msgs[0].payload.rfind("Backlog0 ", 0) == 0);
+    CHECK(msgs[0].topic == "cmnd/room1/bulb/Backlog0");
+    CHECK(msgs[0].payload.rfind("SetOption117 1;", 0) == 0);
     CHECK(count_of(msgs[0].payload, "Speed2 ") == 1);
     CHECK(msgs[0].payload.find("Speed2 16;Dimmer 18;CT 370") != std::string::npos); // Speed2 right before the changes
 }
@@ -98,7 +98,7 @@ TEST_CASE("tasmota-speed-is-rate: SetOption117 makes Speed2 a duration") {
                         {90s, "SetOption117 1;Fade2 1;Speed2 40;"}, // the driver cuts fades into 20 s segments
                         {1500ms, "SetOption117 1;Fade2 1;Speed2 3;"},
                         {100ms, "SetOption117 1;Fade2 1;Speed2 1;"},
-                        {0s, "Backlog0 Fade2 0;Dimmer"}};
+                        {0s, "Fade2 0;Dimmer"}};
     for (const auto& r : rows) {
         CAPTURE(r.transition.count());
         CHECK(encode_light(c, ct(0.25, 2700), r.transition)[0].payload.find(r.expect) != std::string::npos);
@@ -113,7 +113,7 @@ TEST_CASE("Tasmota topics follow the device's FullTopic") {
     CHECK(tasmota_topic(c, "cmnd", "Backlog") == "cmnd/room1/bulb/Backlog");
     CHECK(availability_topic(c) == "tele/room1/bulb/LWT");
     c.full_topic = "tasmota/%topic%/%prefix%/";
-    CHECK(encode_light(c, ct(0.5, 2700), 1s)[0].topic == "tasmota/room1/bulb/cmnd/Backlog");
+    CHECK(encode_light(c, ct(0.5, 2700), 1s)[0].topic == "tasmota/room1/bulb/cmnd/Backlog0");
     CHECK(availability_topic(c) == "tasmota/room1/bulb/tele/LWT");
     c.full_topic = "%prefix%/clinic/%topic%"; // no trailing slash
     CHECK(tasmota_topic(c, "cmnd", "Backlog") == "cmnd/clinic/room1/bulb/Backlog");
