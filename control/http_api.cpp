@@ -176,7 +176,7 @@ void HttpApi::routes() {
     s.Get("/", [](const httplib::Request&, httplib::Response& res) {
         res.set_header("Content-Security-Policy",
                        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-                       "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'");
+                       "img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'");
         res.set_header("Cache-Control", "no-store");
         res.set_content(tablet_html(), "text/html; charset=utf-8");
     });

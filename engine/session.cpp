@@ -51,7 +51,7 @@ std::vector<std::string> vitals_flags(const VitalsRecord& v, const VitalsAlert& 
 
 bool Session::booster_available() const {
     const auto& tmpl = setup_.tmpl;
-    if (!tmpl.booster || booster_at_ || status_ != SessionStatus::Running) return false;
+    if (!tmpl.booster || !dose_at_ || booster_at_ || status_ != SessionStatus::Running) return false;
     return tmpl.phase_index(tmpl.booster->extend) >= phase_;
 }
 

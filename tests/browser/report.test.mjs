@@ -77,7 +77,7 @@ after(async () => {
 });
 
 test("observation buttons, History, a report to open, save and print", async () => {
-  const token = (await (await fetch(BASE + "/api/v1/login", { method: "POST", body: JSON.stringify({ pin: "1357" }) })).json()).token;
+  const token = (await (await fetch(BASE + "/api/v1/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ pin: "1357" }) })).json()).token;
   assert.equal((await call(token, "POST", "session/start", { template: "esketamine-nasal", label: "R1-AM" })).status, 200);
   assert.equal((await call(token, "POST", "session/vitals", { systolic: 132, diastolic: 84, hr: 74, spo2: 98 })).status, 200);
   assert.equal((await call(token, "POST", "session/dose")).status, 200);

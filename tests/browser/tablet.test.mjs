@@ -56,11 +56,11 @@ async function stopServer() {
 }
 
 async function apiLogin(pin) {
-  const r = await fetch(BASE + "/api/v1/login", { method: "POST", body: JSON.stringify({ pin }) });
+  const r = await fetch(BASE + "/api/v1/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ pin }) });
   return (await r.json()).token;
 }
 async function api(method, path, body, token = clinicToken) {
-  const r = await fetch(BASE + "/api/v1/" + path, { method, headers: { Authorization: "Bearer " + token },
+  const r = await fetch(BASE + "/api/v1/" + path, { method, headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
                                                    body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: r.status, data: await r.json().catch(() => ({})) };
 }
@@ -317,8 +317,9 @@ test("an expired login asks for the PIN, then says the action was not applied", 
   await startSession("im-ketamine");
   const page = await loggedIn(PIN.therapist);
   await page.waitForSelector("#session:not(.hidden)");
-  const token = await page.evaluate(() => sessionStorage.getItem("stillroom-token"));
-  await api("POST", "logout", {}, token); // the login expires behind the tablet's back
+  // The login expires between the tablet's last state and its tap: the room answers 401.
+  await page.route("**/api/v1/session/hold", (route) => route.fulfill({ status: 401, contentType: "application/json",
+    body: JSON.stringify({ error: "log in first (Authorization: Bearer TOKEN)" }) }), { times: 1 });
   await page.click("#b-hold");
   await page.waitForSelector("body.relogin #login");
   assert.match(await page.textContent("#login-reason"), /expired/);
@@ -328,6 +329,13 @@ test("an expired login asks for the PIN, then says the action was not applied", 
   assert.match(await page.textContent("#action-note"), /Hold/);
   assert.equal((await session()).held, false, "the action really was not applied");
   assert.ok(await page.locator("#session").isVisible(), "the therapist is back on the session screen");
+  // A login revoked by the room (logout elsewhere) ends the tablet's live stream: it asks for
+  // the PIN by itself, before any tap.
+  const token = await page.evaluate(() => sessionStorage.getItem("stillroom-token"));
+  await api("POST", "logout", {}, token);
+  await page.waitForSelector("body.relogin #login");
+  await enterPin(page, PIN.therapist);
+  await page.waitForSelector("body:not(.relogin)");
   await page.context().close();
 });
 

@@ -31,8 +31,8 @@ field() { python3 -c "import json,sys; s=json.load(sys.stdin)['session']; print(
 
 token=""
 start_room --start im-ketamine || exit 1
-token=$(curl -s -X POST "$api/login" -d '{"pin":"1357"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-curl -s -X POST -H "Authorization: Bearer $token" "$api/session/dose" -d '{}' -o /dev/null
+token=$(curl -s -X POST "$api/login" -H 'Content-Type: application/json' -d '{"pin":"1357"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+curl -s -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $token" "$api/session/dose" -d '{}' -o /dev/null
 first=$(state)
 id=$(echo "$first" | field "s['id']")
 t0=$(date +%s.%N)
