@@ -219,8 +219,10 @@ TEST_CASE("tablet API: session contract") {
     SUBCASE("timeline: the whole session; extend and booster move what follows; summary after End") {
         api.json("GET", "/api/v1/session/timeline", therapist, "", 404); // nothing has run yet
         api.json("POST", "/api/v1/session/start", therapist, R"({"template":"s"})", 200);
-        CHECK(api.json("GET", "/api/v1/state", therapist, "", 200)["session"]["booster_available"] == true);
+        // A booster is offered only after the dose.
+        CHECK(api.json("GET", "/api/v1/state", therapist, "", 200)["session"]["booster_available"] == false);
         api.json("POST", "/api/v1/session/dose", therapist, "{}", 200);
+        CHECK(api.json("GET", "/api/v1/state", therapist, "", 200)["session"]["booster_available"] == true);
         Json t = api.json("GET", "/api/v1/session/timeline", therapist, "", 200);
         const double peak = phase_start(t, "peak");
         const double ret = phase_start(t, "return");

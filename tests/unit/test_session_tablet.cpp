@@ -322,6 +322,7 @@ TEST_CASE("booster: offered only where the template has one") {
 
     Session with(setup_from(kThreeHourTemplate, three_hour_playlists()));
     with.start();
+    CHECK_FALSE(with.booster_available()); // not before the dose
     with.apply(cmd(CommandKind::Dose), mins(5));
     CHECK(with.booster_available());
     REQUIRE(with.apply(booster, mins(6)).accepted);
