@@ -361,6 +361,13 @@ test("booster only where the template has one; the timeline moves with extend, h
   const last = phases[phases.length - 1].id;
   // Extend moves the end of the current phase and everything after it.
   const cur = (await session()).phase.id;
+  // The dose can end a phase: let the tablet's timeline settle (the same end twice, 600 ms
+  // apart) before taking the "before" values.
+  assert.ok(await waitFor(async () => {
+    const a = await endOf(cur);
+    await new Promise((r) => setTimeout(r, 600));
+    return !Number.isNaN(a) && a === await endOf(cur);
+  }, 10000), "the timeline settles after the dose");
   const before = { cur: await endOf(cur), last: await endOf(last) };
   await page.click("#b-extend");
   assert.ok(await waitFor(async () => (await endOf(cur)) >= before.cur + 299, 5000), "extend moves the phase end on the tablet");
