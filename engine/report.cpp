@@ -5,6 +5,7 @@
 
 #include "engine/duration.hpp"
 #include "engine/report_forms.hpp"
+#include "engine/session.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -89,19 +90,18 @@ Json report_seconds(std::optional<Ms> t) {
     return to_seconds(*t);
 }
 
+// A journaled vitals command's arguments, flagged by the engine's own rule (vitals_flags).
 std::vector<std::string> report_vitals_flags(const Json& v, const VitalsAlert& alert) {
-    std::vector<std::string> flags;
     auto get = [&](const char* key) -> std::optional<int> {
         if (!v.contains(key) || !v[key].is_number_integer()) return std::nullopt;
         return v[key].get<int>();
     };
-    const auto systolic = get("systolic"), diastolic = get("diastolic"), hr = get("hr"), spo2 = get("spo2");
-    if (systolic && *systolic > alert.systolic_max) flags.push_back("systolic_high");
-    if (diastolic && *diastolic > alert.diastolic_max) flags.push_back("diastolic_high");
-    if (hr && *hr < alert.hr_min) flags.push_back("hr_low");
-    if (hr && *hr > alert.hr_max) flags.push_back("hr_high");
-    if (spo2 && *spo2 < alert.spo2_min) flags.push_back("spo2_low");
-    return flags;
+    VitalsRecord reading;
+    reading.systolic = get("systolic");
+    reading.diastolic = get("diastolic");
+    reading.hr = get("hr");
+    reading.spo2 = get("spo2");
+    return vitals_flags(reading, alert);
 }
 
 void ReportBuilder::row(Ms t, const std::string& kind, const std::string& what, Json value, Json flags) {
