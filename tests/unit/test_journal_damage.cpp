@@ -2,6 +2,7 @@
 // harmless or reported as damage; it never reads as a different valid record, and a
 // damaged start record never resumes an older session; a resumed room shows the damage.
 #include "fixtures.hpp"
+#include "small_library.hpp"
 #include "temp_dir.hpp"
 
 #include "app/room.hpp"
@@ -122,12 +123,8 @@ TEST_CASE("a damaged start record resumes nothing, not an older unfinished sessi
 
 TEST_CASE("a flipped bit in the dose record: the room resumes and shows the damage on the tablet, never silently") {
     TempDir dir;
-    fs::create_directories(dir.path / "lib/sessions");
-    std::ofstream(dir.path / "lib/room.json") << R"({"room":"r"})";
-    std::ofstream(dir.path / "lib/sessions/s.json")
-        << R"({"name":"S","phases":[{"id":"a","until":"dose","duration":"20m"},{"id":"b","duration":"40m"}]})";
-    Problems problems;
-    const Library lib = load_library(dir.path / "lib", problems);
+    const Library lib = write_small_library(
+        dir.path / "lib", R"({"name":"S","phases":[{"id":"a","until":"dose","duration":"20m"},{"id":"b","duration":"40m"}]})");
     ManualClock clock;
     std::string id;
     {

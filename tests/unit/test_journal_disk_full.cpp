@@ -4,6 +4,7 @@
 // one is said to be held and the journal device shows the fault; records reach the disk in
 // order, exactly once, never torn; and once space returns the journal replays to the very
 // room that ran. Failures are injected at the system calls (engine/file_ops.hpp).
+#include "small_library.hpp"
 #include "temp_dir.hpp"
 
 #include "app/room.hpp"
@@ -66,13 +67,9 @@ struct DiskSpies {
 };
 
 Library small_library(const fs::path& dir) {
-    fs::create_directories(dir / "sessions");
-    std::ofstream(dir / "room.json") << R"({"room":"r"})";
-    std::ofstream(dir / "sessions/s.json")
-        << R"({"name":"S","phases":[{"id":"a","until":"dose","duration":"10m"},{"id":"b","duration":"30m"},)"
-           R"({"id":"c","until":"therapist","duration":"30m"}],"comfort":{"volume_offset_db":-6}})";
-    Problems problems;
-    return load_library(dir, problems);
+    return write_small_library(dir, R"({"name":"S","phases":[{"id":"a","until":"dose","duration":"10m"},)"
+                                    R"({"id":"b","duration":"30m"},{"id":"c","until":"therapist","duration":"30m"}],)"
+                                    R"("comfort":{"volume_offset_db":-6}})");
 }
 
 Command random_command(std::mt19937& rng) {
