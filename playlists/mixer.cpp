@@ -38,7 +38,8 @@ float Mixer::volume_gain(std::int64_t frame) const {
             db = vol_from_db_ + (vol_to_db_ - vol_from_db_) * x * x * (3.0f - 2.0f * x);
         }
     }
-    db = std::min(db, max_volume_db_);
+    // from and to were held under the room's ceiling when the command arrived (below), and
+    // the S-curve between them never leaves [from, to]: the one place the ceiling is applied.
     return db <= -90.0f ? 0.0f : std::pow(10.0f, db / 20.0f);
 }
 
@@ -134,7 +135,7 @@ void Mixer::process(float* out, int frames) {
         render(out, now, pos, n);
         pos += n;
     }
-    volume_now_db_.store(std::min(vol_to_db_, max_volume_db_), std::memory_order_relaxed);
+    volume_now_db_.store(vol_to_db_, std::memory_order_relaxed);
     frame_.store(base + frames, std::memory_order_release);
 }
 

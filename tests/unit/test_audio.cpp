@@ -369,6 +369,21 @@ TEST_CASE("reconcile starts the track at the desired position") {
     CHECK(out[static_cast<std::size_t>(2 * at + 1)] == doctest::Approx(expected).epsilon(1e-4));
 }
 
+TEST_CASE("the mixer holds a volume above the room's ceiling at the ceiling") {
+    MixerConfig config;
+    config.max_volume_db = -6;
+    Mixer mixer(config);
+    MixerCommand up;
+    up.kind = MixerCommand::Kind::SetVolume;
+    up.at = 0;
+    up.fade = 4800;
+    up.db = 0; // 6 dB over the ceiling
+    REQUIRE(mixer.post(up));
+    std::vector<float> out(512 * 2);
+    for (int block = 0; block < 20; ++block) mixer.process(out.data(), 512); // past the fade
+    CHECK(mixer.volume_db() == doctest::Approx(-6.0));
+}
+
 TEST_CASE("the limiter catches a burst, releases smoothly and goes back to a plain delay") {
     Limiter limiter;
     const double ceiling = 0.891250938; // -1 dBFS, written out: not read back from the limiter
@@ -397,6 +412,21 @@ TEST_CASE("the limiter catches a burst, releases smoothly and goes back to a pla
     double worst = 0;
     for (std::size_t i = 2; i < out.size(); i += 2) worst = std::max(worst, static_cast<double>(std::fabs(out[i] - out[i - 2])));
     CHECK(worst < 2.0 * 2 * kPi * 200 / 48000 * 1.05);
+    // Held by a smooth gain, not clipped: within every cycle (240 samples at 200 Hz) of the
+    // burst the output is the delayed input times a gain that moves by under 3 %. A hard
+    // clip at the ceiling would pass the peak and step checks above but not this one.
+    for (std::size_t c0 = 48000 + 600; c0 + 240 < 48000 + 4800; c0 += 240) {
+        float lo = 10, hi = 0;
+        for (std::size_t i = c0; i < c0 + 240; ++i) {
+            const float x = in[2 * (i - Limiter::kLookahead)];
+            if (std::fabs(x) < 0.5f) continue; // near zero crossings the ratio says nothing
+            const float g = out[2 * i] / x;
+            lo = std::min(lo, g);
+            hi = std::max(hi, g);
+        }
+        CAPTURE(c0);
+        CHECK(hi <= lo * 1.03f);
+    }
     // Two seconds after the burst: unity gain, the output is the input delayed by the look-ahead.
     CHECK(limiter.gain() == 1.0f);
     const std::size_t check_from = 48000 + 4800 + 94000;
