@@ -133,6 +133,7 @@ Library load_library(const fs::path& dir, Problems& problems) {
         }
         problems.append(p);
     }
+    lib.version = library_version(dir);
     return lib;
 }
 

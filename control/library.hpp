@@ -22,6 +22,9 @@ struct Library {
     std::map<std::string, Scene> scenes;
     std::map<std::string, SessionTemplate> templates;
     std::map<std::string, Json> template_json;
+    // What the library holds, as 16 hex digits: the same files give the same version in every
+    // room (the clinic overview shows which rooms have the curator's latest).
+    std::string version;
 
     LibraryRefs refs() const;
     // A ready-to-start session from a template; nullopt if there is no such template.
@@ -32,6 +35,10 @@ struct Library {
 // Loads everything under `dir`. Problems name files relative to `dir`.
 // Returns the library even when some files have problems (they are left out of it).
 Library load_library(const std::filesystem::path& dir, Problems& problems);
+
+// A digest of the playlists, scenes and session templates as saved (file names and
+// contents, in name order; room.json and audio are not part of it).
+std::string library_version(const std::filesystem::path& dir);
 
 // Cross-file checks beyond each loader: playlists long enough for the phases they serve,
 // playlists with nothing playable, and similar. Adds to `problems`.
