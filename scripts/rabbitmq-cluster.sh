@@ -15,7 +15,22 @@ export HOME="$dir" # the Erlang cookie both nodes and rabbitmqctl share
 export ERL_EPMD_ADDRESS=127.0.0.1
 node_name() { echo "sr$1-$tag@localhost"; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A free port below the kernel's ephemeral range (32768+), so no outgoing connection takes it
+# between now and the node's start.
+free_port() {
+  python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass
+    finally:
+        s.close()
+PY
+}
 
 node_env() { # N -> exports for node N
   local n=$1 d="$dir/n$1"
