@@ -82,9 +82,20 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
             });
         room_->add_driver(audio_.get());
     }
+    // The tablet: HTTP API, SSE, PIN login.
+    room_->on_change([this](const Json& state) { events_.publish("state", state); });
+    room_->on_reminder([this](const Reminder& r) {
+        events_.publish("reminder", {{"cue", r.cue}, {"text", r.text}, {"vitals", r.vitals}});
+    });
+    // Loudness is measured on its own thread, never in a request; when it has measured what
+    // was asked, the library is loaded again to take the new gains.
+    loudness_ = std::make_unique<LoudnessWorker>([this] {
+        if (watcher_) watcher_->poll(true);
+    });
     // The library's files for the tablet and (when room.json allows) the clinic over MQTT.
     // The watcher (made below, always) loads, checks and applies the saved library.
-    files_ = std::make_unique<LibraryFiles>(library_dir, [this] { watcher_->poll(true); });
+    files_ = std::make_unique<LibraryFiles>(library_dir, [this] { return watcher_->apply_now().to_json(); });
+    files_->set_loudness_worker(loudness_.get());
     if (bridge_ && rc.mqtt->library_commands) {
         LibraryFiles* files = files_.get();
         bridge_->set_library_put([files](const std::string& kind, const std::string& name, const Json& content) {
@@ -93,15 +104,16 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
                 return CommandResult{false, 400, "kind: expected playlists, scenes or sessions", {}};
             const FileResult r = files->put(*k, name, dump_json(content, 2));
             std::string message;
-            if (r.status != 200) message = r.body.value("error", "not saved");
+            if (r.status != 200) {
+                message = r.body.value("error", "not saved");
+            } else if (r.body.contains("not_applied") && r.body["not_applied"].is_array() && !r.body["not_applied"].empty()) {
+                const Json& first = r.body["not_applied"][0];
+                message = "saved, but the library is not in force: " + first.value("file", std::string()) + ": " +
+                          first.value("error", std::string());
+            }
             return CommandResult{r.status == 200, r.status, message, r.body};
         });
     }
-    // The tablet: HTTP API, SSE, PIN login.
-    room_->on_change([this](const Json& state) { events_.publish("state", state); });
-    room_->on_reminder([this](const Reminder& r) {
-        events_.publish("reminder", {{"cue", r.cue}, {"text", r.text}, {"vitals", r.vitals}});
-    });
     if (options_.listen != "off") {
         auth_ = std::make_unique<Auth>(rc.control.users, options_.auth_clock ? *options_.auth_clock : auth_clock_, options_.state_dir / "tokens.json");
         HttpApiOptions ho;
@@ -134,10 +146,12 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
     {
         Room* r = room_.get();
         Auth* a = auth_.get();
-        watcher_ = std::make_unique<LibraryWatcher>(library_dir, [r, a](Library lib) {
-            if (a) a->set_users(lib.room.control.users);
-            r->set_library(std::move(lib));
-        });
+        watcher_ = std::make_unique<LibraryWatcher>(
+            library_dir, [r](Library lib) { r->set_library(std::move(lib)); },
+            [a](std::vector<UserConfig> users) {
+                if (a) a->set_users(std::move(users));
+            });
+        watcher_->set_loudness_worker(loudness_.get());
         room_->add_driver(watcher_.get());
     }
     if (rc.midi) {
@@ -196,6 +210,9 @@ void RoomServices::stop() {
     if (engine_.joinable()) engine_.join();
     if (http_) http_->stop();
     if (watcher_) watcher_->stop();
+    loudness_.reset(); // stops a measurement in progress; no thread uses it after this
+    if (files_) files_->set_loudness_worker(nullptr);
+    if (watcher_) watcher_->set_loudness_worker(nullptr);
     if (audio_) audio_->stop();
     if (midi_) midi_->stop();
     if (lights_) lights_->stop();

@@ -32,9 +32,14 @@ struct Library {
                                            const std::string& label, std::uint64_t seed) const;
 };
 
+class LoudnessWorker;
+
 // Loads everything under `dir`. Problems name files relative to `dir`.
 // Returns the library even when some files have problems (they are left out of it).
-Library load_library(const std::filesystem::path& dir, Problems& problems);
+// Every file it reads must lie inside `dir` after resolving symlinks. With `loudness`, files
+// not measured yet are measured there, in the background (a warning says "pending"), not
+// here: the daemon passes one so no request waits on a measurement.
+Library load_library(const std::filesystem::path& dir, Problems& problems, LoudnessWorker* loudness = nullptr);
 
 // A digest of the playlists, scenes and session templates as saved (file names and
 // contents, in name order; room.json and audio are not part of it).
