@@ -134,9 +134,9 @@ int run_room(RunOptions o) {
     so.null_audio_when_no_device = demo;
     so.listen = o.listen;
     if (!o.listen.empty() && o.listen != "off") {
-        const auto colon = o.listen.rfind(':');
-        if (colon == std::string::npos || colon + 1 >= o.listen.size() ||
-            o.listen.find_first_not_of("0123456789", colon + 1) != std::string::npos)
+        std::string host;
+        int port = 0;
+        if (!parse_host_port(o.listen, host, port))
             throw std::invalid_argument("--listen expects HOST:PORT, got \"" + o.listen + "\"");
     }
     if (speed != 1.0 && lib.room.audio && o.audio != "off")

@@ -24,5 +24,6 @@ int cmd_playlist(const cli::Args& args);
 int cmd_devices(const cli::Args& args);
 int cmd_hash_pin(const cli::Args& args);
 int cmd_report(const cli::Args& args);
+int cmd_clinic(const cli::Args& args);
 
 } // namespace stillroom::app

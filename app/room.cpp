@@ -326,6 +326,7 @@ Json Room::state_locked() const {
     Json templates = Json::array();
     for (const auto& [id, t] : library_.templates) templates.push_back({{"id", id}, {"name", t.name}});
     return {{"room", {{"id", library_.room.room}, {"name", library_.room.name}}},
+            {"library", {{"version", library_.version}}},
             {"session", session},
             {"templates", templates},
             {"devices", devices}};

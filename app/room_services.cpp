@@ -92,18 +92,36 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
     loudness_ = std::make_unique<LoudnessWorker>([this] {
         if (watcher_) watcher_->poll(true);
     });
+    // The library's files for the tablet and (when room.json allows) the clinic over MQTT.
+    // The watcher (made below, always) loads, checks and applies the saved library.
+    files_ = std::make_unique<LibraryFiles>(library_dir, [this] { return watcher_->apply_now().to_json(); });
+    files_->set_loudness_worker(loudness_.get());
+    if (bridge_ && rc.mqtt->library_commands) {
+        LibraryFiles* files = files_.get();
+        bridge_->set_library_put([files](const std::string& kind, const std::string& name, const Json& content) {
+            const auto k = file_kind_from_path(kind);
+            if (!k || *k == FileKind::Room) // users and PINs never travel over MQTT
+                return CommandResult{false, 400, "kind: expected playlists, scenes or sessions", {}};
+            const FileResult r = files->put(*k, name, dump_json(content, 2));
+            std::string message;
+            if (r.status != 200) {
+                message = r.body.value("error", "not saved");
+            } else if (r.body.contains("not_applied") && r.body["not_applied"].is_array() && !r.body["not_applied"].empty()) {
+                const Json& first = r.body["not_applied"][0];
+                message = "saved, but the library is not in force: " + first.value("file", std::string()) + ": " +
+                          first.value("error", std::string());
+            }
+            return CommandResult{r.status == 200, r.status, message, r.body};
+        });
+    }
     if (options_.listen != "off") {
         auth_ = std::make_unique<Auth>(rc.control.users, options_.auth_clock ? *options_.auth_clock : auth_clock_, options_.state_dir / "tokens.json");
-        // The watcher (made below, always) loads, checks and applies the saved library.
-        files_ = std::make_unique<LibraryFiles>(library_dir, [this] { return watcher_->apply_now().to_json(); });
-        files_->set_loudness_worker(loudness_.get());
         HttpApiOptions ho;
         ho.host = rc.control.host;
         ho.port = rc.control.port;
         if (!options_.listen.empty()) {
-            const auto colon = options_.listen.rfind(':');
-            ho.host = options_.listen.substr(0, colon);
-            ho.port = std::stoi(options_.listen.substr(colon + 1));
+            if (!parse_host_port(options_.listen, ho.host, ho.port))
+                throw std::invalid_argument("--listen expects HOST:PORT, got \"" + options_.listen + "\"");
         }
         if (rc.control.tls) {
             auto resolve = [&](const std::string& p) {

@@ -79,6 +79,11 @@ const std::vector<Subcommand>& subcommands() {
            {"--format", "json|csv|html", "json (default, the complete record), csv (one row per event), html (printable)"}},
           1, 1},
          cmd_report},
+        {{"clinic", "the clinic overview: every room on the broker(s), alerts, a web page and API",
+          "stillroom clinic --config clinic.json [--listen HOST:PORT]",
+          {{"--config", "FILE", "clinic.json (mqtt, control, users; see docs/clinic.md)", true},
+           {"--listen", "HOST:PORT", "override control.listen"}}},
+         cmd_clinic},
         {{"hash-pin", "read a PIN on stdin and print the pin_hash for room.json (Argon2id)", "stillroom hash-pin", {}},
          cmd_hash_pin},
     };

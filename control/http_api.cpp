@@ -3,6 +3,7 @@
 
 #include "control/api_audio.hpp"
 #include "control/room_users.hpp"
+#include "control/http_common.hpp"
 #include "control/http_guard.hpp"
 #include "control/api_reports.hpp"
 
@@ -13,39 +14,6 @@
 namespace stillroom {
 
 namespace {
-
-void json_reply(httplib::Response& res, int status, const Json& body) {
-    res.status = status;
-    res.set_header("Cache-Control", "no-store");
-    res.set_content(dump_json(body), "application/json");
-}
-
-void error_reply(httplib::Response& res, int status, const std::string& message, Json extra = Json::object()) {
-    extra["error"] = message;
-    json_reply(res, status, extra);
-}
-
-std::string bearer_token(const httplib::Request& req) {
-    const std::string h = req.get_header_value("Authorization");
-    if (h.rfind("Bearer ", 0) == 0) return h.substr(7);
-    return {};
-}
-
-// Parses a JSON object body; an empty body is {}. Replies 400 on failure.
-std::optional<Json> json_body(const httplib::Request& req, httplib::Response& res) {
-    if (req.body.empty()) return Json::object();
-    Problems p("request body");
-    auto j = parse_json_text(req.body, p);
-    if (!j) {
-        error_reply(res, 400, p.to_string());
-        return std::nullopt;
-    }
-    if (!j->is_object()) {
-        error_reply(res, 400, "the body must be a JSON object");
-        return std::nullopt;
-    }
-    return j;
-}
 
 Json problems_array(const Problems& p) {
     Json a = Json::array();
@@ -62,10 +30,6 @@ struct RouteRecorder {
     template <class H> void Put(const std::string& p, H h) { add("PUT", p); server.Put(p, std::move(h)); }
     template <class H> void Patch(const std::string& p, H h) { add("PATCH", p); server.Patch(p, std::move(h)); }
     template <class H> void Delete(const std::string& p, H h) { add("DELETE", p); server.Delete(p, std::move(h)); }
-    template <class H> void set_pre_routing_handler(H h) { server.set_pre_routing_handler(std::move(h)); }
-    template <class H> void set_post_routing_handler(H h) { server.set_post_routing_handler(std::move(h)); }
-    template <class H> void set_error_handler(H h) { server.set_error_handler(std::move(h)); }
-    template <class H> void set_exception_handler(H h) { server.set_exception_handler(std::move(h)); }
     void add(const char* method, const std::string& pattern) { list.push_back({method, pattern}); }
 };
 
@@ -123,48 +87,13 @@ void HttpApi::stop() {
 
 void HttpApi::routes() {
     RouteRecorder s{*server_, route_list_};
-    // Every response: no sniffing, no framing, no referrers, nothing from elsewhere.
-    // DNS rebinding: a page from evil.example whose name now points at this room sends
-    // "Host: evil.example". Only IP literals, localhost, this machine's names and the
-    // configured names are served.
-    s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-        if (!req.has_header("Host") || host_allowed(req.get_header_value("Host"), options_.allowed_hosts))
-            return httplib::Server::HandlerResponse::Unhandled;
-        error_reply(res, 421, "this room does not answer to that host name");
-        return httplib::Server::HandlerResponse::Handled;
-    });
-    s.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
-        res.set_header("X-Content-Type-Options", "nosniff");
-        res.set_header("X-Frame-Options", "DENY");
-        res.set_header("Referrer-Policy", "no-referrer");
-    });
-    s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-        if (res.body.empty() || res.get_header_value("Content-Type") != "application/json") {
-            const char* what = res.status == 404   ? "not found"
-                               : res.status == 413 ? "the request body is too large"
-                               : res.status == 405 ? "method not allowed"
-                                                   : "bad request";
-            error_reply(res, res.status, what);
-        }
-    });
-    s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "internal error";
-        try {
-            if (ep) std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-            what = e.what();
-        } catch (...) {
-        }
-        std::cerr << "stillroom: http: " << what << std::endl;
-        error_reply(res, 500, "internal error");
-    });
+    install_common_handlers(*server_, options_.allowed_hosts, "http");
 
     // Wraps a handler with the token and role checks.
     auto guarded = [this](std::optional<Role> need, auto handler) {
         return [this, need, handler](const httplib::Request& req, httplib::Response& res) {
-            std::string token = bearer_token(req);
             // EventSource cannot send headers: ?token= is accepted for the event stream only.
-            if (token.empty() && req.path == "/api/v1/events" && req.has_param("token")) token = req.get_param_value("token");
+            const std::string token = request_token(req, "/api/v1/events");
             auto session = token.empty() ? std::nullopt : auth_.check(token);
             if (!session) return error_reply(res, 401, "log in first (Authorization: Bearer TOKEN)");
             if (need && !role_allows(session->role, *need))
@@ -181,29 +110,9 @@ void HttpApi::routes() {
         res.set_content(tablet_html(), "text/html; charset=utf-8");
     });
 
-    s.Post("/api/v1/login", [this](const httplib::Request& req, httplib::Response& res) {
-        // Only application/json: a form or text/plain POST from another web page (which
-        // needs no CORS preflight) must not reach the throttle and lock the tablet out.
-        if (!is_json_media_type(req.get_header_value("Content-Type")))
-            return error_reply(res, 415, "a login body is application/json");
-        auto body = json_body(req, res);
-        if (!body) return;
-        if (!body->contains("pin") || !(*body)["pin"].is_string()) return error_reply(res, 400, "pin: expected a string");
-        auto r = auth_.login((*body)["pin"].get<std::string>(), req.remote_addr);
-        switch (r.status) {
-        case Auth::LoginStatus::Ok: return json_reply(res, 200, {{"token", r.token}, {"role", to_string(r.role)}});
-        case Auth::LoginStatus::Throttled:
-            res.set_header("Retry-After", std::to_string(r.retry_after.count() / 1000 + 1));
-            return error_reply(res, 429, "too many wrong PINs; wait and try again",
-                               {{"retry_after", to_seconds(r.retry_after)}});
-        case Auth::LoginStatus::WrongPin:
-            return error_reply(res, 401, "wrong PIN", {{"retry_after", to_seconds(r.retry_after)}});
-        }
-    });
+    s.Post("/api/v1/login", login_handler(auth_));
     s.Post("/api/v1/logout", guarded(std::nullopt, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
-        auth_.logout(bearer_token(req));
-        events_.publish("logout", Json::object()); // wakes the event streams: a revoked one ends now
-        json_reply(res, 200, {{"ok", true}});
+        logout(req, res, auth_, events_);
     }));
 
     s.Get("/api/v1/state", guarded(std::nullopt, [this](const httplib::Request&, httplib::Response& res, const AuthSession& who) {
@@ -213,38 +122,8 @@ void HttpApi::routes() {
     }));
 
     s.Get("/api/v1/events", guarded(std::nullopt, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
-        std::string token = bearer_token(req);
-        if (token.empty()) token = req.get_param_value("token");
-        res.set_header("Cache-Control", "no-store");
-        res.set_header("X-Accel-Buffering", "no");
-        auto first = std::make_shared<bool>(true);
-        auto seq = std::make_shared<std::uint64_t>(0);
-        res.set_chunked_content_provider(
-            "text/event-stream",
-            [this, first, seq, token](std::size_t, httplib::DataSink& sink) {
-                if (events_.stopped()) return false;
-                if (!auth_.check(token)) return false; // logged out or expired: the stream ends
-                if (*first) {
-                    *first = false;
-                    std::string hello = "retry: 1000\n\n";
-                    if (auto st = events_.latest_state()) {
-                        hello += st->text;
-                        *seq = st->seq;
-                    } else {
-                        hello += "event: state\ndata: " + dump_json(room_.state()) + "\n\n";
-                    }
-                    return sink.write(hello.data(), hello.size());
-                }
-                auto batch = events_.wait(*seq, std::chrono::milliseconds(15000));
-                if (events_.stopped()) return false;
-                std::string out;
-                for (const auto& e : batch) {
-                    out += e.text;
-                    *seq = std::max(*seq, e.seq);
-                }
-                if (out.empty()) out = ": keep-alive\n\n";
-                return sink.write(out.data(), out.size()) && sink.is_writable();
-            });
+        serve_event_stream(req, res, auth_, events_, [this] { return "event: state\ndata: " + dump_json(room_.state()) + "\n\n"; },
+                           "/api/v1/events");
     }));
 
     auto session_action = [this](const std::string& action, const Json& body, httplib::Response& res) {

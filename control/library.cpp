@@ -141,6 +141,7 @@ Library load_library(const fs::path& dir, Problems& problems, LoudnessWorker* wo
         }
         problems.append(p);
     }
+    lib.version = library_version(dir);
     return lib;
 }
 

@@ -22,6 +22,9 @@ struct Library {
     std::map<std::string, Scene> scenes;
     std::map<std::string, SessionTemplate> templates;
     std::map<std::string, Json> template_json;
+    // What the library holds, as 16 hex digits: the same files give the same version in every
+    // room (the clinic overview shows which rooms have the curator's latest).
+    std::string version;
 
     LibraryRefs refs() const;
     // A ready-to-start session from a template; nullopt if there is no such template.
@@ -37,6 +40,10 @@ class LoudnessWorker;
 // not measured yet are measured there, in the background (a warning says "pending"), not
 // here: the daemon passes one so no request waits on a measurement.
 Library load_library(const std::filesystem::path& dir, Problems& problems, LoudnessWorker* loudness = nullptr);
+
+// A digest of the playlists, scenes and session templates as saved (file names and
+// contents, in name order; room.json and audio are not part of it).
+std::string library_version(const std::filesystem::path& dir);
 
 // Cross-file checks beyond each loader: playlists long enough for the phases they serve,
 // playlists with nothing playable, and similar. Adds to `problems`.

@@ -24,6 +24,7 @@ MqttBridge::MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& r
     mqtt_.subscribe(cmd_prefix + "+");
     mqtt_.ignore_retained(cmd_prefix + "+"); // a retained command would fire again on every reconnect
     if (options_.homeassistant) mqtt_.subscribe("homeassistant/status");
+    mqtt_.subscribe(kClinicStatusPattern);
     mqtt_.on_message([this, cmd_prefix](const std::string& topic, const std::string& payload) {
         // Runs on: the network thread. Queue and return.
         std::lock_guard lock(mutex_);
@@ -35,6 +36,8 @@ MqttBridge::MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& r
             incoming_.emplace_back(topic.substr(cmd_prefix.size()), payload);
         } else if (topic == "homeassistant/status") {
             if (payload == "online") announce_ = true;
+        } else if (topic.rfind("stillroom-clinic/", 0) == 0) {
+            if (payload == "online") republish_ = true; // an overview (re)started: tell it everything
         } else {
             return;
         }
@@ -71,8 +74,9 @@ void MqttBridge::stop() {
 Json mqtt_state(Json state) {
     // Vital signs are for the therapist's screen, never for the room's other systems.
     if (state.contains("session") && state["session"].is_object()) {
-        state["session"].erase("vitals");
-        state["session"].erase("vitals_flagged");
+        state["session"].erase("vitals"); // the readings stay on the tablet; the overview
+                                          // sees only vitals_flagged (a reading outside the
+                                          // template's thresholds)
         state["session"].erase("summary");
     }
     return state;
@@ -144,6 +148,12 @@ void MqttBridge::announce() {
         for (const auto& [topic, payload] : discovery_messages()) mqtt_.publish(topic, payload, 1, true);
 }
 
+void MqttBridge::republish() {
+    mqtt_.publish(options_.base_topic + "/status", "online", 1, true);
+    mqtt_.publish(options_.base_topic + "/state", dump_json(mqtt_state(room_.state())), 1, true);
+    republished_.fetch_add(1);
+}
+
 void MqttBridge::handle_command(const std::string& action, const std::string& payload) {
     Json result = {{"action", action}};
     Json args = Json::object();
@@ -164,6 +174,19 @@ void MqttBridge::handle_command(const std::string& action, const std::string& pa
     if (action == "start") {
         auto req = parse_start_request(args, problems);
         r = req ? room_.start(*req) : CommandResult{false, 400, problems.to_string(), {}};
+    } else if (action == "library") {
+        // From the clinic overview: one library file for this room (a running session keeps
+        // its own snapshot; the change applies to the next one).
+        const bool shaped = args.is_object() && args.contains("kind") && args["kind"].is_string() &&
+                            args.contains("name") && args["name"].is_string() && args.contains("content") &&
+                            args["content"].is_object();
+        if (shaped) {
+            result["kind"] = args["kind"];
+            result["name"] = args["name"];
+        }
+        if (!library_put_) r = {false, 403, "library changes over MQTT are off in this room (room.json: mqtt.library_commands)", {}};
+        else if (!shaped) r = {false, 400, "expected {\"kind\", \"name\", \"content\": {...}}", {}};
+        else r = library_put_(args["kind"].get<std::string>(), args["name"].get<std::string>(), args["content"]);
     } else if (auto kind = command_kind_from_name(action); kind && *kind != CommandKind::TrackFailed) {
         auto cmd = parse_command(*kind, args, problems);
         r = cmd ? room_.command(*cmd) : CommandResult{false, 400, problems.to_string(), {}};
@@ -180,8 +203,18 @@ void MqttBridge::worker() {
     // Runs on: the bridge's worker thread.
     std::unique_lock lock(mutex_);
     while (running_) {
-        cv_.wait(lock, [&] { return !running_ || !incoming_.empty() || pending_state_ || announce_; });
+        const bool woken = cv_.wait_for(lock, options_.republish_every, [&] {
+            return !running_ || !incoming_.empty() || pending_state_ || announce_ || republish_;
+        });
         if (!running_) break;
+        if (!woken || republish_) { // the slow interval, or an overview asked
+            republish_ = false;
+            pending_state_.reset();
+            lock.unlock();
+            if (mqtt_.connected()) republish();
+            lock.lock();
+            continue;
+        }
         if (announce_) {
             announce_ = false;
             pending_state_.reset();

@@ -2,14 +2,19 @@
 // BASE/state (the state JSON, retained, on every change), BASE/cmd/ACTION for every session
 // and audio action, BASE/result with each command's outcome, and Home Assistant discovery
 // (sensors, buttons, a template select), re-sent when homeassistant/status says online.
+// For the clinic overview: status and state are published again when an overview announces
+// itself (`stillroom-clinic/ID/status` = online) and at a slow interval, because clustered
+// brokers may keep retained messages per node.
 #pragma once
 
 #include "control/room_control.hpp"
 #include "devices/mqtt_client.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -23,7 +28,11 @@ struct MqttBridgeOptions {
     std::string room_name;
     bool homeassistant = false;
     std::vector<std::pair<std::string, std::string>> templates; // id, name (for the select)
+    std::chrono::milliseconds republish_every{60'000}; // status and state again, for the overview
 };
+
+// Where clinic overviews announce themselves (`stillroom-clinic/ID/status`: online / offline).
+inline constexpr const char* kClinicStatusPattern = "stillroom-clinic/+/status";
 
 class MqttBridge {
 public:
@@ -34,14 +43,21 @@ public:
     // Called on every state change (possibly under the room's lock): queues the newest
     // state for publishing; never blocks.
     void publish_state(const Json& state);
+    // BASE/cmd/library {"kind", "name", "content"} saves a library file (validated and atomic,
+    // like a PUT on the tablet API) when set; otherwise that command is refused. Set before
+    // start().
+    using LibraryPut = std::function<CommandResult(const std::string& kind, const std::string& name, const Json& content)>;
+    void set_library_put(LibraryPut put) { library_put_ = std::move(put); }
     // The discovery messages (topic, payload), for tests and docs.
     std::vector<std::pair<std::string, std::string>> discovery_messages() const;
     std::uint64_t commands_handled() const { return handled_.load(); }
+    std::uint64_t republished() const { return republished_.load(); }
 
 private:
     void worker();
     void handle_command(const std::string& action, const std::string& payload);
     void announce();
+    void republish();
 
     MqttBridgeOptions options_;
     MqttLink& mqtt_;
@@ -51,9 +67,11 @@ private:
     std::deque<std::pair<std::string, std::string>> incoming_; // action, payload
     std::optional<Json> pending_state_;
     bool announce_ = false;
+    bool republish_ = false;
     bool running_ = false;
     std::thread thread_;
-    std::atomic<std::uint64_t> handled_{0};
+    std::atomic<std::uint64_t> handled_{0}, republished_{0};
+    LibraryPut library_put_;
 };
 
 // The state as published on MQTT: the API state without vital signs.

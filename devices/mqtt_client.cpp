@@ -47,6 +47,13 @@ void MqttClient::ignore_retained(const std::string& pattern) {
     no_retained_.push_back(pattern);
 }
 
+std::string MqttClient::broker() const {
+    const std::size_t i = broker_index_.load();
+    if (i == 0 || i > options_.fallbacks.size()) return options_.host + ":" + std::to_string(options_.port);
+    const auto& [host, port] = options_.fallbacks[i - 1];
+    return host + ":" + std::to_string(port);
+}
+
 std::string MqttClient::last_error() const {
     std::lock_guard lock(error_mutex_);
     return last_error_;
@@ -124,7 +131,20 @@ void MqttClient::network_loop(bool connecting) {
                     break;
                 }
             }
-            const int rc = mosquitto_reconnect(m);
+            int rc = MOSQ_ERR_SUCCESS;
+            if (options_.fallbacks.empty()) {
+                rc = mosquitto_reconnect(m);
+            } else {
+                // A cluster: the next broker in turn (the one that failed is tried last).
+                const std::size_t n = options_.fallbacks.size() + 1;
+                const std::size_t i = (broker_index_.load() + 1) % n;
+                broker_index_ = i;
+                failovers_.fetch_add(1);
+                const std::string host = i == 0 ? options_.host : options_.fallbacks[i - 1].first;
+                const int port = i == 0 ? options_.port : options_.fallbacks[i - 1].second;
+                std::cerr << "stillroom: mqtt: trying broker " << host << ":" << port << std::endl;
+                rc = mosquitto_connect_async(m, host.c_str(), port, options_.keepalive_s);
+            }
             if (rc != MOSQ_ERR_SUCCESS) {
                 {
                     std::lock_guard lock(error_mutex_);
@@ -263,6 +283,7 @@ MqttOptions mqtt_options_from(const MqttConfig& c, const std::string& library_di
     MqttOptions o;
     o.host = c.host;
     o.port = c.port;
+    for (std::size_t i = 1; i < c.brokers.size(); ++i) o.fallbacks.emplace_back(c.brokers[i].host, c.brokers[i].port);
     o.tls = c.tls;
     o.client_id = c.client_id;
     o.username = c.username;

@@ -1,8 +1,10 @@
 // The one RAII wrapper of libmosquitto (STYLE.md habit 7): an MQTT 3.1.1/5 client with a
 // last will, username/password, TLS with a CA file, and reconnection on its own network
 // thread: every 0.5 s doubling to at most 2 s, whether the broker went away or was never
-// there (a room box that boots before its broker connects within 2 s of it appearing). Subscriptions are remembered and made
-// again on every connect; connect listeners re-announce and re-assert.
+// there (a room box that boots before its broker connects within 2 s of it appearing).
+// Given the brokers of a cluster, every failed or lost connection moves on to the next
+// broker in the list. Subscriptions are remembered and made again on every connect;
+// connect listeners re-announce and re-assert.
 //
 // Callbacks run on the network thread and must not block: they only queue work.
 #pragma once
@@ -21,6 +23,8 @@ namespace stillroom {
 struct MqttOptions {
     std::string host = "127.0.0.1";
     int port = 1883;
+    // The other brokers of a cluster (host, port), tried in turn after `host` fails.
+    std::vector<std::pair<std::string, int>> fallbacks;
     bool tls = false;
     std::string ca_file;
     std::string username;
@@ -75,6 +79,9 @@ public:
     std::uint64_t acknowledged() const { return acknowledged_.load(); }
     std::uint64_t dropped_oversized() const { return oversized_.load(); }
     std::string last_error() const;
+    // "host:port" of the broker in use (or being tried), and how many times it changed.
+    std::string broker() const;
+    std::uint64_t failovers() const { return failovers_.load(); }
 
     // Internal: called from the library's C callbacks.
     void handle_connect(int rc);
@@ -92,7 +99,8 @@ private:
     std::vector<std::function<void()>> connect_listeners_;
     std::atomic<bool> connected_{false};
     std::atomic<bool> started_{false};
-    std::atomic<std::uint64_t> published_{0}, acknowledged_{0}, oversized_{0}, ignored_retained_{0};
+    std::atomic<std::uint64_t> published_{0}, acknowledged_{0}, oversized_{0}, ignored_retained_{0}, failovers_{0};
+    std::atomic<std::size_t> broker_index_{0}; // 0: host/port, i > 0: fallbacks[i - 1]
     std::vector<std::string> no_retained_;
     void network_loop(bool connecting);
     std::thread network_;

@@ -61,6 +61,8 @@ std::optional<std::string> nullable_string(ObjectReader& obj, std::string_view k
     return v->get<std::string>();
 }
 
+} // namespace
+
 bool parse_host_port(const std::string& text, std::string& host, int& port) {
     static const std::regex re(R"(^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-]+):([0-9]{1,5})$)");
     std::smatch m;
@@ -70,6 +72,8 @@ bool parse_host_port(const std::string& text, std::string& host, int& port) {
     port = std::stoi(m[2].str());
     return port > 0 && port < 65536;
 }
+
+namespace {
 
 std::optional<AudioConfig> read_audio(ObjectReader& a) {
     Problems& problems = a.problems();
@@ -115,23 +119,52 @@ std::optional<AudioConfig> read_audio(ObjectReader& a) {
     return c;
 }
 
+} // namespace
+
 std::optional<MqttConfig> read_mqtt(ObjectReader& m, const std::string& room) {
     Problems& problems = m.problems();
     MqttConfig c;
-    if (auto url = m.string("url", Need::Required)) {
-        c.url = *url;
-        static const std::regex re(R"(^(mqtts?)://([^/:]+|\[[0-9a-fA-F:.]+\])(:([0-9]{1,5}))?/?$)");
-        std::smatch sm;
-        if (std::regex_match(*url, sm, re)) {
-            c.tls = sm[1].str() == "mqtts";
-            c.host = sm[2].str();
-            if (c.host.front() == '[') c.host = c.host.substr(1, c.host.size() - 2);
-            c.port = sm[4].matched ? std::stoi(sm[4].str()) : (c.tls ? 8883 : 1883);
-            if (c.port <= 0 || c.port > 65535) problems.error(m.path_of("url"), "port out of range");
+    // "url": one broker, or a list of the brokers of one cluster (same scheme for all).
+    std::vector<std::pair<std::string, std::string>> urls; // json path, url
+    if (const Json* u = m.get("url", Need::Required)) {
+        if (u->is_string()) {
+            urls.emplace_back(m.path_of("url"), u->get<std::string>());
+        } else if (u->is_array() && !u->empty() && u->size() <= 16) {
+            for (std::size_t i = 0; i < u->size(); ++i) {
+                const std::string path = json_path_index(m.path_of("url"), i);
+                if ((*u)[i].is_string()) urls.emplace_back(path, (*u)[i].get<std::string>());
+                else problems.error(path, "expected a broker URL string, got " + describe_json((*u)[i]));
+            }
         } else {
-            problems.error(m.path_of("url"), "expected mqtt://HOST:PORT or mqtts://HOST:PORT, got " +
-                                                 describe_json(Json(*url)));
+            problems.error(m.path_of("url"), "expected a broker URL or a list of 1 to 16 broker URLs, got " +
+                                                 describe_json(*u));
         }
+    }
+    c.brokers.clear();
+    static const std::regex re(R"(^(mqtts?)://([^/:]+|\[[0-9a-fA-F:.]+\])(:([0-9]{1,5}))?/?$)");
+    for (std::size_t i = 0; i < urls.size(); ++i) {
+        const auto& [path, url] = urls[i];
+        std::smatch sm;
+        if (!std::regex_match(url, sm, re)) {
+            problems.error(path, "expected mqtt://HOST:PORT or mqtts://HOST:PORT, got " + describe_json(Json(url)));
+            continue;
+        }
+        const bool tls = sm[1].str() == "mqtts";
+        MqttBroker b;
+        b.host = sm[2].str();
+        if (b.host.front() == '[') b.host = b.host.substr(1, b.host.size() - 2);
+        b.port = sm[4].matched ? std::stoi(sm[4].str()) : (tls ? 8883 : 1883);
+        if (b.port <= 0 || b.port > 65535) problems.error(path, "port out of range");
+        if (c.brokers.empty()) {
+            c.url = url;
+            c.tls = tls;
+            c.host = b.host;
+            c.port = b.port;
+        } else if (tls != c.tls) {
+            problems.error(path, "every broker of a cluster uses the same scheme (" +
+                                     std::string(c.tls ? "mqtts" : "mqtt") + "://)");
+        }
+        c.brokers.push_back(std::move(b));
     }
     c.client_id = m.string("client_id").value_or("stillroom-" + room);
     c.username = nullable_string(m, "username").value_or("");
@@ -141,6 +174,7 @@ std::optional<MqttConfig> read_mqtt(ObjectReader& m, const std::string& room) {
     if (c.base_topic.empty() || c.base_topic.find_first_of("+#") != std::string::npos)
         problems.error(m.path_of("base_topic"), "expected a topic without wildcards");
     c.homeassistant = m.boolean("homeassistant").value_or(false);
+    c.library_commands = m.boolean("library_commands").value_or(false);
     if (const Json* v = m.get("version")) {
         if (*v == "3.1.1" || *v == 311) c.protocol = 311;
         else if (*v == "5" || *v == 5) c.protocol = 5;
@@ -151,6 +185,8 @@ std::optional<MqttConfig> read_mqtt(ObjectReader& m, const std::string& room) {
     m.finish();
     return c;
 }
+
+namespace {
 
 // endpoint, full_topic and quirks: how this particular device is addressed and behaves.
 void read_light_device_options(ObjectReader& l, LightConfig& c) {
@@ -291,6 +327,8 @@ std::optional<MidiConfig> read_midi(ObjectReader& m) {
     return c;
 }
 
+} // namespace
+
 void read_control(ObjectReader& c, ControlConfig& out) {
     Problems& problems = c.problems();
     if (auto listen = c.string("listen")) {
@@ -328,8 +366,6 @@ void read_control(ObjectReader& c, ControlConfig& out) {
     }
     c.finish();
 }
-
-} // namespace
 
 std::optional<RoomConfig> load_room_config(const Json& json, Problems& problems) {
     const auto errors_before = problems.error_count();

@@ -25,17 +25,28 @@ struct AudioConfig {
     double max_volume_db = -6;
 };
 
-struct MqttConfig {
-    std::string url = "mqtt://127.0.0.1:1883";
-    bool tls = false;
-    std::string host = "127.0.0.1";
+struct MqttBroker {
+    std::string host;
     int port = 1883;
+};
+
+struct MqttConfig {
+    std::string url = "mqtt://127.0.0.1:1883"; // the first broker as written
+    bool tls = false;
+    std::string host = "127.0.0.1"; // the first broker
+    int port = 1883;
+    // Every broker of a cluster, in order ("url": ["mqtt://a:1883", "mqtt://b:1883"]); the
+    // client fails over between them. One entry when "url" is a string.
+    std::vector<MqttBroker> brokers{{"127.0.0.1", 1883}};
     std::string client_id;
     std::string username;
     std::string password_file;
     std::string ca_file;
     std::string base_topic; // default stillroom/ROOM
     bool homeassistant = false;
+    // BASE/cmd/library saves library files sent by the clinic overview (off by default: the
+    // broker's ACL must then allow only the overview to publish there).
+    bool library_commands = false;
     int protocol = 311; // 311 or 5
 };
 
@@ -113,6 +124,13 @@ struct RoomConfig {
 };
 
 std::optional<RoomConfig> load_room_config(const Json& json, Problems& problems);
+
+// "HOST:PORT", "[v6]:PORT": false unless both parts are valid (control.listen, --listen).
+bool parse_host_port(const std::string& text, std::string& host, int& port);
+
+// The "mqtt" and "control" sections, shared with the clinic overview's clinic.json.
+std::optional<MqttConfig> read_mqtt(ObjectReader& m, const std::string& client_name);
+void read_control(ObjectReader& c, ControlConfig& out);
 
 // MIDI map actions besides the session commands.
 bool is_midi_action(const std::string& action);

@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   nlohmann-json3-dev doctest-dev
   portaudio19-dev libasound2-dev libsndfile1-dev libsamplerate0-dev libebur128-dev
-  librtmidi-dev libmosquitto-dev mosquitto mosquitto-clients
+  librtmidi-dev libmosquitto-dev mosquitto mosquitto-clients rabbitmq-server
   libcpp-httplib-dev libsodium-dev libssl-dev
   jackd2 libjack-jackd2-dev
   sox libsox-fmt-all

@@ -1,0 +1,188 @@
+// The clinic overview's model.
+#include "clinic/overview.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <vector>
+
+namespace stillroom {
+
+namespace {
+
+// "a/b/status" -> ("a/b", "status").
+std::pair<std::string, std::string> split_topic(const std::string& topic) {
+    const auto slash = topic.rfind('/');
+    if (slash == std::string::npos || slash == 0) return {"", ""};
+    return {topic.substr(0, slash), topic.substr(slash + 1)};
+}
+
+double seconds(Ms d) { return static_cast<double>(d.count()) / 1000.0; }
+
+std::string minutes_text(double s) {
+    const long m = std::lround(std::floor(s / 60.0));
+    return std::to_string(m) + " min";
+}
+
+} // namespace
+
+Overview::Overview(OverviewOptions options) : options_(options) {}
+
+bool Overview::on_message(const std::string& topic, const std::string& payload, MonoTime now) {
+    const auto [base, leaf] = split_topic(topic);
+    if (base.empty() || (leaf != "status" && leaf != "state" && leaf != "result")) return false;
+    if (leaf == "result") { // only answers to library changes, only for rooms already known
+        Problems problems(topic);
+        auto result = parse_json_text(payload, problems);
+        if (!result || !result->is_object() || result->value("action", "") != "library") return false;
+        std::lock_guard lock(mutex_);
+        auto known = rooms_.find(base);
+        if (known == rooms_.end()) return false;
+        Json change = {{"ok", result->value("ok", false)}, {"kind", result->value("kind", "")},
+                       {"name", result->value("name", "")}};
+        if (result->contains("error")) change["error"] = (*result)["error"];
+        known->second.library_change = std::move(change);
+        return true;
+    }
+    // Checked before the table is touched: garbage never creates a room.
+    std::optional<Json> state;
+    if (leaf == "state") {
+        Problems problems(topic);
+        state = parse_json_text(payload, problems);
+        if (!state || !state->is_object() || !state->contains("room") || !(*state)["room"].is_object()) {
+            std::lock_guard lock(mutex_);
+            ++ignored_;
+            return false;
+        }
+    } else if (!payload.empty() && payload != "online" && payload != "offline") {
+        std::lock_guard lock(mutex_);
+        ++ignored_;
+        return false;
+    }
+    std::lock_guard lock(mutex_);
+    auto it = rooms_.find(base);
+    if (it == rooms_.end()) {
+        if (payload.empty()) return false; // a cleared retained status of a room never seen
+        if (rooms_.size() >= options_.max_rooms) {
+            ++ignored_;
+            return false;
+        }
+        it = rooms_.try_emplace(base).first;
+        it->second.base = base;
+    }
+    Room& r = it->second;
+    r.seen_at = now;
+    if (leaf == "status") {
+        if (payload.empty()) { // the room was taken out: its retained status was cleared
+            rooms_.erase(it);
+            return true;
+        }
+        const bool online = payload == "online";
+        const bool changed = online != r.online;
+        r.online = online;
+        return changed;
+    }
+    r.state = std::move(*state);
+    r.state_at = now;
+    r.have_state = true;
+    // Online comes from the status alone: a retained state outlives its room (it is
+    // delivered after the room's retained "offline").
+    return true;
+}
+
+Json Overview::room_json(const Room& r, MonoTime now) const {
+    const Json& st = r.state;
+    Json out = {{"base_topic", r.base},
+                {"room", r.have_state ? st["room"].value("id", "") : ""},
+                {"name", r.have_state ? st["room"].value("name", "") : ""},
+                {"online", r.online},
+                {"last_seen_s", seconds(now - r.seen_at)},
+                {"session", nullptr},
+                {"alerts", Json::array()}};
+    if (out["room"] == "") {
+        // Only a status so far: name it after its topic.
+        const auto slash = r.base.rfind('/');
+        out["room"] = slash == std::string::npos ? r.base : r.base.substr(slash + 1);
+        out["name"] = out["room"];
+    }
+    const Json* lib = r.have_state && st.contains("library") && st["library"].is_object() ? &st["library"] : nullptr;
+    out["library"] = {{"version", lib ? (*lib).value("version", "") : ""}, {"last_change", r.library_change}};
+    Json& alerts = out["alerts"];
+    const Json* session = r.have_state && st.contains("session") && st["session"].is_object() ? &st["session"] : nullptr;
+    const bool running = session && session->value("status", "") != "finished";
+    // Session times move on by themselves between states (the room publishes on change).
+    const double age = running ? seconds(now - r.state_at) : 0.0;
+    if (session) {
+        const Json& s = *session;
+        auto num = [&](const char* k) -> Json {
+            return s.contains(k) && s[k].is_number() ? Json(s[k].get<double>() + age) : Json(nullptr);
+        };
+        Json phase = nullptr;
+        if (s.contains("phase") && s["phase"].is_object()) {
+            const Json& p = s["phase"];
+            phase = {{"name", p.value("name", "")}, {"index", p.value("index", 0)}, {"count", p.value("count", 0)}};
+        }
+        out["session"] = {{"id", s.value("id", "")},
+                          {"label", s.value("label", "")},
+                          {"template", s.value("template_name", s.value("template", ""))},
+                          {"status", s.value("status", "")},
+                          {"phase", phase},
+                          {"held", s.value("held", false)},
+                          {"comfort", s.value("comfort", false)},
+                          {"lights_up", s.value("lights_up", false)},
+                          {"since_start", num("since_start")},
+                          {"since_dose", num("since_dose")}};
+        if (running && s.contains("reminders") && s["reminders"].is_array() && s.contains("since_start") &&
+            s["since_start"].is_number()) {
+            const double now_s = s["since_start"].get<double>() + age;
+            for (const auto& rem : s["reminders"]) {
+                if (!rem.is_object() || !rem.contains("at") || !rem["at"].is_number()) continue;
+                const double overdue = now_s - rem["at"].get<double>();
+                if (overdue >= seconds(options_.reminder_overdue))
+                    alerts.push_back({{"kind", "reminder_overdue"},
+                                      {"text", (overdue < 60 ? std::string("reminder due: ")
+                                                              : "reminder overdue " + minutes_text(overdue) + ": ") +
+                                                   rem.value("text", "")},
+                                      {"overdue_s", overdue}});
+            }
+        }
+        if (running && s.value("vitals_flagged", false))
+            alerts.push_back({{"kind", "vitals_flagged"}, {"text", "a vitals reading is outside the thresholds"}});
+    }
+    if (r.have_state && st.contains("devices") && st["devices"].is_array()) {
+        for (const auto& d : st["devices"]) {
+            if (!d.is_object() || d.value("ok", true)) continue;
+            alerts.push_back({{"kind", "device_fault"},
+                              {"device", d.value("id", "")},
+                              {"text", d.value("id", "") + ": " + d.value("detail", "fault")}});
+        }
+    }
+    if (!r.online && running)
+        alerts.push_back({{"kind", "offline_in_session"}, {"text", "the room went offline during a session"}});
+    return out;
+}
+
+Json Overview::rooms(MonoTime now) const {
+    std::lock_guard lock(mutex_);
+    std::vector<Json> list;
+    for (const auto& [base, r] : rooms_) list.push_back(room_json(r, now));
+    std::sort(list.begin(), list.end(), [](const Json& a, const Json& b) {
+        return a["room"].get<std::string>() < b["room"].get<std::string>();
+    });
+    Json out = Json::array();
+    for (auto& j : list) out.push_back(std::move(j));
+    return out;
+}
+
+std::size_t Overview::alert_count(MonoTime now) const {
+    std::size_t n = 0;
+    for (const auto& r : rooms(now)) n += r["alerts"].size();
+    return n;
+}
+
+std::uint64_t Overview::ignored() const {
+    std::lock_guard lock(mutex_);
+    return ignored_;
+}
+
+} // namespace stillroom

@@ -1,0 +1,61 @@
+// The clinic overview's model: every room seen on the broker(s), from each room's retained
+// BASE/status and BASE/state messages, and the alerts a nurses' station must not miss
+// (a reminder overdue, a flagged vitals reading, a device fault, a room gone offline
+// during a session). Pure and thread-safe: messages and time come in, JSON goes out; the
+// clock is the caller's (tests move a ManualClock).
+#pragma once
+
+#include "engine/json_reader.hpp"
+#include "engine/time.hpp"
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace stillroom {
+
+struct OverviewOptions {
+    // A reminder still unanswered this long after it was due is an alert.
+    Ms reminder_overdue{5 * 60'000};
+    // At most this many rooms are kept (a flood of made-up topics cannot grow the table).
+    std::size_t max_rooms = 500;
+};
+
+class Overview {
+public:
+    explicit Overview(OverviewOptions options = {});
+
+    // A message on ROOM_BASE/status, ROOM_BASE/state or ROOM_BASE/result (the answer to a
+    // library change). Returns true when the room table
+    // changed (the page is told). Payloads that are not a room's state are counted and
+    // ignored. Runs on: the MQTT network thread (any thread).
+    bool on_message(const std::string& topic, const std::string& payload, MonoTime now);
+
+    // Every room, sorted by id: {"room", "name", "base_topic", "online", "session" (or
+    // null), "alerts": [{"kind", "text"}], "last_seen_s", "library": {"version",
+    // "last_change"}}. Times in the session are
+    // extrapolated from when its state arrived to `now`. Runs on: any thread.
+    Json rooms(MonoTime now) const;
+    // Alerts across the clinic (for the page's banner and tests).
+    std::size_t alert_count(MonoTime now) const;
+    std::uint64_t ignored() const;
+
+private:
+    struct Room {
+        std::string base;
+        bool online = false;
+        bool have_state = false;
+        Json state;           // the room's state as published (no vital signs)
+        MonoTime state_at{};  // when it arrived
+        MonoTime seen_at{};   // the last message of any kind
+        Json library_change;  // the room's answer to the last library change, or null
+    };
+    Json room_json(const Room& r, MonoTime now) const;
+    OverviewOptions options_;
+    mutable std::mutex mutex_;
+    std::map<std::string, Room> rooms_; // by base topic
+    std::uint64_t ignored_ = 0;
+};
+
+} // namespace stillroom

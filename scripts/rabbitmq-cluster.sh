@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# A two-node RabbitMQ cluster with the MQTT plugin, on loopback only, for the clinic's
+# cluster test (Debian's rabbitmq-server; nothing system-wide is started or changed).
+# usage: scripts/rabbitmq-cluster.sh start DIR MQTT_PORT_1 MQTT_PORT_2
+#        scripts/rabbitmq-cluster.sh stop-node DIR N | start-node DIR N | stop DIR
+# Each node N (1, 2) keeps its data, logs and config under DIR/nN; node names are
+# srN-<hash of DIR>@localhost, so clusters of different DIRs never meet.
+set -euo pipefail
+sbin=$(ls -d /usr/lib/rabbitmq/lib/rabbitmq_server-*/sbin 2>/dev/null | sort -V | tail -1)
+[ -n "$sbin" ] || { echo "rabbitmq-cluster: Debian's rabbitmq-server is not installed" >&2; exit 1; }
+cmd="$1"
+dir="$(mkdir -p "$2" && cd "$2" && pwd)"
+tag=$(echo -n "$dir" | md5sum | cut -c1-8)
+export HOME="$dir" # the Erlang cookie both nodes and rabbitmqctl share
+export ERL_EPMD_ADDRESS=127.0.0.1
+node_name() { echo "sr$1-$tag@localhost"; }
+
+# A free port below the kernel's ephemeral range (32768+), so no outgoing connection takes it
+# between now and the node's start.
+free_port() {
+  python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass
+    finally:
+        s.close()
+PY
+}
+
+node_env() { # N -> exports for node N
+  local n=$1 d="$dir/n$1"
+  export RABBITMQ_NODENAME=$(node_name "$n")
+  export RABBITMQ_MNESIA_BASE="$d/mnesia" RABBITMQ_LOG_BASE="$d/log"
+  export RABBITMQ_CONFIG_FILE="$d/rabbitmq" RABBITMQ_ENABLED_PLUGINS_FILE="$d/enabled_plugins"
+  export RABBITMQ_PID_FILE="$d/pid" RABBITMQ_ADVANCED_CONFIG_FILE="$d/advanced.config"
+  export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$(cat "$d/amqp_port")
+  export RABBITMQ_DIST_PORT=$(cat "$d/dist_port")
+  export RABBITMQ_CONF_ENV_FILE="$d/rabbitmq-env.conf"
+}
+
+ctl() { "$sbin/rabbitmqctl" -n "$(node_name "$1")" "${@:2}"; }
+
+start_node() {
+  local n=$1
+  node_env "$n"
+  (cd "$dir/n$n" && setsid "$sbin/rabbitmq-server" >"$dir/n$n/stdout.log" 2>&1 &)
+  # Bounded: 60 s for the node to boot.
+  timeout 60 "$sbin/rabbitmqctl" -n "$(node_name "$n")" await_startup >/dev/null 2>&1 || {
+    echo "rabbitmq-cluster: node $n did not start; see $dir/n$n" >&2; tail -20 "$dir/n$n/stdout.log" >&2; exit 1; }
+}
+
+case "$cmd" in
+start)
+  [ -f "$dir/.erlang.cookie" ] || { head -c 20 /dev/urandom | md5sum | cut -c1-20 > "$dir/.erlang.cookie"; chmod 400 "$dir/.erlang.cookie"; }
+  for n in 1 2; do
+    d="$dir/n$n"; mkdir -p "$d/mnesia" "$d/log"
+    mqtt_port=${!#}; [ "$n" = 1 ] && mqtt_port=$3 || mqtt_port=$4
+    free_port > "$d/amqp_port"; free_port > "$d/dist_port"; : > "$d/rabbitmq-env.conf"
+    cat > "$d/rabbitmq.conf" <<CONF
+listeners.tcp.default = 127.0.0.1:$(cat "$d/amqp_port")
+mqtt.listeners.tcp.default = 127.0.0.1:$mqtt_port
+mqtt.allow_anonymous = true
+loopback_users = none
+log.console = false
+log.file.level = warning
+CONF
+    echo "[]." > "$d/advanced.config"
+    echo "[rabbitmq_mqtt]." > "$d/enabled_plugins"
+  done
+  start_node 1
+  start_node 2
+  ctl 2 stop_app >/dev/null
+  ctl 2 join_cluster "$(node_name 1)" >/dev/null
+  ctl 2 start_app >/dev/null
+  ctl 1 cluster_status --formatter json | python3 -c 'import json,sys; s=json.load(sys.stdin); assert len(s["running_nodes"]) == 2, s; print("rabbitmq-cluster: running", " ".join(s["running_nodes"]))'
+  ;;
+stop-node) ctl "$3" stop >/dev/null ;;
+start-node) start_node "$3" ;;
+stop)
+  for n in 2 1; do ctl "$n" stop >/dev/null 2>&1 || true; done
+  ;;
+*) echo "usage: $0 start DIR PORT1 PORT2 | stop-node DIR N | start-node DIR N | stop DIR" >&2; exit 2 ;;
+esac
