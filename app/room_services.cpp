@@ -122,8 +122,15 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
     {
         Room* r = room_.get();
         Auth* a = auth_.get();
-        watcher_ = std::make_unique<LibraryWatcher>(library_dir, [r, a](Library lib) {
+        AudioDriver* audio = audio_.get();
+        watcher_ = std::make_unique<LibraryWatcher>(library_dir, [r, a, audio](Library lib) {
             if (a) a->set_users(lib.room.control.users);
+            // Output gains apply live, ramped; a changed output layout waits for a restart.
+            if (audio && lib.room.audio) {
+                const auto restart = audio->set_output_gains(lib.room.audio->outputs);
+                if (!restart.empty()) std::cerr << "stillroom: audio outputs changed (" << restart.front()
+                                                << (restart.size() > 1 ? ", ..." : "") << "): they apply after a restart\n";
+            }
             r->set_library(std::move(lib));
         });
         room_->add_driver(watcher_.get());
