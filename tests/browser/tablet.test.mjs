@@ -667,6 +667,7 @@ test("every screen at 1180x820, 820x1180 and 390x844", async () => {
     await page.click('#playlists button[data-playlist="onset"]');
     await page.waitForSelector("#ed-tracks tr");
     await page.screenshot({ path: join(SHOTS, `walk-curator-${w}x${h}.png`), fullPage: true });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `curator screen scrolls sideways at ${w}`);
     await page.click('nav button[data-screen="clinic"]');
     await page.waitForSelector("#users tr");
     await page.screenshot({ path: join(SHOTS, `walk-clinic-${w}x${h}.png`), fullPage: true });
@@ -674,6 +675,7 @@ test("every screen at 1180x820, 820x1180 and 390x844", async () => {
     await page.click("#b-history");
     await page.waitForSelector("#history-list tr");
     await page.screenshot({ path: join(SHOTS, `walk-history-${w}x${h}.png`), fullPage: true });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `history scrolls sideways at ${w}`);
     await page.context().close();
   }
   // The end of the session at each size.
