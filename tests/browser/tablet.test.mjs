@@ -603,6 +603,7 @@ test("curator: a save with warnings is saved and its warnings stay on the screen
   // Still there a moment later (nothing redraws it away).
   await page.waitForTimeout(700); // a settle interval, not a wait for a condition: the warning must survive it
   assert.match(await page.textContent("#ed-problems"), /past the end of the file/);
+  await page.locator("#ed-problems").scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(SHOTS, "curator-warning.png") });
   await page.fill('#ed-tracks tr[data-index="0"] input[data-key="out"]', "");
   await page.click("#ed-save");
