@@ -146,8 +146,19 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
     {
         Room* r = room_.get();
         Auth* a = auth_.get();
+        AudioDriver* audio = audio_.get();
         watcher_ = std::make_unique<LibraryWatcher>(
-            library_dir, [r](Library lib) { r->set_library(std::move(lib)); },
+            library_dir,
+            [r, audio](Library lib) {
+                // Output gains apply live, ramped; a changed output layout waits for a restart.
+                if (audio && lib.room.audio) {
+                    const auto restart = audio->set_output_gains(lib.room.audio->outputs);
+                    if (!restart.empty())
+                        std::cerr << "stillroom: audio outputs changed (" << restart.front()
+                                  << (restart.size() > 1 ? ", ..." : "") << "): they apply after a restart\n";
+                }
+                r->set_library(std::move(lib));
+            },
             [a](std::vector<UserConfig> users) {
                 if (a) a->set_users(std::move(users));
             });

@@ -230,7 +230,7 @@ std::vector<AudioRoute> audio_routes(const fs::path& library_dir) {
         reply(res, 200, list_library_audio(library_dir));
     }});
     // Preview: ranges (an <audio> element seeking) are answered 206 by httplib itself.
-    routes.push_back({"GET", R"(/api/v1/audio/files/(.+))", Role::Curator, [library_dir](const httplib::Request& req, httplib::Response& res) {
+    routes.push_back({"GET", kAudioFileRoute, Role::Curator, [library_dir](const httplib::Request& req, httplib::Response& res) {
         std::string error;
         auto path = library_audio_path(library_dir, req.matches[1], false, &error);
         if (!path) return reply(res, 400, {{"error", std::string(req.matches[1]) + ": " + error}});
@@ -250,7 +250,7 @@ std::vector<AudioRoute> audio_routes(const fs::path& library_dir) {
                                      return got > 0 && sink.write(buf.data(), static_cast<std::size_t>(got));
                                  });
     }});
-    routes.push_back({"PUT", R"(/api/v1/audio/files/(.+))", Role::Curator, [uploads](const httplib::Request& req, httplib::Response& res) {
+    routes.push_back({"PUT", kAudioFileRoute, Role::Curator, [uploads](const httplib::Request& req, httplib::Response& res) {
         std::string error;
         auto chunk = parse_upload_range(req.get_header_value("Content-Range"), req.body.size(), &error);
         if (!chunk) return reply(res, 400, {{"error", error}});

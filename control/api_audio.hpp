@@ -76,6 +76,9 @@ struct AudioRoute {
     std::function<void(const httplib::Request&, httplib::Response&)> handler;
 };
 
+// The route of one audio file (GET: the preview, PUT: an upload).
+inline constexpr const char* kAudioFileRoute = R"(/api/v1/audio/files/(.+))";
+
 // GET /api/v1/audio/files, GET|PUT /api/v1/audio/files/<path> (curator role).
 std::vector<AudioRoute> audio_routes(const std::filesystem::path& library_dir);
 

@@ -245,4 +245,38 @@ void Auth::logout(const std::string& token) {
     save_locked();
 }
 
+std::string Auth::issue_preview_ticket(const std::string& token, const std::string& file) {
+    if (!check(token)) return "";
+    unsigned char raw[16];
+    randombytes_buf(raw, sizeof raw);
+    char hex[33];
+    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+    std::lock_guard lock(mutex_);
+    const MonoTime now = clock_.now();
+    std::erase_if(tickets_, [&](const auto& kv) { return kv.second.expires <= now; });
+    while (tickets_.size() >= kMaxPreviewTickets) {
+        auto oldest = std::min_element(tickets_.begin(), tickets_.end(),
+                                       [](const auto& a, const auto& b) { return a.second.expires < b.second.expires; });
+        tickets_.erase(oldest);
+    }
+    tickets_[digest(hex)] = {file, digest(token), now + kPreviewTicketLifetime};
+    return hex;
+}
+
+bool Auth::check_preview_ticket(const std::string& ticket, const std::string& file) {
+    if (ticket.size() != 32) return false;
+    std::lock_guard lock(mutex_);
+    const MonoTime now = clock_.now();
+    auto it = tickets_.find(digest(ticket));
+    if (it == tickets_.end()) return false;
+    if (it->second.expires <= now) {
+        tickets_.erase(it);
+        return false;
+    }
+    // The login that asked for it must still be valid (logout ends its tickets too).
+    auto login = tokens_.find(it->second.token_digest);
+    if (login == tokens_.end() || login->second.expires <= now) return false;
+    return it->second.file == file;
+}
+
 } // namespace stillroom

@@ -61,6 +61,16 @@ public:
     void logout(const std::string& token);
     void set_users(std::vector<UserConfig> users);
 
+    // Preview tickets (docs/security.md): an <audio> element cannot send a header, so a
+    // curator's preview URL carries a ticket instead of the token. A ticket names one
+    // library-relative file, lives kPreviewTicketLifetime and ends with the login that asked
+    // for it; it is good only on that file's audio URL. At most kMaxPreviewTickets live at
+    // once (the oldest goes first). Thread-safe.
+    static constexpr Ms kPreviewTicketLifetime = std::chrono::seconds{60};
+    static constexpr std::size_t kMaxPreviewTickets = 64;
+    std::string issue_preview_ticket(const std::string& token, const std::string& file);
+    bool check_preview_ticket(const std::string& ticket, const std::string& file);
+
 private:
     struct Attempts {
         int failures = 0;
@@ -77,6 +87,12 @@ private:
     std::filesystem::path store_;
     std::map<std::string, AuthSession> tokens_; // keyed by the token's digest
     std::map<std::string, Attempts> attempts_;
+    struct PreviewTicket {
+        std::string file;
+        std::string token_digest; // the login it belongs to
+        MonoTime expires{};
+    };
+    std::map<std::string, PreviewTicket> tickets_; // keyed by the ticket's digest
 };
 
 } // namespace stillroom

@@ -9,6 +9,9 @@
 
 #include <httplib.h>
 
+#include <cctype>
+#include <cstdio>
+
 #include <iostream>
 
 namespace stillroom {
@@ -105,7 +108,7 @@ void HttpApi::routes() {
     s.Get("/", [](const httplib::Request&, httplib::Response& res) {
         res.set_header("Content-Security-Policy",
                        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-                       "img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'");
+                       "img-src 'self' data:; media-src 'self'; connect-src 'self'; frame-ancestors 'none'");
         res.set_header("Cache-Control", "no-store");
         res.set_content(tablet_html(), "text/html; charset=utf-8");
     });
@@ -233,9 +236,41 @@ void HttpApi::routes() {
     for (auto& route : audio_routes(files_.dir())) {
         auto handler = guarded(route.role, [fn = route.handler](const httplib::Request& req, httplib::Response& res,
                                                                 const AuthSession&) { fn(req, res); });
-        if (route.method == "PUT") s.Put(route.pattern, handler);
-        else s.Get(route.pattern, handler);
+        if (route.method == "PUT") {
+            s.Put(route.pattern, handler);
+        } else if (route.pattern == kAudioFileRoute) {
+            // One file's audio, played by an <audio> element: a preview ticket for exactly
+            // this file may stand in for the token (docs/security.md). Nowhere else.
+            s.Get(route.pattern, [this, handler, fn = route.handler](const httplib::Request& req, httplib::Response& res) {
+                if (!bearer_token(req).empty() || !req.has_param("ticket")) return handler(req, res);
+                if (!auth_.check_preview_ticket(req.get_param_value("ticket"), req.matches[1]))
+                    return error_reply(res, 401, "this preview ticket has expired or is for another file: ask for a new one");
+                fn(req, res);
+            });
+        } else {
+            s.Get(route.pattern, handler);
+        }
     }
+    // A preview ticket for one audio file (curator): its URL streams with ranges, no header.
+    s.Post("/api/v1/audio/preview", guarded(Role::Curator, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
+        auto body = json_body(req, res);
+        if (!body) return;
+        const std::string file = body->is_object() && (*body)["file"].is_string() ? (*body)["file"].get<std::string>() : "";
+        std::string error;
+        if (file.empty() || !library_audio_path(files_.dir(), file, false, &error))
+            return error_reply(res, 400, "file: " + (file.empty() ? std::string("expected a library audio path") : file + ": " + error));
+        const std::string ticket = auth_.issue_preview_ticket(bearer_token(req), file);
+        if (ticket.empty()) return error_reply(res, 401, "log in first (Authorization: Bearer TOKEN)");
+        std::string url = "/api/v1/audio/files/";
+        for (char c : file) {
+            const bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '_' || c == '.';
+            char buf[4];
+            std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+            url += plain ? std::string(1, c) : std::string(buf);
+        }
+        json_reply(res, 200, {{"url", url + "?ticket=" + ticket}, {"file", file},
+                              {"expires_in_s", std::chrono::duration_cast<std::chrono::seconds>(Auth::kPreviewTicketLifetime).count()}});
+    }));
     // Past sessions: the therapist's and the clinic's (reports hold no patient data).
     s.Get("/api/v1/history", guarded(Role::Therapist, [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {
         json_reply(res, 200, history_reply(options_.state_dir));

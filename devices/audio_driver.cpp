@@ -60,6 +60,7 @@ AudioDriver::AudioDriver(AudioDriverOptions options, DesiredProvider desired, Fa
       mode_(options_.sink) {
     if (options_.sink_executable.empty()) options_.sink_executable = default_sink_executable();
     const MixerConfig mc = mixer_config_from(options_.config);
+    for (const auto& o : options_.config.outputs) output_gain_db_.push_back(o.gain_db);
     const int channels = mc.device_channels;
     device_channels_ = channels;
     mixer_ = std::make_unique<Mixer>(mc);
@@ -323,13 +324,36 @@ void AudioDriver::reconcile_locked(const DesiredState& state, MonoTime at) {
     audio_->reconcile(state, frame, kResumeFade.count() * options_.config.sample_rate / 1000);
 }
 
+std::vector<std::string> AudioDriver::set_output_gains(const std::vector<AudioOutputGroup>& outputs) {
+    std::vector<std::string> restart;
+    std::lock_guard lock(audio_mutex_);
+    const auto& running = options_.config.outputs;
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+        if (i >= running.size() || outputs[i].id != running[i].id || outputs[i].channels != running[i].channels) {
+            restart.push_back(outputs[i].id);
+            continue;
+        }
+        if (outputs[i].gain_db == output_gain_db_[i]) continue;
+        output_gain_db_[i] = outputs[i].gain_db;
+        // Queued even while the device is away: the mixer holds the gain for when it returns.
+        audio_->set_group_gain(static_cast<int>(i), outputs[i].gain_db, frame_for(clock_.now()),
+                               kOutputGainRamp.count() * options_.config.sample_rate / 1000);
+    }
+    for (std::size_t i = outputs.size(); i < running.size(); ++i) restart.push_back(running[i].id);
+    return restart;
+}
+
 Json AudioDriver::health() const {
+    Json outputs = Json::array();
+    for (std::size_t i = 0; i < options_.config.outputs.size(); ++i)
+        outputs.push_back({{"id", options_.config.outputs[i].id}, {"gain_db", mixer_->group_gain_db(static_cast<int>(i))}});
     std::lock_guard lock(status_mutex_);
     return {{"ok", ok_},
             {"detail", status_},
             {"underruns", mixer_->underruns()},
             {"device_underruns", shm_ ? shm_->underruns.load() : 0},
-            {"volume_db", mixer_->volume_db()}};
+            {"volume_db", mixer_->volume_db()},
+            {"outputs", outputs}};
 }
 
 } // namespace stillroom

@@ -56,6 +56,13 @@ public:
     void reconcile(const DesiredState& state, MonoTime at) override;
     Json health() const override;
 
+    // A saved room.json's output gains, applied to the running output groups with a ramp of
+    // kOutputGainRamp (never a step). Outputs are matched by position and id; one whose id or
+    // channels changed cannot be remapped live: its id is returned (it needs a restart).
+    // Runs on: a control thread (the library watcher's).
+    std::vector<std::string> set_output_gains(const std::vector<AudioOutputGroup>& outputs);
+    static constexpr Ms kOutputGainRamp{2000};
+
     const Mixer& mixer() const { return *mixer_; }
     bool device_open() const { return open_.load(); }
     pid_t sink_pid() const { return sink_pid_.load(); }
@@ -76,7 +83,8 @@ private:
     std::unique_ptr<Mixer> mixer_;
     std::unique_ptr<Decoder> decoder_;
     std::unique_ptr<AudioEngine> audio_;
-    std::mutex audio_mutex_; // guards audio_ (control threads only, never the mix thread)
+    std::mutex audio_mutex_; // guards audio_ and output_gain_db_ (control threads only, never the mix thread)
+    std::vector<double> output_gain_db_; // what was last asked of each output group
 
     int device_channels_ = 2;
     int shm_fd_ = -1;

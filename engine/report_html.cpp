@@ -189,32 +189,44 @@ std::string table(const std::vector<std::string>& head, const std::vector<std::v
     return out + "</tbody></table>";
 }
 
+// A fixed light scheme whatever the viewer prefers: a clinical record is read and printed on
+// white. Every element that holds text gets its colours set here (nothing is left to the
+// browser's defaults, which follow a dark preference), and print keeps the fills.
 const char* kStyle = R"(
-body{font:14px/1.4 system-ui,sans-serif;color:#111;margin:24px;max-width:960px}
+:root{color-scheme:light only;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+html{background:#fff;color:#111}
+body{font:14px/1.4 system-ui,sans-serif;color:#111;background:#fff;margin:24px;max-width:960px}
+h1,h2,p,dl,dt,dd,span,table,thead,tbody,tr{color:inherit;background:transparent}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:22px 0 6px;border-bottom:1px solid #999}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:8px 0}dt{color:#555}dd{margin:0}
-table{border-collapse:collapse;width:100%;margin:4px 0}th,td{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#eee}.missing td{background:#fde2e2}.flag{color:#a00;font-weight:600}.none{color:#555;font-style:italic}
-.flags span{display:inline-block;border:1px solid #a00;color:#a00;border-radius:3px;padding:0 6px;margin-right:6px}
-svg{width:100%;height:auto;border:1px solid #ccc;background:#fff}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:8px 0}dt{color:#444}dd{margin:0;color:#111}
+table{border-collapse:collapse;width:100%;margin:4px 0;background:#fff;color:#111}
+th,td{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top;color:#111;background:#fff}
+th{background:#eee}.missing td{background:#fde2e2;color:#111}.flag{color:#a00;font-weight:600}.none{color:#444;font-style:italic}
+.flags span{display:inline-block;border:1px solid #a00;color:#a00;background:#fff;border-radius:3px;padding:0 6px;margin-right:6px}
+svg{width:100%;height:auto;border:1px solid #ccc;background:#fff;color:#111}
+svg text{fill:#111}
 .row,.axis,.lbl{font-size:11px;fill:#333}.phl{font-size:11px;fill:#000}.dosel{font-size:11px;fill:#a00}
 .ph1{fill:#c9d8ec}.ph2{fill:#a9c1e0}.ep-hold{fill:#bbb}.ep-comfort{fill:#9cc9a4}.ep-lights{fill:#f2d36b}
 .mu1{fill:#d9c7ea}.mu2{fill:#c1a6dd}.mu-skip{fill:#e7a0a0}.dose{stroke:#a00;stroke-width:2}.rem{fill:#e08a00}
 .obs{fill:#7a3db8}.vol{stroke:#333}.fault{fill:#d33}.tick,.grid{stroke:#999;stroke-width:.5}
 .limit{stroke:#a00;stroke-dasharray:4 3;stroke-width:1}polyline{fill:none;stroke-width:1.5}
-polyline.sys{stroke:#c0392b}polyline.dia{stroke:#2e86c1}polyline.hr{stroke:#27ae60}
-circle.sys{fill:#c0392b}circle.dia{fill:#2e86c1}circle.hr{fill:#27ae60}circle.flagged{stroke:#000;stroke-width:2}
-text.sys{fill:#c0392b;font-size:11px}text.dia{fill:#2e86c1;font-size:11px}text.hr{fill:#27ae60;font-size:11px}
-@media print{body{margin:0}h2{break-after:avoid}table,svg{break-inside:avoid}}
+polyline.sys{stroke:#c0392b}polyline.dia{stroke:#1f6fa3}polyline.hr{stroke:#1e7e46}
+circle.sys{fill:#c0392b}circle.dia{fill:#1f6fa3}circle.hr{fill:#1e7e46}circle.flagged{stroke:#000;stroke-width:2}
+text.sys{fill:#c0392b;font-size:11px}text.dia{fill:#1f6fa3;font-size:11px}text.hr{fill:#1e7e46;font-size:11px}
+@page{size:A4;margin:14mm}
+@media print{html,body{background:#fff;color:#000}body{margin:0;max-width:none;font-size:11pt}
+h2{break-after:avoid}table,svg{break-inside:avoid}tr{break-inside:avoid}thead{display:table-header-group}
+th,td{color:#000}}
 )";
 
 } // namespace
 
 std::string report_html(const Json& r) {
     std::string out = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Session record ";
+                      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+                      "<meta name=\"color-scheme\" content=\"light only\"><title>Session record ";
     if (!r.contains("session")) {
-        return out + "</title></head><body><h1>Session record</h1><p class=\"flag\">" + text(r.value("error", Json("")))
+        return out + "</title><style>" + std::string(kStyle) + "</style></head><body><h1>Session record</h1><p class=\"flag\">" + text(r.value("error", Json("")))
                + "</p></body></html>";
     }
     const Json& s = r["session"];

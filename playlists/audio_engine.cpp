@@ -35,6 +35,16 @@ std::shared_ptr<Voice> AudioEngine::make_voice(const std::string& file, Ms offse
     return v;
 }
 
+void AudioEngine::set_group_gain(int group, double gain_db, std::int64_t at_frame, std::int64_t fade_frames) {
+    MixerCommand c;
+    c.kind = MixerCommand::Kind::SetGroupGain;
+    c.group = group;
+    c.db = static_cast<float>(gain_db);
+    c.at = at_frame;
+    c.fade = fade_frames;
+    post(c);
+}
+
 void AudioEngine::post(const MixerCommand& c) {
     if (!backlog_.empty() || !mixer_.post(c)) backlog_.push_back(c);
 }

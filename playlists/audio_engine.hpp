@@ -35,6 +35,9 @@ public:
     // Brings the audio to the desired state gently: the track at its position, faded in over
     // `fade_frames`, and the volume. Runs on: the engine thread.
     void reconcile(const DesiredState& state, std::int64_t at_frame, std::int64_t fade_frames);
+    // Ramps output group `group` (room.json's outputs, in order) to `gain_db` over
+    // `fade_frames`, from `at_frame`. Runs on: the engine thread (whoever posts to the mixer).
+    void set_group_gain(int group, double gain_db, std::int64_t at_frame, std::int64_t fade_frames);
     // Frees retired voices; collects files that failed. Runs on: the engine thread.
     void collect();
     // Files that could not be played (missing, unreadable, truncated) since the last call.

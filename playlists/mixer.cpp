@@ -8,6 +8,18 @@ namespace stillroom {
 
 float db_to_gain(double db) { return db <= -90 ? 0.0f : static_cast<float>(std::pow(10.0, db / 20.0)); }
 
+namespace {
+float gain_to_db(float gain) { return gain <= 0.0f ? -90.0f : std::max(-90.0f, 20.0f * std::log10(gain)); }
+float db_gain(float db) { return db <= -90.0f ? 0.0f : std::pow(10.0f, db / 20.0f); }
+} // namespace
+
+float Mixer::GroupRamp::db_at(std::int64_t frame) const {
+    if (steady(frame)) return to_db;
+    if (frame <= start) return from_db;
+    const float x = static_cast<float>(frame - start) / static_cast<float>(length);
+    return from_db + (to_db - from_db) * x * x * (3.0f - 2.0f * x);
+}
+
 Mixer::Mixer(MixerConfig config) : config_(std::move(config)) {
     if (config_.groups.empty()) config_.groups.push_back({{0, 1}, 1.0f});
     for (const auto& g : config_.groups) {
@@ -15,12 +27,21 @@ Mixer::Mixer(MixerConfig config) : config_(std::move(config)) {
         for (int c : g.channels)
             if (c >= 0 && c < config_.device_channels) channels.push_back(c);
         group_channels_.push_back(channels);
-        group_gains_.push_back(g.gain);
+        const float db = gain_to_db(g.gain);
+        group_ramps_.push_back({db, db, 0, 0});
     }
+    group_target_db_ = std::make_unique<std::atomic<float>[]>(group_ramps_.size());
+    for (std::size_t g = 0; g < group_ramps_.size(); ++g) group_target_db_[g].store(group_ramps_[g].to_db);
+    group_gain_buf_.assign(static_cast<std::size_t>(config_.max_block_frames), 0.0f);
     scratch_.assign(static_cast<std::size_t>(config_.max_block_frames) * 2, 0.0f);
     bus_.assign(static_cast<std::size_t>(config_.max_block_frames) * 2, 0.0f);
     limiter_.prepare(config_.sample_rate, db_to_gain(config_.ceiling_dbfs));
     max_volume_db_ = static_cast<float>(config_.max_volume_db);
+}
+
+float Mixer::group_gain_db(int group) const {
+    if (group < 0 || group >= group_count()) return std::nanf("");
+    return group_target_db_[static_cast<std::size_t>(group)].load(std::memory_order_relaxed);
 }
 
 Voice* Mixer::take_retired() {
@@ -105,6 +126,14 @@ void Mixer::apply(const MixerCommand& c) {
         vol_length_ = fade;
         break;
     }
+    case MixerCommand::Kind::SetGroupGain: {
+        if (c.group < 0 || c.group >= group_count()) return;
+        // From wherever the group's gain is now, to the new target: a ramp, never a step.
+        GroupRamp& r = group_ramps_[static_cast<std::size_t>(c.group)];
+        r = {r.db_at(c.at), std::max(c.db, -90.0f), c.at, fade};
+        group_target_db_[static_cast<std::size_t>(c.group)].store(r.to_db, std::memory_order_relaxed);
+        break;
+    }
     }
 }
 
@@ -187,22 +216,43 @@ void Mixer::render(float* out, std::int64_t first, int offset, int n) {
     const int channels = config_.device_channels;
     for (std::size_t g = 0; g < group_channels_.size(); ++g) {
         const auto& chans = group_channels_[g];
-        const float gain = group_gains_[g];
         if (chans.empty()) continue;
+        group_gains(g, first, n);
+        const float* gain = group_gain_buf_.data();
         float* base = out + static_cast<std::ptrdiff_t>(offset) * channels;
         if (chans.size() == 2) {
             const int l = chans[0], r = chans[1];
             for (int i = 0; i < n; ++i) {
-                base[i * channels + l] += bus[2 * i] * gain;
-                base[i * channels + r] += bus[2 * i + 1] * gain;
+                base[i * channels + l] += bus[2 * i] * gain[i];
+                base[i * channels + r] += bus[2 * i + 1] * gain[i];
             }
         } else if (chans.size() == 1) {
             const int c0 = chans[0];
-            for (int i = 0; i < n; ++i) base[i * channels + c0] += 0.5f * (bus[2 * i] + bus[2 * i + 1]) * gain;
+            for (int i = 0; i < n; ++i) base[i * channels + c0] += 0.5f * (bus[2 * i] + bus[2 * i + 1]) * gain[i];
         } else {
             for (int i = 0; i < n; ++i)
-                for (std::size_t c = 0; c < chans.size(); ++c) base[i * channels + chans[c]] += bus[2 * i + (c % 2)] * gain;
+                for (std::size_t c = 0; c < chans.size(); ++c) base[i * channels + chans[c]] += bus[2 * i + (c % 2)] * gain[i];
         }
+    }
+}
+
+void Mixer::group_gains(std::size_t g, std::int64_t first, int n) {
+    // Runs on: the audio thread. A steady group is one constant; a ramp is exact every 16
+    // frames and linear in between (as the voices' fades are).
+    const GroupRamp& r = group_ramps_[g];
+    float* out = group_gain_buf_.data();
+    if (r.steady(first)) {
+        std::fill(out, out + n, db_gain(r.to_db));
+        return;
+    }
+    constexpr int kStep = 16;
+    float g0 = db_gain(r.db_at(first));
+    for (int s = 0; s < n; s += kStep) {
+        const int len = std::min(kStep, n - s);
+        const float g1 = db_gain(r.db_at(first + s + len));
+        const float dg = (g1 - g0) / static_cast<float>(len);
+        for (int i = 0; i < len; ++i) out[s + i] = g0 + dg * static_cast<float>(i);
+        g0 = g1;
     }
 }
 

@@ -1,6 +1,7 @@
 // The mixer: runs inside the audio callback. Crossfades music voices (equal power), plays
 // one-shot sounds over them, applies the session volume (S-curve ramps in dB), limits to
-// a ceiling, and maps the stereo bus to the room's output groups.
+// a ceiling, and maps the stereo bus to the room's output groups, each with its own gain
+// (changed live by a ramp, never a step).
 //
 // Real-time contract (STYLE.md habit 4): process() never allocates, locks, logs, does I/O
 // or loops without bound. Commands arrive through `to_audio` stamped with a mixer frame, so
@@ -15,6 +16,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace stillroom {
@@ -34,12 +36,13 @@ struct MixerConfig {
 };
 
 struct MixerCommand {
-    enum class Kind : std::uint8_t { StartVoice, StopMusic, SetVolume, StopAll };
+    enum class Kind : std::uint8_t { StartVoice, StopMusic, SetVolume, StopAll, SetGroupGain };
     Kind kind = Kind::StartVoice;
     std::int64_t at = 0;   // mixer frame at which it takes effect
     Voice* voice = nullptr; // StartVoice
     std::int64_t fade = 0; // frames: crossfade, fade-out or ramp length
-    float db = 0;          // SetVolume target
+    float db = 0;          // SetVolume, SetGroupGain target
+    int group = 0;         // SetGroupGain: index into MixerConfig::groups
 };
 
 class Mixer {
@@ -67,6 +70,10 @@ public:
     static constexpr int latency_frames() { return Limiter::kLookahead; }
     // The session volume now, in dB. Runs on: any thread (approximate).
     float volume_db() const { return volume_now_db_.load(); }
+    // An output group's gain target in dB (-90 for silence), as of the last block; NaN for
+    // no such group. Runs on: any thread.
+    float group_gain_db(int group) const;
+    int group_count() const { return static_cast<int>(group_channels_.size()); }
 
 private:
     void pull_commands();
@@ -74,10 +81,22 @@ private:
     void render(float* out, std::int64_t first_frame, int offset, int n);
     float volume_gain(std::int64_t frame) const;
     void retire(int index);
+    // Fills group_gain_buf_ with group `g`'s gain for frames [first, first + n).
+    void group_gains(std::size_t g, std::int64_t first, int n);
+
+    // An output group's gain, ramped in dB along an S-curve (like the session volume).
+    struct GroupRamp {
+        float from_db = 0, to_db = 0;
+        std::int64_t start = 0, length = 0;
+        float db_at(std::int64_t frame) const;
+        bool steady(std::int64_t frame) const { return length <= 0 || frame >= start + length; }
+    };
 
     MixerConfig config_;
     std::vector<std::vector<int>> group_channels_;
-    std::vector<float> group_gains_;
+    std::vector<GroupRamp> group_ramps_;
+    std::vector<float> group_gain_buf_; // per-frame gains of the group being mapped
+    std::unique_ptr<std::atomic<float>[]> group_target_db_;
     SpscQueue<MixerCommand, 256> to_audio_;
     SpscQueue<Voice*, 256> from_audio_;
     std::array<MixerCommand, 64> pending_{};

@@ -43,8 +43,8 @@ async function call(token, method, path, body) {
   return { status: r.status, data: await r.json() };
 }
 
-async function pageAt(width, height) {
-  const context = await browser.newContext({ viewport: { width, height }, colorScheme: "dark", acceptDownloads: true });
+async function pageAt(width, height, colorScheme = "dark") {
+  const context = await browser.newContext({ viewport: { width, height }, colorScheme, acceptDownloads: true });
   return context.newPage();
 }
 
@@ -142,10 +142,57 @@ test("observation buttons, History, a report to open, save and print", async () 
 
   // The printable page on its own, as a clinic would file it.
   const html = await (await fetch(`${BASE}/api/v1/reports/${id}?format=html`, { headers: { "Authorization": "Bearer " + token } })).text();
-  const printable = await pageAt(960, 800);
-  await printable.setContent(html);
-  assert.equal(await printable.locator("svg.vitals circle").count() > 0, true);
-  await printable.screenshot({ path: join(SHOTS, "report.png"), fullPage: true });
-  await printable.context().close();
+  // Readable whatever the viewer prefers: every table cell, definition and SVG label has at
+  // least 4.5:1 contrast against what is really behind it, in a dark and in a light scheme.
+  for (const scheme of ["dark", "light"]) {
+    const printable = await pageAt(960, 800, scheme);
+    await printable.setContent(html);
+    assert.equal(await printable.locator("svg.vitals circle").count() > 0, true);
+    const worst = await printable.evaluate(contrastCheck);
+    assert.ok(worst.checked > 50, `checked only ${worst.checked} elements`);
+    assert.ok(worst.ratio >= 4.5, `${scheme} scheme: ${worst.what} has contrast ${worst.ratio.toFixed(2)}:1 (${worst.fg} on ${worst.bg})`);
+    await printable.screenshot({ path: join(SHOTS, scheme === "dark" ? "report.png" : "report-light.png"), fullPage: true });
+    // Printed: the same page on paper keeps its colours and fits A4.
+    await printable.emulateMedia({ media: "print" });
+    const printed = await printable.evaluate(contrastCheck);
+    assert.ok(printed.ratio >= 4.5, `print: ${printed.what} has contrast ${printed.ratio.toFixed(2)}:1`);
+    assert.ok((await printable.pdf({ format: "A4" })).length > 1000, "the report prints to a PDF");
+    await printable.context().close();
+  }
   await page.context().close();
 });
+
+// Runs in the page: the worst WCAG contrast ratio of text against its effective background
+// (the first non-transparent background up the tree, or the canvas). Checks table cells,
+// the summary list and the SVG labels (their fill against the SVG's background).
+function contrastCheck() {
+  const rgb = (c) => { const m = c.match(/[\d.]+/g).map(Number); return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 }; };
+  const lum = ({ r, g, b }) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const bgOf = (e) => {
+    for (let n = e; n; n = n.parentElement) {
+      const c = rgb(getComputedStyle(n).backgroundColor);
+      if (c.a > 0.5) return c;
+    }
+    // Nothing painted a background: the canvas. Chromium paints it dark (#121212) when the
+    // viewer prefers dark, unless the page fixes a light scheme (seen: a page with no
+    // color-scheme and no background, screenshot with colorScheme "dark").
+    const fixedLight = /light/.test(getComputedStyle(document.documentElement).colorScheme);
+    return matchMedia("(prefers-color-scheme: dark)").matches && !fixedLight ? rgb("rgb(18,18,18)") : rgb("rgb(255,255,255)");
+  };
+  let worst = { ratio: 99, what: "", fg: "", bg: "", checked: 0 };
+  const check = (e, fgText) => {
+    if (!e.textContent.trim()) return;
+    const fg = rgb(fgText), bg = bgOf(e.closest("svg") && e.tagName !== "svg" ? e.closest("svg") : e);
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    worst.checked++;
+    if (ratio < worst.ratio) worst = { ratio, what: e.tagName + ":" + e.textContent.trim().slice(0, 30), fg: fgText,
+                                       bg: `rgb(${bg.r},${bg.g},${bg.b})`, checked: worst.checked };
+  };
+  for (const e of document.querySelectorAll("td, th, dt, dd, h1, h2, p")) check(e, getComputedStyle(e).color);
+  for (const e of document.querySelectorAll("svg text")) check(e, getComputedStyle(e).fill);
+  return worst;
+}

@@ -445,9 +445,19 @@ test("curator: invalid save changes nothing; warnings; numbers; unsaved edits ke
   if ((await api("GET", "audio/files", undefined, await apiLogin(PIN.curator))).status === 200) {
     // Pick files from the library instead of typing paths; preview one; upload one.
     assert.ok(await page.locator("#ed-newfile option[value='audio/peak-1.flac']").count() === 1);
+    const fetched = [];
+    page.on("request", (r) => { if (r.url().includes("/api/v1/audio/files/")) fetched.push({ url: r.url(), range: r.headers()["range"] || "" }); });
     await page.click('#ed-tracks tr[data-index="0"] button[title="Preview"]');
     assert.ok(await waitFor(() => page.evaluate(() => document.getElementById("ed-preview").readyState >= 1), 10000),
               "the preview streams the track");
+    // Streamed like a real player: the audio element itself asks with Range, on a ticket URL
+    // for this one file (never the login token in a URL, never the whole file first).
+    const src = await page.getAttribute("#ed-preview", "src");
+    assert.match(src, /^\/api\/v1\/audio\/files\/audio\/[^?]+\?ticket=[0-9a-f]{32}$/);
+    const tokenNow = await page.evaluate(() => sessionStorage.getItem("stillroom-token"));
+    assert.ok(!src.includes(tokenNow));
+    assert.ok(fetched.length >= 1 && fetched.every((f) => f.url.includes("ticket=")), JSON.stringify(fetched));
+    assert.ok(fetched.some((f) => /^bytes=\d+-/.test(f.range)), "the player asks for byte ranges: " + JSON.stringify(fetched));
     const wav = join(STATE, "upload-tone.wav");
     writeFileSync(wav, tinyWav());
     await page.setInputFiles("#ed-upload", wav);
@@ -510,8 +520,94 @@ test("clinic: device tests say why they are refused in session; room settings; u
   await page.screenshot({ path: join(SHOTS, "clinic.png") });
   await page.locator("#users tr", { hasText: "" }).last().locator("button").click();
   await page.click("#u-save");
+  // (The note said "Saved." before this save too: wait for the room, not for the note.)
+  assert.ok(await waitFor(async () => !(await api("GET", "room")).data.control.users.some((u) => u.name === "nurse"), 5000),
+            "the removed user is gone from room.json");
   await page.waitForSelector("#u-note:has-text('Saved.')");
-  assert.ok(!(await api("GET", "room")).data.control.users.some((u) => u.name === "nurse"));
+  await page.context().close();
+});
+
+test("clinic: a shared PIN is refused naming both users; an output gain is saved, shown and reaches the room", async () => {
+  await noSession();
+  const page = await loggedIn(PIN.clinic);
+  await page.click('nav button[data-screen="clinic"]');
+  await page.waitForSelector("#users tr");
+  const roomFile = join(LIBRARY, "room.json");
+  const before = readFileSync(roomFile, "utf8");
+  // The therapist given the clinic's PIN: refused, both users named, nothing saved.
+  const names = await page.locator('#users [data-field="name"]').evaluateAll((xs) => xs.map((x) => x.value));
+  const therapistRow = page.locator("#users tr").nth(names.indexOf("therapist"));
+  await therapistRow.locator('[data-field="pin"]').fill(PIN.clinic);
+  await page.click("#u-save");
+  await page.waitForSelector("#u-note.fault");
+  const refusal = await page.textContent("#u-note");
+  assert.match(refusal, /Not saved/);
+  assert.match(refusal, /"therapist"/, refusal);
+  assert.match(refusal, /"demo"/, refusal);
+  assert.match(refusal, /share a PIN/);
+  assert.equal(readFileSync(roomFile, "utf8"), before, "a refused save leaves room.json byte-identical");
+  assert.equal((await api("POST", "login", { pin: PIN.therapist })).data.role, "therapist");
+  assert.equal((await api("POST", "login", { pin: PIN.clinic })).data.role, "clinic");
+  await page.context().close();
+  // An output gain: saved, shown after the reload, and the playing room's output follows it.
+  // The journeys' room runs at --speed 100, where audio is off; this needs a room in real time
+  // (a second demo on the same library, its own state, a silent sink).
+  const port2 = await freePort();
+  const base2 = `http://127.0.0.1:${port2}`;
+  const realtime = spawn(BIN, ["demo", "--library", LIBRARY, "--state-dir", mkdtempSync(join(tmpdir(), "stillroom-gains-")),
+                               "--listen", `127.0.0.1:${port2}`, "--audio", "null", "--no-start"], { stdio: ["ignore", "ignore", "inherit"] });
+  try {
+    assert.ok(await waitFor(async () => (await fetch(base2 + "/")).ok, 60000), "the real-time demo did not come up");
+    const p2 = await newPage();
+    await p2.goto(base2 + "/");
+    await enterPin(p2, PIN.clinic);
+    await p2.waitForSelector("#live.live");
+    await p2.click('nav button[data-screen="clinic"]');
+    await p2.waitForSelector('#r-outputs td.live:has-text("playing at 0 dB")');
+    await p2.fill('#r-outputs input[data-output="0"]', "-4.5");
+    await p2.click("#r-save");
+    await p2.waitForSelector("#r-note:has-text('Saved.')");
+    assert.equal(JSON.parse(readFileSync(roomFile, "utf8")).audio.outputs[0].gain_db, -4.5);
+    assert.equal(await p2.inputValue('#r-outputs input[data-output="0"]'), "-4.5", "the saved gain is shown after the reload");
+    await p2.waitForSelector('#r-outputs td.live:has-text("playing at -4.5 dB")', { timeout: 10000 });
+    const t2 = (await (await fetch(base2 + "/api/v1/login", { method: "POST", headers: { "Content-Type": "application/json" },
+                                                            body: JSON.stringify({ pin: PIN.clinic }) })).json()).token;
+    const st2 = await (await fetch(base2 + "/api/v1/state", { headers: { Authorization: "Bearer " + t2 } })).json();
+    assert.equal(st2.devices.find((d) => d.id === "audio").outputs.find((o) => o.id === "room").gain_db, -4.5,
+                 "the running output group has the saved gain, without a restart");
+    await p2.screenshot({ path: join(SHOTS, "clinic-gains.png") });
+    // Back as it was, for the journeys after this one.
+    await p2.fill('#r-outputs input[data-output="0"]', "0");
+    await p2.click("#r-save");
+    await p2.waitForSelector("#r-note:has-text('Saved.')");
+    await p2.context().close();
+  } finally {
+    const exited = new Promise((r) => realtime.once("exit", r));
+    realtime.kill("SIGTERM");
+    await exited;
+  }
+});
+
+test("curator: a save with warnings is saved and its warnings stay on the screen", async () => {
+  const page = await loggedIn(PIN.curator);
+  await page.click('#playlists button[data-playlist="settle"]');
+  await page.waitForSelector('#ed-tracks tr[data-index="0"]');
+  const file = join(LIBRARY, "playlists", "settle.json");
+  // An "out" past the end of the file is allowed (the track plays to its end) but warned about.
+  await page.fill('#ed-tracks tr[data-index="0"] input[data-key="out"]', "9h");
+  await page.click("#ed-save");
+  await page.waitForSelector("#ed-problems:has-text('Saved.')");
+  assert.equal(JSON.parse(readFileSync(file, "utf8")).tracks[0].out, "9h", "a warning does not stop the save");
+  const shown = await page.textContent("#ed-problems");
+  assert.match(shown, /Warning: .*tracks\[0\]\.out.*past the end of the file/);
+  // Still there a moment later (nothing redraws it away).
+  await page.waitForTimeout(700); // a settle interval, not a wait for a condition: the warning must survive it
+  assert.match(await page.textContent("#ed-problems"), /past the end of the file/);
+  await page.locator("#ed-problems").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(SHOTS, "curator-warning.png") });
+  await page.fill('#ed-tracks tr[data-index="0"] input[data-key="out"]', "");
+  await page.click("#ed-save");
+  await page.waitForSelector("#ed-problems:has-text('Saved.')");
   await page.context().close();
 });
 
@@ -548,21 +644,48 @@ test("a state change reaches an SSE client within 100 ms", async () => {
 test("every screen at 1180x820, 820x1180 and 390x844", async () => {
   await startSession("sublingual-ketamine", "K-0412");
   await api("POST", "session/dose", {});
-  for (const [w, h] of [[1180, 820], [820, 1180], [390, 844]]) {
+  const sizes = [[1180, 820], [820, 1180], [390, 844]];
+  // A reminder is due (dose+12m: 7 s at --speed 100) before the first screenshot.
+  assert.ok(await waitFor(async () => ((await session()).reminders || []).length > 0, 30000), "a reminder came due");
+  for (const [w, h] of sizes) {
     const page = await loggedIn(PIN.clinic, { width: w, height: h });
     await page.waitForSelector("#session:not(.hidden)");
-    await waitFor(() => page.locator("#timeline svg").count(), 3000);
+    await page.waitForSelector("#timeline svg g.phase");
+    await page.waitForSelector("#reminders .reminder");
     await page.screenshot({ path: join(SHOTS, `walk-session-${w}x${h}.png`), fullPage: true });
     // Nothing wider than the screen: no sideways scrolling on a tablet or a phone.
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `session screen scrolls sideways at ${w}`);
+    // The header is one row down to a portrait tablet, its buttons all the same height.
+    const heights = await page.locator("header button:visible").evaluateAll((bs) => bs.map((b) => Math.round(b.getBoundingClientRect().height)));
+    assert.equal(new Set(heights).size, 1, `header buttons differ in height at ${w}: ${heights}`);
+    const tops = await page.locator("header button:visible").evaluateAll((bs) => bs.map((b) => Math.round(b.getBoundingClientRect().top)));
+    if (w >= 820) assert.equal(new Set(tops).size, 1, `the header wraps at ${w}: ${tops}`);
+    // The timeline's phase names are drawn at a readable size on every screen.
+    const smallest = await page.evaluate(() => Math.min(...[...document.querySelectorAll("#timeline g.phase text")]
+      .map((t) => t.getBoundingClientRect().height)));
+    assert.ok(smallest >= 12, `timeline labels are ${smallest.toFixed(1)} px high at ${w}`);
     await page.click('nav button[data-screen="curator"]');
     await page.click('#playlists button[data-playlist="onset"]');
     await page.waitForSelector("#ed-tracks tr");
     await page.screenshot({ path: join(SHOTS, `walk-curator-${w}x${h}.png`), fullPage: true });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `curator screen scrolls sideways at ${w}`);
     await page.click('nav button[data-screen="clinic"]');
     await page.waitForSelector("#users tr");
     await page.screenshot({ path: join(SHOTS, `walk-clinic-${w}x${h}.png`), fullPage: true });
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `clinic screen scrolls sideways at ${w}`);
+    await page.click("#b-history");
+    await page.waitForSelector("#history-list tr");
+    await page.screenshot({ path: join(SHOTS, `walk-history-${w}x${h}.png`), fullPage: true });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `history scrolls sideways at ${w}`);
+    await page.context().close();
+  }
+  // The end of the session at each size.
+  await noSession();
+  for (const [w, h] of sizes) {
+    const page = await loggedIn(PIN.therapist, { width: w, height: h });
+    await page.waitForSelector("#summary:not(.hidden)");
+    await page.screenshot({ path: join(SHOTS, `walk-summary-${w}x${h}.png`), fullPage: true });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `summary scrolls sideways at ${w}`);
     await page.context().close();
   }
 });

@@ -77,6 +77,7 @@ const Row kRoutes[] = {
     {"GET", "/api/v1/audio/files", "/api/v1/audio/files", "", Need::Curator},
     {"GET", "/api/v1/audio/files/(.+)", "/api/v1/audio/files/audio/x.flac", "", Need::Curator},
     {"PUT", "/api/v1/audio/files/(.+)", "/api/v1/audio/files/audio/x.flac", "", Need::Curator},
+    {"POST", "/api/v1/audio/preview", "/api/v1/audio/preview", R"({"file":"audio/x.flac"})", Need::Curator},
 };
 
 struct FakeRoom final : RoomControl {
