@@ -9,13 +9,13 @@ export function freePort() {
   });
 }
 
-// Polls `fn` every 100 ms until it is truthy or `ms` passed; never waits unbounded.
+// Polls `fn` every 50 ms until it is truthy or `ms` passed; never waits unbounded.
 export async function waitFor(fn, ms = 10000) {
   const end = Date.now() + ms;
   for (;;) {
     try { if (await fn()) return true; } catch { /* not yet */ }
     if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

@@ -8,8 +8,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import net from "node:net";
-import { chromium } from "playwright-core";
+import { freePort, waitFor, launchChromium } from "./helpers.mjs";
 
 const BIN = process.env.STILLROOM_BIN;
 const LIBRARY = process.env.STILLROOM_LIBRARY;
@@ -20,21 +19,6 @@ let BASE = "";
 let server = null;
 let browser = null;
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-async function waitFor(fn, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    try { if (await fn()) return true; } catch { /* not yet */ }
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function call(token, method, path, body) {
   const r = await fetch(BASE + "/api/v1/" + path, {
@@ -59,12 +43,8 @@ before(async () => {
   BASE = `http://127.0.0.1:${port}`;
   server = spawn(BIN, ["demo", "--library", LIBRARY, "--state-dir", STATE, "--listen", `127.0.0.1:${port}`,
                        "--audio", "null", "--speed", "100"], { stdio: ["ignore", "ignore", "inherit"] });
-  assert.ok(await waitFor(async () => (await fetch(BASE + "/")).ok), "stillroom demo did not come up");
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  assert.ok(await waitFor(async () => (await fetch(BASE + "/")).ok, 90000), "stillroom demo did not come up");
+  browser = await launchChromium();
 });
 
 after(async () => {

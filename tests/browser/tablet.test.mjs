@@ -8,8 +8,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import net from "node:net";
-import { chromium } from "playwright-core";
+import { freePort, waitFor, launchChromium } from "./helpers.mjs";
 
 const BIN = process.env.STILLROOM_BIN;
 const LIBRARY = process.env.STILLROOM_LIBRARY;
@@ -23,22 +22,6 @@ let server = null;
 let browser = null;
 let clinicToken = "";
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-// Polls fn until it is truthy or `ms` pass; returns whether it became true.
-async function waitFor(fn, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    try { if (await fn()) return true; } catch { /* not yet */ }
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function startServer() {
   server = spawn(BIN, ["demo", "--library", LIBRARY, "--state-dir", STATE, "--listen", `127.0.0.1:${PORT}`,
@@ -114,11 +97,7 @@ before(async () => {
   BASE = `http://127.0.0.1:${PORT}`;
   await startServer();
   clinicToken = await apiLogin(PIN.clinic);
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
