@@ -36,6 +36,7 @@ struct MqttConfig {
     std::string ca_file;
     std::string base_topic; // default stillroom/ROOM
     bool homeassistant = false;
+    std::string support_url; // announced to Home Assistant as origin.support_url; optional
     int protocol = 311; // 311 or 5
 };
 
