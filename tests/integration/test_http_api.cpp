@@ -2,6 +2,7 @@
 // throttling, and PUTs that validate like the loaders and change nothing when invalid.
 #include "process.hpp"
 #include "../unit/temp_dir.hpp"
+#include "api_client.hpp"
 #include "helpers.hpp"
 
 #include "services.hpp"
@@ -19,24 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Api {
-    httplib::Client client;
-    explicit Api(int port) : client("127.0.0.1", port) { client.set_read_timeout(10, 0); }
-    httplib::Result call(const std::string& method, const std::string& path, const std::string& token = "",
-                         const std::string& body = "") {
-        httplib::Headers h;
-        if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
-        if (method == "GET") return client.Get(path, h);
-        if (method == "PUT") return client.Put(path, h, body, "application/json");
-        return client.Post(path, h, body, "application/json");
-    }
-    std::string login(const std::string& pin) {
-        auto r = call("POST", "/api/v1/login", "", Json{{"pin", pin}}.dump());
-        REQUIRE(r);
-        REQUIRE(r->status == 200);
-        return Json::parse(r->body)["token"].get<std::string>();
-    }
-};
+using Api = ApiClient;
 
 } // namespace
 

@@ -2,6 +2,7 @@
 // run through the API, then its report in every format, for each role, with bad ids.
 #include "process.hpp"
 #include "../unit/temp_dir.hpp"
+#include "api_client.hpp"
 #include "helpers.hpp"
 
 #include "services.hpp"
@@ -16,24 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Client {
-    httplib::Client http;
-    explicit Client(int port) : http("127.0.0.1", port) { http.set_read_timeout(10, 0); }
-    httplib::Result get(const std::string& path, const std::string& token) {
-        httplib::Headers h;
-        if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
-        return http.Get(path, h);
-    }
-    httplib::Result post(const std::string& path, const std::string& token, const Json& body) {
-        return http.Post(path, {{"Authorization", "Bearer " + token}}, body.dump(), "application/json");
-    }
-    std::string login(const std::string& pin) {
-        auto r = http.Post("/api/v1/login", Json{{"pin", pin}}.dump(), "application/json");
-        REQUIRE(r);
-        REQUIRE(r->status == 200);
-        return Json::parse(r->body)["token"].get<std::string>();
-    }
-};
+using Client = ApiClient;
 
 } // namespace
 

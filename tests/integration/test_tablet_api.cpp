@@ -4,6 +4,7 @@
 // NOT YET IN tests/CMakeLists.txt: it compiles (checked with -fsyntax-only) but has not
 // been run yet; add `integration/test_tablet_api.cpp` to integration_tests and run it.
 #include "../unit/temp_dir.hpp"
+#include "api_client.hpp"
 #include "helpers.hpp"
 #include "process.hpp"
 #include "services.hpp"
@@ -25,32 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Api {
-    httplib::Client client;
-    explicit Api(int port) : client("127.0.0.1", port) { client.set_read_timeout(20, 0); }
-    httplib::Result call(const std::string& method, const std::string& path, const std::string& token = "",
-                         const std::string& body = "", httplib::Headers h = {}) {
-        if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
-        if (method == "GET") return client.Get(path, h);
-        if (method == "PUT") return client.Put(path, h, body, "application/json");
-        return client.Post(path, h, body, "application/json");
-    }
-    Json json(const std::string& method, const std::string& path, const std::string& token, const std::string& body,
-              int expect) {
-        auto r = call(method, path, token, body);
-        REQUIRE(r);
-        CAPTURE(path);
-        CAPTURE(r->body);
-        CHECK(r->status == expect);
-        return Json::parse(r->body, nullptr, false);
-    }
-    std::string login(const std::string& pin) {
-        auto r = call("POST", "/api/v1/login", "", Json{{"pin", pin}}.dump());
-        REQUIRE(r);
-        REQUIRE(r->status == 200);
-        return Json::parse(r->body)["token"].get<std::string>();
-    }
-};
+using Api = ApiClient;
 
 // A short sine as 16-bit WAV.
 void write_wav(const fs::path& path, double seconds) {
