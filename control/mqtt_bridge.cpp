@@ -49,12 +49,12 @@ MqttBridge::MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& r
                 std::cerr << "stillroom: mqtt: command queue full; dropped " << topic << std::endl;
                 return;
             }
-            incoming_.emplace_back(topic.substr(cmd_prefix.size()), payload);
+            incoming_.push_back({false, topic.substr(cmd_prefix.size()), payload});
         } else if (topic == "homeassistant/status") {
             if (payload == "online") announce_ = true;
         } else if (std::find(ha_topics.begin(), ha_topics.end(), topic) != ha_topics.end()) {
-            if (incoming_ha_.size() >= kMaxQueuedCommands) return;
-            incoming_ha_.emplace_back(topic, payload);
+            if (incoming_.size() >= kMaxQueuedCommands) return;
+            incoming_.push_back({true, topic, payload});
         } else {
             return;
         }
@@ -205,7 +205,7 @@ void MqttBridge::worker() {
     // Runs on: the bridge's worker thread.
     std::unique_lock lock(mutex_);
     while (running_) {
-        cv_.wait(lock, [&] { return !running_ || !incoming_.empty() || !incoming_ha_.empty() || pending_state_ || announce_; });
+        cv_.wait(lock, [&] { return !running_ || !incoming_.empty() || pending_state_ || announce_; });
         if (!running_) break;
         if (announce_) {
             announce_ = false;
@@ -216,25 +216,14 @@ void MqttBridge::worker() {
             continue;
         }
         if (!incoming_.empty()) {
-            auto [action, payload] = incoming_.front();
+            const Incoming in = std::move(incoming_.front());
             incoming_.pop_front();
             lock.unlock();
             try {
-                handle_command(action, payload);
+                if (in.ha) handle_ha(in.key, in.payload);
+                else handle_command(in.key, in.payload);
             } catch (const std::exception& e) { // nothing from outside may end this thread
-                std::cerr << "stillroom: mqtt: cmd/" << action << ": " << e.what() << std::endl;
-            }
-            lock.lock();
-            continue;
-        }
-        if (!incoming_ha_.empty()) {
-            auto [topic, payload] = incoming_ha_.front();
-            incoming_ha_.pop_front();
-            lock.unlock();
-            try {
-                handle_ha(topic, payload);
-            } catch (const std::exception& e) {
-                std::cerr << "stillroom: mqtt: " << topic << ": " << e.what() << std::endl;
+                std::cerr << "stillroom: mqtt: " << (in.ha ? "" : "cmd/") << in.key << ": " << e.what() << std::endl;
             }
             lock.lock();
             continue;

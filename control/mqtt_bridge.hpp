@@ -54,8 +54,11 @@ private:
     RoomControl& room_;
     std::mutex mutex_;
     std::condition_variable cv_;
-    std::deque<std::pair<std::string, std::string>> incoming_; // action, payload
-    std::deque<std::pair<std::string, std::string>> incoming_ha_; // topic, payload (BASE/ha/..., retired configs)
+    struct Incoming {
+        bool ha = false;  // BASE/ha/... or a retired config (key = topic); else BASE/cmd/ (key = action)
+        std::string key, payload;
+    };
+    std::deque<Incoming> incoming_;
     std::string armed_;       // the template the select armed (worker thread only)
     std::string shown_option_; // what BASE/ha/template last said (worker thread only)
     std::optional<Json> pending_state_;

@@ -3,31 +3,24 @@
 // starts: the recording's index is the JACK server's clock, silence included.
 #pragma once
 
-#include <jack/jack.h>
+#include "jack_probe.hpp"
 
-#include <atomic>
-#include <string>
 #include <vector>
 
 namespace stillroom::test {
 
-class JackRecorder {
+class JackRecorder final : public JackInputClient {
 public:
     // Records at most `seconds` (the buffer is allocated here, never in the callback).
     JackRecorder(const std::string& server, double seconds);
-    ~JackRecorder();
-    bool ok() const { return client_ != nullptr; }
+    ~JackRecorder() { close(); }
     int sample_rate() const { return rate_; }
-    // Connects every output port whose name matches `pattern` (a JACK port regex).
-    int connect_from(const std::string& pattern);
     // Frames recorded so far; samples [0, frames()) are final. Any thread.
     std::size_t frames() const { return written_.load(std::memory_order_acquire); }
     const std::vector<float>& samples() const { return buffer_; }
 
 private:
     static int process(jack_nframes_t n, void* self);
-    jack_client_t* client_ = nullptr;
-    jack_port_t* in_ = nullptr;
     int rate_ = 48000;
     std::vector<float> buffer_;
     std::atomic<std::size_t> written_{0};
