@@ -1,6 +1,7 @@
 // A JACK client that records what another client plays (every output port matching a
 // pattern, summed into one input) into memory, one sample per JACK frame from the moment it
-// starts: the recording's index is the JACK server's clock, silence included.
+// starts, silence included, and when (steady clock) each block arrived: on a loaded
+// machine the dummy driver loses cycles, so frames alone understate the time that passed.
 #pragma once
 
 #include "jack_probe.hpp"
@@ -18,11 +19,17 @@ public:
     // Frames recorded so far; samples [0, frames()) are final. Any thread.
     std::size_t frames() const { return written_.load(std::memory_order_acquire); }
     const std::vector<float>& samples() const { return buffer_; }
+    // When (steady clock, seconds) recorded frame `frame` arrived: its block's arrival plus
+    // its place in the block.
+    double seconds_at(std::size_t frame) const;
 
 private:
     static int process(jack_nframes_t n, void* self);
     int rate_ = 48000;
     std::vector<float> buffer_;
+    std::vector<std::size_t> block_frame_; // first frame of each block
+    std::vector<double> block_seconds_;    // its arrival on the steady clock
+    std::atomic<std::size_t> blocks_{0};
     std::atomic<std::size_t> written_{0};
 };
 
