@@ -192,13 +192,33 @@ void Room::tick() {
     notify();
 }
 
+Json Room::media_health_locked() const {
+    // Files that failed to play: out of their playlists until their next try.
+    Json files = Json::array();
+    std::string first;
+    const Ms now = session_ ? std::max(session_now(), session_->now()) : Ms{0};
+    if (session_)
+        for (const auto& [file, f] : session_->media_faults()) {
+            if (!f.retry_at) continue; // back on trial
+            const auto in_s = std::chrono::duration_cast<std::chrono::seconds>(std::max(*f.retry_at - now, Ms{0})).count();
+            files.push_back({{"file", file}, {"failures", f.failures}, {"retry_in_s", in_s}});
+            if (first.empty())
+                first = file + " cannot be played; next try in " + std::to_string(in_s) + " s";
+        }
+    if (files.empty()) return {{"ok", true}, {"detail", "every track plays"}, {"files", files}};
+    return {{"ok", false},
+            {"detail", files.size() == 1 ? first : std::to_string(files.size()) + " files cannot be played (" + first + ")"},
+            {"files", files}};
+}
+
 bool Room::journal_device_health() {
     if (!session_ || !journal_) return false;
     bool changed = false;
-    for (auto* d : drivers_) {
-        const Json h = d->health();
+    std::vector<std::pair<std::string, Json>> healths;
+    for (auto* d : drivers_) healths.emplace_back(d->name(), d->health());
+    healths.emplace_back("media", media_health_locked());
+    for (const auto& [name, h] : healths) {
         const bool ok = h.value("ok", true);
-        const std::string name = d->name();
         auto it = device_ok_.find(name);
         if (it != device_ok_.end() && it->second == ok) continue;
         const bool first = it == device_ok_.end();
@@ -293,6 +313,11 @@ Json Room::state_locked() const {
         Json h = d->health();
         h["id"] = d->name();
         devices.push_back(h);
+    }
+    if (session_) {
+        Json media = media_health_locked();
+        media["id"] = "media";
+        devices.push_back(std::move(media));
     }
     devices.push_back({{"id", "journal"},
                        {"ok", journal_fault_.empty() && journal_damage_.empty()},

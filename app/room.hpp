@@ -75,6 +75,9 @@ private:
     // Journals each device's health changes (faults and recoveries) during a session.
     // Returns whether anything changed.
     bool journal_device_health();
+    // The "media" device: files of the running session that failed to play and wait for
+    // their next try (Session::media_faults).
+    Json media_health_locked() const;
     Ms session_now() const;
 
     Library library_;

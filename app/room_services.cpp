@@ -88,10 +88,16 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
     room_->on_reminder([this](const Reminder& r) {
         events_.publish("reminder", {{"cue", r.cue}, {"text", r.text}, {"vitals", r.vitals}});
     });
+    // Loudness is measured on its own thread, never in a request; when it has measured what
+    // was asked, the library is loaded again to take the new gains.
+    loudness_ = std::make_unique<LoudnessWorker>([this] {
+        if (watcher_) watcher_->poll(true);
+    });
     if (options_.listen != "off") {
         auth_ = std::make_unique<Auth>(rc.control.users, options_.auth_clock ? *options_.auth_clock : auth_clock_, options_.state_dir / "tokens.json");
         // The watcher (made below, always) loads, checks and applies the saved library.
-        files_ = std::make_unique<LibraryFiles>(library_dir, [this] { watcher_->poll(true); });
+        files_ = std::make_unique<LibraryFiles>(library_dir, [this] { return watcher_->apply_now().to_json(); });
+        files_->set_loudness_worker(loudness_.get());
         HttpApiOptions ho;
         ho.host = rc.control.host;
         ho.port = rc.control.port;
@@ -123,10 +129,12 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
     {
         Room* r = room_.get();
         Auth* a = auth_.get();
-        watcher_ = std::make_unique<LibraryWatcher>(library_dir, [r, a](Library lib) {
-            if (a) a->set_users(lib.room.control.users);
-            r->set_library(std::move(lib));
-        });
+        watcher_ = std::make_unique<LibraryWatcher>(
+            library_dir, [r](Library lib) { r->set_library(std::move(lib)); },
+            [a](std::vector<UserConfig> users) {
+                if (a) a->set_users(std::move(users));
+            });
+        watcher_->set_loudness_worker(loudness_.get());
         room_->add_driver(watcher_.get());
     }
     if (rc.midi) {
@@ -185,6 +193,9 @@ void RoomServices::stop() {
     if (engine_.joinable()) engine_.join();
     if (http_) http_->stop();
     if (watcher_) watcher_->stop();
+    loudness_.reset(); // stops a measurement in progress; no thread uses it after this
+    if (files_) files_->set_loudness_worker(nullptr);
+    if (watcher_) watcher_->set_loudness_worker(nullptr);
     if (audio_) audio_->stop();
     if (midi_) midi_->stop();
     if (lights_) lights_->stop();

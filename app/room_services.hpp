@@ -16,6 +16,7 @@
 #include "devices/midi.hpp"
 #include "devices/mqtt_client.hpp"
 #include "devices/mqtt_cue_driver.hpp"
+#include "playlists/loudness_worker.hpp"
 
 #include <atomic>
 #include <filesystem>
@@ -72,6 +73,7 @@ private:
     std::unique_ptr<LibraryFiles> files_;
     std::unique_ptr<HttpApi> http_;
     std::unique_ptr<LibraryWatcher> watcher_;
+    std::unique_ptr<LoudnessWorker> loudness_; // after watcher_: its callback polls the watcher
     std::atomic<bool> stop_{false};
     std::thread engine_;
     bool started_ = false;

@@ -2,6 +2,7 @@
 #include "control/library.hpp"
 
 #include "engine/duration.hpp"
+#include "engine/library_path.hpp"
 #include "playlists/loudness.hpp"
 #include "playlists/sndfile.hpp"
 
@@ -20,9 +21,15 @@ std::vector<std::pair<std::string, std::string>> json_files(const fs::path& dir,
     std::error_code ec;
     if (!fs::is_directory(dir / sub, ec)) return out;
     for (const auto& entry : fs::directory_iterator(dir / sub, ec)) {
-        if (!entry.is_regular_file() || entry.path().extension() != ".json") continue;
+        if (entry.path().extension() != ".json") continue;
         const std::string id = entry.path().stem().string();
         const std::string rel = sub + "/" + entry.path().filename().string();
+        std::error_code type_ec;
+        if (!entry.is_regular_file(type_ec)) {
+            // A FIFO, socket, device or a link to nothing: never opened (a FIFO would block).
+            problems.add({rel, "", "not a regular file that can be read; it is left out", Severity::Error});
+            continue;
+        }
         if (!is_valid_id(id)) {
             problems.add({rel, "", "the file name must be an id of letters, digits, '-' or '_'",
                           Severity::Error});
@@ -45,7 +52,8 @@ LibraryRefs Library::refs() const {
     const fs::path base = dir;
     r.file_readable = [base](const std::string& file) {
         std::string error;
-        return probe_audio(base / file, &error).has_value();
+        const auto resolved = resolve_in_library(base, file, &error); // inside the library only
+        return resolved && probe_audio(*resolved, &error).has_value();
     };
     return r;
 }
@@ -93,7 +101,7 @@ std::map<std::string, SceneLights> Library::session_scenes(const SessionTemplate
     return out;
 }
 
-Library load_library(const fs::path& dir, Problems& problems) {
+Library load_library(const fs::path& dir, Problems& problems, LoudnessWorker* worker) {
     Library lib;
     lib.dir = dir;
     std::error_code ec;
@@ -103,22 +111,22 @@ Library load_library(const fs::path& dir, Problems& problems) {
     }
     {
         Problems p("room.json");
-        if (auto json = read_json_file(dir / "room.json", p)) {
+        if (auto json = read_library_json(dir, "room.json", p)) {
             if (auto room = load_room_config(*json, p)) lib.room = std::move(*room);
         }
         problems.append(p);
     }
     const auto light_ids = lib.room.light_ids();
-    LoudnessCache loudness(dir);
+    LoudnessCache loudness(dir, worker);
     for (const auto& [id, rel] : json_files(dir, "scenes", problems)) {
         Problems p(rel);
-        if (auto json = read_json_file(dir / rel, p))
+        if (auto json = read_library_json(dir, rel, p))
             if (auto scene = load_scene(*json, id, p, &light_ids)) lib.scenes[id] = std::move(*scene);
         problems.append(p);
     }
     for (const auto& [id, rel] : json_files(dir, "playlists", problems)) {
         Problems p(rel);
-        if (auto json = read_json_file(dir / rel, p)) {
+        if (auto json = read_library_json(dir, rel, p)) {
             if (auto playlist = load_playlist(*json, id, p)) {
                 lib.playlist_infos[id] = playlist_info(*playlist, dir, p, &loudness);
                 lib.playlists[id] = std::move(*playlist);
@@ -130,7 +138,7 @@ Library load_library(const fs::path& dir, Problems& problems) {
     const LibraryRefs refs = lib.refs();
     for (const auto& [id, rel] : json_files(dir, "sessions", problems)) {
         Problems p(rel);
-        if (auto json = read_json_file(dir / rel, p)) {
+        if (auto json = read_library_json(dir, rel, p)) {
             if (auto tmpl = load_template(*json, id, p, &refs)) {
                 lib.templates[id] = std::move(*tmpl);
                 lib.template_json[id] = std::move(*json);

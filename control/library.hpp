@@ -32,9 +32,14 @@ struct Library {
     std::map<std::string, SceneLights> session_scenes(const SessionTemplate& tmpl) const;
 };
 
+class LoudnessWorker;
+
 // Loads everything under `dir`. Problems name files relative to `dir`.
 // Returns the library even when some files have problems (they are left out of it).
-Library load_library(const std::filesystem::path& dir, Problems& problems);
+// Every file it reads must lie inside `dir` after resolving symlinks. With `loudness`, files
+// not measured yet are measured there, in the background (a warning says "pending"), not
+// here: the daemon passes one so no request waits on a measurement.
+Library load_library(const std::filesystem::path& dir, Problems& problems, LoudnessWorker* loudness = nullptr);
 
 // Cross-file checks beyond each loader: playlists long enough for the phases they serve,
 // playlists with nothing playable, and similar. Adds to `problems`.

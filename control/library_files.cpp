@@ -2,8 +2,10 @@
 #include "control/library_files.hpp"
 
 #include "engine/file_ops.hpp"
+#include "engine/library_path.hpp"
 
 #include "playlists/loudness.hpp"
+#include "playlists/loudness_worker.hpp"
 #include "playlists/sndfile.hpp"
 
 #include <fcntl.h>
@@ -59,7 +61,7 @@ bool write_file_atomically(const fs::path& path, const std::string& text, std::s
     return true;
 }
 
-LibraryFiles::LibraryFiles(fs::path dir, std::function<void()> on_saved)
+LibraryFiles::LibraryFiles(fs::path dir, std::function<Json()> on_saved)
     : dir_(std::move(dir)), on_saved_(std::move(on_saved)) {}
 
 fs::path LibraryFiles::path_of(FileKind kind, const std::string& name) const {
@@ -97,6 +99,10 @@ Json problems_json(const Problems& p) {
     return list;
 }
 
+std::string LibraryFiles::rel_of(FileKind kind, const std::string& name) const {
+    return kind == FileKind::Room ? std::string("room.json") : std::string(folder(kind)) + "/" + name + ".json";
+}
+
 FileResult LibraryFiles::list(FileKind kind) const {
     if (kind == FileKind::Room) return get(kind, "room");
     Json items = Json::array();
@@ -107,7 +113,7 @@ FileResult LibraryFiles::list(FileKind kind) const {
     std::sort(names.begin(), names.end());
     for (const auto& n : names) {
         Problems p;
-        auto j = read_json_file(path_of(kind, n), p);
+        auto j = read_library_json(dir_, rel_of(kind, n), p); // a link out of the library: just its id
         items.push_back({{"id", n}, {"name", j && j->is_object() ? j->value("name", n) : n}});
     }
     return {200, {{"items", items}}};
@@ -117,10 +123,13 @@ FileResult LibraryFiles::get(FileKind kind, const std::string& name) const {
     if (kind != FileKind::Room && !is_valid_id(name)) return {400, {{"error", "a name is letters, digits, '-' or '_'"}}};
     const fs::path path = path_of(kind, name);
     std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) return {404, {{"error", "no such file"}}};
-    Problems p;
-    auto j = read_json_file(path, p);
-    if (!j) return {500, {{"error", "the file on disk is not valid JSON"}, {"problems", problems_json(p)}}};
+    if (!fs::exists(fs::symlink_status(path, ec))) return {404, {{"error", "no such file"}}};
+    std::string why;
+    if (!resolve_in_library(dir_, rel_of(kind, name), &why))
+        return {403, {{"error", rel_of(kind, name) + " " + why}}};
+    Problems p(rel_of(kind, name));
+    auto j = read_library_json(dir_, rel_of(kind, name), p);
+    if (!j) return {500, {{"error", "the file on disk cannot be read as JSON"}, {"problems", problems_json(p)}}};
     return {200, *j};
 }
 
@@ -135,13 +144,16 @@ FileResult LibraryFiles::put(FileKind kind, const std::string& name, const std::
         // (light ids) and templates (references) need the rest of it.
         auto context = [this] {
             Problems ignored;
-            return load_library(dir_, ignored);
+            return load_library(dir_, ignored, loudness_);
         };
         switch (kind) {
         case FileKind::Playlist: {
             auto pl = load_playlist(*json, name, problems);
             if (pl) {
-                playlist_info(*pl, dir_, problems);
+                // With the daemon's worker: loudness warnings too ("pending", "longer than
+                // 2 h"), never a measurement here. Without one: lengths only.
+                LoudnessCache cache(dir_, loudness_);
+                playlist_info(*pl, dir_, problems, loudness_ ? &cache : nullptr);
             } else if (json->is_object() && json->contains("tracks") && (*json)["tracks"].is_array()) {
                 // Every problem at once: the files too, even when other keys are wrong.
                 const Json& tracks = (*json)["tracks"];
@@ -149,7 +161,8 @@ FileResult LibraryFiles::put(FileKind kind, const std::string& name, const std::
                     if (!tracks[i].is_object() || !tracks[i].contains("file") || !tracks[i]["file"].is_string()) continue;
                     const std::string file = tracks[i]["file"].get<std::string>();
                     std::string error;
-                    if (!probe_audio(dir_ / file, &error))
+                    const auto resolved = resolve_in_library(dir_, file, &error);
+                    if (!resolved || !probe_audio(*resolved, &error))
                         problems.error(json_path_key(json_path_index("tracks", i), "file"),
                                        "\"" + file + "\" cannot be played: " + error);
                 }
@@ -176,13 +189,19 @@ FileResult LibraryFiles::put(FileKind kind, const std::string& name, const std::
     fs::create_directories(path_of(kind, name).parent_path(), ec);
     std::string error;
     if (!write_file_atomically(path_of(kind, name), json->dump(2) + "\n", &error)) return {500, {{"error", error}}};
-    if (on_saved_) on_saved_();
-    return {200, {{"ok", true}, {"warnings", problems_json(problems)}}};
+    Json answer = {{"ok", true}, {"warnings", problems_json(problems)}};
+    if (on_saved_) {
+        const Json applied = on_saved_();
+        if (applied.is_object()) answer.update(applied);
+    }
+    // Loudness is measured after the answer: say which files are still waiting for it.
+    if (loudness_) answer["analysis"] = {{"pending", loudness_->pending()}};
+    return {200, answer};
 }
 
 FileResult LibraryFiles::check() const {
     Problems problems;
-    Library lib = load_library(dir_, problems);
+    Library lib = load_library(dir_, problems, loudness_);
     check_library(lib, problems);
     return {200, {{"ok", !problems.has_errors()}, {"problems", problems_json(problems)}}};
 }
@@ -194,11 +213,11 @@ namespace stillroom {
 FileResult LibraryFiles::analyze(const std::string& name) const {
     if (!is_valid_id(name)) return {400, {{"error", "a name is letters, digits, '-' or '_'"}}};
     Problems problems("playlists/" + name + ".json");
-    auto json = read_json_file(path_of(FileKind::Playlist, name), problems);
-    if (!json) return {404, {{"error", "no such playlist"}}};
+    auto json = read_library_json(dir_, rel_of(FileKind::Playlist, name), problems);
+    if (!json) return {404, {{"error", "no such playlist"}, {"problems", problems_json(problems)}}};
     auto playlist = load_playlist(*json, name, problems);
     if (!playlist) return {400, {{"error", "the playlist has problems"}, {"problems", problems_json(problems)}}};
-    LoudnessCache cache(dir_);
+    LoudnessCache cache(dir_, loudness_);
     PlaylistInfo info = playlist_info(*playlist, dir_, problems, &cache);
     Json tracks = Json::array();
     for (std::size_t i = 0; i < info.tracks.size(); ++i) {
@@ -209,13 +228,16 @@ FileResult LibraryFiles::analyze(const std::string& name) const {
                   {"applied_gain_db", info.tracks[i].gain_db},
                   {"file_gain_db", playlist->tracks[i].gain_db}};
         std::string error;
-        if (auto l = cache.get(playlist->tracks[i].file, &error)) {
+        bool pending = false;
+        if (auto l = cache.get(playlist->tracks[i].file, &error, &pending)) {
             t["lufs"] = l->integrated_lufs;
             t["true_peak_dbtp"] = l->true_peak_dbtp;
             t["normalisation_db"] = info.tracks[i].gain_db - playlist->tracks[i].gain_db;
             t["peak_after_gain_dbtp"] = l->true_peak_dbtp + info.tracks[i].gain_db; // before the limiter
             t["sample_rate"] = l->sample_rate;
             t["channels"] = l->channels;
+        } else if (pending) {
+            t["analysis"] = "pending"; // measured in the background; ask again
         }
         tracks.push_back(t);
     }
@@ -228,7 +250,7 @@ FileResult LibraryFiles::analyze(const std::string& name) const {
         if (entry.path().extension() != ".json") continue;
         const std::string id = entry.path().stem().string();
         Problems tp("sessions/" + id + ".json");
-        auto tj = read_json_file(entry.path(), tp);
+        auto tj = read_library_json(dir_, "sessions/" + id + ".json", tp);
         auto tmpl = tj ? load_template(*tj, id, tp) : std::nullopt;
         if (!tmpl) continue; // its problems are in the check
         for (const auto& span : playlist_spans(*tmpl)) {

@@ -22,8 +22,10 @@ struct FileResult {
 
 class LibraryFiles {
 public:
-    // `on_saved` is called after every successful write (the room reloads the library).
-    LibraryFiles(std::filesystem::path dir, std::function<void()> on_saved);
+    // `on_saved` is called after every successful write (the room reloads the library) and
+    // says what took effect: {"applied": [...], "not_applied": [{"file", "error"}]}, added
+    // to the save's answer (LibraryApply::to_json).
+    LibraryFiles(std::filesystem::path dir, std::function<Json()> on_saved);
     FileResult list(FileKind kind) const;
     FileResult get(FileKind kind, const std::string& name) const;
     FileResult put(FileKind kind, const std::string& name, const std::string& body);
@@ -32,6 +34,8 @@ public:
     // Per track: playable length, rate, channels, loudness, true peak, gain; problems.
     FileResult analyze(const std::string& playlist) const;
     const std::filesystem::path& dir() const { return dir_; }
+    // Loudness is measured there (never in a request) once this is set. Before start.
+    void set_loudness_worker(LoudnessWorker* worker) { loudness_ = worker; }
     // M3U for the tablet, through the same code as `stillroom playlist import|export`
     // (library_m3u.cpp). Import returns tracks to add (nothing is saved); relative entries
     // are read from the library folder. Export is the playlist as saved on disk.
@@ -40,8 +44,10 @@ public:
 
 private:
     std::filesystem::path path_of(FileKind kind, const std::string& name) const;
+    std::string rel_of(FileKind kind, const std::string& name) const; // "playlists/NAME.json"
     std::filesystem::path dir_;
-    std::function<void()> on_saved_;
+    std::function<Json()> on_saved_;
+    LoudnessWorker* loudness_ = nullptr;
     mutable std::mutex mutex_; // one writer at a time
 };
 

@@ -20,7 +20,7 @@ FileResult LibraryFiles::import_m3u(const std::string& text) const {
 FileResult LibraryFiles::export_m3u(const std::string& name) const {
     if (!is_valid_id(name)) return {400, {{"error", "a name is letters, digits, '-' or '_'"}}};
     Problems problems("playlists/" + name + ".json");
-    auto json = read_json_file(path_of(FileKind::Playlist, name), problems);
+    auto json = read_library_json(dir_, rel_of(FileKind::Playlist, name), problems);
     if (!json) return {404, {{"error", "no such playlist"}}};
     auto playlist = load_playlist(*json, name, problems);
     if (!playlist) return {400, {{"error", "the saved playlist has problems"}, {"problems", problems_json(problems)}}};

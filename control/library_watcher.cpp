@@ -8,8 +8,16 @@ namespace stillroom {
 
 namespace fs = std::filesystem;
 
-LibraryWatcher::LibraryWatcher(fs::path dir, std::function<void(Library)> on_valid_change)
-    : dir_(std::move(dir)), on_change_(std::move(on_valid_change)), last_(fingerprint()) {}
+Json LibraryApply::to_json() const {
+    Json failed = Json::array();
+    for (const auto& [file, error] : not_applied) failed.push_back({{"file", file}, {"error", error}});
+    return {{"applied", applied}, {"not_applied", failed}};
+}
+
+LibraryWatcher::LibraryWatcher(fs::path dir, std::function<void(Library)> on_valid_change,
+                               std::function<void(std::vector<UserConfig>)> on_users)
+    : dir_(std::move(dir)), on_change_(std::move(on_valid_change)), on_users_(std::move(on_users)),
+      last_(fingerprint()) {}
 
 LibraryWatcher::~LibraryWatcher() { stop(); }
 
@@ -38,12 +46,33 @@ bool LibraryWatcher::poll(bool force) {
     const std::string now = fingerprint();
     if (now == last_ && !force) return false;
     last_ = now;
+    load_and_apply();
+    return true;
+}
+
+LibraryApply LibraryWatcher::apply_now() {
+    std::lock_guard look(poll_mutex_);
+    last_ = fingerprint();
+    return load_and_apply();
+}
+
+LibraryApply LibraryWatcher::load_and_apply() {
+    LibraryApply result;
     Problems problems;
-    Library lib = load_library(dir_, problems);
+    Library lib = load_library(dir_, problems, loudness_);
     check_library(lib, problems);
     std::vector<std::string> errors;
-    for (const auto& p : problems.list())
-        if (p.severity == Severity::Error) errors.push_back(p.to_string());
+    bool room_ok = true;
+    for (const auto& p : problems.list()) {
+        if (p.severity != Severity::Error) continue;
+        errors.push_back(p.to_string());
+        if (p.file == "room.json") room_ok = false;
+        const bool listed = std::any_of(result.not_applied.begin(), result.not_applied.end(),
+                                        [&](const auto& f) { return f.first == p.file; });
+        if (!listed) result.not_applied.emplace_back(p.file, p.to_string());
+    }
+    std::error_code ec;
+    room_ok = room_ok && fs::is_regular_file(dir_ / "room.json", ec); // no room.json: no users to apply
     {
         std::lock_guard lock(mutex_);
         rejected_ = errors;
@@ -52,11 +81,19 @@ bool LibraryWatcher::poll(bool force) {
         std::cerr << "stillroom: library changed on disk with " << errors.size()
                   << " problems; the previous library stays in force:\n";
         for (const auto& e : errors) std::cerr << "  " << e << "\n";
-        return true;
+        // Users and PINs do not wait for a broken playlist: room.json alone decides them.
+        if (room_ok && on_users_) {
+            on_users_(lib.room.control.users);
+            result.applied.push_back("users");
+            std::cerr << "stillroom: room.json is valid: its users and PINs apply now" << std::endl;
+        }
+        return result;
     }
     std::cerr << "stillroom: library changed on disk; it applies to the next session" << std::endl;
+    if (on_users_) on_users_(lib.room.control.users);
+    result.applied = {"library", "users"};
     if (on_change_) on_change_(std::move(lib));
-    return true;
+    return result;
 }
 
 void LibraryWatcher::start() {

@@ -2,6 +2,9 @@
 // the library for the next session; a change with errors is rejected (the old library
 // stays in force) and the problems are reported in the room's device list and the log.
 // A running session never changes: its journal holds its own snapshot.
+// Users and PINs are the exception to "all or nothing": when room.json itself is valid they
+// apply at once, whatever problems other files have (a PIN change must never wait on a
+// broken playlist). Each look says what took effect (`LibraryApply`).
 #pragma once
 
 #include "control/library.hpp"
@@ -15,9 +18,21 @@
 
 namespace stillroom {
 
+// What one look applied: "library" (every file, for the next session), "users" (room.json's
+// users and PINs, at once); and the files that did not apply, each with its first error.
+struct LibraryApply {
+    std::vector<std::string> applied;
+    std::vector<std::pair<std::string, std::string>> not_applied; // file, error
+    // {"applied": [...], "not_applied": [{"file", "error"}]}: part of every save answer.
+    Json to_json() const;
+};
+
 class LibraryWatcher final : public RoomDriver {
 public:
-    LibraryWatcher(std::filesystem::path dir, std::function<void(Library)> on_valid_change);
+    // `on_valid_change` gets the whole library when every file loads cleanly; `on_users`
+    // gets room.json's users whenever room.json loads cleanly (also when other files fail).
+    LibraryWatcher(std::filesystem::path dir, std::function<void(Library)> on_valid_change,
+                   std::function<void(std::vector<UserConfig>)> on_users = nullptr);
     ~LibraryWatcher() override;
     void start();
     void stop();
@@ -26,6 +41,10 @@ public:
     // before it is answered (and may land within the file system's timestamp granularity).
     // Any thread.
     bool poll(bool force = false);
+    // Loads now, whatever the file times say, and says what applied. Any thread.
+    LibraryApply apply_now();
+    // Loudness is measured there, in the background, once this is set. Before start().
+    void set_loudness_worker(LoudnessWorker* worker) { loudness_ = worker; }
 
     std::string name() const override { return "library"; }
     void apply(const Effect&, MonoTime) override {}
@@ -34,8 +53,11 @@ public:
 
 private:
     std::string fingerprint() const;
+    LibraryApply load_and_apply(); // under poll_mutex_
     std::filesystem::path dir_;
     std::function<void(Library)> on_change_;
+    std::function<void(std::vector<UserConfig>)> on_users_;
+    LoudnessWorker* loudness_ = nullptr;
     std::mutex poll_mutex_; // one look at a time; guards last_
     std::string last_;
     mutable std::mutex mutex_;

@@ -89,6 +89,12 @@ bool JournalWriter::append(const Json& record, std::string* error) {
     }
     if (file_ops().fdatasync(fd_) != 0) {
         if (error) *error = path_.string() + ": fdatasync: " + std::strerror(errno);
+        // Not durable, so not written: take the line back. The room holds the record and
+        // writes it again later; leaving it here would put it in the journal twice (a
+        // replayed Extend or volume step would then act twice on resume).
+        if (before >= 0 && ftruncate(fd_, before) != 0) {
+            // Cannot take it back either: the record may then appear twice.
+        }
         return false;
     }
     return true;

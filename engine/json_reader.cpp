@@ -2,6 +2,7 @@
 #include "engine/json_reader.hpp"
 
 #include "engine/duration.hpp"
+#include "engine/library_path.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -89,16 +90,26 @@ std::optional<Json> parse_json_text(std::string_view text, Problems& problems) {
 }
 
 std::optional<Json> read_json_file(const std::filesystem::path& path, Problems& problems) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        problems.error("", "cannot read the file");
+    // Never blocks (a FIFO is refused, not waited on) and never reads more than 16 MiB.
+    std::string error;
+    auto read = read_regular_file(path, std::size_t{16} << 20, &error);
+    if (!read) {
+        problems.error("", "cannot read the file: " + error);
         return std::nullopt;
     }
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    std::string text = buf.str();
+    std::string text = std::move(*read);
     if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
     return parse_json_text(text, problems);
+}
+
+std::optional<Json> read_library_json(const std::filesystem::path& dir, const std::string& rel, Problems& problems) {
+    std::string error;
+    auto path = resolve_in_library(dir, rel, &error);
+    if (!path) {
+        problems.error("", "cannot read the file: it " + error);
+        return std::nullopt;
+    }
+    return read_json_file(*path, problems);
 }
 
 std::string describe_json(const Json& value) {

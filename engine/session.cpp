@@ -308,6 +308,7 @@ Session::Due Session::next_event(Ms& when, std::size_t& cue_index) const {
         }
     }
     if (const Playback* pb = active_playback()) consider(track_change_due(*pb), Due::Track);
+    consider(next_retry(nullptr), Due::Retry);
     return kind;
 }
 
@@ -348,6 +349,11 @@ bool Session::process_one(Ms limit) {
         const Ms remaining = current_track(*pb)->length - track_position(*pb, when);
         advance_track(*pb, when);
         emit_now_playing(when, std::min(xfade, std::max(remaining, Ms{0})));
+        break;
+    }
+    case Due::Retry: {
+        std::string file;
+        if (next_retry(&file)) retry_file(file, when);
         break;
     }
     case Due::None: return false;
@@ -436,7 +442,7 @@ Outcome Session::apply_command(const Command& cmd, Ms t) {
     }
     case CommandKind::TrackFailed:
         record_command(cmd, t);
-        mark_unplayable(cmd.file);
+        mark_unplayable(cmd.file, t);
         return ok;
     case CommandKind::Observe: {
         const auto& vocabulary = setup_.tmpl.observations;

@@ -142,8 +142,20 @@ public:
     const SessionHistory& history() const { return history_; }
     VolumeParts volume_parts() const;
 
+    // A file that failed to play (missing, unreadable, truncated) this session. It leaves its
+    // playlists and comes back for another try at `retry_at`: 30 s after the first failure,
+    // doubling to at most 10 min. While out, the room shows it as a media fault.
+    struct MediaFault {
+        std::string file;
+        int failures = 0;
+        Ms failed_at{0};
+        std::optional<Ms> retry_at; // set while the file is out of its playlists
+    };
+    // Every file that has failed this session (out now or back on trial), by file name.
+    const std::map<std::string, MediaFault>& media_faults() const { return media_faults_; }
+
 private:
-    enum class Due { None, Finish, PhaseEnd, Cue, Track };
+    enum class Due { None, Finish, PhaseEnd, Cue, Track, Retry };
 
     // session.cpp: phases, cues, commands
     Outcome refuse(const Command& cmd, std::string reason);
@@ -189,7 +201,10 @@ private:
     void emit_now_playing(Ms t, std::optional<Ms> crossfade);
     void suspend_playback(Playback& pb, Ms t);
     void resume_playback(Playback& pb, Ms t);
-    void mark_unplayable(const std::string& file);
+    void mark_unplayable(const std::string& file, Ms t);
+    // Puts a failed file back in its playlists for another try (session_playback.cpp).
+    void retry_file(const std::string& file, Ms t);
+    std::optional<Ms> next_retry(std::string* file) const;
 
     SessionSetup setup_;
     Effects out_;
@@ -227,6 +242,9 @@ private:
     bool emitted_comfort_ = false;
     bool music_stopped_ = true;
     std::uint64_t next_serial_ = 0;
+    std::map<std::string, MediaFault> media_faults_;
+    // The lengths a failed file's tracks had: (playlist, track index) -> length.
+    std::map<std::string, std::vector<std::pair<std::pair<std::string, std::size_t>, Ms>>> saved_lengths_;
 };
 
 } // namespace stillroom

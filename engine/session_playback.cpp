@@ -22,6 +22,8 @@ std::uint64_t fnv1a(const std::string& s) {
 }
 
 constexpr std::size_t kMaxSceneHistory = 8;
+constexpr Ms kRetryFirst{30'000};   // a failed file is tried again after 30 s,
+constexpr Ms kRetryMax{10 * 60'000}; // doubling to at most 10 min
 
 } // namespace
 
@@ -239,17 +241,26 @@ void Session::emit_now_playing(Ms t, std::optional<Ms> crossfade) {
     emitted_serial_ = pb->serial;
 }
 
-void Session::mark_unplayable(const std::string& file) {
+void Session::mark_unplayable(const std::string& file, Ms t) {
     bool changed = false;
+    auto& saved = saved_lengths_[file];
     for (auto& [id, playlist] : setup_.playlists) {
-        for (auto& track : playlist.tracks) {
+        for (std::size_t i = 0; i < playlist.tracks.size(); ++i) {
+            auto& track = playlist.tracks[i];
             if (track.file == file && track.length > Ms{0}) {
+                saved.push_back({{id, i}, track.length});
                 track.length = Ms{0};
                 changed = true;
             }
         }
     }
     if (!changed) return;
+    // A media fault, tried again later: 30 s, then doubling, at most 10 min apart.
+    MediaFault& fault = media_faults_[file];
+    fault.file = file;
+    fault.failures = std::min(fault.failures + 1, 16);
+    fault.failed_at = t;
+    fault.retry_at = t + std::min(kRetryFirst * (1 << std::min(fault.failures - 1, 5)), kRetryMax);
     for (Playback* pb : {&base_, &comfort_pb_}) {
         if (pb->playlist.empty() || pb->finished) continue;
         const TrackInfo* current = current_track(*pb);
@@ -282,6 +293,59 @@ void Session::mark_unplayable(const std::string& file) {
         }
     }
     emit_now_playing(now_, std::min(Ms{3000}, track_crossfade(*active_playback())));
+}
+
+std::optional<Ms> Session::next_retry(std::string* file) const {
+    std::optional<Ms> when;
+    for (const auto& [name, fault] : media_faults_) {
+        if (fault.retry_at && (!when || *fault.retry_at < *when)) {
+            when = fault.retry_at;
+            if (file) *file = name;
+        }
+    }
+    return when;
+}
+
+void Session::retry_file(const std::string& file, Ms t) {
+    auto fault = media_faults_.find(file);
+    if (fault == media_faults_.end()) return;
+    fault->second.retry_at.reset(); // back on trial; a new failure takes it out again, for longer
+    record_event(t, {{"event", "track_retry"}, {"file", file}});
+    for (const auto& [where, length] : saved_lengths_[file]) {
+        auto it = setup_.playlists.find(where.first);
+        if (it != setup_.playlists.end() && where.second < it->second.tracks.size())
+            it->second.tracks[where.second].length = length;
+    }
+    saved_lengths_.erase(file);
+    for (Playback* pb : {&base_, &comfort_pb_}) {
+        if (pb->playlist.empty()) continue;
+        auto it = setup_.playlists.find(pb->playlist);
+        if (it == setup_.playlists.end()) continue;
+        std::vector<int> back; // this playlist's tracks that come back
+        for (std::size_t i = 0; i < it->second.tracks.size(); ++i) {
+            const int idx = static_cast<int>(i);
+            if (it->second.tracks[i].file == file && it->second.tracks[i].length > Ms{0} &&
+                std::find(pb->order.begin(), pb->order.end(), idx) == pb->order.end())
+                back.push_back(idx);
+        }
+        if (back.empty()) continue;
+        if (pb->finished && pb->order.empty()) {
+            // Every track had failed (the room went silent): play again from the top.
+            const bool active = pb == active_playback(); // the base waits while Comfort plays
+            reshuffle(*pb);
+            pb->slot = 0;
+            pb->offset = Ms{0};
+            pb->started = t;
+            pb->finished = pb->order.empty();
+            pb->running = !pb->finished && active;
+            pb->serial = ++next_serial_;
+            continue;
+        }
+        if (pb->finished) continue; // a playlist that ended by itself stays ended
+        // Back later in this pass, after the tracks still to come.
+        pb->order.insert(pb->order.end(), back.begin(), back.end());
+    }
+    emit_now_playing(t, std::min(Ms{3000}, track_crossfade(*active_playback())));
 }
 
 } // namespace stillroom

@@ -1,6 +1,8 @@
 // Loading and checking session templates.
 #include "engine/template.hpp"
 
+#include "engine/library_path.hpp"
+
 #include <algorithm>
 #include "engine/commands.hpp"
 
@@ -69,7 +71,9 @@ struct RefChecker {
                                      known_list(refs->scenes) + ")");
     }
     void sound(const std::string& path, const std::string& file) const {
-        if (refs && refs->file_readable && !refs->file_readable(file))
+        if (const std::string why = library_path_problem(file); !why.empty())
+            problems.error(path, "audio file \"" + file + "\" " + why);
+        else if (refs && refs->file_readable && !refs->file_readable(file))
             problems.error(path, "audio file \"" + file + "\" is missing or unreadable");
     }
     void midi_output(const std::string& path, const std::string& id) const {

@@ -3,6 +3,8 @@
 
 #include "engine/json_reader.hpp"
 #include "playlists/sndfile.hpp"
+#include "playlists/loudness_worker.hpp"
+#include "engine/library_path.hpp"
 
 #include <ebur128.h>
 
@@ -16,10 +18,16 @@ namespace stillroom {
 
 namespace fs = std::filesystem;
 
-std::optional<Loudness> measure_loudness(const fs::path& file, std::string* error) {
+std::optional<Loudness> measure_loudness(const fs::path& file, std::string* error, const std::atomic<bool>* cancel) {
     auto f = SndFile::open_read(file, error);
     if (!f) return std::nullopt;
     const auto& info = f->info();
+    if (too_long_to_measure(info.frames, info.sample_rate)) {
+        if (error) *error = "longer than " + std::to_string(kMaxMeasuredSeconds / 3600) + " h: not measured";
+        return std::nullopt;
+    }
+    // Never more than the bound, whatever the header said.
+    const std::int64_t max_frames = (kMaxMeasuredSeconds + 1) * info.sample_rate;
     ebur128_state* st = ebur128_init(static_cast<unsigned>(info.channels), static_cast<unsigned long>(info.sample_rate),
                                      EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK);
     if (!st) {
@@ -31,6 +39,8 @@ std::optional<Loudness> measure_loudness(const fs::path& file, std::string* erro
     std::vector<float> buf(static_cast<std::size_t>(8192 * info.channels));
     std::int64_t total = 0;
     for (;;) {
+        if (cancel && cancel->load(std::memory_order_relaxed)) break;
+        if (total >= max_frames) break;
         const auto n = f->read(buf.data(), 8192);
         if (n <= 0) break;
         ebur128_add_frames_float(st, buf.data(), static_cast<std::size_t>(n));
@@ -49,6 +59,10 @@ std::optional<Loudness> measure_loudness(const fs::path& file, std::string* erro
     l.sample_rate = info.sample_rate;
     l.channels = info.channels;
     ebur128_destroy(&st);
+    if (cancel && cancel->load(std::memory_order_relaxed)) {
+        if (error) *error = "measurement stopped";
+        return std::nullopt;
+    }
     if (total < info.frames) {
         if (error) *error = "truncated: " + std::to_string(total) + " of " + std::to_string(info.frames) + " frames";
         return std::nullopt;
@@ -73,7 +87,7 @@ std::string stamp_of(const fs::path& p) {
 
 } // namespace
 
-LoudnessCache::LoudnessCache(fs::path dir) : dir_(std::move(dir)) {
+LoudnessCache::LoudnessCache(fs::path dir, LoudnessWorker* worker) : dir_(std::move(dir)), worker_(worker) {
     std::ifstream in(dir_ / ".loudness-cache.json");
     if (!in) return;
     Json j = Json::parse(in, nullptr, false);
@@ -90,15 +104,30 @@ LoudnessCache::LoudnessCache(fs::path dir) : dir_(std::move(dir)) {
     }
 }
 
-std::optional<Loudness> LoudnessCache::get(const std::string& file, std::string* error) {
-    const fs::path path = dir_ / file;
+std::optional<Loudness> LoudnessCache::get(const std::string& file, std::string* error, bool* pending) {
+    if (pending) *pending = false;
+    const auto resolved = resolve_in_library(dir_, file, error); // inside the library only
+    if (!resolved) return std::nullopt;
+    const fs::path& path = *resolved;
     const std::string stamp = stamp_of(path);
     {
         std::lock_guard lock(mutex_);
         auto it = entries_.find(file);
         if (it != entries_.end() && !stamp.empty() && it->second.first == stamp) return it->second.second;
     }
-    auto l = measure_loudness(path, error);
+    std::optional<Loudness> l;
+    if (worker_) {
+        Loudness measured;
+        switch (worker_->lookup(file, path, stamp, &measured, error)) {
+        case LoudnessWorker::Status::Measured: l = measured; break;
+        case LoudnessWorker::Status::Failed: return std::nullopt;
+        case LoudnessWorker::Status::Pending:
+            if (pending) *pending = true;
+            return std::nullopt;
+        }
+    } else {
+        l = measure_loudness(path, error);
+    }
     if (!l) return std::nullopt;
     std::lock_guard lock(mutex_);
     entries_[file] = {stamp, *l};

@@ -3,6 +3,8 @@
 // path, size and modification time.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -22,23 +24,38 @@ struct Loudness {
     int channels = 0;
 };
 
-// Measures a file. nullopt with *error when it cannot be decoded.
-std::optional<Loudness> measure_loudness(const std::filesystem::path& file, std::string* error);
+// Files longer than this are not measured (a 2 GB sparse WAV would cost minutes of CPU):
+// they play at their own level, and the library says so.
+inline constexpr std::int64_t kMaxMeasuredSeconds = 2 * 3600;
+// True if a file of `frames` at `sample_rate` is too long to measure.
+inline bool too_long_to_measure(std::int64_t frames, int sample_rate) {
+    return sample_rate > 0 && frames / sample_rate > kMaxMeasuredSeconds;
+}
+
+// Measures a file (at most kMaxMeasuredSeconds of it). nullopt with *error when it cannot be
+// decoded, is too long, or `cancel` became true.
+std::optional<Loudness> measure_loudness(const std::filesystem::path& file, std::string* error,
+                                         const std::atomic<bool>* cancel = nullptr);
 
 // The gain that brings a track to the target, limited so a quiet or silent file is not
 // boosted by more than kMaxNormalisationGainDb.
 double normalisation_gain_db(const Loudness& l, double target_lufs = kLoudnessTarget);
 
+class LoudnessWorker;
+
 class LoudnessCache {
 public:
-    explicit LoudnessCache(std::filesystem::path library_dir);
-    // Measured or cached loudness of a library-relative file. Thread-safe.
-    std::optional<Loudness> get(const std::string& file, std::string* error);
+    // With a worker, files not yet measured are handed to it and get() does not wait.
+    explicit LoudnessCache(std::filesystem::path library_dir, LoudnessWorker* worker = nullptr);
+    // Measured or cached loudness of a library-relative file. Thread-safe. With a worker, a
+    // file not measured yet gives nullopt and *pending = true (it is being measured).
+    std::optional<Loudness> get(const std::string& file, std::string* error, bool* pending = nullptr);
     // Writes the cache file atomically if anything changed.
     void save();
 
 private:
     std::filesystem::path dir_;
+    LoudnessWorker* worker_ = nullptr;
     std::mutex mutex_;
     std::map<std::string, std::pair<std::string, Loudness>> entries_; // file -> (stamp, value)
     bool dirty_ = false;

@@ -2,6 +2,7 @@
 #include "playlists/playlist.hpp"
 
 #include "engine/duration.hpp"
+#include "engine/library_path.hpp"
 #include "playlists/loudness.hpp"
 #include "playlists/sndfile.hpp"
 
@@ -38,6 +39,8 @@ std::optional<Playlist> load_playlist(const Json& json, const std::string& id, P
             Track track;
             if (auto f = t.string("file", Need::Required)) {
                 if (f->empty()) problems.error(t.path_of("file"), "expected a file path, got \"\"");
+                else if (const std::string why = library_path_problem(*f); !why.empty())
+                    problems.error(t.path_of("file"), "\"" + *f + "\" " + why);
                 track.file = *f;
             }
             track.title = t.string("title").value_or("");
@@ -99,7 +102,8 @@ PlaylistInfo playlist_info(const Playlist& p, const std::filesystem::path& libra
         ti.in = t.in;
         ti.gain_db = t.gain_db;
         std::string error;
-        auto audio = probe_audio(library_dir / t.file, &error);
+        const auto resolved = resolve_in_library(library_dir, t.file, &error);
+        auto audio = resolved ? probe_audio(*resolved, &error) : std::nullopt;
         if (!audio) {
             problems.error(path, "\"" + t.file + "\" cannot be played: " + error);
         } else {
@@ -116,11 +120,19 @@ PlaylistInfo playlist_info(const Playlist& p, const std::filesystem::path& libra
             } else {
                 ti.length = end - t.in;
             }
-            if (loudness && ti.length > Ms{0}) {
+            if (loudness && ti.length > Ms{0} && too_long_to_measure(audio->frames, audio->sample_rate)) {
+                problems.warning(path, "\"" + t.file + "\" is longer than " +
+                                           std::to_string(kMaxMeasuredSeconds / 3600) +
+                                           " h: its loudness is not measured; it plays at its own level");
+            } else if (loudness && ti.length > Ms{0}) {
                 std::string lerror;
-                if (auto l = loudness->get(t.file, &lerror)) {
+                bool pending = false;
+                if (auto l = loudness->get(t.file, &lerror, &pending)) {
                     ti.gain_db += normalisation_gain_db(*l);
                     if (l->integrated_lufs > -69) measured.emplace_back(i, l->integrated_lufs);
+                } else if (pending) {
+                    problems.warning(path, "\"" + t.file +
+                                               "\": loudness analysis pending; it plays at its own level until measured");
                 } else {
                     problems.error(path, "\"" + t.file + "\" cannot be measured: " + lerror);
                     ti.length = Ms{0};

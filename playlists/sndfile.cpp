@@ -1,6 +1,8 @@
 // libsndfile, wrapped once.
 #include "playlists/sndfile.hpp"
 
+#include "engine/library_path.hpp"
+
 #include <sndfile.h>
 
 namespace stillroom {
@@ -27,7 +29,11 @@ std::string major_format_name(int format) {
 
 std::unique_ptr<SndFile> SndFile::open_read(const std::filesystem::path& path, std::string* error) {
     SF_INFO info{};
-    SNDFILE* handle = sf_open(path.c_str(), SFM_READ, &info);
+    // Opened without blocking and only if it is a regular file: a FIFO named as a track
+    // would otherwise hang this thread (and a request) until someone writes to it.
+    const int fd = open_regular_file(path, error);
+    if (fd < 0) return nullptr;
+    SNDFILE* handle = sf_open_fd(fd, SFM_READ, &info, SF_TRUE); // closes fd, also on failure
     if (!handle) {
         if (error) *error = sf_strerror(nullptr);
         return nullptr;

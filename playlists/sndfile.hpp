@@ -20,7 +20,8 @@ enum class AudioFormat { WavFloat, Wav16, Flac16, Ogg, Mp3 };
 
 class SndFile {
 public:
-    // Opens a file for reading; nullptr with *error set ("cannot open: ...") on failure.
+    // Opens a regular file for reading, never blocking (a FIFO or device is refused: "not a
+    // regular file"); nullptr with *error set on failure.
     static std::unique_ptr<SndFile> open_read(const std::filesystem::path& path, std::string* error);
     // Creates a file for writing; nullptr with *error on failure (e.g. a format this
     // libsndfile cannot write). WAV grows into RF64 past 4 GB.

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 
 using namespace stillroom;
 using namespace stillroom::test;
@@ -383,4 +384,146 @@ TEST_CASE("tablet API: the curator's audio files") {
             CHECK(s["length"].get<double>() == doctest::Approx(3.0));
         }
     }
+}
+
+// ---- issue 10, findings 8 and 9: paths stay in the library; PINs apply on their own ----
+
+namespace {
+
+// A WAV header for `data_bytes` of 16-bit PCM and a file that long, all of it a hole: a
+// few KiB on disk, gigabytes to a reader.
+void write_sparse_wav(const fs::path& path, int rate, int channels, std::uint32_t data_bytes) {
+    fs::create_directories(path.parent_path());
+    std::string h = "RIFF";
+    auto u32 = [&](std::uint32_t v) { for (int i = 0; i < 4; ++i) h += static_cast<char>((v >> (8 * i)) & 0xFF); };
+    auto u16 = [&](std::uint16_t v) { for (int i = 0; i < 2; ++i) h += static_cast<char>((v >> (8 * i)) & 0xFF); };
+    u32(36 + data_bytes);
+    h += "WAVEfmt ";
+    u32(16);
+    u16(1); // PCM
+    u16(static_cast<std::uint16_t>(channels));
+    u32(static_cast<std::uint32_t>(rate));
+    u32(static_cast<std::uint32_t>(rate * channels * 2));
+    u16(static_cast<std::uint16_t>(channels * 2));
+    u16(16);
+    h += "data";
+    u32(data_bytes);
+    write_text(path, h);
+    fs::resize_file(path, h.size() + data_bytes);
+}
+
+Json first_problem(const Json& body) {
+    return body.contains("problems") && !body["problems"].empty() ? body["problems"][0] : Json(nullptr);
+}
+
+} // namespace
+
+TEST_CASE("library paths: no absolute or ../ paths, no links out, no FIFOs, no measuring in a request") {
+    TabletRoom room;
+    Api api(room.port);
+    const std::string curator = api.login("8642");
+    const fs::path outside = room.dir.path / "outside";
+    write_text(outside / "secret.json", R"({"name":"SECRET-LIST","tracks":[]})");
+    write_wav(outside / "o.wav", 1);
+
+    SUBCASE("absolute and ../ track paths are refused, naming the field") {
+        for (const std::string& file : std::vector<std::string>{"../outside/o.wav", (outside / "o.wav").string(),
+                                                                "audio/../../outside/o.wav"}) {
+            CAPTURE(file);
+            const Json body = api.json("PUT", "/api/v1/playlists/x", curator,
+                                       Json{{"tracks", {{{"file", file}}}}}.dump(), 400);
+            CHECK(first_problem(body)["file"] == "playlists/x.json");
+            CHECK(first_problem(body)["path"] == "tracks[0].file");
+            const std::string message = first_problem(body)["message"].get<std::string>();
+            CHECK((message.find("leaves the library") != std::string::npos ||
+                   message.find("absolute path") != std::string::npos));
+        }
+        CHECK_FALSE(fs::exists(room.lib_dir / "playlists/x.json"));
+        // A template's sound cue too.
+        const Json body = api.json("PUT", "/api/v1/sessions/y", api.login("2468"),
+                                   R"({"name":"Y","phases":[{"id":"a","duration":"5m"}],"cues":[{"at":"start+1m","sound":"../outside/o.wav"}]})",
+                                   400);
+        CHECK(first_problem(body)["path"] == "cues[0].sound");
+    }
+
+    SUBCASE("a link that leads out of the library is not followed") {
+        fs::create_symlink(outside / "secret.json", room.lib_dir / "playlists/leak.json");
+        fs::create_symlink(outside / "o.wav", room.lib_dir / "audio/link.wav");
+        auto r = api.call("GET", "/api/v1/playlists/leak", curator);
+        REQUIRE(r);
+        CHECK(r->status == 403);
+        CHECK(r->body.find("SECRET-LIST") == std::string::npos);
+        r = api.call("GET", "/api/v1/playlists", curator);
+        REQUIRE(r);
+        CHECK(r->status == 200);
+        CHECK(r->body.find("SECRET-LIST") == std::string::npos);
+        const Json check = api.json("GET", "/api/v1/check", curator, "", 200);
+        bool named = false;
+        for (const auto& p : check["problems"])
+            named |= p["file"] == "playlists/leak.json" && p["message"].get<std::string>().find("outside the library") != std::string::npos;
+        CHECK(named);
+        const Json body = api.json("PUT", "/api/v1/playlists/x", curator, R"({"tracks":[{"file":"audio/link.wav"}]})", 400);
+        CHECK(first_problem(body)["path"] == "tracks[0].file");
+        CHECK(first_problem(body)["message"].get<std::string>().find("outside the library") != std::string::npos);
+        // A link that stays inside is fine.
+        fs::create_symlink(room.lib_dir / "audio/a.wav", room.lib_dir / "audio/inside.wav");
+        api.json("PUT", "/api/v1/playlists/x", curator, R"({"tracks":[{"file":"audio/inside.wav"}]})", 200);
+    }
+
+    SUBCASE("a FIFO as a track or a playlist is refused at once, and the API stays up") {
+        REQUIRE(::mkfifo((room.lib_dir / "audio/fifo.wav").c_str(), 0644) == 0);
+        REQUIRE(::mkfifo((room.lib_dir / "playlists/pipe.json").c_str(), 0644) == 0);
+        const Json body = api.json("PUT", "/api/v1/playlists/x", curator, R"({"tracks":[{"file":"audio/fifo.wav"}]})", 400);
+        CHECK(first_problem(body)["path"] == "tracks[0].file");
+        CHECK(first_problem(body)["message"].get<std::string>().find("not a regular file") != std::string::npos);
+        auto r = api.call("GET", "/api/v1/playlists", curator);
+        REQUIRE(r);
+        CHECK(r->status == 200);
+        r = api.call("GET", "/api/v1/playlists/pipe", curator);
+        REQUIRE(r);
+        CHECK(r->status >= 400);
+        // Saves still work.
+        api.json("PUT", "/api/v1/playlists/x", curator, R"({"tracks":[{"file":"audio/a.wav"}]})", 200);
+    }
+
+    SUBCASE("a 2 GB sparse WAV is not measured; a long one is measured in the background") {
+        write_sparse_wav(room.lib_dir / "audio/huge.wav", 48000, 2, 2'000'000'000u); // 2.9 h
+        Json body = api.json("PUT", "/api/v1/playlists/x", curator, R"({"tracks":[{"file":"audio/huge.wav"}]})", 200);
+        bool said = false;
+        for (const auto& w : body["warnings"]) said |= w["message"].get<std::string>().find("longer than 2 h") != std::string::npos;
+        CHECK(said);
+        // 1.9 hours (8 kHz mono): measured, but never inside the request. The answer says it
+        // is pending, and the API answers while it is measured.
+        write_sparse_wav(room.lib_dir / "audio/long.wav", 8000, 1, 8000u * 2 * 6840);
+        body = api.json("PUT", "/api/v1/playlists/y", curator, R"({"tracks":[{"file":"audio/long.wav"}]})", 200);
+        REQUIRE(body.contains("analysis"));
+        CHECK(body["analysis"]["pending"] == Json::array({"audio/long.wav"}));
+        CHECK(body["applied"] == Json::array({"library", "users"}));
+        const Json analysis = api.json("GET", "/api/v1/playlists/y/analysis", curator, "", 200);
+        CHECK(analysis["tracks"][0]["analysis"] == "pending");
+    }
+}
+
+TEST_CASE("a PIN change applies at once even while a playlist has an error, and the answer says so") {
+    TabletRoom room;
+    Api api(room.port);
+    const std::string clinic = api.login("2468");
+    write_text(room.lib_dir / "playlists/bad.json", R"({"tracks":[],"colour":"blue"})"); // unknown key
+    Json current = api.json("GET", "/api/v1/room", clinic, "", 200);
+    current["control"]["users"][0] = {{"name", "t"}, {"role", "therapist"}, {"pin", "97531"}};
+    const Json answer = api.json("PUT", "/api/v1/room", clinic, current.dump(), 200);
+    CHECK(answer["ok"] == true);
+    CHECK(answer["applied"] == Json::array({"users"}));
+    REQUIRE(answer["not_applied"].size() == 1);
+    CHECK(answer["not_applied"][0]["file"] == "playlists/bad.json");
+    CHECK(answer["not_applied"][0]["error"].get<std::string>().find("colour") != std::string::npos);
+    // The new PIN works and the old one does not.
+    api.login("97531");
+    CHECK(api.call("POST", "/api/v1/login", "", R"({"pin":"1357"})")->status == 401);
+    // Fixed: the whole library applies, and the answer says that too.
+    write_text(room.lib_dir / "playlists/bad.json", R"({"tracks":[]})");
+    const Json fixed = api.json("PUT", "/api/v1/playlists/p", api.login("8642"),
+                                R"({"name":"P","loop":true,"tracks":[{"file":"audio/a.wav"}]})", 200);
+    CHECK(fixed["applied"] == Json::array({"library", "users"}));
+    CHECK(fixed["not_applied"].empty());
 }

@@ -2,6 +2,7 @@
 // record is fdatasync'ed before append() returns and before its effects reach a driver;
 // a library save is temp file + fsync + rename, so a reader never sees a partial file and
 // a failed write (a full disk) leaves the old file as it was.
+#include "small_library.hpp"
 #include "temp_dir.hpp"
 
 #include "app/room.hpp"
@@ -144,13 +145,10 @@ TEST_CASE("a failed fdatasync is an error the room hears of, not a silent succes
 
 TEST_CASE("the room's effects reach the drivers only after their journal record is on disk") {
     TempDir dir;
-    fs::create_directories(dir.path / "lib/sessions");
-    std::ofstream(dir.path / "lib/room.json") << R"({"room":"r"})";
-    std::ofstream(dir.path / "lib/sessions/s.json")
-        << R"({"name":"S","phases":[{"id":"a","until":"dose","duration":"20m"},{"id":"b","duration":"20m"}]})";
-    Problems problems;
     ManualClock clock;
-    Room room(load_library(dir.path / "lib", problems), dir.path / "state", clock);
+    Room room(write_small_library(dir.path / "lib",
+                                  R"({"name":"S","phases":[{"id":"a","until":"dose","duration":"20m"},{"id":"b","duration":"20m"}]})"),
+              dir.path / "state", clock);
     WitnessDriver witness;
     room.add_driver(&witness);
     Spies spies;

@@ -1,9 +1,11 @@
 // Journal damage as a property: one flipped bit anywhere in a session's journal is either
 // harmless or reported as damage; it never reads as a different valid record, and a
-// damaged start record never resumes an older session.
+// damaged start record never resumes an older session; a resumed room shows the damage.
 #include "fixtures.hpp"
+#include "small_library.hpp"
 #include "temp_dir.hpp"
 
+#include "app/room.hpp"
 #include "engine/journal.hpp"
 #include "engine/journal_record.hpp"
 
@@ -117,4 +119,36 @@ TEST_CASE("a damaged start record resumes nothing, not an older unfinished sessi
     CHECK_FALSE(find_unfinished_journal(dir.path, &damage).has_value());
     CHECK(damage.find("no readable start record") != std::string::npos);
     CHECK(damage.find("checksum") != std::string::npos);
+}
+
+TEST_CASE("a flipped bit in the dose record: the room resumes and shows the damage on the tablet, never silently") {
+    TempDir dir;
+    const Library lib = write_small_library(
+        dir.path / "lib", R"({"name":"S","phases":[{"id":"a","until":"dose","duration":"20m"},{"id":"b","duration":"40m"}]})");
+    ManualClock clock;
+    std::string id;
+    {
+        Room room(lib, dir.path / "state", clock);
+        REQUIRE(room.start({"s", ""}).ok);
+        id = room.state()["session"]["id"].get<std::string>();
+        clock.advance_by(std::chrono::minutes{5});
+        REQUIRE(room.command(cmd(CommandKind::Dose)).ok);
+        clock.advance_by(std::chrono::minutes{1});
+        REQUIRE(room.command(cmd(CommandKind::Hold)).ok);
+    } // power cut
+    const fs::path journal = journal_path(dir.path / "state", id);
+    std::string text = read_all(journal);
+    const auto dose = text.find("\"cmd\":\"dose\"");
+    REQUIRE(dose != std::string::npos);
+    text[dose + 8] ^= 0x04; // "dose" -> "d`se": one bit
+    write_all(journal, text);
+    Room again(lib, dir.path / "state", clock);
+    REQUIRE(again.resume() == id); // the latest session, not another
+    Json journal_device;
+    const Json state = again.state(); // alive through the loop
+    for (const auto& d : state["devices"])
+        if (d["id"] == "journal") journal_device = d;
+    CHECK(journal_device["ok"] == false);
+    CHECK(journal_device["detail"].get<std::string>().find("1 damaged journal record(s) skipped on resume") !=
+          std::string::npos);
 }

@@ -300,7 +300,11 @@ TEST_CASE("a track that fails to play is replaced at once") {
     Outcome failed = s.apply(with(CommandKind::TrackFailed, [](Command& c) { c.file = "audio/settle-1.flac"; }), mins(1));
     CHECK(summarize(failed.effects) ==
           std::vector<std::string>{"1:00 play settle #2 audio/settle-2.flac (crossfade 3s)"});
-    // From now on the playlist is only track 2, looping.
+    // Until its next try (30 s later) the playlist is only track 2; then track 1 is back,
+    // after the track now playing (tests/unit/test_media_faults.cpp has the rest).
+    Effects out = s.advance_to(mins(1) + 29s);
+    for (const auto& line : summarize(out)) CHECK(line.find("settle-1") == std::string::npos);
+    CHECK(s.media_faults().at("audio/settle-1.flac").retry_at == mins(1) + 30s);
     Effects later = s.advance_to(mins(9));
-    for (const auto& line : summarize(later)) CHECK(line.find("settle-1") == std::string::npos);
+    CHECK(summarize(later).front() == "4:50 play settle #1 audio/settle-1.flac (crossfade 10s)");
 }
