@@ -95,12 +95,16 @@ std::optional<std::string> Room::resume() {
                           contents.damaged.front() + "); check the session's marks";
         std::cerr << "stillroom: journal: " << journal_damage_ << "\n";
     }
-    auto restored = restore_session(contents, problems);
+    // A journal from before sessions kept their scenes: the lights take the library's scenes.
+    auto restored = restore_session(contents, problems, [this](const SessionTemplate& t) { return library_.session_scenes(t); });
     if (!restored) {
         std::cerr << "stillroom: cannot resume " << path->string() << ":\n" << problems.to_string();
         return std::nullopt;
     }
     for (const auto& w : restored->warnings) std::cerr << "stillroom: resume: " << w << "\n";
+    resume_note_ = restored->scenes_from_library
+                       ? "resumed without a scene snapshot (an older journal): the lights follow the library's scenes as they are now"
+                       : "";
     session_ = std::move(restored->session);
     // Where is "now" in session time? Same boot: the monotonic clock says exactly.
     // After a reboot (power cut): the wall clock bridges the gap.
@@ -124,8 +128,11 @@ std::optional<std::string> Room::resume() {
     session_->advance_to(now_in_session);
     const DesiredState desired = session_->desired_state(now_in_session);
     for (auto* d : drivers_) d->reconcile(desired, clock_.now());
-    if (journal_)
-        journal_->append({{"type", "event"}, {"t", now_in_session.count()}, {"event", "resumed"}}, &error);
+    if (journal_) {
+        Json resumed = {{"type", "event"}, {"t", now_in_session.count()}, {"event", "resumed"}};
+        if (restored->scenes_from_library) resumed["scenes"] = "library"; // no snapshot in the journal
+        journal_->append(resumed, &error);
+    }
     notify();
     return session_->id();
 }
@@ -144,6 +151,7 @@ CommandResult Room::start(const StartRequest& request) {
     journal_ = std::move(journal);
     journal_fault_.clear();
     journal_damage_.clear();
+    resume_note_.clear();
     held_records_.clear();
     dropped_records_ = 0;
     session_ = std::make_unique<Session>(std::move(*setup));
@@ -322,6 +330,7 @@ Json Room::state_locked() const {
         session = session_state_json(*session_, session_->desired_state(now));
         if (session_->status() == SessionStatus::Finished) session["summary"] = session_summary_json(*session_, now);
         session["observations"] = session_->setup().tmpl.observations; // the tablet's buttons
+        if (!resume_note_.empty()) session["notes"] = Json::array({resume_note_});
     }
     Json templates = Json::array();
     for (const auto& [id, t] : library_.templates) templates.push_back({{"id", id}, {"name", t.name}});

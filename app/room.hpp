@@ -92,6 +92,7 @@ private:
     std::unique_ptr<JournalWriter> journal_;
     std::string journal_fault_;
     std::string journal_damage_; // damaged records found on resume (shown until the next start)
+    std::string resume_note_;    // how the resumed session differs from its journal (until the next start)
     std::deque<Json> held_records_;
     std::size_t dropped_records_ = 0;
     std::map<std::string, bool> device_ok_; // last journaled health per device

@@ -59,6 +59,7 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         bo.room_id = rc.room;
         bo.room_name = rc.name;
         bo.homeassistant = rc.mqtt->homeassistant;
+        bo.support_url = rc.mqtt->support_url;
         for (const auto& [id, t] : room_->library().templates) bo.templates.emplace_back(id, t.name);
         bridge_ = std::make_unique<MqttBridge>(bo, *mqtt_, *room_);
         MqttBridge* b = bridge_.get();

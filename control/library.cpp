@@ -80,20 +80,25 @@ std::optional<SessionSetup> Library::make_setup(const std::string& template_id, 
         if (auto p = playlist_infos.find(name); p != playlist_infos.end()) setup.playlists[name] = p->second;
     for (const auto& [sid, scene] : scenes)
         if (scene.fade) setup.scene_fades[sid] = *scene.fade;
-    // The scenes this template can reach, resolved for the room's lights: the session's copy.
+    setup.scenes = session_scenes(setup.tmpl); // the session's copy
+    return setup;
+}
+
+std::map<std::string, SceneLights> Library::session_scenes(const SessionTemplate& tmpl) const {
     std::set<std::string> reach = {kBrightScene};
-    for (const auto& p : setup.tmpl.phases)
+    for (const auto& p : tmpl.phases)
         if (p.scene) reach.insert(*p.scene);
-    for (const auto& c : setup.tmpl.cues)
+    for (const auto& c : tmpl.cues)
         if (c.scene) reach.insert(*c.scene);
-    for (const auto* s : {&setup.tmpl.comfort.scene, &setup.tmpl.lights_up.scene, &setup.tmpl.end.scene})
+    for (const auto* s : {&tmpl.comfort.scene, &tmpl.lights_up.scene, &tmpl.end.scene})
         if (*s) reach.insert(**s);
     const auto light_ids = room.light_ids();
+    std::map<std::string, SceneLights> out;
     for (const auto& sid : reach) {
-        if (sid == kBrightScene) setup.scenes[sid] = resolve_scene(bright_scene(), light_ids);
-        else if (auto s = scenes.find(sid); s != scenes.end()) setup.scenes[sid] = resolve_scene(s->second, light_ids);
+        if (sid == kBrightScene) out[sid] = resolve_scene(bright_scene(), light_ids);
+        else if (auto s = scenes.find(sid); s != scenes.end()) out[sid] = resolve_scene(s->second, light_ids);
     }
-    return setup;
+    return out;
 }
 
 Library load_library(const fs::path& dir, Problems& problems, LoudnessWorker* worker) {

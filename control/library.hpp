@@ -30,6 +30,9 @@ struct Library {
     // A ready-to-start session from a template; nullopt if there is no such template.
     std::optional<SessionSetup> make_setup(const std::string& template_id, const std::string& id,
                                            const std::string& label, std::uint64_t seed) const;
+    // Every scene the template can reach (and "@bright"), resolved for the room's lights:
+    // the copy a session keeps.
+    std::map<std::string, SceneLights> session_scenes(const SessionTemplate& tmpl) const;
 };
 
 class LoudnessWorker;

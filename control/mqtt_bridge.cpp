@@ -1,7 +1,9 @@
 // The engine on MQTT.
 #include "control/mqtt_bridge.hpp"
 
-#include <cctype>
+#include "control/ha_discovery.hpp"
+
+#include <algorithm>
 #include <iostream>
 
 namespace stillroom {
@@ -10,10 +12,13 @@ namespace {
 
 constexpr std::size_t kMaxQueuedCommands = 64; // a flood is dropped, not queued forever
 
-std::string node_id(const std::string& room) {
-    std::string out;
-    for (char c : room) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-    return out.empty() ? "room" : out;
+#ifndef STILLROOM_VERSION
+#define STILLROOM_VERSION "unknown"
+#endif
+
+HaDiscoveryOptions ha_options(const MqttBridgeOptions& o) {
+    return {o.base_topic, o.room_id,     o.room_name, o.templates, o.sw_version.empty() ? STILLROOM_VERSION : o.sw_version,
+            o.support_url};
 }
 
 } // namespace
@@ -23,9 +28,21 @@ MqttBridge::MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& r
     const std::string cmd_prefix = options_.base_topic + "/cmd/";
     mqtt_.subscribe(cmd_prefix + "+");
     mqtt_.ignore_retained(cmd_prefix + "+"); // a retained command would fire again on every reconnect
-    if (options_.homeassistant) mqtt_.subscribe("homeassistant/status");
+    std::vector<std::string> ha_topics;      // the select and Start button; retired configs to check
+    if (options_.homeassistant) {
+        mqtt_.subscribe("homeassistant/status");
+        ha_topics = {ha_template_set_topic(options_.base_topic), ha_start_topic(options_.base_topic)};
+        for (const auto& t : ha_topics) {
+            mqtt_.subscribe(t);
+            mqtt_.ignore_retained(t);
+        }
+        for (auto& t : ha_retired_config_topics(ha_options(options_))) {
+            mqtt_.subscribe(t);
+            ha_topics.push_back(std::move(t));
+        }
+    }
     mqtt_.subscribe(kClinicStatusPattern);
-    mqtt_.on_message([this, cmd_prefix](const std::string& topic, const std::string& payload) {
+    mqtt_.on_message([this, cmd_prefix, ha_topics](const std::string& topic, const std::string& payload) {
         // Runs on: the network thread. Queue and return.
         std::lock_guard lock(mutex_);
         if (topic.rfind(cmd_prefix, 0) == 0) {
@@ -33,11 +50,14 @@ MqttBridge::MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& r
                 std::cerr << "stillroom: mqtt: command queue full; dropped " << topic << std::endl;
                 return;
             }
-            incoming_.emplace_back(topic.substr(cmd_prefix.size()), payload);
+            incoming_.push_back({false, topic.substr(cmd_prefix.size()), payload});
         } else if (topic == "homeassistant/status") {
             if (payload == "online") announce_ = true;
         } else if (topic.rfind("stillroom-clinic/", 0) == 0) {
             if (payload == "online") republish_ = true; // an overview (re)started: tell it everything
+        } else if (std::find(ha_topics.begin(), ha_topics.end(), topic) != ha_topics.end()) {
+            if (incoming_.size() >= kMaxQueuedCommands) return;
+            incoming_.push_back({true, topic, payload});
         } else {
             return;
         }
@@ -89,63 +109,68 @@ void MqttBridge::publish_state(const Json& state) {
 }
 
 std::vector<std::pair<std::string, std::string>> MqttBridge::discovery_messages() const {
-    const std::string node = node_id(options_.room_id);
-    const std::string base = options_.base_topic;
-    const Json device = {{"identifiers", Json::array({"stillroom-" + node})},
-                         {"name", "Stillroom " + options_.room_name},
-                         {"manufacturer", "Stillroom"},
-                         {"model", "room controller"}};
-    auto common = [&](const std::string& object, const std::string& name) {
-        return Json{{"name", name},
-                    {"unique_id", "stillroom_" + node + "_" + object},
-                    {"object_id", "stillroom_" + node + "_" + object},
-                    {"availability_topic", base + "/status"},
-                    {"device", device}};
-    };
     std::vector<std::pair<std::string, std::string>> out;
-    auto sensor = [&](const std::string& object, const std::string& name, const std::string& tmpl, const char* unit) {
-        Json j = common(object, name);
-        j["state_topic"] = base + "/state";
-        j["value_template"] = tmpl;
-        if (unit) j["unit_of_measurement"] = unit;
-        out.emplace_back("homeassistant/sensor/" + node + "/" + object + "/config", dump_json(j));
-    };
-    sensor("phase", "Phase", "{{ value_json.session.phase.name if value_json.session else 'idle' }}", nullptr);
-    sensor("since_dose", "Time since dose",
-           "{{ (value_json.session.since_dose / 60) | round(0) if value_json.session and "
-           "value_json.session.since_dose is not none else none }}",
-           "min");
-    sensor("now_playing", "Now playing",
-           "{{ value_json.session.now_playing.title if value_json.session and value_json.session.now_playing else '' }}",
-           nullptr);
-    for (const auto& [action, name] : std::vector<std::pair<std::string, std::string>>{
-             {"comfort", "Comfort"}, {"lights-up", "Lights up"}, {"next", "Next phase"}, {"hold", "Hold"}, {"resume", "Resume"}}) {
-        std::string object = action;
-        for (char& c : object)
-            if (c == '-') c = '_';
-        Json j = common(object, name);
-        j["command_topic"] = base + "/cmd/" + action;
-        j["payload_press"] = "{}";
-        out.emplace_back("homeassistant/button/" + node + "/" + object + "/config", dump_json(j));
-    }
-    Json select = common("template", "Session template");
-    Json options = Json::array();
-    for (const auto& [id, name] : options_.templates) options.push_back(id);
-    select["options"] = options;
-    select["command_topic"] = base + "/cmd/start";
-    select["command_template"] = "{\"template\": \"{{ value }}\"}";
-    select["state_topic"] = base + "/state";
-    select["value_template"] = "{{ value_json.session.template if value_json.session else '" +
-                               (options_.templates.empty() ? std::string{} : options_.templates.front().first) + "' }}";
-    out.emplace_back("homeassistant/select/" + node + "/template/config", dump_json(select));
+    for (auto& m : ha_discovery_messages(ha_options(options_))) out.emplace_back(std::move(m.topic), std::move(m.payload));
     return out;
 }
 
 void MqttBridge::announce() {
     mqtt_.publish(options_.base_topic + "/status", "online", 1, true);
-    mqtt_.publish(options_.base_topic + "/state", dump_json(mqtt_state(room_.state())), 1, true);
-    if (options_.homeassistant)
-        for (const auto& [topic, payload] : discovery_messages()) mqtt_.publish(topic, payload, 1, true);
+    const Json state = room_.state();
+    mqtt_.publish(options_.base_topic + "/state", dump_json(mqtt_state(state)), 1, true);
+    if (!options_.homeassistant) return;
+    for (const auto& [topic, payload] : discovery_messages()) mqtt_.publish(topic, payload, 1, true);
+    publish_template_option(state, true);
+}
+
+void MqttBridge::publish_template_option(const Json& state, bool force) {
+    // Runs on: the bridge's worker thread.
+    if (!options_.homeassistant) return;
+    const std::string option = ha_template_option(state, armed_);
+    if (!force && option == shown_option_) return;
+    shown_option_ = option;
+    mqtt_.publish(ha_template_state_topic(options_.base_topic), option, 1, true);
+}
+
+void MqttBridge::handle_ha(const std::string& topic, const std::string& payload) {
+    // Runs on: the bridge's worker thread.
+    const std::string& base = options_.base_topic;
+    if (topic != ha_template_set_topic(base) && topic != ha_start_topic(base)) {
+        // A config an earlier version announced for this room: remove it from Home Assistant.
+        if (ha_config_is_ours(payload, ha_options(options_))) mqtt_.publish(topic, "", 1, true);
+        return;
+    }
+    const Json state = room_.state();
+    const bool running = state.contains("session") && state["session"].is_object() &&
+                         state["session"].value("status", "") != "finished";
+    Json result = {{"action", topic.substr(base.size() + 1)}};
+    auto fail = [&](const std::string& why) {
+        result["ok"] = false;
+        result["error"] = why;
+    };
+    if (topic == ha_template_set_topic(base)) {
+        const bool known = std::any_of(options_.templates.begin(), options_.templates.end(),
+                                       [&](const auto& t) { return t.first == payload; });
+        if (running) {
+            fail("a session is running; the template cannot change until it ends");
+        } else if (!known && payload != kHaNoTemplate) {
+            fail("no session template \"" + payload.substr(0, 64) + "\"");
+        } else {
+            armed_ = payload == kHaNoTemplate ? std::string{} : payload;
+            result["ok"] = true;
+            if (!armed_.empty()) result["note"] = "armed; Start session starts it";
+        }
+    } else if (armed_.empty()) {
+        fail(running ? "a session is already running" : "choose a session template first");
+    } else {
+        const CommandResult r = room_.start({armed_, ""});
+        result["ok"] = r.ok;
+        if (!r.ok) result["error"] = r.message;
+        if (r.ok) armed_.clear(); // a second press never starts another session
+    }
+    mqtt_.publish(base + "/result", dump_json(result), 1, false);
+    publish_template_option(room_.state(), true); // a refused choice snaps back
+    handled_.fetch_add(1);
 }
 
 void MqttBridge::republish() {
@@ -224,13 +249,14 @@ void MqttBridge::worker() {
             continue;
         }
         if (!incoming_.empty()) {
-            auto [action, payload] = incoming_.front();
+            const Incoming in = std::move(incoming_.front());
             incoming_.pop_front();
             lock.unlock();
             try {
-                handle_command(action, payload);
+                if (in.ha) handle_ha(in.key, in.payload);
+                else handle_command(in.key, in.payload);
             } catch (const std::exception& e) { // nothing from outside may end this thread
-                std::cerr << "stillroom: mqtt: cmd/" << action << ": " << e.what() << std::endl;
+                std::cerr << "stillroom: mqtt: " << (in.ha ? "" : "cmd/") << in.key << ": " << e.what() << std::endl;
             }
             lock.lock();
             continue;
@@ -239,6 +265,7 @@ void MqttBridge::worker() {
             Json state = std::move(*pending_state_);
             pending_state_.reset();
             lock.unlock();
+            publish_template_option(state, false);
             mqtt_.publish(options_.base_topic + "/state", dump_json(mqtt_state(std::move(state))), 1, true);
             lock.lock();
         }

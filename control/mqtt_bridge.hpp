@@ -1,7 +1,9 @@
 // The engine on MQTT (DESIGN.md): BASE/status (online retained, offline as the last will),
 // BASE/state (the state JSON, retained, on every change), BASE/cmd/ACTION for every session
 // and audio action, BASE/result with each command's outcome, and Home Assistant discovery
-// (sensors, buttons, a template select), re-sent when homeassistant/status says online.
+// (control/ha_discovery.hpp: sensors, buttons, Comfort and Lights-up switches, a template
+// select that arms a template for the Start button), re-sent when homeassistant/status
+// says online.
 // For the clinic overview: status and state are published again when an overview announces
 // itself (`stillroom-clinic/ID/status` = online) and at a slow interval, because clustered
 // brokers may keep retained messages per node.
@@ -28,6 +30,8 @@ struct MqttBridgeOptions {
     std::string room_name;
     bool homeassistant = false;
     std::vector<std::pair<std::string, std::string>> templates; // id, name (for the select)
+    std::string sw_version;  // announced in Home Assistant's device and origin blocks
+    std::string support_url; // room.json mqtt.support_url (origin.support_url); may be empty
     std::chrono::milliseconds republish_every{60'000}; // status and state again, for the overview
 };
 
@@ -56,6 +60,8 @@ public:
 private:
     void worker();
     void handle_command(const std::string& action, const std::string& payload);
+    void handle_ha(const std::string& topic, const std::string& payload);
+    void publish_template_option(const Json& state, bool force);
     void announce();
     void republish();
 
@@ -64,7 +70,13 @@ private:
     RoomControl& room_;
     std::mutex mutex_;
     std::condition_variable cv_;
-    std::deque<std::pair<std::string, std::string>> incoming_; // action, payload
+    struct Incoming {
+        bool ha = false;  // BASE/ha/... or a retired config (key = topic); else BASE/cmd/ (key = action)
+        std::string key, payload;
+    };
+    std::deque<Incoming> incoming_;
+    std::string armed_;       // the template the select armed (worker thread only)
+    std::string shown_option_; // what BASE/ha/template last said (worker thread only)
     std::optional<Json> pending_state_;
     bool announce_ = false;
     bool republish_ = false;

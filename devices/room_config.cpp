@@ -175,6 +175,10 @@ std::optional<MqttConfig> read_mqtt(ObjectReader& m, const std::string& room) {
         problems.error(m.path_of("base_topic"), "expected a topic without wildcards");
     c.homeassistant = m.boolean("homeassistant").value_or(false);
     c.library_commands = m.boolean("library_commands").value_or(false);
+    c.support_url = nullable_string(m, "support_url").value_or("");
+    if (!c.support_url.empty() && c.support_url.rfind("http://", 0) != 0 && c.support_url.rfind("https://", 0) != 0)
+        problems.error(m.path_of("support_url"), "expected an http:// or https:// URL (Home Assistant's origin.support_url), got " +
+                                                     describe_json(Json(c.support_url)));
     if (const Json* v = m.get("version")) {
         if (*v == "3.1.1" || *v == 311) c.protocol = 311;
         else if (*v == "5" || *v == 5) c.protocol = 5;

@@ -47,6 +47,7 @@ struct MqttConfig {
     // BASE/cmd/library saves library files sent by the clinic overview (off by default: the
     // broker's ACL must then allow only the overview to publish there).
     bool library_commands = false;
+    std::string support_url; // announced to Home Assistant as origin.support_url; optional
     int protocol = 311; // 311 or 5
 };
 

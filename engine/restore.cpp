@@ -36,7 +36,8 @@ std::optional<SessionSetup> setup_from_start_record(const Json& start, Problems&
     }
 }
 
-std::optional<RestoredSession> restore_session(const JournalContents& journal, Problems& problems) {
+std::optional<RestoredSession> restore_session(const JournalContents& journal, Problems& problems,
+                                               const SceneFallback& fallback) {
     if (journal.records.empty() || journal.records.front().value("type", "") != "start") {
         problems.error("", "the journal has no start record");
         return std::nullopt;
@@ -47,6 +48,16 @@ std::optional<RestoredSession> restore_session(const JournalContents& journal, P
     out.torn_tail = journal.torn_tail;
     out.warnings = journal.problems;
     if (journal.torn_tail) out.warnings.push_back("the journal's last line was torn; it was ignored");
+    if (!journal.records.front().contains("scenes")) {
+        if (fallback) {
+            setup->scenes = fallback(setup->tmpl);
+            out.scenes_from_library = true;
+            out.warnings.push_back("the journal has no scene snapshot (written before sessions kept their scenes); "
+                                   "the scenes were taken from the library as it is now");
+        } else {
+            out.warnings.push_back("the journal has no scene snapshot; the lights have no targets");
+        }
+    }
     out.session = std::make_unique<Session>(std::move(*setup));
     out.session->start();
     for (std::size_t i = 1; i < journal.records.size(); ++i) {

@@ -1,25 +1,44 @@
-// The JACK probe client.
+// The JACK listener clients.
 #include "jack_probe.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace stillroom::test {
 
-JackProbe::JackProbe(const std::string& server) {
+JackInputClient::JackInputClient(const std::string& server, const char* name) {
     jack_status_t status;
-    client_ = jack_client_open("stillroom-probe", static_cast<jack_options_t>(JackNoStartServer | JackServerName),
-                               &status, server.c_str());
+    client_ = jack_client_open(name, static_cast<jack_options_t>(JackNoStartServer | JackServerName), &status,
+                               server.c_str());
+    if (client_) in_ = jack_port_register(client_, "in", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
+}
+
+void JackInputClient::activate(JackProcessCallback process, void* self) {
     if (!client_) return;
-    in_ = jack_port_register(client_, "in", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
-    jack_set_process_callback(client_, &JackProbe::process, this);
+    jack_set_process_callback(client_, process, self);
     jack_activate(client_);
 }
 
-JackProbe::~JackProbe() {
-    if (client_) {
-        jack_deactivate(client_);
-        jack_client_close(client_);
-    }
+void JackInputClient::close() {
+    if (!client_) return;
+    jack_deactivate(client_);
+    jack_client_close(client_);
+    client_ = nullptr;
+}
+
+int JackInputClient::connect_from(const std::string& pattern) {
+    if (!client_) return 0;
+    const char** ports = jack_get_ports(client_, pattern.c_str(), JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput);
+    int n = 0;
+    if (!ports) return 0;
+    for (int i = 0; ports[i]; ++i)
+        if (jack_connect(client_, ports[i], jack_port_name(in_)) == 0) ++n;
+    jack_free(ports);
+    return n;
+}
+
+JackProbe::JackProbe(const std::string& server) : JackInputClient(server, "stillroom-probe") {
+    activate(&JackProbe::process, this);
 }
 
 int JackProbe::process(jack_nframes_t n, void* self) {
@@ -35,17 +54,6 @@ int JackProbe::process(jack_nframes_t n, void* self) {
     p->audible_.fetch_add(count);
     p->peak_.store(peak);
     return 0;
-}
-
-int JackProbe::connect_from(const std::string& pattern) {
-    if (!client_) return 0;
-    const char** ports = jack_get_ports(client_, pattern.c_str(), JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput);
-    int n = 0;
-    if (!ports) return 0;
-    for (int i = 0; ports[i]; ++i)
-        if (jack_connect(client_, ports[i], jack_port_name(in_)) == 0) ++n;
-    jack_free(ports);
-    return n;
 }
 
 } // namespace stillroom::test

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -131,10 +132,46 @@ TEST_CASE("a session over a real mosquitto broker: four dialects, commands, disc
         for (const auto& l : lines) {
             status = status || (l.topic == "stillroom/t/status" && l.payload == "online");
             state = state || (l.topic == "stillroom/t/state" && l.payload.find("\"session\"") != std::string::npos);
-            discovery = discovery || l.topic == "homeassistant/select/mqtt_test/template/config";
+            discovery = discovery || l.topic == "homeassistant/select/mqtt-test/template/config";
         }
         return status && state && discovery;
     }, 50));
+    {
+        // What mosquitto delivered to a subscriber, not the bridge's own list: every config
+        // with an origin and a default_entity_id (Home Assistant >= 2025.10) and no
+        // object_id, for this room's node; the select's state says the running template.
+        // Expected topics written from HA's discovery topic format
+        // (home-assistant.io/integrations/mqtt, "Discovery topic").
+        const std::set<std::string> expected = {
+            "homeassistant/sensor/mqtt-test/phase/config",     "homeassistant/sensor/mqtt-test/since_dose/config",
+            "homeassistant/sensor/mqtt-test/now_playing/config", "homeassistant/switch/mqtt-test/comfort/config",
+            "homeassistant/switch/mqtt-test/lights_up/config", "homeassistant/button/mqtt-test/start/config",
+            "homeassistant/button/mqtt-test/next/config",      "homeassistant/button/mqtt-test/hold/config",
+            "homeassistant/button/mqtt-test/resume/config",    "homeassistant/select/mqtt-test/template/config"};
+        std::set<std::string> seen;
+        REQUIRE(eventually([&] {
+            seen.clear();
+            for (const auto& l : read_lines(log1))
+                if (l.topic.rfind("homeassistant/", 0) == 0 && !l.payload.empty()) seen.insert(l.topic);
+            return seen == expected;
+        }, 50));
+        std::string option;
+        for (const auto& l : read_lines(log1)) {
+            if (l.topic == "stillroom/t/ha/template") option = l.payload; // live: the broker clears the retain flag
+            if (l.topic.rfind("homeassistant/", 0) != 0 || l.payload.empty()) continue;
+            CAPTURE(l.topic);
+            const Json j = Json::parse(l.payload);
+            const std::string component = l.topic.substr(14, l.topic.find('/', 14) - 14);
+            CHECK(j["origin"]["name"] == "Stillroom");
+            CHECK(j["origin"].contains("sw_version"));
+            CHECK(j["default_entity_id"].get<std::string>().rfind(component + ".stillroom_mqtt_test_", 0) == 0);
+            CHECK_FALSE(j.contains("object_id"));
+            CHECK(j["unique_id"].get<std::string>().rfind("stillroom_mqtt-test_", 0) == 0);
+            CHECK(j["availability_topic"] == "stillroom/t/status");
+            if (component == "select") CHECK(j["command_topic"] == "stillroom/t/ha/template/set");
+        }
+        CHECK(option == "s"); // the running session's template, not a guess
+    }
 
     // Commands over MQTT, good and bad.
     Process pub;

@@ -190,6 +190,7 @@ TEST_CASE("room.json loader") {
     const Row rows[] = {
         {"/room", "room 1", "room", "expected an id"},
         {"/mqtt/url", "http://x", "mqtt.url", "mqtt://HOST:PORT"},
+        {"/mqtt/support_url", "ftp://clinic/help", "mqtt.support_url", "http:// or https://"},
         {"/audio/sample_rate", 1000, "audio.sample_rate", "from 8000 to 192000"},
         {"/audio/outputs/1/channels/0", 2, "audio.outputs[1].channels[0]", "used by two outputs"},
         {"/audio/max_volume_db", 6, "audio.max_volume_db", "from -60 to 0"},

@@ -77,3 +77,49 @@ TEST_CASE("resolve_scene overlays \"*\" with each light's own entry") {
     // The journal form round-trips.
     CHECK(scene_lights_from_json(to_json(r)) == r);
 }
+
+TEST_CASE("a start record without a scene snapshot takes the fallback's scenes and says so") {
+    SessionSetup setup = setup_from(kThreeHourTemplate, three_hour_playlists());
+    setup.scenes["s1"] = dim(0.1);
+    Session session(setup);
+    Json start_record;
+    for (const auto& e : session.start())
+        if (const auto* j = std::get_if<JournalRecord>(&e.body); j && j->record.value("type", "") == "start")
+            start_record = j->record;
+    REQUIRE(start_record.contains("scenes"));
+    start_record.erase("scenes"); // as journals were written before sessions kept their scenes
+    JournalContents journal;
+    journal.records = {start_record};
+
+    Problems problems("journal");
+    auto bare = restore_session(journal, problems);
+    REQUIRE(bare);
+    CHECK_FALSE(bare->scenes_from_library);
+    CHECK(bare->session->setup().scenes.empty());
+    REQUIRE_FALSE(bare->warnings.empty());
+
+    int asked = 0;
+    auto restored = restore_session(journal, problems, [&](const SessionTemplate& t) {
+        ++asked;
+        CHECK(t.id == setup.tmpl.id);
+        return std::map<std::string, SceneLights>{{"s1", dim(0.7)}};
+    });
+    REQUIRE(restored);
+    CHECK(asked == 1);
+    CHECK(restored->scenes_from_library);
+    CHECK(restored->session->desired_state(Ms{1000}).scene_fades.back().lights == dim(0.7));
+    bool warned = false;
+    for (const auto& w : restored->warnings) warned = warned || w.find("no scene snapshot") != std::string::npos;
+    CHECK(warned);
+
+    // A journal with its snapshot never asks the library.
+    journal.records.front()["scenes"] = Json::object({{"s1", to_json(dim(0.1))}});
+    auto own = restore_session(journal, problems, [&](const SessionTemplate&) {
+        ++asked;
+        return std::map<std::string, SceneLights>{};
+    });
+    REQUIRE(own);
+    CHECK(asked == 1);
+    CHECK_FALSE(own->scenes_from_library);
+    CHECK(own->session->desired_state(Ms{1000}).scene_fades.back().lights == dim(0.1));
+}
