@@ -74,13 +74,18 @@ struct Child {
     }
 };
 
-// utime + stime of a process and its children still running (the audio sink), in seconds.
-double cpu_seconds(pid_t pid) {
-    double total = 0;
+// A process and its children still running (the audio sink).
+std::vector<pid_t> with_children(pid_t pid) {
     std::vector<pid_t> pids = {pid};
     std::ifstream children("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
     for (pid_t c; children >> c;) pids.push_back(c);
-    for (pid_t p : pids) {
+    return pids;
+}
+
+// utime + stime of a process and its children, in seconds.
+double cpu_seconds(pid_t pid) {
+    double total = 0;
+    for (pid_t p : with_children(pid)) {
         std::ifstream in("/proc/" + std::to_string(p) + "/stat");
         std::string s((std::istreambuf_iterator<char>(in)), {});
         const auto close = s.rfind(')');
@@ -97,10 +102,7 @@ double cpu_seconds(pid_t pid) {
 // Private memory (Private_Clean + Private_Dirty) of a process and its children, in MB.
 double private_mb(pid_t pid) {
     double kb = 0;
-    std::vector<pid_t> pids = {pid};
-    std::ifstream children("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
-    for (pid_t c; children >> c;) pids.push_back(c);
-    for (pid_t p : pids) {
+    for (pid_t p : with_children(pid)) {
         std::ifstream in("/proc/" + std::to_string(p) + "/smaps_rollup");
         std::string key;
         double v;

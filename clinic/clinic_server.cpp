@@ -92,26 +92,14 @@ Json ClinicServer::rooms_json() const {
 }
 
 bool ClinicServer::start(std::string* error) {
-    if (!server_->is_valid()) {
-        if (error) *error = "the TLS certificate or key cannot be loaded";
-        return false;
-    }
-    bound_port_ = options_.port == 0 ? server_->bind_to_any_port(options_.host.c_str())
-                                     : (server_->bind_to_port(options_.host.c_str(), options_.port) ? options_.port : -1);
-    if (bound_port_ <= 0) {
-        if (error) *error = "cannot listen on " + options_.host + ":" + std::to_string(options_.port);
-        return false;
-    }
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    return true;
+    bound_port_ = server_->serve(options_.host, options_.port, error);
+    return bound_port_ > 0;
 }
 
 void ClinicServer::stop() {
-    if (!thread_.joinable()) return;
+    if (!server_->serving()) return;
     events_.stop();
-    server_->stop();
-    thread_.join();
-    server_->shutdown_guard();
+    server_->stop_serving();
 }
 
 } // namespace stillroom

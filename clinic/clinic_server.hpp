@@ -54,7 +54,6 @@ private:
     EventHub& events_;
     Clock& clock_;
     std::unique_ptr<GuardedServer> server_;
-    std::thread thread_;
     int bound_port_ = 0;
 };
 

@@ -63,29 +63,14 @@ HttpApi::HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub
 HttpApi::~HttpApi() { stop(); }
 
 bool HttpApi::start(std::string* error) {
-    if (!server_->is_valid()) {
-        if (error) *error = "the TLS certificate or key cannot be loaded";
-        return false;
-    }
-    if (options_.port == 0) {
-        bound_port_ = server_->bind_to_any_port(options_.host.c_str());
-    } else {
-        bound_port_ = server_->bind_to_port(options_.host.c_str(), options_.port) ? options_.port : -1;
-    }
-    if (bound_port_ <= 0) {
-        if (error) *error = "cannot listen on " + options_.host + ":" + std::to_string(options_.port);
-        return false;
-    }
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    return true;
+    bound_port_ = server_->serve(options_.host, options_.port, error);
+    return bound_port_ > 0;
 }
 
 void HttpApi::stop() {
-    if (!thread_.joinable()) return;
+    if (!server_->serving()) return;
     events_.stop(); // SSE streams end
-    server_->stop();
-    thread_.join();
-    server_->shutdown_guard(); // open connections close, workers end
+    server_->stop_serving();
 }
 
 void HttpApi::routes() {

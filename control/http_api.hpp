@@ -68,7 +68,6 @@ private:
     EventHub& events_;
     LibraryFiles& files_;
     std::unique_ptr<GuardedServer> server_;
-    std::thread thread_;
     int bound_port_ = 0;
     std::vector<RouteInfo> route_list_;
 };

@@ -698,6 +698,28 @@ void GuardedServer::shutdown_guard() {
     if (front_) front_->stop();
 }
 
+int GuardedServer::serve(const std::string& host, int port, std::string* error) {
+    if (!is_valid()) {
+        if (error) *error = "the TLS certificate or key cannot be loaded";
+        return 0;
+    }
+    const int bound = port == 0 ? bind_to_any_port(host.c_str()) : (bind_to_port(host.c_str(), port) ? port : 0);
+    if (bound <= 0) {
+        if (error) *error = "cannot listen on " + host + ":" + std::to_string(port);
+        return 0;
+    }
+    serving_ = std::thread([this] { listen_after_bind(); });
+    return bound;
+}
+
+bool GuardedServer::stop_serving() {
+    if (!serving_.joinable()) return false;
+    stop();
+    serving_.join();
+    shutdown_guard();
+    return true;
+}
+
 int GuardedServer::open_connections() const { return front_ ? front_->open_connections() : 0; }
 
 bool GuardedServer::serve_one(httplib::Stream& stream, bool close_connection, bool& connection_closed) {

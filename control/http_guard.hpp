@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace stillroom {
@@ -58,6 +59,13 @@ public:
     bool is_valid() const override;
     // Ends the guard's threads; call after stop() and after listen_after_bind() returned.
     void shutdown_guard();
+    // Binds (port 0: any free port) and serves on a thread of its own. Returns the bound
+    // port, or 0 with *error (a TLS certificate that does not load, an address in use).
+    int serve(const std::string& host, int port, std::string* error);
+    // Stops serving: the listening thread ends, open connections close, workers end. Safe to
+    // call more than once; false when it was not serving.
+    bool stop_serving();
+    bool serving() const { return serving_.joinable(); }
     // Open connections right now (tests and the benchmark). Runs on: any thread.
     int open_connections() const;
 
@@ -67,6 +75,7 @@ public:
 private:
     bool process_and_close_socket(socket_t sock) override;
     std::unique_ptr<HttpGuardFront> front_;
+    std::thread serving_;
 };
 
 } // namespace stillroom

@@ -52,6 +52,25 @@ std::vector<std::string> kinds(const Json& room) {
     return out;
 }
 
+MqttBridgeOptions r1_options() {
+    MqttBridgeOptions o;
+    o.base_topic = "stillroom/r1";
+    o.room_id = "r1";
+    o.room_name = "Room 1";
+    return o;
+}
+
+// A room whose state never changes (the bridge only reads it).
+struct FixedRoom final : RoomControl {
+    explicit FixedRoom(Json s) : fixed(std::move(s)) {}
+    Json fixed;
+    Json state() const override { return fixed; }
+    Json timeline() const override { return nullptr; }
+    Json summary() const override { return nullptr; }
+    CommandResult start(const StartRequest&) override { return {}; }
+    CommandResult command(const Command&) override { return {}; }
+};
+
 template <class Pred> bool soon(Pred p) {
     for (int i = 0; i < 400 && !p(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     return p();
@@ -215,20 +234,12 @@ TEST_CASE("room.json: mqtt.url as a list of the brokers of a cluster") {
 }
 
 TEST_CASE("the room tells a clinic overview everything when it announces itself, and at a slow interval") {
-    struct StateRoom final : RoomControl {
-        Json state() const override {
-            Json s = room_state("r1", running_session(100, 10));
-            s["session"]["vitals"] = Json::array({{{"systolic", 171}}});
-            s["session"]["vitals_flagged"] = true;
-            return s;
-        }
-        Json timeline() const override { return nullptr; }
-        Json summary() const override { return nullptr; }
-        CommandResult start(const StartRequest&) override { return {}; }
-        CommandResult command(const Command&) override { return {}; }
-    } room;
+    Json state = room_state("r1", running_session(100, 10));
+    state["session"]["vitals"] = Json::array({{{"systolic", 171}}});
+    state["session"]["vitals_flagged"] = true;
+    FixedRoom room(state);
     FakeMqtt mqtt;
-    MqttBridgeOptions options{"stillroom/r1", "r1", "Room 1", false, {}};
+    MqttBridgeOptions options = r1_options();
     options.republish_every = std::chrono::milliseconds(300);
     MqttBridge bridge(options, mqtt, room);
     CHECK(std::find(mqtt.subscriptions.begin(), mqtt.subscriptions.end(), "stillroom-clinic/+/status") !=
@@ -257,15 +268,9 @@ TEST_CASE("the room tells a clinic overview everything when it announces itself,
 }
 
 TEST_CASE("library changes from the clinic: off unless the room allows them, answered on result") {
-    struct IdleRoom final : RoomControl {
-        Json state() const override { return room_state("r1", nullptr); }
-        Json timeline() const override { return nullptr; }
-        Json summary() const override { return nullptr; }
-        CommandResult start(const StartRequest&) override { return {}; }
-        CommandResult command(const Command&) override { return {}; }
-    } room;
+    FixedRoom room(room_state("r1", nullptr));
     FakeMqtt mqtt;
-    MqttBridge bridge({"stillroom/r1", "r1", "Room 1", false, {}}, mqtt, room);
+    MqttBridge bridge(r1_options(), mqtt, room);
     std::vector<std::string> saved;
     auto results = [&](std::size_t n) {
         std::vector<Json> out;
