@@ -49,9 +49,15 @@ start_node() {
   local n=$1
   node_env "$n"
   (cd "$dir/n$n" && setsid "$sbin/rabbitmq-server" >"$dir/n$n/stdout.log" 2>&1 &)
-  # Bounded: 60 s for the node to boot.
-  timeout 60 "$sbin/rabbitmqctl" -n "$(node_name "$n")" await_startup >/dev/null 2>&1 || {
-    echo "rabbitmq-cluster: node $n did not start; see $dir/n$n" >&2; tail -20 "$dir/n$n/stdout.log" >&2; exit 1; }
+  # Bounded: 120 s for the node to boot. await_startup fails at once while the node is not
+  # yet reachable, so it is asked again each second.
+  local deadline=$((SECONDS + 120))
+  until "$sbin/rabbitmqctl" -n "$(node_name "$n")" await_startup --timeout 10 >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "rabbitmq-cluster: node $n did not start; see $dir/n$n" >&2; tail -20 "$dir/n$n/stdout.log" >&2; exit 1
+    fi
+    sleep 1
+  done
 }
 
 case "$cmd" in
@@ -79,10 +85,15 @@ CONF
   ctl 2 start_app >/dev/null
   ctl 1 cluster_status --formatter json | python3 -c 'import json,sys; s=json.load(sys.stdin); assert len(s["running_nodes"]) == 2, s; print("rabbitmq-cluster: running", " ".join(s["running_nodes"]))'
   ;;
-stop-node) ctl "$3" stop >/dev/null ;;
+stop-node) timeout 120 "$sbin/rabbitmqctl" -n "$(node_name "$3")" stop >/dev/null ;;
 start-node) start_node "$3" ;;
 stop)
-  for n in 2 1; do ctl "$n" stop >/dev/null 2>&1 || true; done
+  # Both nodes at once, by their command line (each runs with this DIR as its home): a
+  # clean SIGTERM, then SIGKILL for what is still there after 30 s.
+  pattern="-home $dir --"
+  pkill -TERM -f -- "$pattern" 2>/dev/null || true
+  for _ in $(seq 1 60); do pgrep -f -- "$pattern" >/dev/null || exit 0; sleep 0.5; done
+  pkill -KILL -f -- "$pattern" 2>/dev/null || true
   ;;
 *) echo "usage: $0 start DIR PORT1 PORT2 | stop-node DIR N | start-node DIR N | stop DIR" >&2; exit 2 ;;
 esac

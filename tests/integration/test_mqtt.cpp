@@ -170,7 +170,13 @@ TEST_CASE("a session over a real mosquitto broker: four dialects, commands, disc
             CHECK(j["availability_topic"] == "stillroom/t/status");
             if (component == "select") CHECK(j["command_topic"] == "stillroom/t/ha/template/set");
         }
-        CHECK(option == "s"); // the running session's template, not a guess
+        // The running session's template, not a guess (published just after the configs:
+        // read the log again until it is there, bounded).
+        CHECK(eventually([&] {
+            for (const auto& l : read_lines(log1))
+                if (l.topic == "stillroom/t/ha/template") option = l.payload;
+            return option == "s";
+        }, 50));
     }
 
     // Commands over MQTT, good and bad.
