@@ -25,15 +25,10 @@ using WallClock = std::chrono::steady_clock; // benchmarks measure real time by 
 
 namespace {
 
-void write(const fs::path& p, const std::string& text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-}
-
 // A room library: two Zigbee2MQTT lights with native transitions, a quiet looping tone and a
 // template whose first phase fades the lights for 20 minutes while the music plays.
 void make_room(const fs::path& lib, const std::string& id, int port) {
-    write(lib / "room.json", Json{{"room", id},
+    bench::write_file(lib / "room.json", Json{{"room", id},
                                   {"audio", {{"device", "default"}}},
                                   {"mqtt", {{"url", "mqtt://127.0.0.1:" + std::to_string(port)}}},
                                   {"lights", Json::array({{{"id", "ceiling"}, {"dialect", "zigbee2mqtt"},
@@ -43,13 +38,13 @@ void make_room(const fs::path& lib, const std::string& id, int port) {
                                                            {"topic", "zigbee2mqtt/" + id + "/lamp"},
                                                            {"kelvin", Json::array({2200, 6500})}}})}}
                                  .dump());
-    write(lib / "scenes/dim.json", R"({"lights":{"*":{"on":true,"brightness":0.05,"kelvin":2200}}})");
-    write(lib / "scenes/bright.json", R"({"lights":{"*":{"on":true,"brightness":0.8,"kelvin":4000}}})");
-    write(lib / "playlists/music.json", R"({"loop":true,"crossfade":"5s","tracks":[{"file":"audio/tone.wav"},{"file":"audio/tone.wav"}]})");
+    bench::write_file(lib / "scenes/dim.json", R"({"lights":{"*":{"on":true,"brightness":0.05,"kelvin":2200}}})");
+    bench::write_file(lib / "scenes/bright.json", R"({"lights":{"*":{"on":true,"brightness":0.8,"kelvin":4000}}})");
+    bench::write_file(lib / "playlists/music.json", R"({"loop":true,"crossfade":"5s","tracks":[{"file":"audio/tone.wav"},{"file":"audio/tone.wav"}]})");
     fs::create_directories(lib / "audio");
     fs::copy_file(fs::temp_directory_path() / "stillroom-bench-tone.wav", lib / "audio/tone.wav",
                   fs::copy_options::overwrite_existing);
-    write(lib / "sessions/s.json", R"({"name":"Fade","phases":[
+    bench::write_file(lib / "sessions/s.json", R"({"name":"Fade","phases":[
       {"id":"a","until":"therapist","duration":"20m","scene":"dim","fade":"20m","playlist":"music","volume_db":-20}]})");
 }
 

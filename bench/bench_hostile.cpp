@@ -27,11 +27,6 @@ using WallClock = std::chrono::steady_clock; // benchmarks measure real time by 
 
 namespace {
 
-void write_file(const fs::path& p, const std::string& text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-}
-
 double pct(std::vector<double> v, double p) {
     if (v.empty()) return -1;
     std::sort(v.begin(), v.end());
@@ -148,15 +143,15 @@ int main(int argc, char** argv) {
     const int seconds = argc > 1 ? std::clamp(std::atoi(argv[1]), 5, 300) : 20;
     const int http_port = bench::free_loopback_port();
     const fs::path dir = fs::temp_directory_path() / ("stillroom-bench-hostile-" + std::to_string(getpid()));
-    write_file(dir / "lib/room.json",
+    bench::write_file(dir / "lib/room.json",
                Json{{"room", "bench"},
                     {"lights", Json::array({{{"id", "ceiling"}, {"dialect", "simulated"}}})},
                     {"control", {{"listen", "127.0.0.1:" + std::to_string(http_port)},
                                  {"users", Json::array({{{"name", "t"}, {"role", "therapist"}, {"pin_hash", hash_pin("1357")}}})}}}}
                    .dump());
-    write_file(dir / "lib/scenes/calm.json", R"({"lights":{"*":{"on":true,"brightness":0.3,"kelvin":2700}}})");
-    write_file(dir / "lib/scenes/comfort.json", R"({"lights":{"*":{"on":true,"brightness":0.2,"kelvin":2400}}})");
-    write_file(dir / "lib/sessions/s.json", R"({"name":"S","phases":[{"id":"one","duration":"8h","scene":"calm","volume_db":-20,"fade":"0s"}],
+    bench::write_file(dir / "lib/scenes/calm.json", R"({"lights":{"*":{"on":true,"brightness":0.3,"kelvin":2700}}})");
+    bench::write_file(dir / "lib/scenes/comfort.json", R"({"lights":{"*":{"on":true,"brightness":0.2,"kelvin":2400}}})");
+    bench::write_file(dir / "lib/sessions/s.json", R"({"name":"S","phases":[{"id":"one","duration":"8h","scene":"calm","volume_db":-20,"fade":"0s"}],
         "comfort":{"scene":"comfort","fade":"5s","volume_offset_db":-6}})");
     Problems problems;
     Library lib = load_library(dir / "lib", problems);

@@ -18,6 +18,12 @@ extern char** environ;
 
 namespace stillroom::bench {
 
+// Writes a file, making its folder.
+inline void write_file(const std::filesystem::path& p, const std::string& text) {
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+}
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 inline int free_loopback_port() {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -11,28 +11,15 @@ ClinicServer::ClinicServer(ClinicServerOptions options, const Overview& overview
     : options_(std::move(options)), overview_(overview), auth_(auth), events_(events), clock_(clock) {
     HttpGuardLimits limits;
     limits.max_body = 16 << 10; // logins only
-    if (options_.tls)
-        server_ = std::make_unique<GuardedServer>(limits, &options_.tls->first, &options_.tls->second);
-    else
-        server_ = std::make_unique<GuardedServer>(limits);
-    server_->set_payload_max_length(limits.max_body);
-    server_->set_tcp_nodelay(true);
+    server_ = make_guarded_server(limits, options_.tls);
     auto& s = *server_;
     install_common_handlers(s, options_.allowed_hosts, "clinic");
     auto logged_in = [this](auto handler) {
         return [this, handler](const httplib::Request& req, httplib::Response& res) {
-            const std::string token = request_token(req, "/api/v1/events");
-            if (token.empty() || !auth_.check(token)) return error_reply(res, 401, "log in first (Authorization: Bearer TOKEN)");
-            handler(req, res);
+            if (authorize(req, res, auth_, std::nullopt, "/api/v1/events")) handler(req, res);
         };
     };
-    s.Get("/", [](const httplib::Request&, httplib::Response& res) {
-        res.set_header("Content-Security-Policy",
-                       "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-                       "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'");
-        res.set_header("Cache-Control", "no-store");
-        res.set_content(clinic_html(), "text/html; charset=utf-8");
-    });
+    s.Get("/", [](const httplib::Request&, httplib::Response& res) { page_reply(res, clinic_html()); });
     s.Post("/api/v1/login", login_handler(auth_));
     s.Post("/api/v1/logout", logged_in([this](const httplib::Request& req, httplib::Response& res) {
         logout(req, res, auth_, events_);
@@ -44,12 +31,9 @@ ClinicServer::ClinicServer(ClinicServerOptions options, const Overview& overview
     // validates and saves it as its tablet API would; its answer shows in the room list.
     s.Put(R"(/api/v1/library/(playlists|scenes|sessions)/([A-Za-z0-9_-]{1,64}))",
           [this](const httplib::Request& req, httplib::Response& res) {
-              auto who = auth_.check(bearer_token(req));
-              if (!who) return error_reply(res, 401, "log in first (Authorization: Bearer TOKEN)");
               const std::string kind = req.matches[1];
-              const Role need = kind == "playlists" ? Role::Curator : Role::Clinic;
-              if (!role_allows(who->role, need))
-                  return error_reply(res, 403, std::string("this needs the ") + to_string(need) + " role");
+              if (!authorize(req, res, auth_, kind == "playlists" ? Role::Curator : Role::Clinic, "/api/v1/events"))
+                  return;
               if (!options_.push_library) return error_reply(res, 404, "library changes are off");
               auto body = json_body(req, res);
               if (!body) return;

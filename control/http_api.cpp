@@ -50,13 +50,7 @@ HttpApi::HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub
     : options_(std::move(options)), room_(room), auth_(auth), events_(events), files_(files) {
     HttpGuardLimits limits;
     limits.max_body = options_.max_body;
-    if (options_.tls)
-        server_ = std::make_unique<GuardedServer>(limits, &options_.tls->first, &options_.tls->second);
-    else
-        server_ = std::make_unique<GuardedServer>(limits);
-    server_->set_payload_max_length(options_.max_body);
-    // Deadlines, connection caps and the worker pools are the guard's (control/http_guard.hpp).
-    server_->set_tcp_nodelay(true); // no Nagle delay on small JSON replies
+    server_ = make_guarded_server(limits, options_.tls);
     routes();
 }
 
@@ -81,22 +75,13 @@ void HttpApi::routes() {
     auto guarded = [this](std::optional<Role> need, auto handler) {
         return [this, need, handler](const httplib::Request& req, httplib::Response& res) {
             // EventSource cannot send headers: ?token= is accepted for the event stream only.
-            const std::string token = request_token(req, "/api/v1/events");
-            auto session = token.empty() ? std::nullopt : auth_.check(token);
-            if (!session) return error_reply(res, 401, "log in first (Authorization: Bearer TOKEN)");
-            if (need && !role_allows(session->role, *need))
-                return error_reply(res, 403, std::string("this needs the ") + to_string(*need) + " role");
+            auto session = authorize(req, res, auth_, need, "/api/v1/events");
+            if (!session) return;
             handler(req, res, *session);
         };
     };
 
-    s.Get("/", [](const httplib::Request&, httplib::Response& res) {
-        res.set_header("Content-Security-Policy",
-                       "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-                       "img-src 'self' data:; media-src 'self'; connect-src 'self'; frame-ancestors 'none'");
-        res.set_header("Cache-Control", "no-store");
-        res.set_content(tablet_html(), "text/html; charset=utf-8");
-    });
+    s.Get("/", [](const httplib::Request&, httplib::Response& res) { page_reply(res, tablet_html()); });
 
     s.Post("/api/v1/login", login_handler(auth_));
     s.Post("/api/v1/logout", guarded(std::nullopt, [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {

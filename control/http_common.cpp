@@ -78,6 +78,39 @@ void install_common_handlers(httplib::Server& s, const std::vector<std::string>&
     });
 }
 
+std::unique_ptr<GuardedServer> make_guarded_server(const HttpGuardLimits& limits,
+                                                   const std::optional<std::pair<std::string, std::string>>& tls) {
+    auto server = tls ? std::make_unique<GuardedServer>(limits, &tls->first, &tls->second)
+                      : std::make_unique<GuardedServer>(limits);
+    server->set_payload_max_length(limits.max_body);
+    // Deadlines, connection caps and the worker pools are the guard's.
+    server->set_tcp_nodelay(true);
+    return server;
+}
+
+std::optional<AuthSession> authorize(const httplib::Request& req, httplib::Response& res, Auth& auth,
+                                     std::optional<Role> need, const std::string& events_path) {
+    const std::string token = request_token(req, events_path);
+    auto session = token.empty() ? std::nullopt : auth.check(token);
+    if (!session) {
+        error_reply(res, 401, "log in first (Authorization: Bearer TOKEN)");
+        return std::nullopt;
+    }
+    if (need && !role_allows(session->role, *need)) {
+        error_reply(res, 403, std::string("this needs the ") + to_string(*need) + " role");
+        return std::nullopt;
+    }
+    return session;
+}
+
+void page_reply(httplib::Response& res, const std::string& html) {
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+                   "img-src 'self' data:; media-src 'self'; connect-src 'self'; frame-ancestors 'none'");
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(html, "text/html; charset=utf-8");
+}
+
 httplib::Server::Handler login_handler(Auth& auth) {
     return [&auth](const httplib::Request& req, httplib::Response& res) {
         // Only application/json: a form or text/plain POST from another web page (which

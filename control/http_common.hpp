@@ -5,11 +5,13 @@
 
 #include "control/auth.hpp"
 #include "control/event_hub.hpp"
+#include "control/http_guard.hpp"
 #include "engine/json_reader.hpp"
 
 #include <httplib.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +29,19 @@ std::optional<Json> json_body(const httplib::Request& req, httplib::Response& re
 // response, JSON error bodies, and exceptions logged as 500s. `what` names the server in
 // the log ("http", "clinic").
 void install_common_handlers(httplib::Server& server, const std::vector<std::string>& allowed_hosts, std::string what);
+
+// A guarded server (control/http_guard.hpp) with TLS when `tls` names a certificate and key,
+// the body limit, and no Nagle delay on small JSON replies.
+std::unique_ptr<GuardedServer> make_guarded_server(const HttpGuardLimits& limits,
+                                                   const std::optional<std::pair<std::string, std::string>>& tls);
+
+// The session of a request's token (see request_token), or a 401 reply; a 403 reply when it
+// lacks `need` (clinic may do everything).
+std::optional<AuthSession> authorize(const httplib::Request& req, httplib::Response& res, Auth& auth,
+                                     std::optional<Role> need, const std::string& events_path);
+
+// A page (the tablet, the overview): HTML with its CSS and JS inline, nothing from elsewhere.
+void page_reply(httplib::Response& res, const std::string& html);
 
 // POST /api/v1/login: JSON bodies only (415 otherwise), the throttle's 401/429 answers.
 httplib::Server::Handler login_handler(Auth& auth);

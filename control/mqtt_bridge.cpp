@@ -115,9 +115,8 @@ std::vector<std::pair<std::string, std::string>> MqttBridge::discovery_messages(
 }
 
 void MqttBridge::announce() {
-    mqtt_.publish(options_.base_topic + "/status", "online", 1, true);
     const Json state = room_.state();
-    mqtt_.publish(options_.base_topic + "/state", dump_json(mqtt_state(state)), 1, true);
+    republish(state);
     if (!options_.homeassistant) return;
     for (const auto& [topic, payload] : discovery_messages()) mqtt_.publish(topic, payload, 1, true);
     publish_template_option(state, true);
@@ -173,10 +172,9 @@ void MqttBridge::handle_ha(const std::string& topic, const std::string& payload)
     handled_.fetch_add(1);
 }
 
-void MqttBridge::republish() {
+void MqttBridge::republish(const Json& state) {
     mqtt_.publish(options_.base_topic + "/status", "online", 1, true);
-    mqtt_.publish(options_.base_topic + "/state", dump_json(mqtt_state(room_.state())), 1, true);
-    republished_.fetch_add(1);
+    mqtt_.publish(options_.base_topic + "/state", dump_json(mqtt_state(state)), 1, true);
 }
 
 void MqttBridge::handle_command(const std::string& action, const std::string& payload) {
@@ -236,7 +234,10 @@ void MqttBridge::worker() {
             republish_ = false;
             pending_state_.reset();
             lock.unlock();
-            if (mqtt_.connected()) republish();
+            if (mqtt_.connected()) {
+                republish(room_.state());
+                republished_.fetch_add(1);
+            }
             lock.lock();
             continue;
         }

@@ -63,7 +63,7 @@ private:
     void handle_ha(const std::string& topic, const std::string& payload);
     void publish_template_option(const Json& state, bool force);
     void announce();
-    void republish();
+    void republish(const Json& state); // status and state
 
     MqttBridgeOptions options_;
     MqttLink& mqtt_;
