@@ -157,7 +157,8 @@ bool host_allowed(std::string_view host, const std::vector<std::string>& allowed
     return false;
 }
 
-namespace {
+// Named, not anonymous: HttpGuardFront (declared in the header) holds these as members.
+namespace http_guard_detail {
 
 // After a final error reply, how long and how much of the rest of a request is read and dropped.
 constexpr Ms kLingerTime{2000};
@@ -349,7 +350,8 @@ std::string canned(int status, const char* reason, const std::string& message) {
            std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
-} // namespace
+} // namespace http_guard_detail
+using namespace http_guard_detail;
 
 class HttpGuardFront {
 public:

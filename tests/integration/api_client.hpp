@@ -46,4 +46,12 @@ struct ApiClient {
     }
 };
 
+// The room with this id in a clinic overview's `GET /api/v1/rooms` body, or null.
+inline Json room_in(const Json& body, const std::string& id) {
+    if (!body.contains("rooms")) return nullptr;
+    for (const auto& r : body["rooms"])
+        if (r["room"] == id) return r;
+    return nullptr;
+}
+
 } // namespace stillroom::test

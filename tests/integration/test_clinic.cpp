@@ -43,12 +43,6 @@ Json rooms_of(ApiClient& api, const std::string& token) {
     return Json::parse(r->body, nullptr, false);
 }
 
-Json room_in(const Json& body, const std::string& id) {
-    if (!body.contains("rooms")) return nullptr;
-    for (const auto& r : body["rooms"])
-        if (r["room"] == id) return r;
-    return nullptr;
-}
 
 bool has_alert(const Json& room, const std::string& kind) {
     if (!room.is_object()) return false;

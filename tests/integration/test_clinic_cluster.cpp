@@ -42,12 +42,6 @@ struct Cluster {
 
 std::string url(int port) { return "mqtt://127.0.0.1:" + std::to_string(port); }
 
-Json room_in(const Json& body, const std::string& id) {
-    if (!body.contains("rooms")) return nullptr;
-    for (const auto& r : body["rooms"])
-        if (r["room"] == id) return r;
-    return nullptr;
-}
 
 } // namespace
 

@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void make_library(const fs::path& dir) {
+void make_fault_library(const fs::path& dir) {
     write_text(dir / "room.json", R"({"room":"faults","lights":[{"id":"lamp","dialect":"simulated"}]})");
     write_text(dir / "scenes/calm.json", R"({"lights":{"*":{"on":true,"brightness":0.2}}})");
     write_text(dir / "sessions/s.json", R"({"name":"S","phases":[{"id":"settle","until":"dose","duration":"10m","scene":"calm"},
@@ -31,13 +31,13 @@ Json journal_device(RoomServices& services) {
     return {};
 }
 
-// A room running session "s" from make_library, without the tablet API.
+// A room running session "s" from make_fault_library, without the tablet API.
 struct RunningRoom {
     TempDir dir;
     SteadyClock clock;
     std::unique_ptr<RoomServices> services;
     RunningRoom() {
-        make_library(dir.path / "lib");
+        make_fault_library(dir.path / "lib");
         Problems problems;
         services = std::make_unique<RoomServices>(load_library(dir.path / "lib", problems),
                                                   test_room_options(dir.path / "state", "off"), clock);

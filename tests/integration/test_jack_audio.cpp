@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void make_library(const fs::path& dir) {
+void make_jack_library(const fs::path& dir) {
     std::string error;
     fs::create_directories(dir / "audio");
     auto f = SndFile::open_write(dir / "audio/tone.flac", 48000, 2, AudioFormat::Flac16, &error);
@@ -48,7 +48,7 @@ TEST_CASE("PortAudio plays through JACK; the JACK server dies and returns; playb
     REQUIRE_MESSAGE(jack.start(), jack.error());
 
     TempDir dir;
-    make_library(dir.path);
+    make_jack_library(dir.path);
     Problems problems;
     Library lib = load_library(dir.path, problems);
     INFO(problems.to_string());

@@ -54,7 +54,7 @@ std::size_t count_on(const std::vector<Line>& lines, const std::string& topic) {
     return n;
 }
 
-void make_library(const fs::path& dir, int port) {
+void make_mqtt_library(const fs::path& dir, int port) {
     write_text(dir / "room.json", R"({"room":"mqtt-test","name":"MQTT test",
       "mqtt":{"url":"mqtt://127.0.0.1:)" + std::to_string(port) + R"(","base_topic":"stillroom/t","homeassistant":true},
       "lights":[
@@ -90,7 +90,7 @@ TEST_CASE("a session over a real mosquitto broker: four dialects, commands, disc
         return eventually([&] { return count_on(read_lines(log1), "test/probe") > 0; }, 3);
     }, 30));
 
-    make_library(dir.path / "lib", port);
+    make_mqtt_library(dir.path / "lib", port);
     Problems problems;
     Library lib = load_library(dir.path / "lib", problems);
     INFO(problems.to_string());

@@ -2,6 +2,7 @@
 // messages, times moving on between messages), clinic.json, broker lists in room.json, and
 // the room's side (status and state again when an overview announces itself, vitals never
 // on MQTT but the flag). Expectations are written out by hand from the messages sent.
+#include "test_support.hpp"
 #include "fake_mqtt.hpp"
 
 #include "clinic/clinic_config.hpp"
@@ -71,10 +72,6 @@ struct FixedRoom final : RoomControl {
     CommandResult command(const Command&) override { return {}; }
 };
 
-template <class Pred> bool soon(Pred p) {
-    for (int i = 0; i < 400 && !p(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    return p();
-}
 
 } // namespace
 

@@ -18,6 +18,7 @@
 //  - select: a payload outside `options` is refused, "None" means unknown
 //    (homeassistant/components/mqtt/select.py); switch: state_on/state_off default to
 //    payload_on/payload_off (homeassistant/components/mqtt/switch.py).
+#include "test_support.hpp"
 #include "fake_mqtt.hpp"
 
 #include "control/ha_discovery.hpp"
@@ -207,12 +208,13 @@ struct ScriptedRoom final : RoomControl {
         return {true, 200, "", {}};
     }
     CommandResult command(const Command&) override { return {true, 200, "", {}}; }
+    // The bridge calls start() on its own thread: read what it recorded under the lock.
+    std::vector<StartRequest> started() const {
+        std::lock_guard lock(m);
+        return starts;
+    }
 };
 
-template <class Pred> bool soon(Pred p) {
-    for (int i = 0; i < 400 && !p(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    return p();
-}
 
 std::vector<FakeMqtt::Sent> on_topic(const std::vector<FakeMqtt::Sent>& sent, const std::string& topic) {
     std::vector<FakeMqtt::Sent> out;
@@ -246,22 +248,22 @@ TEST_CASE("the select arms a template; only Start session starts it, once; a run
     // Start with nothing armed: refused, nothing starts.
     mqtt.deliver("stillroom/r1/ha/start", "PRESS");
     REQUIRE(soon([&] { return bridge.commands_handled() >= 1; }));
-    CHECK(room.starts.empty());
+    CHECK(room.started().empty());
     // Choosing a template only arms it.
     mqtt.deliver("stillroom/r1/ha/template/set", "oral");
     REQUIRE(soon([&] { return last_shown() == "oral"; }));
-    CHECK(room.starts.empty());
+    CHECK(room.started().empty());
     // An unknown template is refused and the select stays where it was.
     mqtt.deliver("stillroom/r1/ha/template/set", "nope");
     REQUIRE(soon([&] { return bridge.commands_handled() >= 3; }));
     CHECK(last_shown() == "oral");
     // Start starts the armed template, once.
     mqtt.deliver("stillroom/r1/ha/start", "PRESS");
-    REQUIRE(soon([&] { return room.starts.size() == 1; }));
-    CHECK(room.starts[0].template_id == "oral");
+    REQUIRE(soon([&] { return room.started().size() == 1; }));
+    CHECK(room.started()[0].template_id == "oral");
     mqtt.deliver("stillroom/r1/ha/start", "PRESS");
     REQUIRE(soon([&] { return bridge.commands_handled() >= 5; }));
-    CHECK(room.starts.size() == 1);
+    CHECK(room.started().size() == 1);
     // While it runs, another choice is refused and the select shows the running template.
     mqtt.deliver("stillroom/r1/ha/template/set", "im");
     REQUIRE(soon([&] { return bridge.commands_handled() >= 6; }));

@@ -80,7 +80,7 @@ const Row kRoutes[] = {
     {"POST", "/api/v1/audio/preview", "/api/v1/audio/preview", R"({"file":"audio/x.flac"})", Need::Curator},
 };
 
-struct FakeRoom final : RoomControl {
+struct RolesRoom final : RoomControl {
     int commands = 0;
     Json state() const override { return {{"session", nullptr}}; }
     Json timeline() const override { return nullptr; }
@@ -141,7 +141,7 @@ TEST_CASE("every HTTP route x every role: the table lists every route and each r
     ManualClock clock;
     Auth auth({{"t", "therapist", hash_pin("1357")}, {"c", "curator", hash_pin("8642")}, {"k", "clinic", hash_pin("2468")}},
               clock);
-    FakeRoom room;
+    RolesRoom room;
     EventHub events;
     LibraryFiles files(dir.path, nullptr);
     HttpApiOptions options;

@@ -1,5 +1,6 @@
 // Device quirks (devices/light_quirks.cpp): one test per row of the table, on payloads
 // written from what each project documents. Every fixture cites its source.
+#include "lights_support.hpp"
 #include "fake_mqtt.hpp"
 
 #include "devices/light_dialects.hpp"
@@ -19,13 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A scene resolved for the driver's lights, as the session's snapshot carries it.
-SceneLights resolved(const std::map<std::string, Scene>& scenes, const std::string& id,
-                     const std::vector<LightConfig>& lights) {
-    std::set<std::string> ids;
-    for (const auto& l : lights) ids.insert(l.id);
-    return resolve_scene(scenes.at(id), ids);
-}
 
 LightConfig make_light(Dialect d, std::pair<int, int> kelvin = {2200, 4000}) {
     LightConfig c;

@@ -1,4 +1,6 @@
 // Playlist, scene and room.json loaders, and whole-library checks.
+#include "test_support.hpp"
+#include "temp_dir.hpp"
 #include "control/library.hpp"
 #include "devices/room_config.hpp"
 #include "playlists/playlist.hpp"
@@ -11,33 +13,14 @@
 #include <fstream>
 #include <vector>
 
+using stillroom::test::has_problem;
+using stillroom::test::TempDir;
+using stillroom::test::soon;
+
 using namespace stillroom;
 namespace fs = std::filesystem;
 
 namespace {
-
-bool has_problem(const Problems& p, const std::string& path, const std::string& fragment) {
-    for (const auto& pr : p.list())
-        if (pr.path == path && pr.message.find(fragment) != std::string::npos) return true;
-    return false;
-}
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        path = fs::temp_directory_path() / ("stillroom-test-" + std::to_string(::getpid()) + "-" +
-                                            std::to_string(counter()++));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    static int& counter() {
-        static int n = 0;
-        return n;
-    }
-};
 
 void write_tone(const fs::path& path, int rate, double seconds) {
     std::string error;

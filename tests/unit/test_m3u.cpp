@@ -1,4 +1,5 @@
 // M3U import and export on the files real players write.
+#include "test_support.hpp"
 #include "temp_dir.hpp"
 
 #include "playlists/m3u.hpp"
@@ -10,21 +11,6 @@
 using namespace stillroom;
 using namespace stillroom::test;
 namespace fs = std::filesystem;
-
-namespace {
-
-void touch(const fs::path& p) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << "x";
-}
-
-bool has_problem(const Problems& p, const std::string& path, const std::string& fragment) {
-    for (const auto& pr : p.list())
-        if (pr.path == path && pr.message.find(fragment) != std::string::npos) return true;
-    return false;
-}
-
-} // namespace
 
 TEST_CASE("M3U import: the nasty cases") {
     TempDir dir;

@@ -1,5 +1,6 @@
 // M3U files as real players write them: line endings, encodings, percent-encoding,
 // Windows paths, non-audio entries and #EXTINF. Each fixture cites what it is written from.
+#include "test_support.hpp"
 #include "temp_dir.hpp"
 
 #include "playlists/m3u.hpp"
@@ -15,17 +16,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-void touch(const fs::path& p) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << "x";
-}
-
-bool has_problem(const Problems& p, const std::string& path, const std::string& fragment) {
-    for (const auto& pr : p.list())
-        if (pr.path == path && pr.message.find(fragment) != std::string::npos) return true;
-    return false;
-}
-
 std::string utf16le_with_bom(const std::u16string& s) {
     std::string out = "\xFF\xFE";
     for (char16_t c : s) {
@@ -35,10 +25,10 @@ std::string utf16le_with_bom(const std::u16string& s) {
     return out;
 }
 
-struct Library {
+struct PlayerLibrary {
     TempDir dir;
     fs::path lib = dir.path / "library";
-    Library() {
+    PlayerLibrary() {
         touch(lib / "audio/Grounding one.flac");
         touch(lib / "audio/Ärzte – Stille.flac");
         touch(lib / "audio/Café.flac");
@@ -55,7 +45,7 @@ TEST_CASE("CR-only line endings (iTunes / Music exports)") {
     // alone (classic Mac OS line ends), e.g. the forum report at
     // https://discussions.apple.com/thread/250725468 ; the #EXTINF form is Winamp's
     // extended M3U (https://en.wikipedia.org/wiki/M3U#Extended_M3U).
-    Library l;
+    PlayerLibrary l;
     const std::string text = "#EXTM3U\r#EXTINF:312,Grounding One - Hania Rani\raudio/Grounding one.flac\r"
                              "#EXTINF:415,Says - Nils Frahm\raudio/Nils Frahm/Says.flac\r";
     M3uImport r = import_m3u(text, l.lib, l.lib, "x", "x.m3u");
@@ -74,7 +64,7 @@ TEST_CASE("UTF-16 with a byte order mark") {
     // Windows tools (Notepad "Unicode", foobar2000 with UTF-16 output) write UTF-16LE with
     // the BOM FF FE; https://en.wikipedia.org/wiki/M3U ("M3U8 ... UTF-8"; plain .m3u has
     // no fixed encoding).
-    Library l;
+    PlayerLibrary l;
     const std::string bytes = utf16le_with_bom(u"#EXTM3U\r\n#EXTINF:200,Ärzte – Stille\r\naudio\\Ärzte – Stille.flac\r\n");
     M3uImport r = import_m3u(bytes, l.lib, l.lib, "x", "x.m3u");
     INFO(r.problems.to_string());
@@ -90,7 +80,7 @@ TEST_CASE("UTF-16 with a byte order mark") {
 TEST_CASE("Latin-1 .m3u: read as Latin-1 when not UTF-8, never U+FFFD in a path") {
     // Winamp writes .m3u in the system code page (Windows-1252 / ISO-8859-1 for western
     // names); .m3u8 was introduced for UTF-8 (https://en.wikipedia.org/wiki/M3U).
-    Library l;
+    PlayerLibrary l;
     const std::string text = "#EXTM3U\n#EXTINF:180,Caf\xE9\naudio/Caf\xE9.flac\n"; // é = 0xE9 in Latin-1
     M3uImport r = import_m3u(text, l.lib, l.lib, "x", "x.m3u");
     INFO(r.problems.to_string());
@@ -113,7 +103,7 @@ TEST_CASE("Latin-1 .m3u: read as Latin-1 when not UTF-8, never U+FFFD in a path"
 TEST_CASE("percent-encoded relative paths (VLC)") {
     // VLC's M3U writer (videolan/vlc modules/misc/playlist/m3u.c) writes each item's URI,
     // made relative to the playlist's folder but still percent-encoded: "Nils%20Frahm/Says.flac".
-    Library l;
+    PlayerLibrary l;
     touch(l.lib / "audio/100%25 real.flac"); // a name that really contains "%25"
     const std::string text = "#EXTM3U\n#EXTINF:415,Nils Frahm - Says\n../audio/Nils%20Frahm/Says.flac\n"
                              "../audio/Caf%C3%A9.flac\n../audio/100%25 real.flac\n";
@@ -129,7 +119,7 @@ TEST_CASE("percent-encoded relative paths (VLC)") {
 TEST_CASE("non-audio entries are refused with a reason") {
     // Players list whatever sits in a folder when a folder is dragged in (VLC, foobar2000):
     // cover art, notes, nested playlists.
-    Library l;
+    PlayerLibrary l;
     const std::string text = "audio/cover.jpg\naudio/notes.txt\nother.m3u\naudio/Café.flac\n";
     M3uImport r = import_m3u(text, l.lib, l.lib, "x", "x.m3u");
     CHECK(has_problem(r.problems, "line 1", "is an image (.jpg), not audio"));
@@ -142,7 +132,7 @@ TEST_CASE("Windows drive-letter paths: reported, or mapped by their tail inside 
     // Windows Media Player / MusicBee / Winamp write absolute paths with drive letters:
     // "C:\Users\Ana\Music\Nils Frahm\Says.flac" (https://en.wikipedia.org/wiki/M3U, example
     // "C:\Documents and Settings\I\My Music\Sample.mp3"); UNC shares as "\\server\share\...".
-    Library l;
+    PlayerLibrary l;
     const std::string text = "#EXTINF:415,Nils Frahm - Says\r\nC:\\Users\\Ana\\Music\\Nils Frahm\\Says.flac\r\n"
                              "\\\\nas\\music\\audio\\Café.flac\r\nD:\\Elsewhere\\gone.flac\r\n";
     M3uImport reported = import_m3u(text, l.lib, l.lib, "x", "x.m3u");
@@ -162,7 +152,7 @@ TEST_CASE("Windows drive-letter paths: reported, or mapped by their tail inside 
 TEST_CASE("#EXTINF titles and lengths are kept, attributes skipped") {
     // Extended M3U: "#EXTINF:LENGTH,TITLE", -1 for unknown; IPTV lists add key="value"
     // attributes before the comma (https://en.wikipedia.org/wiki/M3U#Extended_M3U).
-    Library l;
+    PlayerLibrary l;
     const std::string text = "#EXTM3U\n#EXTINF:312.5 group-title=\"a, b\",Hania Rani - Grounding One\naudio/Grounding one.flac\n"
                              "#EXTINF:-1,Café\naudio/Café.flac\n";
     M3uImport r = import_m3u(text, l.lib, l.lib, "x", "x.m3u");

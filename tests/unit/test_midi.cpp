@@ -9,7 +9,7 @@ using namespace stillroom;
 
 namespace {
 
-struct Recorder {
+struct MidiRecorder {
     std::vector<Command> commands;
     double volume = -20;
     double trim = 1.0;
@@ -51,7 +51,7 @@ TEST_CASE("the volume fader curve") {
 }
 
 TEST_CASE("soft takeover: the fader only moves the room once it reaches the current value") {
-    Recorder rec;
+    MidiRecorder rec;
     MidiDriver driver(config(), rec.actions());
     const int current = volume_db_to_cc(-20, -6);
     driver.handle(msg(0xB0, 0, 127)); // fader at the top: far from the room's -20 dB
@@ -74,7 +74,7 @@ TEST_CASE("soft takeover: the fader only moves the room once it reaches the curr
 }
 
 TEST_CASE("brightness trim through its fader, with soft takeover") {
-    Recorder rec;
+    MidiRecorder rec;
     MidiDriver driver(config(), rec.actions());
     driver.handle(msg(0xB0, 1, 10));
     CHECK(rec.trim == 1.0);
@@ -85,7 +85,7 @@ TEST_CASE("brightness trim through its fader, with soft takeover") {
 }
 
 TEST_CASE("notes trigger session actions; channels filter") {
-    Recorder rec;
+    MidiRecorder rec;
     MidiDriver driver(config(), rec.actions());
     driver.handle(msg(0x90, 41, 100));
     driver.handle(msg(0x90, 41, 0)); // note on with velocity 0 is a note off
@@ -101,7 +101,7 @@ TEST_CASE("notes trigger session actions; channels filter") {
 }
 
 TEST_CASE("malformed MIDI is ignored, never acted on") {
-    Recorder rec;
+    MidiRecorder rec;
     MidiDriver driver(config(), rec.actions());
     driver.handle({{0x40, 41, 100}, 3, 0});  // no status byte
     driver.handle({{0x90, 41, 0}, 2, 0});    // too short

@@ -1,5 +1,6 @@
 // The engine's MQTT bridge with a fake link and a fake room: commands, results, discovery,
 // and payloads that once crashed it (found by fuzzing).
+#include "test_support.hpp"
 #include "fake_mqtt.hpp"
 
 #include "control/mqtt_bridge.hpp"
@@ -33,10 +34,6 @@ struct FakeRoom final : RoomControl {
     }
 };
 
-template <class Pred> bool soon(Pred p) {
-    for (int i = 0; i < 200 && !p(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    return p();
-}
 
 } // namespace
 

@@ -50,7 +50,7 @@ PlaylistCatalog rems_playlists() {
     return c;
 }
 
-struct Recorder {
+struct ReportRecorder {
     std::unique_ptr<JournalWriter> writer;
     void write(const Effects& effects) {
         for (const auto& e : effects)
@@ -79,7 +79,7 @@ fs::path script_session(const fs::path& dir) {
     setup.wall_start_ms = 1'795'000'000'000; // 2026-11-18 11:06:40 UTC
     setup.utc_offset_min = 60;
     Session s(setup);
-    Recorder rec;
+    ReportRecorder rec;
     std::string error;
     rec.writer = JournalWriter::open(journal_path(dir, setup.id), &error);
     REQUIRE(rec.writer);

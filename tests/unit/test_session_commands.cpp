@@ -1,5 +1,6 @@
 // Every command in every phase: accepted where it makes sense, refused with a reason
 // where it does not, and a refused command changes nothing.
+#include "test_support.hpp"
 #include "fixtures.hpp"
 
 using namespace stillroom;
@@ -7,7 +8,6 @@ using namespace stillroom::test;
 
 namespace {
 
-Ms mins(int m) { return std::chrono::minutes{m}; }
 
 enum class Situation { Settle, Onset, Peak, Return, Held, Comfort, LightsUp, Ending, Finished };
 

@@ -1,6 +1,7 @@
 // Issue 9 (the therapist's tablet) in the engine: Next never ends a session, the volume
 // model (arc + trim + overlay under the ceiling), labels, vitals ranges and alerts, the
 // booster only where it applies, and the timeline / summary views.
+#include "test_support.hpp"
 #include "control/session_views.hpp"
 #include "engine/plan.hpp"
 #include "engine/restore.hpp"
@@ -11,7 +12,6 @@ using namespace stillroom::test;
 
 namespace {
 
-Ms mins(int m) { return std::chrono::minutes{m}; }
 
 Command volume(VolumeHow how, double db) {
     Command c = cmd(CommandKind::Volume);
@@ -27,7 +27,7 @@ Command overlay(CommandKind k, bool on) {
 }
 
 // The journal a session wrote, as restore_session() reads it.
-struct Recorder {
+struct TabletRecorder {
     JournalContents journal;
     void take(const Effects& effects) {
         for (const auto& e : effects)
@@ -154,7 +154,7 @@ TEST_CASE("volume: the overlay offset is applied over arc + trim and removed aft
 }
 
 TEST_CASE("volume: the trim is journaled as a trim and survives a resume") {
-    Recorder rec;
+    TabletRecorder rec;
     Session s(setup_from(kThreeHourTemplate, three_hour_playlists()));
     rec.take(s.start());
     rec.take(s.apply(cmd(CommandKind::Dose), mins(5)).effects);
@@ -266,7 +266,7 @@ TEST_CASE("vitals: alert thresholds from the template flag readings, listed with
     CHECK(setup.tmpl.vitals_alert.diastolic_max == 100); // default
     CHECK(setup.tmpl.vitals_alert.hr_max == 120);         // default
     Session s(setup);
-    Recorder rec;
+    TabletRecorder rec;
     rec.take(s.start());
     rec.take(s.apply(cmd(CommandKind::Dose), mins(5)).effects);
     Command v = cmd(CommandKind::Vitals);

@@ -1,7 +1,11 @@
 // Session template loading: every error path names the file and the JSON path.
+#include "test_support.hpp"
 #include "engine/template.hpp"
 
 #include <doctest/doctest.h>
+
+using stillroom::test::has_problem;
+using stillroom::test::soon;
 
 using namespace stillroom;
 
@@ -53,13 +57,6 @@ Problems load_with(const std::string& pointer, const Json& value, bool remove = 
     return problems;
 }
 
-bool has_problem(const Problems& p, const std::string& path, const std::string& fragment) {
-    for (const auto& pr : p.list())
-        if (pr.path == path && pr.message.find(fragment) != std::string::npos &&
-            pr.file == "sessions/im75.json")
-            return true;
-    return false;
-}
 
 } // namespace
 
