@@ -2,6 +2,7 @@
 // floor: `sox` decoding and resampling the same files to 48 kHz stereo (libsoxr at its
 // default "high" quality, as the render uses). Prints a table with the goal and the ratio
 // measured in this run. usage: bench_render_rates [WORK_DIR]
+#include "bench_session.hpp"
 #include "engine/plan.hpp"
 #include "playlists/loudness.hpp"
 #include "playlists/playlist.hpp"
@@ -86,23 +87,11 @@ int main(int argc, char** argv) {
     }
 
     // The session: the six tracks once through, 12 s crossfades, volume cues.
-    Json tracks = Json::array();
-    for (const auto& f : files) tracks.push_back({{"file", f}});
-    Problems problems("bench");
-    auto playlist = load_playlist(Json{{"crossfade", "12s"}, {"loop", false}, {"tracks", tracks}}, "p", problems);
-    LoudnessCache cache(dir);
-    PlaylistCatalog catalog;
-    catalog["p"] = playlist_info(*playlist, dir, problems, &cache);
-    cache.save();
     const Json tmpl = Json::parse(R"({"name":"bench","phases":[{"id":"a","duration":"29m","playlist":"p","volume_db":-12}],
         "cues":[{"at":"start+10m","volume_db":-20,"ramp":"1m"},{"at":"start+20m","volume_db":-14,"ramp":"30s"}],
         "end":{"fade":"30s"}})");
-    SessionSetup setup;
-    setup.id = "bench";
-    setup.tmpl = *load_template(tmpl, "bench", problems);
-    setup.template_json = tmpl;
-    setup.playlists = catalog;
-    setup.max_volume_db = -6;
+    const SessionSetup setup =
+        bench::bench_session(dir, files, Json{{"crossfade", "12s"}, {"loop", false}}, tmpl);
 
     // The floor: sox decodes and resamples each file to 48 kHz stereo float, one process
     // after the other, as the render does one voice after the other.
