@@ -1,8 +1,8 @@
 // stillroom render: the planned session (or a window of it) to a FLAC or WAV file for
 // rehearsal, with an optional listening gain (and light targets as JSON lines).
 #include "app/commands.hpp"
-#include "control/library.hpp"
-#include "control/session_views.hpp"
+#include "library/library.hpp"
+#include "runtime/session_views.hpp"
 #include "devices/audio_driver.hpp"
 #include "engine/duration.hpp"
 #include "playlists/render.hpp"

@@ -5,7 +5,7 @@
 // watches the sink and restarts it with backoff, resuming where the session is.
 #pragma once
 
-#include "devices/room_config.hpp"
+#include "library/room_config.hpp"
 #include "engine/clock.hpp"
 #include "engine/room_driver.hpp"
 #include "playlists/audio_engine.hpp"

@@ -5,7 +5,7 @@
 // and a retry every two seconds, never a crash.
 #pragma once
 
-#include "devices/room_config.hpp"
+#include "library/room_config.hpp"
 #include "engine/clock.hpp"
 #include "engine/commands.hpp"
 #include "engine/room_driver.hpp"

@@ -39,7 +39,8 @@ public:
     // Ramps output group `group` (room.json's outputs, in order) to `gain_db` over
     // `fade_frames`, from `at_frame`. Runs on: the engine thread (whoever posts to the mixer).
     void set_group_gain(int group, double gain_db, std::int64_t at_frame, std::int64_t fade_frames);
-    // Frees retired voices; collects files that failed. Runs on: the engine thread.
+    // Frees retired voices; collects files that failed. Runs on: the audio driver's
+    // maintenance thread (under the driver's audio lock), or the renderer's thread.
     void collect();
     // Files that could not be played (missing, unreadable, truncated) since the last call.
     std::vector<std::pair<std::string, std::string>> take_failures();
