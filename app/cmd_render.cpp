@@ -25,8 +25,9 @@ void write_light_targets(std::ostream& out, const Library& lib, const SetScene& 
 // otherwise (a 77-minute session is ~0.9 GB as wav16, ~0.3-0.5 GB as FLAC, 1.8 GB as float).
 std::optional<AudioFormat> render_format(const cli::Args& args, const std::string& out) {
     const std::string f = args.has("--format") ? args.get("--format")
-                          : out.size() >= 5 && out.compare(out.size() - 5, 5, ".flac") == 0 ? "flac"
-                                                                                               : "wav16";
+                          : out.size() >= 5 && out.compare(out.size() - 5, 5, ".flac") == 0
+                              ? "flac"
+                              : "wav16";
     if (f == "flac") return AudioFormat::Flac16;
     if (f == "wav16") return AudioFormat::Wav16;
     if (f == "wav32f") return AudioFormat::WavFloat;
@@ -78,8 +79,8 @@ int cmd_render(const cli::Args& args) {
     if (args.has("--rate")) o.sample_rate = std::stoi(args.get("--rate"));
     const auto format = render_format(args, o.out_wav.string());
     if (!format) {
-        std::cerr << "stillroom render: --format must be flac, wav16 or wav32f, not \"" << args.get("--format")
-                  << "\"\n";
+        std::cerr << "stillroom render: --format must be flac, wav16 or wav32f, not \""
+                  << args.get("--format") << "\"\n";
         return cli::kUsage;
     }
     o.format = *format;
@@ -106,8 +107,8 @@ int cmd_render(const cli::Args& args) {
         const std::string text = args.get("--gain-db");
         const double g = std::strtod(text.c_str(), &end);
         if (text.empty() || *end != '\0' || !std::isfinite(g) || g < -60 || g > 60) {
-            std::cerr << "stillroom render: --gain-db must be a number of dB from -60 to 60, not \"" << text
-                      << "\"\n";
+            std::cerr << "stillroom render: --gain-db must be a number of dB from -60 to 60, not \""
+                      << text << "\"\n";
             return cli::kUsage;
         }
         o.gain_db = g;
@@ -124,7 +125,8 @@ int cmd_render(const cli::Args& args) {
         probe.out_wav.clear();
         probe.on_effect = nullptr;
         const RenderResult p = render_session(*setup, probe);
-        if (p.ok && p.peak > 0) o.gain_db = std::min(60.0, -1.0 - 20.0 * std::log10(static_cast<double>(p.peak)));
+        if (p.ok && p.peak > 0)
+            o.gain_db = std::min(60.0, -1.0 - 20.0 * std::log10(static_cast<double>(p.peak)));
     }
     RenderResult r = render_session(*setup, o);
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -134,11 +136,11 @@ int cmd_render(const cli::Args& args) {
     }
     for (const auto& [file, why] : r.failures) std::cerr << "skipped " << file << ": " << why << "\n";
     const double seconds = static_cast<double>(r.frames) / o.sample_rate;
-    std::cout << "rendered " << format_clock(r.length) << " of session (" << r.frames << " frames written from "
-              << format_clock(Ms{o.from_frame * 1000 / o.sample_rate}) << ", "
-              << o.channels << " channels at " << o.sample_rate << " Hz) in " << took << " s: "
-              << (took > 0 ? seconds / took : 0) << "x real time; peak " << r.peak << ", underruns "
-              << r.underruns;
+    std::cout << "rendered " << format_clock(r.length) << " of session (" << r.frames
+              << " frames written from " << format_clock(Ms{o.from_frame * 1000 / o.sample_rate})
+              << ", " << o.channels << " channels at " << o.sample_rate << " Hz) in " << took
+              << " s: " << (took > 0 ? seconds / took : 0) << "x real time; peak " << r.peak
+              << ", underruns " << r.underruns;
     if (o.gain_db != 0) std::cout << "; written with " << o.gain_db << " dB rehearsal gain";
     std::cout << "\n";
     if (r.clipped > 0)

@@ -31,7 +31,8 @@ struct Source {
 };
 
 // Six five-minute FLAC tracks: every rate and layout the issue names.
-constexpr Source kSources[] = {{44100, 2}, {48000, 2}, {96000, 2}, {44100, 1}, {96000, 1}, {48000, 1}};
+constexpr Source kSources[] = {{44100, 2}, {48000, 2}, {96000, 2},
+                               {44100, 1}, {96000, 1}, {48000, 1}};
 constexpr int kTrackSeconds = 300;
 
 std::vector<std::string> make_tracks(const fs::path& dir) {
@@ -39,8 +40,8 @@ std::vector<std::string> make_tracks(const fs::path& dir) {
     fs::create_directories(dir);
     int t = 0;
     for (const auto& s : kSources) {
-        const std::string name =
-            "mixed-" + std::to_string(t) + "-" + std::to_string(s.rate) + "-" + std::to_string(s.channels) + ".flac";
+        const std::string name = "mixed-" + std::to_string(t) + "-" + std::to_string(s.rate) + "-" +
+                                 std::to_string(s.channels) + ".flac";
         files.push_back(name);
         const double level = 0.05 + 0.06 * t, hz = 110.0 + 30 * t;
         ++t;
@@ -73,12 +74,15 @@ double cpu_seconds(int who) {
            static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-double seconds_since(WallClock::time_point t0) { return std::chrono::duration<double>(WallClock::now() - t0).count(); }
+double seconds_since(WallClock::time_point t0) {
+    return std::chrono::duration<double>(WallClock::now() - t0).count();
+}
 
 } // namespace
 
 int main(int argc, char** argv) {
-    const fs::path dir = argc > 1 ? fs::path(argv[1]) : fs::temp_directory_path() / "stillroom-bench-rates";
+    const fs::path dir =
+        argc > 1 ? fs::path(argv[1]) : fs::temp_directory_path() / "stillroom-bench-rates";
     std::printf("preparing mixed-rate FLAC sources in %s ...\n", dir.c_str());
     const auto files = make_tracks(dir);
     if (std::system("sox --version >/dev/null 2>&1") != 0) {
@@ -87,7 +91,8 @@ int main(int argc, char** argv) {
     }
 
     // The session: the six tracks once through, 12 s crossfades, volume cues.
-    const Json tmpl = Json::parse(R"({"name":"bench","phases":[{"id":"a","duration":"29m","playlist":"p","volume_db":-12}],
+    const Json tmpl = Json::parse(
+        R"({"name":"bench","phases":[{"id":"a","duration":"29m","playlist":"p","volume_db":-12}],
         "cues":[{"at":"start+10m","volume_db":-20,"ramp":"1m"},{"at":"start+20m","volume_db":-14,"ramp":"30s"}],
         "end":{"fade":"30s"}})");
     const SessionSetup setup =
@@ -98,7 +103,8 @@ int main(int argc, char** argv) {
     double sox_wall = 0;
     const double sox_cpu0 = cpu_seconds(RUSAGE_CHILDREN);
     for (const auto& f : files) {
-        const std::string cmd = "sox -q '" + (dir / f).string() + "' -t f32 -r 48000 -c 2 /dev/null";
+        const std::string cmd =
+            "sox -q '" + (dir / f).string() + "' -t f32 -r 48000 -c 2 /dev/null";
         const auto t0 = WallClock::now();
         if (std::system(cmd.c_str()) != 0) {
             std::fprintf(stderr, "failed: %s\n", cmd.c_str());
@@ -125,7 +131,8 @@ int main(int argc, char** argv) {
 
     std::printf("\n%-56s %12s %10s\n", "measure", "value", "goal");
     std::printf("%-56s %12.1f\n", "session rendered (s of audio at 48 kHz)", audio_s);
-    std::printf("%-56s %12d\n", "source audio decoded (s: 6 files x 5 min)", static_cast<int>(files.size()) * kTrackSeconds);
+    std::printf("%-56s %12d\n", "source audio decoded (s: 6 files x 5 min)",
+                static_cast<int>(files.size()) * kTrackSeconds);
     std::printf("%-56s %12.2f\n", "render: wall time (s)", render_wall);
     std::printf("%-56s %12.2f\n", "render: CPU time (s)", render_cpu);
     std::printf("%-56s %12.0f\n", "render speed (x real time, wall)", audio_s / render_wall);

@@ -13,10 +13,12 @@
 namespace stillroom::bench {
 
 // `playlist` holds the playlist's settings ("crossfade", "loop"); its tracks are `files`.
-inline SessionSetup bench_session(const std::filesystem::path& dir, const std::vector<std::string>& files,
-                                  Json playlist, const Json& tmpl) {
+inline SessionSetup bench_session(const std::filesystem::path& dir,
+                                  const std::vector<std::string>& files, Json playlist,
+                                  const Json& tmpl) {
     Json tracks = Json::array();
-    for (const auto& f : files) tracks.push_back({{"file", f}});
+    for (const auto& f : files)
+        tracks.push_back({{"file", f}});
     playlist["tracks"] = tracks;
     Problems problems("bench");
     auto loaded = load_playlist(playlist, "p", problems);

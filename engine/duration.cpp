@@ -121,7 +121,8 @@ std::optional<Ms> parse_time_argument(std::string_view text) {
     while (true) {
         const std::size_t start = i;
         std::int64_t v = 0;
-        while (i < text.size() && is_digit(text[i]) && i - start < 6) v = v * 10 + (text[i++] - '0');
+        while (i < text.size() && is_digit(text[i]) && i - start < 6)
+            v = v * 10 + (text[i++] - '0');
         if (i == start || count == 3) return std::nullopt;
         fields[count++] = v;
         if (i == text.size()) break;
@@ -143,7 +144,8 @@ std::optional<Ms> parse_time_argument(std::string_view text) {
     for (int k = 1; k < count; ++k)
         if (fields[k] >= 60) return std::nullopt;
     std::int64_t seconds = 0;
-    for (int k = 0; k < count; ++k) seconds = seconds * 60 + fields[k];
+    for (int k = 0; k < count; ++k)
+        seconds = seconds * 60 + fields[k];
     const Ms out{seconds * 1000 + static_cast<std::int64_t>(fraction_ms)};
     if (out > kMaxDuration) return std::nullopt;
     return out;

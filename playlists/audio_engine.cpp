@@ -12,7 +12,8 @@ std::int64_t ms_to_frames(Ms ms, int rate) { return ms.count() * rate / 1000; }
 } // namespace
 
 AudioEngine::AudioEngine(AudioEngineSettings settings, Mixer& mixer, Decoder* decoder)
-    : settings_(std::move(settings)), mixer_(mixer), decoder_(decoder), sound_loudness_(settings_.library_dir) {}
+    : settings_(std::move(settings)), mixer_(mixer), decoder_(decoder),
+      sound_loudness_(settings_.library_dir) {}
 
 AudioEngine::~AudioEngine() {
     if (decoder_)
@@ -92,7 +93,8 @@ void AudioEngine::handle(const Effect& effect, std::int64_t at_frame) {
             // measured is taken as 0 LUFS, so it is never louder than asked.
             std::string error;
             const auto loudness = sound_loudness_.get(sound->file, &error);
-            gain = (loudness ? sound_normalisation_db(*loudness) : kLoudnessTarget) + sound->gain_db;
+            gain =
+                (loudness ? sound_normalisation_db(*loudness) : kLoudnessTarget) + sound->gain_db;
         }
         auto v = make_voice(sound->file, Ms{0}, std::nullopt, gain, false);
         v->follows_volume = sound->relative;

@@ -107,8 +107,8 @@ std::int64_t fill_voice(Voice& v, std::int64_t max_frames) {
                 std::int64_t used = 0;
                 const auto capacity = static_cast<std::int64_t>(v.out_buffer.size() / 2);
                 // out_buffer holds a whole chunk's output, so libsoxr takes the whole chunk.
-                if (!v.resampler->process(v.stereo_buffer.data(), got, v.out_buffer.data(), capacity, used,
-                                          out_frames) ||
+                if (!v.resampler->process(v.stereo_buffer.data(), got, v.out_buffer.data(),
+                                          capacity, used, out_frames) ||
                     used != got) {
                     fail(v, "resampling failed for " + v.file);
                     return written;

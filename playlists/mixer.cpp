@@ -173,7 +173,8 @@ void Mixer::render(float* out, std::int64_t first, int offset, int n) {
         if (got < n && !v->decoded_all.load(std::memory_order_acquire)) underruns_.fetch_add(1);
         if (v->envelope.done(first) && (!v->follows_volume || volume_steady)) {
             // The common case: a constant gain over the whole block.
-            const float g = v->envelope.to * v->gain * (v->follows_volume ? volume_steady_gain : 1.0f);
+            const float g =
+                v->envelope.to * v->gain * (v->follows_volume ? volume_steady_gain : 1.0f);
             for (std::int64_t i = 0; i < 2 * got; ++i) bus[i] += tmp[i] * g;
         } else {
             // A fade or a ramp: exact gains every 16 frames, linear in between (smooth, and

@@ -60,11 +60,13 @@ RenderResult render_session(const SessionSetup& setup, const RenderOptions& o) {
             if (o.on_audio && kept > 0) o.on_audio(data, kept, session_frame);
             // The part of this block inside the window [from, to).
             const std::int64_t lo = std::max(session_frame, from);
-            const std::int64_t hi = bounded ? std::min(session_frame + kept, o.to_frame) : session_frame + kept;
+            const std::int64_t hi =
+                bounded ? std::min(session_frame + kept, o.to_frame) : session_frame + kept;
             if (hi > lo) {
                 const float* w = data + (lo - session_frame) * o.channels;
                 const auto count = static_cast<std::size_t>((hi - lo) * o.channels);
-                for (std::size_t i = 0; i < count; ++i) result.peak = std::max(result.peak, std::fabs(w[i]));
+                for (std::size_t i = 0; i < count; ++i)
+                    result.peak = std::max(result.peak, std::fabs(w[i]));
                 if (out) {
                     if (gain != 1.0f) {
                         for (std::size_t i = 0; i < count; ++i) {
@@ -105,7 +107,8 @@ RenderResult render_session(const SessionSetup& setup, const RenderOptions& o) {
     }
     // Let the final fade finish, plus a short tail and the look-ahead.
     render_until(mixer.frame() + o.sample_rate / 2 + Mixer::latency_frames());
-    while (!window_done() && audio.live_voices() > 0 && mixer.frame() < frame_of(sim.session().now()) + 60LL * o.sample_rate)
+    while (!window_done() && audio.live_voices() > 0 &&
+           mixer.frame() < frame_of(sim.session().now()) + 60LL * o.sample_rate)
         render_until(mixer.frame() + o.block_frames);
     result.length = sim.session().now();
     result.frames = written;

@@ -9,7 +9,9 @@ namespace stillroom {
 
 std::unique_ptr<Resampler> Resampler::create(int input_rate, int output_rate, std::string* error) {
     if (input_rate <= 0 || output_rate <= 0) {
-        if (error) *error = "invalid rates " + std::to_string(input_rate) + " -> " + std::to_string(output_rate);
+        if (error)
+            *error = "invalid rates " + std::to_string(input_rate) + " -> " +
+                     std::to_string(output_rate);
         return nullptr;
     }
     soxr_error_t err = nullptr;
@@ -32,14 +34,15 @@ Resampler::~Resampler() {
     if (state_) soxr_delete(static_cast<soxr_t>(state_));
 }
 
-bool Resampler::process(const float* in, std::int64_t in_frames, float* out, std::int64_t out_capacity,
-                        std::int64_t& used, std::int64_t& generated) {
+bool Resampler::process(const float* in, std::int64_t in_frames, float* out,
+                        std::int64_t out_capacity, std::int64_t& used, std::int64_t& generated) {
     std::size_t idone = 0, odone = 0;
     // A non-null input with length 0 is not end-of-input for libsoxr (only a null one is).
     static const float kNothing[2] = {0, 0};
-    const soxr_error_t err = soxr_process(static_cast<soxr_t>(state_), in_frames > 0 ? in : kNothing,
-                                          static_cast<std::size_t>(in_frames), &idone, out,
-                                          static_cast<std::size_t>(out_capacity), &odone);
+    const soxr_error_t err =
+        soxr_process(static_cast<soxr_t>(state_), in_frames > 0 ? in : kNothing,
+                     static_cast<std::size_t>(in_frames), &idone, out,
+                     static_cast<std::size_t>(out_capacity), &odone);
     used = static_cast<std::int64_t>(idone);
     generated = static_cast<std::int64_t>(odone);
     return err == nullptr;

@@ -56,7 +56,7 @@ struct Voice {
     std::unique_ptr<Resampler> resampler;
     std::int64_t decoded_frames = 0; // device-rate frames written to the ring
     std::int64_t source_expected = 0; // source frames the file should still deliver
-    bool input_done = false; // the file is read; the resampler's tail is being flushed
+    bool input_done = false;          // the file is read; the resampler's tail is being flushed
     std::vector<float> src_buffer, stereo_buffer, out_buffer;
     std::string error; // written before `failed` is set
     bool reported = false; // control thread: the failure has been reported

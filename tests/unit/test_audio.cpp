@@ -67,7 +67,8 @@ SessionSetup audio_setup_at(PlaylistInfo playlist, double volume_db, const std::
     c["p"] = std::move(playlist);
     const std::string tmpl = R"({"name":"audio","phases":[{"id":"play","duration":")" + duration +
                              R"(","playlist":"p","volume_db":)" + std::to_string(volume_db) +
-                             R"(,"fade":"0s"}],"cues":)" + extra_cues + R"(,"end":{"fade":"0.5s"}})";
+                             R"(,"fade":"0s"}],"cues":)" + extra_cues +
+                             R"(,"end":{"fade":"0.5s"}})";
     SessionSetup s = setup_from(tmpl, c);
     s.max_volume_db = 0;
     return s;
@@ -193,7 +194,11 @@ TEST_CASE("the ceiling is never exceeded") {
     REQUIRE(write_signal(dir.path / "loud.wav", AudioFormat::WavFloat, 48000, 2, 1.0, sine(1000, 1.0)));
     auto info = measured(dir.path, R"({"tracks":[{"file":"square.wav","gain_db":12}]})");
     Capture cap;
-    RenderResult r = render(audio_setup(info, R"([{"at":"start+1s","sound":"loud.wav","gain_db":12,"louder_than_music":true}])", "3s"), dir.path, cap);
+    RenderResult r = render(
+        audio_setup(
+            info, R"([{"at":"start+1s","sound":"loud.wav","gain_db":12,"louder_than_music":true}])",
+            "3s"),
+        dir.path, cap);
     const float ceiling = static_cast<float>(std::pow(10.0, -1 / 20.0));
     float peak = 0;
     for (float x : cap.samples) peak = std::max(peak, std::fabs(x));
@@ -497,8 +502,9 @@ TEST_CASE("libsoxr: the exact length, the tone in place, nothing allocated once 
         // No delay, no drift: after the filter's start, output sample k is the tone at k/48000 s.
         double worst = 0;
         for (std::int64_t k = 4800; k < got - 4800; ++k)
-            worst = std::max(worst, std::fabs(out[static_cast<std::size_t>(2 * k)] -
-                                              0.5 * std::sin(2 * kPi * 1000 * static_cast<double>(k) / 48000)));
+            worst = std::max(
+                worst, std::fabs(out[static_cast<std::size_t>(2 * k)] -
+                                 0.5 * std::sin(2 * kPi * 1000 * static_cast<double>(k) / 48000)));
         CHECK(worst < 1e-3);
     }
 }
@@ -506,8 +512,10 @@ TEST_CASE("libsoxr: the exact length, the tone in place, nothing allocated once 
 TEST_CASE("a cue's sound plays at the music's level plus its gain_db, never above unless allowed") {
     TempDir dir;
     // Quiet music and a chime at nearly full scale: 28 dB apart in their files.
-    REQUIRE(write_signal(dir.path / "music.flac", AudioFormat::Flac16, 48000, 2, 8.0, sine(220, 0.05)));
-    REQUIRE(write_signal(dir.path / "chime.wav", AudioFormat::Wav16, 44100, 1, 2.0, sine(880, 0.9)));
+    REQUIRE(
+        write_signal(dir.path / "music.flac", AudioFormat::Flac16, 48000, 2, 8.0, sine(220, 0.05)));
+    REQUIRE(
+        write_signal(dir.path / "chime.wav", AudioFormat::Wav16, 44100, 1, 2.0, sine(880, 0.9)));
     auto info = measured(dir.path, R"({"tracks":[{"file":"music.flac"}],"loop":false})");
     // Music alone, then with the chime at start+3s; the difference is the chime as played.
     auto render_with = [&](const std::string& cues) {
@@ -518,7 +526,8 @@ TEST_CASE("a cue's sound plays at the music's level plus its gain_db, never abov
     const auto music = render_with("[]");
     const std::int64_t from = 3 * 48000 + 2400, to = 5 * 48000 - 2400; // inside the chime
     const double music_lufs = lufs(music, from, to);
-    CHECK(music_lufs == doctest::Approx(-23.0 - 12.0).epsilon(0.03)); // the reference and the volume
+    CHECK(music_lufs ==
+          doctest::Approx(-23.0 - 12.0).epsilon(0.03)); // the reference and the volume
     struct Row {
         std::string cue;
         double expected_db; // the chime relative to the music
@@ -533,7 +542,8 @@ TEST_CASE("a cue's sound plays at the music's level plus its gain_db, never abov
         const auto mixed = render_with(row.cue);
         REQUIRE(mixed.size() == music.size());
         std::vector<float> chime(mixed.size());
-        for (std::size_t i = 0; i < mixed.size(); ++i) chime[i] = mixed[i] - music[i];
+        for (std::size_t i = 0; i < mixed.size(); ++i)
+            chime[i] = mixed[i] - music[i];
         const double chime_lufs = lufs(chime, from, to);
         CAPTURE(music_lufs);
         CAPTURE(chime_lufs);
@@ -542,7 +552,8 @@ TEST_CASE("a cue's sound plays at the music's level plus its gain_db, never abov
     }
 }
 
-TEST_CASE("render a window: sample N of the file is sample from+N of the session; formats and gain") {
+TEST_CASE(
+    "render a window: sample N of the file is sample from+N of the session; formats and gain") {
     TempDir dir;
     REQUIRE(write_signal(dir.path / "a.flac", AudioFormat::Flac16, 44100, 2, 4.0, sine(330, 0.5)));
     auto info = measured(dir.path, R"({"tracks":[{"file":"a.flac"}]})");
@@ -585,8 +596,10 @@ TEST_CASE("render a window: sample N of the file is sample from+N of the session
         double worst = 0;
         for (std::int64_t i = 0; i < to - from; ++i)
             for (int c = 0; c < 2; ++c)
-                worst = std::max(worst, std::fabs(got[static_cast<std::size_t>(2 * i + c)] -
-                                                  g * full.samples[static_cast<std::size_t>(2 * (from + i) + c)]));
+                worst = std::max(
+                    worst,
+                    std::fabs(got[static_cast<std::size_t>(2 * i + c)] -
+                              g * full.samples[static_cast<std::size_t>(2 * (from + i) + c)]));
         CHECK(worst <= row.tolerance);
     }
     // 16-bit WAV is half the size of float WAV.
