@@ -263,7 +263,7 @@ int test(const cli::Args& args) {
             audio.start();
             std::cout << "output " << group.id << ": tone at -30 dB (" << audio.health()["detail"].get<std::string>() << ")" << std::endl;
             if (audio.device_open()) {
-                audio.apply({Ms{0}, PlaySound{tone.filename().string(), -30}}, clock.now());
+                audio.apply({Ms{0}, PlaySound{tone.filename().string(), -30, false}}, clock.now());
                 clock.wait_until(clock.now() + Ms{2500});
             }
             audio.stop();

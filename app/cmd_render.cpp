@@ -1,4 +1,5 @@
-// stillroom render: the whole planned session to a WAV file (and light targets as JSON lines).
+// stillroom render: the planned session (or a window of it) to a FLAC or WAV file for
+// rehearsal, with an optional listening gain (and light targets as JSON lines).
 #include "app/commands.hpp"
 #include "library/library.hpp"
 #include "runtime/session_views.hpp"
@@ -7,6 +8,7 @@
 #include "playlists/render.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 
@@ -17,6 +19,30 @@ namespace {
 // Light targets for a scene change (the session's snapshot), one JSON object per light.
 void write_light_targets(std::ostream& out, const Library& lib, const SetScene& s, Ms at) {
     for (const auto& j : scene_light_targets(lib, s.scene, s.lights, at, s.fade)) out << dump_json(j) << "\n";
+}
+
+// The format asked for, else the one `out`'s extension names: FLAC for .flac, 16-bit WAV
+// otherwise (a 77-minute session is ~0.9 GB as wav16, ~0.3-0.5 GB as FLAC, 1.8 GB as float).
+std::optional<AudioFormat> render_format(const cli::Args& args, const std::string& out) {
+    const std::string f = args.has("--format") ? args.get("--format")
+                          : out.size() >= 5 && out.compare(out.size() - 5, 5, ".flac") == 0
+                              ? "flac"
+                              : "wav16";
+    if (f == "flac") return AudioFormat::Flac16;
+    if (f == "wav16") return AudioFormat::Wav16;
+    if (f == "wav32f") return AudioFormat::WavFloat;
+    return std::nullopt;
+}
+
+// A --from/--to argument as a session frame; nullopt (with a message) when malformed.
+std::optional<std::int64_t> time_frame(const cli::Args& args, const std::string& name, int rate) {
+    const auto t = parse_time_argument(args.get(name));
+    if (!t) {
+        std::cerr << "stillroom render: " << name << " \"" << args.get(name)
+                  << "\" is not a session time (e.g. 10m, 1h5m, 1:05:00, 5:03.5)\n";
+        return std::nullopt;
+    }
+    return t->count() * rate / 1000;
 }
 
 } // namespace
@@ -51,11 +77,57 @@ int cmd_render(const cli::Args& args) {
         o.channels = mc.device_channels;
     }
     if (args.has("--rate")) o.sample_rate = std::stoi(args.get("--rate"));
+    const auto format = render_format(args, o.out_wav.string());
+    if (!format) {
+        std::cerr << "stillroom render: --format must be flac, wav16 or wav32f, not \""
+                  << args.get("--format") << "\"\n";
+        return cli::kUsage;
+    }
+    o.format = *format;
+    if (args.has("--from")) {
+        const auto f = time_frame(args, "--from", o.sample_rate);
+        if (!f) return cli::kUsage;
+        o.from_frame = *f;
+    }
+    if (args.has("--to")) {
+        const auto t = time_frame(args, "--to", o.sample_rate);
+        if (!t) return cli::kUsage;
+        if (*t <= o.from_frame) {
+            std::cerr << "stillroom render: --to must be later than --from\n";
+            return cli::kUsage;
+        }
+        o.to_frame = *t;
+    }
+    if (args.has("--gain-db") && args.has("--normalize")) {
+        std::cerr << "stillroom render: give --gain-db or --normalize, not both\n";
+        return cli::kUsage;
+    }
+    if (args.has("--gain-db")) {
+        char* end = nullptr;
+        const std::string text = args.get("--gain-db");
+        const double g = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end != '\0' || !std::isfinite(g) || g < -60 || g > 60) {
+            std::cerr << "stillroom render: --gain-db must be a number of dB from -60 to 60, not \""
+                      << text << "\"\n";
+            return cli::kUsage;
+        }
+        o.gain_db = g;
+    }
     if (lights.is_open())
         o.on_effect = [&](const Effect& e) {
             if (const auto* s = std::get_if<SetScene>(&e.body)) write_light_targets(lights, lib, *s, e.at);
         };
     const auto started = std::chrono::steady_clock::now();
+    if (args.has("--normalize")) {
+        // A first pass finds the window's peak (the render is deterministic); the second
+        // writes it with the gain that brings that peak to the limiter's ceiling, -1 dBFS.
+        RenderOptions probe = o;
+        probe.out_wav.clear();
+        probe.on_effect = nullptr;
+        const RenderResult p = render_session(*setup, probe);
+        if (p.ok && p.peak > 0)
+            o.gain_db = std::min(60.0, -1.0 - 20.0 * std::log10(static_cast<double>(p.peak)));
+    }
     RenderResult r = render_session(*setup, o);
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (!r.ok) {
@@ -64,10 +136,16 @@ int cmd_render(const cli::Args& args) {
     }
     for (const auto& [file, why] : r.failures) std::cerr << "skipped " << file << ": " << why << "\n";
     const double seconds = static_cast<double>(r.frames) / o.sample_rate;
-    std::cout << "rendered " << format_clock(r.length) << " of session (" << r.frames << " frames, "
-              << o.channels << " channels at " << o.sample_rate << " Hz) in " << took << " s: "
-              << (took > 0 ? seconds / took : 0) << "x real time; peak " << r.peak << ", underruns "
-              << r.underruns << "\n";
+    std::cout << "rendered " << format_clock(r.length) << " of session (" << r.frames
+              << " frames written from " << format_clock(Ms{o.from_frame * 1000 / o.sample_rate})
+              << ", " << o.channels << " channels at " << o.sample_rate << " Hz) in " << took
+              << " s: " << (took > 0 ? seconds / took : 0) << "x real time; peak " << r.peak
+              << ", underruns " << r.underruns;
+    if (o.gain_db != 0) std::cout << "; written with " << o.gain_db << " dB rehearsal gain";
+    std::cout << "\n";
+    if (r.clipped > 0)
+        std::cerr << "stillroom render: " << r.clipped
+                  << " samples clipped by the rehearsal gain; lower --gain-db or use --normalize\n";
     return r.failures.empty() ? cli::kOk : cli::kBadInput;
 }
 

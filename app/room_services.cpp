@@ -119,7 +119,7 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         ho.test_tone = [audio, tone, room_clock] {
             if (!audio || !audio->device_open()) return false;
             write_test_tone(tone);
-            audio->apply({Ms{0}, PlaySound{tone.string(), -30}}, room_clock->now());
+            audio->apply({Ms{0}, PlaySound{tone.string(), -30, false}}, room_clock->now());
             return true;
         };
         ho.state_dir = options_.state_dir;

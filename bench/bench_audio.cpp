@@ -1,6 +1,7 @@
 // Audio benchmarks: offline render speed of a three-hour session against the plain
 // libsndfile decoding floor, the mixer's time per 512-frame block, and peak memory.
 // Prints a table. usage: bench_audio [WORK_DIR]
+#include "bench_session.hpp"
 #include "engine/plan.hpp"
 #include "playlists/audio_engine.hpp"
 #include "playlists/loudness.hpp"
@@ -62,23 +63,10 @@ int main(int argc, char** argv) {
     const fs::path dir = argc > 1 ? fs::path(argv[1]) : fs::temp_directory_path() / "stillroom-bench-audio";
     std::printf("preparing FLAC sources in %s ...\n", dir.c_str());
     const auto files = make_tracks(dir);
-    Json tracks = Json::array();
-    for (const auto& f : files) tracks.push_back({{"file", f}});
-    Problems problems("bench");
-    auto playlist = load_playlist(Json{{"crossfade", "12s"}, {"tracks", tracks}}, "p", problems);
-    LoudnessCache cache(dir);
-    PlaylistCatalog catalog;
-    catalog["p"] = playlist_info(*playlist, dir, problems, &cache);
-    cache.save();
     const Json tmpl = Json::parse(R"({"name":"bench","phases":[{"id":"a","duration":"1h","playlist":"p","volume_db":-12},
         {"id":"b","duration":"1h","playlist":"p","volume_db":-15,"fade":"2m"},{"id":"c","duration":"1h","playlist":"p","volume_db":-18,"fade":"5m"}],
         "cues":[{"at":"start+30m","volume_db":-20,"ramp":"1m"},{"at":"start+2h30m","volume_db":-14,"ramp":"30s"}],"end":{"fade":"1m"}})");
-    SessionSetup setup;
-    setup.id = "bench";
-    setup.tmpl = *load_template(tmpl, "bench", problems);
-    setup.template_json = tmpl;
-    setup.playlists = catalog;
-    setup.max_volume_db = -6;
+    const SessionSetup setup = bench::bench_session(dir, files, Json{{"crossfade", "12s"}}, tmpl);
 
     // The floor: decode three hours of the same FLAC files with plain libsndfile.
     const std::int64_t session_frames = 3LL * 3600 * 48000;

@@ -4,9 +4,10 @@
 #include "devices/sink_ring.hpp"
 #include "engine/realtime_sleep.hpp"
 
+#include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <iostream>
 #include <spawn.h>
@@ -218,7 +219,16 @@ void AudioDriver::mix_loop() {
             shm_->write(buffer.data(), static_cast<std::uint64_t>(block));
             continue;
         }
-        realtime_sleep_until(realtime_now() + std::chrono::milliseconds(2));
+        // Sleep until the sink will have taken a block (at most a period, at least 1 ms):
+        // about one wake-up per block, as a device callback would, instead of every 2 ms.
+        const std::uint64_t free_frames =
+            sink_live_.load(std::memory_order_acquire) ? shm_->writable() : 0;
+        const auto missing = static_cast<long long>(block) -
+                             static_cast<long long>(std::min<std::uint64_t>(free_frames, block));
+        const auto wait =
+            std::chrono::microseconds(missing * 1'000'000 / options_.config.sample_rate);
+        realtime_sleep_until(realtime_now() + std::clamp<std::chrono::microseconds>(
+                                                  wait, std::chrono::milliseconds(1), period));
     }
 }
 

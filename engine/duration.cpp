@@ -111,4 +111,44 @@ std::string format_clock(Ms d) {
     return buf;
 }
 
+std::optional<Ms> parse_time_argument(std::string_view text) {
+    if (text.find(':') == std::string_view::npos) return parse_duration(text);
+    // Clock style: up to three fields, each all digits; the last may have a fraction.
+    std::int64_t fields[3] = {0, 0, 0};
+    int count = 0;
+    double fraction_ms = 0;
+    std::size_t i = 0;
+    while (true) {
+        const std::size_t start = i;
+        std::int64_t v = 0;
+        while (i < text.size() && is_digit(text[i]) && i - start < 6)
+            v = v * 10 + (text[i++] - '0');
+        if (i == start || count == 3) return std::nullopt;
+        fields[count++] = v;
+        if (i == text.size()) break;
+        if (text[i] == '.') {
+            ++i;
+            double scale = 100;
+            const std::size_t frac_start = i;
+            while (i < text.size() && is_digit(text[i]) && scale >= 1) {
+                fraction_ms += (text[i++] - '0') * scale;
+                scale /= 10;
+            }
+            if (i == frac_start || i != text.size()) return std::nullopt;
+            break;
+        }
+        if (text[i] != ':') return std::nullopt;
+        ++i;
+    }
+    if (count < 2) return std::nullopt;
+    for (int k = 1; k < count; ++k)
+        if (fields[k] >= 60) return std::nullopt;
+    std::int64_t seconds = 0;
+    for (int k = 0; k < count; ++k)
+        seconds = seconds * 60 + fields[k];
+    const Ms out{seconds * 1000 + static_cast<std::int64_t>(fraction_ms)};
+    if (out > kMaxDuration) return std::nullopt;
+    return out;
+}
+
 } // namespace stillroom

@@ -16,6 +16,11 @@ inline constexpr Ms kMaxDuration = std::chrono::hours{48};
 // only the last part may have a fraction. Returns nullopt for anything else.
 std::optional<Ms> parse_duration(std::string_view text);
 
+// A time on the command line: a duration ("10m", "1h5m", "90s") or a clock time
+// ("1:05:00", "5:03", "5:03.250"; minutes and seconds below 60 after the first field).
+// nullopt for anything else or past kMaxDuration.
+std::optional<Ms> parse_time_argument(std::string_view text);
+
 // Seconds given as a number (JSON); nullopt when negative, not finite or over kMaxDuration.
 std::optional<Ms> duration_from_seconds(double seconds);
 

@@ -40,9 +40,13 @@ struct SetVolume {
     Ms ramp{0};
 };
 
+// A one-shot sound. Relative (a template's cue): measured like a track and played at the
+// music's level now (the -23 LUFS reference plus the session volume, following its ramps)
+// plus `gain_db`. Absolute (test tones): `gain_db` is plain dBFS, under the room's ceiling.
 struct PlaySound {
     std::string file;
     double gain_db = 0;
+    bool relative = true;
 };
 
 // Fade every light to the scene over `fade`: `lights` is the scene resolved per light, from

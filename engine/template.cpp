@@ -3,8 +3,9 @@
 
 #include "engine/library_path.hpp"
 
-#include <algorithm>
 #include "engine/commands.hpp"
+#include <algorithm>
+#include <cstdio>
 
 #include "engine/duration.hpp"
 #include "engine/observations.hpp"
@@ -40,6 +41,13 @@ Ms SessionTemplate::planned_length() const {
 }
 
 namespace {
+
+// "+6 dB", "+0.5 dB": a cue's gain as users write it.
+std::string gain_text(double db) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%+g dB", db);
+    return buf;
+}
 
 std::string known_list(const std::set<std::string>& names) {
     if (names.empty()) return "none defined";
@@ -224,9 +232,22 @@ std::optional<Cue> read_cue(ObjectReader& obj, const RefChecker& refs) {
         refs.sound(obj.path_of("sound"), *sound);
         cue.sound = sound;
     }
+    cue.louder_than_music = obj.boolean("louder_than_music").value_or(false);
+    if (obj.has("louder_than_music") && !obj.has("sound"))
+        problems.error(obj.path_of("louder_than_music"),
+                       "\"louder_than_music\" goes with \"sound\"");
     if (auto g = obj.number("gain_db", Need::Optional, kMinVolumeDb, kMaxGainDb)) {
         cue.gain_db = *g;
         if (!obj.has("sound")) problems.error(obj.path_of("gain_db"), "\"gain_db\" goes with \"sound\"");
+        // A sound plays at the music's level plus gain_db: above 0 it would startle.
+        else if (*g > 0 && !cue.louder_than_music)
+            problems.error(
+                obj.path_of("gain_db"),
+                "a sound's gain_db is relative to the music playing at that moment (0 = as "
+                "loud); " +
+                    gain_text(*g) +
+                    " would play it louder than the music: lower it, or add \"louder_than_music\": "
+                    "true to the cue to mean it");
     }
     if (auto scene = read_id(obj, "scene", Need::Optional)) {
         refs.scene(obj.path_of("scene"), *scene);

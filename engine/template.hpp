@@ -50,7 +50,8 @@ struct Cue {
     std::optional<double> volume_db;
     std::optional<Ms> ramp;
     std::optional<std::string> sound;
-    double gain_db = 0;
+    double gain_db = 0;             // relative to the music's level at that moment
+    bool louder_than_music = false; // allows gain_db > 0
     std::optional<std::string> scene;
     std::optional<Ms> fade;
     std::optional<std::string> playlist;

@@ -12,7 +12,8 @@ std::int64_t ms_to_frames(Ms ms, int rate) { return ms.count() * rate / 1000; }
 } // namespace
 
 AudioEngine::AudioEngine(AudioEngineSettings settings, Mixer& mixer, Decoder* decoder)
-    : settings_(std::move(settings)), mixer_(mixer), decoder_(decoder) {}
+    : settings_(std::move(settings)), mixer_(mixer), decoder_(decoder),
+      sound_loudness_(settings_.library_dir) {}
 
 AudioEngine::~AudioEngine() {
     if (decoder_)
@@ -86,8 +87,17 @@ void AudioEngine::handle(const Effect& effect, std::int64_t at_frame) {
         c.db = static_cast<float>(vol->db);
         post(c);
     } else if (const auto* sound = std::get_if<PlaySound>(&effect.body)) {
-        const double gain = std::min(sound->gain_db, mixer_.config().max_volume_db);
+        double gain = std::min(sound->gain_db, mixer_.config().max_volume_db);
+        if (sound->relative) {
+            // Measured like a track (cached beside the library); a file that cannot be
+            // measured is taken as 0 LUFS, so it is never louder than asked.
+            std::string error;
+            const auto loudness = sound_loudness_.get(sound->file, &error);
+            gain =
+                (loudness ? sound_normalisation_db(*loudness) : kLoudnessTarget) + sound->gain_db;
+        }
         auto v = make_voice(sound->file, Ms{0}, std::nullopt, gain, false);
+        v->follows_volume = sound->relative;
         start(v, at_frame, 0);
     }
 }

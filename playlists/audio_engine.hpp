@@ -6,6 +6,7 @@
 #include "engine/desired_state.hpp"
 #include "engine/effects.hpp"
 #include "playlists/decoder.hpp"
+#include "playlists/loudness.hpp"
 #include "playlists/mixer.hpp"
 
 #include <filesystem>
@@ -60,6 +61,7 @@ private:
     std::map<const Voice*, std::shared_ptr<Voice>> voices_;
     std::vector<std::pair<std::string, std::string>> failures_;
     std::vector<MixerCommand> backlog_; // posts that found the queue full
+    LoudnessCache sound_loudness_;      // one-shot sounds, measured on first use
 };
 
 } // namespace stillroom

@@ -49,7 +49,7 @@ void open_voice(Voice& v) {
         return fail(v, "cannot seek in " + v.file);
     v.source_expected = std::max<std::int64_t>(0, info.frames - v.start_source_frame);
     if (info.sample_rate != v.device_rate) {
-        v.resampler = Resampler::create(static_cast<double>(v.device_rate) / info.sample_rate, &error);
+        v.resampler = Resampler::create(info.sample_rate, v.device_rate, &error);
         if (!v.resampler) return fail(v, "resampler: " + error);
     }
     const auto ratio = static_cast<double>(v.device_rate) / info.sample_rate;
@@ -73,31 +73,50 @@ std::int64_t fill_voice(Voice& v, std::int64_t max_frames) {
         // Keep room for one resampled chunk.
         const auto needed = static_cast<std::int64_t>(static_cast<double>(kChunkSourceFrames) * ratio) + 64;
         if (room < needed) break;
-        const std::int64_t want = std::min(kChunkSourceFrames, v.source_expected);
-        std::int64_t got = want > 0 ? v.source->read(v.src_buffer.data(), want) : 0;
-        const bool end = got < kChunkSourceFrames;
-        if (got < want) {
-            // The header promised more than the file holds: a truncated file.
-            fail(v, v.file + " is truncated or unreadable after " +
-                        std::to_string((v.source->info().frames - v.source_expected) /
-                                       std::max(1, v.source->info().sample_rate)) +
-                        " s");
-            return written;
-        }
-        v.source_expected -= got;
-        to_stereo(v.src_buffer.data(), got, channels, v.stereo_buffer.data());
-        const float* out = v.stereo_buffer.data();
-        std::int64_t out_frames = got;
-        if (v.resampler) {
-            std::int64_t used = 0, generated = 0;
+        const float* out = v.out_buffer.data();
+        std::int64_t out_frames = 0;
+        bool end = false;
+        if (v.input_done) {
+            // Only with a resampler: the file is read; deliver the tail still in its filter.
             const auto capacity = static_cast<std::int64_t>(v.out_buffer.size() / 2);
-            if (!v.resampler->process(v.stereo_buffer.data(), got, v.out_buffer.data(), capacity, end, used,
-                                      generated)) {
+            if (!v.resampler->flush(v.out_buffer.data(), capacity, out_frames)) {
                 fail(v, "resampling failed for " + v.file);
                 return written;
             }
-            out = v.out_buffer.data();
-            out_frames = generated;
+            if (out_frames == 0) {
+                v.decoded_all.store(true);
+                break;
+            }
+        } else {
+            const std::int64_t want = std::min(kChunkSourceFrames, v.source_expected);
+            std::int64_t got = want > 0 ? v.source->read(v.src_buffer.data(), want) : 0;
+            end = got < kChunkSourceFrames;
+            if (got < want) {
+                // The header promised more than the file holds: a truncated file.
+                fail(v, v.file + " is truncated or unreadable after " +
+                            std::to_string((v.source->info().frames - v.source_expected) /
+                                           std::max(1, v.source->info().sample_rate)) +
+                            " s");
+                return written;
+            }
+            v.source_expected -= got;
+            to_stereo(v.src_buffer.data(), got, channels, v.stereo_buffer.data());
+            out = v.stereo_buffer.data();
+            out_frames = got;
+            if (v.resampler) {
+                std::int64_t used = 0;
+                const auto capacity = static_cast<std::int64_t>(v.out_buffer.size() / 2);
+                // out_buffer holds a whole chunk's output, so libsoxr takes the whole chunk.
+                if (!v.resampler->process(v.stereo_buffer.data(), got, v.out_buffer.data(),
+                                          capacity, used, out_frames) ||
+                    used != got) {
+                    fail(v, "resampling failed for " + v.file);
+                    return written;
+                }
+                out = v.out_buffer.data();
+                v.input_done = end;
+                end = false; // the filter's tail is still to come
+            }
         }
         out_frames = std::min(out_frames, remaining);
         const std::int64_t n = v.ring.write(out, out_frames);

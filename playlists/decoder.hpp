@@ -1,5 +1,5 @@
 // Decoding ahead: opens files (libsndfile), maps channels to stereo, resamples to the
-// device rate (libsamplerate) and fills each voice's ring. One thread for all voices in
+// device rate (libsoxr) and fills each voice's ring. One thread for all voices in
 // live use; called inline by the offline renderer.
 #pragma once
 

@@ -75,6 +75,12 @@ double normalisation_gain_db(const Loudness& l, double target) {
     return std::clamp(target - l.integrated_lufs, -kMaxNormalisationGainDb, kMaxNormalisationGainDb);
 }
 
+double sound_normalisation_db(const Loudness& l, double target) {
+    const double level = l.integrated_lufs > -69 ? l.integrated_lufs : l.true_peak_dbtp;
+    if (level <= -69) return 0; // silence: leave it alone
+    return std::min(target - level, kMaxNormalisationGainDb);
+}
+
 namespace {
 
 std::string stamp_of(const fs::path& p) {

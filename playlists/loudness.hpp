@@ -41,6 +41,12 @@ std::optional<Loudness> measure_loudness(const std::filesystem::path& file, std:
 // boosted by more than kMaxNormalisationGainDb.
 double normalisation_gain_db(const Loudness& l, double target_lufs = kLoudnessTarget);
 
+// The gain that brings a one-shot sound to the music's reference level (the target): like
+// a track's, but never limited downwards (a loud chime is always brought down), and a sound
+// too short to gate (under 0.4 s: no integrated loudness) is taken as loud as its true
+// peak, which never underestimates it.
+double sound_normalisation_db(const Loudness& l, double target_lufs = kLoudnessTarget);
+
 class LoudnessWorker;
 
 class LoudnessCache {

@@ -171,9 +171,10 @@ void Mixer::render(float* out, std::int64_t first, int offset, int n) {
         Voice* v = voices_[static_cast<std::size_t>(vi)];
         const std::int64_t got = v->ring.read(tmp, n);
         if (got < n && !v->decoded_all.load(std::memory_order_acquire)) underruns_.fetch_add(1);
-        if (v->envelope.done(first) && (!v->music || volume_steady)) {
+        if (v->envelope.done(first) && (!v->follows_volume || volume_steady)) {
             // The common case: a constant gain over the whole block.
-            const float g = v->envelope.to * v->gain * (v->music ? volume_steady_gain : 1.0f);
+            const float g =
+                v->envelope.to * v->gain * (v->follows_volume ? volume_steady_gain : 1.0f);
             for (std::int64_t i = 0; i < 2 * got; ++i) bus[i] += tmp[i] * g;
         } else {
             // A fade or a ramp: exact gains every 16 frames, linear in between (smooth, and
@@ -181,7 +182,7 @@ void Mixer::render(float* out, std::int64_t first, int offset, int n) {
             constexpr std::int64_t kStep = 16;
             auto gain_at = [&](std::int64_t f) {
                 float g = v->envelope.at(f) * v->gain;
-                if (v->music) g *= volume_steady ? volume_steady_gain : volume_gain(f);
+                if (v->follows_volume) g *= volume_steady ? volume_steady_gain : volume_gain(f);
                 return g;
             };
             float g0 = gain_at(first);

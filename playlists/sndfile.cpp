@@ -72,6 +72,9 @@ std::unique_ptr<SndFile> SndFile::open_write(const std::filesystem::path& path, 
     }
     // Plain WAV while it fits, RF64 only past 4 GB.
     if (wav) sf_command(handle, SFC_RF64_AUTO_DOWNGRADE, nullptr, SF_TRUE);
+    // Integer formats: a float past full scale clips instead of wrapping round.
+    if (format == AudioFormat::Wav16 || format == AudioFormat::Flac16)
+        sf_command(handle, SFC_SET_CLIPPING, nullptr, SF_TRUE);
     std::unique_ptr<SndFile> f(new SndFile());
     f->handle_ = handle;
     f->info_.sample_rate = sample_rate;

@@ -6,11 +6,11 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   nlohmann-json3-dev doctest-dev
-  portaudio19-dev libasound2-dev libsndfile1-dev libsamplerate0-dev libebur128-dev
+  portaudio19-dev libasound2-dev libsndfile1-dev libsoxr-dev libebur128-dev
   librtmidi-dev libmosquitto-dev mosquitto mosquitto-clients rabbitmq-server
   libcpp-httplib-dev libsodium-dev libssl-dev
   jackd2 libjack-jackd2-dev
-  sox libsox-fmt-all
+  sox libsox-fmt-all mpd mpc
   chromium curl python3 openssl
   time
   clang-format-14

@@ -98,6 +98,30 @@ contains "import names the line" "$tmp/err" "imported.m3u: line 4"
 [ -f "$tmp/broken/playlists/imported.json" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: import wrote no playlist"; }
 expect "render" 0 "$bin" render --library "$lib" --session im-ketamine --out "$tmp/im.wav" --lights "$tmp/im.jsonl" --rate 8000
 contains "render lights" "$tmp/im.jsonl" '"light":"ceiling"'
+# render for rehearsal: the format from the name or --format, a window, a listening gain
+[ "$(soxi -b "$tmp/im.wav")" = 16 ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: render .wav is not 16-bit by default"; }
+expect "render a window as FLAC" 0 "$bin" render --library "$lib" --session im-ketamine --out "$tmp/w.flac" --rate 8000 --from 1m --to 2:30
+[ "$(soxi -t "$tmp/w.flac")" = flac ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: --out x.flac is not FLAC"; }
+[ "$(soxi -s "$tmp/w.flac")" = 720000 ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: 1m..2:30 at 8 kHz is not 720000 frames: $(soxi -s "$tmp/w.flac")"; }
+expect "render float WAV" 0 "$bin" render --library "$lib" --session im-ketamine --out "$tmp/f.wav" --format wav32f --rate 8000 --from 1:00 --to 1m10s
+contains "float WAV" <(soxi -e "$tmp/f.wav") "Floating Point PCM"
+expect "render --normalize" 0 "$bin" render --library "$lib" --session im-ketamine --out "$tmp/n.wav" --rate 8000 --from 1m --to 2m --normalize
+peak=$(sox "$tmp/n.wav" -n stat 2>&1 | awk '/Maximum amplitude/ {print $3}')
+awk -v p="$peak" 'BEGIN { exit !(p > 0.85 && p < 0.90) }' && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: --normalize peak $peak, wanted -1 dBFS (0.891)"; }
+expect "render bad format" 2 "$bin" render --library "$lib" --session im-ketamine --out "$tmp/x.ogg" --format ogg
+contains "render names the formats" "$tmp/err" "flac, wav16 or wav32f"
+expect "render bad time" 2 "$bin" render --library "$lib" --session im-ketamine --out "$tmp/x.wav" --from 1:75
+contains "render names the time" "$tmp/err" '--from "1:75" is not a session time'
+expect "render --to before --from" 2 "$bin" render --library "$lib" --session im-ketamine --out "$tmp/x.wav" --from 10m --to 5m
+expect "render gain and normalize" 2 "$bin" render --library "$lib" --session im-ketamine --out "$tmp/x.wav" --gain-db 20 --normalize
+# a sound louder than the music is refused unless its cue opts in (sessions/*.json cues[5])
+cp -r "$lib" "$tmp/loud"
+sed -i 's/"gain_db": -6$/"gain_db": 6/' "$tmp/loud/sessions/im-ketamine.json"
+expect "check refuses a sound louder than the music" 1 "$bin" check --library "$tmp/loud"
+contains "names the template file and field" "$tmp/out" 'sessions/im-ketamine.json: cues[5].gain_db: '
+contains "says why" "$tmp/out" '+6 dB would play it louder than the music'
+sed -i 's/"gain_db": 6$/"gain_db": 6, "louder_than_music": true/' "$tmp/loud/sessions/im-ketamine.json"
+expect "check accepts the explicit opt-in" 0 "$bin" check --library "$tmp/loud"
 
 # run: kill -9 mid-session, start again, the same session resumes
 state="$tmp/state"

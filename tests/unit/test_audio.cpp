@@ -10,6 +10,7 @@
 #include "playlists/loudness.hpp"
 #include "playlists/playlist.hpp"
 #include "playlists/render.hpp"
+#include "playlists/resampler.hpp"
 #include "playlists/sndfile.hpp"
 
 #include <ebur128.h>
@@ -53,6 +54,20 @@ SessionSetup audio_setup(PlaylistInfo playlist, const std::string& extra_cues = 
     c["p"] = std::move(playlist);
     const std::string tmpl = R"({"name":"audio","phases":[{"id":"play","duration":")" + duration +
                              R"(","playlist":"p","volume_db":0,"fade":"0s"}],"cues":)" + extra_cues +
+                             R"(,"end":{"fade":"0.5s"}})";
+    SessionSetup s = setup_from(tmpl, c);
+    s.max_volume_db = 0;
+    return s;
+}
+
+// The same at a session volume of `volume_db` (fixed from the start).
+SessionSetup audio_setup_at(PlaylistInfo playlist, double volume_db, const std::string& extra_cues,
+                            const std::string& duration) {
+    PlaylistCatalog c;
+    c["p"] = std::move(playlist);
+    const std::string tmpl = R"({"name":"audio","phases":[{"id":"play","duration":")" + duration +
+                             R"(","playlist":"p","volume_db":)" + std::to_string(volume_db) +
+                             R"(,"fade":"0s"}],"cues":)" + extra_cues +
                              R"(,"end":{"fade":"0.5s"}})";
     SessionSetup s = setup_from(tmpl, c);
     s.max_volume_db = 0;
@@ -160,7 +175,14 @@ TEST_CASE("a cue's sound lands on the exact sample") {
             }
         CHECK(first == expected);
         CHECK(nonzero == 1);
-        CHECK(cap.samples[static_cast<std::size_t>(2 * expected)] == doctest::Approx(0.5 * std::pow(10.0, -6 / 20.0)).epsilon(1e-4));
+        // At the music's level (0 dB session volume here) minus 6 dB, after the sound's own
+        // normalisation (too short to gate: taken by its true peak).
+        std::string error;
+        const auto l = measure_loudness(dir.path / "impulse.wav", &error);
+        REQUIRE(l);
+        const double gain_db = sound_normalisation_db(*l) - 6;
+        CHECK(cap.samples[static_cast<std::size_t>(2 * expected)] ==
+              doctest::Approx(0.5 * std::pow(10.0, gain_db / 20.0)).epsilon(1e-4));
     }
 }
 
@@ -172,7 +194,11 @@ TEST_CASE("the ceiling is never exceeded") {
     REQUIRE(write_signal(dir.path / "loud.wav", AudioFormat::WavFloat, 48000, 2, 1.0, sine(1000, 1.0)));
     auto info = measured(dir.path, R"({"tracks":[{"file":"square.wav","gain_db":12}]})");
     Capture cap;
-    RenderResult r = render(audio_setup(info, R"([{"at":"start+1s","sound":"loud.wav","gain_db":12}])", "3s"), dir.path, cap);
+    RenderResult r = render(
+        audio_setup(
+            info, R"([{"at":"start+1s","sound":"loud.wav","gain_db":12,"louder_than_music":true}])",
+            "3s"),
+        dir.path, cap);
     const float ceiling = static_cast<float>(std::pow(10.0, -1 / 20.0));
     float peak = 0;
     for (float x : cap.samples) peak = std::max(peak, std::fabs(x));
@@ -432,4 +458,177 @@ TEST_CASE("the limiter catches a burst, releases smoothly and goes back to a pla
     const std::size_t check_from = 48000 + 4800 + 94000;
     for (std::size_t i = check_from; i < check_from + 1000; ++i)
         CHECK(out[2 * i] == in[2 * (i - Limiter::kLookahead)]);
+}
+
+TEST_CASE("libsoxr: the exact length, the tone in place, nothing allocated once streaming") {
+    for (int rate : {44100, 96000}) {
+        CAPTURE(rate);
+        std::string error;
+        auto r = Resampler::create(rate, 48000, &error);
+        REQUIRE(r);
+        const std::int64_t frames = 5LL * rate + 123; // not a whole number of chunks
+        std::vector<float> in(static_cast<std::size_t>(2 * frames));
+        for (std::int64_t i = 0; i < frames; ++i)
+            in[static_cast<std::size_t>(2 * i)] = in[static_cast<std::size_t>(2 * i + 1)] =
+                static_cast<float>(0.5 * std::sin(2 * kPi * 1000 * static_cast<double>(i) / rate));
+        constexpr std::int64_t kChunk = 4096;
+        std::vector<float> block(static_cast<std::size_t>(2 * (kChunk * 48000 / rate + 64)));
+        const auto capacity = static_cast<std::int64_t>(block.size() / 2);
+        std::vector<float> out;
+        std::size_t allocations = 0;
+        int chunk = 0;
+        for (std::int64_t at = 0; at < frames; at += kChunk, ++chunk) {
+            const std::int64_t n = std::min(kChunk, frames - at);
+            std::int64_t used = 0, generated = 0;
+            {
+                // The first chunks size libsoxr's FIFOs (measured: up to the 4th); live, those
+                // are decoded by the prefill on the control thread, before the hand-over.
+                AllocationWatch watch;
+                REQUIRE(r->process(in.data() + 2 * at, n, block.data(), capacity, used, generated));
+                if (chunk >= 8 && n == kChunk) allocations += watch.count();
+            }
+            REQUIRE(used == n);
+            out.insert(out.end(), block.begin(), block.begin() + 2 * generated);
+        }
+        for (int guard = 0; guard < 100; ++guard) {
+            std::int64_t generated = 0;
+            REQUIRE(r->flush(block.data(), capacity, generated));
+            if (generated == 0) break;
+            out.insert(out.end(), block.begin(), block.begin() + 2 * generated);
+        }
+        CHECK(allocations == 0);
+        const auto got = static_cast<std::int64_t>(out.size() / 2);
+        CHECK(got == std::llround(static_cast<double>(frames) * 48000 / rate));
+        // No delay, no drift: after the filter's start, output sample k is the tone at k/48000 s.
+        double worst = 0;
+        for (std::int64_t k = 4800; k < got - 4800; ++k)
+            worst = std::max(
+                worst, std::fabs(out[static_cast<std::size_t>(2 * k)] -
+                                 0.5 * std::sin(2 * kPi * 1000 * static_cast<double>(k) / 48000)));
+        CHECK(worst < 1e-3);
+    }
+}
+
+TEST_CASE("a cue's sound plays at the music's level plus its gain_db, never above unless allowed") {
+    TempDir dir;
+    // Quiet music and a chime at nearly full scale: 28 dB apart in their files.
+    REQUIRE(
+        write_signal(dir.path / "music.flac", AudioFormat::Flac16, 48000, 2, 8.0, sine(220, 0.05)));
+    REQUIRE(
+        write_signal(dir.path / "chime.wav", AudioFormat::Wav16, 44100, 1, 2.0, sine(880, 0.9)));
+    auto info = measured(dir.path, R"({"tracks":[{"file":"music.flac"}],"loop":false})");
+    // Music alone, then with the chime at start+3s; the difference is the chime as played.
+    auto render_with = [&](const std::string& cues) {
+        Capture cap;
+        render(audio_setup_at(info, -12, cues, "7s"), dir.path, cap);
+        return cap.samples;
+    };
+    const auto music = render_with("[]");
+    const std::int64_t from = 3 * 48000 + 2400, to = 5 * 48000 - 2400; // inside the chime
+    const double music_lufs = lufs(music, from, to);
+    CHECK(music_lufs ==
+          doctest::Approx(-23.0 - 12.0).epsilon(0.03)); // the reference and the volume
+    struct Row {
+        std::string cue;
+        double expected_db; // the chime relative to the music
+    };
+    const Row rows[] = {
+        {R"([{"at":"start+3s","sound":"chime.wav","gain_db":-12}])", -12},
+        {R"([{"at":"start+3s","sound":"chime.wav"}])", 0},
+        {R"([{"at":"start+3s","sound":"chime.wav","gain_db":6,"louder_than_music":true}])", 6},
+    };
+    for (const auto& row : rows) {
+        CAPTURE(row.cue);
+        const auto mixed = render_with(row.cue);
+        REQUIRE(mixed.size() == music.size());
+        std::vector<float> chime(mixed.size());
+        for (std::size_t i = 0; i < mixed.size(); ++i)
+            chime[i] = mixed[i] - music[i];
+        const double chime_lufs = lufs(chime, from, to);
+        CAPTURE(music_lufs);
+        CAPTURE(chime_lufs);
+        CHECK(chime_lufs == doctest::Approx(music_lufs + row.expected_db).epsilon(0.03));
+        if (row.expected_db <= 0) CHECK(chime_lufs <= music_lufs + 0.5);
+    }
+}
+
+TEST_CASE(
+    "render a window: sample N of the file is sample from+N of the session; formats and gain") {
+    TempDir dir;
+    REQUIRE(write_signal(dir.path / "a.flac", AudioFormat::Flac16, 44100, 2, 4.0, sine(330, 0.5)));
+    auto info = measured(dir.path, R"({"tracks":[{"file":"a.flac"}]})");
+    const SessionSetup setup = audio_setup(info, "[]", "4s");
+    Capture full;
+    render(setup, dir.path, full);
+    const std::int64_t from = 48000 + 17, to = 3 * 48000 + 5;
+    struct Row {
+        AudioFormat format;
+        std::string file;
+        double gain_db;
+        double tolerance; // one 16-bit step, or float rounding
+    };
+    const Row rows[] = {{AudioFormat::WavFloat, "w.wav", 0, 1e-7},
+                        {AudioFormat::WavFloat, "g.wav", 6, 1e-6},
+                        {AudioFormat::Wav16, "w16.wav", 0, 1.0 / 32768},
+                        {AudioFormat::Flac16, "f.flac", -3, 1.0 / 32768}};
+    for (const auto& row : rows) {
+        CAPTURE(row.file);
+        RenderOptions o;
+        o.library_dir = dir.path;
+        o.max_volume_db = 0;
+        o.out_wav = dir.path / row.file;
+        o.format = row.format;
+        o.from_frame = from;
+        o.to_frame = to;
+        o.gain_db = row.gain_db;
+        const RenderResult r = render_session(setup, o);
+        REQUIRE(r.ok);
+        CHECK(r.frames == to - from);
+        CHECK(r.clipped == 0);
+        std::string error;
+        auto f = SndFile::open_read(o.out_wav, &error);
+        REQUIRE(f);
+        CHECK(f->info().frames == to - from);
+        CHECK(f->info().format == (row.format == AudioFormat::Flac16 ? "FLAC" : "WAV"));
+        std::vector<float> got(static_cast<std::size_t>(2 * (to - from)));
+        REQUIRE(f->read(got.data(), to - from) == to - from);
+        const double g = std::pow(10.0, row.gain_db / 20);
+        double worst = 0;
+        for (std::int64_t i = 0; i < to - from; ++i)
+            for (int c = 0; c < 2; ++c)
+                worst = std::max(
+                    worst,
+                    std::fabs(got[static_cast<std::size_t>(2 * i + c)] -
+                              g * full.samples[static_cast<std::size_t>(2 * (from + i) + c)]));
+        CHECK(worst <= row.tolerance);
+    }
+    // 16-bit WAV is half the size of float WAV.
+    CHECK(fs::file_size(dir.path / "w16.wav") < fs::file_size(dir.path / "w.wav") * 6 / 10);
+    // A gain past full scale clips (counted), it never wraps round.
+    RenderOptions loud;
+    loud.library_dir = dir.path;
+    loud.max_volume_db = 0;
+    loud.out_wav = dir.path / "loud.wav";
+    loud.format = AudioFormat::Wav16;
+    loud.gain_db = 40;
+    const RenderResult r = render_session(setup, loud);
+    REQUIRE(r.ok);
+    CHECK(r.clipped > 0);
+    std::string error;
+    auto f = SndFile::open_read(loud.out_wav, &error);
+    REQUIRE(f);
+    std::vector<float> got(static_cast<std::size_t>(2 * f->info().frames));
+    f->read(got.data(), f->info().frames);
+    // Past full scale the sample sits at full scale with its own sign: clipped, not wrapped.
+    REQUIRE(static_cast<std::int64_t>(got.size()) <= full.frames() * 2);
+    const double g = std::pow(10.0, 40.0 / 20);
+    std::int64_t over = 0, wrong = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        const double want = g * full.samples[i];
+        if (std::fabs(want) <= 1.0) continue;
+        ++over;
+        if (std::fabs(got[i] - (want > 0 ? 1.0 : -1.0)) > 1e-3) ++wrong;
+    }
+    CHECK(over > 48000);
+    CHECK(wrong == 0);
 }

@@ -99,7 +99,8 @@ TEST_CASE("every loader error names file and JSON path") {
         {"/phasse", Json::array(), false, "phasse", "did you mean \"phases\""},
         {"/phases", Json::array(), false, "phases", "at least one phase"},
         {"/phases", "all", false, "phases", "expected an array"},
-        {"/phases/0/until", "later", false, "phases[0].until", "expected \"time\", \"dose\" or \"therapist\""},
+        {"/phases/0/until", "later", false, "phases[0].until",
+         "expected \"time\", \"dose\" or \"therapist\""},
         {"/phases/1/duration", "fifteen", false, "phases[1].duration", "got \"fifteen\""},
         {"/phases/1/duration", -5, false, "phases[1].duration", "expected a duration"},
         {"/phases/1/duration", "0s", false, "phases[1].duration", "longer than 0s"},
@@ -118,6 +119,12 @@ TEST_CASE("every loader error names file and JSON path") {
         {"/cues/0/remind", "", false, "cues[0].remind", "1 to 200 characters"},
         {"/cues/2/sound", "audio/missing.flac", false, "cues[2].sound", "missing or unreadable"},
         {"/cues/2/gain_db", 40, false, "cues[2].gain_db", "from -90 to 12"},
+        {"/cues/2/gain_db", 6, false, "cues[2].gain_db",
+         "+6 dB would play it louder than the music"},
+        {"/cues/2/gain_db", 0.5, false, "cues[2].gain_db", "add \"louder_than_music\": true"},
+        {"/cues/0/louder_than_music", true, false, "cues[0].louder_than_music",
+         "goes with \"sound\""},
+        {"/cues/2/louder_than_music", "yes", false, "cues[2].louder_than_music", "expected"},
         {"/cues/3/ramp", "soon", false, "cues[3].ramp", "expected a duration"},
         {"/cues/4/midi/output", "stage", false, "cues[4].midi.output", "no MIDI output \"stage\""},
         {"/cues/4/midi/bytes/1", 300, false, "cues[4].midi.bytes[1]", "from 0 to 255"},
@@ -140,6 +147,23 @@ TEST_CASE("every loader error names file and JSON path") {
         INFO(p.to_string());
         CHECK(has_problem(p, row.path, row.fragment));
     }
+}
+
+TEST_CASE("a sound louder than the music loads only with the cue's explicit opt-in") {
+    Json j = Json::parse(kGood);
+    j["cues"][2]["gain_db"] = 6;
+    j["cues"][2]["louder_than_music"] = true;
+    Problems problems("sessions/im75.json");
+    const LibraryRefs r = refs();
+    auto t = load_template(j, "im75", problems, &r);
+    INFO(problems.to_string());
+    REQUIRE(t.has_value());
+    CHECK(t->cues[2].gain_db == 6);
+    CHECK(t->cues[2].louder_than_music);
+    j["cues"][2]["gain_db"] = 0; // as loud as the music: no opt-in needed
+    j["cues"][2].erase("louder_than_music");
+    Problems again("sessions/im75.json");
+    CHECK(load_template(j, "im75", again, &r).has_value());
 }
 
 TEST_CASE("every problem is reported at once") {
