@@ -23,7 +23,7 @@ int cmd_clinic(const cli::Args& args) {
         if (!parse_host_port(listen, config->control.host, config->control.port))
             throw std::invalid_argument("--listen expects HOST:PORT, got \"" + listen + "\"");
     }
-    SteadyClock clock;
+    SteadyDeviceClock clock;
     ClinicService service(*config, clock);
     if (auto error = service.start()) {
         std::cerr << "stillroom: clinic: " << *error << "\n";

@@ -55,9 +55,10 @@ int cmd_render(const cli::Args& args) {
         o.on_effect = [&](const Effect& e) {
             if (const auto* s = std::get_if<SetScene>(&e.body)) write_light_targets(lights, lib, *s, e.at);
         };
-    const auto started = std::chrono::steady_clock::now();
+    SteadyDeviceClock timer; // the render's own speed, in real time
+    const DeviceTime started = timer.now();
     RenderResult r = render_session(*setup, o);
-    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double took = to_seconds(timer.now() - started);
     if (!r.ok) {
         std::cerr << "stillroom render: " << r.error << "\n";
         return cli::kBadInput;

@@ -9,6 +9,8 @@
 // Callbacks run on the network thread and must not block: they only queue work.
 #pragma once
 
+#include "engine/clock.hpp"
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -57,7 +59,8 @@ public:
 
 class MqttClient final : public MqttLink {
 public:
-    explicit MqttClient(MqttOptions options);
+    // `clock` (real time) paces reconnects and the goodbye at stop().
+    MqttClient(MqttOptions options, DeviceClock& clock);
     ~MqttClient();
     MqttClient(const MqttClient&) = delete;
     MqttClient& operator=(const MqttClient&) = delete;
@@ -106,6 +109,8 @@ private:
     std::thread network_;
     std::mutex stop_mutex_;
     std::condition_variable stop_cv_;
+    DeviceClock& clock_;
+    Wakeup wakeup_; // ends the network thread's pause between reconnects
     bool stopping_ = false;
     bool leaving_ = false;
     mutable std::mutex error_mutex_;
