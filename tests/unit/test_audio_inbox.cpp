@@ -14,6 +14,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <fstream>
+#include <memory>
 #include <mutex>
 
 using namespace stillroom;
@@ -109,17 +110,34 @@ std::int64_t first_sound(const std::vector<float>& out) {
     return -1;
 }
 
-} // namespace
-
-TEST_CASE("apply() returns while the voice loads; a voice loaded ahead of its time starts on its frame") {
+// A driver rendered by the test, on manual clocks, whose file opens are held by `slow`;
+// the ramp track in its library and the session volume at 0 dB.
+struct LoadingDriver {
     TempDir dir;
-    write_ramp(dir.path / "audio/ramp.wav");
     ManualClock clock;
     ManualDeviceClock device_clock;
     SlowOpen slow;
-    AudioDriver audio(manual_options(dir.path, slow), clock, device_clock, {}, {});
-    audio.start();
-    audio.apply({Ms{0}, SetVolume{0, Ms{0}}}, clock.now());
+    std::unique_ptr<AudioDriver> audio;
+
+    LoadingDriver() {
+        write_ramp(dir.path / "audio/ramp.wav");
+        audio = std::make_unique<AudioDriver>(manual_options(dir.path, slow), clock, device_clock, nullptr, nullptr);
+        audio->start();
+        audio->apply({Ms{0}, SetVolume{0, Ms{0}}}, clock.now());
+    }
+    ~LoadingDriver() {
+        slow.release();
+        audio->stop();
+    }
+};
+
+} // namespace
+
+TEST_CASE("apply() returns while the voice loads; a voice loaded ahead of its time starts on its frame") {
+    LoadingDriver loading;
+    ManualClock& clock = loading.clock;
+    SlowOpen& slow = loading.slow;
+    AudioDriver& audio = *loading.audio;
 
     const MonoTime due = clock.now() + Ms{200};
     const auto t0 = std::chrono::steady_clock::now();
@@ -142,18 +160,13 @@ TEST_CASE("apply() returns while the voice loads; a voice loaded ahead of its ti
     // Due at frame 9600; its first sample is silent (fade-in from 0, ramp from 0).
     CHECK(start >= kRate / 5);
     CHECK(start <= kRate / 5 + 1);
-    audio.stop();
 }
 
 TEST_CASE("a voice that loads late starts at once, where the track is by now") {
-    TempDir dir;
-    write_ramp(dir.path / "audio/ramp.wav");
-    ManualClock clock;
-    ManualDeviceClock device_clock;
-    SlowOpen slow;
-    AudioDriver audio(manual_options(dir.path, slow), clock, device_clock, {}, {});
-    audio.start();
-    audio.apply({Ms{0}, SetVolume{0, Ms{0}}}, clock.now());
+    LoadingDriver loading;
+    ManualClock& clock = loading.clock;
+    SlowOpen& slow = loading.slow;
+    AudioDriver& audio = *loading.audio;
     audio.apply(play_ramp(), clock.now()); // due now
     REQUIRE(slow.wait_entered(1));
     // The file takes 300 ms to open: the session and the mixer go on without it.
@@ -169,18 +182,13 @@ TEST_CASE("a voice that loads late starts at once, where the track is by now") {
         // 5e-4 is 3 ms of the ramp; starting unaligned would be 300 ms (0.05) off.
         CHECK(std::abs(out[static_cast<std::size_t>(2 * (j + lag))] - ramp_at(3 * kRate / 10 + j)) < 5e-4f);
     }
-    audio.stop();
 }
 
 TEST_CASE("a Stop applied after a Play is not overtaken by the Play's load") {
-    TempDir dir;
-    write_ramp(dir.path / "audio/ramp.wav");
-    ManualClock clock;
-    ManualDeviceClock device_clock;
-    SlowOpen slow;
-    AudioDriver audio(manual_options(dir.path, slow), clock, device_clock, {}, {});
-    audio.start();
-    audio.apply({Ms{0}, SetVolume{0, Ms{0}}}, clock.now());
+    LoadingDriver loading;
+    ManualClock& clock = loading.clock;
+    SlowOpen& slow = loading.slow;
+    AudioDriver& audio = *loading.audio;
     audio.apply(play_ramp(), clock.now());
     REQUIRE(slow.wait_entered(1));
     audio.apply({Ms{0}, StopMusic{Ms{100}}}, clock.now() + Ms{20}); // queued behind the load
@@ -196,7 +204,6 @@ TEST_CASE("a Stop applied after a Play is not overtaken by the Play's load") {
     // (the late start itself is proven above).
     CHECK(slow.entered == 1);
     CHECK(first_sound(out) == -1);
-    audio.stop();
 }
 
 TEST_CASE("Room::command returns while the audio driver loads a file") {
@@ -243,7 +250,6 @@ TEST_CASE("Room::command returns while the audio driver loads a file") {
     slow.release();
     audio.wait_idle();
     CHECK(first_sound(render(audio, kRate / 2)) >= 0); // and the track plays once loaded
-    audio.stop();
 }
 
 TEST_CASE("mixer commands due on the same frame apply in the order they were posted") {
