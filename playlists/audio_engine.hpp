@@ -1,6 +1,7 @@
 // The control side of the audio path: turns the engine's audio effects into voices and
 // mixer commands stamped with a mixer frame, and frees what the mixer hands back.
-// Used live (with a decoder thread) and by the offline renderer (decoding inline).
+// Used live (the audio driver's loader thread loads and posts, a decoder thread fills) and
+// by the offline renderer (decoding inline).
 #pragma once
 
 #include "engine/desired_state.hpp"
@@ -57,9 +58,11 @@ public:
         reconcile(state, at_frame, fade_frames, load(state));
     }
     // Ramps output group `group` (room.json's outputs, in order) to `gain_db` over
-    // `fade_frames`, from `at_frame`. Runs on: the engine thread (whoever posts to the mixer).
+    // `fade_frames`, from `at_frame`. Runs on: the thread that posts to the mixer (live: the
+    // library watcher's, under the audio driver's lock).
     void set_group_gain(int group, double gain_db, std::int64_t at_frame, std::int64_t fade_frames);
-    // Frees retired voices; collects files that failed. Runs on: the engine thread.
+    // Frees retired voices; collects files that failed. Runs on: the thread that posts to the
+    // mixer (live: the audio driver's maintenance thread, under its lock).
     void collect();
     // Files that could not be played (missing, unreadable, truncated) since the last call.
     std::vector<std::pair<std::string, std::string>> take_failures();

@@ -15,7 +15,7 @@
 namespace stillroom {
 
 // Opens the voice's file and positions it. On failure sets voice.failed and decoded_all.
-// Runs on: a control thread, before the voice is shared.
+// Runs on: the audio driver's loader thread (or the renderer's), before the voice is shared.
 void open_voice(Voice& voice);
 
 // Decodes up to `max_frames` device frames into the ring (as many as fit). Returns frames
