@@ -94,7 +94,7 @@ Effect play_ramp(Ms crossfade = Ms{0}) {
 }
 
 // Renders `frames` frames (stereo) and returns them.
-std::vector<float> render(AudioDriver& audio, std::int64_t frames) {
+std::vector<float> render_frames(AudioDriver& audio, std::int64_t frames) {
     std::vector<float> out(static_cast<std::size_t>(frames * 2));
     for (std::int64_t done = 0; done < frames;) {
         const int n = static_cast<int>(std::min<std::int64_t>(1024, frames - done));
@@ -150,11 +150,11 @@ TEST_CASE("apply() returns while the voice loads; a voice loaded ahead of its ti
 
     // The load takes 100 ms of the 200 ms lead: session and mixer move on together.
     clock.advance_by(Ms{100});
-    const auto before = render(audio, kRate / 10);
+    const auto before = render_frames(audio, kRate / 10);
     CHECK(first_sound(before) == -1);
     slow.release();
     audio.wait_idle();
-    const auto after = render(audio, kRate / 5);
+    const auto after = render_frames(audio, kRate / 5);
     const std::int64_t start = kRate / 10 + first_sound(after) - Mixer::latency_frames();
     CAPTURE(start);
     // Due at frame 9600; its first sample is silent (fade-in from 0, ramp from 0).
@@ -171,10 +171,10 @@ TEST_CASE("a voice that loads late starts at once, where the track is by now") {
     REQUIRE(slow.wait_entered(1));
     // The file takes 300 ms to open: the session and the mixer go on without it.
     clock.advance_by(Ms{300});
-    render(audio, 3 * kRate / 10);
+    render_frames(audio, 3 * kRate / 10);
     slow.release();
     audio.wait_idle();
-    const auto out = render(audio, kRate / 2);
+    const auto out = render_frames(audio, kRate / 2);
     const std::int64_t lag = Mixer::latency_frames();
     // Past the fade-in, each sample is the file's sample 300 ms + that far in: aligned.
     for (std::int64_t j = 1000; j < kRate / 2 - lag; j += 997) {
@@ -195,10 +195,10 @@ TEST_CASE("a Stop applied after a Play is not overtaken by the Play's load") {
     // The load takes 300 ms: the stop's time passes while the play still loads. Had the
     // stop gone ahead, it would have faded nothing and the late track would play on.
     clock.advance_by(Ms{300});
-    render(audio, 3 * kRate / 10);
+    render_frames(audio, 3 * kRate / 10);
     slow.release();
     audio.wait_idle();
-    const auto out = render(audio, kRate);
+    const auto out = render_frames(audio, kRate);
     // In order, the late track and the stop land on the same frame: the track never sounds.
     // Overtaken, the stop would have found nothing to fade and the track would play on
     // (the late start itself is proven above).
@@ -249,7 +249,7 @@ TEST_CASE("Room::command returns while the audio driver loads a file") {
     CHECK(took < std::chrono::milliseconds(250));
     slow.release();
     audio.wait_idle();
-    CHECK(first_sound(render(audio, kRate / 2)) >= 0); // and the track plays once loaded
+    CHECK(first_sound(render_frames(audio, kRate / 2)) >= 0); // and the track plays once loaded
 }
 
 TEST_CASE("mixer commands due on the same frame apply in the order they were posted") {
