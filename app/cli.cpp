@@ -1,6 +1,8 @@
 // Command-line parsing.
 #include "app/cli.hpp"
 
+#include "library/room_config.hpp"
+
 #include <iostream>
 
 namespace stillroom::cli {
@@ -69,6 +71,11 @@ std::optional<Args> parse_args(const CommandSpec& spec, const std::vector<std::s
     if (static_cast<int>(args.positional.size()) > spec.positional_max)
         return fail("unexpected argument \"" + args.positional[static_cast<std::size_t>(spec.positional_max)] + "\"");
     return args;
+}
+
+void apply_listen(const std::string& value, std::string& host, int& port) {
+    if (!parse_host_port(value, host, port))
+        throw std::invalid_argument("--listen expects HOST:PORT, got \"" + value + "\"");
 }
 
 } // namespace stillroom::cli

@@ -43,4 +43,8 @@ struct Args {
 std::optional<Args> parse_args(const CommandSpec& spec, const std::vector<std::string>& argv);
 std::string help_text(const CommandSpec& spec);
 
+// --listen HOST:PORT (run, demo, clinic): sets host and port, or throws
+// std::invalid_argument naming the flag and the value.
+void apply_listen(const std::string& value, std::string& host, int& port);
+
 } // namespace stillroom::cli

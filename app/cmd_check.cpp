@@ -1,6 +1,6 @@
 // stillroom check: validate a whole library and list every problem.
 #include "app/commands.hpp"
-#include "control/library.hpp"
+#include "library/library.hpp"
 
 #include <iostream>
 

@@ -18,11 +18,7 @@ int cmd_clinic(const cli::Args& args) {
     auto config = load_clinic_config_file(args.get("--config"), problems);
     for (const auto& p : problems.list()) std::cerr << p.to_string() << "\n";
     if (!config) return cli::kBadInput;
-    if (args.has("--listen")) {
-        const std::string listen = args.get("--listen");
-        if (!parse_host_port(listen, config->control.host, config->control.port))
-            throw std::invalid_argument("--listen expects HOST:PORT, got \"" + listen + "\"");
-    }
+    if (args.has("--listen")) cli::apply_listen(args.get("--listen"), config->control.host, config->control.port);
     SteadyDeviceClock clock;
     ClinicService service(*config, clock);
     if (auto error = service.start()) {

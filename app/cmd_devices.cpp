@@ -2,12 +2,13 @@
 // after a power cut; fade each light and sound each audio output gently, so the clinic can
 // check the room.
 #include "app/commands.hpp"
-#include "control/library.hpp"
+#include "library/library.hpp"
 #include "devices/audio_driver.hpp"
 #include "devices/lights_driver.hpp"
 #include "devices/mqtt_client.hpp"
 #include "devices/z2m_discovery.hpp"
 #include "playlists/sndfile.hpp"
+#include "playlists/test_tone.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -261,16 +262,9 @@ int test(const cli::Args& args) {
     if (lib.room.audio && args.get("--audio", "portaudio") != "off" && only.empty()) {
         // A quiet tone on each output group in turn.
         const fs::path tone = fs::temp_directory_path() / "stillroom-test-tone.wav";
-        {
-            std::string error;
-            auto f = SndFile::open_write(tone, 48000, 1, AudioFormat::WavFloat, &error);
-            std::vector<float> buf(48000 * 2);
-            for (std::size_t i = 0; i < buf.size(); ++i) {
-                const double env = std::min({1.0, static_cast<double>(i) / 4800.0, static_cast<double>(buf.size() - i) / 4800.0});
-                buf[i] = static_cast<float>(0.5 * env * std::sin(2 * M_PI * 440.0 * static_cast<double>(i) / 48000.0));
-            }
-            if (f) f->write(buf.data(), static_cast<std::int64_t>(buf.size()));
-        }
+        std::error_code ec;
+        fs::remove(tone, ec); // always today's tone, not a stale file of that name
+        if (std::string error; !write_test_tone(tone, &error)) std::cerr << "stillroom: test tone: " << error << "\n";
         for (const auto& group : lib.room.audio->outputs) {
             AudioDriverOptions ao;
             ao.library_dir = tone.parent_path();
@@ -286,7 +280,6 @@ int test(const cli::Args& args) {
             }
             audio.stop();
         }
-        std::error_code ec;
         fs::remove(tone, ec);
     }
     std::cout << "done" << std::endl;

@@ -1,6 +1,6 @@
 // stillroom plan: the planned timeline of one session template.
 #include "app/commands.hpp"
-#include "control/library.hpp"
+#include "library/library.hpp"
 #include "engine/plan.hpp"
 
 #include <iostream>

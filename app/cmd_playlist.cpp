@@ -1,6 +1,6 @@
 // stillroom playlist import|export|analyze: the curator's tools.
 #include "app/commands.hpp"
-#include "control/library.hpp"
+#include "library/library.hpp"
 #include "engine/duration.hpp"
 #include "playlists/loudness.hpp"
 #include "playlists/m3u.hpp"

@@ -1,7 +1,7 @@
 // stillroom render: the whole planned session to a WAV file (and light targets as JSON lines).
 #include "app/commands.hpp"
-#include "control/library.hpp"
-#include "control/session_views.hpp"
+#include "library/library.hpp"
+#include "runtime/session_views.hpp"
 #include "devices/audio_driver.hpp"
 #include "engine/duration.hpp"
 #include "playlists/render.hpp"

@@ -1,6 +1,6 @@
 // stillroom report: the session record for clinical notes, from the journal.
 #include "app/commands.hpp"
-#include "control/library.hpp"
+#include "library/library.hpp"
 #include "engine/report.hpp"
 #include "engine/report_store.hpp"
 

@@ -1,7 +1,7 @@
 // stillroom run / demo: the room daemon.
-#include "app/state_lock.hpp"
+#include "runtime/state_lock.hpp"
 #include "app/commands.hpp"
-#include "app/room.hpp"
+#include "runtime/room.hpp"
 #include "app/console.hpp"
 #include "app/room_services.hpp"
 
@@ -134,11 +134,10 @@ int run_room(RunOptions o) {
     so.audio = speed != 1.0 ? "off" : o.audio;
     so.null_audio_when_no_device = demo;
     so.listen = o.listen;
+    std::string listen_host; // checked before any device opens
     if (!o.listen.empty() && o.listen != "off") {
-        std::string host;
-        int port = 0;
-        if (!parse_host_port(o.listen, host, port))
-            throw std::invalid_argument("--listen expects HOST:PORT, got \"" + o.listen + "\"");
+        int listen_port = 0;
+        cli::apply_listen(o.listen, listen_host, listen_port);
     }
     if (speed != 1.0 && lib.room.audio && o.audio != "off")
         std::cerr << "stillroom: audio is off with --speed (music cannot be sped up); render plays a session fast\n";
@@ -153,7 +152,8 @@ int run_room(RunOptions o) {
     auto resumed = services.start();
     if (services.http()) {
         const auto& control = room.library().room.control;
-        std::string host = o.listen.empty() ? control.host : o.listen.substr(0, o.listen.rfind(':'));
+        std::string host = o.listen.empty() ? control.host : listen_host;
+        if (host.find(':') != std::string::npos) host = "[" + host + "]"; // an IPv6 address in a URL
         std::cout << "stillroom: tablet at " << (control.tls ? "https" : "http") << "://" << host << ":"
                   << services.http()->port() << "/" << std::endl;
         if (demo)

@@ -2,7 +2,7 @@
 // "start im-ketamine", "state". For the demo and for headless operation.
 #pragma once
 
-#include "app/room.hpp"
+#include "runtime/room.hpp"
 
 #include <istream>
 #include <ostream>

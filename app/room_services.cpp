@@ -1,32 +1,16 @@
 // Wiring the room.
 #include "app/room_services.hpp"
 
+#include "app/cli.hpp"
+
 #include "playlists/sndfile.hpp"
+#include "playlists/test_tone.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 namespace stillroom {
 
-namespace {
-
-// A two-second 440 Hz tone with soft edges, for the clinic's output check.
-void write_test_tone(const std::filesystem::path& path) {
-    std::error_code ec;
-    if (std::filesystem::exists(path, ec)) return;
-    std::filesystem::create_directories(path.parent_path(), ec);
-    std::string error;
-    auto f = SndFile::open_write(path, 48000, 1, AudioFormat::WavFloat, &error);
-    if (!f) return;
-    std::vector<float> buf(96000);
-    for (std::size_t i = 0; i < buf.size(); ++i) {
-        const double edge = std::min({1.0, static_cast<double>(i) / 4800.0, static_cast<double>(buf.size() - i) / 4800.0});
-        buf[i] = static_cast<float>(0.5 * edge * std::sin(2 * M_PI * 440.0 * static_cast<double>(i) / 48000.0));
-    }
-    f->write(buf.data(), static_cast<std::int64_t>(buf.size()));
-}
-
-} // namespace
 
 RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& clock, DeviceClock& device_clock)
     : options_(std::move(options)), clock_(clock), device_clock_(device_clock) {
@@ -120,10 +104,7 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         HttpApiOptions ho;
         ho.host = rc.control.host;
         ho.port = rc.control.port;
-        if (!options_.listen.empty()) {
-            if (!parse_host_port(options_.listen, ho.host, ho.port))
-                throw std::invalid_argument("--listen expects HOST:PORT, got \"" + options_.listen + "\"");
-        }
+        if (!options_.listen.empty()) cli::apply_listen(options_.listen, ho.host, ho.port);
         if (rc.control.tls) {
             auto resolve = [&](const std::string& p) {
                 return std::filesystem::path(p).is_absolute() ? p : (library_dir / p).string();

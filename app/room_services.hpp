@@ -3,12 +3,12 @@
 // engine thread. Integration tests start exactly this.
 #pragma once
 
-#include "app/room.hpp"
+#include "runtime/room.hpp"
 #include "control/auth.hpp"
 #include "control/event_hub.hpp"
 #include "control/http_api.hpp"
-#include "control/library_files.hpp"
-#include "control/library_watcher.hpp"
+#include "library/library_files.hpp"
+#include "library/library_watcher.hpp"
 #include "control/mqtt_bridge.hpp"
 #include "devices/audio_driver.hpp"
 #include "devices/lights_driver.hpp"

@@ -1,6 +1,6 @@
 // Engine benchmarks: how fast the pure engine runs whole sessions, plans and restores.
 // Prints a table. usage: bench_engine [LIBRARY_DIR]
-#include "control/library.hpp"
+#include "library/library.hpp"
 #include "engine/plan.hpp"
 #include "engine/restore.hpp"
 

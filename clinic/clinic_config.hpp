@@ -2,7 +2,7 @@
 // sections as room.json, where the rooms publish, and when an alert is raised.
 #pragma once
 
-#include "devices/room_config.hpp"
+#include "library/room_config.hpp"
 #include "engine/time.hpp"
 
 #include <filesystem>

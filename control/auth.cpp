@@ -10,7 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "control/library_files.hpp"
+#include "library/library_files.hpp"
 
 #include "engine/json_reader.hpp"
 

@@ -2,7 +2,7 @@
 // with an expiry, roles, and a throttle that slows and then refuses repeated wrong PINs.
 #pragma once
 
-#include "devices/room_config.hpp"
+#include "library/room_config.hpp"
 #include "engine/clock.hpp"
 
 #include <filesystem>

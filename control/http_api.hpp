@@ -7,8 +7,8 @@
 
 #include "control/auth.hpp"
 #include "control/event_hub.hpp"
-#include "control/library_files.hpp"
-#include "control/room_control.hpp"
+#include "library/library_files.hpp"
+#include "runtime/room_control.hpp"
 
 #include <atomic>
 #include <filesystem>

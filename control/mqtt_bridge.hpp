@@ -9,8 +9,8 @@
 // brokers may keep retained messages per node.
 #pragma once
 
-#include "control/room_control.hpp"
-#include "devices/mqtt_client.hpp"
+#include "runtime/room_control.hpp"
+#include "devices/mqtt_link.hpp"
 
 #include <atomic>
 #include <chrono>

@@ -8,7 +8,7 @@
 // mixer stamped with the frame its session time falls on.
 #pragma once
 
-#include "devices/room_config.hpp"
+#include "library/room_config.hpp"
 #include "engine/clock.hpp"
 #include "devices/driver_inbox.hpp"
 #include "engine/room_driver.hpp"

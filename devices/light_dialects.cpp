@@ -1,7 +1,7 @@
 // Light dialect encoders.
 #include "devices/light_dialects.hpp"
 
-#include "devices/light_quirks.hpp"
+#include "library/light_quirks.hpp"
 #include "engine/json_reader.hpp"
 
 #include <algorithm>
@@ -49,25 +49,41 @@ namespace {
 
 double seconds(Ms d) { return static_cast<double>(d.count()) / 1000.0; }
 
-// The colour attribute a JSON light gets for a state: its kelvin if it has CT, xy if it has
-// colour (a colour asked of a CT light becomes its nearest kelvin). Null: none.
+// How a light shows a state's colour, decided once for every dialect: a white (kelvin) on
+// its colour temperature if it has one, else as the chromaticity of that white; a colour (xy)
+// as xy if it has colour, else as its nearest kelvin on a CT-only light. Kelvin is clamped to
+// the light's range; dialects clamp further to what their protocol accepts.
+struct ColourPlan {
+    enum class Kind { None, Kelvin, Xy } kind = Kind::None;
+    double kelvin = 0;
+    Chromaticity xy{};
+    bool xy_from_kelvin = false;
+};
+
+ColourPlan plan_colour(const LightConfig& light, const LightState& s) {
+    auto in_range = [&](double k) {
+        return light.kelvin ? std::clamp(k, static_cast<double>(light.kelvin->first), static_cast<double>(light.kelvin->second)) : k;
+    };
+    if (s.kelvin && light.kelvin) return {ColourPlan::Kind::Kelvin, in_range(*s.kelvin), {}, false};
+    if (s.kelvin && light.color) return {ColourPlan::Kind::Xy, 0, kelvin_to_xy(*s.kelvin), true};
+    if (s.xy && light.color) return {ColourPlan::Kind::Xy, 0, *s.xy, false};
+    if (s.xy && light.kelvin) return {ColourPlan::Kind::Kelvin, in_range(xy_to_kelvin(*s.xy)), {}, false};
+    return {};
+}
+
+int mired(double kelvin) { return static_cast<int>(std::lround(kelvin_to_mired(kelvin))); }
+
+// The colour attribute a JSON light gets for a state (plan_colour), and its key. Null: none.
 Json colour_json(const LightConfig& light, const LightState& s, std::string& key, const std::string& ct_key) {
-    if (s.kelvin && light.kelvin) {
-        key = ct_key;
-        return clamp_mired(light, *s.kelvin);
-    }
-    if (s.kelvin && light.color) {
-        const Chromaticity c = kelvin_to_xy(*s.kelvin);
+    const ColourPlan plan = plan_colour(light, s);
+    switch (plan.kind) {
+    case ColourPlan::Kind::Kelvin: key = ct_key; return mired(plan.kelvin);
+    case ColourPlan::Kind::Xy:
         key = "color";
-        return {{"x", std::round(c.x * 10000) / 10000}, {"y", std::round(c.y * 10000) / 10000}};
-    }
-    if (s.xy && light.color) {
-        key = "color";
-        return {{"x", s.xy->x}, {"y", s.xy->y}};
-    }
-    if (s.xy && light.kelvin) {
-        key = ct_key;
-        return clamp_mired(light, xy_to_kelvin(*s.xy));
+        if (plan.xy_from_kelvin)
+            return {{"x", std::round(plan.xy.x * 10000) / 10000}, {"y", std::round(plan.xy.y * 10000) / 10000}};
+        return {{"x", plan.xy.x}, {"y", plan.xy.y}};
+    case ColourPlan::Kind::None: break;
     }
     return nullptr;
 }
@@ -148,10 +164,11 @@ LightCommand tasmota_set(const LightConfig& light, const LightState& s, Ms trans
         } else {
             cmd += "Power ON";
         }
-        if (s.kelvin && light.kelvin) {
-            cmd += ";CT " + std::to_string(std::clamp(clamp_mired(light, *s.kelvin), 153, 500));
-        } else if ((s.xy || s.kelvin) && light.color) {
-            const Rgb c = xy_to_rgb(s.xy ? *s.xy : kelvin_to_xy(*s.kelvin));
+        const ColourPlan plan = plan_colour(light, s);
+        if (plan.kind == ColourPlan::Kind::Kelvin) {
+            cmd += ";CT " + std::to_string(std::clamp(mired(plan.kelvin), 153, 500));
+        } else if (plan.kind == ColourPlan::Kind::Xy) {
+            const Rgb c = xy_to_rgb(plan.xy);
             char buf[40];
             std::snprintf(buf, sizeof buf, ";Color2 %d,%d,%d", c.r, c.g, c.b);
             cmd += buf;
@@ -167,13 +184,13 @@ LightCommand wled_set(const LightConfig& light, const LightState& s, Ms transiti
     j["on"] = s.on;
     if (s.on && light.brightness) j["bri"] = device_brightness(s.brightness, 255);
     if (light.transition) j["tt"] = std::clamp(static_cast<long>(std::lround(seconds(transition) * 10)), 0L, 65535L);
-    if (s.on && s.kelvin && light.kelvin) {
-        double k = std::clamp(*s.kelvin, static_cast<double>(light.kelvin->first), static_cast<double>(light.kelvin->second));
-        k = std::clamp(k, 1900.0, 10091.0);
+    const ColourPlan plan = s.on ? plan_colour(light, s) : ColourPlan{};
+    if (plan.kind == ColourPlan::Kind::Kelvin) {
+        const double k = std::clamp(plan.kelvin, 1900.0, 10091.0);
         j["seg"] = Json::array({{{"cct", static_cast<int>(std::lround(k))},
                                  {"col", Json::array({Json::array({255, 255, 255, 255})})}}});
-    } else if (s.on && (s.xy || s.kelvin) && light.color) {
-        const Rgb c = xy_to_rgb(s.xy ? *s.xy : kelvin_to_xy(*s.kelvin));
+    } else if (plan.kind == ColourPlan::Kind::Xy) {
+        const Rgb c = xy_to_rgb(plan.xy);
         j["seg"] = Json::array({{{"col", Json::array({Json::array({c.r, c.g, c.b})})}}});
     }
     return {{{light.topic + "/api", dump_json(j), 1, false}}, s};

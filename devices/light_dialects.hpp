@@ -3,7 +3,7 @@
 // messages out. Device brightness scales are treated as linear light output.
 #pragma once
 
-#include "devices/room_config.hpp"
+#include "library/room_config.hpp"
 #include "engine/time.hpp"
 #include "scenes/colour.hpp"
 

@@ -5,8 +5,8 @@
 // and a retry every two seconds, never a crash.
 #pragma once
 
-#include "devices/room_config.hpp"
 #include "devices/driver_inbox.hpp"
+#include "library/room_config.hpp"
 #include "engine/clock.hpp"
 #include "engine/commands.hpp"
 #include "engine/room_driver.hpp"

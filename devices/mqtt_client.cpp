@@ -1,7 +1,7 @@
 // libmosquitto, wrapped once.
 #include "devices/mqtt_client.hpp"
 
-#include "devices/room_config.hpp"
+#include "library/room_config.hpp"
 
 #include <mosquitto.h>
 #include <mqtt_protocol.h>

@@ -9,6 +9,7 @@
 // Callbacks run on the network thread and must not block: they only queue work.
 #pragma once
 
+#include "devices/mqtt_link.hpp"
 #include "engine/clock.hpp"
 
 #include <atomic>
@@ -37,24 +38,6 @@ struct MqttOptions {
     std::string will_topic;   // empty: no will
     std::string will_payload;
     std::size_t max_payload = 64 * 1024; // larger incoming payloads are dropped (and counted)
-};
-
-// What drivers need of an MQTT connection; MqttClient implements it, tests fake it.
-class MqttLink {
-public:
-    using MessageHandler = std::function<void(const std::string& topic, const std::string& payload)>;
-    virtual ~MqttLink() = default;
-    // Register before start(). Handlers run on the network thread and must not block.
-    virtual void on_message(MessageHandler handler) = 0;
-    virtual void on_connect(std::function<void()> listener) = 0;
-    // Remembered and (re)subscribed on every connect. Any thread.
-    virtual void subscribe(const std::string& pattern, int qos = 1) = 0;
-    // Retained messages on topics matching `pattern` are ignored, with a log line (commands
-    // must act once, not again on every reconnect). Register before start(). Any thread.
-    virtual void ignore_retained(const std::string& pattern) = 0;
-    // Queues a message. Any thread. Never blocks on the network.
-    virtual bool publish(const std::string& topic, const std::string& payload, int qos, bool retain) = 0;
-    virtual bool connected() const = 0;
 };
 
 class MqttClient final : public MqttLink {

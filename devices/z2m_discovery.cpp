@@ -3,7 +3,7 @@
 // gets "endpoint":"l1" and a "property" suffixed "_l1").
 #include "devices/z2m_discovery.hpp"
 
-#include "devices/light_quirks.hpp"
+#include "library/light_quirks.hpp"
 
 #include <cctype>
 #include <cmath>

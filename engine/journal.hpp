@@ -1,40 +1,17 @@
-// The session journal: one append-only JSON-lines file per session in the state dir.
-// Each record is written and fdatasync'ed before its effects are acted on. A torn last
-// line (power cut mid-write) is tolerated on read and cut off before the next append.
-// Every line carries a CRC-32 (engine/journal_record.hpp): a damaged line is reported as
-// damaged, never read as a different record.
+// The session journal as files: one append-only JSON-lines file per session in the state
+// dir, read tolerantly (a torn last line from a power cut is ignored; every line carries a
+// CRC-32, engine/journal_record.hpp, so a damaged line is reported as damaged, never read as
+// a different record). The durable writer lives in runtime/journal_writer.hpp.
 #pragma once
 
 #include "engine/json_reader.hpp"
 
 #include <filesystem>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace stillroom {
-
-class JournalWriter {
-public:
-    // Opens (creating directories and the file) for appending. A torn tail is truncated.
-    // Returns nullptr and sets *error on failure.
-    static std::unique_ptr<JournalWriter> open(const std::filesystem::path& path, std::string* error);
-    ~JournalWriter();
-    JournalWriter(const JournalWriter&) = delete;
-    JournalWriter& operator=(const JournalWriter&) = delete;
-
-    // Appends one record as a line and waits until it is on disk (fdatasync).
-    // On failure (e.g. ENOSPC) returns false with *error set; nothing partial is left behind.
-    // Runs on: the engine thread.
-    bool append(const Json& record, std::string* error);
-    const std::filesystem::path& path() const { return path_; }
-
-private:
-    JournalWriter(std::filesystem::path path, int fd) : path_(std::move(path)), fd_(fd) {}
-    std::filesystem::path path_;
-    int fd_ = -1;
-};
 
 struct JournalContents {
     std::vector<Json> records;

@@ -2,6 +2,8 @@
 // and which scene the lights should be in. Deterministic: shuffles come from the session seed.
 #include "engine/session.hpp"
 
+#include "engine/s_curve.hpp"
+
 #include <algorithm>
 
 namespace stillroom {
@@ -30,10 +32,7 @@ constexpr Ms kRetryMax{10 * 60'000}; // doubling to at most 10 min
 double VolumeRamp::value_at(Ms t) const {
     if (length <= Ms{0} || t >= start + length) return to_db;
     if (t <= start) return from_db;
-    const double x =
-        static_cast<double>((t - start).count()) / static_cast<double>(length.count());
-    const double s = x * x * (3.0 - 2.0 * x); // S-curve: no corner at either end
-    return from_db + (to_db - from_db) * s;
+    return along_s_curve(from_db, to_db, static_cast<double>((t - start).count()) / static_cast<double>(length.count()));
 }
 
 // ---- room targets ----------------------------------------------------------------------

@@ -61,8 +61,8 @@ public:
     // `fade_frames`, from `at_frame`. Runs on: the thread that posts to the mixer (live: the
     // library watcher's, under the audio driver's lock).
     void set_group_gain(int group, double gain_db, std::int64_t at_frame, std::int64_t fade_frames);
-    // Frees retired voices; collects files that failed. Runs on: the thread that posts to the
-    // mixer (live: the audio driver's maintenance thread, under its lock).
+    // Frees retired voices; collects files that failed. Runs on: the audio driver's
+    // maintenance thread (under the driver's audio lock), or the renderer's thread.
     void collect();
     // Files that could not be played (missing, unreadable, truncated) since the last call.
     std::vector<std::pair<std::string, std::string>> take_failures();

@@ -1,6 +1,8 @@
 // The mixer. Everything below process() runs on the audio thread.
 #include "playlists/mixer.hpp"
 
+#include "engine/s_curve.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -16,8 +18,13 @@ float db_gain(float db) { return db <= -90.0f ? 0.0f : std::pow(10.0f, db / 20.0
 float Mixer::GroupRamp::db_at(std::int64_t frame) const {
     if (steady(frame)) return to_db;
     if (frame <= start) return from_db;
-    const float x = static_cast<float>(frame - start) / static_cast<float>(length);
-    return from_db + (to_db - from_db) * x * x * (3.0f - 2.0f * x);
+    return along_s_curve(from_db, to_db, static_cast<float>(frame - start) / static_cast<float>(length));
+}
+
+float Mixer::volume_db_at(std::int64_t frame) const {
+    if (vol_length_ <= 0 || frame >= vol_start_ + vol_length_) return vol_to_db_;
+    if (frame <= vol_start_) return vol_from_db_;
+    return along_s_curve(vol_from_db_, vol_to_db_, static_cast<float>(frame - vol_start_) / static_cast<float>(vol_length_));
 }
 
 Mixer::Mixer(MixerConfig config) : config_(std::move(config)) {
@@ -50,15 +57,7 @@ Voice* Mixer::take_retired() {
 }
 
 float Mixer::volume_gain(std::int64_t frame) const {
-    float db = vol_to_db_;
-    if (vol_length_ > 0 && frame < vol_start_ + vol_length_) {
-        if (frame <= vol_start_) {
-            db = vol_from_db_;
-        } else {
-            const float x = static_cast<float>(frame - vol_start_) / static_cast<float>(vol_length_);
-            db = vol_from_db_ + (vol_to_db_ - vol_from_db_) * x * x * (3.0f - 2.0f * x);
-        }
-    }
+    const float db = volume_db_at(frame);
     // from and to were held under the room's ceiling when the command arrived (below), and
     // the S-curve between them never leaves [from, to]: the one place the ceiling is applied.
     return db <= -90.0f ? 0.0f : std::pow(10.0f, db / 20.0f);
@@ -113,13 +112,7 @@ void Mixer::apply(const MixerCommand& c) {
         break;
     case MixerCommand::Kind::SetVolume: {
         // Continue from wherever the current ramp is.
-        float now_db = vol_to_db_;
-        if (vol_length_ > 0 && c.at < vol_start_ + vol_length_ && c.at > vol_start_) {
-            const float x = static_cast<float>(c.at - vol_start_) / static_cast<float>(vol_length_);
-            now_db = vol_from_db_ + (vol_to_db_ - vol_from_db_) * x * x * (3.0f - 2.0f * x);
-        } else if (vol_length_ > 0 && c.at <= vol_start_) {
-            now_db = vol_from_db_;
-        }
+        const float now_db = volume_db_at(c.at);
         vol_from_db_ = std::min(now_db, max_volume_db_);
         vol_to_db_ = std::min(c.db, max_volume_db_);
         vol_start_ = c.at;

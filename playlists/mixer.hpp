@@ -80,6 +80,8 @@ private:
     void apply(const MixerCommand& c);
     void render(float* out, std::int64_t first_frame, int offset, int n);
     float volume_gain(std::int64_t frame) const;
+    // The session volume in dB at `frame`, along its current ramp.
+    float volume_db_at(std::int64_t frame) const;
     void retire(int index);
     // Fills group_gain_buf_ with group `g`'s gain for frames [first, first + n).
     void group_gains(std::size_t g, std::int64_t first, int n);

@@ -42,7 +42,5 @@ LightState light_state_for(const LightTarget& target, const LightState& current)
 // colour temperature linear in mireds, xy linear. Off lights fade through brightness 0.
 LightState interpolate(const LightState& from, const LightState& to, double x);
 
-// S-curve shaping of fade progress: no corner at either end.
-inline double s_curve(double x) { return x <= 0 ? 0 : x >= 1 ? 1 : x * x * (3 - 2 * x); }
 
 } // namespace stillroom

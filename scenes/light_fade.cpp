@@ -1,6 +1,8 @@
 // Light fades.
 #include "scenes/light_fade.hpp"
 
+#include "engine/s_curve.hpp"
+
 namespace stillroom {
 
 LightState LightFade::at(MonoTime t) const {

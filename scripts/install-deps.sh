@@ -13,6 +13,7 @@ PACKAGES=(
   sox libsox-fmt-all
   chromium curl python3 openssl
   time
+  clang-format-14
 )
 
 SUDO=""

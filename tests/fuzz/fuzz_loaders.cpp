@@ -1,6 +1,6 @@
 // Fuzz target: every JSON loader (template, playlist, scene, room.json). The first byte
 // picks the loader; the rest is the file. Nothing may crash or throw.
-#include "devices/room_config.hpp"
+#include "library/room_config.hpp"
 #include "engine/template.hpp"
 #include "playlists/playlist.hpp"
 #include "scenes/scene.hpp"

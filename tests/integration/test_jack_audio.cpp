@@ -5,7 +5,7 @@
 #include "../unit/temp_dir.hpp"
 #include "helpers.hpp"
 
-#include "app/room.hpp"
+#include "runtime/room.hpp"
 #include "devices/audio_driver.hpp"
 #include "playlists/sndfile.hpp"
 

@@ -2,7 +2,7 @@
 // carries it.
 #pragma once
 
-#include "devices/room_config.hpp"
+#include "library/room_config.hpp"
 #include "scenes/scene.hpp"
 
 #include <map>

@@ -2,7 +2,7 @@
 // runtime's tests need a real folder, not a catalogue made in code.
 #pragma once
 
-#include "control/library.hpp"
+#include "library/library.hpp"
 
 #include <filesystem>
 #include <fstream>

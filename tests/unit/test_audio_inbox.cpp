@@ -4,7 +4,7 @@
 // only by ManualClock::advance_by and AudioDriver::process(frames).
 #include "temp_dir.hpp"
 
-#include "app/room.hpp"
+#include "runtime/room.hpp"
 #include "devices/audio_driver.hpp"
 #include "playlists/sndfile.hpp"
 

@@ -7,9 +7,9 @@
 
 #include "clinic/clinic_config.hpp"
 #include "clinic/overview.hpp"
-#include "control/library.hpp"
+#include "library/library.hpp"
 #include "control/mqtt_bridge.hpp"
-#include "devices/room_config.hpp"
+#include "library/room_config.hpp"
 
 #include <doctest/doctest.h>
 

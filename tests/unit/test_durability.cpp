@@ -5,10 +5,11 @@
 #include "small_library.hpp"
 #include "temp_dir.hpp"
 
-#include "app/room.hpp"
-#include "control/library_files.hpp"
+#include "runtime/room.hpp"
+#include "library/library_files.hpp"
 #include "engine/file_ops.hpp"
 #include "engine/journal.hpp"
+#include "runtime/journal_writer.hpp"
 
 #include <doctest/doctest.h>
 

@@ -2,6 +2,7 @@
 #include "fixtures.hpp"
 
 #include "engine/journal.hpp"
+#include "runtime/journal_writer.hpp"
 #include "engine/restore.hpp"
 
 #include <filesystem>

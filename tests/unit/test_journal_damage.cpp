@@ -5,8 +5,9 @@
 #include "small_library.hpp"
 #include "temp_dir.hpp"
 
-#include "app/room.hpp"
+#include "runtime/room.hpp"
 #include "engine/journal.hpp"
+#include "runtime/journal_writer.hpp"
 #include "engine/journal_record.hpp"
 
 #include <doctest/doctest.h>

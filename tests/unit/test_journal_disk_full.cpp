@@ -7,7 +7,7 @@
 #include "small_library.hpp"
 #include "temp_dir.hpp"
 
-#include "app/room.hpp"
+#include "runtime/room.hpp"
 #include "engine/file_ops.hpp"
 #include "engine/journal.hpp"
 #include "engine/restore.hpp"

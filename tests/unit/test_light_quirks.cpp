@@ -1,10 +1,10 @@
-// Device quirks (devices/light_quirks.cpp): one test per row of the table, on payloads
+// Device quirks (library/light_quirks.cpp): one test per row of the table, on payloads
 // written from what each project documents. Every fixture cites its source.
 #include "lights_support.hpp"
 #include "fake_mqtt.hpp"
 
 #include "devices/light_dialects.hpp"
-#include "devices/light_quirks.hpp"
+#include "library/light_quirks.hpp"
 #include "devices/lights_driver.hpp"
 #include "devices/z2m_discovery.hpp"
 #include "scenes/colour.hpp"

@@ -121,6 +121,38 @@ TEST_CASE("clamping at the ends of a light's range") {
     CHECK(encode_light(c, warm(0.2), 0s)[0].payload.find("CT") == std::string::npos);
 }
 
+TEST_CASE("one colour decision for every dialect: a colour asked of a CT-only light is its nearest white") {
+    // An amber xy (about 2200 K on the Planckian locus) sent to lights that have colour
+    // temperature but no colour: every dialect shows it as a white, none drops it.
+    const Chromaticity amber = kelvin_to_xy(2200);
+    const LightState s{true, 0.5, std::nullopt, amber};
+    for (Dialect d : {Dialect::Zigbee2Mqtt, Dialect::HomeAssistant, Dialect::Tasmota, Dialect::Wled}) {
+        LightConfig c = light(d);
+        c.color = false;
+        CAPTURE(static_cast<int>(d));
+        const auto messages = encode_light(c, s, 2s);
+        REQUIRE(messages.size() == 1);
+        const std::string& p = messages[0].payload;
+        if (d == Dialect::Tasmota) {
+            const auto at = p.find(";CT ");
+            REQUIRE(at != std::string::npos);
+            CHECK(std::abs(std::stoi(p.substr(at + 4)) - 455) <= 12); // 2200 K = 455 mireds
+            CHECK(p.find("Color2") == std::string::npos);
+        } else if (d == Dialect::Wled) {
+            const Json j = Json::parse(p);
+            CHECK(std::abs(j["seg"][0]["cct"].get<int>() - 2200) < 60);
+        } else {
+            const Json j = Json::parse(p);
+            CHECK(std::abs(j["color_temp"].get<int>() - 455) <= 12);
+            CHECK_FALSE(j.contains("color"));
+        }
+    }
+    // The same colour on a light with colour stays a colour.
+    const auto coloured = encode_light(light(Dialect::Wled), s, 2s);
+    CHECK(Json::parse(coloured[0].payload)["seg"][0].contains("col"));
+    CHECK_FALSE(Json::parse(coloured[0].payload)["seg"][0].contains("cct"));
+}
+
 TEST_CASE("availability in the old string form and the Zigbee2MQTT 2.0 JSON form") {
     CHECK(parse_availability("online") == true);
     CHECK(parse_availability("offline") == false);

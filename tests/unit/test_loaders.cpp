@@ -1,8 +1,8 @@
 // Playlist, scene and room.json loaders, and whole-library checks.
 #include "test_support.hpp"
 #include "temp_dir.hpp"
-#include "control/library.hpp"
-#include "devices/room_config.hpp"
+#include "library/library.hpp"
+#include "library/room_config.hpp"
 #include "playlists/playlist.hpp"
 #include "playlists/sndfile.hpp"
 #include "scenes/scene.hpp"

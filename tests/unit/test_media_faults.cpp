@@ -5,7 +5,7 @@
 #include "fixtures.hpp"
 #include "temp_dir.hpp"
 
-#include "app/room.hpp"
+#include "runtime/room.hpp"
 #include "engine/journal.hpp"
 #include "engine/report.hpp"
 #include "playlists/audio_engine.hpp"

@@ -5,10 +5,11 @@
 #include "temp_dir.hpp"
 
 #include "engine/journal.hpp"
+#include "runtime/journal_writer.hpp"
 #include "engine/report.hpp"
 #include "engine/report_forms.hpp"
 #include "engine/report_store.hpp"
-#include "devices/room_config.hpp"
+#include "library/room_config.hpp"
 
 #include <filesystem>
 #include <fstream>

@@ -2,7 +2,7 @@
 // differs and the wall clock bridges the gap; the time the room was down counts.
 #include "temp_dir.hpp"
 
-#include "app/room.hpp"
+#include "runtime/room.hpp"
 #include "engine/journal_record.hpp"
 
 #include <doctest/doctest.h>

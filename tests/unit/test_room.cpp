@@ -2,7 +2,7 @@
 // clock jump changes nothing, and a restart resumes the session exactly.
 #include "temp_dir.hpp"
 
-#include "app/room.hpp"
+#include "runtime/room.hpp"
 
 #include <doctest/doctest.h>
 

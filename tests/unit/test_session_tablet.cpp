@@ -2,7 +2,7 @@
 // model (arc + trim + overlay under the ceiling), labels, vitals ranges and alerts, the
 // booster only where it applies, and the timeline / summary views.
 #include "test_support.hpp"
-#include "control/session_views.hpp"
+#include "runtime/session_views.hpp"
 #include "engine/plan.hpp"
 #include "engine/restore.hpp"
 #include "fixtures.hpp"

@@ -4,7 +4,7 @@
 // the planner (engine/plan.hpp) continuing a copy of the live session. See docs/api.md.
 #pragma once
 
-#include "control/library.hpp"
+#include "library/library.hpp"
 #include "engine/session.hpp"
 
 #include <vector>

@@ -1,5 +1,5 @@
 // The state-dir lock.
-#include "app/state_lock.hpp"
+#include "runtime/state_lock.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -3,11 +3,12 @@
 // the engine itself is only touched under one lock.
 #pragma once
 
-#include "control/library.hpp"
-#include "control/room_control.hpp"
+#include "library/library.hpp"
+#include "runtime/room_control.hpp"
 #include "engine/clock.hpp"
 #include "engine/commands.hpp"
 #include "engine/journal.hpp"
+#include "runtime/journal_writer.hpp"
 #include "engine/room_driver.hpp"
 #include "engine/session.hpp"
 

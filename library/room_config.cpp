@@ -1,7 +1,7 @@
 // Loading room.json.
-#include "devices/room_config.hpp"
+#include "library/room_config.hpp"
 
-#include "devices/light_quirks.hpp"
+#include "library/light_quirks.hpp"
 
 #include "engine/commands.hpp"
 #include "engine/time_expr.hpp"

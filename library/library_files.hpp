@@ -3,7 +3,7 @@
 // Names are ids, so no request can reach a file outside the library.
 #pragma once
 
-#include "control/library.hpp"
+#include "library/library.hpp"
 
 #include <functional>
 #include <mutex>

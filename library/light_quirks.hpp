@@ -4,7 +4,7 @@
 // filled in by discovery from the device's vendor.
 #pragma once
 
-#include "devices/room_config.hpp"
+#include "library/room_config.hpp"
 
 #include <span>
 #include <string>

@@ -1,5 +1,5 @@
 // Loading and checking a whole library.
-#include "control/library.hpp"
+#include "library/library.hpp"
 
 #include "engine/duration.hpp"
 #include "engine/library_path.hpp"

@@ -1,7 +1,7 @@
 // The session timeline and summary.
-#include "control/session_views.hpp"
+#include "runtime/session_views.hpp"
 
-#include "control/state_json.hpp"
+#include "runtime/state_json.hpp"
 #include "engine/plan.hpp"
 
 namespace stillroom {

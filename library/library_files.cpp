@@ -1,5 +1,5 @@
 // Library files over the API.
-#include "control/library_files.hpp"
+#include "library/library_files.hpp"
 
 #include "engine/file_ops.hpp"
 #include "engine/library_path.hpp"

@@ -1,5 +1,5 @@
 // The library's version: a digest of its playlists, scenes and session templates.
-#include "control/library.hpp"
+#include "library/library.hpp"
 
 #include <sodium.h>
 

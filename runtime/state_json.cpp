@@ -1,5 +1,5 @@
 // Session state as JSON.
-#include "control/state_json.hpp"
+#include "runtime/state_json.hpp"
 
 namespace stillroom {
 

@@ -7,7 +7,7 @@
 // broken playlist). Each look says what took effect (`LibraryApply`).
 #pragma once
 
-#include "control/library.hpp"
+#include "library/library.hpp"
 #include "engine/clock.hpp"
 #include "engine/room_driver.hpp"
 

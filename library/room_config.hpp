@@ -68,7 +68,7 @@ struct LightConfig {
     std::string endpoint;
     // Tasmota: the device's FullTopic, with %prefix% (cmnd/tele) and %topic%.
     std::string full_topic = "%prefix%/%topic%/";
-    // Device quirks by name (devices/light_quirks.hpp); discovery fills them in.
+    // Device quirks by name (library/light_quirks.hpp); discovery fills them in.
     std::vector<std::string> quirks;
 };
 

@@ -1,6 +1,6 @@
 // M3U import and export for the tablet: the same import_m3u/export_m3u as the command line
 // (playlists/m3u.cpp), so a file reads the same whichever way it comes in.
-#include "control/library_files.hpp"
+#include "library/library_files.hpp"
 
 #include "playlists/loudness.hpp"
 #include "playlists/m3u.hpp"

@@ -1,8 +1,8 @@
 // The room runtime.
-#include "app/room.hpp"
+#include "runtime/room.hpp"
 
-#include "control/session_views.hpp"
-#include "control/state_json.hpp"
+#include "runtime/session_views.hpp"
+#include "runtime/state_json.hpp"
 #include "engine/report_store.hpp"
 #include "engine/restore.hpp"
 

@@ -1,5 +1,5 @@
 // Watching the library.
-#include "control/library_watcher.hpp"
+#include "library/library_watcher.hpp"
 
 #include <algorithm>
 #include <iostream>

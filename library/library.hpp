@@ -2,7 +2,7 @@
 // Loading reports every problem in every file at once; nothing here throws on bad input.
 #pragma once
 
-#include "devices/room_config.hpp"
+#include "library/room_config.hpp"
 #include "engine/session.hpp"
 #include "playlists/playlist.hpp"
 #include "scenes/scene.hpp"

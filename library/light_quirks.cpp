@@ -1,6 +1,6 @@
 // The device quirks table. Every row names its source; tests/unit/test_light_quirks.cpp has
 // a test per row.
-#include "devices/light_quirks.hpp"
+#include "library/light_quirks.hpp"
 
 #include <cstring>
 
