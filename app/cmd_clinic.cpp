@@ -19,7 +19,7 @@ int cmd_clinic(const cli::Args& args) {
     for (const auto& p : problems.list()) std::cerr << p.to_string() << "\n";
     if (!config) return cli::kBadInput;
     if (args.has("--listen")) cli::apply_listen(args.get("--listen"), config->control.host, config->control.port);
-    SteadyClock clock;
+    SteadyDeviceClock clock;
     ClinicService service(*config, clock);
     if (auto error = service.start()) {
         std::cerr << "stillroom: clinic: " << *error << "\n";

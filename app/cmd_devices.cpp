@@ -67,18 +67,29 @@ int timeout_seconds(const cli::Args& args) {
 // Messages on the topics a client subscribed to, collected for a short-lived command.
 struct Inbox {
     std::mutex m;
-    std::condition_variable cv;
     std::map<std::string, std::string> latest; // topic -> newest payload
 
+    SteadyDeviceClock clock; // this command's real time: the waits below, the MQTT client
+    Wakeup arrived;
+
     void put(const std::string& topic, const std::string& payload) {
-        std::lock_guard lock(m);
-        latest[topic] = payload;
-        cv.notify_all();
+        {
+            std::lock_guard lock(m);
+            latest[topic] = payload;
+        }
+        arrived.wake();
     }
     // Waits (bounded) until `pred(latest)` holds.
     template <class Pred> bool wait(int seconds, Pred pred) {
-        std::unique_lock lock(m);
-        return cv.wait_for(lock, std::chrono::seconds(seconds), [&] { return pred(latest); });
+        const DeviceTime until = clock.now() + std::chrono::seconds(seconds);
+        for (;;) {
+            {
+                std::lock_guard lock(m);
+                if (pred(latest)) return true;
+            }
+            if (clock.now() >= until) return false;
+            clock.wait_until(until, arrived);
+        }
     }
 };
 
@@ -93,7 +104,7 @@ std::optional<Json> bridge_devices(const cli::Args& args, const std::string& bas
     }
     auto o = broker_options(args, verb);
     if (!o) return std::nullopt;
-    auto client = std::make_unique<MqttClient>(*o);
+    auto client = std::make_unique<MqttClient>(*o, inbox->clock);
     const std::string topic = base + "/bridge/devices";
     client->subscribe(topic);
     client->on_message([inbox](const std::string& t, const std::string& p) { inbox->put(t, p); });
@@ -216,17 +227,18 @@ int test(const cli::Args& args) {
     for (const auto& p : problems.list())
         if (p.file == "room.json") std::cerr << p.to_string() << "\n";
     SteadyClock clock;
+    SteadyDeviceClock device_clock;
     std::unique_ptr<MqttClient> mqtt;
     if (lib.room.mqtt) {
         std::string error;
         MqttOptions o = mqtt_options_from(*lib.room.mqtt, lib.dir.string(), &error);
         o.client_id += "-test";
         o.will_topic.clear();
-        mqtt = std::make_unique<MqttClient>(o);
+        mqtt = std::make_unique<MqttClient>(o, device_clock);
     }
     LightsDriverOptions lo;
     lo.lights = lib.room.lights;
-    LightsDriver lights(lo, mqtt.get(), clock);
+    LightsDriver lights(lo, mqtt.get(), clock, device_clock);
     lights.start();
     if (mqtt) {
         std::string error;
@@ -259,7 +271,7 @@ int test(const cli::Args& args) {
             ao.config = *lib.room.audio;
             ao.config.outputs = {group};
             ao.sink = args.get("--audio", "portaudio") == "null" ? AudioSink::Null : AudioSink::PortAudio;
-            AudioDriver audio(ao, {}, {});
+            AudioDriver audio(ao, clock, device_clock, {}, {});
             audio.start();
             std::cout << "output " << group.id << ": tone at -30 dB (" << audio.health()["detail"].get<std::string>() << ")" << std::endl;
             if (audio.device_open()) {

@@ -117,7 +117,8 @@ int cmd_render(const cli::Args& args) {
         o.on_effect = [&](const Effect& e) {
             if (const auto* s = std::get_if<SetScene>(&e.body)) write_light_targets(lights, lib, *s, e.at);
         };
-    const auto started = std::chrono::steady_clock::now();
+    SteadyDeviceClock timer; // the render's own speed, in real time
+    const DeviceTime started = timer.now();
     if (args.has("--normalize")) {
         // A first pass finds the window's peak (the render is deterministic); the second
         // writes it with the gain that brings that peak to the limiter's ceiling, -1 dBFS.
@@ -129,7 +130,7 @@ int cmd_render(const cli::Args& args) {
             o.gain_db = std::min(60.0, -1.0 - 20.0 * std::log10(static_cast<double>(p.peak)));
     }
     RenderResult r = render_session(*setup, o);
-    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double took = to_seconds(timer.now() - started);
     if (!r.ok) {
         std::cerr << "stillroom render: " << r.error << "\n";
         return cli::kBadInput;

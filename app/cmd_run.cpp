@@ -125,6 +125,7 @@ int run_room(RunOptions o) {
         std::cerr << "stillroom: " << lock_error << "\n";
         return cli::kBadInput;
     }
+    SteadyDeviceClock device_clock;
     std::unique_ptr<Clock> clock;
     if (speed != 1.0) clock = std::make_unique<ScaledClock>(speed);
     else clock = std::make_unique<SteadyClock>();
@@ -141,7 +142,7 @@ int run_room(RunOptions o) {
     if (speed != 1.0 && lib.room.audio && o.audio != "off")
         std::cerr << "stillroom: audio is off with --speed (music cannot be sped up); render plays a session fast\n";
     const std::string room_id = lib.room.room;
-    RoomServices services(std::move(lib), so, *clock);
+    RoomServices services(std::move(lib), so, *clock, device_clock);
     Room& room = services.room();
     room.on_reminder([](const Reminder& r) {
         std::cout << "REMINDER: " << r.text << (r.vitals ? " (enter vitals)" : "") << std::endl;

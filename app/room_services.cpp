@@ -12,8 +12,8 @@
 namespace stillroom {
 
 
-RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& clock)
-    : options_(std::move(options)), clock_(clock) {
+RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& clock, DeviceClock& device_clock)
+    : options_(std::move(options)), clock_(clock), device_clock_(device_clock) {
     const std::filesystem::path library_dir = library.dir;
     room_ = std::make_unique<Room>(std::move(library), options_.state_dir, clock_);
     if (options_.log) {
@@ -26,13 +26,13 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         std::string error;
         MqttOptions mo = mqtt_options_from(*rc.mqtt, library_dir.string(), &error);
         if (!error.empty()) std::cerr << "stillroom: " << error << "\n";
-        mqtt_ = std::make_unique<MqttClient>(mo);
+        mqtt_ = std::make_unique<MqttClient>(mo, device_clock_);
     }
     // Lights: real dialects over MQTT, simulated ones in-process.
     if (!rc.lights.empty()) {
         LightsDriverOptions lo;
         lo.lights = rc.lights;
-        lights_ = std::make_unique<LightsDriver>(lo, mqtt_.get(), clock_);
+        lights_ = std::make_unique<LightsDriver>(lo, mqtt_.get(), clock_, device_clock_);
         room_->add_driver(lights_.get());
     }
     if (mqtt_) {
@@ -45,7 +45,7 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         bo.homeassistant = rc.mqtt->homeassistant;
         bo.support_url = rc.mqtt->support_url;
         for (const auto& [id, t] : room_->library().templates) bo.templates.emplace_back(id, t.name);
-        bridge_ = std::make_unique<MqttBridge>(bo, *mqtt_, *room_);
+        bridge_ = std::make_unique<MqttBridge>(bo, *mqtt_, *room_, device_clock_);
         MqttBridge* b = bridge_.get();
         room_->on_change([b](const Json& state) { b->publish_state(state); });
     }
@@ -58,7 +58,7 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         ao.sink_executable = options_.audio_sink_executable;
         Room* r = room_.get();
         audio_ = std::make_unique<AudioDriver>(
-            ao, [r] { return r->desired_now(); },
+            ao, clock_, device_clock_, [r] { return r->desired_now(); },
             [r](const std::string& file, const std::string&) {
                 Command c;
                 c.kind = CommandKind::TrackFailed;
@@ -100,7 +100,7 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         });
     }
     if (options_.listen != "off") {
-        auth_ = std::make_unique<Auth>(rc.control.users, options_.auth_clock ? *options_.auth_clock : auth_clock_, options_.state_dir / "tokens.json");
+        auth_ = std::make_unique<Auth>(rc.control.users, options_.auth_clock ? *options_.auth_clock : device_clock_, options_.state_dir / "tokens.json");
         HttpApiOptions ho;
         ho.host = rc.control.host;
         ho.port = rc.control.port;
@@ -123,14 +123,14 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
             return true;
         };
         ho.state_dir = options_.state_dir;
-        http_ = std::make_unique<HttpApi>(ho, *room_, *auth_, events_, *files_);
+        http_ = std::make_unique<HttpApi>(ho, *room_, *auth_, events_, *files_, device_clock_);
     }
     {
         Room* r = room_.get();
         Auth* a = auth_.get();
         AudioDriver* audio = audio_.get();
         watcher_ = std::make_unique<LibraryWatcher>(
-            library_dir,
+            library_dir, device_clock_,
             [r, audio](Library lib) {
                 // Output gains apply live, ramped; a changed output layout waits for a restart.
                 if (audio && lib.room.audio) {
@@ -163,7 +163,7 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
             actions.brightness_trim = [l] { return l->trim(); };
         }
         actions.max_volume_db = rc.max_volume_db();
-        midi_ = std::make_unique<MidiDriver>(*rc.midi, actions);
+        midi_ = std::make_unique<MidiDriver>(*rc.midi, actions, device_clock_);
         room_->add_driver(midi_.get());
     }
 }

@@ -33,12 +33,14 @@ struct RoomServicesOptions {
     std::filesystem::path audio_sink_executable; // default: beside this program
     std::ostream* log = &std::cout;      // nullptr: no narration
     std::string listen;                  // HOST:PORT for the tablet; "" = room.json; "off" = none
-    Clock* auth_clock = nullptr;         // logins and the PIN throttle (tests); default: real time
+    DeviceClock* auth_clock = nullptr;   // logins and the PIN throttle (tests); default: the device clock
 };
 
 class RoomServices {
 public:
-    RoomServices(Library library, RoomServicesOptions options, Clock& clock);
+    // `clock` is the session clock (the engine's); `device_clock` real time for the
+    // drivers' own pacing, retries and watchdogs (engine/clock.hpp).
+    RoomServices(Library library, RoomServicesOptions options, Clock& clock, DeviceClock& device_clock);
     ~RoomServices();
 
     // Starts drivers, resumes an unfinished session, then runs the engine thread.
@@ -59,6 +61,7 @@ public:
 private:
     RoomServicesOptions options_;
     Clock& clock_;
+    DeviceClock& device_clock_;
     std::unique_ptr<Room> room_;
     std::unique_ptr<LogDriver> log_;
     std::unique_ptr<MqttClient> mqtt_;
@@ -68,7 +71,6 @@ private:
     std::unique_ptr<AudioDriver> audio_;
     std::unique_ptr<MidiDriver> midi_;
     EventHub events_;
-    SteadyClock auth_clock_; // logins expire in real time, whatever --speed does
     std::unique_ptr<Auth> auth_;
     std::unique_ptr<LibraryFiles> files_;
     std::unique_ptr<HttpApi> http_;

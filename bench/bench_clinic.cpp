@@ -151,14 +151,14 @@ void run(int n, const std::string& exe) {
                                           {"mqtt", {{"url", "mqtt://127.0.0.1:" + std::to_string(port)}}},
                                           {"control", {{"listen", "127.0.0.1:" + std::to_string(bench::free_loopback_port())}}}},
                                      problems);
-    SteadyClock clock;
+    SteadyDeviceClock clock;
     ClinicService service(*config, clock);
     service.start();
     std::atomic<long> light_messages{0};
     MqttOptions mo;
     mo.port = port;
     mo.client_id = "bench-counter";
-    MqttClient counter(mo);
+    MqttClient counter(mo, clock);
     counter.subscribe("zigbee2mqtt/+/+/set");
     counter.on_message([&](const std::string&, const std::string&) { light_messages.fetch_add(1); });
     std::string error;

@@ -156,11 +156,12 @@ int main(int argc, char** argv) {
     Problems problems;
     Library lib = load_library(dir / "lib", problems);
     SteadyClock clock;
+    SteadyDeviceClock device_clock;
     RoomServicesOptions options;
     options.state_dir = dir / "state";
     options.audio = "null";
     options.log = nullptr;
-    RoomServices services(std::move(lib), options, clock);
+    RoomServices services(std::move(lib), options, clock, device_clock);
     services.start();
 
     const std::string json = "Content-Type: application/json\r\n";

@@ -75,7 +75,8 @@ int main() {
     MqttOptions so;
     so.port = port;
     so.client_id = "bench-sub";
-    MqttClient sub(so);
+    SteadyDeviceClock sub_clock;
+    MqttClient sub(so, sub_clock);
     std::mutex m;
     std::map<std::string, int> per_topic;
     std::vector<WallClock::time_point> arrivals;
@@ -90,7 +91,7 @@ int main() {
     MqttOptions po;
     po.port = port;
     po.client_id = "bench-pub";
-    MqttClient pub(po);
+    MqttClient pub(po, sub_clock);
     pub.start(&error);
     wait_for([&] { return sub.connected() && pub.connected(); }, 5);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -107,7 +108,8 @@ int main() {
     }
     const std::map<std::string, Scene> scenes_of_o = {{"deep", scene("deep", 0.05, 2200)}, {"return", scene("return", 0.5, 2700)}};
     ManualClock manual;
-    LightsDriver fan(o, &pub, manual);
+    ManualDeviceClock manual_device;
+    LightsDriver fan(o, &pub, manual, manual_device);
     fan.apply({Ms{0}, SetScene{"deep", Ms{0}, resolved(scenes_of_o, "deep", o.lights)}}, manual.now());
     fan.service();
     wait_for([&] { return pub.acknowledged() >= 200; }, 10);
@@ -132,6 +134,7 @@ int main() {
 
     // 2. Live effect-to-broker latency: one light, 300 scene changes, real clock and worker.
     SteadyClock steady;
+    SteadyDeviceClock steady_device;
     LightsDriverOptions one;
     LightConfig l;
     l.id = "live";
@@ -140,7 +143,7 @@ int main() {
     l.kelvin = std::pair{2200, 6500};
     l.max_rate_hz = 20;
     one.lights = {l};
-    LightsDriver live(one, &pub, steady);
+    LightsDriver live(one, &pub, steady, steady_device);
     live.start();
     std::vector<double> latencies;
     for (int i = 0; i < 300; ++i) {

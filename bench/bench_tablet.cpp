@@ -67,18 +67,19 @@ int main() {
     Problems problems;
     Library lib = load_library(dir / "lib", problems);
     SteadyClock clock;
+    SteadyDeviceClock device_clock;
     RoomServicesOptions options;
     options.state_dir = dir / "state";
     options.audio = "null";
     options.log = nullptr;
-    RoomServices services(std::move(lib), options, clock);
+    RoomServices services(std::move(lib), options, clock, device_clock);
     services.start();
 
     // The subscriber: when did each light command arrive?
     MqttOptions so;
     so.port = mqtt_port;
     so.client_id = "bench-sub";
-    MqttClient sub(so);
+    MqttClient sub(so, device_clock);
     std::atomic<long long> last_light_ns{0};
     sub.subscribe("z/ceiling/set");
     sub.on_message([&](const std::string&, const std::string&) {

@@ -7,11 +7,11 @@
 namespace stillroom {
 
 ClinicServer::ClinicServer(ClinicServerOptions options, const Overview& overview, Auth& auth, EventHub& events,
-                           Clock& clock)
+                           DeviceClock& clock)
     : options_(std::move(options)), overview_(overview), auth_(auth), events_(events), clock_(clock) {
     HttpGuardLimits limits;
     limits.max_body = 16 << 10; // logins only
-    server_ = make_guarded_server(limits, options_.tls);
+    server_ = make_guarded_server(limits, options_.tls, clock_);
     auto& s = *server_;
     install_common_handlers(s, options_.allowed_hosts, "clinic");
     auto logged_in = [this](auto handler) {
@@ -61,7 +61,7 @@ ClinicServer::ClinicServer(ClinicServerOptions options, const Overview& overview
 ClinicServer::~ClinicServer() { stop(); }
 
 Json ClinicServer::rooms_json() const {
-    const MonoTime now = clock_.now();
+    const DeviceTime now = clock_.now();
     Json rooms = overview_.rooms(now);
     std::size_t alerts = 0, in_session = 0, online = 0;
     for (const auto& r : rooms) {

@@ -39,7 +39,7 @@ struct ClinicServerOptions {
 
 class ClinicServer {
 public:
-    ClinicServer(ClinicServerOptions options, const Overview& overview, Auth& auth, EventHub& events, Clock& clock);
+    ClinicServer(ClinicServerOptions options, const Overview& overview, Auth& auth, EventHub& events, DeviceClock& clock);
     ~ClinicServer();
     bool start(std::string* error);
     void stop();
@@ -52,7 +52,7 @@ private:
     const Overview& overview_;
     Auth& auth_;
     EventHub& events_;
-    Clock& clock_;
+    DeviceClock& clock_;
     std::unique_ptr<GuardedServer> server_;
     int bound_port_ = 0;
 };

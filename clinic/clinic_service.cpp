@@ -12,7 +12,7 @@ constexpr auto kDebounce = std::chrono::milliseconds(100); // a burst of states 
 
 } // namespace
 
-ClinicService::ClinicService(ClinicConfig config, Clock& clock)
+ClinicService::ClinicService(ClinicConfig config, DeviceClock& clock)
     : config_(std::move(config)), clock_(clock), overview_(OverviewOptions{config_.reminder_overdue, 500}) {
     std::string error;
     MqttOptions mo = mqtt_options_from(config_.mqtt, config_.dir.string(), &error);
@@ -21,7 +21,7 @@ ClinicService::ClinicService(ClinicConfig config, Clock& clock)
     mo.will_topic = announce;
     mo.will_payload = "offline";
     mo.max_payload = 256 * 1024; // a room's state
-    mqtt_ = std::make_unique<MqttClient>(mo);
+    mqtt_ = std::make_unique<MqttClient>(mo, clock_);
     mqtt_->subscribe(config_.rooms_topic + "/status");
     mqtt_->subscribe(config_.rooms_topic + "/state");
     mqtt_->subscribe(config_.rooms_topic + "/result"); // answers to library changes
@@ -30,7 +30,7 @@ ClinicService::ClinicService(ClinicConfig config, Clock& clock)
         if (overview_.on_message(topic, payload, clock_.now())) {
             std::lock_guard lock(mutex_);
             changed_ = true;
-            cv_.notify_one();
+            wakeup_.wake();
         }
     });
     mqtt_->on_connect([this, announce] {
@@ -97,7 +97,7 @@ void ClinicService::stop() {
         if (stopping_ || !ticker_.joinable()) return;
         stopping_ = true;
     }
-    cv_.notify_all();
+    wakeup_.wake();
     ticker_.join();
     server_->stop();
     mqtt_->stop(); // publishes "offline" on the announce topic (a clean goodbye)
@@ -106,11 +106,19 @@ void ClinicService::stop() {
 void ClinicService::ticker() {
     // Runs on: the clinic's ticker thread.
     std::unique_lock lock(mutex_);
+    // Waits until `until`, or until `done` holds (checked under the lock).
+    const auto wait = [&](DeviceTime until, const auto& done) {
+        while (!done() && clock_.now() < until) {
+            lock.unlock();
+            clock_.wait_until(until, wakeup_);
+            lock.lock();
+        }
+    };
     while (!stopping_) {
-        cv_.wait_for(lock, kTick, [&] { return stopping_ || changed_; });
+        wait(clock_.now() + kTick, [&] { return stopping_ || changed_; });
         if (stopping_) break;
         if (changed_) { // let a burst (every room answering an announce) settle
-            cv_.wait_for(lock, kDebounce, [&] { return stopping_; });
+            wait(clock_.now() + kDebounce, [&] { return stopping_; });
             changed_ = false;
         }
         lock.unlock();

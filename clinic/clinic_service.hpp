@@ -21,7 +21,7 @@ namespace stillroom {
 
 class ClinicService {
 public:
-    ClinicService(ClinicConfig config, Clock& clock);
+    ClinicService(ClinicConfig config, DeviceClock& clock);
     ~ClinicService();
     // Connects and serves; returns an error when the page cannot listen.
     std::optional<std::string> start();
@@ -33,14 +33,14 @@ public:
 private:
     void ticker();
     ClinicConfig config_;
-    Clock& clock_;
+    DeviceClock& clock_;
     Overview overview_;
     std::unique_ptr<MqttClient> mqtt_;
     std::unique_ptr<Auth> auth_;
     EventHub events_;
     std::unique_ptr<ClinicServer> server_;
     std::mutex mutex_;
-    std::condition_variable cv_;
+    Wakeup wakeup_; // rung on a change and at stop
     bool changed_ = false;
     bool stopping_ = false;
     std::thread ticker_;

@@ -28,7 +28,7 @@ std::string minutes_text(double s) {
 
 Overview::Overview(OverviewOptions options) : options_(options) {}
 
-bool Overview::on_message(const std::string& topic, const std::string& payload, MonoTime now) {
+bool Overview::on_message(const std::string& topic, const std::string& payload, DeviceTime now) {
     const auto [base, leaf] = split_topic(topic);
     if (base.empty() || (leaf != "status" && leaf != "state" && leaf != "result")) return false;
     if (leaf == "result") { // only answers to library changes, only for rooms already known
@@ -90,7 +90,7 @@ bool Overview::on_message(const std::string& topic, const std::string& payload, 
     return true;
 }
 
-Json Overview::room_json(const Room& r, MonoTime now) const {
+Json Overview::room_json(const Room& r, DeviceTime now) const {
     const Json& st = r.state;
     Json out = {{"base_topic", r.base},
                 {"room", r.have_state ? st["room"].value("id", "") : ""},
@@ -162,7 +162,7 @@ Json Overview::room_json(const Room& r, MonoTime now) const {
     return out;
 }
 
-Json Overview::rooms(MonoTime now) const {
+Json Overview::rooms(DeviceTime now) const {
     std::lock_guard lock(mutex_);
     std::vector<Json> list;
     for (const auto& [base, r] : rooms_) list.push_back(room_json(r, now));
@@ -174,7 +174,7 @@ Json Overview::rooms(MonoTime now) const {
     return out;
 }
 
-std::size_t Overview::alert_count(MonoTime now) const {
+std::size_t Overview::alert_count(DeviceTime now) const {
     std::size_t n = 0;
     for (const auto& r : rooms(now)) n += r["alerts"].size();
     return n;

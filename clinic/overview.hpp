@@ -2,7 +2,7 @@
 // BASE/status and BASE/state messages, and the alerts a nurses' station must not miss
 // (a reminder overdue, a flagged vitals reading, a device fault, a room gone offline
 // during a session). Pure and thread-safe: messages and time come in, JSON goes out; the
-// clock is the caller's (tests move a ManualClock).
+// clock is the caller's (tests move a ManualDeviceClock).
 #pragma once
 
 #include "engine/json_reader.hpp"
@@ -30,15 +30,15 @@ public:
     // library change). Returns true when the room table
     // changed (the page is told). Payloads that are not a room's state are counted and
     // ignored. Runs on: the MQTT network thread (any thread).
-    bool on_message(const std::string& topic, const std::string& payload, MonoTime now);
+    bool on_message(const std::string& topic, const std::string& payload, DeviceTime now);
 
     // Every room, sorted by id: {"room", "name", "base_topic", "online", "session" (or
     // null), "alerts": [{"kind", "text"}], "last_seen_s", "library": {"version",
     // "last_change"}}. Times in the session are
     // extrapolated from when its state arrived to `now`. Runs on: any thread.
-    Json rooms(MonoTime now) const;
+    Json rooms(DeviceTime now) const;
     // Alerts across the clinic (for the page's banner and tests).
-    std::size_t alert_count(MonoTime now) const;
+    std::size_t alert_count(DeviceTime now) const;
     std::uint64_t ignored() const;
 
 private:
@@ -47,11 +47,11 @@ private:
         bool online = false;
         bool have_state = false;
         Json state;           // the room's state as published (no vital signs)
-        MonoTime state_at{};  // when it arrived
-        MonoTime seen_at{};   // the last message of any kind
+        DeviceTime state_at{};  // when it arrived
+        DeviceTime seen_at{};   // the last message of any kind
         Json library_change;  // the room's answer to the last library change, or null
     };
-    Json room_json(const Room& r, MonoTime now) const;
+    Json room_json(const Room& r, DeviceTime now) const;
     OverviewOptions options_;
     mutable std::mutex mutex_;
     std::map<std::string, Room> rooms_; // by base topic

@@ -97,7 +97,7 @@ std::string digest(const std::string& token) {
 
 } // namespace
 
-Auth::Auth(std::vector<UserConfig> users, Clock& clock, std::filesystem::path store)
+Auth::Auth(std::vector<UserConfig> users, DeviceClock& clock, std::filesystem::path store)
     : users_(std::move(users)), clock_(clock), store_(std::move(store)) {
     sodium_ready();
     load();
@@ -105,7 +105,7 @@ Auth::Auth(std::vector<UserConfig> users, Clock& clock, std::filesystem::path st
 
 void Auth::load() {
     if (store_.empty()) return;
-    const MonoTime now = clock_.now();
+    const DeviceTime now = clock_.now();
     const std::int64_t wall = clock_.wall_unix_ms();
     Json j = parse_json_or_discarded(read_whole(store_));
     if (j.is_object()) {
@@ -126,7 +126,7 @@ void Auth::load() {
         at.failures = std::clamp(v.value("failures", 0), 0, kLockoutAttempts);
         at.last = now - Ms{std::max<std::int64_t>(0, wall - v.value("last_unix_ms", std::int64_t{0}))};
         const std::int64_t blocked = v.value("blocked_until_unix_ms", std::int64_t{0});
-        at.blocked_until = blocked > wall ? now + Ms{std::min<std::int64_t>(blocked - wall, kLockout.count())} : MonoTime{};
+        at.blocked_until = blocked > wall ? now + Ms{std::min<std::int64_t>(blocked - wall, kLockout.count())} : DeviceTime{};
         if (at.failures > 0 && now - at.last <= kForget) attempts_[client] = at;
     }
 }
@@ -138,7 +138,7 @@ std::filesystem::path Auth::attempts_path() const {
 void Auth::save_attempts_locked() {
     if (store_.empty()) return;
     Json j = Json::object();
-    const MonoTime now = clock_.now();
+    const DeviceTime now = clock_.now();
     const std::int64_t wall = clock_.wall_unix_ms();
     for (const auto& [client, a] : attempts_) {
         if (a.failures <= 0) continue;
@@ -156,7 +156,7 @@ void Auth::save_attempts_locked() {
 void Auth::save_locked() {
     if (store_.empty()) return;
     Json j = Json::object();
-    const MonoTime now = clock_.now();
+    const DeviceTime now = clock_.now();
     const std::int64_t wall = clock_.wall_unix_ms();
     for (const auto& [key, s] : tokens_)
         j[key] = {{"user", s.user}, {"role", to_string(s.role)}, {"expires_unix_ms", wall + (s.expires - now).count()}};
@@ -174,7 +174,7 @@ void Auth::set_users(std::vector<UserConfig> users) {
 }
 
 Auth::LoginResult Auth::login(const std::string& pin, const std::string& client) {
-    const MonoTime now = clock_.now();
+    const DeviceTime now = clock_.now();
     std::vector<UserConfig> users;
     Attempts before;
     {
@@ -252,7 +252,7 @@ std::string Auth::issue_preview_ticket(const std::string& token, const std::stri
     char hex[33];
     sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
     std::lock_guard lock(mutex_);
-    const MonoTime now = clock_.now();
+    const DeviceTime now = clock_.now();
     std::erase_if(tickets_, [&](const auto& kv) { return kv.second.expires <= now; });
     while (tickets_.size() >= kMaxPreviewTickets) {
         auto oldest = std::min_element(tickets_.begin(), tickets_.end(),
@@ -266,7 +266,7 @@ std::string Auth::issue_preview_ticket(const std::string& token, const std::stri
 bool Auth::check_preview_ticket(const std::string& ticket, const std::string& file) {
     if (ticket.size() != 32) return false;
     std::lock_guard lock(mutex_);
-    const MonoTime now = clock_.now();
+    const DeviceTime now = clock_.now();
     auto it = tickets_.find(digest(ticket));
     if (it == tickets_.end()) return false;
     if (it->second.expires <= now) {

@@ -29,7 +29,7 @@ bool is_valid_pin(const std::string& pin);
 struct AuthSession {
     std::string user;
     Role role = Role::Therapist;
-    MonoTime expires{};
+    DeviceTime expires{};
 };
 
 class Auth {
@@ -38,7 +38,7 @@ public:
 
     // With `store`, logins survive a restart of the room (a crash mid-session must not lock
     // the therapist out): token digests (never the tokens) and expiries are kept there.
-    Auth(std::vector<UserConfig> users, Clock& clock, std::filesystem::path store = {});
+    Auth(std::vector<UserConfig> users, DeviceClock& clock, std::filesystem::path store = {});
 
     enum class LoginStatus { Ok, WrongPin, Throttled };
     struct LoginResult {
@@ -74,12 +74,12 @@ public:
 private:
     struct Attempts {
         int failures = 0;
-        MonoTime last{};
-        MonoTime blocked_until{};
+        DeviceTime last{};
+        DeviceTime blocked_until{};
     };
     std::mutex mutex_;
     std::vector<UserConfig> users_;
-    Clock& clock_;
+    DeviceClock& clock_;
     void save_locked();
     void save_attempts_locked();
     void load();
@@ -90,7 +90,7 @@ private:
     struct PreviewTicket {
         std::string file;
         std::string token_digest; // the login it belongs to
-        MonoTime expires{};
+        DeviceTime expires{};
     };
     std::map<std::string, PreviewTicket> tickets_; // keyed by the ticket's digest
 };

@@ -46,11 +46,12 @@ std::optional<std::string> HttpApi::session_blocks_device_tests() const {
            "test devices before or after the session";
 }
 
-HttpApi::HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub& events, LibraryFiles& files)
+HttpApi::HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub& events, LibraryFiles& files,
+                 DeviceClock& clock)
     : options_(std::move(options)), room_(room), auth_(auth), events_(events), files_(files) {
     HttpGuardLimits limits;
     limits.max_body = options_.max_body;
-    server_ = make_guarded_server(limits, options_.tls);
+    server_ = make_guarded_server(limits, options_.tls, clock);
     routes();
 }
 

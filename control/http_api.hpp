@@ -49,7 +49,9 @@ struct RouteInfo {
 
 class HttpApi {
 public:
-    HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub& events, LibraryFiles& files);
+    // `clock` (real time) times the HTTP guard's connection deadlines.
+    HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub& events, LibraryFiles& files,
+            DeviceClock& clock);
     ~HttpApi();
     // Binds and serves on its own threads. False (with *error) if the address is taken.
     bool start(std::string* error);

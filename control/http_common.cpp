@@ -79,9 +79,10 @@ void install_common_handlers(httplib::Server& s, const std::vector<std::string>&
 }
 
 std::unique_ptr<GuardedServer> make_guarded_server(const HttpGuardLimits& limits,
-                                                   const std::optional<std::pair<std::string, std::string>>& tls) {
-    auto server = tls ? std::make_unique<GuardedServer>(limits, &tls->first, &tls->second)
-                      : std::make_unique<GuardedServer>(limits);
+                                                   const std::optional<std::pair<std::string, std::string>>& tls,
+                                                   DeviceClock& clock) {
+    auto server = tls ? std::make_unique<GuardedServer>(limits, clock, &tls->first, &tls->second)
+                      : std::make_unique<GuardedServer>(limits, clock);
     server->set_payload_max_length(limits.max_body);
     // Deadlines, connection caps and the worker pools are the guard's.
     server->set_tcp_nodelay(true);

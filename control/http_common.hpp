@@ -31,9 +31,10 @@ std::optional<Json> json_body(const httplib::Request& req, httplib::Response& re
 void install_common_handlers(httplib::Server& server, const std::vector<std::string>& allowed_hosts, std::string what);
 
 // A guarded server (control/http_guard.hpp) with TLS when `tls` names a certificate and key,
-// the body limit, and no Nagle delay on small JSON replies.
+// the body limit, and no Nagle delay on small JSON replies; `clock` (real time) for its deadlines.
 std::unique_ptr<GuardedServer> make_guarded_server(const HttpGuardLimits& limits,
-                                                   const std::optional<std::pair<std::string, std::string>>& tls);
+                                                   const std::optional<std::pair<std::string, std::string>>& tls,
+                                                   DeviceClock& clock);
 
 // The session of a request's token (see request_token), or a 401 reply; a 403 reply when it
 // lacks `need` (clinic may do everything).

@@ -224,7 +224,7 @@ struct Conn {
     std::string local_ip;
     int local_port = 0;
     std::string in;
-    MonoTime deadline{};
+    DeviceTime deadline{};
     bool started = false; // a byte of the current request has arrived
     int served = 0;
     bool close_after = false;
@@ -258,7 +258,7 @@ void address_of(const sockaddr_storage& ss, std::string& ip, int& port) {
 
 // Writes all of `data` before `deadline`; false on error or timeout. Runs on: any thread
 // that owns the connection.
-bool send_all(Conn& c, const char* data, std::size_t size, MonoTime deadline, const Clock& clock) {
+bool send_all(Conn& c, const char* data, std::size_t size, DeviceTime deadline, const DeviceClock& clock) {
     std::size_t done = 0;
     while (done < size) {
         ssize_t n;
@@ -293,7 +293,7 @@ bool send_all(Conn& c, const char* data, std::size_t size, MonoTime deadline, co
 // A complete request in memory; the response goes to the socket.
 class BufferedStream final : public httplib::Stream {
 public:
-    BufferedStream(Conn& c, std::string request, Ms write_timeout, const Clock& clock)
+    BufferedStream(Conn& c, std::string request, Ms write_timeout, const DeviceClock& clock)
         : c_(c), request_(std::move(request)), write_timeout_(write_timeout), clock_(clock) {}
     bool is_readable() const override { return pos_ < request_.size(); }
     bool is_writable() const override {
@@ -330,7 +330,7 @@ private:
     std::string request_;
     std::size_t pos_ = 0;
     Ms write_timeout_;
-    const Clock& clock_;
+    const DeviceClock& clock_;
     bool failed_ = false;
 };
 
@@ -355,8 +355,8 @@ using namespace http_guard_detail;
 
 class HttpGuardFront {
 public:
-    HttpGuardFront(GuardedServer& server, HttpGuardLimits limits, SSL_CTX* tls)
-        : server_(server), limits_(limits), tls_(tls), requests_(limits.request_workers, limits.max_queued),
+    HttpGuardFront(GuardedServer& server, HttpGuardLimits limits, SSL_CTX* tls, DeviceClock& clock)
+        : server_(server), limits_(limits), tls_(tls), clock_(clock), requests_(limits.request_workers, limits.max_queued),
           logins_(limits.login_workers, 16), streams_(limits.stream_workers, 0) {
         epoll_ = epoll_create1(EPOLL_CLOEXEC);
         wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -424,7 +424,7 @@ private:
 
     void run() {
         std::vector<epoll_event> events(128);
-        MonoTime last_sweep = clock_.now();
+        DeviceTime last_sweep = clock_.now();
         for (;;) {
             const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 100);
             {
@@ -442,7 +442,7 @@ private:
                 auto it = conns_.find(fd);
                 if (it != conns_.end()) on_readable(it->second);
             }
-            const MonoTime now = clock_.now();
+            const DeviceTime now = clock_.now();
             if (now - last_sweep >= Ms{50}) {
                 last_sweep = now;
                 std::vector<int> expired;
@@ -639,7 +639,7 @@ private:
     GuardedServer& server_;
     HttpGuardLimits limits_;
     SSL_CTX* tls_;
-    SteadyClock clock_;
+    DeviceClock& clock_;
     int epoll_ = -1;
     int wake_ = -1;
     std::mutex mutex_;
@@ -674,7 +674,8 @@ SSL_CTX* make_tls_context(const std::string& cert, const std::string& key) {
 
 } // namespace
 
-GuardedServer::GuardedServer(HttpGuardLimits limits, const std::string* tls_cert, const std::string* tls_key) {
+GuardedServer::GuardedServer(HttpGuardLimits limits, DeviceClock& clock, const std::string* tls_cert,
+                             const std::string* tls_key) {
     // Room for max_connections sockets besides the daemon's own files.
     rlimit rl{};
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
@@ -689,7 +690,7 @@ GuardedServer::GuardedServer(HttpGuardLimits limits, const std::string* tls_cert
         tls_failed = tls == nullptr;
     }
     new_task_queue = [] { return new InlineQueue; };
-    if (!tls_failed) front_ = std::make_unique<HttpGuardFront>(*this, limits, tls);
+    if (!tls_failed) front_ = std::make_unique<HttpGuardFront>(*this, limits, tls, clock);
 }
 
 GuardedServer::~GuardedServer() { shutdown_guard(); }

@@ -54,7 +54,9 @@ class HttpGuardFront;
 // (certificate, key paths) the guard speaks TLS itself.
 class GuardedServer : public httplib::Server {
 public:
-    GuardedServer(HttpGuardLimits limits, const std::string* tls_cert = nullptr, const std::string* tls_key = nullptr);
+    // `clock` (real time) times connection deadlines and sweeps.
+    GuardedServer(HttpGuardLimits limits, DeviceClock& clock, const std::string* tls_cert = nullptr,
+                  const std::string* tls_key = nullptr);
     ~GuardedServer() override;
     bool is_valid() const override;
     // Ends the guard's threads; call after stop() and after listen_after_bind() returned.

@@ -23,8 +23,8 @@ HaDiscoveryOptions ha_options(const MqttBridgeOptions& o) {
 
 } // namespace
 
-MqttBridge::MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& room)
-    : options_(std::move(options)), mqtt_(mqtt), room_(room) {
+MqttBridge::MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& room, DeviceClock& clock)
+    : options_(std::move(options)), mqtt_(mqtt), room_(room), clock_(clock) {
     const std::string cmd_prefix = options_.base_topic + "/cmd/";
     mqtt_.subscribe(cmd_prefix + "+");
     mqtt_.ignore_retained(cmd_prefix + "+"); // a retained command would fire again on every reconnect
@@ -61,12 +61,12 @@ MqttBridge::MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& r
         } else {
             return;
         }
-        cv_.notify_one();
+        wakeup_.wake();
     });
     mqtt_.on_connect([this] {
         std::lock_guard lock(mutex_);
         announce_ = true; // status, state and discovery again on every connect
-        cv_.notify_one();
+        wakeup_.wake();
     });
 }
 
@@ -87,7 +87,7 @@ void MqttBridge::stop() {
         if (!running_) return;
         running_ = false;
     }
-    cv_.notify_one();
+    wakeup_.wake();
     if (thread_.joinable()) thread_.join();
 }
 
@@ -105,7 +105,7 @@ Json mqtt_state(Json state) {
 void MqttBridge::publish_state(const Json& state) {
     std::lock_guard lock(mutex_);
     pending_state_ = state;
-    cv_.notify_one();
+    wakeup_.wake();
 }
 
 std::vector<std::pair<std::string, std::string>> MqttBridge::discovery_messages() const {
@@ -225,10 +225,15 @@ void MqttBridge::handle_command(const std::string& action, const std::string& pa
 void MqttBridge::worker() {
     // Runs on: the bridge's worker thread.
     std::unique_lock lock(mutex_);
+    const auto ready = [&] { return !running_ || !incoming_.empty() || pending_state_ || announce_ || republish_; };
     while (running_) {
-        const bool woken = cv_.wait_for(lock, options_.republish_every, [&] {
-            return !running_ || !incoming_.empty() || pending_state_ || announce_ || republish_;
-        });
+        const DeviceTime quiet_until = clock_.now() + options_.republish_every;
+        while (!ready() && clock_.now() < quiet_until) {
+            lock.unlock();
+            clock_.wait_until(quiet_until, wakeup_);
+            lock.lock();
+        }
+        const bool woken = ready();
         if (!running_) break;
         if (!woken || republish_) { // the slow interval, or an overview asked
             republish_ = false;

@@ -40,7 +40,8 @@ inline constexpr const char* kClinicStatusPattern = "stillroom-clinic/+/status";
 
 class MqttBridge {
 public:
-    MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& room);
+    // `clock` (real time) times the slow republish for the overview.
+    MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& room, DeviceClock& clock);
     ~MqttBridge();
     void start();
     void stop();
@@ -69,7 +70,8 @@ private:
     MqttLink& mqtt_;
     RoomControl& room_;
     std::mutex mutex_;
-    std::condition_variable cv_;
+    DeviceClock& clock_;
+    Wakeup wakeup_; // rung for every queued message, state, announce and stop
     struct Incoming {
         bool ha = false;  // BASE/ha/... or a retired config (key = topic); else BASE/cmd/ (key = action)
         std::string key, payload;

@@ -56,17 +56,21 @@ MixerConfig mixer_config_from(const AudioConfig& audio) {
     return mc;
 }
 
-AudioDriver::AudioDriver(AudioDriverOptions options, DesiredProvider desired, FailureListener on_failed)
-    : options_(std::move(options)), desired_(std::move(desired)), on_failed_(std::move(on_failed)),
-      mode_(options_.sink) {
+AudioDriver::AudioDriver(AudioDriverOptions options, Clock& clock, DeviceClock& device_clock, DesiredProvider desired,
+                         FailureListener on_failed)
+    : options_(std::move(options)), desired_(std::move(desired)), on_failed_(std::move(on_failed)), clock_(clock),
+      device_clock_(device_clock), mode_(options_.sink),
+      inbox_(kInboxCapacity, [this](Job& job) { load_and_post(job); }) {
     if (options_.sink_executable.empty()) options_.sink_executable = default_sink_executable();
     const MixerConfig mc = mixer_config_from(options_.config);
     for (const auto& o : options_.config.outputs) output_gain_db_.push_back(o.gain_db);
     const int channels = mc.device_channels;
     device_channels_ = channels;
     mixer_ = std::make_unique<Mixer>(mc);
-    decoder_ = std::make_unique<Decoder>(clock_);
-    audio_ = std::make_unique<AudioEngine>(AudioEngineSettings{options_.library_dir, 4, 1}, *mixer_, decoder_.get());
+    decoder_ = std::make_unique<Decoder>(device_clock_);
+    AudioEngineSettings settings{options_.library_dir, 4, 1};
+    if (options_.open_voice) settings.open = options_.open_voice;
+    audio_ = std::make_unique<AudioEngine>(std::move(settings), *mixer_, decoder_.get());
 
     // The ring: four device buffers, at least 2048 frames (43 ms at 48 kHz) of latency.
     const auto capacity = static_cast<std::uint32_t>(std::max(2048, 4 * options_.config.buffer_frames));
@@ -145,7 +149,7 @@ void AudioDriver::kill_sink() {
     if (pid <= 0) return;
     for (int i = 0; i < 20; ++i) { // up to 1 s for a graceful exit
         if (waitpid(pid, nullptr, WNOHANG) == pid) return;
-        clock_.wait_until(clock_.now() + Ms{50});
+        device_clock_.wait_until(device_clock_.now() + Ms{50}, maintenance_wakeup_);
     }
     ::kill(pid, SIGKILL); // a sink stuck in a dead audio server
     waitpid(pid, nullptr, 0);
@@ -157,15 +161,15 @@ void AudioDriver::start() {
     if (mode_ == AudioSink::PortAudio) {
         bool playing = false;
         if (spawn_sink()) {
-            const MonoTime deadline = clock_.now() + kStartTimeout;
-            while (clock_.now() < deadline) {
+            const DeviceTime deadline = device_clock_.now() + kStartTimeout;
+            while (device_clock_.now() < deadline) {
                 const auto state = static_cast<SinkState>(shm_->state.load());
                 if (state == SinkState::Playing) {
                     playing = true;
                     break;
                 }
                 if (state == SinkState::Failed) break;
-                clock_.wait_until(clock_.now() + Ms{20});
+                device_clock_.wait_until(device_clock_.now() + Ms{20}, maintenance_wakeup_);
             }
         }
         if (playing) {
@@ -182,17 +186,22 @@ void AudioDriver::start() {
                 set_status(why + "; retrying", false);
             }
         }
+    } else if (mode_ == AudioSink::Manual) {
+        set_status("rendered by the caller (no device)", true);
+        open_ = true;
     } else {
         set_status("silent sink (no device by request)", true);
     }
     if (mode_ == AudioSink::Null) open_ = true;
-    mix_thread_ = std::thread([this] { mix_loop(); });
+    if (mode_ != AudioSink::Manual) mix_thread_ = std::thread([this] { mix_loop(); });
     maintenance_thread_ = std::thread([this] { maintenance(); });
+    inbox_.start();
 }
 
 void AudioDriver::stop() {
     if (!running_.exchange(false)) return;
-    clock_.wake();
+    inbox_.stop();
+    maintenance_wakeup_.wake();
     if (mix_thread_.joinable()) mix_thread_.join();
     if (maintenance_thread_.joinable()) maintenance_thread_.join();
     kill_sink();
@@ -235,13 +244,13 @@ void AudioDriver::mix_loop() {
 void AudioDriver::maintenance() {
     // Runs on: the audio driver's maintenance thread.
     std::uint64_t last_read = 0;
-    MonoTime last_progress = clock_.now();
-    MonoTime started_at = clock_.now();
+    DeviceTime last_progress = device_clock_.now();
+    DeviceTime started_at = device_clock_.now();
     Ms backoff = kBackoffFirst;
-    MonoTime next_retry = clock_.now();
+    DeviceTime next_retry = device_clock_.now();
     bool starting = false;
     while (running_.load()) {
-        clock_.wait_until(clock_.now() + Ms{100});
+        device_clock_.wait_until(device_clock_.now() + Ms{100}, maintenance_wakeup_);
         if (!running_.load()) break;
         std::vector<std::pair<std::string, std::string>> failures;
         {
@@ -254,7 +263,7 @@ void AudioDriver::maintenance() {
             if (on_failed_) on_failed_(file, why);
         }
         if (mode_ != AudioSink::PortAudio) continue;
-        const MonoTime now = clock_.now();
+        const DeviceTime now = device_clock_.now();
         const pid_t pid = sink_pid_.load();
         const auto state = static_cast<SinkState>(shm_->state.load());
         const bool exited = pid > 0 && waitpid(pid, nullptr, WNOHANG) == pid;
@@ -305,33 +314,58 @@ void AudioDriver::maintenance() {
     }
 }
 
-std::int64_t AudioDriver::frame_for(MonoTime at) const {
-    // Effects arrive when they are due (or a little after): they take effect at the start of
-    // the next block the mixer renders. Effects handled together read the same frame.
-    const Ms ahead = std::max(Ms{0}, at - clock_.now());
-    return mixer_->frame() + ahead.count() * options_.config.sample_rate / 1000;
+std::int64_t AudioDriver::due_frame(MonoTime at) const {
+    // Session time and the mixer's frames run at the same rate (audio only plays at speed
+    // 1), so `at` falls this many frames from the frame the mixer renders next.
+    return mixer_->frame() + (at - clock_.now()).count() * options_.config.sample_rate / 1000;
 }
 
 void AudioDriver::apply(const Effect& effect, MonoTime at) {
+    // Runs on: the engine thread. Queues and returns; the loader thread does the work.
     if (!open_.load()) return; // the device is away; reconcile() catches up when it returns
-    std::lock_guard lock(audio_mutex_);
-    audio_->handle(effect, frame_for(at));
+    if (!std::holds_alternative<PlayTrack>(effect.body) && !std::holds_alternative<StopMusic>(effect.body) &&
+        !std::holds_alternative<SetVolume>(effect.body) && !std::holds_alternative<PlaySound>(effect.body))
+        return;
+    if (!inbox_.push(Job{effect, at}))
+        std::cerr << "stillroom: audio: " << kInboxCapacity << " effects wait for the loader; this one is dropped"
+                  << std::endl;
 }
 
 void AudioDriver::reconcile(const DesiredState& state, MonoTime at) {
+    // Runs on: the engine thread or the maintenance thread. The desired state supersedes
+    // whatever still waits in the inbox.
     if (!open_.load()) return;
-    std::lock_guard lock(audio_mutex_);
-    reconcile_locked(state, at);
+    inbox_.replace_all(Job{ReconcileJob{state}, at});
 }
 
-void AudioDriver::reconcile_locked(const DesiredState& state, MonoTime at) {
-    const std::int64_t frame = frame_for(at);
+void AudioDriver::load_and_post(Job& job) {
+    // Runs on: the loader thread. The slow part (open, seek, prefill) holds no lock; the
+    // frame is computed after it, from the job's session time, so a voice loaded ahead of
+    // its time starts on its frame. One that is late starts at once, and music skips the
+    // lateness so the track is where the session says and the next crossfade lines up
+    // (it fades in over its crossfade, so nothing clicks). Jobs run in the order queued:
+    // a Stop queued after a Play reaches the mixer after that Play's voice.
+    const auto* effect = std::get_if<Effect>(&job.what);
+    const auto* rec = std::get_if<ReconcileJob>(&job.what);
+    std::shared_ptr<Voice> voice = effect ? audio_->load(*effect) : audio_->load(rec->state);
+    // Skipping a late track's lateness decodes too: most of it here, outside the lock.
+    std::int64_t skipped = 0;
+    if (voice && voice->music) skipped = audio_->skip(*voice, mixer_->frame() - due_frame(job.at));
+    std::lock_guard lock(audio_mutex_);
+    const std::int64_t due = due_frame(job.at);
+    const std::int64_t next = mixer_->frame();
+    const std::int64_t frame = std::max(due, next);
+    const std::int64_t late = std::max<std::int64_t>(0, next - due - skipped);
+    if (effect) {
+        audio_->handle(*effect, frame, std::move(voice), late);
+        return;
+    }
     MixerCommand stop;
     stop.kind = MixerCommand::Kind::StopAll;
     stop.at = frame;
     stop.fade = Mixer::kMinFade * 10;
     mixer_->post(stop);
-    audio_->reconcile(state, frame, kResumeFade.count() * options_.config.sample_rate / 1000);
+    audio_->reconcile(rec->state, frame, kResumeFade.count() * options_.config.sample_rate / 1000, std::move(voice), late);
 }
 
 std::vector<std::string> AudioDriver::set_output_gains(const std::vector<AudioOutputGroup>& outputs) {
@@ -346,7 +380,7 @@ std::vector<std::string> AudioDriver::set_output_gains(const std::vector<AudioOu
         if (outputs[i].gain_db == output_gain_db_[i]) continue;
         output_gain_db_[i] = outputs[i].gain_db;
         // Queued even while the device is away: the mixer holds the gain for when it returns.
-        audio_->set_group_gain(static_cast<int>(i), outputs[i].gain_db, frame_for(clock_.now()),
+        audio_->set_group_gain(static_cast<int>(i), outputs[i].gain_db, mixer_->frame(),
                                kOutputGainRamp.count() * options_.config.sample_rate / 1000);
     }
     for (std::size_t i = outputs.size(); i < running.size(); ++i) restart.push_back(running[i].id);
@@ -362,6 +396,8 @@ Json AudioDriver::health() const {
             {"detail", status_},
             {"underruns", mixer_->underruns()},
             {"device_underruns", shm_ ? shm_->underruns.load() : 0},
+            {"inbox", inbox_.queued()},
+            {"inbox_dropped", inbox_.dropped()},
             {"volume_db", mixer_->volume_db()},
             {"outputs", outputs}};
 }

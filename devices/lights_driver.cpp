@@ -20,8 +20,8 @@ LightState trimmed(const LightState& s, double trim) {
 
 } // namespace
 
-LightsDriver::LightsDriver(LightsDriverOptions options, MqttLink* mqtt, Clock& clock)
-    : options_(std::move(options)), mqtt_(mqtt), clock_(clock) {
+LightsDriver::LightsDriver(LightsDriverOptions options, MqttLink* mqtt, Clock& clock, DeviceClock& device_clock)
+    : options_(std::move(options)), mqtt_(mqtt), clock_(clock), wait_clock_(device_clock) {
     for (const auto& c : options_.lights) {
         Light l;
         l.config = c;
@@ -50,14 +50,14 @@ void LightsDriver::start() {
         // Runs on: the lights worker thread.
         while (running_.load()) {
             service();
-            wait_clock_.wait_until(wait_clock_.now() + Ms{wake_.exchange(false) ? 0 : 50});
+            wait_clock_.wait_until(wait_clock_.now() + Ms{wake_.exchange(false) ? 0 : 50}, wakeup_);
         }
     });
 }
 
 void LightsDriver::stop() {
     if (!running_.exchange(false)) return;
-    wait_clock_.wake();
+    wakeup_.wake();
     if (worker_.joinable()) worker_.join();
 }
 
@@ -102,13 +102,13 @@ void LightsDriver::apply(const Effect& effect, MonoTime at) {
     if (!s) return;
     std::lock_guard lock(mutex_);
     apply_scene_locked(s->lights, s->fade, at);
-    wait_clock_.wake();
+    wakeup_.wake();
 }
 
 void LightsDriver::show_scene(const SceneLights& lights, Ms fade, MonoTime at) {
     std::lock_guard lock(mutex_);
     apply_scene_locked(lights, fade, at);
-    wait_clock_.wake();
+    wakeup_.wake();
 }
 
 bool LightsDriver::test_light(const std::string& id, MonoTime at) {
@@ -120,7 +120,7 @@ bool LightsDriver::test_light(const std::string& id, MonoTime at) {
         l.restore_at = at + Ms{3000};
         start_fade(l, LightState{true, 0.6, 2700.0, std::nullopt}, Ms{1500}, at);
         wake_ = true;
-        wait_clock_.wake();
+        wakeup_.wake();
         return true;
     }
     return false;
@@ -136,7 +136,7 @@ void LightsDriver::reconcile(const DesiredState& state, MonoTime at) {
     }
     for (auto& l : lights_) l.reassert = l.has_target;
     wake_ = true;
-    wait_clock_.wake();
+    wakeup_.wake();
 }
 
 void LightsDriver::set_trim(double trim) {

@@ -34,14 +34,18 @@ struct LightsDriverOptions {
 
 class LightsDriver final : public RoomDriver {
 public:
-    // `mqtt` may be null when every light is simulated.
-    LightsDriver(LightsDriverOptions options, MqttLink* mqtt, Clock& clock);
+    // `mqtt` may be null when every light is simulated. Fades run on `clock` (session
+    // time); `device_clock` paces the worker thread in real time.
+    LightsDriver(LightsDriverOptions options, MqttLink* mqtt, Clock& clock, DeviceClock& device_clock);
     ~LightsDriver() override;
 
     void start();
     void stop();
 
     std::string name() const override { return "lights"; }
+    // Only set targets and wake the worker (no I/O; the lock is shared with the worker,
+    // whose sends queue on the MQTT client and never wait for the network): this driver's
+    // inbox is its lights' targets. Runs on: the engine thread.
     void apply(const Effect& effect, MonoTime at) override;
     void reconcile(const DesiredState& state, MonoTime at) override;
     Json health() const override;
@@ -93,7 +97,8 @@ private:
     double trim_ = 1.0;
     std::atomic<bool> running_{false};
     std::atomic<bool> wake_{false};
-    SteadyClock wait_clock_;
+    DeviceClock& wait_clock_;
+    Wakeup wakeup_;
     std::thread worker_;
 };
 

@@ -59,7 +59,9 @@ template <class Midi> int find_port(Midi& midi, const std::string& want) {
 
 } // namespace
 
-MidiDriver::MidiDriver(MidiConfig config, MidiActions actions) : config_(std::move(config)), actions_(std::move(actions)) {
+MidiDriver::MidiDriver(MidiConfig config, MidiActions actions, DeviceClock& clock)
+    : config_(std::move(config)), actions_(std::move(actions)), clock_(clock),
+      sends_(64, [this](SendMidi& cue) { send(cue); }) {
     inputs_.resize(config_.inputs.size());
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
         inputs_[i].takeover.resize(config_.inputs[i].map.size());
@@ -74,11 +76,13 @@ MidiDriver::~MidiDriver() { stop(); }
 void MidiDriver::start() {
     if (running_.exchange(true)) return;
     thread_ = std::thread([this] { worker(); });
+    sends_.start();
 }
 
 void MidiDriver::stop() {
     if (!running_.exchange(false)) return;
-    clock_.wake();
+    sends_.stop();
+    wakeup_.wake();
     if (thread_.joinable()) thread_.join();
     std::lock_guard lock(mutex_);
     for (auto& in : inputs_) in.midi.reset();
@@ -139,7 +143,7 @@ void MidiDriver::connect_missing() {
 
 void MidiDriver::worker() {
     // Runs on: the MIDI worker thread.
-    MonoTime next_connect = clock_.now();
+    DeviceTime next_connect = clock_.now();
     while (running_.load()) {
         if (clock_.now() >= next_connect) {
             connect_missing();
@@ -155,7 +159,7 @@ void MidiDriver::worker() {
                 }
             }
         }
-        clock_.wait_until(clock_.now() + Ms{5});
+        clock_.wait_until(clock_.now() + Ms{5}, wakeup_);
     }
 }
 
@@ -219,8 +223,13 @@ void MidiDriver::handle(const MidiMessage& m) {
 }
 
 void MidiDriver::apply(const Effect& effect, MonoTime) {
-    const auto* send = std::get_if<SendMidi>(&effect.body);
-    if (!send) return;
+    const auto* cue = std::get_if<SendMidi>(&effect.body);
+    if (!cue) return;
+    if (!sends_.push(*cue)) std::cerr << "stillroom: midi: too many cues waiting to be sent; one is dropped" << std::endl;
+}
+
+void MidiDriver::send(const SendMidi& cue) {
+    const SendMidi* send = &cue;
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < outputs_.size(); ++i) {
         if (config_.outputs[i].id != send->output) continue;

@@ -5,6 +5,7 @@
 // and a retry every two seconds, never a crash.
 #pragma once
 
+#include "devices/driver_inbox.hpp"
 #include "library/room_config.hpp"
 #include "engine/clock.hpp"
 #include "engine/commands.hpp"
@@ -67,14 +68,19 @@ struct MidiInputContext {
 
 class MidiDriver final : public RoomDriver {
 public:
-    MidiDriver(MidiConfig config, MidiActions actions);
+    // `clock` (real time) paces the worker thread and its reconnects.
+    MidiDriver(MidiConfig config, MidiActions actions, DeviceClock& clock);
     ~MidiDriver() override;
     void start();
     void stop();
 
     std::string name() const override { return "midi"; }
+    // Queues a SendMidi cue for the send thread and returns (opening a port can hang on a
+    // busy JACK server; the engine thread must never wait for it). Runs on: the engine thread.
     void apply(const Effect& effect, MonoTime at) override;
     void reconcile(const DesiredState&, MonoTime) override {}
+    // Blocks until every cue applied so far has been sent (or given up). Tests.
+    void wait_sent() { sends_.wait_idle(); }
     Json health() const override;
 
     // Handles one incoming message (the worker thread calls this; tests may too).
@@ -87,6 +93,7 @@ public:
 private:
     void connect_missing();
     void worker();
+    void send(const SendMidi& cue); // Runs on: the send thread (the inbox's).
 
     MidiConfig config_;
     MidiActions actions_;
@@ -110,8 +117,10 @@ private:
     std::vector<OutputPort> outputs_;
     std::atomic<bool> running_{false};
     std::atomic<std::uint64_t> ignored_{0};
-    SteadyClock clock_;
+    DeviceClock& clock_;
+    Wakeup wakeup_;
     std::thread thread_;
+    DriverInbox<SendMidi> sends_; // last: its thread stops first
 };
 
 } // namespace stillroom

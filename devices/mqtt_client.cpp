@@ -27,7 +27,9 @@ MqttClient* self(void* obj) { return static_cast<MqttClient*>(obj); }
 
 } // namespace
 
-MqttClient::MqttClient(MqttOptions options) : options_(std::move(options)) { library_init(); }
+MqttClient::MqttClient(MqttOptions options, DeviceClock& clock) : options_(std::move(options)), clock_(clock) {
+    library_init();
+}
 
 MqttClient::~MqttClient() { stop(); }
 
@@ -113,10 +115,16 @@ void MqttClient::network_loop(bool connecting) {
     int delay_ms = kFirstDelayMs;
     bool have_socket = connecting;
     auto pause = [&] { // false when stopping
-        std::unique_lock lock(stop_mutex_);
-        stop_cv_.wait_for(lock, std::chrono::milliseconds(delay_ms), [&] { return stopping_; });
+        const DeviceTime until = clock_.now() + Ms{delay_ms};
         delay_ms = std::min(delay_ms * 2, kMaxDelayMs);
-        return !stopping_;
+        for (;;) {
+            {
+                std::lock_guard lock(stop_mutex_);
+                if (stopping_) return false;
+            }
+            if (clock_.now() >= until) return true;
+            clock_.wait_until(until, wakeup_);
+        }
     };
     for (;;) {
         {
@@ -182,14 +190,15 @@ void MqttClient::stop() {
     if (connected_.load()) {
         mosquitto_disconnect(m);
         // The network thread sends the goodbye and the disconnect (at most 1 s).
-        std::unique_lock lock(stop_mutex_);
-        for (int i = 0; i < 50 && mosquitto_want_write(m); ++i) stop_cv_.wait_for(lock, std::chrono::milliseconds(20));
+        Wakeup never; // nothing ends these short waits early
+        for (int i = 0; i < 50 && mosquitto_want_write(m); ++i) clock_.wait_until(clock_.now() + Ms{20}, never);
     }
     {
         std::lock_guard lock(stop_mutex_);
         stopping_ = true;
     }
     stop_cv_.notify_all();
+    wakeup_.wake();
     if (network_.joinable()) network_.join();
     mosquitto_destroy(m);
     mosq_ = nullptr;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "devices/mqtt_link.hpp"
+#include "engine/clock.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -41,7 +42,8 @@ struct MqttOptions {
 
 class MqttClient final : public MqttLink {
 public:
-    explicit MqttClient(MqttOptions options);
+    // `clock` (real time) paces reconnects and the goodbye at stop().
+    MqttClient(MqttOptions options, DeviceClock& clock);
     ~MqttClient();
     MqttClient(const MqttClient&) = delete;
     MqttClient& operator=(const MqttClient&) = delete;
@@ -90,6 +92,8 @@ private:
     std::thread network_;
     std::mutex stop_mutex_;
     std::condition_variable stop_cv_;
+    DeviceClock& clock_;
+    Wakeup wakeup_; // ends the network thread's pause between reconnects
     bool stopping_ = false;
     bool leaving_ = false;
     mutable std::mutex error_mutex_;

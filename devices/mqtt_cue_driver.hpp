@@ -13,7 +13,10 @@ class MqttCueDriver final : public RoomDriver {
 public:
     explicit MqttCueDriver(MqttLink& mqtt) : mqtt_(mqtt) {}
     std::string name() const override { return "mqtt cues"; }
-    // Runs on: the engine thread. publish() only queues.
+    // Runs on: the engine thread. publish() only queues, so this driver needs no inbox of its
+    // own: the client runs libmosquitto threaded (mosquitto_threaded_set), and then
+    // packet__queue appends the packet and wakes the network thread without writing to the
+    // socket (eclipse/mosquitto lib/packet_mosq.c, "threaded == mosq_ts_none").
     void apply(const Effect& effect, MonoTime at) override;
     void reconcile(const DesiredState&, MonoTime) override {}
     Json health() const override;

@@ -14,10 +14,10 @@ Json LibraryApply::to_json() const {
     return {{"applied", applied}, {"not_applied", failed}};
 }
 
-LibraryWatcher::LibraryWatcher(fs::path dir, std::function<void(Library)> on_valid_change,
+LibraryWatcher::LibraryWatcher(fs::path dir, DeviceClock& clock, std::function<void(Library)> on_valid_change,
                                std::function<void(std::vector<UserConfig>)> on_users)
     : dir_(std::move(dir)), on_change_(std::move(on_valid_change)), on_users_(std::move(on_users)),
-      last_(fingerprint()) {}
+      last_(fingerprint()), clock_(clock) {}
 
 LibraryWatcher::~LibraryWatcher() { stop(); }
 
@@ -101,7 +101,7 @@ void LibraryWatcher::start() {
     thread_ = std::thread([this] {
         // Runs on: the library watcher's thread.
         while (running_.load()) {
-            clock_.wait_until(clock_.now() + Ms{2000});
+            clock_.wait_until(clock_.now() + Ms{2000}, wakeup_);
             if (running_.load()) poll();
         }
     });
@@ -109,7 +109,7 @@ void LibraryWatcher::start() {
 
 void LibraryWatcher::stop() {
     if (!running_.exchange(false)) return;
-    clock_.wake();
+    wakeup_.wake();
     if (thread_.joinable()) thread_.join();
 }
 

@@ -31,7 +31,8 @@ class LibraryWatcher final : public RoomDriver {
 public:
     // `on_valid_change` gets the whole library when every file loads cleanly; `on_users`
     // gets room.json's users whenever room.json loads cleanly (also when other files fail).
-    LibraryWatcher(std::filesystem::path dir, std::function<void(Library)> on_valid_change,
+    // `clock` (real time) paces the looks.
+    LibraryWatcher(std::filesystem::path dir, DeviceClock& clock, std::function<void(Library)> on_valid_change,
                    std::function<void(std::vector<UserConfig>)> on_users = nullptr);
     ~LibraryWatcher() override;
     void start();
@@ -63,7 +64,8 @@ private:
     mutable std::mutex mutex_;
     std::vector<std::string> rejected_; // problems of the last rejected change
     std::atomic<bool> running_{false};
-    SteadyClock clock_;
+    DeviceClock& clock_;
+    Wakeup wakeup_;
     std::thread thread_;
 };
 

@@ -1,13 +1,33 @@
 // Effects to voices and mixer commands.
 #include "playlists/audio_engine.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace stillroom {
 
 namespace {
 
 std::int64_t ms_to_frames(Ms ms, int rate) { return ms.count() * rate / 1000; }
+
+// Drops up to `frames` device frames from the front of a voice the mixer does not have yet
+// (its ring's only reader until then), decoding as needed, then tops the ring back up to
+// `prefill`. Returns the frames dropped (fewer only at the end of the file).
+std::int64_t skip_frames(Voice& v, std::int64_t frames, std::int64_t prefill) {
+    if (frames <= 0 || v.failed.load()) return 0;
+    constexpr std::int64_t kChunk = 4096;
+    std::vector<float> scratch(2 * kChunk);
+    std::int64_t skipped = 0;
+    while (skipped < frames) {
+        if (v.ring.readable() == 0) {
+            if (v.decoded_all.load() || fill_voice(v, std::min(kChunk, frames - skipped)) <= 0) break;
+        }
+        skipped += v.ring.read(scratch.data(), std::min({kChunk, frames - skipped, v.ring.readable()}));
+    }
+    if (!v.decoded_all.load()) fill_voice(v, prefill);
+    return skipped;
+}
 
 } // namespace
 
@@ -21,7 +41,7 @@ AudioEngine::~AudioEngine() {
 }
 
 std::shared_ptr<Voice> AudioEngine::make_voice(const std::string& file, Ms offset, std::optional<Ms> length,
-                                               double gain_db, bool music) {
+                                               double gain_db, bool music) const {
     const int rate = mixer_.config().sample_rate;
     auto v = std::make_shared<Voice>(static_cast<std::int64_t>(settings_.ring_seconds * rate));
     v->file = file;
@@ -31,7 +51,7 @@ std::shared_ptr<Voice> AudioEngine::make_voice(const std::string& file, Ms offse
     v->gain = db_to_gain(gain_db);
     v->length_frames = length ? ms_to_frames(*length, rate) : -1;
     v->start_ms = offset.count();
-    open_voice(*v);
+    settings_.open(*v);
     if (!v->failed.load()) fill_voice(*v, static_cast<std::int64_t>(settings_.prefill_seconds * rate));
     return v;
 }
@@ -50,12 +70,16 @@ void AudioEngine::post(const MixerCommand& c) {
     if (!backlog_.empty() || !mixer_.post(c)) backlog_.push_back(c);
 }
 
-void AudioEngine::start(const std::shared_ptr<Voice>& v, std::int64_t at_frame, std::int64_t fade) {
+void AudioEngine::start(const std::shared_ptr<Voice>& v, std::int64_t at_frame, std::int64_t fade,
+                        std::int64_t late_frames) {
     if (v->failed.load()) {
         if (v->music) failures_.emplace_back(v->file, v->error);
         v->reported = true;
         return; // never reaches the mixer: the engine moves on to the next track
     }
+    // Late (a slow load): start now, where the track is by now. It fades in as always.
+    if (v->music) skip(*v, late_frames);
+    if (v->music && v->ring.readable() == 0 && v->decoded_all.load()) return; // its time is over
     voices_[v.get()] = v;
     if (decoder_) decoder_->add(v);
     MixerCommand c;
@@ -66,13 +90,47 @@ void AudioEngine::start(const std::shared_ptr<Voice>& v, std::int64_t at_frame, 
     post(c);
 }
 
-void AudioEngine::handle(const Effect& effect, std::int64_t at_frame) {
-    const int rate = mixer_.config().sample_rate;
+std::int64_t AudioEngine::skip(Voice& voice, std::int64_t frames) const {
+    return skip_frames(voice, frames, static_cast<std::int64_t>(settings_.prefill_seconds * mixer_.config().sample_rate));
+}
+
+std::shared_ptr<Voice> AudioEngine::load(const Effect& effect) const {
     if (const auto* play = std::get_if<PlayTrack>(&effect.body)) {
         const Ms length = play->info.length - play->position;
-        if (length <= Ms{0}) return;
-        auto v = make_voice(play->info.file, play->info.in + play->position, length, play->info.gain_db, true);
-        start(v, at_frame, ms_to_frames(play->crossfade, rate));
+        if (length <= Ms{0}) return nullptr;
+        return make_voice(play->info.file, play->info.in + play->position, length, play->info.gain_db, true);
+    }
+    if (const auto* sound = std::get_if<PlaySound>(&effect.body)) {
+        double gain = std::min(sound->gain_db, mixer_.config().max_volume_db);
+        if (sound->relative) {
+            // Measured like a track (cached beside the library); a file that cannot be
+            // measured is taken as 0 LUFS, so it is never louder than asked.
+            std::string error;
+            const auto loudness = sound_loudness_.get(sound->file, &error);
+            gain = (loudness ? sound_normalisation_db(*loudness) : kLoudnessTarget) + sound->gain_db;
+        }
+        auto v = make_voice(sound->file, Ms{0}, std::nullopt, gain, false);
+        if (v) v->follows_volume = sound->relative;
+        return v;
+    }
+    return nullptr;
+}
+
+std::shared_ptr<Voice> AudioEngine::load(const DesiredState& state) const {
+    if (!state.playing || state.status != SessionStatus::Running) return nullptr;
+    const NowPlaying& np = *state.playing;
+    // The position the track should be at when the voice starts.
+    const Ms length = np.length - np.position;
+    if (length <= Ms{0}) return nullptr;
+    // The desired position is within the playable part; add the file's "in" trim back.
+    return make_voice(np.file, np.in + np.position, length, np.gain_db, true);
+}
+
+void AudioEngine::handle(const Effect& effect, std::int64_t at_frame, std::shared_ptr<Voice> voice,
+                         std::int64_t late_frames) {
+    const int rate = mixer_.config().sample_rate;
+    if (const auto* play = std::get_if<PlayTrack>(&effect.body)) {
+        if (voice) start(voice, at_frame, ms_to_frames(play->crossfade, rate), late_frames);
     } else if (const auto* stop = std::get_if<StopMusic>(&effect.body)) {
         MixerCommand c;
         c.kind = MixerCommand::Kind::StopMusic;
@@ -86,23 +144,13 @@ void AudioEngine::handle(const Effect& effect, std::int64_t at_frame) {
         c.fade = ms_to_frames(vol->ramp, rate);
         c.db = static_cast<float>(vol->db);
         post(c);
-    } else if (const auto* sound = std::get_if<PlaySound>(&effect.body)) {
-        double gain = std::min(sound->gain_db, mixer_.config().max_volume_db);
-        if (sound->relative) {
-            // Measured like a track (cached beside the library); a file that cannot be
-            // measured is taken as 0 LUFS, so it is never louder than asked.
-            std::string error;
-            const auto loudness = sound_loudness_.get(sound->file, &error);
-            gain =
-                (loudness ? sound_normalisation_db(*loudness) : kLoudnessTarget) + sound->gain_db;
-        }
-        auto v = make_voice(sound->file, Ms{0}, std::nullopt, gain, false);
-        v->follows_volume = sound->relative;
-        start(v, at_frame, 0);
+    } else if (std::get_if<PlaySound>(&effect.body)) {
+        if (voice) start(voice, at_frame, 0); // a one-shot sound plays from its first sample, even late
     }
 }
 
-void AudioEngine::reconcile(const DesiredState& state, std::int64_t at_frame, std::int64_t fade_frames) {
+void AudioEngine::reconcile(const DesiredState& state, std::int64_t at_frame, std::int64_t fade_frames,
+                            std::shared_ptr<Voice> voice, std::int64_t late_frames) {
     MixerCommand vol;
     vol.kind = MixerCommand::Kind::SetVolume;
     vol.at = at_frame;
@@ -117,14 +165,7 @@ void AudioEngine::reconcile(const DesiredState& state, std::int64_t at_frame, st
         post(stop);
         return;
     }
-    const NowPlaying& np = *state.playing;
-    // The position the track should be at when the voice starts.
-    const Ms position = np.position;
-    const Ms length = np.length - position;
-    if (length <= Ms{0}) return;
-    // The desired position is within the playable part; add the file's "in" trim back.
-    auto v = make_voice(np.file, np.in + position, length, np.gain_db, true);
-    start(v, at_frame, fade_frames);
+    if (voice) start(voice, at_frame, fade_frames, late_frames);
 }
 
 void AudioEngine::collect() {

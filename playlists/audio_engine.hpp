@@ -1,6 +1,7 @@
 // The control side of the audio path: turns the engine's audio effects into voices and
 // mixer commands stamped with a mixer frame, and frees what the mixer hands back.
-// Used live (with a decoder thread) and by the offline renderer (decoding inline).
+// Used live (the audio driver's loader thread loads and posts, a decoder thread fills) and
+// by the offline renderer (decoding inline).
 #pragma once
 
 #include "engine/desired_state.hpp"
@@ -10,6 +11,7 @@
 #include "playlists/mixer.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,7 +23,9 @@ namespace stillroom {
 struct AudioEngineSettings {
     std::filesystem::path library_dir;
     double ring_seconds = 4;       // decoded audio kept ahead per voice
-    double prefill_seconds = 1;    // decoded on the control thread before a voice starts
+    double prefill_seconds = 1;    // decoded on the loading thread before a voice starts
+    // Opens and positions a new voice's file (tests inject a slow or blocking one).
+    std::function<void(Voice&)> open = open_voice;
 };
 
 class AudioEngine {
@@ -30,14 +34,33 @@ public:
     AudioEngine(AudioEngineSettings settings, Mixer& mixer, Decoder* decoder);
     ~AudioEngine();
 
-    // Acts on PlayTrack, StopMusic, SetVolume and PlaySound; ignores other effects.
-    // Runs on: the engine thread.
-    void handle(const Effect& effect, std::int64_t at_frame);
+    // The voice `effect` needs (PlayTrack, PlaySound), opened, positioned and prefilled;
+    // null for other effects. Slow (file I/O and decoding) and touches nothing shared, so it
+    // runs outside every lock. Runs on: the audio driver's loader thread (or the renderer).
+    std::shared_ptr<Voice> load(const Effect& effect) const;
+    // The voice the desired state's track needs, as load(); null when nothing plays.
+    std::shared_ptr<Voice> load(const DesiredState& state) const;
+    // Drops `frames` frames from the front of a voice load() made and handle() has not yet
+    // had (a late start), decoding as needed; refills the prefill. Returns frames dropped.
+    // Runs on: the loader thread, before handle().
+    std::int64_t skip(Voice& voice, std::int64_t frames) const;
+    // Acts on PlayTrack, StopMusic, SetVolume and PlaySound (with the voice load() made for
+    // it); ignores other effects. A music voice that starts `late_frames` after its due
+    // frame first skips that many frames, so the track stays where the session says it is
+    // and the next crossfade lines up. Runs on: the thread that posts to the mixer.
+    void handle(const Effect& effect, std::int64_t at_frame, std::shared_ptr<Voice> voice,
+                std::int64_t late_frames = 0);
+    void handle(const Effect& effect, std::int64_t at_frame) { handle(effect, at_frame, load(effect)); }
     // Brings the audio to the desired state gently: the track at its position, faded in over
-    // `fade_frames`, and the volume. Runs on: the engine thread.
-    void reconcile(const DesiredState& state, std::int64_t at_frame, std::int64_t fade_frames);
+    // `fade_frames`, and the volume. Runs on: the thread that posts to the mixer.
+    void reconcile(const DesiredState& state, std::int64_t at_frame, std::int64_t fade_frames,
+                   std::shared_ptr<Voice> voice, std::int64_t late_frames = 0);
+    void reconcile(const DesiredState& state, std::int64_t at_frame, std::int64_t fade_frames) {
+        reconcile(state, at_frame, fade_frames, load(state));
+    }
     // Ramps output group `group` (room.json's outputs, in order) to `gain_db` over
-    // `fade_frames`, from `at_frame`. Runs on: the engine thread (whoever posts to the mixer).
+    // `fade_frames`, from `at_frame`. Runs on: the thread that posts to the mixer (live: the
+    // library watcher's, under the audio driver's lock).
     void set_group_gain(int group, double gain_db, std::int64_t at_frame, std::int64_t fade_frames);
     // Frees retired voices; collects files that failed. Runs on: the audio driver's
     // maintenance thread (under the driver's audio lock), or the renderer's thread.
@@ -51,8 +74,8 @@ public:
 
 private:
     std::shared_ptr<Voice> make_voice(const std::string& file, Ms offset, std::optional<Ms> length, double gain_db,
-                                      bool music);
-    void start(const std::shared_ptr<Voice>& v, std::int64_t at_frame, std::int64_t fade);
+                                      bool music) const;
+    void start(const std::shared_ptr<Voice>& v, std::int64_t at_frame, std::int64_t fade, std::int64_t late_frames = 0);
     void post(const MixerCommand& c);
 
     AudioEngineSettings settings_;
@@ -61,7 +84,10 @@ private:
     std::map<const Voice*, std::shared_ptr<Voice>> voices_;
     std::vector<std::pair<std::string, std::string>> failures_;
     std::vector<MixerCommand> backlog_; // posts that found the queue full
-    LoudnessCache sound_loudness_;      // one-shot sounds, measured on first use
+    // One-shot sounds, measured on first use. Mutable: load() is const for the engine's state
+    // but fills this cache; only the loading thread (the loader live, the renderer offline)
+    // calls load().
+    mutable LoudnessCache sound_loudness_;
 };
 
 } // namespace stillroom

@@ -137,7 +137,7 @@ void Decoder::start() {
 
 void Decoder::stop() {
     if (!running_.exchange(false)) return;
-    clock_.wake();
+    wakeup_.wake();
     if (thread_.joinable()) thread_.join();
 }
 
@@ -166,7 +166,7 @@ void Decoder::loop() {
     // Runs on: the decoder thread. Polls every 20 ms; rings hold seconds, so this is ample.
     while (running_.load()) {
         service();
-        clock_.wait_until(clock_.now() + Ms{20});
+        clock_.wait_until(clock_.now() + Ms{20}, wakeup_);
     }
 }
 

@@ -15,7 +15,7 @@
 namespace stillroom {
 
 // Opens the voice's file and positions it. On failure sets voice.failed and decoded_all.
-// Runs on: a control thread, before the voice is shared.
+// Runs on: the audio driver's loader thread (or the renderer's), before the voice is shared.
 void open_voice(Voice& voice);
 
 // Decodes up to `max_frames` device frames into the ring (as many as fit). Returns frames
@@ -26,7 +26,8 @@ std::int64_t fill_voice(Voice& voice, std::int64_t max_frames);
 
 class Decoder {
 public:
-    explicit Decoder(Clock& clock) : clock_(clock) {}
+    // `clock` (real time) paces the decoder thread.
+    explicit Decoder(DeviceClock& clock) : clock_(clock) {}
     ~Decoder() { stop(); }
     void start();
     void stop();
@@ -38,7 +39,8 @@ public:
 
 private:
     void loop();
-    Clock& clock_;
+    DeviceClock& clock_;
+    Wakeup wakeup_;
     std::mutex mutex_;
     std::vector<std::shared_ptr<Voice>> voices_;
     std::atomic<bool> running_{false};

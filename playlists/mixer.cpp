@@ -140,19 +140,20 @@ void Mixer::process(float* out, int frames) {
     int pos = 0;
     while (pos < frames) {
         const std::int64_t now = base + pos;
-        // Apply everything due now (or late); find the next command inside this block.
+        // Apply everything due now (or late), in the order posted (a start and a stop on the
+        // same frame must not swap); find the next command inside this block.
         std::int64_t next = base + frames;
-        for (int i = 0; i < pending_count_;) {
+        int kept = 0;
+        for (int i = 0; i < pending_count_; ++i) {
             const MixerCommand& c = pending_[static_cast<std::size_t>(i)];
             if (c.at <= now) {
                 apply(c);
-                pending_[static_cast<std::size_t>(i)] = pending_[static_cast<std::size_t>(pending_count_ - 1)];
-                --pending_count_;
             } else {
                 next = std::min(next, c.at);
-                ++i;
+                pending_[static_cast<std::size_t>(kept++)] = c;
             }
         }
+        pending_count_ = kept;
         const int n = static_cast<int>(std::min<std::int64_t>(next - now, config_.max_block_frames));
         render(out, now, pos, n);
         pos += n;

@@ -1,7 +1,7 @@
 // A voice: one playing instance of one audio file (a track or a one-shot sound).
-// Created and prefilled on a control thread, filled ahead by the decoder thread, played by
-// the audio thread, retired back to the control thread to be freed. Each member says
-// which thread owns it.
+// Created and prefilled on the audio driver's loader thread (or the renderer's), filled ahead
+// by the decoder thread, played by the audio thread, retired back to a control thread (the
+// driver's maintenance thread) to be freed. Each member says which thread owns it.
 #pragma once
 
 #include "playlists/audio_ring.hpp"

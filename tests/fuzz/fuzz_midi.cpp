@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         a.volume_db = [] { return volume; };
         a.set_brightness_trim = [](double t) { trim = t; };
         a.brightness_trim = [] { return trim; };
-        return new MidiDriver(c, a);
+        static ManualDeviceClock clock;
+        return new MidiDriver(c, a, clock);
     }();
     for (std::size_t i = 0; i + 4 < size; i += 5) {
         MidiMessage m;

@@ -37,8 +37,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto json = parse_json_text(payload, problems)) (void)lights_from_z2m_devices(*json, "zigbee2mqtt", problems);
     static NullLink link;
     static NullRoom room;
+    static SteadyDeviceClock clock;
     static MqttBridge* bridge = [] {
-        auto* b = new MqttBridge({"stillroom/fuzz", "fuzz", "Fuzz", true, {}}, link, room);
+        auto* b = new MqttBridge({"stillroom/fuzz", "fuzz", "Fuzz", true, {}}, link, room, clock);
         b->start();
         return b;
     }();

@@ -90,7 +90,7 @@ TEST_CASE("clinic overview: ten rooms on one mosquitto, alerts, a killed room, a
         rooms.push_back(std::move(p));
     }
 
-    SteadyClock clock;
+    SteadyDeviceClock clock;
     const int http_port = free_loopback_port();
     auto service = std::make_unique<ClinicService>(clinic_config(broker_port, http_port, "north"), clock);
     REQUIRE_FALSE(service->start());

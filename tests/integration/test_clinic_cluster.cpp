@@ -82,7 +82,7 @@ TEST_CASE("clinic on a RabbitMQ cluster: a node stops, rooms and overview fail o
                {"users", Json::array({{{"name", "desk"}, {"role", "clinic"}, {"pin_hash", hash_pin("2468")}}})}}}},
         problems);
     REQUIRE_MESSAGE(config, problems.to_string());
-    SteadyClock clock;
+    SteadyDeviceClock clock;
     ClinicService service(*config, clock);
     REQUIRE_FALSE(service.start());
     ApiClient api(http_port);

@@ -52,7 +52,7 @@ public:
         o.host = "127.0.0.1";
         o.port = port;
         o.client_id = "fake-z2m";
-        client_ = std::make_unique<MqttClient>(o);
+        client_ = std::make_unique<MqttClient>(o, clock_);
         client_->subscribe("zigbee2mqtt/#");
         client_->on_message([this](const std::string& topic, const std::string& payload) {
             const std::string suffix = "/set";
@@ -86,6 +86,7 @@ public:
     ~FakeZ2m() { client_->stop(); }
 
 private:
+    SteadyDeviceClock clock_;
     std::unique_ptr<MqttClient> client_;
     std::mutex mutex_;
     std::map<std::string, Json> states_;

@@ -35,12 +35,13 @@ Json journal_device(RoomServices& services) {
 struct RunningRoom {
     TempDir dir;
     SteadyClock clock;
+    SteadyDeviceClock device_clock;
     std::unique_ptr<RoomServices> services;
     RunningRoom() {
         make_fault_library(dir.path / "lib");
         Problems problems;
         services = std::make_unique<RoomServices>(load_library(dir.path / "lib", problems),
-                                                  test_room_options(dir.path / "state", "off"), clock);
+                                                  test_room_options(dir.path / "state", "off"), clock, device_clock);
         services->start();
         REQUIRE(services->room().start({"s", ""}).ok);
     }

@@ -41,8 +41,9 @@ TEST_CASE("the HTTP API: auth, roles, bad requests, throttling, validated saves"
     Problems problems;
     Library lib = load_library(lib_dir, problems);
     SteadyClock clock;
+    SteadyDeviceClock device_clock;
     const RoomServicesOptions options = test_room_options(dir.path / "state");
-    RoomServices services(std::move(lib), options, clock);
+    RoomServices services(std::move(lib), options, clock, device_clock);
     services.start();
     REQUIRE(services.http());
     Api api(port);

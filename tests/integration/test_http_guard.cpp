@@ -25,11 +25,12 @@ namespace {
 
 // A GuardedServer with a /ping route and an endless /api/v1/events stream.
 struct GuardFixture {
+    SteadyDeviceClock clock;
     GuardedServer server;
     std::thread thread;
     int port = 0;
     std::atomic<bool> streams_end{false};
-    explicit GuardFixture(HttpGuardLimits limits) : server(limits) {
+    explicit GuardFixture(HttpGuardLimits limits) : server(limits, clock) {
         server.Get("/ping", [](const httplib::Request&, httplib::Response& res) { res.set_content("pong", "text/plain"); });
         server.Post("/echo", [](const httplib::Request& req, httplib::Response& res) {
             res.set_content(std::to_string(req.body.size()), "text/plain");
@@ -191,10 +192,11 @@ TEST_CASE("tablet API: login rules over real sockets from 127.0.0.2 and 127.0.0.
     Problems problems;
     Library lib = load_library(lib_dir, problems);
     SteadyClock clock;
-    ManualClock auth_clock;
+    SteadyDeviceClock device_clock;
+    ManualDeviceClock auth_clock;
     RoomServicesOptions options = test_room_options(dir.path / "state");
     options.auth_clock = &auth_clock;
-    RoomServices services(std::move(lib), options, clock);
+    RoomServices services(std::move(lib), options, clock, device_clock);
     services.start();
     REQUIRE(services.http());
     const std::string json = "Content-Type: application/json\r\n";

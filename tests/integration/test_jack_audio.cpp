@@ -54,12 +54,13 @@ TEST_CASE("PortAudio plays through JACK; the JACK server dies and returns; playb
     INFO(problems.to_string());
     REQUIRE(lib.templates.count("t") == 1);
     SteadyClock clock;
+    SteadyDeviceClock device_clock;
     Room room(lib, dir.path / "state", clock);
     AudioDriverOptions options;
     options.library_dir = dir.path;
     options.config = *lib.room.audio;
     options.sink_executable = STILLROOM_AUDIO_SINK;
-    AudioDriver audio(options, [&] { return room.desired_now(); }, {});
+    AudioDriver audio(options, clock, device_clock, [&] { return room.desired_now(); }, {});
     audio.start();
     room.add_driver(&audio);
     REQUIRE(audio.device_open());

@@ -57,8 +57,9 @@ TEST_CASE("MIDI through JACK: fader with soft takeover, note to comfort, MSC GO 
     INFO(problems.to_string());
     REQUIRE(lib.templates.count("s") == 1);
     SteadyClock clock;
+    SteadyDeviceClock device_clock;
     const RoomServicesOptions options = test_room_options(dir.path / "state");
-    RoomServices services(std::move(lib), options, clock);
+    RoomServices services(std::move(lib), options, clock, device_clock);
     services.start();
     REQUIRE(eventually([&] { return services.midi()->health()["ok"].get<bool>(); }, 60));
     REQUIRE(services.room().start({"s", ""}).ok);

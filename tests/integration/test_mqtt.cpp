@@ -96,8 +96,9 @@ TEST_CASE("a session over a real mosquitto broker: four dialects, commands, disc
     INFO(problems.to_string());
     REQUIRE(lib.templates.count("s") == 1);
     SteadyClock clock;
+    SteadyDeviceClock device_clock;
     const RoomServicesOptions options = test_room_options(dir.path / "state");
-    RoomServices services(std::move(lib), options, clock);
+    RoomServices services(std::move(lib), options, clock, device_clock);
     services.start();
     REQUIRE(eventually([&] { return services.mqtt()->connected(); }, 50));
     REQUIRE(services.room().start({"s", ""}).ok);
@@ -266,7 +267,8 @@ TEST_CASE("MQTT 5 and MQTT 3.1.1 clients both connect, subscribe and deliver; th
         o.client_id = "v" + std::to_string(protocol);
         o.will_topic = "test/" + o.client_id + "/status";
         o.will_payload = "offline";
-        MqttClient client(o);
+        SteadyDeviceClock clock;
+        MqttClient client(o, clock);
         std::mutex m;
         std::vector<std::string> got;
         client.subscribe("test/echo/#");

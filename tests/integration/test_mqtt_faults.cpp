@@ -40,7 +40,8 @@ TEST_CASE("MQTT: the broker is down when the room starts; the room connects when
     Library lib = load_library(dir.path / "lib", problems);
     REQUIRE(lib.templates.count("s") == 1);
     SteadyClock clock;
-    RoomServices services(std::move(lib), test_room_options(dir.path / "state", "off"), clock);
+    SteadyDeviceClock device_clock;
+    RoomServices services(std::move(lib), test_room_options(dir.path / "state", "off"), clock, device_clock);
     services.start();
     REQUIRE(services.room().start({"s", ""}).ok); // the lights' desired state: warm, on
     // No broker: still trying (bounded look, 1.5 s).
@@ -77,7 +78,8 @@ TEST_CASE("MQTT: a retained command is ignored with a log line, on connect and l
         o.port = port;
         o.protocol = protocol;
         o.client_id = "retained-" + std::to_string(protocol);
-        MqttClient client(o);
+        SteadyDeviceClock clock;
+        MqttClient client(o, clock);
         std::mutex m;
         std::vector<std::string> got;
         client.subscribe("room/cmd/+");
@@ -114,7 +116,8 @@ TEST_CASE("MQTT: the room ignores a retained command and the empty message that 
     INFO(problems.to_string());
     REQUIRE(lib.templates.count("s") == 1);
     SteadyClock clock;
-    RoomServices services(std::move(lib), test_room_options(dir.path / "state", "off"), clock);
+    SteadyDeviceClock device_clock;
+    RoomServices services(std::move(lib), test_room_options(dir.path / "state", "off"), clock, device_clock);
     services.start();
     REQUIRE(eventually([&] { return services.mqtt()->connected(); }, 50));
     REQUIRE(services.room().start({"s", ""}).ok);
@@ -155,7 +158,8 @@ TEST_CASE("MQTT: a template's mqtt cues are published, QoS 1, retained only when
     INFO(problems.to_string());
     REQUIRE(lib.templates.count("s") == 1);
     SteadyClock clock;
-    RoomServices services(std::move(lib), test_room_options(dir.path / "state", "off"), clock);
+    SteadyDeviceClock device_clock;
+    RoomServices services(std::move(lib), test_room_options(dir.path / "state", "off"), clock, device_clock);
     services.start();
     REQUIRE(eventually([&] { return services.mqtt()->connected(); }, 50));
     REQUIRE(services.room().start({"s", ""}).ok);

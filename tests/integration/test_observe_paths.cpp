@@ -48,8 +48,9 @@ TEST_CASE("observations over MQTT and the console are journaled and reported; un
     INFO(problems.to_string());
     REQUIRE(problems.error_count() == 0);
     SteadyClock clock;
+    SteadyDeviceClock device_clock;
     const fs::path state_dir = dir.path / "state";
-    RoomServices services(std::move(lib), test_room_options(state_dir, "off"), clock);
+    RoomServices services(std::move(lib), test_room_options(state_dir, "off"), clock, device_clock);
     services.start();
     REQUIRE(eventually([&] { return services.mqtt()->connected(); }, 50));
     REQUIRE(services.room().start({"rems", ""}).ok);

@@ -42,9 +42,10 @@ TEST_CASE("output gains saved by the clinic apply to the running room, no restar
     Library library = load_library(lib, problems);
     INFO(problems.to_string());
     SteadyClock clock;
+    SteadyDeviceClock device_clock;
     RoomServicesOptions options = test_room_options(dir.path / "state");
     options.audio = "null";
-    RoomServices services(std::move(library), options, clock);
+    RoomServices services(std::move(library), options, clock, device_clock);
     services.start();
     REQUIRE(services.audio());
     ApiClient api(port);

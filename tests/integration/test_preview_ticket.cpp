@@ -30,11 +30,12 @@ TEST_CASE("preview tickets: one file, Range streaming, 60 s, that URL only") {
     write_text(lib / "audio/two.wav", "another file");
     Problems problems;
     Library library = load_library(lib, problems);
-    ManualClock auth_clock;
+    ManualDeviceClock auth_clock;
     RoomServicesOptions options = test_room_options(dir.path / "state");
     options.auth_clock = &auth_clock;
     SteadyClock clock;
-    RoomServices services(std::move(library), options, clock);
+    SteadyDeviceClock device_clock;
+    RoomServices services(std::move(library), options, clock, device_clock);
     services.start();
     REQUIRE(services.http());
     ApiClient api(port);

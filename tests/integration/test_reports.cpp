@@ -45,7 +45,8 @@ TEST_CASE("history, reports and observations over the HTTP API") {
     INFO(problems.to_string());
     REQUIRE(problems.error_count() == 0);
     SteadyClock clock;
-    RoomServices services(std::move(lib), test_room_options(dir.path / "state"), clock);
+    SteadyDeviceClock device_clock;
+    RoomServices services(std::move(lib), test_room_options(dir.path / "state"), clock, device_clock);
     services.start();
     REQUIRE(services.http());
     Client api(port);

@@ -45,6 +45,7 @@ struct TabletRoom {
     fs::path lib_dir = dir.path / "lib";
     int port = free_loopback_port();
     SteadyClock clock;
+    SteadyDeviceClock device_clock;
     std::unique_ptr<RoomServices> services;
 
     TabletRoom() {
@@ -75,7 +76,7 @@ struct TabletRoom {
         Problems problems;
         Library lib = load_library(lib_dir, problems);
         INFO(problems.to_string());
-        services = std::make_unique<RoomServices>(std::move(lib), test_room_options(dir.path / "state"), clock);
+        services = std::make_unique<RoomServices>(std::move(lib), test_room_options(dir.path / "state"), clock, device_clock);
         services->start();
         REQUIRE(services->http());
     }

@@ -58,8 +58,9 @@ TEST_CASE("mqtts with a CA file, and the tablet API over HTTPS") {
     write_text(lib / "sessions/s.json", R"({"name":"S","phases":[{"id":"one","duration":"1h"}]})");
     Problems problems;
     SteadyClock clock;
+    SteadyDeviceClock device_clock;
     const RoomServicesOptions options = test_room_options(dir.path / "state");
-    RoomServices services(load_library(lib, problems), options, clock);
+    RoomServices services(load_library(lib, problems), options, clock, device_clock);
     services.start();
     CHECK(eventually([&] { return services.mqtt()->connected(); }, 50));
     REQUIRE(services.http());

@@ -31,7 +31,7 @@ std::vector<UserConfig> users() {
 } // namespace
 
 TEST_CASE("PIN throttle: backoff steps, lockout after ten, its expiry, per address") {
-    ManualClock clock;
+    ManualDeviceClock clock;
     Auth auth(users(), clock);
     // Attempt n (1-based) is wrong; after it the address waits this long (hand-derived from
     // docs/security.md: three free, then 1 s doubling, the tenth locks for 15 minutes).
@@ -57,7 +57,7 @@ TEST_CASE("PIN throttle: backoff steps, lockout after ten, its expiry, per addre
 }
 
 TEST_CASE("PIN throttle: a correct PIN does not reset the failures of another") {
-    ManualClock clock;
+    ManualDeviceClock clock;
     Auth auth(users(), clock);
     // A therapist guessing the clinic PIN, logging in with their own between guesses.
     for (int wrong = 1; wrong <= 10; ++wrong) {
@@ -73,7 +73,7 @@ TEST_CASE("PIN throttle: a correct PIN does not reset the failures of another") 
 }
 
 TEST_CASE("PIN throttle: parallel wrong PINs are counted before they are checked") {
-    ManualClock clock;
+    ManualDeviceClock clock;
     Auth auth(users(), clock);
     constexpr int kParallel = 24;
     std::atomic<int> checked{0};
@@ -89,7 +89,7 @@ TEST_CASE("PIN throttle: parallel wrong PINs are counted before they are checked
 
 TEST_CASE("PIN throttle: a lockout survives a restart (kept in STATE/throttle.json)") {
     test::TempDir dir;
-    ManualClock clock;
+    ManualDeviceClock clock;
     {
         Auth auth(users(), clock, dir.path / "tokens.json");
         for (int n = 0; n < 10; ++n) {

@@ -23,8 +23,8 @@ using namespace stillroom::test;
 
 namespace {
 
-const MonoTime t0{Ms{10'000'000}};
-MonoTime at(double seconds) { return t0 + Ms{static_cast<Ms::rep>(seconds * 1000)}; }
+const DeviceTime t0{Ms{10'000'000}};
+DeviceTime at(double seconds) { return t0 + Ms{static_cast<Ms::rep>(seconds * 1000)}; }
 
 // A room's state as its bridge publishes it (control/state_json.cpp, without vitals).
 Json room_state(const std::string& id, const Json& session, Json devices = Json::array()) {
@@ -238,7 +238,8 @@ TEST_CASE("the room tells a clinic overview everything when it announces itself,
     FakeMqtt mqtt;
     MqttBridgeOptions options = r1_options();
     options.republish_every = std::chrono::milliseconds(300);
-    MqttBridge bridge(options, mqtt, room);
+    SteadyDeviceClock clock; // republish_every is real time here
+    MqttBridge bridge(options, mqtt, room, clock);
     CHECK(std::find(mqtt.subscriptions.begin(), mqtt.subscriptions.end(), "stillroom-clinic/+/status") !=
           mqtt.subscriptions.end());
     bridge.start();
@@ -267,7 +268,8 @@ TEST_CASE("the room tells a clinic overview everything when it announces itself,
 TEST_CASE("library changes from the clinic: off unless the room allows them, answered on result") {
     FixedRoom room(room_state("r1", nullptr));
     FakeMqtt mqtt;
-    MqttBridge bridge(r1_options(), mqtt, room);
+    ManualDeviceClock device_clock;
+    MqttBridge bridge(r1_options(), mqtt, room, device_clock);
     std::vector<std::string> saved;
     auto results = [&](std::size_t n) {
         std::vector<Json> out;

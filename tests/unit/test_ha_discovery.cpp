@@ -229,7 +229,8 @@ TEST_CASE("the select arms a template; only Start session starts it, once; a run
     FakeMqtt mqtt;
     ScriptedRoom room;
     MqttBridgeOptions o{"stillroom/r1", "r1", "Room 1", true, {{"im", "IM"}, {"oral", "Oral"}}, "1.2.3", ""};
-    MqttBridge bridge(o, mqtt, room);
+    ManualDeviceClock device_clock;
+    MqttBridge bridge(o, mqtt, room, device_clock);
     bridge.start();
     mqtt.connect();
     const std::string shown = "stillroom/r1/ha/template";
@@ -293,7 +294,8 @@ TEST_CASE("configs an earlier version announced are removed only when they are t
     ScriptedRoom room;
     // room-1 announced under node "room_1" before; a room called room_1 may own that node now.
     MqttBridgeOptions o{"stillroom/room-1", "room-1", "Room 1", true, {{"im", "IM"}}, "1.2.3", ""};
-    MqttBridge bridge(o, mqtt, room);
+    ManualDeviceClock device_clock;
+    MqttBridge bridge(o, mqtt, room, device_clock);
     const auto retired = ha_retired_config_topics({o.base_topic, o.room_id, o.room_name, o.templates, "", ""});
     const std::set<std::string> expect = {
         "homeassistant/sensor/room_1/phase/config",     "homeassistant/sensor/room_1/since_dose/config",

@@ -138,7 +138,7 @@ TEST_CASE("every HTTP route x every role: the table lists every route and each r
     std::ofstream(dir.path / "scenes/calm.json") << R"({"lights":{}})";
     std::ofstream(dir.path / "playlists/p.json") << R"({"tracks":[]})";
     std::ofstream(dir.path / "sessions/s.json") << R"({"name":"S","phases":[{"id":"a","duration":"1h"}]})";
-    ManualClock clock;
+    ManualDeviceClock clock;
     Auth auth({{"t", "therapist", hash_pin("1357")}, {"c", "curator", hash_pin("8642")}, {"k", "clinic", hash_pin("2468")}},
               clock);
     RolesRoom room;
@@ -148,7 +148,8 @@ TEST_CASE("every HTTP route x every role: the table lists every route and each r
     options.port = 0;
     options.test_light = [](const std::string&) { return true; };
     options.test_tone = [] { return true; };
-    HttpApi api(options, room, auth, events, files);
+    SteadyDeviceClock guard_clock; // the HTTP guard's connection deadlines run in real time
+    HttpApi api(options, room, auth, events, files, guard_clock);
 
     // Every registered route is in the table, and the table lists no route that is gone.
     std::set<std::pair<std::string, std::string>> listed;

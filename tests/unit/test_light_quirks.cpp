@@ -179,6 +179,7 @@ TEST_CASE("one-transition-attribute: an IKEA bulb never gets brightness and colo
     // the previous transition ends, and the light ends at both targets.
     FakeMqtt mqtt;
     ManualClock clock;
+    ManualDeviceClock device_clock;
     LightsDriverOptions o;
     o.lights = {c};
     Scene a, b;
@@ -187,7 +188,7 @@ TEST_CASE("one-transition-attribute: an IKEA bulb never gets brightness and colo
     b.id = "b";
     b.lights["*"] = LightTarget{true, 0.6, 2200.0, std::nullopt};
     const std::map<std::string, Scene> scenes_of_o = {{"a", a}, {"b", b}};
-    LightsDriver driver(o, &mqtt, clock);
+    LightsDriver driver(o, &mqtt, clock, device_clock);
     driver.apply({Ms{0}, SetScene{"a", 0s, resolved(scenes_of_o, "a", o.lights)}}, clock.now());
     driver.service();
     mqtt.take();

@@ -186,10 +186,11 @@ TEST_CASE("a 15-minute fade becomes a few native segments on the L* curve") {
 TEST_CASE("the driver sends one command per native segment, rate-limited and coalesced") {
     FakeMqtt mqtt;
     ManualClock clock;
+    ManualDeviceClock device_clock;
     LightsDriverOptions o;
     o.lights = {light(Dialect::Zigbee2Mqtt)};
     const std::map<std::string, Scene> scenes_of_o = {{"dim", scene("dim", 0.1, 2200)}, {"warm", scene("warm", 0.5, 2700)}, {"deep", scene("deep", 0.05, 2200)}};
-    LightsDriver driver(o, &mqtt, clock);
+    LightsDriver driver(o, &mqtt, clock, device_clock);
     const MonoTime t0 = clock.now();
     driver.apply({Ms{0}, SetScene{"dim", 0s, resolved(scenes_of_o, "dim", o.lights)}}, t0);
     driver.service();
@@ -227,12 +228,13 @@ TEST_CASE("the driver sends one command per native segment, rate-limited and coa
 TEST_CASE("lights without native transitions are stepped at their rate") {
     FakeMqtt mqtt;
     ManualClock clock;
+    ManualDeviceClock device_clock;
     LightsDriverOptions o;
     LightConfig c = light(Dialect::Wled, false);
     c.max_rate_hz = 4;
     o.lights = {c};
     const std::map<std::string, Scene> scenes_of_o = {{"a", scene("a", 0.2, 2700)}, {"b", scene("b", 0.8, 2700)}};
-    LightsDriver driver(o, &mqtt, clock);
+    LightsDriver driver(o, &mqtt, clock, device_clock);
     driver.apply({Ms{0}, SetScene{"a", 0s, resolved(scenes_of_o, "a", o.lights)}}, clock.now());
     driver.service();
     mqtt.take();
@@ -256,11 +258,12 @@ TEST_CASE("lights without native transitions are stepped at their rate") {
 TEST_CASE("after a reconnect every light is re-asserted with a fade, never retained") {
     FakeMqtt mqtt;
     ManualClock clock;
+    ManualDeviceClock device_clock;
     LightsDriverOptions o;
     o.lights = {light(Dialect::Zigbee2Mqtt), light(Dialect::Tasmota)};
     o.lights[1].id = "t";
     const std::map<std::string, Scene> scenes_of_o = {{"warm", scene("warm", 0.5, 2700)}};
-    LightsDriver driver(o, &mqtt, clock);
+    LightsDriver driver(o, &mqtt, clock, device_clock);
     driver.apply({Ms{0}, SetScene{"warm", 2min, resolved(scenes_of_o, "warm", o.lights)}}, clock.now());
     driver.service();
     mqtt.take();

@@ -44,6 +44,7 @@ double transition_seconds(const FakeMqtt::Sent& m) {
 TEST_CASE("a light at rest is re-asserted with a fade after a reconnect and after coming back online") {
     FakeMqtt mqtt;
     ManualClock clock;
+    ManualDeviceClock device_clock;
     LightsDriverOptions o;
     o.lights = {native_light("z", Dialect::Zigbee2Mqtt, "zigbee2mqtt/room1/z"),
                 native_light("h", Dialect::HomeAssistant, "homeassistant/room1/h"),
@@ -53,7 +54,7 @@ TEST_CASE("a light at rest is re-asserted with a fade after a reconnect and afte
     warm.id = "warm";
     warm.lights["*"] = LightTarget{true, 0.3, 2700.0, std::nullopt};
     REQUIRE(o.reassert_fade == 4s);
-    LightsDriver driver(o, &mqtt, clock);
+    LightsDriver driver(o, &mqtt, clock, device_clock);
     driver.apply({Ms{0}, SetScene{"warm", 10s, resolve_scene(warm, {"z", "h", "t", "w"})}}, clock.now());
     for (int i = 0; i < 40; ++i) { // the fade runs out, the lights rest at their target
         driver.service();

@@ -52,7 +52,8 @@ TEST_CASE("the volume fader curve") {
 
 TEST_CASE("soft takeover: the fader only moves the room once it reaches the current value") {
     MidiRecorder rec;
-    MidiDriver driver(config(), rec.actions());
+    ManualDeviceClock clock;
+    MidiDriver driver(config(), rec.actions(), clock);
     const int current = volume_db_to_cc(-20, -6);
     driver.handle(msg(0xB0, 0, 127)); // fader at the top: far from the room's -20 dB
     driver.handle(msg(0xB0, 0, 120));
@@ -75,7 +76,8 @@ TEST_CASE("soft takeover: the fader only moves the room once it reaches the curr
 
 TEST_CASE("brightness trim through its fader, with soft takeover") {
     MidiRecorder rec;
-    MidiDriver driver(config(), rec.actions());
+    ManualDeviceClock clock;
+    MidiDriver driver(config(), rec.actions(), clock);
     driver.handle(msg(0xB0, 1, 10));
     CHECK(rec.trim == 1.0);
     driver.handle(msg(0xB0, 1, 126));
@@ -86,7 +88,8 @@ TEST_CASE("brightness trim through its fader, with soft takeover") {
 
 TEST_CASE("notes trigger session actions; channels filter") {
     MidiRecorder rec;
-    MidiDriver driver(config(), rec.actions());
+    ManualDeviceClock clock;
+    MidiDriver driver(config(), rec.actions(), clock);
     driver.handle(msg(0x90, 41, 100));
     driver.handle(msg(0x90, 41, 0)); // note on with velocity 0 is a note off
     driver.handle(msg(0x80, 41, 64));
@@ -102,7 +105,8 @@ TEST_CASE("notes trigger session actions; channels filter") {
 
 TEST_CASE("malformed MIDI is ignored, never acted on") {
     MidiRecorder rec;
-    MidiDriver driver(config(), rec.actions());
+    ManualDeviceClock clock;
+    MidiDriver driver(config(), rec.actions(), clock);
     driver.handle({{0x40, 41, 100}, 3, 0});  // no status byte
     driver.handle({{0x90, 41, 0}, 2, 0});    // too short
     driver.handle({{0x90, 0xC1, 100}, 3, 0}); // data byte with the top bit set

@@ -40,7 +40,8 @@ struct FakeRoom final : RoomControl {
 TEST_CASE("the MQTT bridge: commands in, results out, discovery, hostile payloads") {
     FakeMqtt mqtt;
     FakeRoom room;
-    MqttBridge bridge({"stillroom/r1", "r1", "Room 1", true, {{"im", "IM"}}, "", ""}, mqtt, room);
+    ManualDeviceClock device_clock;
+    MqttBridge bridge({"stillroom/r1", "r1", "Room 1", true, {{"im", "IM"}}, "", ""}, mqtt, room, device_clock);
     bridge.start();
     CHECK(std::find(mqtt.subscriptions.begin(), mqtt.subscriptions.end(), "stillroom/r1/cmd/+") != mqtt.subscriptions.end());
     mqtt.connect(); // announce: status, state, discovery

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <type_traits>
 
 using namespace stillroom;
 using namespace stillroom::test;
@@ -56,3 +57,14 @@ TEST_CASE("a wall-clock jump does not move the session; a restart resumes it exa
     CHECK(s["phase"]["id"] == "b");
     CHECK(s["phase"]["elapsed"] == 480.0);
 }
+
+// Session time and device time are two types (engine/clock.hpp): mixing them does not compile.
+template <class A, class B>
+concept Subtractable = requires(A a, B b) { a - b; };
+template <class A, class B>
+concept Comparable = requires(A a, B b) { a < b; };
+static_assert(Subtractable<MonoTime, MonoTime> && Subtractable<DeviceTime, DeviceTime>);
+static_assert(!Subtractable<MonoTime, DeviceTime> && !Subtractable<DeviceTime, MonoTime>);
+static_assert(!Comparable<MonoTime, DeviceTime>);
+static_assert(!std::is_convertible_v<DeviceTime, MonoTime> && !std::is_convertible_v<MonoTime, DeviceTime>);
+static_assert(!std::is_base_of_v<Clock, SteadyDeviceClock> && !std::is_base_of_v<DeviceClock, SteadyClock>);
