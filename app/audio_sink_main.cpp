@@ -9,9 +9,12 @@
 int main(int argc, char** argv) {
     stillroom::SinkArgs args;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--fd")) args.shm_fd = std::atoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--device")) args.device = argv[i + 1];
-        else if (!std::strcmp(argv[i], "--buffer")) args.buffer_frames = std::atoi(argv[i + 1]);
+        if (!std::strcmp(argv[i], "--fd"))
+            args.shm_fd = std::atoi(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--device"))
+            args.device = argv[i + 1];
+        else if (!std::strcmp(argv[i], "--buffer"))
+            args.buffer_frames = std::atoi(argv[i + 1]);
     }
     if (args.shm_fd < 0) {
         std::cerr << "stillroom-audio-sink is started by stillroom run; it is not run by hand\n";

@@ -18,8 +18,10 @@ std::string help_text(const CommandSpec& spec) {
         out += "\noptions:\n";
         for (const auto& o : spec.options) {
             std::string left = "  " + o.name + (o.value.empty() ? "" : " " + o.value);
-            if (left.size() < 26) left.resize(26, ' ');
-            else left += "  ";
+            if (left.size() < 26)
+                left.resize(26, ' ');
+            else
+                left += "  ";
             out += left + o.help + (o.required ? " (required)" : "") + "\n";
         }
     }
@@ -69,7 +71,8 @@ std::optional<Args> parse_args(const CommandSpec& spec, const std::vector<std::s
     if (static_cast<int>(args.positional.size()) < spec.positional_min)
         return fail("missing argument");
     if (static_cast<int>(args.positional.size()) > spec.positional_max)
-        return fail("unexpected argument \"" + args.positional[static_cast<std::size_t>(spec.positional_max)] + "\"");
+        return fail("unexpected argument \"" +
+                    args.positional[static_cast<std::size_t>(spec.positional_max)] + "\"");
     return args;
 }
 

@@ -14,16 +14,16 @@ inline constexpr int kBadInput = 1;
 inline constexpr int kUsage = 2;
 
 struct OptionSpec {
-    std::string name;    // "--library"
-    std::string value;   // "DIR"; empty for a flag
+    std::string name;  // "--library"
+    std::string value; // "DIR"; empty for a flag
     std::string help;
     bool required = false;
 };
 
 struct CommandSpec {
-    std::string name;       // "plan"
-    std::string summary;    // one line
-    std::string usage;      // "stillroom plan --library DIR --session NAME [--format text|json]"
+    std::string name;    // "plan"
+    std::string summary; // one line
+    std::string usage;   // "stillroom plan --library DIR --session NAME [--format text|json]"
     std::vector<OptionSpec> options;
     int positional_min = 0;
     int positional_max = 0;

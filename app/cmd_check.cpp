@@ -25,19 +25,21 @@ int cmd_check(const cli::Args& args) {
                             {"message", p.message},
                             {"severity", p.severity == Severity::Error ? "error" : "warning"}});
         std::cout << dump_json(Json{{"ok", errors == 0},
-                          {"errors", errors},
-                          {"warnings", warnings},
-                          {"templates", lib.templates.size()},
-                          {"playlists", lib.playlists.size()},
-                          {"scenes", lib.scenes.size()},
-                          {"problems", list}}, 2)
+                                    {"errors", errors},
+                                    {"warnings", warnings},
+                                    {"templates", lib.templates.size()},
+                                    {"playlists", lib.playlists.size()},
+                                    {"scenes", lib.scenes.size()},
+                                    {"problems", list}},
+                               2)
                   << "\n";
     } else {
-        for (const auto& p : problems.list()) std::cout << p.to_string() << "\n";
-        std::cout << (errors ? "FAILED: " : "ok: ") << lib.templates.size() << " session templates, "
-                  << lib.playlists.size() << " playlists, " << lib.scenes.size() << " scenes, "
-                  << lib.room.lights.size() << " lights; " << errors << " errors, " << warnings
-                  << " warnings\n";
+        for (const auto& p : problems.list())
+            std::cout << p.to_string() << "\n";
+        std::cout << (errors ? "FAILED: " : "ok: ") << lib.templates.size()
+                  << " session templates, " << lib.playlists.size() << " playlists, "
+                  << lib.scenes.size() << " scenes, " << lib.room.lights.size() << " lights; "
+                  << errors << " errors, " << warnings << " warnings\n";
     }
     return errors ? cli::kBadInput : cli::kOk;
 }

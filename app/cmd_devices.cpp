@@ -2,22 +2,22 @@
 // after a power cut; fade each light and sound each audio output gently, so the clinic can
 // check the room.
 #include "app/commands.hpp"
-#include "library/library.hpp"
 #include "devices/audio_driver.hpp"
 #include "devices/lights_driver.hpp"
 #include "devices/mqtt_client.hpp"
 #include "devices/z2m_discovery.hpp"
+#include "library/library.hpp"
 #include "playlists/sndfile.hpp"
 #include "playlists/test_tone.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <memory>
-#include <mutex>
 #include <condition_variable>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <sstream>
 
 namespace stillroom::app {
@@ -33,7 +33,8 @@ std::optional<MqttOptions> broker_options(const cli::Args& args, const char* ver
         Problems p;
         Library lib = load_library(args.get("--library"), p);
         if (!lib.room.mqtt) {
-            std::cerr << "stillroom devices " << verb << ": room.json has no \"mqtt\" section (or use --url)\n";
+            std::cerr << "stillroom devices " << verb
+                      << ": room.json has no \"mqtt\" section (or use --url)\n";
             return std::nullopt;
         }
         std::string error;
@@ -41,7 +42,8 @@ std::optional<MqttOptions> broker_options(const cli::Args& args, const char* ver
         o.will_topic.clear();
     } else {
         Problems p("--url");
-        Json fake = {{"room", "discover"}, {"mqtt", {{"url", args.get("--url", "mqtt://127.0.0.1:1883")}}}};
+        Json fake = {{"room", "discover"},
+                     {"mqtt", {{"url", args.get("--url", "mqtt://127.0.0.1:1883")}}}};
         auto room = load_room_config(fake, p);
         if (!room) {
             std::cerr << p.to_string();
@@ -115,8 +117,11 @@ std::optional<Json> bridge_devices(const cli::Args& args, const std::string& bas
     }
     const int timeout = timeout_seconds(args);
     if (!inbox->wait(timeout, [&](const auto& latest) { return latest.count(topic) > 0; })) {
-        std::cerr << "stillroom devices " << verb << ": no " << topic << " message within " << timeout << " s ("
-                  << (client->connected() ? "connected" : "broker unreachable: " + client->last_error()) << ")\n";
+        std::cerr << "stillroom devices " << verb << ": no " << topic << " message within "
+                  << timeout << " s ("
+                  << (client->connected() ? "connected"
+                                          : "broker unreachable: " + client->last_error())
+                  << ")\n";
         return std::nullopt;
     }
     std::string payload;
@@ -138,7 +143,8 @@ int discover(const cli::Args& args) {
     if (!devices) return cli::kBadInput;
     Problems problems("bridge/devices");
     Json lights = lights_from_z2m_devices(*devices, base, problems);
-    for (const auto& p : problems.list()) std::cerr << p.to_string() << "\n";
+    for (const auto& p : problems.list())
+        std::cerr << p.to_string() << "\n";
     if (problems.has_errors()) return cli::kBadInput; // not a devices array: nothing to print
     std::cout << dump_json(Json{{"lights", lights}}, 2) << "\n";
     std::cerr << lights.size() << " lights found; paste them into room.json \"lights\"\n";
@@ -151,11 +157,13 @@ int prepare(const cli::Args& args) {
     const std::string base = args.get("--base", "zigbee2mqtt");
     const std::string want = args.get("--power-on", "previous");
     if (want != "previous" && want != "off" && want != "on") {
-        std::cerr << "stillroom devices prepare: --power-on expects previous, off or on, got \"" << want << "\"\n";
+        std::cerr << "stillroom devices prepare: --power-on expects previous, off or on, got \""
+                  << want << "\"\n";
         return cli::kUsage;
     }
     if (args.has("--file")) {
-        std::cerr << "stillroom devices prepare: needs the broker (--library or --url), not --file\n";
+        std::cerr
+            << "stillroom devices prepare: needs the broker (--library or --url), not --file\n";
         return cli::kUsage;
     }
     Inbox inbox;
@@ -165,18 +173,22 @@ int prepare(const cli::Args& args) {
     Problems problems("bridge/devices");
     std::vector<std::string> cannot;
     const auto targets = z2m_power_on_targets(*devices, base, cannot, problems);
-    for (const auto& p : problems.list()) std::cerr << p.to_string() << "\n";
+    for (const auto& p : problems.list())
+        std::cerr << p.to_string() << "\n";
     if (problems.has_errors()) return cli::kBadInput;
     std::vector<const PowerOnTarget*> sent;
     for (const auto& t : targets) {
         if (std::find(t.values.begin(), t.values.end(), want) == t.values.end()) {
             std::string accepted;
-            for (const auto& v : t.values) accepted += (accepted.empty() ? "" : ", ") + v;
-            std::cout << t.friendly_name << ": cannot come back \"" << want << "\" (it accepts " << accepted << ")\n";
+            for (const auto& v : t.values)
+                accepted += (accepted.empty() ? "" : ", ") + v;
+            std::cout << t.friendly_name << ": cannot come back \"" << want << "\" (it accepts "
+                      << accepted << ")\n";
             continue;
         }
         Json set = Json::object();
-        for (const auto& p : t.properties) set[p] = want;
+        for (const auto& p : t.properties)
+            set[p] = want;
         client->subscribe(t.topic);
         client->publish(t.topic + "/set", dump_json(set), 1, false);
         sent.push_back(&t);
@@ -203,17 +215,20 @@ int prepare(const cli::Args& args) {
         for (const auto* t : sent) {
             const bool ok = confirmed(*t, inbox.latest);
             failed += !ok;
-            std::cout << t->friendly_name << ": " << (ok ? "comes back \"" + want + "\" after a power cut"
-                                                         : "no confirmation within " + std::to_string(timeout) + " s")
+            std::cout << t->friendly_name << ": "
+                      << (ok ? "comes back \"" + want + "\" after a power cut"
+                             : "no confirmation within " + std::to_string(timeout) + " s")
                       << "\n";
         }
     }
     for (const auto& name : cannot)
-        std::cout << name << ": cannot be set (no power_on_behavior); after a power cut it comes back as its "
-                     "firmware decides, usually on at full brightness\n";
+        std::cout
+            << name
+            << ": cannot be set (no power_on_behavior); after a power cut it comes back as its "
+               "firmware decides, usually on at full brightness\n";
     client->stop();
-    std::cerr << sent.size() - failed << " of " << targets.size() + cannot.size() << " lights set; " << cannot.size()
-              << " cannot be set; " << failed << " did not confirm\n";
+    std::cerr << sent.size() - failed << " of " << targets.size() + cannot.size() << " lights set; "
+              << cannot.size() << " cannot be set; " << failed << " did not confirm\n";
     return failed ? cli::kBadInput : cli::kOk;
 }
 
@@ -243,13 +258,16 @@ int test(const cli::Args& args) {
     if (mqtt) {
         std::string error;
         mqtt->start(&error);
-        for (int i = 0; i < 50 && !mqtt->connected(); ++i) clock.wait_until(clock.now() + Ms{100});
-        if (!mqtt->connected()) std::cerr << "the MQTT broker is not reachable; MQTT lights cannot be tested\n";
+        for (int i = 0; i < 50 && !mqtt->connected(); ++i)
+            clock.wait_until(clock.now() + Ms{100});
+        if (!mqtt->connected())
+            std::cerr << "the MQTT broker is not reachable; MQTT lights cannot be tested\n";
     }
     const std::string only = args.get("--light");
     for (const auto& l : lib.room.lights) {
         if (!only.empty() && l.id != only) continue;
-        std::cout << "light " << l.id << " (" << to_string(l.dialect) << "): up over 3 s" << std::endl;
+        std::cout << "light " << l.id << " (" << to_string(l.dialect) << "): up over 3 s"
+                  << std::endl;
         lights.show_scene(single_light_scene(l.id, 0.6), Ms{3000}, clock.now());
         clock.wait_until(clock.now() + Ms{4000});
         std::cout << "light " << l.id << ": down over 3 s" << std::endl;
@@ -264,16 +282,19 @@ int test(const cli::Args& args) {
         const fs::path tone = fs::temp_directory_path() / "stillroom-test-tone.wav";
         std::error_code ec;
         fs::remove(tone, ec); // always today's tone, not a stale file of that name
-        if (std::string error; !write_test_tone(tone, &error)) std::cerr << "stillroom: test tone: " << error << "\n";
+        if (std::string error; !write_test_tone(tone, &error))
+            std::cerr << "stillroom: test tone: " << error << "\n";
         for (const auto& group : lib.room.audio->outputs) {
             AudioDriverOptions ao;
             ao.library_dir = tone.parent_path();
             ao.config = *lib.room.audio;
             ao.config.outputs = {group};
-            ao.sink = args.get("--audio", "portaudio") == "null" ? AudioSink::Null : AudioSink::PortAudio;
+            ao.sink =
+                args.get("--audio", "portaudio") == "null" ? AudioSink::Null : AudioSink::PortAudio;
             AudioDriver audio(ao, clock, device_clock, {}, {});
             audio.start();
-            std::cout << "output " << group.id << ": tone at -30 dB (" << audio.health()["detail"].get<std::string>() << ")" << std::endl;
+            std::cout << "output " << group.id << ": tone at -30 dB ("
+                      << audio.health()["detail"].get<std::string>() << ")" << std::endl;
             if (audio.device_open()) {
                 audio.apply({Ms{0}, PlaySound{tone.filename().string(), -30, false}}, clock.now());
                 clock.wait_until(clock.now() + Ms{2500});

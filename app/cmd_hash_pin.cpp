@@ -24,7 +24,8 @@ int cmd_hash_pin(const cli::Args&) {
         tcsetattr(STDIN_FILENO, TCSANOW, &old);
         std::cerr << "\n";
     }
-    while (!pin.empty() && (pin.back() == '\r' || pin.back() == ' ')) pin.pop_back();
+    while (!pin.empty() && (pin.back() == '\r' || pin.back() == ' '))
+        pin.pop_back();
     if (!is_valid_pin(pin)) {
         std::cerr << "stillroom hash-pin: a PIN is 4 to 12 digits\n";
         return cli::kBadInput;

@@ -1,7 +1,7 @@
 // stillroom plan: the planned timeline of one session template.
 #include "app/commands.hpp"
-#include "library/library.hpp"
 #include "engine/plan.hpp"
+#include "library/library.hpp"
 
 #include <iostream>
 
@@ -32,7 +32,8 @@ int cmd_plan(const cli::Args& args) {
     }
     const Plan plan = build_plan(*setup);
     if (format == "json") {
-        for (const auto& line : plan.lines) std::cout << dump_json(plan_line_json(line)) << "\n";
+        for (const auto& line : plan.lines)
+            std::cout << dump_json(plan_line_json(line)) << "\n";
     } else {
         std::cout << plan_text(plan, setup->tmpl);
     }

@@ -1,7 +1,7 @@
 // stillroom playlist import|export|analyze: the curator's tools.
 #include "app/commands.hpp"
-#include "library/library.hpp"
 #include "engine/duration.hpp"
+#include "library/library.hpp"
 #include "playlists/loudness.hpp"
 #include "playlists/m3u.hpp"
 
@@ -51,13 +51,17 @@ int do_import(const cli::Args& args) {
     }
     M3uOptions options;
     const std::string windows = args.get("--windows-paths", "report");
-    if (windows == "tail") options.windows_paths = WindowsPaths::Tail;
+    if (windows == "tail")
+        options.windows_paths = WindowsPaths::Tail;
     else if (windows != "report") {
-        std::cerr << "stillroom playlist import: --windows-paths expects report or tail, got \"" << windows << "\"\n";
+        std::cerr << "stillroom playlist import: --windows-paths expects report or tail, got \""
+                  << windows << "\"\n";
         return cli::kUsage;
     }
-    M3uImport result = import_m3u(text.str(), m3u.parent_path(), library, id, m3u.filename().string(), options);
-    for (const auto& p : result.problems.list()) std::cerr << p.to_string() << "\n";
+    M3uImport result =
+        import_m3u(text.str(), m3u.parent_path(), library, id, m3u.filename().string(), options);
+    for (const auto& p : result.problems.list())
+        std::cerr << p.to_string() << "\n";
     const fs::path target = library / "playlists" / (id + ".json");
     if (fs::exists(target) && !args.has("--force")) {
         std::cerr << target.string() << " exists; use --force to replace it\n";
@@ -74,8 +78,10 @@ int do_import(const cli::Args& args) {
         std::cerr << error << "\n";
         return cli::kBadInput;
     }
-    std::cout << "wrote " << target.string() << " with " << result.playlist.tracks.size() << " tracks";
-    if (!result.problems.empty()) std::cout << "; " << result.problems.list().size() << " entries left out (above)";
+    std::cout << "wrote " << target.string() << " with " << result.playlist.tracks.size()
+              << " tracks";
+    if (!result.problems.empty())
+        std::cout << "; " << result.problems.list().size() << " entries left out (above)";
     std::cout << "\n";
     return result.problems.has_errors() ? cli::kBadInput : cli::kOk;
 }
@@ -84,7 +90,8 @@ int do_export(const cli::Args& args, const Library& lib) {
     const std::string name = args.positional[1];
     auto it = lib.playlists.find(name);
     if (it == lib.playlists.end()) {
-        std::cerr << "stillroom playlist export: no playlist \"" << name << "\" in " << lib.dir.string() << "/playlists\n";
+        std::cerr << "stillroom playlist export: no playlist \"" << name << "\" in "
+                  << lib.dir.string() << "/playlists\n";
         return cli::kBadInput;
     }
     const PlaylistInfo& info = lib.playlist_infos.at(name);
@@ -118,7 +125,9 @@ int do_analyze(const cli::Args& args, const Library& lib, const Problems& load_p
     const std::string file = "playlists/" + name + ".json";
     std::size_t errors = 0;
     for (std::size_t i = 0; i < p.tracks.size(); ++i) {
-        Json t = {{"file", p.tracks[i].file}, {"title", info.tracks[i].title}, {"length", to_seconds(info.tracks[i].length)}};
+        Json t = {{"file", p.tracks[i].file},
+                  {"title", info.tracks[i].title},
+                  {"length", to_seconds(info.tracks[i].length)}};
         std::string error;
         if (auto l = cache.get(p.tracks[i].file, &error)) {
             t["sample_rate"] = l->sample_rate;
@@ -142,30 +151,40 @@ int do_analyze(const cli::Args& args, const Library& lib, const Problems& load_p
     for (const auto& [tid, tmpl] : lib.templates)
         for (const auto& ph : tmpl.phases)
             if (ph.playlist == name)
-                uses.push_back({{"session", tid}, {"phase", ph.id}, {"planned", to_seconds(ph.duration)}});
+                uses.push_back(
+                    {{"session", tid}, {"phase", ph.id}, {"planned", to_seconds(ph.duration)}});
     cache.save();
     if (json) {
-        std::cout << dump_json(Json{{"playlist", name}, {"total", to_seconds(info.total_length())}, {"loop", info.loop},
-                          {"tracks", tracks}, {"used_by", uses}}, 2)
+        std::cout << dump_json(Json{{"playlist", name},
+                                    {"total", to_seconds(info.total_length())},
+                                    {"loop", info.loop},
+                                    {"tracks", tracks},
+                                    {"used_by", uses}},
+                               2)
                   << "\n";
         return errors ? cli::kBadInput : cli::kOk;
     }
-    std::printf("%s (%s): %zu tracks, %s in one pass (crossfade %s)%s\n", p.name.c_str(), name.c_str(),
-                p.tracks.size(), format_clock(info.total_length()).c_str(), format_duration(p.crossfade).c_str(),
-                info.loop ? ", loops" : "");
-    std::printf("  %-3s %-34s %8s %7s %3s %8s %8s %7s\n", "#", "file", "length", "rate", "ch", "LUFS", "dBTP", "gain");
+    std::printf("%s (%s): %zu tracks, %s in one pass (crossfade %s)%s\n", p.name.c_str(),
+                name.c_str(), p.tracks.size(), format_clock(info.total_length()).c_str(),
+                format_duration(p.crossfade).c_str(), info.loop ? ", loops" : "");
+    std::printf("  %-3s %-34s %8s %7s %3s %8s %8s %7s\n", "#", "file", "length", "rate", "ch",
+                "LUFS", "dBTP", "gain");
     for (std::size_t i = 0; i < tracks.size(); ++i) {
         const Json& t = tracks[i];
-        std::printf("  %-3zu %-34s %8s %7d %3d %8.1f %8.1f %+7.1f\n", i + 1, t["file"].get<std::string>().c_str(),
-                    format_clock(Ms{static_cast<Ms::rep>(t["length"].get<double>() * 1000)}).c_str(),
-                    t.value("sample_rate", 0), t.value("channels", 0), t.value("lufs", -70.0),
-                    t.value("true_peak_dbtp", -70.0), t.value("gain_db", 0.0));
-        for (const auto& pr : t["problems"]) std::printf("      %s\n", pr.get<std::string>().c_str());
+        std::printf(
+            "  %-3zu %-34s %8s %7d %3d %8.1f %8.1f %+7.1f\n", i + 1,
+            t["file"].get<std::string>().c_str(),
+            format_clock(Ms{static_cast<Ms::rep>(t["length"].get<double>() * 1000)}).c_str(),
+            t.value("sample_rate", 0), t.value("channels", 0), t.value("lufs", -70.0),
+            t.value("true_peak_dbtp", -70.0), t.value("gain_db", 0.0));
+        for (const auto& pr : t["problems"])
+            std::printf("      %s\n", pr.get<std::string>().c_str());
     }
     for (const auto& u : uses)
-        std::printf("  used by %s, phase %s (%s)\n", u["session"].get<std::string>().c_str(),
-                    u["phase"].get<std::string>().c_str(),
-                    format_duration(Ms{static_cast<Ms::rep>(u["planned"].get<double>() * 1000)}).c_str());
+        std::printf(
+            "  used by %s, phase %s (%s)\n", u["session"].get<std::string>().c_str(),
+            u["phase"].get<std::string>().c_str(),
+            format_duration(Ms{static_cast<Ms::rep>(u["planned"].get<double>() * 1000)}).c_str());
     return errors ? cli::kBadInput : cli::kOk;
 }
 
@@ -175,7 +194,8 @@ int cmd_playlist(const cli::Args& args) {
     const std::string verb = args.positional[0];
     if (verb == "import") return do_import(args);
     if (verb != "export" && verb != "analyze") {
-        std::cerr << "stillroom playlist: expected import, export or analyze, got \"" << verb << "\"\n";
+        std::cerr << "stillroom playlist: expected import, export or analyze, got \"" << verb
+                  << "\"\n";
         return cli::kUsage;
     }
     Problems problems;

@@ -1,11 +1,11 @@
 // stillroom render: the planned session (or a window of it) to a FLAC or WAV file for
 // rehearsal, with an optional listening gain (and light targets as JSON lines).
 #include "app/commands.hpp"
-#include "library/library.hpp"
-#include "runtime/session_views.hpp"
 #include "devices/audio_driver.hpp"
 #include "engine/duration.hpp"
+#include "library/library.hpp"
 #include "playlists/render.hpp"
+#include "runtime/session_views.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -18,7 +18,8 @@ namespace {
 
 // Light targets for a scene change (the session's snapshot), one JSON object per light.
 void write_light_targets(std::ostream& out, const Library& lib, const SetScene& s, Ms at) {
-    for (const auto& j : scene_light_targets(lib, s.scene, s.lights, at, s.fade)) out << dump_json(j) << "\n";
+    for (const auto& j : scene_light_targets(lib, s.scene, s.lights, at, s.fade))
+        out << dump_json(j) << "\n";
 }
 
 // The format asked for, else the one `out`'s extension names: FLAC for .flac, 16-bit WAV
@@ -115,7 +116,8 @@ int cmd_render(const cli::Args& args) {
     }
     if (lights.is_open())
         o.on_effect = [&](const Effect& e) {
-            if (const auto* s = std::get_if<SetScene>(&e.body)) write_light_targets(lights, lib, *s, e.at);
+            if (const auto* s = std::get_if<SetScene>(&e.body))
+                write_light_targets(lights, lib, *s, e.at);
         };
     SteadyDeviceClock timer; // the render's own speed, in real time
     const DeviceTime started = timer.now();
@@ -135,7 +137,8 @@ int cmd_render(const cli::Args& args) {
         std::cerr << "stillroom render: " << r.error << "\n";
         return cli::kBadInput;
     }
-    for (const auto& [file, why] : r.failures) std::cerr << "skipped " << file << ": " << why << "\n";
+    for (const auto& [file, why] : r.failures)
+        std::cerr << "skipped " << file << ": " << why << "\n";
     const double seconds = static_cast<double>(r.frames) / o.sample_rate;
     std::cout << "rendered " << format_clock(r.length) << " of session (" << r.frames
               << " frames written from " << format_clock(Ms{o.from_frame * 1000 / o.sample_rate})

@@ -1,8 +1,8 @@
 // stillroom report: the session record for clinical notes, from the journal.
 #include "app/commands.hpp"
-#include "library/library.hpp"
 #include "engine/report.hpp"
 #include "engine/report_store.hpp"
+#include "library/library.hpp"
 
 #include <iostream>
 
@@ -16,7 +16,8 @@ int cmd_report(const cli::Args& args) {
     }
     const std::string id = args.positional.at(0);
     if (!is_valid_session_id(id)) {
-        std::cerr << "stillroom report: \"" << id << "\" is not a session id (like s-7f3a9c21d4e8)\n";
+        std::cerr << "stillroom report: \"" << id
+                  << "\" is not a session id (like s-7f3a9c21d4e8)\n";
         return cli::kUsage;
     }
     std::filesystem::path state_dir = args.get("--state-dir");
@@ -28,17 +29,21 @@ int cmd_report(const cli::Args& args) {
     if (state_dir.empty()) state_dir = "state";
     auto report = load_session_report(state_dir, id);
     if (!report) {
-        std::cerr << "stillroom report: no journal for session " << id << " in " << (state_dir / "sessions").string()
-                  << "\n";
+        std::cerr << "stillroom report: no journal for session " << id << " in "
+                  << (state_dir / "sessions").string() << "\n";
         return cli::kBadInput;
     }
     if (report->contains("error")) {
-        std::cerr << "stillroom report: " << id << ": " << (*report)["error"].get<std::string>() << "\n";
+        std::cerr << "stillroom report: " << id << ": " << (*report)["error"].get<std::string>()
+                  << "\n";
         return cli::kBadInput;
     }
-    if (format == "csv") std::cout << report_csv(*report);
-    else if (format == "html") std::cout << report_html(*report);
-    else std::cout << report->dump(2) << "\n";
+    if (format == "csv")
+        std::cout << report_csv(*report);
+    else if (format == "html")
+        std::cout << report_html(*report);
+    else
+        std::cout << report->dump(2) << "\n";
     return cli::kOk;
 }
 

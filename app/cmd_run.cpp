@@ -1,9 +1,9 @@
 // stillroom run / demo: the room daemon.
-#include "runtime/state_lock.hpp"
 #include "app/commands.hpp"
-#include "runtime/room.hpp"
 #include "app/console.hpp"
 #include "app/room_services.hpp"
+#include "runtime/room.hpp"
+#include "runtime/state_lock.hpp"
 
 #include <csignal>
 #include <cstdlib>
@@ -23,9 +23,11 @@ namespace {
 fs::path find_example_library() {
     std::error_code ec;
     fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path();
+         dir = dir.parent_path()) {
         if (fs::exists(dir / "examples/library/room.json", ec)) return dir / "examples/library";
-        if (fs::exists(dir / "share/stillroom/library/room.json", ec)) return dir / "share/stillroom/library";
+        if (fs::exists(dir / "share/stillroom/library/room.json", ec))
+            return dir / "share/stillroom/library";
     }
     return "examples/library";
 }
@@ -66,7 +68,8 @@ bool copy_library(const fs::path& from, const fs::path& to, std::string& error) 
     for (const auto& entry : fs::recursive_directory_iterator(tmp, ec)) {
         std::error_code ignore;
         const fs::path source = from / fs::relative(entry.path(), tmp, ignore);
-        if (entry.is_regular_file(ignore)) fs::last_write_time(entry.path(), fs::last_write_time(source, ignore), ignore);
+        if (entry.is_regular_file(ignore))
+            fs::last_write_time(entry.path(), fs::last_write_time(source, ignore), ignore);
     }
     fs::rename(tmp, to, ec);
     if (ec) error = ec.message();
@@ -91,7 +94,7 @@ struct RunOptions {
     bool demo = false;
     bool console = false;
     std::string audio = "portaudio"; // portaudio | null | off
-    std::string listen;               // "" = room.json
+    std::string listen;              // "" = room.json
 };
 
 int run_room(RunOptions o) {
@@ -107,8 +110,10 @@ int run_room(RunOptions o) {
     check_library(lib, problems);
     std::size_t warnings = 0;
     for (const auto& p : problems.list()) {
-        if (p.severity == Severity::Error) std::cerr << p.to_string() << "\n";
-        else ++warnings;
+        if (p.severity == Severity::Error)
+            std::cerr << p.to_string() << "\n";
+        else
+            ++warnings;
     }
     if (problems.error_count())
         std::cerr << "stillroom: the files above have errors and are left out\n";
@@ -127,8 +132,10 @@ int run_room(RunOptions o) {
     }
     SteadyDeviceClock device_clock;
     std::unique_ptr<Clock> clock;
-    if (speed != 1.0) clock = std::make_unique<ScaledClock>(speed);
-    else clock = std::make_unique<SteadyClock>();
+    if (speed != 1.0)
+        clock = std::make_unique<ScaledClock>(speed);
+    else
+        clock = std::make_unique<SteadyClock>();
     RoomServicesOptions so;
     so.state_dir = state_dir;
     so.audio = speed != 1.0 ? "off" : o.audio;
@@ -140,7 +147,8 @@ int run_room(RunOptions o) {
         cli::apply_listen(o.listen, listen_host, listen_port);
     }
     if (speed != 1.0 && lib.room.audio && o.audio != "off")
-        std::cerr << "stillroom: audio is off with --speed (music cannot be sped up); render plays a session fast\n";
+        std::cerr << "stillroom: audio is off with --speed (music cannot be sped up); render plays "
+                     "a session fast\n";
     const std::string room_id = lib.room.room;
     RoomServices services(std::move(lib), so, *clock, device_clock);
     Room& room = services.room();
@@ -153,11 +161,14 @@ int run_room(RunOptions o) {
     if (services.http()) {
         const auto& control = room.library().room.control;
         std::string host = o.listen.empty() ? control.host : listen_host;
-        if (host.find(':') != std::string::npos) host = "[" + host + "]"; // an IPv6 address in a URL
-        std::cout << "stillroom: tablet at " << (control.tls ? "https" : "http") << "://" << host << ":"
-                  << services.http()->port() << "/" << std::endl;
+        if (host.find(':') != std::string::npos)
+            host = "[" + host + "]"; // an IPv6 address in a URL
+        std::cout << "stillroom: tablet at " << (control.tls ? "https" : "http") << "://" << host
+                  << ":" << services.http()->port() << "/" << std::endl;
         if (demo)
-            std::cout << "stillroom: demo PINs: 2468 (clinic: everything), 1357 (therapist), 8642 (curator)" << std::endl;
+            std::cout << "stillroom: demo PINs: 2468 (clinic: everything), 1357 (therapist), 8642 "
+                         "(curator)"
+                      << std::endl;
     }
     if (auto id = resumed) {
         std::cout << "stillroom: resumed session " << *id << std::endl;
@@ -174,8 +185,8 @@ int run_room(RunOptions o) {
     }
     int sig = 0;
     sigwait(&signals.set, &sig);
-    std::cout << "stillroom: stopping (signal " << sig << "); an unfinished session resumes on the next start"
-              << std::endl;
+    std::cout << "stillroom: stopping (signal " << sig
+              << "); an unfinished session resumes on the next start" << std::endl;
     services.stop();
     return cli::kOk;
 }
@@ -200,8 +211,9 @@ std::string parse_audio(const cli::Args& args) {
 }
 
 int cmd_run(const cli::Args& args) {
-    return run_room({args.get("--library"), args.get("--state-dir"), parse_speed(args), args.get("--start"), false,
-                     args.has("--console"), parse_audio(args), args.get("--listen")});
+    return run_room({args.get("--library"), args.get("--state-dir"), parse_speed(args),
+                     args.get("--start"), false, args.has("--console"), parse_audio(args),
+                     args.get("--listen")});
 }
 
 int cmd_demo(const cli::Args& args) {
@@ -218,11 +230,12 @@ int cmd_demo(const cli::Args& args) {
                 const fs::path bundled = find_example_library();
                 std::string error;
                 if (!copy_library(bundled, library, error)) {
-                    std::cerr << "stillroom demo: cannot copy the example library to " << library.string() << ": " << error
-                              << "\n";
+                    std::cerr << "stillroom demo: cannot copy the example library to "
+                              << library.string() << ": " << error << "\n";
                     return cli::kBadInput;
                 }
-                std::cout << "stillroom: demo: copied the example library from " << bundled.string() << std::endl;
+                std::cout << "stillroom: demo: copied the example library from " << bundled.string()
+                          << std::endl;
             }
         }
         if (state.empty()) state = home / "state";
@@ -230,8 +243,9 @@ int cmd_demo(const cli::Args& args) {
                   << " (an unfinished session resumes on the next start; delete " << home.string()
                   << " to start afresh)" << std::endl;
     }
-    return run_room({library, state, parse_speed(args), args.has("--no-start") ? "" : args.get("--start"), true,
-                     isatty(STDIN_FILENO) || args.has("--console"), parse_audio(args), args.get("--listen")});
+    return run_room(
+        {library, state, parse_speed(args), args.has("--no-start") ? "" : args.get("--start"), true,
+         isatty(STDIN_FILENO) || args.has("--console"), parse_audio(args), args.get("--listen")});
 }
 
 } // namespace stillroom::app

@@ -11,7 +11,8 @@ namespace {
 
 const char* kHelp =
     "commands: start TEMPLATE | dose | booster | next [PHASE] | hold | resume | extend SECONDS |\n"
-    "          comfort [off] | lights-up [off] | volume DB | skip | ack CUE | vitals SYS DIA HR SPO2 |\n"
+    "          comfort [off] | lights-up [off] | volume DB | skip | ack CUE | vitals SYS DIA HR "
+    "SPO2 |\n"
     "          observe CODE | end | state | templates | help";
 
 void print_state(Room& room, std::ostream& out) {
@@ -21,12 +22,15 @@ void print_state(Room& room, std::ostream& out) {
         out << "no session; start one of the templates\n";
         return;
     }
-    out << "session " << session["id"].get<std::string>() << " (" << session["template"].get<std::string>()
-        << ") " << session["status"].get<std::string>() << ", phase " << session["phase"]["id"].get<std::string>()
-        << " " << format_clock(Ms{static_cast<Ms::rep>(session["phase"]["elapsed"].get<double>() * 1000)})
-        << " of " << format_clock(Ms{static_cast<Ms::rep>(session["phase"]["planned"].get<double>() * 1000)});
+    out << "session " << session["id"].get<std::string>() << " ("
+        << session["template"].get<std::string>() << ") " << session["status"].get<std::string>()
+        << ", phase " << session["phase"]["id"].get<std::string>() << " "
+        << format_clock(Ms{static_cast<Ms::rep>(session["phase"]["elapsed"].get<double>() * 1000)})
+        << " of "
+        << format_clock(Ms{static_cast<Ms::rep>(session["phase"]["planned"].get<double>() * 1000)});
     if (!session["since_dose"].is_null())
-        out << ", dose +" << format_clock(Ms{static_cast<Ms::rep>(session["since_dose"].get<double>() * 1000)});
+        out << ", dose +"
+            << format_clock(Ms{static_cast<Ms::rep>(session["since_dose"].get<double>() * 1000)});
     if (session["held"].get<bool>()) out << ", HELD";
     if (session["comfort"].get<bool>()) out << ", COMFORT";
     if (session["lights_up"].get<bool>()) out << ", LIGHTS UP";
@@ -44,7 +48,8 @@ void run_console_line(Room& room, const std::string& line, std::ostream& out) {
     std::string verb;
     if (!(words >> verb)) return;
     std::vector<std::string> rest;
-    for (std::string w; words >> w;) rest.push_back(w);
+    for (std::string w; words >> w;)
+        rest.push_back(w);
     try {
         if (verb == "help" || verb == "?") {
             out << kHelp << "\n";
@@ -56,7 +61,9 @@ void run_console_line(Room& room, const std::string& line, std::ostream& out) {
         }
         if (verb == "templates") {
             const Json state = room.state(); // alive for the whole loop
-            for (const auto& t : state["templates"]) out << "  " << t["id"].get<std::string>() << ": " << t["name"].get<std::string>() << "\n";
+            for (const auto& t : state["templates"])
+                out << "  " << t["id"].get<std::string>() << ": " << t["name"].get<std::string>()
+                    << "\n";
             return;
         }
         if (verb == "start") {
@@ -71,7 +78,8 @@ void run_console_line(Room& room, const std::string& line, std::ostream& out) {
         Json args = Json::object();
         std::string name = verb;
         if (verb == "booster") name = "dose", args["booster"] = true;
-        if ((verb == "comfort" || verb == "lights-up") && !rest.empty()) args["on"] = rest[0] != "off";
+        if ((verb == "comfort" || verb == "lights-up") && !rest.empty())
+            args["on"] = rest[0] != "off";
         if (verb == "next" && !rest.empty()) args["phase"] = rest[0];
         if (verb == "extend" && !rest.empty()) args["seconds"] = std::stod(rest[0]);
         if (verb == "volume" && !rest.empty()) args["db"] = std::stod(rest[0]);
@@ -79,7 +87,8 @@ void run_console_line(Room& room, const std::string& line, std::ostream& out) {
         if (verb == "observe" && !rest.empty()) args["code"] = rest[0];
         if (verb == "vitals") {
             const char* keys[] = {"systolic", "diastolic", "hr", "spo2"};
-            for (std::size_t i = 0; i < rest.size() && i < 4; ++i) args[keys[i]] = std::stoi(rest[i]);
+            for (std::size_t i = 0; i < rest.size() && i < 4; ++i)
+                args[keys[i]] = std::stoi(rest[i]);
         }
         auto kind = command_kind_from_name(name);
         if (!kind) {

@@ -9,7 +9,8 @@ namespace {
 
 void print_usage(std::ostream& out) {
     out << "usage: stillroom COMMAND [OPTIONS]\n\n"
-           "Stillroom runs one therapy room: music, light and timed cues across a dosing session.\n\n"
+           "Stillroom runs one therapy room: music, light and timed cues across a dosing "
+           "session.\n\n"
            "commands:\n";
     for (const auto& sub : app::subcommands()) {
         std::string name = "  " + sub.spec.name;

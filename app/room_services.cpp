@@ -11,8 +11,8 @@
 
 namespace stillroom {
 
-
-RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& clock, DeviceClock& device_clock)
+RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& clock,
+                           DeviceClock& device_clock)
     : options_(std::move(options)), clock_(clock), device_clock_(device_clock) {
     const std::filesystem::path library_dir = library.dir;
     room_ = std::make_unique<Room>(std::move(library), options_.state_dir, clock_);
@@ -44,7 +44,8 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         bo.room_name = rc.name;
         bo.homeassistant = rc.mqtt->homeassistant;
         bo.support_url = rc.mqtt->support_url;
-        for (const auto& [id, t] : room_->library().templates) bo.templates.emplace_back(id, t.name);
+        for (const auto& [id, t] : room_->library().templates)
+            bo.templates.emplace_back(id, t.name);
         bridge_ = std::make_unique<MqttBridge>(bo, *mqtt_, *room_, device_clock_);
         MqttBridge* b = bridge_.get();
         room_->on_change([b](const Json& state) { b->publish_state(state); });
@@ -79,28 +80,35 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
     });
     // The library's files for the tablet and (when room.json allows) the clinic over MQTT.
     // The watcher (made below, always) loads, checks and applies the saved library.
-    files_ = std::make_unique<LibraryFiles>(library_dir, [this] { return watcher_->apply_now().to_json(); });
+    files_ = std::make_unique<LibraryFiles>(library_dir,
+                                            [this] { return watcher_->apply_now().to_json(); });
     files_->set_loudness_worker(loudness_.get());
     if (bridge_ && rc.mqtt->library_commands) {
         LibraryFiles* files = files_.get();
-        bridge_->set_library_put([files](const std::string& kind, const std::string& name, const Json& content) {
-            const auto k = file_kind_from_path(kind);
-            if (!k || *k == FileKind::Room) // users and PINs never travel over MQTT
-                return CommandResult{false, 400, "kind: expected playlists, scenes or sessions", {}};
-            const FileResult r = files->put(*k, name, dump_json(content, 2));
-            std::string message;
-            if (r.status != 200) {
-                message = r.body.value("error", "not saved");
-            } else if (r.body.contains("not_applied") && r.body["not_applied"].is_array() && !r.body["not_applied"].empty()) {
-                const Json& first = r.body["not_applied"][0];
-                message = "saved, but the library is not in force: " + first.value("file", std::string()) + ": " +
-                          first.value("error", std::string());
-            }
-            return CommandResult{r.status == 200, r.status, message, r.body};
-        });
+        bridge_->set_library_put(
+            [files](const std::string& kind, const std::string& name, const Json& content) {
+                const auto k = file_kind_from_path(kind);
+                if (!k || *k == FileKind::Room) // users and PINs never travel over MQTT
+                    return CommandResult{
+                        false, 400, "kind: expected playlists, scenes or sessions", {}};
+                const FileResult r = files->put(*k, name, dump_json(content, 2));
+                std::string message;
+                if (r.status != 200) {
+                    message = r.body.value("error", "not saved");
+                } else if (r.body.contains("not_applied") && r.body["not_applied"].is_array() &&
+                           !r.body["not_applied"].empty()) {
+                    const Json& first = r.body["not_applied"][0];
+                    message = "saved, but the library is not in force: " +
+                              first.value("file", std::string()) + ": " +
+                              first.value("error", std::string());
+                }
+                return CommandResult{r.status == 200, r.status, message, r.body};
+            });
     }
     if (options_.listen != "off") {
-        auth_ = std::make_unique<Auth>(rc.control.users, options_.auth_clock ? *options_.auth_clock : device_clock_, options_.state_dir / "tokens.json");
+        auth_ = std::make_unique<Auth>(rc.control.users,
+                                       options_.auth_clock ? *options_.auth_clock : device_clock_,
+                                       options_.state_dir / "tokens.json");
         HttpApiOptions ho;
         ho.host = rc.control.host;
         ho.port = rc.control.port;
@@ -113,7 +121,10 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         }
         LightsDriver* lights = lights_.get();
         Clock* room_clock = &clock_;
-        if (lights) ho.test_light = [lights, room_clock](const std::string& id) { return lights->test_light(id, room_clock->now()); };
+        if (lights)
+            ho.test_light = [lights, room_clock](const std::string& id) {
+                return lights->test_light(id, room_clock->now());
+            };
         AudioDriver* audio = audio_.get(); // made above; null when the room has no audio
         const std::filesystem::path tone = options_.state_dir / "test-tone.wav";
         ho.test_tone = [audio, tone, room_clock] {
@@ -137,7 +148,8 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
                     const auto restart = audio->set_output_gains(lib.room.audio->outputs);
                     if (!restart.empty())
                         std::cerr << "stillroom: audio outputs changed (" << restart.front()
-                                  << (restart.size() > 1 ? ", ..." : "") << "): they apply after a restart\n";
+                                  << (restart.size() > 1 ? ", ..." : "")
+                                  << "): they apply after a restart\n";
                 }
                 r->set_library(std::move(lib));
             },
@@ -168,7 +180,9 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
     }
 }
 
-RoomServices::~RoomServices() { stop(); }
+RoomServices::~RoomServices() {
+    stop();
+}
 
 std::optional<std::string> RoomServices::start() {
     if (started_) return std::nullopt;

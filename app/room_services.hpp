@@ -3,12 +3,9 @@
 // engine thread. Integration tests start exactly this.
 #pragma once
 
-#include "runtime/room.hpp"
 #include "control/auth.hpp"
 #include "control/event_hub.hpp"
 #include "control/http_api.hpp"
-#include "library/library_files.hpp"
-#include "library/library_watcher.hpp"
 #include "control/mqtt_bridge.hpp"
 #include "devices/audio_driver.hpp"
 #include "devices/lights_driver.hpp"
@@ -16,7 +13,10 @@
 #include "devices/midi.hpp"
 #include "devices/mqtt_client.hpp"
 #include "devices/mqtt_cue_driver.hpp"
+#include "library/library_files.hpp"
+#include "library/library_watcher.hpp"
 #include "playlists/loudness_worker.hpp"
+#include "runtime/room.hpp"
 
 #include <atomic>
 #include <filesystem>
@@ -28,19 +28,21 @@ namespace stillroom {
 
 struct RoomServicesOptions {
     std::filesystem::path state_dir;
-    std::string audio = "portaudio";     // portaudio | null | off
+    std::string audio = "portaudio"; // portaudio | null | off
     bool null_audio_when_no_device = false;
     std::filesystem::path audio_sink_executable; // default: beside this program
-    std::ostream* log = &std::cout;      // nullptr: no narration
-    std::string listen;                  // HOST:PORT for the tablet; "" = room.json; "off" = none
-    DeviceClock* auth_clock = nullptr;   // logins and the PIN throttle (tests); default: the device clock
+    std::ostream* log = &std::cout;              // nullptr: no narration
+    std::string listen; // HOST:PORT for the tablet; "" = room.json; "off" = none
+    DeviceClock* auth_clock =
+        nullptr; // logins and the PIN throttle (tests); default: the device clock
 };
 
 class RoomServices {
 public:
     // `clock` is the session clock (the engine's); `device_clock` real time for the
     // drivers' own pacing, retries and watchdogs (engine/clock.hpp).
-    RoomServices(Library library, RoomServicesOptions options, Clock& clock, DeviceClock& device_clock);
+    RoomServices(Library library, RoomServicesOptions options, Clock& clock,
+                 DeviceClock& device_clock);
     ~RoomServices();
 
     // Starts drivers, resumes an unfinished session, then runs the engine thread.

@@ -23,7 +23,9 @@ using WallClock = std::chrono::steady_clock; // benchmarks measure real time by 
 
 namespace {
 
-double seconds_since(WallClock::time_point t0) { return std::chrono::duration<double>(WallClock::now() - t0).count(); }
+double seconds_since(WallClock::time_point t0) {
+    return std::chrono::duration<double>(WallClock::now() - t0).count();
+}
 
 long peak_rss_kb() {
     rusage u{};
@@ -60,10 +62,12 @@ std::vector<std::string> make_tracks(const fs::path& dir) {
 } // namespace
 
 int main(int argc, char** argv) {
-    const fs::path dir = argc > 1 ? fs::path(argv[1]) : fs::temp_directory_path() / "stillroom-bench-audio";
+    const fs::path dir =
+        argc > 1 ? fs::path(argv[1]) : fs::temp_directory_path() / "stillroom-bench-audio";
     std::printf("preparing FLAC sources in %s ...\n", dir.c_str());
     const auto files = make_tracks(dir);
-    const Json tmpl = Json::parse(R"({"name":"bench","phases":[{"id":"a","duration":"1h","playlist":"p","volume_db":-12},
+    const Json tmpl = Json::parse(
+        R"({"name":"bench","phases":[{"id":"a","duration":"1h","playlist":"p","volume_db":-12},
         {"id":"b","duration":"1h","playlist":"p","volume_db":-15,"fade":"2m"},{"id":"c","duration":"1h","playlist":"p","volume_db":-18,"fade":"5m"}],
         "cues":[{"at":"start+30m","volume_db":-20,"ramp":"1m"},{"at":"start+2h30m","volume_db":-14,"ramp":"30s"}],"end":{"fade":"1m"}})");
     const SessionSetup setup = bench::bench_session(dir, files, Json{{"crossfade", "12s"}}, tmpl);
@@ -78,7 +82,8 @@ int main(int argc, char** argv) {
             std::string error;
             auto in = SndFile::open_read(dir / f, &error);
             std::int64_t n;
-            while ((n = in->read(buf.data(), 4096)) > 0 && decoded < session_frames) decoded += n;
+            while ((n = in->read(buf.data(), 4096)) > 0 && decoded < session_frames)
+                decoded += n;
         }
     }
     const double decode_s = seconds_since(t0);
@@ -107,27 +112,32 @@ int main(int argc, char** argv) {
             engine.service();
             const auto s = WallClock::now();
             mixer.process(out.data(), 512);
-            block_us.push_back(std::chrono::duration<double, std::micro>(WallClock::now() - s).count());
+            block_us.push_back(
+                std::chrono::duration<double, std::micro>(WallClock::now() - s).count());
             engine.collect();
             frame += 512;
         }
     }
     std::sort(block_us.begin(), block_us.end());
     const double period_us = 512.0 / 48000.0 * 1e6;
-    auto pct = [&](double p) { return block_us[static_cast<std::size_t>(p * static_cast<double>(block_us.size() - 1))]; };
+    auto pct = [&](double p) {
+        return block_us[static_cast<std::size_t>(p * static_cast<double>(block_us.size() - 1))];
+    };
 
     std::printf("\n%-52s %14s\n", "measure", "value");
     std::printf("%-52s %14.1f\n", "session length rendered (s)", audio_s);
     std::printf("%-52s %14.2f\n", "render wall time (s)", render_s);
     std::printf("%-52s %14.0f\n", "render speed (x real time)", audio_s / render_s);
     std::printf("%-52s %14.2f\n", "plain libsndfile decode of 3 h (s)", decode_s);
-    std::printf("%-52s %14.0f\n", "decode floor (x real time)", static_cast<double>(decoded) / 48000.0 / decode_s);
+    std::printf("%-52s %14.0f\n", "decode floor (x real time)",
+                static_cast<double>(decoded) / 48000.0 / decode_s);
     std::printf("%-52s %14.2f\n", "render time / decode floor", render_s / decode_s);
     std::printf("%-52s %14llu\n", "render underruns", static_cast<unsigned long long>(r.underruns));
     std::printf("%-52s %14.1f\n", "mixer block 512 frames p50 (us)", pct(0.5));
     std::printf("%-52s %14.1f\n", "mixer block 512 frames p99 (us)", pct(0.99));
     std::printf("%-52s %14.1f\n", "mixer block 512 frames max (us)", block_us.back());
-    std::printf("%-52s %14.2f\n", "mixer p99 as % of the 10.7 ms block period", 100.0 * pct(0.99) / period_us);
+    std::printf("%-52s %14.2f\n", "mixer p99 as % of the 10.7 ms block period",
+                100.0 * pct(0.99) / period_us);
     std::printf("%-52s %14ld\n", "peak memory (RSS, KB)", peak_rss_kb());
     return 0;
 }

@@ -1,8 +1,8 @@
 // Engine benchmarks: how fast the pure engine runs whole sessions, plans and restores.
 // Prints a table. usage: bench_engine [LIBRARY_DIR]
-#include "library/library.hpp"
 #include "engine/plan.hpp"
 #include "engine/restore.hpp"
+#include "library/library.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
     Problems problems;
     Library lib = load_library(dir, problems);
     if (lib.templates.empty()) {
-        std::fprintf(stderr, "bench_engine: no templates in %s (run scripts/make-demo-audio.sh?)\n", dir.c_str());
+        std::fprintf(stderr, "bench_engine: no templates in %s (run scripts/make-demo-audio.sh?)\n",
+                     dir.c_str());
         return 1;
     }
     std::vector<Row> rows;
@@ -51,7 +52,8 @@ int main(int argc, char** argv) {
         rows.push_back(measure(std::string("simulate whole session: ") + id, 21, [&] {
             std::size_t effects = 0;
             const Ms length = simulate_session(*setup, [&](const Effect&) { ++effects; });
-            return std::to_string(effects) + " effects over " + std::to_string(length.count() / 60000) + " min";
+            return std::to_string(effects) + " effects over " +
+                   std::to_string(length.count() / 60000) + " min";
         }));
     }
     auto setup = lib.make_setup("psilocybin", "bench", "", 7);
@@ -85,12 +87,14 @@ int main(int argc, char** argv) {
         Session s(*setup);
         s.start();
         double sum = 0;
-        for (int i = 0; i < 1000; ++i) sum += s.desired_state(Ms{i * 1000LL}).volume_db;
+        for (int i = 0; i < 1000; ++i)
+            sum += s.desired_state(Ms{i * 1000LL}).volume_db;
         return std::string(sum < 0 ? "ok" : "?");
     }));
 
     std::printf("%-48s %12s %12s  %s\n", "benchmark", "median ms", "min ms", "note");
     for (const auto& r : rows)
-        std::printf("%-48s %12.3f %12.3f  %s\n", r.name.c_str(), r.median_ms, r.min_ms, r.note.c_str());
+        std::printf("%-48s %12.3f %12.3f  %s\n", r.name.c_str(), r.median_ms, r.min_ms,
+                    r.note.c_str());
     return 0;
 }

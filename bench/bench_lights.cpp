@@ -16,8 +16,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
 #include <netinet/in.h>
+#include <set>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -34,11 +34,14 @@ namespace {
 SceneLights resolved(const std::map<std::string, Scene>& scenes, const std::string& id,
                      const std::vector<LightConfig>& lights) {
     std::set<std::string> ids;
-    for (const auto& l : lights) ids.insert(l.id);
+    for (const auto& l : lights)
+        ids.insert(l.id);
     return resolve_scene(scenes.at(id), ids);
 }
 
-int free_port() { return stillroom::bench::free_loopback_port(); }
+int free_port() {
+    return stillroom::bench::free_loopback_port();
+}
 
 template <class Pred> bool wait_for(Pred pred, double seconds) {
     const auto end = WallClock::now() + std::chrono::duration<double>(seconds);
@@ -106,20 +109,25 @@ int main() {
         l.kelvin = std::pair{2200, 6500};
         o.lights.push_back(l);
     }
-    const std::map<std::string, Scene> scenes_of_o = {{"deep", scene("deep", 0.05, 2200)}, {"return", scene("return", 0.5, 2700)}};
+    const std::map<std::string, Scene> scenes_of_o = {{"deep", scene("deep", 0.05, 2200)},
+                                                      {"return", scene("return", 0.5, 2700)}};
     ManualClock manual;
     ManualDeviceClock manual_device;
     LightsDriver fan(o, &pub, manual, manual_device);
-    fan.apply({Ms{0}, SetScene{"deep", Ms{0}, resolved(scenes_of_o, "deep", o.lights)}}, manual.now());
+    fan.apply({Ms{0}, SetScene{"deep", Ms{0}, resolved(scenes_of_o, "deep", o.lights)}},
+              manual.now());
     fan.service();
     wait_for([&] { return pub.acknowledged() >= 200; }, 10);
     const auto acked_before = pub.acknowledged();
     manual.advance_by(Ms{1000}); // past the per-light rate limit
     const auto t0 = WallClock::now();
-    fan.apply({Ms{0}, SetScene{"return", std::chrono::minutes{15}, resolved(scenes_of_o, "return", o.lights)}}, manual.now());
+    fan.apply({Ms{0}, SetScene{"return", std::chrono::minutes{15},
+                               resolved(scenes_of_o, "return", o.lights)}},
+              manual.now());
     fan.service();
     const bool all_acked = wait_for([&] { return pub.acknowledged() >= acked_before + 200; }, 10);
-    const double fanout_ms = std::chrono::duration<double, std::milli>(WallClock::now() - t0).count();
+    const double fanout_ms =
+        std::chrono::duration<double, std::milli>(WallClock::now() - t0).count();
     // The rest of the fade, on simulated time: one command per one-minute segment.
     for (int s = 0; s < 16 * 60; ++s) {
         manual.advance_by(Ms{1000});
@@ -153,26 +161,35 @@ int main() {
             before = arrivals.size();
         }
         const auto sent_at = WallClock::now();
-        live.apply({Ms{0}, SetScene{i % 2 ? "deep" : "return", Ms{2000}, resolved(scenes_of_o, i % 2 ? "deep" : "return", one.lights)}}, steady.now());
-        wait_for([&] {
-            std::lock_guard lock(m);
-            return arrivals.size() > before;
-        }, 2);
+        live.apply({Ms{0}, SetScene{i % 2 ? "deep" : "return", Ms{2000},
+                                    resolved(scenes_of_o, i % 2 ? "deep" : "return", one.lights)}},
+                   steady.now());
+        wait_for(
+            [&] {
+                std::lock_guard lock(m);
+                return arrivals.size() > before;
+            },
+            2);
         {
             std::lock_guard lock(m);
             if (arrivals.size() > before)
-                latencies.push_back(std::chrono::duration<double, std::milli>(arrivals[before] - sent_at).count());
+                latencies.push_back(
+                    std::chrono::duration<double, std::milli>(arrivals[before] - sent_at).count());
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(60)); // past the 20 Hz rate limit
     }
     live.stop();
 
     std::printf("\n%-60s %12s\n", "measure", "value");
-    std::printf("%-60s %12.1f%s\n", "fan-out: 200 lights, effect to last broker ack (ms)", fanout_ms, all_acked ? "" : " (incomplete)");
-    std::printf("%-60s %6d..%-5d\n", "commands per light for a 15-minute fade (min..max)", min_sent, max_sent);
+    std::printf("%-60s %12.1f%s\n", "fan-out: 200 lights, effect to last broker ack (ms)",
+                fanout_ms, all_acked ? "" : " (incomplete)");
+    std::printf("%-60s %6d..%-5d\n", "commands per light for a 15-minute fade (min..max)", min_sent,
+                max_sent);
     std::printf("%-60s %12d\n", "native-transition segments in that fade", 15);
-    std::printf("%-60s %12.2f\n", "live effect-to-subscriber latency p50 (ms)", pct(latencies, 0.5));
-    std::printf("%-60s %12.2f\n", "live effect-to-subscriber latency p99 (ms)", pct(latencies, 0.99));
+    std::printf("%-60s %12.2f\n", "live effect-to-subscriber latency p50 (ms)",
+                pct(latencies, 0.5));
+    std::printf("%-60s %12.2f\n", "live effect-to-subscriber latency p99 (ms)",
+                pct(latencies, 0.99));
     std::printf("%-60s %12zu\n", "samples", latencies.size());
     pub.stop();
     sub.stop();

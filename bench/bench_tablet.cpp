@@ -28,7 +28,9 @@ using WallClock = std::chrono::steady_clock; // benchmarks measure real time by 
 
 namespace {
 
-int free_port() { return stillroom::bench::free_loopback_port(); }
+int free_port() {
+    return stillroom::bench::free_loopback_port();
+}
 
 void write_text(const fs::path& p, const std::string& text) {
     fs::create_directories(p.parent_path());
@@ -49,20 +51,34 @@ struct Latencies {
 
 int main() {
     const int mqtt_port = free_port(), http_port = free_port();
-    const fs::path dir = fs::temp_directory_path() / ("stillroom-bench-tablet-" + std::to_string(getpid()));
+    const fs::path dir =
+        fs::temp_directory_path() / ("stillroom-bench-tablet-" + std::to_string(getpid()));
     bench::Broker broker(mqtt_port);
 
-    write_text(dir / "lib/room.json",
-               Json{{"room", "bench"},
-                    {"audio", {{"device", "default"}, {"sample_rate", 48000}, {"buffer_frames", 512}}},
-                    {"mqtt", {{"url", "mqtt://127.0.0.1:" + std::to_string(mqtt_port)}, {"base_topic", "stillroom/bench"}}},
-                    {"lights", Json::array({{{"id", "ceiling"}, {"dialect", "zigbee2mqtt"}, {"topic", "z/ceiling"}, {"max_rate_hz", 20}}})},
-                    {"control", {{"listen", "127.0.0.1:" + std::to_string(http_port)},
-                                 {"users", Json::array({{{"name", "t"}, {"role", "therapist"}, {"pin_hash", hash_pin("1357")}}})}}}}
-                   .dump());
-    write_text(dir / "lib/scenes/calm.json", R"({"lights":{"*":{"on":true,"brightness":0.3,"kelvin":2700}}})");
-    write_text(dir / "lib/scenes/comfort.json", R"({"lights":{"*":{"on":true,"brightness":0.2,"kelvin":2400}}})");
-    write_text(dir / "lib/sessions/s.json", R"({"name":"S","phases":[{"id":"one","duration":"8h","scene":"calm","volume_db":-20,"fade":"0s"}],
+    write_text(
+        dir / "lib/room.json",
+        Json{{"room", "bench"},
+             {"audio", {{"device", "default"}, {"sample_rate", 48000}, {"buffer_frames", 512}}},
+             {"mqtt",
+              {{"url", "mqtt://127.0.0.1:" + std::to_string(mqtt_port)},
+               {"base_topic", "stillroom/bench"}}},
+             {"lights", Json::array({{{"id", "ceiling"},
+                                      {"dialect", "zigbee2mqtt"},
+                                      {"topic", "z/ceiling"},
+                                      {"max_rate_hz", 20}}})},
+             {"control",
+              {{"listen", "127.0.0.1:" + std::to_string(http_port)},
+               {"users",
+                Json::array(
+                    {{{"name", "t"}, {"role", "therapist"}, {"pin_hash", hash_pin("1357")}}})}}}}
+            .dump());
+    write_text(dir / "lib/scenes/calm.json",
+               R"({"lights":{"*":{"on":true,"brightness":0.3,"kelvin":2700}}})");
+    write_text(dir / "lib/scenes/comfort.json",
+               R"({"lights":{"*":{"on":true,"brightness":0.2,"kelvin":2400}}})");
+    write_text(
+        dir / "lib/sessions/s.json",
+        R"({"name":"S","phases":[{"id":"one","duration":"8h","scene":"calm","volume_db":-20,"fade":"0s"}],
         "comfort":{"scene":"comfort","fade":"5s","volume_offset_db":-6}})");
     Problems problems;
     Library lib = load_library(dir / "lib", problems);
@@ -87,7 +103,8 @@ int main() {
     });
     std::string error;
     sub.start(&error);
-    while (!sub.connected() || !services.mqtt()->connected()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    while (!sub.connected() || !services.mqtt()->connected())
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
 
     httplib::Client client("127.0.0.1", http_port);
     auto login = client.Post("/api/v1/login", R"({"pin":"1357"})", "application/json");
@@ -103,20 +120,26 @@ int main() {
             const long long before_light = last_light_ns.load();
             const float before_volume = services.audio()->mixer().volume_db();
             const auto t0 = WallClock::now();
-            client.Post("/api/v1/session/comfort", auth, on ? R"({"on":true})" : R"({"on":false})", "application/json");
+            client.Post("/api/v1/session/comfort", auth, on ? R"({"on":true})" : R"({"on":false})",
+                        "application/json");
             on = !on;
             double light_ms = -1, audio_ms = -1;
-            while (WallClock::now() - t0 < std::chrono::seconds(2) && (light_ms < 0 || audio_ms < 0)) {
+            while (WallClock::now() - t0 < std::chrono::seconds(2) &&
+                   (light_ms < 0 || audio_ms < 0)) {
                 if (light_ms < 0 && last_light_ns.load() != before_light)
-                    light_ms = std::chrono::duration<double, std::milli>(
-                                   WallClock::time_point(WallClock::duration(last_light_ns.load())) - t0).count();
+                    light_ms =
+                        std::chrono::duration<double, std::milli>(
+                            WallClock::time_point(WallClock::duration(last_light_ns.load())) - t0)
+                            .count();
                 if (audio_ms < 0 && services.audio()->mixer().volume_db() != before_volume)
-                    audio_ms = std::chrono::duration<double, std::milli>(WallClock::now() - t0).count();
+                    audio_ms =
+                        std::chrono::duration<double, std::milli>(WallClock::now() - t0).count();
                 std::this_thread::sleep_for(std::chrono::microseconds(200));
             }
             if (light_ms >= 0) out.light.push_back(light_ms);
             if (audio_ms >= 0) out.audio.push_back(audio_ms);
-            std::this_thread::sleep_for(std::chrono::milliseconds(120)); // past the light's rate limit
+            std::this_thread::sleep_for(
+                std::chrono::milliseconds(120)); // past the light's rate limit
         }
         return out;
     };
@@ -130,7 +153,8 @@ int main() {
         load.emplace_back([&] {
             httplib::Client c("127.0.0.1", http_port);
             c.set_read_timeout(2, 0);
-            while (!stop) c.Get("/api/v1/events", auth, [&](const char*, size_t) { return !stop.load(); });
+            while (!stop)
+                c.Get("/api/v1/events", auth, [&](const char*, size_t) { return !stop.load(); });
         });
     load.emplace_back([&] {
         httplib::Client c("127.0.0.1", http_port);
@@ -144,7 +168,8 @@ int main() {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     const Latencies loaded = measure(100);
     stop = true;
-    for (auto& t : load) t.join();
+    for (auto& t : load)
+        t.join();
 
     // Throughput of GET /state: 4 keep-alive clients for 3 seconds.
     std::atomic<long> done{0};
@@ -158,17 +183,24 @@ int main() {
             while (WallClock::now() < t_end)
                 if (auto r = c.Get("/api/v1/state", auth); r && r->status == 200) ++done;
         });
-    for (auto& w : workers) w.join();
+    for (auto& w : workers)
+        w.join();
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
 
     std::printf("\n%-64s %10s %10s\n", "tap-to-room latency (POST comfort ->)", "p50 ms", "p99 ms");
-    std::printf("%-64s %10.2f %10.2f\n", "first light command at the MQTT subscriber, alone", pct(alone.light, .5), pct(alone.light, .99));
-    std::printf("%-64s %10.2f %10.2f\n", "mixer starts the volume ramp, alone", pct(alone.audio, .5), pct(alone.audio, .99));
-    std::printf("%-64s %10.2f %10.2f\n", "first light command, with 20 SSE clients + 50 GET/s", pct(loaded.light, .5), pct(loaded.light, .99));
-    std::printf("%-64s %10.2f %10.2f\n", "mixer starts the volume ramp, with that load", pct(loaded.audio, .5), pct(loaded.audio, .99));
-    std::printf("%-64s %10zu %10zu\n", "samples (light, audio) under load", loaded.light.size(), loaded.audio.size());
-    std::printf("%-64s %10.0f\n", "GET /api/v1/state per second (4 keep-alive clients)", static_cast<double>(done.load()) / 3.0);
+    std::printf("%-64s %10.2f %10.2f\n", "first light command at the MQTT subscriber, alone",
+                pct(alone.light, .5), pct(alone.light, .99));
+    std::printf("%-64s %10.2f %10.2f\n", "mixer starts the volume ramp, alone",
+                pct(alone.audio, .5), pct(alone.audio, .99));
+    std::printf("%-64s %10.2f %10.2f\n", "first light command, with 20 SSE clients + 50 GET/s",
+                pct(loaded.light, .5), pct(loaded.light, .99));
+    std::printf("%-64s %10.2f %10.2f\n", "mixer starts the volume ramp, with that load",
+                pct(loaded.audio, .5), pct(loaded.audio, .99));
+    std::printf("%-64s %10zu %10zu\n", "samples (light, audio) under load", loaded.light.size(),
+                loaded.audio.size());
+    std::printf("%-64s %10.0f\n", "GET /api/v1/state per second (4 keep-alive clients)",
+                static_cast<double>(done.load()) / 3.0);
     std::printf("%-64s %10ld\n", "peak memory of the whole process (RSS, KB)", u.ru_maxrss);
     sub.stop();
     services.stop();

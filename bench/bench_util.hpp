@@ -42,9 +42,11 @@ class Broker {
 public:
     explicit Broker(int port)
         : conf_(std::filesystem::temp_directory_path() /
-                ("stillroom-bench-" + std::to_string(getpid()) + "-" + std::to_string(port) + ".conf")) {
-        std::ofstream(conf_) << "listener " << port
-                             << " 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n";
+                ("stillroom-bench-" + std::to_string(getpid()) + "-" + std::to_string(port) +
+                 ".conf")) {
+        std::ofstream(conf_)
+            << "listener " << port
+            << " 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n";
         std::string c = conf_.string();
         char* argv[] = {const_cast<char*>("mosquitto"), const_cast<char*>("-c"), c.data(), nullptr};
         if (posix_spawnp(&pid_, "mosquitto", nullptr, nullptr, argv, environ) != 0) pid_ = -1;

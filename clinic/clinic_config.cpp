@@ -14,7 +14,8 @@ std::optional<ClinicConfig> load_clinic_config(const Json& json, Problems& probl
     if (!root.is_object()) return std::nullopt;
     ClinicConfig c;
     if (auto id = root.string("clinic", Need::Required)) {
-        if (!is_valid_id(*id)) problems.error("clinic", "expected an id of letters, digits, '-' or '_'");
+        if (!is_valid_id(*id))
+            problems.error("clinic", "expected an id of letters, digits, '-' or '_'");
         c.clinic = *id;
     }
     c.name = root.string("name").value_or(c.clinic);
@@ -24,7 +25,8 @@ std::optional<ClinicConfig> load_clinic_config(const Json& json, Problems& probl
     if (auto rt = root.string("rooms_topic")) {
         // One level of wildcard at most, and no '#': the overview adds /status and /state.
         if (rt->empty() || rt->find('#') != std::string::npos || rt->back() == '/')
-            problems.error(root.path_of("rooms_topic"), "expected a topic like \"stillroom/+\" (no '#')");
+            problems.error(root.path_of("rooms_topic"),
+                           "expected a topic like \"stillroom/+\" (no '#')");
         c.rooms_topic = *rt;
     }
     if (auto alerts = root.object("alerts")) {
@@ -38,7 +40,8 @@ std::optional<ClinicConfig> load_clinic_config(const Json& json, Problems& probl
     return c;
 }
 
-std::optional<ClinicConfig> load_clinic_config_file(const std::filesystem::path& path, Problems& problems) {
+std::optional<ClinicConfig> load_clinic_config_file(const std::filesystem::path& path,
+                                                    Problems& problems) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         problems.error(path.string(), "cannot read the file");

@@ -2,8 +2,8 @@
 // sections as room.json, where the rooms publish, and when an alert is raised.
 #pragma once
 
-#include "library/room_config.hpp"
 #include "engine/time.hpp"
+#include "library/room_config.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -23,6 +23,7 @@ struct ClinicConfig {
 };
 
 std::optional<ClinicConfig> load_clinic_config(const Json& json, Problems& problems);
-std::optional<ClinicConfig> load_clinic_config_file(const std::filesystem::path& path, Problems& problems);
+std::optional<ClinicConfig> load_clinic_config_file(const std::filesystem::path& path,
+                                                    Problems& problems);
 
 } // namespace stillroom

@@ -6,9 +6,10 @@
 
 namespace stillroom {
 
-ClinicServer::ClinicServer(ClinicServerOptions options, const Overview& overview, Auth& auth, EventHub& events,
-                           DeviceClock& clock)
-    : options_(std::move(options)), overview_(overview), auth_(auth), events_(events), clock_(clock) {
+ClinicServer::ClinicServer(ClinicServerOptions options, const Overview& overview, Auth& auth,
+                           EventHub& events, DeviceClock& clock)
+    : options_(std::move(options)), overview_(overview), auth_(auth), events_(events),
+      clock_(clock) {
     HttpGuardLimits limits;
     limits.max_body = 16 << 10; // logins only
     server_ = make_guarded_server(limits, options_.tls, clock_);
@@ -19,20 +20,22 @@ ClinicServer::ClinicServer(ClinicServerOptions options, const Overview& overview
             if (authorize(req, res, auth_, std::nullopt, "/api/v1/events")) handler(req, res);
         };
     };
-    s.Get("/", [](const httplib::Request&, httplib::Response& res) { page_reply(res, clinic_html()); });
+    s.Get("/",
+          [](const httplib::Request&, httplib::Response& res) { page_reply(res, clinic_html()); });
     s.Post("/api/v1/login", login_handler(auth_));
     s.Post("/api/v1/logout", logged_in([this](const httplib::Request& req, httplib::Response& res) {
-        logout(req, res, auth_, events_);
-    }));
+               logout(req, res, auth_, events_);
+           }));
     s.Get("/api/v1/rooms", logged_in([this](const httplib::Request&, httplib::Response& res) {
-        json_reply(res, 200, rooms_json());
-    }));
+              json_reply(res, 200, rooms_json());
+          }));
     // One library file to chosen rooms (curator: playlists; clinic: everything). Each room
     // validates and saves it as its tablet API would; its answer shows in the room list.
     s.Put(R"(/api/v1/library/(playlists|scenes|sessions)/([A-Za-z0-9_-]{1,64}))",
           [this](const httplib::Request& req, httplib::Response& res) {
               const std::string kind = req.matches[1];
-              if (!authorize(req, res, auth_, kind == "playlists" ? Role::Curator : Role::Clinic, "/api/v1/events"))
+              if (!authorize(req, res, auth_, kind == "playlists" ? Role::Curator : Role::Clinic,
+                             "/api/v1/events"))
                   return;
               if (!options_.push_library) return error_reply(res, 404, "library changes are off");
               auto body = json_body(req, res);
@@ -43,22 +46,27 @@ ClinicServer::ClinicServer(ClinicServerOptions options, const Overview& overview
               if (body->contains("rooms")) {
                   const Json& r = (*body)["rooms"];
                   if (!r.is_array() || r.empty() || r.size() > 500)
-                      return error_reply(res, 400, "rooms: expected a list of room ids (absent: every room)");
+                      return error_reply(res, 400,
+                                         "rooms: expected a list of room ids (absent: every room)");
                   for (const auto& id : r) {
                       if (!id.is_string()) return error_reply(res, 400, "rooms: expected room ids");
                       rooms.push_back(id.get<std::string>());
                   }
               }
-              json_reply(res, 202, options_.push_library(kind, req.matches[2], (*body)["content"], rooms));
+              json_reply(res, 202,
+                         options_.push_library(kind, req.matches[2], (*body)["content"], rooms));
           });
     s.Get("/api/v1/events", logged_in([this](const httplib::Request& req, httplib::Response& res) {
-        serve_event_stream(req, res, auth_, events_,
-                           [this] { return "event: state\ndata: " + dump_json(rooms_json()) + "\n\n"; },
-                           "/api/v1/events");
-    }));
+              serve_event_stream(
+                  req, res, auth_, events_,
+                  [this] { return "event: state\ndata: " + dump_json(rooms_json()) + "\n\n"; },
+                  "/api/v1/events");
+          }));
 }
 
-ClinicServer::~ClinicServer() { stop(); }
+ClinicServer::~ClinicServer() {
+    stop();
+}
 
 Json ClinicServer::rooms_json() const {
     const DeviceTime now = clock_.now();
@@ -72,7 +80,11 @@ Json ClinicServer::rooms_json() const {
     return {{"clinic", {{"id", options_.clinic_id}, {"name", options_.clinic_name}}},
             {"broker", options_.broker_status ? options_.broker_status() : Json(nullptr)},
             {"rooms", rooms},
-            {"counts", {{"rooms", rooms.size()}, {"online", online}, {"in_session", in_session}, {"alerts", alerts}}}};
+            {"counts",
+             {{"rooms", rooms.size()},
+              {"online", online},
+              {"in_session", in_session},
+              {"alerts", alerts}}}};
 }
 
 bool ClinicServer::start(std::string* error) {

@@ -39,7 +39,8 @@ struct ClinicServerOptions {
 
 class ClinicServer {
 public:
-    ClinicServer(ClinicServerOptions options, const Overview& overview, Auth& auth, EventHub& events, DeviceClock& clock);
+    ClinicServer(ClinicServerOptions options, const Overview& overview, Auth& auth,
+                 EventHub& events, DeviceClock& clock);
     ~ClinicServer();
     bool start(std::string* error);
     void stop();

@@ -7,13 +7,14 @@ namespace stillroom {
 
 namespace {
 
-constexpr auto kTick = std::chrono::seconds(5);         // the page's list while sessions run
+constexpr auto kTick = std::chrono::seconds(5);            // the page's list while sessions run
 constexpr auto kDebounce = std::chrono::milliseconds(100); // a burst of states becomes one push
 
 } // namespace
 
 ClinicService::ClinicService(ClinicConfig config, DeviceClock& clock)
-    : config_(std::move(config)), clock_(clock), overview_(OverviewOptions{config_.reminder_overdue, 500}) {
+    : config_(std::move(config)), clock_(clock),
+      overview_(OverviewOptions{config_.reminder_overdue, 500}) {
     std::string error;
     MqttOptions mo = mqtt_options_from(config_.mqtt, config_.dir.string(), &error);
     if (!error.empty()) std::cerr << "stillroom: clinic: " << error << "\n";
@@ -49,18 +50,23 @@ ClinicService::ClinicService(ClinicConfig config, DeviceClock& clock)
         };
         so.tls = std::pair{abs(config_.control.tls->first), abs(config_.control.tls->second)};
     }
-    so.broker_status = [this] { return Json{{"connected", mqtt_->connected()}, {"broker", mqtt_->broker()}}; };
+    so.broker_status = [this] {
+        return Json{{"connected", mqtt_->connected()}, {"broker", mqtt_->broker()}};
+    };
     so.push_library = [this](const std::string& kind, const std::string& name, const Json& content,
                              const std::vector<std::string>& rooms) {
         Json sent = Json::array(), unknown = Json::array();
         const Json all = overview_.rooms(clock_.now());
-        const std::string payload = dump_json({{"kind", kind}, {"name", name}, {"content", content}});
+        const std::string payload =
+            dump_json({{"kind", kind}, {"name", name}, {"content", content}});
         auto send = [&](const Json& room) {
-            if (mqtt_->publish(room["base_topic"].get<std::string>() + "/cmd/library", payload, 1, false))
+            if (mqtt_->publish(room["base_topic"].get<std::string>() + "/cmd/library", payload, 1,
+                               false))
                 sent.push_back(room["room"]);
         };
         if (rooms.empty()) {
-            for (const auto& r : all) send(r);
+            for (const auto& r : all)
+                send(r);
         } else {
             for (const auto& id : rooms) {
                 bool found = false;
@@ -77,7 +83,9 @@ ClinicService::ClinicService(ClinicConfig config, DeviceClock& clock)
     server_ = std::make_unique<ClinicServer>(so, overview_, *auth_, events_, clock_);
 }
 
-ClinicService::~ClinicService() { stop(); }
+ClinicService::~ClinicService() {
+    stop();
+}
 
 std::optional<std::string> ClinicService::start() {
     std::string error;

@@ -17,7 +17,9 @@ std::pair<std::string, std::string> split_topic(const std::string& topic) {
     return {topic.substr(0, slash), topic.substr(slash + 1)};
 }
 
-double seconds(Ms d) { return static_cast<double>(d.count()) / 1000.0; }
+double seconds(Ms d) {
+    return static_cast<double>(d.count()) / 1000.0;
+}
 
 std::string minutes_text(double s) {
     const long m = std::lround(std::floor(s / 60.0));
@@ -34,11 +36,13 @@ bool Overview::on_message(const std::string& topic, const std::string& payload, 
     if (leaf == "result") { // only answers to library changes, only for rooms already known
         Problems problems(topic);
         auto result = parse_json_text(payload, problems);
-        if (!result || !result->is_object() || result->value("action", "") != "library") return false;
+        if (!result || !result->is_object() || result->value("action", "") != "library")
+            return false;
         std::lock_guard lock(mutex_);
         auto known = rooms_.find(base);
         if (known == rooms_.end()) return false;
-        Json change = {{"ok", result->value("ok", false)}, {"kind", result->value("kind", "")},
+        Json change = {{"ok", result->value("ok", false)},
+                       {"kind", result->value("kind", "")},
                        {"name", result->value("name", "")}};
         if (result->contains("error")) change["error"] = (*result)["error"];
         known->second.library_change = std::move(change);
@@ -49,7 +53,8 @@ bool Overview::on_message(const std::string& topic, const std::string& payload, 
     if (leaf == "state") {
         Problems problems(topic);
         state = parse_json_text(payload, problems);
-        if (!state || !state->is_object() || !state->contains("room") || !(*state)["room"].is_object()) {
+        if (!state || !state->is_object() || !state->contains("room") ||
+            !(*state)["room"].is_object()) {
             std::lock_guard lock(mutex_);
             ++ignored_;
             return false;
@@ -105,22 +110,30 @@ Json Overview::room_json(const Room& r, DeviceTime now) const {
         out["room"] = slash == std::string::npos ? r.base : r.base.substr(slash + 1);
         out["name"] = out["room"];
     }
-    const Json* lib = r.have_state && st.contains("library") && st["library"].is_object() ? &st["library"] : nullptr;
-    out["library"] = {{"version", lib ? (*lib).value("version", "") : ""}, {"last_change", r.library_change}};
+    const Json* lib = r.have_state && st.contains("library") && st["library"].is_object()
+                          ? &st["library"]
+                          : nullptr;
+    out["library"] = {{"version", lib ? (*lib).value("version", "") : ""},
+                      {"last_change", r.library_change}};
     Json& alerts = out["alerts"];
-    const Json* session = r.have_state && st.contains("session") && st["session"].is_object() ? &st["session"] : nullptr;
+    const Json* session = r.have_state && st.contains("session") && st["session"].is_object()
+                              ? &st["session"]
+                              : nullptr;
     const bool running = session && session->value("status", "") != "finished";
     // Session times move on by themselves between states (the room publishes on change).
     const double age = running ? seconds(now - r.state_at) : 0.0;
     if (session) {
         const Json& s = *session;
         auto num = [&](const char* k) -> Json {
-            return s.contains(k) && s[k].is_number() ? Json(s[k].get<double>() + age) : Json(nullptr);
+            return s.contains(k) && s[k].is_number() ? Json(s[k].get<double>() + age)
+                                                     : Json(nullptr);
         };
         Json phase = nullptr;
         if (s.contains("phase") && s["phase"].is_object()) {
             const Json& p = s["phase"];
-            phase = {{"name", p.value("name", "")}, {"index", p.value("index", 0)}, {"count", p.value("count", 0)}};
+            phase = {{"name", p.value("name", "")},
+                     {"index", p.value("index", 0)},
+                     {"count", p.value("count", 0)}};
         }
         out["session"] = {{"id", s.value("id", "")},
                           {"label", s.value("label", "")},
@@ -132,8 +145,8 @@ Json Overview::room_json(const Room& r, DeviceTime now) const {
                           {"lights_up", s.value("lights_up", false)},
                           {"since_start", num("since_start")},
                           {"since_dose", num("since_dose")}};
-        if (running && s.contains("reminders") && s["reminders"].is_array() && s.contains("since_start") &&
-            s["since_start"].is_number()) {
+        if (running && s.contains("reminders") && s["reminders"].is_array() &&
+            s.contains("since_start") && s["since_start"].is_number()) {
             const double now_s = s["since_start"].get<double>() + age;
             for (const auto& rem : s["reminders"]) {
                 if (!rem.is_object() || !rem.contains("at") || !rem["at"].is_number()) continue;
@@ -141,13 +154,15 @@ Json Overview::room_json(const Room& r, DeviceTime now) const {
                 if (overdue >= seconds(options_.reminder_overdue))
                     alerts.push_back({{"kind", "reminder_overdue"},
                                       {"text", (overdue < 60 ? std::string("reminder due: ")
-                                                              : "reminder overdue " + minutes_text(overdue) + ": ") +
+                                                             : "reminder overdue " +
+                                                                   minutes_text(overdue) + ": ") +
                                                    rem.value("text", "")},
                                       {"overdue_s", overdue}});
             }
         }
         if (running && s.value("vitals_flagged", false))
-            alerts.push_back({{"kind", "vitals_flagged"}, {"text", "a vitals reading is outside the thresholds"}});
+            alerts.push_back({{"kind", "vitals_flagged"},
+                              {"text", "a vitals reading is outside the thresholds"}});
     }
     if (r.have_state && st.contains("devices") && st["devices"].is_array()) {
         for (const auto& d : st["devices"]) {
@@ -158,25 +173,29 @@ Json Overview::room_json(const Room& r, DeviceTime now) const {
         }
     }
     if (!r.online && running)
-        alerts.push_back({{"kind", "offline_in_session"}, {"text", "the room went offline during a session"}});
+        alerts.push_back(
+            {{"kind", "offline_in_session"}, {"text", "the room went offline during a session"}});
     return out;
 }
 
 Json Overview::rooms(DeviceTime now) const {
     std::lock_guard lock(mutex_);
     std::vector<Json> list;
-    for (const auto& [base, r] : rooms_) list.push_back(room_json(r, now));
+    for (const auto& [base, r] : rooms_)
+        list.push_back(room_json(r, now));
     std::sort(list.begin(), list.end(), [](const Json& a, const Json& b) {
         return a["room"].get<std::string>() < b["room"].get<std::string>();
     });
     Json out = Json::array();
-    for (auto& j : list) out.push_back(std::move(j));
+    for (auto& j : list)
+        out.push_back(std::move(j));
     return out;
 }
 
 std::size_t Overview::alert_count(DeviceTime now) const {
     std::size_t n = 0;
-    for (const auto& r : rooms(now)) n += r["alerts"].size();
+    for (const auto& r : rooms(now))
+        n += r["alerts"].size();
     return n;
 }
 

@@ -46,10 +46,10 @@ private:
         std::string base;
         bool online = false;
         bool have_state = false;
-        Json state;           // the room's state as published (no vital signs)
-        DeviceTime state_at{};  // when it arrived
-        DeviceTime seen_at{};   // the last message of any kind
-        Json library_change;  // the room's answer to the last library change, or null
+        Json state;            // the room's state as published (no vital signs)
+        DeviceTime state_at{}; // when it arrived
+        DeviceTime seen_at{};  // the last message of any kind
+        Json library_change;   // the room's answer to the last library change, or null
     };
     Json room_json(const Room& r, DeviceTime now) const;
     OverviewOptions options_;

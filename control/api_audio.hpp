@@ -45,7 +45,8 @@ struct UploadChunk {
 };
 
 // Parses "bytes START-END/TOTAL" for a body of `body_size` bytes.
-std::optional<UploadChunk> parse_upload_range(const std::string& header, std::size_t body_size, std::string* error);
+std::optional<UploadChunk> parse_upload_range(const std::string& header, std::size_t body_size,
+                                              std::string* error);
 
 struct UploadResult {
     int status = 200; // 202 more expected, 201 saved, 4xx refused
@@ -57,10 +58,11 @@ struct UploadResult {
 // (or over the old file with `replace`). Any thread; one upload step at a time.
 class AudioUploads {
 public:
-    explicit AudioUploads(std::filesystem::path library_dir, std::uintmax_t max_size = kMaxAudioUpload)
+    explicit AudioUploads(std::filesystem::path library_dir,
+                          std::uintmax_t max_size = kMaxAudioUpload)
         : dir_(std::move(library_dir)), max_size_(max_size) {}
-    UploadResult receive(const std::string& relative, const UploadChunk& chunk, const std::string& data,
-                         bool replace);
+    UploadResult receive(const std::string& relative, const UploadChunk& chunk,
+                         const std::string& data, bool replace);
 
 private:
     std::filesystem::path dir_;

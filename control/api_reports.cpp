@@ -14,8 +14,10 @@ ReportReply json_error(int status, const std::string& message) {
 
 } // namespace
 
-ReportReply report_reply(const std::filesystem::path& state_dir, const std::string& id, const std::string& format) {
-    if (!is_valid_session_id(id)) return json_error(400, "not a session id: letters, digits and '-' only");
+ReportReply report_reply(const std::filesystem::path& state_dir, const std::string& id,
+                         const std::string& format) {
+    if (!is_valid_session_id(id))
+        return json_error(400, "not a session id: letters, digits and '-' only");
     if (format != "json" && format != "csv" && format != "html")
         return json_error(400, "format: expected json, csv or html");
     if (state_dir.empty()) return json_error(404, "this room keeps no journals");
@@ -23,7 +25,8 @@ ReportReply report_reply(const std::filesystem::path& state_dir, const std::stri
     if (!report) return json_error(404, "no session " + id);
     if (report->contains("error")) return json_error(422, (*report)["error"].get<std::string>());
     if (format == "csv") return {200, "text/csv; charset=utf-8", report_csv(*report), id + ".csv"};
-    if (format == "html") return {200, "text/html; charset=utf-8", report_html(*report), id + ".html"};
+    if (format == "html")
+        return {200, "text/html; charset=utf-8", report_html(*report), id + ".html"};
     return {200, "application/json", dump_json(*report), ""};
 }
 

@@ -17,7 +17,8 @@ struct ReportReply {
 };
 
 // A session's report in json, csv or html; 400 for a bad id or format, 404 for no journal.
-ReportReply report_reply(const std::filesystem::path& state_dir, const std::string& id, const std::string& format);
+ReportReply report_reply(const std::filesystem::path& state_dir, const std::string& id,
+                         const std::string& format);
 
 // {"sessions": [history entries, newest first]}.
 Json history_reply(const std::filesystem::path& state_dir);

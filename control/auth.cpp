@@ -45,9 +45,12 @@ std::string read_whole(const std::filesystem::path& p) {
 
 const char* to_string(Role r) {
     switch (r) {
-    case Role::Therapist: return "therapist";
-    case Role::Curator: return "curator";
-    case Role::Clinic: return "clinic";
+    case Role::Therapist:
+        return "therapist";
+    case Role::Curator:
+        return "curator";
+    case Role::Clinic:
+        return "clinic";
     }
     return "therapist";
 }
@@ -59,7 +62,9 @@ std::optional<Role> role_from_string(const std::string& s) {
     return std::nullopt;
 }
 
-bool role_allows(Role have, Role need) { return have == Role::Clinic || have == need; }
+bool role_allows(Role have, Role need) {
+    return have == Role::Clinic || have == need;
+}
 
 bool is_valid_pin(const std::string& pin) {
     if (pin.size() < 4 || pin.size() > 12) return false;
@@ -89,7 +94,8 @@ namespace {
 
 std::string digest(const std::string& token) {
     unsigned char out[32];
-    crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(token.data()), token.size(), nullptr, 0);
+    crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(token.data()),
+                       token.size(), nullptr, 0);
     char hex[65];
     sodium_bin2hex(hex, sizeof hex, out, sizeof out);
     return hex;
@@ -124,9 +130,12 @@ void Auth::load() {
         if (!v.is_object()) continue;
         Attempts at;
         at.failures = std::clamp(v.value("failures", 0), 0, kLockoutAttempts);
-        at.last = now - Ms{std::max<std::int64_t>(0, wall - v.value("last_unix_ms", std::int64_t{0}))};
+        at.last =
+            now - Ms{std::max<std::int64_t>(0, wall - v.value("last_unix_ms", std::int64_t{0}))};
         const std::int64_t blocked = v.value("blocked_until_unix_ms", std::int64_t{0});
-        at.blocked_until = blocked > wall ? now + Ms{std::min<std::int64_t>(blocked - wall, kLockout.count())} : DeviceTime{};
+        at.blocked_until = blocked > wall
+                               ? now + Ms{std::min<std::int64_t>(blocked - wall, kLockout.count())}
+                               : DeviceTime{};
         if (at.failures > 0 && now - at.last <= kForget) attempts_[client] = at;
     }
 }
@@ -144,13 +153,15 @@ void Auth::save_attempts_locked() {
         if (a.failures <= 0) continue;
         j[client] = {{"failures", a.failures},
                      {"last_unix_ms", wall - (now - a.last).count()},
-                     {"blocked_until_unix_ms", a.blocked_until > now ? wall + (a.blocked_until - now).count() : 0}};
+                     {"blocked_until_unix_ms",
+                      a.blocked_until > now ? wall + (a.blocked_until - now).count() : 0}};
     }
     std::error_code ec;
     std::filesystem::create_directories(store_.parent_path(), ec);
     std::string error;
     if (!write_file_atomically(attempts_path(), dump_json(j) + "\n", &error, 0600))
-        std::cerr << "stillroom: auth: " << error << " (the PIN throttle is kept in memory)" << std::endl;
+        std::cerr << "stillroom: auth: " << error << " (the PIN throttle is kept in memory)"
+                  << std::endl;
 }
 
 void Auth::save_locked() {
@@ -159,7 +170,9 @@ void Auth::save_locked() {
     const DeviceTime now = clock_.now();
     const std::int64_t wall = clock_.wall_unix_ms();
     for (const auto& [key, s] : tokens_)
-        j[key] = {{"user", s.user}, {"role", to_string(s.role)}, {"expires_unix_ms", wall + (s.expires - now).count()}};
+        j[key] = {{"user", s.user},
+                  {"role", to_string(s.role)},
+                  {"expires_unix_ms", wall + (s.expires - now).count()}};
     std::error_code ec;
     std::filesystem::create_directories(store_.parent_path(), ec);
     // Temp file, fsync, rename: a full disk leaves the old file whole, never a truncated one.
@@ -181,7 +194,8 @@ Auth::LoginResult Auth::login(const std::string& pin, const std::string& client)
         std::lock_guard lock(mutex_);
         Attempts& a = attempts_[client];
         if (a.failures > 0 && now - a.last > kForget && now >= a.blocked_until) a = Attempts{};
-        if (now < a.blocked_until) return {LoginStatus::Throttled, "", Role::Therapist, a.blocked_until - now};
+        if (now < a.blocked_until)
+            return {LoginStatus::Throttled, "", Role::Therapist, a.blocked_until - now};
         // Count this attempt as failed before checking it, so parallel guesses see the
         // block at once; a success below takes back only this attempt's count.
         before = a;
@@ -190,7 +204,8 @@ Auth::LoginResult Auth::login(const std::string& pin, const std::string& client)
         if (a.failures >= kLockoutAttempts) {
             a.blocked_until = now + kLockout;
         } else if (a.failures >= kFreeAttempts) {
-            a.blocked_until = now + Ms{1000LL << std::min(a.failures - kFreeAttempts, 6)}; // 1 s, 2 s, 4 s ...
+            a.blocked_until =
+                now + Ms{1000LL << std::min(a.failures - kFreeAttempts, 6)}; // 1 s, 2 s, 4 s ...
         }
         save_attempts_locked();
         users = users_;
@@ -209,7 +224,9 @@ Auth::LoginResult Auth::login(const std::string& pin, const std::string& client)
     }
     std::lock_guard lock(mutex_);
     Attempts& a = attempts_[client];
-    if (!role) return {LoginStatus::WrongPin, "", Role::Therapist, a.blocked_until > now ? a.blocked_until - now : Ms{0}};
+    if (!role)
+        return {LoginStatus::WrongPin, "", Role::Therapist,
+                a.blocked_until > now ? a.blocked_until - now : Ms{0}};
     // Take back this attempt's count only: earlier failures stay (one correct PIN must not
     // reset the count another PIN is being guessed under).
     a.failures = std::max(0, a.failures - 1);
@@ -255,8 +272,10 @@ std::string Auth::issue_preview_ticket(const std::string& token, const std::stri
     const DeviceTime now = clock_.now();
     std::erase_if(tickets_, [&](const auto& kv) { return kv.second.expires <= now; });
     while (tickets_.size() >= kMaxPreviewTickets) {
-        auto oldest = std::min_element(tickets_.begin(), tickets_.end(),
-                                       [](const auto& a, const auto& b) { return a.second.expires < b.second.expires; });
+        auto oldest =
+            std::min_element(tickets_.begin(), tickets_.end(), [](const auto& a, const auto& b) {
+                return a.second.expires < b.second.expires;
+            });
         tickets_.erase(oldest);
     }
     tickets_[digest(hex)] = {file, digest(token), now + kPreviewTicketLifetime};

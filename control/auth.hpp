@@ -2,8 +2,8 @@
 // with an expiry, roles, and a throttle that slows and then refuses repeated wrong PINs.
 #pragma once
 
-#include "library/room_config.hpp"
 #include "engine/clock.hpp"
+#include "library/room_config.hpp"
 
 #include <filesystem>
 #include <map>

@@ -13,7 +13,8 @@ void EventHub::publish(const std::string& event, const Json& data) {
         Event e{++seq_, "event: " + event + "\ndata: " + dump_json(data) + "\n\n"};
         if (event == "state") state_ = e;
         recent_.push_back(std::move(e));
-        while (recent_.size() > kRecent) recent_.pop_front();
+        while (recent_.size() > kRecent)
+            recent_.pop_front();
     }
     cv_.notify_all();
 }

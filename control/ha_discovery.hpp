@@ -34,7 +34,7 @@ struct HaDiscoveryOptions {
     std::string room_id;    // room.json "room": letters, digits, '-' and '_'
     std::string room_name;
     std::vector<std::pair<std::string, std::string>> templates; // id, name
-    std::string sw_version;  // this program's version
+    std::string sw_version;                                     // this program's version
     std::string support_url; // room.json mqtt.support_url; empty: not announced
 };
 

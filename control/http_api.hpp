@@ -50,8 +50,8 @@ struct RouteInfo {
 class HttpApi {
 public:
     // `clock` (real time) times the HTTP guard's connection deadlines.
-    HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub& events, LibraryFiles& files,
-            DeviceClock& clock);
+    HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub& events,
+            LibraryFiles& files, DeviceClock& clock);
     ~HttpApi();
     // Binds and serves on its own threads. False (with *error) if the address is taken.
     bool start(std::string* error);

@@ -40,7 +40,8 @@ std::optional<Json> json_body(const httplib::Request& req, httplib::Response& re
     return j;
 }
 
-void install_common_handlers(httplib::Server& s, const std::vector<std::string>& allowed_hosts, std::string what) {
+void install_common_handlers(httplib::Server& s, const std::vector<std::string>& allowed_hosts,
+                             std::string what) {
     // DNS rebinding: a page from evil.example whose name now points at this machine sends
     // "Host: evil.example". Only IP literals, localhost, this machine's names and the
     // configured names are served.
@@ -65,22 +66,24 @@ void install_common_handlers(httplib::Server& s, const std::vector<std::string>&
             error_reply(res, res.status, text);
         }
     });
-    s.set_exception_handler([what](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-        std::string text = "internal error";
-        try {
-            if (ep) std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-            text = e.what();
-        } catch (...) {
-        }
-        std::cerr << "stillroom: " << what << ": " << text << std::endl;
-        error_reply(res, 500, "internal error");
-    });
+    s.set_exception_handler(
+        [what](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+            std::string text = "internal error";
+            try {
+                if (ep) std::rethrow_exception(ep);
+            } catch (const std::exception& e) {
+                text = e.what();
+            } catch (...) {
+            }
+            std::cerr << "stillroom: " << what << ": " << text << std::endl;
+            error_reply(res, 500, "internal error");
+        });
 }
 
-std::unique_ptr<GuardedServer> make_guarded_server(const HttpGuardLimits& limits,
-                                                   const std::optional<std::pair<std::string, std::string>>& tls,
-                                                   DeviceClock& clock) {
+std::unique_ptr<GuardedServer>
+make_guarded_server(const HttpGuardLimits& limits,
+                    const std::optional<std::pair<std::string, std::string>>& tls,
+                    DeviceClock& clock) {
     auto server = tls ? std::make_unique<GuardedServer>(limits, clock, &tls->first, &tls->second)
                       : std::make_unique<GuardedServer>(limits, clock);
     server->set_payload_max_length(limits.max_body);
@@ -89,8 +92,9 @@ std::unique_ptr<GuardedServer> make_guarded_server(const HttpGuardLimits& limits
     return server;
 }
 
-std::optional<AuthSession> authorize(const httplib::Request& req, httplib::Response& res, Auth& auth,
-                                     std::optional<Role> need, const std::string& events_path) {
+std::optional<AuthSession> authorize(const httplib::Request& req, httplib::Response& res,
+                                     Auth& auth, std::optional<Role> need,
+                                     const std::string& events_path) {
     const std::string token = request_token(req, events_path);
     auto session = token.empty() ? std::nullopt : auth.check(token);
     if (!session) {
@@ -105,9 +109,10 @@ std::optional<AuthSession> authorize(const httplib::Request& req, httplib::Respo
 }
 
 void page_reply(httplib::Response& res, const std::string& html) {
-    res.set_header("Content-Security-Policy",
-                   "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-                   "img-src 'self' data:; media-src 'self'; connect-src 'self'; frame-ancestors 'none'");
+    res.set_header(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; media-src 'self'; connect-src 'self'; frame-ancestors 'none'");
     res.set_header("Cache-Control", "no-store");
     res.set_content(html, "text/html; charset=utf-8");
 }
@@ -120,10 +125,12 @@ httplib::Server::Handler login_handler(Auth& auth) {
             return error_reply(res, 415, "a login body is application/json");
         auto body = json_body(req, res);
         if (!body) return;
-        if (!body->contains("pin") || !(*body)["pin"].is_string()) return error_reply(res, 400, "pin: expected a string");
+        if (!body->contains("pin") || !(*body)["pin"].is_string())
+            return error_reply(res, 400, "pin: expected a string");
         auto r = auth.login((*body)["pin"].get<std::string>(), req.remote_addr);
         switch (r.status) {
-        case Auth::LoginStatus::Ok: return json_reply(res, 200, {{"token", r.token}, {"role", to_string(r.role)}});
+        case Auth::LoginStatus::Ok:
+            return json_reply(res, 200, {{"token", r.token}, {"role", to_string(r.role)}});
         case Auth::LoginStatus::Throttled:
             res.set_header("Retry-After", std::to_string(r.retry_after.count() / 1000 + 1));
             return error_reply(res, 429, "too many wrong PINs; wait and try again",
@@ -142,12 +149,14 @@ void logout(const httplib::Request& req, httplib::Response& res, Auth& auth, Eve
 
 std::string request_token(const httplib::Request& req, const std::string& events_path) {
     std::string token = bearer_token(req);
-    if (token.empty() && req.path == events_path && req.has_param("token")) token = req.get_param_value("token");
+    if (token.empty() && req.path == events_path && req.has_param("token"))
+        token = req.get_param_value("token");
     return token;
 }
 
-void serve_event_stream(const httplib::Request& req, httplib::Response& res, Auth& auth, EventHub& events,
-                        std::function<std::string()> first_state, const std::string& events_path) {
+void serve_event_stream(const httplib::Request& req, httplib::Response& res, Auth& auth,
+                        EventHub& events, std::function<std::string()> first_state,
+                        const std::string& events_path) {
     const std::string token = request_token(req, events_path);
     res.set_header("Cache-Control", "no-store");
     res.set_header("X-Accel-Buffering", "no");
@@ -155,7 +164,8 @@ void serve_event_stream(const httplib::Request& req, httplib::Response& res, Aut
     auto seq = std::make_shared<std::uint64_t>(0);
     res.set_chunked_content_provider(
         "text/event-stream",
-        [&auth, &events, first, seq, token, first_state = std::move(first_state)](std::size_t, httplib::DataSink& sink) {
+        [&auth, &events, first, seq, token,
+         first_state = std::move(first_state)](std::size_t, httplib::DataSink& sink) {
             if (events.stopped()) return false;
             if (!auth.check(token)) return false; // logged out or expired: the stream ends
             if (*first) {

@@ -19,7 +19,8 @@
 namespace stillroom {
 
 void json_reply(httplib::Response& res, int status, const Json& body);
-void error_reply(httplib::Response& res, int status, const std::string& message, Json extra = Json::object());
+void error_reply(httplib::Response& res, int status, const std::string& message,
+                 Json extra = Json::object());
 // "Authorization: Bearer TOKEN", or empty.
 std::string bearer_token(const httplib::Request& req);
 // Parses a JSON object body; an empty body is {}. Replies 400 on failure.
@@ -28,18 +29,21 @@ std::optional<Json> json_body(const httplib::Request& req, httplib::Response& re
 // The Host check (DNS rebinding: 421 for other names), security headers on every
 // response, JSON error bodies, and exceptions logged as 500s. `what` names the server in
 // the log ("http", "clinic").
-void install_common_handlers(httplib::Server& server, const std::vector<std::string>& allowed_hosts, std::string what);
+void install_common_handlers(httplib::Server& server, const std::vector<std::string>& allowed_hosts,
+                             std::string what);
 
 // A guarded server (control/http_guard.hpp) with TLS when `tls` names a certificate and key,
 // the body limit, and no Nagle delay on small JSON replies; `clock` (real time) for its deadlines.
-std::unique_ptr<GuardedServer> make_guarded_server(const HttpGuardLimits& limits,
-                                                   const std::optional<std::pair<std::string, std::string>>& tls,
-                                                   DeviceClock& clock);
+std::unique_ptr<GuardedServer>
+make_guarded_server(const HttpGuardLimits& limits,
+                    const std::optional<std::pair<std::string, std::string>>& tls,
+                    DeviceClock& clock);
 
 // The session of a request's token (see request_token), or a 401 reply; a 403 reply when it
 // lacks `need` (clinic may do everything).
-std::optional<AuthSession> authorize(const httplib::Request& req, httplib::Response& res, Auth& auth,
-                                     std::optional<Role> need, const std::string& events_path);
+std::optional<AuthSession> authorize(const httplib::Request& req, httplib::Response& res,
+                                     Auth& auth, std::optional<Role> need,
+                                     const std::string& events_path);
 
 // A page (the tablet, the overview): HTML with its CSS and JS inline, nothing from elsewhere.
 void page_reply(httplib::Response& res, const std::string& html);
@@ -55,7 +59,8 @@ std::string request_token(const httplib::Request& req, const std::string& events
 
 // GET …/events: the newest state (from `events`, else `first_state()`), then every event as
 // it comes, keep-alives every 15 s; ends when the token is revoked or expires.
-void serve_event_stream(const httplib::Request& req, httplib::Response& res, Auth& auth, EventHub& events,
-                        std::function<std::string()> first_state, const std::string& events_path);
+void serve_event_stream(const httplib::Request& req, httplib::Response& res, Auth& auth,
+                        EventHub& events, std::function<std::string()> first_state,
+                        const std::string& events_path);
 
 } // namespace stillroom

@@ -31,13 +31,17 @@ namespace {
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+        if (std::tolower(static_cast<unsigned char>(a[i])) !=
+            std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
     return true;
 }
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -56,7 +60,8 @@ bool contains_token_ci(std::string_view list, std::string_view token) {
 RequestFrame frame_request(std::string_view buf, std::size_t max_header, std::size_t max_body) {
     using K = RequestFrame::Kind;
     const auto end = buf.find("\r\n\r\n");
-    if (end == std::string_view::npos) return {buf.size() > max_header ? K::HeaderTooLarge : K::Incomplete, 0};
+    if (end == std::string_view::npos)
+        return {buf.size() > max_header ? K::HeaderTooLarge : K::Incomplete, 0};
     if (end + 4 > max_header) return {K::HeaderTooLarge, 0};
     const std::size_t header_len = end + 4;
     std::string_view head = buf.substr(0, end);
@@ -92,13 +97,17 @@ RequestFrame frame_request(std::string_view buf, std::size_t max_header, std::si
         std::size_t total = 0;
         for (;;) { // each turn consumes a chunk: bounded by the buffer's size
             const auto eol = buf.find("\r\n", p);
-            if (eol == std::string_view::npos) return {buf.size() - p > 1024 ? K::Bad : K::Incomplete, 0};
+            if (eol == std::string_view::npos)
+                return {buf.size() - p > 1024 ? K::Bad : K::Incomplete, 0};
             std::string_view size_line = buf.substr(p, eol - p);
             size_line = trim(size_line.substr(0, size_line.find(';')));
             if (size_line.empty() || size_line.size() > 15) return {K::Bad, 0};
             std::size_t size = 0;
             for (char c : size_line) {
-                int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                int d = c >= '0' && c <= '9'   ? c - '0'
+                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                               : -1;
                 if (d < 0) return {K::Bad, 0};
                 size = size * 16 + static_cast<std::size_t>(d);
             }
@@ -109,7 +118,8 @@ RequestFrame frame_request(std::string_view buf, std::size_t max_header, std::si
                 std::size_t trailers = 0;
                 for (;;) { // trailer lines until an empty one
                     const auto t = buf.find("\r\n", p);
-                    if (t == std::string_view::npos) return {buf.size() - p > max_header ? K::HeaderTooLarge : K::Incomplete, 0};
+                    if (t == std::string_view::npos)
+                        return {buf.size() - p > max_header ? K::HeaderTooLarge : K::Incomplete, 0};
                     if (t == p) return {K::Complete, t + 2};
                     trailers += t - p + 2;
                     if (trailers > max_header) return {K::HeaderTooLarge, 0};
@@ -141,7 +151,8 @@ bool host_allowed(std::string_view host, const std::vector<std::string>& allowed
         return inet_pton(AF_INET6, name.c_str(), &a6) == 1;
     }
     name = std::string(host.substr(0, host.find(':')));
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (!name.empty() && name.back() == '.') name.pop_back();
     in_addr a4{};
     if (inet_pton(AF_INET, name.c_str(), &a4) == 1) return true;
@@ -149,7 +160,8 @@ bool host_allowed(std::string_view host, const std::vector<std::string>& allowed
     char self[256] = {};
     if (gethostname(self, sizeof self - 1) == 0 && self[0]) {
         std::string me = self;
-        for (char& c : me) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (char& c : me)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         if (name == me || name == me + ".local") return true;
     }
     for (const auto& a : allowed)
@@ -168,7 +180,8 @@ constexpr std::size_t kLingerBytes = 4u << 20;
 class WorkerPool {
 public:
     WorkerPool(int threads, std::size_t max_queued) : max_queued_(max_queued) {
-        for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+        for (int i = 0; i < threads; ++i)
+            threads_.emplace_back([this] { run(); });
     }
     ~WorkerPool() { stop(); }
     // False (nothing queued) when every worker is busy and the queue is full.
@@ -187,7 +200,8 @@ public:
             queue_.clear(); // closes their sockets
         }
         cv_.notify_all();
-        for (auto& t : threads_) t.join();
+        for (auto& t : threads_)
+            t.join();
         threads_.clear();
     }
 
@@ -228,7 +242,7 @@ struct Conn {
     bool started = false; // a byte of the current request has arrived
     int served = 0;
     bool close_after = false;
-    bool draining = false;     // replied and half-closed: the rest of the request is read and dropped
+    bool draining = false; // replied and half-closed: the rest of the request is read and dropped
     std::size_t drained = 0;
     ~Conn() {
         if (ssl) {
@@ -258,7 +272,8 @@ void address_of(const sockaddr_storage& ss, std::string& ip, int& port) {
 
 // Writes all of `data` before `deadline`; false on error or timeout. Runs on: any thread
 // that owns the connection.
-bool send_all(Conn& c, const char* data, std::size_t size, DeviceTime deadline, const DeviceClock& clock) {
+bool send_all(Conn& c, const char* data, std::size_t size, DeviceTime deadline,
+              const DeviceClock& clock) {
     std::size_t done = 0;
     while (done < size) {
         ssize_t n;
@@ -268,8 +283,10 @@ bool send_all(Conn& c, const char* data, std::size_t size, DeviceTime deadline, 
             n = SSL_write(c.ssl, data + done, chunk);
             if (n <= 0) {
                 const int err = SSL_get_error(c.ssl, static_cast<int>(n));
-                if (err == SSL_ERROR_WANT_READ) want = POLLIN;
-                else if (err != SSL_ERROR_WANT_WRITE) return false;
+                if (err == SSL_ERROR_WANT_READ)
+                    want = POLLIN;
+                else if (err != SSL_ERROR_WANT_WRITE)
+                    return false;
                 n = -1;
                 errno = EAGAIN;
             }
@@ -298,7 +315,8 @@ public:
     bool is_readable() const override { return pos_ < request_.size(); }
     bool is_writable() const override {
         pollfd p{c_.fd, POLLOUT, 0};
-        return ::poll(&p, 1, static_cast<int>(write_timeout_.count())) > 0 && !(p.revents & (POLLERR | POLLHUP | POLLNVAL));
+        return ::poll(&p, 1, static_cast<int>(write_timeout_.count())) > 0 &&
+               !(p.revents & (POLLERR | POLLHUP | POLLNVAL));
     }
     ssize_t read(char* ptr, std::size_t size) override {
         const std::size_t n = std::min(size, request_.size() - pos_);
@@ -345,7 +363,8 @@ public:
 std::string canned(int status, const char* reason, const std::string& message) {
     const std::string body = "{\"error\":\"" + message + "\"}";
     return "HTTP/1.1 " + std::to_string(status) + " " + reason +
-           "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+           "\r\nContent-Type: application/json\r\nCache-Control: "
+           "no-store\r\nX-Content-Type-Options: nosniff\r\n"
            "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
            std::to_string(body.size()) + "\r\n\r\n" + body;
 }
@@ -356,8 +375,9 @@ using namespace http_guard_detail;
 class HttpGuardFront {
 public:
     HttpGuardFront(GuardedServer& server, HttpGuardLimits limits, SSL_CTX* tls, DeviceClock& clock)
-        : server_(server), limits_(limits), tls_(tls), clock_(clock), requests_(limits.request_workers, limits.max_queued),
-          logins_(limits.login_workers, 16), streams_(limits.stream_workers, 0) {
+        : server_(server), limits_(limits), tls_(tls), clock_(clock),
+          requests_(limits.request_workers, limits.max_queued), logins_(limits.login_workers, 16),
+          streams_(limits.stream_workers, 0) {
         epoll_ = epoll_create1(EPOLL_CLOEXEC);
         wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         epoll_event ev{};
@@ -394,12 +414,15 @@ public:
         c->fd = fd;
         sockaddr_storage ss{};
         socklen_t len = sizeof ss;
-        if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) address_of(ss, c->ip, c->port);
+        if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+            address_of(ss, c->ip, c->port);
         len = sizeof ss;
-        if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) address_of(ss, c->local_ip, c->local_port);
+        if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+            address_of(ss, c->local_ip, c->local_port);
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
         const int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); // no Nagle delay on small replies
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+                   sizeof one); // no Nagle delay on small replies
         std::lock_guard lock(mutex_);
         if (stopping_) return; // c closes the socket
         adopted_.push_back(std::move(c));
@@ -450,8 +473,11 @@ private:
                     if (c->deadline <= now) expired.push_back(fd);
                 for (int fd : expired) {
                     auto it = conns_.find(fd);
-                    if (it->second->started) reply_and_close(it->second, canned(408, "Request Timeout", "the request took too long"));
-                    else close_conn(fd);
+                    if (it->second->started)
+                        reply_and_close(it->second, canned(408, "Request Timeout",
+                                                           "the request took too long"));
+                    else
+                        close_conn(fd);
                 }
             }
         }
@@ -466,7 +492,9 @@ private:
             returned.swap(returned_);
         }
         for (auto& c : adopted) {
-            if (open_.load() >= limits_.max_connections || per_address_[c->ip] >= limits_.max_per_address) continue; // closed
+            if (open_.load() >= limits_.max_connections ||
+                per_address_[c->ip] >= limits_.max_per_address)
+                continue; // closed
             ++open_;
             ++per_address_[c->ip];
             if (tls_) {
@@ -486,7 +514,8 @@ private:
                 continue;
             }
             c->started = !c->in.empty();
-            c->deadline = clock_.now() + (c->started ? limits_.request_deadline : limits_.idle_timeout);
+            c->deadline =
+                clock_.now() + (c->started ? limits_.request_deadline : limits_.idle_timeout);
             const int fd = c->fd;
             watch(std::move(c));
             auto it = conns_.find(fd);
@@ -525,7 +554,8 @@ private:
     // while (a "lingering close", as nginx does): closing with unread data makes the kernel
     // send a reset that can destroy the reply before the client reads it.
     void reply_and_close(std::unique_ptr<Conn>& c, const std::string& reply) {
-        if (!c->ssl || c->handshaken) send_all(*c, reply.data(), reply.size(), clock_.now() + Ms{50}, clock_);
+        if (!c->ssl || c->handshaken)
+            send_all(*c, reply.data(), reply.size(), clock_.now() + Ms{50}, clock_);
         if (c->ssl || c->draining) return close_conn(c->fd);
         ::shutdown(c->fd, SHUT_WR);
         c->draining = true;
@@ -587,9 +617,12 @@ private:
                 c->deadline = clock_.now() + limits_.request_deadline;
             }
             c->in.append(buf, static_cast<std::size_t>(n));
-            if (c->in.size() > cap) return reply_and_close(c, canned(413, "Payload Too Large", "the request body is too large"));
+            if (c->in.size() > cap)
+                return reply_and_close(
+                    c, canned(413, "Payload Too Large", "the request body is too large"));
         }
-        if (!c->started && c->ssl && !c->handshaken) { // handshake bytes count as the first request's
+        if (!c->started && c->ssl &&
+            !c->handshaken) { // handshake bytes count as the first request's
             c->started = true;
             c->deadline = clock_.now() + limits_.request_deadline;
         }
@@ -600,12 +633,18 @@ private:
         const RequestFrame f = frame_request(c->in, limits_.max_header, limits_.max_body);
         using K = RequestFrame::Kind;
         switch (f.kind) {
-        case K::Incomplete: return;
-        case K::TooLarge: return reply_and_close(c, canned(413, "Payload Too Large", "the request body is too large"));
+        case K::Incomplete:
+            return;
+        case K::TooLarge:
+            return reply_and_close(
+                c, canned(413, "Payload Too Large", "the request body is too large"));
         case K::HeaderTooLarge:
-            return reply_and_close(c, canned(431, "Request Header Fields Too Large", "the request headers are too large"));
-        case K::Bad: return reply_and_close(c, canned(400, "Bad Request", "bad request"));
-        case K::Complete: break;
+            return reply_and_close(c, canned(431, "Request Header Fields Too Large",
+                                             "the request headers are too large"));
+        case K::Bad:
+            return reply_and_close(c, canned(400, "Bad Request", "bad request"));
+        case K::Complete:
+            break;
         }
         std::string request = c->in.substr(0, f.length);
         c->in.erase(0, f.length);
@@ -616,7 +655,8 @@ private:
         WorkerPool& pool = stream ? streams_ : login ? logins_ : requests_;
         const int fd = c->fd;
         epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
-        auto task = std::make_shared<std::pair<std::unique_ptr<Conn>, std::string>>(std::move(conns_[fd]), std::move(request));
+        auto task = std::make_shared<std::pair<std::unique_ptr<Conn>, std::string>>(
+            std::move(conns_[fd]), std::move(request));
         conns_.erase(fd);
         const bool last = ++task->first->served >= limits_.keep_alive_max || stream;
         const bool queued = pool.try_submit([this, task, last] {
@@ -628,8 +668,9 @@ private:
             hand_back(std::move(task->first));
         });
         if (!queued) {
-            const std::string reply = stream ? canned(503, "Service Unavailable", "too many event streams are open")
-                                             : canned(503, "Service Unavailable", "the room is busy; try again");
+            const std::string reply =
+                stream ? canned(503, "Service Unavailable", "too many event streams are open")
+                       : canned(503, "Service Unavailable", "the room is busy; try again");
             send_all(*task->first, reply.data(), reply.size(), clock_.now() + Ms{50}, clock_);
             forget(*task->first);
             task->first.reset();
@@ -665,7 +706,8 @@ SSL_CTX* make_tls_context(const std::string& cert, const std::string& key) {
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1 ||
-        SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+        SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
         SSL_CTX_free(ctx);
         return nullptr;
     }
@@ -674,13 +716,14 @@ SSL_CTX* make_tls_context(const std::string& cert, const std::string& key) {
 
 } // namespace
 
-GuardedServer::GuardedServer(HttpGuardLimits limits, DeviceClock& clock, const std::string* tls_cert,
-                             const std::string* tls_key) {
+GuardedServer::GuardedServer(HttpGuardLimits limits, DeviceClock& clock,
+                             const std::string* tls_cert, const std::string* tls_key) {
     // Room for max_connections sockets besides the daemon's own files.
     rlimit rl{};
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
         rl.rlim_cur < static_cast<rlim_t>(limits.max_connections) + 256) {
-        rl.rlim_cur = std::min<rlim_t>(rl.rlim_max, static_cast<rlim_t>(limits.max_connections) + 256);
+        rl.rlim_cur =
+            std::min<rlim_t>(rl.rlim_max, static_cast<rlim_t>(limits.max_connections) + 256);
         setrlimit(RLIMIT_NOFILE, &rl);
     }
     SSL_CTX* tls = nullptr;
@@ -693,9 +736,13 @@ GuardedServer::GuardedServer(HttpGuardLimits limits, DeviceClock& clock, const s
     if (!tls_failed) front_ = std::make_unique<HttpGuardFront>(*this, limits, tls, clock);
 }
 
-GuardedServer::~GuardedServer() { shutdown_guard(); }
+GuardedServer::~GuardedServer() {
+    shutdown_guard();
+}
 
-bool GuardedServer::is_valid() const { return front_ != nullptr; }
+bool GuardedServer::is_valid() const {
+    return front_ != nullptr;
+}
 
 void GuardedServer::shutdown_guard() {
     if (front_) front_->stop();
@@ -706,7 +753,8 @@ int GuardedServer::serve(const std::string& host, int port, std::string* error) 
         if (error) *error = "the TLS certificate or key cannot be loaded";
         return 0;
     }
-    const int bound = port == 0 ? bind_to_any_port(host.c_str()) : (bind_to_port(host.c_str(), port) ? port : 0);
+    const int bound =
+        port == 0 ? bind_to_any_port(host.c_str()) : (bind_to_port(host.c_str(), port) ? port : 0);
     if (bound <= 0) {
         if (error) *error = "cannot listen on " + host + ":" + std::to_string(port);
         return 0;
@@ -723,15 +771,20 @@ bool GuardedServer::stop_serving() {
     return true;
 }
 
-int GuardedServer::open_connections() const { return front_ ? front_->open_connections() : 0; }
+int GuardedServer::open_connections() const {
+    return front_ ? front_->open_connections() : 0;
+}
 
-bool GuardedServer::serve_one(httplib::Stream& stream, bool close_connection, bool& connection_closed) {
+bool GuardedServer::serve_one(httplib::Stream& stream, bool close_connection,
+                              bool& connection_closed) {
     return process_request(stream, close_connection, connection_closed, nullptr);
 }
 
 bool GuardedServer::process_and_close_socket(socket_t sock) {
-    if (front_) front_->adopt(sock);
-    else ::close(sock);
+    if (front_)
+        front_->adopt(sock);
+    else
+        ::close(sock);
     return true;
 }
 

@@ -21,18 +21,18 @@
 namespace stillroom {
 
 struct HttpGuardLimits {
-    std::size_t max_body = 1 << 20;       // decoded body, chunked or not (413 above)
-    std::size_t max_header = 16 << 10;    // request line and headers (431 above)
-    Ms request_deadline{10'000};          // first byte to last byte of one request
-    Ms idle_timeout{5'000};               // an open connection that sends nothing
-    Ms write_timeout{5'000};              // one response write
-    int max_connections = 1000;           // open sockets in all (the rest are closed at once)
-    int max_per_address = 256;            // open sockets from one address
-    int request_workers = 8;              // every request but logins and event streams
-    int login_workers = 2;                // logins: at most this many PIN hashes at once
-    int stream_workers = 32;              // event streams (SSE) at once; more get 503
-    std::size_t max_queued = 256;         // complete requests waiting for a worker; more get 503
-    int keep_alive_max = 100;             // requests per connection
+    std::size_t max_body = 1 << 20;    // decoded body, chunked or not (413 above)
+    std::size_t max_header = 16 << 10; // request line and headers (431 above)
+    Ms request_deadline{10'000};       // first byte to last byte of one request
+    Ms idle_timeout{5'000};            // an open connection that sends nothing
+    Ms write_timeout{5'000};           // one response write
+    int max_connections = 1000;        // open sockets in all (the rest are closed at once)
+    int max_per_address = 256;         // open sockets from one address
+    int request_workers = 8;           // every request but logins and event streams
+    int login_workers = 2;             // logins: at most this many PIN hashes at once
+    int stream_workers = 32;           // event streams (SSE) at once; more get 503
+    std::size_t max_queued = 256;      // complete requests waiting for a worker; more get 503
+    int keep_alive_max = 100;          // requests per connection
 };
 
 // Where a request in `buffer` ends. Pure; tested on its own.

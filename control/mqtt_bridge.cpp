@@ -17,21 +17,28 @@ constexpr std::size_t kMaxQueuedCommands = 64; // a flood is dropped, not queued
 #endif
 
 HaDiscoveryOptions ha_options(const MqttBridgeOptions& o) {
-    return {o.base_topic, o.room_id,     o.room_name, o.templates, o.sw_version.empty() ? STILLROOM_VERSION : o.sw_version,
+    return {o.base_topic,
+            o.room_id,
+            o.room_name,
+            o.templates,
+            o.sw_version.empty() ? STILLROOM_VERSION : o.sw_version,
             o.support_url};
 }
 
 } // namespace
 
-MqttBridge::MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& room, DeviceClock& clock)
+MqttBridge::MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& room,
+                       DeviceClock& clock)
     : options_(std::move(options)), mqtt_(mqtt), room_(room), clock_(clock) {
     const std::string cmd_prefix = options_.base_topic + "/cmd/";
     mqtt_.subscribe(cmd_prefix + "+");
-    mqtt_.ignore_retained(cmd_prefix + "+"); // a retained command would fire again on every reconnect
-    std::vector<std::string> ha_topics;      // the select and Start button; retired configs to check
+    mqtt_.ignore_retained(cmd_prefix +
+                          "+");         // a retained command would fire again on every reconnect
+    std::vector<std::string> ha_topics; // the select and Start button; retired configs to check
     if (options_.homeassistant) {
         mqtt_.subscribe("homeassistant/status");
-        ha_topics = {ha_template_set_topic(options_.base_topic), ha_start_topic(options_.base_topic)};
+        ha_topics = {ha_template_set_topic(options_.base_topic),
+                     ha_start_topic(options_.base_topic)};
         for (const auto& t : ha_topics) {
             mqtt_.subscribe(t);
             mqtt_.ignore_retained(t);
@@ -42,7 +49,8 @@ MqttBridge::MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& r
         }
     }
     mqtt_.subscribe(kClinicStatusPattern);
-    mqtt_.on_message([this, cmd_prefix, ha_topics](const std::string& topic, const std::string& payload) {
+    mqtt_.on_message([this, cmd_prefix, ha_topics](const std::string& topic,
+                                                   const std::string& payload) {
         // Runs on: the network thread. Queue and return.
         std::lock_guard lock(mutex_);
         if (topic.rfind(cmd_prefix, 0) == 0) {
@@ -54,7 +62,8 @@ MqttBridge::MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& r
         } else if (topic == "homeassistant/status") {
             if (payload == "online") announce_ = true;
         } else if (topic.rfind("stillroom-clinic/", 0) == 0) {
-            if (payload == "online") republish_ = true; // an overview (re)started: tell it everything
+            if (payload == "online")
+                republish_ = true; // an overview (re)started: tell it everything
         } else if (std::find(ha_topics.begin(), ha_topics.end(), topic) != ha_topics.end()) {
             if (incoming_.size() >= kMaxQueuedCommands) return;
             incoming_.push_back({true, topic, payload});
@@ -70,7 +79,9 @@ MqttBridge::MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& r
     });
 }
 
-MqttBridge::~MqttBridge() { stop(); }
+MqttBridge::~MqttBridge() {
+    stop();
+}
 
 void MqttBridge::start() {
     {
@@ -110,7 +121,8 @@ void MqttBridge::publish_state(const Json& state) {
 
 std::vector<std::pair<std::string, std::string>> MqttBridge::discovery_messages() const {
     std::vector<std::pair<std::string, std::string>> out;
-    for (auto& m : ha_discovery_messages(ha_options(options_))) out.emplace_back(std::move(m.topic), std::move(m.payload));
+    for (auto& m : ha_discovery_messages(ha_options(options_)))
+        out.emplace_back(std::move(m.topic), std::move(m.payload));
     return out;
 }
 
@@ -118,7 +130,8 @@ void MqttBridge::announce() {
     const Json state = room_.state();
     republish(state);
     if (!options_.homeassistant) return;
-    for (const auto& [topic, payload] : discovery_messages()) mqtt_.publish(topic, payload, 1, true);
+    for (const auto& [topic, payload] : discovery_messages())
+        mqtt_.publish(topic, payload, 1, true);
     publish_template_option(state, true);
 }
 
@@ -201,16 +214,25 @@ void MqttBridge::handle_command(const std::string& action, const std::string& pa
         // From the clinic overview: one library file for this room (a running session keeps
         // its own snapshot; the change applies to the next one).
         const bool shaped = args.is_object() && args.contains("kind") && args["kind"].is_string() &&
-                            args.contains("name") && args["name"].is_string() && args.contains("content") &&
-                            args["content"].is_object();
+                            args.contains("name") && args["name"].is_string() &&
+                            args.contains("content") && args["content"].is_object();
         if (shaped) {
             result["kind"] = args["kind"];
             result["name"] = args["name"];
         }
-        if (!library_put_) r = {false, 403, "library changes over MQTT are off in this room (room.json: mqtt.library_commands)", {}};
-        else if (!shaped) r = {false, 400, "expected {\"kind\", \"name\", \"content\": {...}}", {}};
-        else r = library_put_(args["kind"].get<std::string>(), args["name"].get<std::string>(), args["content"]);
-    } else if (auto kind = command_kind_from_name(action); kind && *kind != CommandKind::TrackFailed) {
+        if (!library_put_)
+            r = {
+                false,
+                403,
+                "library changes over MQTT are off in this room (room.json: mqtt.library_commands)",
+                {}};
+        else if (!shaped)
+            r = {false, 400, "expected {\"kind\", \"name\", \"content\": {...}}", {}};
+        else
+            r = library_put_(args["kind"].get<std::string>(), args["name"].get<std::string>(),
+                             args["content"]);
+    } else if (auto kind = command_kind_from_name(action);
+               kind && *kind != CommandKind::TrackFailed) {
         auto cmd = parse_command(*kind, args, problems);
         r = cmd ? room_.command(*cmd) : CommandResult{false, 400, problems.to_string(), {}};
     } else {
@@ -225,7 +247,9 @@ void MqttBridge::handle_command(const std::string& action, const std::string& pa
 void MqttBridge::worker() {
     // Runs on: the bridge's worker thread.
     std::unique_lock lock(mutex_);
-    const auto ready = [&] { return !running_ || !incoming_.empty() || pending_state_ || announce_ || republish_; };
+    const auto ready = [&] {
+        return !running_ || !incoming_.empty() || pending_state_ || announce_ || republish_;
+    };
     while (running_) {
         const DeviceTime quiet_until = clock_.now() + options_.republish_every;
         while (!ready() && clock_.now() < quiet_until) {
@@ -259,10 +283,13 @@ void MqttBridge::worker() {
             incoming_.pop_front();
             lock.unlock();
             try {
-                if (in.ha) handle_ha(in.key, in.payload);
-                else handle_command(in.key, in.payload);
+                if (in.ha)
+                    handle_ha(in.key, in.payload);
+                else
+                    handle_command(in.key, in.payload);
             } catch (const std::exception& e) { // nothing from outside may end this thread
-                std::cerr << "stillroom: mqtt: " << (in.ha ? "" : "cmd/") << in.key << ": " << e.what() << std::endl;
+                std::cerr << "stillroom: mqtt: " << (in.ha ? "" : "cmd/") << in.key << ": "
+                          << e.what() << std::endl;
             }
             lock.lock();
             continue;
@@ -272,7 +299,8 @@ void MqttBridge::worker() {
             pending_state_.reset();
             lock.unlock();
             publish_template_option(state, false);
-            mqtt_.publish(options_.base_topic + "/state", dump_json(mqtt_state(std::move(state))), 1, true);
+            mqtt_.publish(options_.base_topic + "/state", dump_json(mqtt_state(std::move(state))),
+                          1, true);
             lock.lock();
         }
     }

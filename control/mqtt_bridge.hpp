@@ -9,8 +9,8 @@
 // brokers may keep retained messages per node.
 #pragma once
 
-#include "runtime/room_control.hpp"
 #include "devices/mqtt_link.hpp"
+#include "runtime/room_control.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -25,7 +25,7 @@
 namespace stillroom {
 
 struct MqttBridgeOptions {
-    std::string base_topic;     // "stillroom/room-1"
+    std::string base_topic; // "stillroom/room-1"
     std::string room_id;
     std::string room_name;
     bool homeassistant = false;
@@ -51,7 +51,8 @@ public:
     // BASE/cmd/library {"kind", "name", "content"} saves a library file (validated and atomic,
     // like a PUT on the tablet API) when set; otherwise that command is refused. Set before
     // start().
-    using LibraryPut = std::function<CommandResult(const std::string& kind, const std::string& name, const Json& content)>;
+    using LibraryPut = std::function<CommandResult(const std::string& kind, const std::string& name,
+                                                   const Json& content)>;
     void set_library_put(LibraryPut put) { library_put_ = std::move(put); }
     // The discovery messages (topic, payload), for tests and docs.
     std::vector<std::pair<std::string, std::string>> discovery_messages() const;
@@ -73,11 +74,12 @@ private:
     DeviceClock& clock_;
     Wakeup wakeup_; // rung for every queued message, state, announce and stop
     struct Incoming {
-        bool ha = false;  // BASE/ha/... or a retired config (key = topic); else BASE/cmd/ (key = action)
+        bool ha =
+            false; // BASE/ha/... or a retired config (key = topic); else BASE/cmd/ (key = action)
         std::string key, payload;
     };
     std::deque<Incoming> incoming_;
-    std::string armed_;       // the template the select armed (worker thread only)
+    std::string armed_;        // the template the select armed (worker thread only)
     std::string shown_option_; // what BASE/ha/template last said (worker thread only)
     std::optional<Json> pending_state_;
     bool announce_ = false;

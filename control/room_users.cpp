@@ -19,7 +19,9 @@ struct UserPin {
     std::string hash;  // the kept hash, or empty
 };
 
-std::string user_path(std::size_t i) { return "control.users[" + std::to_string(i) + "]"; }
+std::string user_path(std::size_t i) {
+    return "control.users[" + std::to_string(i) + "]";
+}
 
 } // namespace
 
@@ -54,7 +56,8 @@ bool prepare_room_users(Json& body, const Json& current, Problems& problems) {
         } else if (u.value("pin_hash", "") == kKeep) {
             if (current_users)
                 for (const auto& c : *current_users)
-                    if (c.is_object() && c.value("name", "") == up.name) up.hash = c.value("pin_hash", "");
+                    if (c.is_object() && c.value("name", "") == up.name)
+                        up.hash = c.value("pin_hash", "");
             if (up.hash.empty()) {
                 problems.error(user_path(i) + ".pin", who + " is new (or renamed): give a pin");
                 continue;
@@ -71,9 +74,9 @@ bool prepare_room_users(Json& body, const Json& current, Problems& problems) {
         if (pins[a].plain.empty()) continue;
         for (std::size_t b = 0; b < pins.size(); ++b) {
             if (a == b) continue;
-            const bool same = !pins[b].plain.empty()
-                                  ? (b > a && pins[a].plain == pins[b].plain)
-                                  : (!pins[b].hash.empty() && verify_pin(pins[a].plain, pins[b].hash));
+            const bool same = !pins[b].plain.empty() ? (b > a && pins[a].plain == pins[b].plain)
+                                                     : (!pins[b].hash.empty() &&
+                                                        verify_pin(pins[a].plain, pins[b].hash));
             if (same)
                 problems.error(user_path(pins[a].index) + ".pin",
                                "users \"" + pins[a].name + "\" and \"" + pins[b].name +

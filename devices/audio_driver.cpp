@@ -28,7 +28,7 @@ constexpr Ms kWatchdog{1500};     // the sink consumed nothing for this long: it
 constexpr Ms kStartTimeout{5000}; // a new sink must be playing within this
 constexpr Ms kBackoffFirst{500};
 constexpr Ms kBackoffMax{8000};
-constexpr Ms kResumeFade{2000};   // music fades back in after the device returns
+constexpr Ms kResumeFade{2000}; // music fades back in after the device returns
 
 fs::path default_sink_executable() {
     std::error_code ec;
@@ -56,14 +56,15 @@ MixerConfig mixer_config_from(const AudioConfig& audio) {
     return mc;
 }
 
-AudioDriver::AudioDriver(AudioDriverOptions options, Clock& clock, DeviceClock& device_clock, DesiredProvider desired,
-                         FailureListener on_failed)
-    : options_(std::move(options)), desired_(std::move(desired)), on_failed_(std::move(on_failed)), clock_(clock),
-      device_clock_(device_clock), mode_(options_.sink),
+AudioDriver::AudioDriver(AudioDriverOptions options, Clock& clock, DeviceClock& device_clock,
+                         DesiredProvider desired, FailureListener on_failed)
+    : options_(std::move(options)), desired_(std::move(desired)), on_failed_(std::move(on_failed)),
+      clock_(clock), device_clock_(device_clock), mode_(options_.sink),
       inbox_(kInboxCapacity, [this](Job& job) { load_and_post(job); }) {
     if (options_.sink_executable.empty()) options_.sink_executable = default_sink_executable();
     const MixerConfig mc = mixer_config_from(options_.config);
-    for (const auto& o : options_.config.outputs) output_gain_db_.push_back(o.gain_db);
+    for (const auto& o : options_.config.outputs)
+        output_gain_db_.push_back(o.gain_db);
     const int channels = mc.device_channels;
     device_channels_ = channels;
     mixer_ = std::make_unique<Mixer>(mc);
@@ -73,7 +74,8 @@ AudioDriver::AudioDriver(AudioDriverOptions options, Clock& clock, DeviceClock& 
     audio_ = std::make_unique<AudioEngine>(std::move(settings), *mixer_, decoder_.get());
 
     // The ring: four device buffers, at least 2048 frames (43 ms at 48 kHz) of latency.
-    const auto capacity = static_cast<std::uint32_t>(std::max(2048, 4 * options_.config.buffer_frames));
+    const auto capacity =
+        static_cast<std::uint32_t>(std::max(2048, 4 * options_.config.buffer_frames));
     shm_bytes_ = SinkShared::bytes_for(capacity, static_cast<std::uint32_t>(channels));
     shm_fd_ = memfd_create("stillroom-audio", MFD_CLOEXEC);
     if (shm_fd_ >= 0 && ftruncate(shm_fd_, static_cast<off_t>(shm_bytes_)) == 0) {
@@ -113,10 +115,16 @@ bool AudioDriver::spawn_sink() {
     shm_->state.store(static_cast<std::uint32_t>(SinkState::Starting));
     shm_->status[0] = '\0';
     const std::string exe = options_.sink_executable.string();
-    std::vector<std::string> args = {exe, "--fd", "3", "--device", options_.config.device, "--buffer",
+    std::vector<std::string> args = {exe,
+                                     "--fd",
+                                     "3",
+                                     "--device",
+                                     options_.config.device,
+                                     "--buffer",
                                      std::to_string(options_.config.buffer_frames)};
     std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
+    for (auto& a : args)
+        argv.push_back(a.data());
     argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -177,7 +185,8 @@ void AudioDriver::start() {
             open_ = true;
             set_status(shm_->status, true);
         } else {
-            const std::string why = shm_ && shm_->status[0] ? shm_->status : "the audio sink did not start";
+            const std::string why =
+                shm_ && shm_->status[0] ? shm_->status : "the audio sink did not start";
             kill_sink();
             if (options_.null_when_no_device) {
                 set_status("no audio device (" + why + "): playing to a silent sink", true);
@@ -212,18 +221,22 @@ void AudioDriver::mix_loop() {
     // Runs on: the mix thread, the room's real-time audio thread. No allocation, lock, log
     // or I/O inside the loop: the mixer, a copy into shared memory, and sleeps.
     const int block = options_.config.buffer_frames;
-    std::vector<float> buffer(static_cast<std::size_t>(block * device_channels_)); // before the loop
-    const auto period = std::chrono::microseconds(static_cast<long long>(block) * 1'000'000 / options_.config.sample_rate);
+    std::vector<float> buffer(
+        static_cast<std::size_t>(block * device_channels_)); // before the loop
+    const auto period = std::chrono::microseconds(static_cast<long long>(block) * 1'000'000 /
+                                                  options_.config.sample_rate);
     auto next = realtime_now();
     while (running_.load(std::memory_order_relaxed)) {
         if (mode_ == AudioSink::Null) {
             mixer_->process(buffer.data(), block);
             next += period;
-            if (next < realtime_now() - period * 8) next = realtime_now(); // fell far behind: do not race
+            if (next < realtime_now() - period * 8)
+                next = realtime_now(); // fell far behind: do not race
             realtime_sleep_until(next);
             continue;
         }
-        if (sink_live_.load(std::memory_order_acquire) && shm_->writable() >= static_cast<std::uint64_t>(block)) {
+        if (sink_live_.load(std::memory_order_acquire) &&
+            shm_->writable() >= static_cast<std::uint64_t>(block)) {
             mixer_->process(buffer.data(), block);
             shm_->write(buffer.data(), static_cast<std::uint64_t>(block));
             continue;
@@ -292,10 +305,12 @@ void AudioDriver::maintenance() {
                 set_status(shm_->status, true);
                 backoff = kBackoffFirst;
                 // Back where the session is now: the right track at the right place, faded in.
-                if (auto desired = desired_ ? desired_() : std::nullopt) reconcile(*desired, clock_.now());
+                if (auto desired = desired_ ? desired_() : std::nullopt)
+                    reconcile(*desired, clock_.now());
             } else if (state == SinkState::Failed || exited || now - started_at > kStartTimeout) {
                 starting = false;
-                const std::string why = shm_->status[0] ? shm_->status : "the audio sink did not start";
+                const std::string why =
+                    shm_->status[0] ? shm_->status : "the audio sink did not start";
                 kill_sink();
                 set_status(why + "; retrying", false);
                 backoff = std::min(backoff * 2, kBackoffMax);
@@ -323,12 +338,14 @@ std::int64_t AudioDriver::due_frame(MonoTime at) const {
 void AudioDriver::apply(const Effect& effect, MonoTime at) {
     // Runs on: the engine thread. Queues and returns; the loader thread does the work.
     if (!open_.load()) return; // the device is away; reconcile() catches up when it returns
-    if (!std::holds_alternative<PlayTrack>(effect.body) && !std::holds_alternative<StopMusic>(effect.body) &&
-        !std::holds_alternative<SetVolume>(effect.body) && !std::holds_alternative<PlaySound>(effect.body))
+    if (!std::holds_alternative<PlayTrack>(effect.body) &&
+        !std::holds_alternative<StopMusic>(effect.body) &&
+        !std::holds_alternative<SetVolume>(effect.body) &&
+        !std::holds_alternative<PlaySound>(effect.body))
         return;
     if (!inbox_.push(Job{effect, at}))
-        std::cerr << "stillroom: audio: " << kInboxCapacity << " effects wait for the loader; this one is dropped"
-                  << std::endl;
+        std::cerr << "stillroom: audio: " << kInboxCapacity
+                  << " effects wait for the loader; this one is dropped" << std::endl;
 }
 
 void AudioDriver::reconcile(const DesiredState& state, MonoTime at) {
@@ -365,15 +382,18 @@ void AudioDriver::load_and_post(Job& job) {
     stop.at = frame;
     stop.fade = Mixer::kMinFade * 10;
     mixer_->post(stop);
-    audio_->reconcile(rec->state, frame, kResumeFade.count() * options_.config.sample_rate / 1000, std::move(voice), late);
+    audio_->reconcile(rec->state, frame, kResumeFade.count() * options_.config.sample_rate / 1000,
+                      std::move(voice), late);
 }
 
-std::vector<std::string> AudioDriver::set_output_gains(const std::vector<AudioOutputGroup>& outputs) {
+std::vector<std::string>
+AudioDriver::set_output_gains(const std::vector<AudioOutputGroup>& outputs) {
     std::vector<std::string> restart;
     std::lock_guard lock(audio_mutex_);
     const auto& running = options_.config.outputs;
     for (std::size_t i = 0; i < outputs.size(); ++i) {
-        if (i >= running.size() || outputs[i].id != running[i].id || outputs[i].channels != running[i].channels) {
+        if (i >= running.size() || outputs[i].id != running[i].id ||
+            outputs[i].channels != running[i].channels) {
             restart.push_back(outputs[i].id);
             continue;
         }
@@ -383,14 +403,16 @@ std::vector<std::string> AudioDriver::set_output_gains(const std::vector<AudioOu
         audio_->set_group_gain(static_cast<int>(i), outputs[i].gain_db, mixer_->frame(),
                                kOutputGainRamp.count() * options_.config.sample_rate / 1000);
     }
-    for (std::size_t i = outputs.size(); i < running.size(); ++i) restart.push_back(running[i].id);
+    for (std::size_t i = outputs.size(); i < running.size(); ++i)
+        restart.push_back(running[i].id);
     return restart;
 }
 
 Json AudioDriver::health() const {
     Json outputs = Json::array();
     for (std::size_t i = 0; i < options_.config.outputs.size(); ++i)
-        outputs.push_back({{"id", options_.config.outputs[i].id}, {"gain_db", mixer_->group_gain_db(static_cast<int>(i))}});
+        outputs.push_back({{"id", options_.config.outputs[i].id},
+                           {"gain_db", mixer_->group_gain_db(static_cast<int>(i))}});
     std::lock_guard lock(status_mutex_);
     return {{"ok", ok_},
             {"detail", status_},

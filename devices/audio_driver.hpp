@@ -8,10 +8,10 @@
 // mixer stamped with the frame its session time falls on.
 #pragma once
 
-#include "library/room_config.hpp"
-#include "engine/clock.hpp"
 #include "devices/driver_inbox.hpp"
+#include "engine/clock.hpp"
 #include "engine/room_driver.hpp"
+#include "library/room_config.hpp"
 #include "playlists/audio_engine.hpp"
 
 #include <atomic>
@@ -56,8 +56,8 @@ public:
     // restart backoff and the decoder. `desired` is asked for the room's desired state when
     // a device comes back; it is called from the driver's own thread. `on_failed` hears of
     // files that cannot play (from the maintenance thread).
-    AudioDriver(AudioDriverOptions options, Clock& clock, DeviceClock& device_clock, DesiredProvider desired,
-                FailureListener on_failed);
+    AudioDriver(AudioDriverOptions options, Clock& clock, DeviceClock& device_clock,
+                DesiredProvider desired, FailureListener on_failed);
     ~AudioDriver() override;
 
     void start();
@@ -115,7 +115,8 @@ private:
     std::unique_ptr<Mixer> mixer_;
     std::unique_ptr<Decoder> decoder_;
     std::unique_ptr<AudioEngine> audio_;
-    std::mutex audio_mutex_; // guards audio_ and output_gain_db_ (control threads only, never the mix thread)
+    std::mutex audio_mutex_; // guards audio_ and output_gain_db_ (control threads only, never the
+                             // mix thread)
     std::vector<double> output_gain_db_; // what was last asked of each output group
 
     int device_channels_ = 2;

@@ -33,9 +33,10 @@ int sink_callback(const void*, void* output, unsigned long frames, const PaStrea
 
 int run_audio_sink(const SinkArgs& args) {
     prctl(PR_SET_PDEATHSIG, SIGKILL); // never outlive the room
-    struct stat st{};
+    struct stat st {};
     if (fstat(args.shm_fd, &st) != 0) return 2;
-    void* mem = mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ | PROT_WRITE, MAP_SHARED, args.shm_fd, 0);
+    void* mem = mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ | PROT_WRITE,
+                     MAP_SHARED, args.shm_fd, 0);
     if (mem == MAP_FAILED) return 2;
     auto* shm = static_cast<SinkShared*>(mem);
     if (shm->magic != SinkShared::kMagic) return 2;
@@ -52,20 +53,23 @@ int run_audio_sink(const SinkArgs& args) {
         return 1;
     }
     if (device->max_output_channels < static_cast<int>(shm->channels)) {
-        set_status(shm, SinkState::Failed, "device \"" + device->name + "\" has " +
-                                               std::to_string(device->max_output_channels) + " channels; the room needs " +
-                                               std::to_string(shm->channels));
+        set_status(shm, SinkState::Failed,
+                   "device \"" + device->name + "\" has " +
+                       std::to_string(device->max_output_channels) + " channels; the room needs " +
+                       std::to_string(shm->channels));
         return 1;
     }
-    auto stream = PortAudioStream::start_raw(*device, static_cast<int>(shm->channels), static_cast<int>(shm->sample_rate),
-                                             args.buffer_frames, &sink_callback, shm, &error);
+    auto stream = PortAudioStream::start_raw(*device, static_cast<int>(shm->channels),
+                                             static_cast<int>(shm->sample_rate), args.buffer_frames,
+                                             &sink_callback, shm, &error);
     if (!stream) {
         set_status(shm, SinkState::Failed, error);
         return 1;
     }
     set_status(shm, SinkState::Playing,
-               "playing on \"" + device->name + "\" (" + device->host_api + ", " + std::to_string(shm->sample_rate) +
-                   " Hz, " + std::to_string(args.buffer_frames) + " frames)");
+               "playing on \"" + device->name + "\" (" + device->host_api + ", " +
+                   std::to_string(shm->sample_rate) + " Hz, " + std::to_string(args.buffer_frames) +
+                   " frames)");
     // Wait for the room to close our stdin (or kill us). The stream plays meanwhile.
     char c;
     while (read(STDIN_FILENO, &c, 1) > 0) {

@@ -14,8 +14,7 @@
 
 namespace stillroom {
 
-template <class Job>
-class DriverInbox {
+template <class Job> class DriverInbox {
 public:
     // `handle` runs on the inbox's thread, one job at a time; it must not throw.
     DriverInbox(std::size_t capacity, std::function<void(Job&)> handle)

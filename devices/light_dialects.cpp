@@ -1,25 +1,28 @@
 // Light dialect encoders.
 #include "devices/light_dialects.hpp"
 
-#include "library/light_quirks.hpp"
 #include "engine/json_reader.hpp"
+#include "library/light_quirks.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 
 namespace stillroom {
 
 Ms max_native_transition(const LightConfig& light) {
     switch (light.dialect) {
-    case Dialect::Tasmota: return Ms{20000}; // Speed2 40 = 20 s with SetOption117
-    case Dialect::Simulated: return Ms{0};
+    case Dialect::Tasmota:
+        return Ms{20000}; // Speed2 40 = 20 s with SetOption117
+    case Dialect::Simulated:
+        return Ms{0};
     case Dialect::Zigbee2Mqtt:
         // Brightness and colour take turns: short turns keep both close to the fade.
         if (has_quirk(light, kQuirkOneTransition)) return Ms{10000};
         return Ms{60000};
-    default: return Ms{60000};
+    default:
+        return Ms{60000};
     }
 }
 
@@ -31,15 +34,20 @@ int device_brightness(double perceived, int scale_max) {
 
 int clamp_mired(const LightConfig& light, double kelvin) {
     double k = kelvin;
-    if (light.kelvin) k = std::clamp(k, static_cast<double>(light.kelvin->first), static_cast<double>(light.kelvin->second));
+    if (light.kelvin)
+        k = std::clamp(k, static_cast<double>(light.kelvin->first),
+                       static_cast<double>(light.kelvin->second));
     return static_cast<int>(std::lround(kelvin_to_mired(k)));
 }
 
-std::string tasmota_topic(const LightConfig& light, const std::string& prefix, const std::string& command) {
+std::string tasmota_topic(const LightConfig& light, const std::string& prefix,
+                          const std::string& command) {
     std::string t = light.full_topic;
-    for (std::size_t at = t.find("%prefix%"); at != std::string::npos; at = t.find("%prefix%", at + prefix.size()))
+    for (std::size_t at = t.find("%prefix%"); at != std::string::npos;
+         at = t.find("%prefix%", at + prefix.size()))
         t.replace(at, 8, prefix);
-    for (std::size_t at = t.find("%topic%"); at != std::string::npos; at = t.find("%topic%", at + light.topic.size()))
+    for (std::size_t at = t.find("%topic%"); at != std::string::npos;
+         at = t.find("%topic%", at + light.topic.size()))
         t.replace(at, 7, light.topic);
     if (!t.empty() && t.back() != '/' && !command.empty()) t += '/';
     return t + command;
@@ -47,7 +55,9 @@ std::string tasmota_topic(const LightConfig& light, const std::string& prefix, c
 
 namespace {
 
-double seconds(Ms d) { return static_cast<double>(d.count()) / 1000.0; }
+double seconds(Ms d) {
+    return static_cast<double>(d.count()) / 1000.0;
+}
 
 // How a light shows a state's colour, decided once for every dialect: a white (kelvin) on
 // its colour temperature if it has one, else as the chromaticity of that white; a colour (xy)
@@ -62,28 +72,38 @@ struct ColourPlan {
 
 ColourPlan plan_colour(const LightConfig& light, const LightState& s) {
     auto in_range = [&](double k) {
-        return light.kelvin ? std::clamp(k, static_cast<double>(light.kelvin->first), static_cast<double>(light.kelvin->second)) : k;
+        return light.kelvin ? std::clamp(k, static_cast<double>(light.kelvin->first),
+                                         static_cast<double>(light.kelvin->second))
+                            : k;
     };
     if (s.kelvin && light.kelvin) return {ColourPlan::Kind::Kelvin, in_range(*s.kelvin), {}, false};
     if (s.kelvin && light.color) return {ColourPlan::Kind::Xy, 0, kelvin_to_xy(*s.kelvin), true};
     if (s.xy && light.color) return {ColourPlan::Kind::Xy, 0, *s.xy, false};
-    if (s.xy && light.kelvin) return {ColourPlan::Kind::Kelvin, in_range(xy_to_kelvin(*s.xy)), {}, false};
+    if (s.xy && light.kelvin)
+        return {ColourPlan::Kind::Kelvin, in_range(xy_to_kelvin(*s.xy)), {}, false};
     return {};
 }
 
-int mired(double kelvin) { return static_cast<int>(std::lround(kelvin_to_mired(kelvin))); }
+int mired(double kelvin) {
+    return static_cast<int>(std::lround(kelvin_to_mired(kelvin)));
+}
 
 // The colour attribute a JSON light gets for a state (plan_colour), and its key. Null: none.
-Json colour_json(const LightConfig& light, const LightState& s, std::string& key, const std::string& ct_key) {
+Json colour_json(const LightConfig& light, const LightState& s, std::string& key,
+                 const std::string& ct_key) {
     const ColourPlan plan = plan_colour(light, s);
     switch (plan.kind) {
-    case ColourPlan::Kind::Kelvin: key = ct_key; return mired(plan.kelvin);
+    case ColourPlan::Kind::Kelvin:
+        key = ct_key;
+        return mired(plan.kelvin);
     case ColourPlan::Kind::Xy:
         key = "color";
         if (plan.xy_from_kelvin)
-            return {{"x", std::round(plan.xy.x * 10000) / 10000}, {"y", std::round(plan.xy.y * 10000) / 10000}};
+            return {{"x", std::round(plan.xy.x * 10000) / 10000},
+                    {"y", std::round(plan.xy.y * 10000) / 10000}};
         return {{"x", plan.xy.x}, {"y", plan.xy.y}};
-    case ColourPlan::Kind::None: break;
+    case ColourPlan::Kind::None:
+        break;
     }
     return nullptr;
 }
@@ -97,14 +117,15 @@ double colour_change(const LightConfig& light, const Json& from, const Json& to)
         const double hi = light.kelvin ? kelvin_to_mired(light.kelvin->first) : 500;
         return std::abs(to.get<double>() - from.get<double>()) / std::max(1.0, hi - lo);
     }
-    const double dx = to.value("x", 0.0) - from.value("x", 0.0), dy = to.value("y", 0.0) - from.value("y", 0.0);
+    const double dx = to.value("x", 0.0) - from.value("x", 0.0),
+                 dy = to.value("y", 0.0) - from.value("y", 0.0);
     return std::sqrt(dx * dx + dy * dy) / 0.3;
 }
 
 // Zigbee2MQTT and Home Assistant's JSON schema. Keys carry the endpoint's suffix
 // ("state_l1"); `transition` is per message and never suffixed.
-LightCommand json_set(const LightConfig& light, const std::optional<LightState>& previous, const LightState& s,
-                      Ms transition, int scale) {
+LightCommand json_set(const LightConfig& light, const std::optional<LightState>& previous,
+                      const LightState& s, Ms transition, int scale) {
     const std::string sfx = light.endpoint.empty() ? "" : "_" + light.endpoint;
     LightCommand out;
     out.heading = s;
@@ -113,17 +134,21 @@ LightCommand json_set(const LightConfig& light, const std::optional<LightState>&
     const bool z2m = light.dialect == Dialect::Zigbee2Mqtt;
     std::string key, prev_key;
     Json colour = s.on ? colour_json(light, s, key, "color_temp") : Json(nullptr);
-    const Json prev_colour = previous ? colour_json(light, *previous, prev_key, "color_temp") : Json(nullptr);
+    const Json prev_colour =
+        previous ? colour_json(light, *previous, prev_key, "color_temp") : Json(nullptr);
     // Zigbee2MQTT: colour only when it changes (a repeated color_temp is a second Zigbee
     // command that can cancel the brightness transition, light_quirks.cpp).
     if (z2m && !colour.is_null() && prev_key == key && prev_colour == colour) colour = nullptr;
     const bool has_brightness = s.on && light.brightness;
     const int bri = has_brightness ? device_brightness(s.brightness, scale) : 0;
     bool send_brightness = has_brightness;
-    if (z2m && has_quirk(light, kQuirkOneTransition) && transition > Ms{0} && has_brightness && !colour.is_null()) {
+    if (z2m && has_quirk(light, kQuirkOneTransition) && transition > Ms{0} && has_brightness &&
+        !colour.is_null()) {
         // One attribute per command: the one further from its target now, the other next.
         const bool known = previous && previous->on;
-        const double bri_change = known ? std::abs(bri - device_brightness(previous->brightness, scale)) / double(scale) : 1.0;
+        const double bri_change =
+            known ? std::abs(bri - device_brightness(previous->brightness, scale)) / double(scale)
+                  : 1.0;
         if (bri_change > 0 && bri_change >= colour_change(light, prev_colour, colour)) {
             colour = nullptr;
             out.heading.kelvin = previous ? previous->kelvin : std::nullopt;
@@ -149,7 +174,8 @@ LightCommand tasmota_set(const LightConfig& light, const LightState& s, Ms trans
     std::string cmd;
     if (light.transition) {
         if (transition > Ms{0}) {
-            const int speed = std::clamp(static_cast<int>(std::lround(seconds(transition) * 2)), 1, 40);
+            const int speed =
+                std::clamp(static_cast<int>(std::lround(seconds(transition) * 2)), 1, 40);
             cmd += "SetOption117 1;Fade2 1;Speed2 " + std::to_string(speed) + ";";
         } else {
             cmd += "Fade2 0;";
@@ -159,7 +185,8 @@ LightCommand tasmota_set(const LightConfig& light, const LightState& s, Ms trans
         cmd += "Power OFF";
     } else {
         if (light.brightness) {
-            const int pct = std::clamp(static_cast<int>(std::lround(perceived_to_linear(s.brightness) * 100)), 1, 100);
+            const int pct = std::clamp(
+                static_cast<int>(std::lround(perceived_to_linear(s.brightness) * 100)), 1, 100);
             cmd += "Dimmer " + std::to_string(pct);
         } else {
             cmd += "Power ON";
@@ -183,7 +210,8 @@ LightCommand wled_set(const LightConfig& light, const LightState& s, Ms transiti
     Json j = Json::object();
     j["on"] = s.on;
     if (s.on && light.brightness) j["bri"] = device_brightness(s.brightness, 255);
-    if (light.transition) j["tt"] = std::clamp(static_cast<long>(std::lround(seconds(transition) * 10)), 0L, 65535L);
+    if (light.transition)
+        j["tt"] = std::clamp(static_cast<long>(std::lround(seconds(transition) * 10)), 0L, 65535L);
     const ColourPlan plan = s.on ? plan_colour(light, s) : ColourPlan{};
     if (plan.kind == ColourPlan::Kind::Kelvin) {
         const double k = std::clamp(plan.kelvin, 1900.0, 10091.0);
@@ -198,29 +226,41 @@ LightCommand wled_set(const LightConfig& light, const LightState& s, Ms transiti
 
 } // namespace
 
-LightCommand encode_light_change(const LightConfig& light, const std::optional<LightState>& previous,
-                                 const LightState& s, Ms transition) {
+LightCommand encode_light_change(const LightConfig& light,
+                                 const std::optional<LightState>& previous, const LightState& s,
+                                 Ms transition) {
     switch (light.dialect) {
-    case Dialect::Zigbee2Mqtt: return json_set(light, previous, s, transition, 254);
-    case Dialect::HomeAssistant: return json_set(light, previous, s, transition, 255);
-    case Dialect::Tasmota: return tasmota_set(light, s, transition);
-    case Dialect::Wled: return wled_set(light, s, transition);
-    case Dialect::Simulated: return {{}, s};
+    case Dialect::Zigbee2Mqtt:
+        return json_set(light, previous, s, transition, 254);
+    case Dialect::HomeAssistant:
+        return json_set(light, previous, s, transition, 255);
+    case Dialect::Tasmota:
+        return tasmota_set(light, s, transition);
+    case Dialect::Wled:
+        return wled_set(light, s, transition);
+    case Dialect::Simulated:
+        return {{}, s};
     }
     return {{}, s};
 }
 
-std::vector<MqttMessage> encode_light(const LightConfig& light, const LightState& s, Ms transition) {
+std::vector<MqttMessage> encode_light(const LightConfig& light, const LightState& s,
+                                      Ms transition) {
     return encode_light_change(light, std::nullopt, s, transition).messages;
 }
 
 std::string availability_topic(const LightConfig& light) {
     switch (light.dialect) {
-    case Dialect::Zigbee2Mqtt: return light.topic + "/availability";
-    case Dialect::HomeAssistant: return light.topic + "/availability";
-    case Dialect::Tasmota: return tasmota_topic(light, "tele", "LWT");
-    case Dialect::Wled: return light.topic + "/status";
-    case Dialect::Simulated: return "";
+    case Dialect::Zigbee2Mqtt:
+        return light.topic + "/availability";
+    case Dialect::HomeAssistant:
+        return light.topic + "/availability";
+    case Dialect::Tasmota:
+        return tasmota_topic(light, "tele", "LWT");
+    case Dialect::Wled:
+        return light.topic + "/status";
+    case Dialect::Simulated:
+        return "";
     }
     return "";
 }
@@ -229,10 +269,12 @@ std::optional<bool> parse_availability(const std::string& payload) {
     std::string p = payload;
     if (!p.empty() && p.front() == '{') {
         Json j = parse_json_or_discarded(p);
-        if (j.is_discarded() || !j.is_object() || !j.contains("state") || !j["state"].is_string()) return std::nullopt;
+        if (j.is_discarded() || !j.is_object() || !j.contains("state") || !j["state"].is_string())
+            return std::nullopt;
         p = j["state"].get<std::string>();
     }
-    for (char& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : p)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (p == "online") return true;
     if (p == "offline") return false;
     return std::nullopt;

@@ -3,8 +3,8 @@
 // messages out. Device brightness scales are treated as linear light output.
 #pragma once
 
-#include "library/room_config.hpp"
 #include "engine/time.hpp"
+#include "library/room_config.hpp"
 #include "scenes/colour.hpp"
 
 #include <string>
@@ -39,13 +39,16 @@ struct LightCommand {
 // The command that brings `light` from `previous` (what it was last told; none: unknown)
 // to `target` over `transition` (0: at once). Attributes that did not change may be left
 // out where the device documents why (light_quirks.hpp).
-LightCommand encode_light_change(const LightConfig& light, const std::optional<LightState>& previous,
+LightCommand encode_light_change(const LightConfig& light,
+                                 const std::optional<LightState>& previous,
                                  const LightState& target, Ms transition);
 // The full command, as after a restart (nothing known about the device).
-std::vector<MqttMessage> encode_light(const LightConfig& light, const LightState& target, Ms transition);
+std::vector<MqttMessage> encode_light(const LightConfig& light, const LightState& target,
+                                      Ms transition);
 
 // Tasmota: the topic for `prefix` (cmnd, tele, stat) from the light's FullTopic.
-std::string tasmota_topic(const LightConfig& light, const std::string& prefix, const std::string& command);
+std::string tasmota_topic(const LightConfig& light, const std::string& prefix,
+                          const std::string& command);
 
 // Topics the driver listens to for a light's availability ("" if none).
 std::string availability_topic(const LightConfig& light);

@@ -20,7 +20,8 @@ LightState trimmed(const LightState& s, double trim) {
 
 } // namespace
 
-LightsDriver::LightsDriver(LightsDriverOptions options, MqttLink* mqtt, Clock& clock, DeviceClock& device_clock)
+LightsDriver::LightsDriver(LightsDriverOptions options, MqttLink* mqtt, Clock& clock,
+                           DeviceClock& device_clock)
     : options_(std::move(options)), mqtt_(mqtt), clock_(clock), wait_clock_(device_clock) {
     for (const auto& c : options_.lights) {
         Light l;
@@ -32,17 +33,21 @@ LightsDriver::LightsDriver(LightsDriverOptions options, MqttLink* mqtt, Clock& c
             const std::string topic = availability_topic(c);
             if (!topic.empty()) mqtt_->subscribe(topic);
         }
-        mqtt_->on_message([this](const std::string& t, const std::string& p) { handle_message(t, p); });
+        mqtt_->on_message(
+            [this](const std::string& t, const std::string& p) { handle_message(t, p); });
         // After every (re)connect: say it all again, gently.
         mqtt_->on_connect([this] {
             std::lock_guard lock(mutex_);
-            for (auto& l : lights_) l.reassert = l.has_target;
+            for (auto& l : lights_)
+                l.reassert = l.has_target;
             wake_ = true;
         });
     }
 }
 
-LightsDriver::~LightsDriver() { stop(); }
+LightsDriver::~LightsDriver() {
+    stop();
+}
 
 void LightsDriver::start() {
     if (running_.exchange(true)) return;
@@ -68,10 +73,12 @@ void LightsDriver::handle_message(const std::string& topic, const std::string& p
         if (topic != availability_topic(l.config)) continue;
         auto online = parse_availability(payload);
         if (!online) {
-            std::cerr << "stillroom: lights: ignored availability payload for " << l.config.id << std::endl;
+            std::cerr << "stillroom: lights: ignored availability payload for " << l.config.id
+                      << std::endl;
             return;
         }
-        if (*online && !l.available) l.reassert = l.has_target; // back: fade it to where it should be
+        if (*online && !l.available)
+            l.reassert = l.has_target; // back: fade it to where it should be
         l.available = *online;
         wake_ = true;
     }
@@ -83,7 +90,11 @@ void LightsDriver::start_fade(Light& light, const LightState& target, Ms fade, M
     const LightState from = light.has_target ? light.fade.at(at) : target;
     light.fade = {from, target, at, fade};
     light.has_target = true;
-    light.segments = fade_segments(light.fade, at, light.config.transition ? std::min(options_.max_segment, max_native_transition(light.config)) : Ms{0});
+    light.segments =
+        fade_segments(light.fade, at,
+                      light.config.transition
+                          ? std::min(options_.max_segment, max_native_transition(light.config))
+                          : Ms{0});
     light.next_segment = 0;
 }
 
@@ -134,7 +145,8 @@ void LightsDriver::reconcile(const DesiredState& state, MonoTime at) {
         const MonoTime start = at - (state.t - sf.start);
         apply_scene_locked(sf.lights, sf.fade, start);
     }
-    for (auto& l : lights_) l.reassert = l.has_target;
+    for (auto& l : lights_)
+        l.reassert = l.has_target;
     wake_ = true;
     wakeup_.wake();
 }
@@ -142,7 +154,8 @@ void LightsDriver::reconcile(const DesiredState& state, MonoTime at) {
 void LightsDriver::set_trim(double trim) {
     std::lock_guard lock(mutex_);
     trim_ = std::clamp(trim, 0.0, 1.0);
-    for (auto& l : lights_) l.reassert = l.has_target;
+    for (auto& l : lights_)
+        l.reassert = l.has_target;
     wake_ = true;
 }
 
@@ -175,17 +188,20 @@ MonoTime LightsDriver::service_light(Light& l, MonoTime now) {
     if (!l.has_target || l.config.dialect == Dialect::Simulated) return never;
     if (!l.available || (mqtt_ && !mqtt_->connected())) return never; // reasserted when back
     const Ms min_gap{static_cast<Ms::rep>(1000.0 / l.config.max_rate_hz)};
-    if (l.last_sent && now < l.last_sent_at + min_gap) return l.last_sent_at + min_gap; // rate limit
+    if (l.last_sent && now < l.last_sent_at + min_gap)
+        return l.last_sent_at + min_gap; // rate limit
     const bool native = l.config.transition && max_native_transition(l.config) > Ms{0};
     if (l.reassert) {
         l.reassert = false;
         l.device.reset(); // the device may be anywhere: tell it everything
         if (native) {
             // To where the fade will be a few seconds from now, over those seconds; then on.
-            const MonoTime until = std::max(now + options_.reassert_fade,
-                                            l.next_segment < l.segments.size() ? l.segments[l.next_segment].start : now);
+            const MonoTime until = std::max(
+                now + options_.reassert_fade,
+                l.next_segment < l.segments.size() ? l.segments[l.next_segment].start : now);
             send(l, l.fade.at(until), until - now, now);
-            l.segments = fade_segments(l.fade, until, std::min(options_.max_segment, max_native_transition(l.config)));
+            l.segments = fade_segments(
+                l.fade, until, std::min(options_.max_segment, max_native_transition(l.config)));
             l.next_segment = 0;
             if (l.fade.done(until)) l.segments.clear();
             return l.segments.empty() ? l.busy_until : l.segments.front().start;
@@ -195,7 +211,9 @@ MonoTime LightsDriver::service_light(Light& l, MonoTime now) {
     }
     if (native) {
         // Skip segments that are already over (coalescing: only the newest matters).
-        while (l.next_segment + 1 < l.segments.size() && l.segments[l.next_segment + 1].start <= now) ++l.next_segment;
+        while (l.next_segment + 1 < l.segments.size() &&
+               l.segments[l.next_segment + 1].start <= now)
+            ++l.next_segment;
         if (l.next_segment >= l.segments.size()) return catch_up(l, now);
         const FadeSegment seg = l.segments[l.next_segment];
         if (seg.start > now) return seg.start;
@@ -203,11 +221,13 @@ MonoTime LightsDriver::service_light(Light& l, MonoTime now) {
         // A segment that asks for what the light was already sent is not sent again.
         if (!l.last_sent || !same_on_device(l.config, *l.last_sent, seg.target))
             send(l, seg.target, std::max(Ms{0}, seg.start + seg.length - now), now);
-        return l.next_segment < l.segments.size() ? l.segments[l.next_segment].start : std::max(l.busy_until, now + min_gap);
+        return l.next_segment < l.segments.size() ? l.segments[l.next_segment].start
+                                                  : std::max(l.busy_until, now + min_gap);
     }
     // Stepping: the fade's value now, as often as the light allows, only when it changes.
     const LightState v = l.fade.at(now);
-    if (!l.last_sent || !same_on_device(l.config, trimmed(*l.last_sent, trim_), trimmed(v, trim_))) send(l, v, Ms{0}, now);
+    if (!l.last_sent || !same_on_device(l.config, trimmed(*l.last_sent, trim_), trimmed(v, trim_)))
+        send(l, v, Ms{0}, now);
     return l.fade.done(now) ? never : now + min_gap;
 }
 
@@ -226,7 +246,8 @@ MonoTime LightsDriver::catch_up(Light& l, MonoTime now) {
 void LightsDriver::service() {
     std::lock_guard lock(mutex_);
     const MonoTime now = clock_.now();
-    for (auto& l : lights_) service_light(l, now);
+    for (auto& l : lights_)
+        service_light(l, now);
 }
 
 std::map<std::string, LightState> LightsDriver::current() const {
@@ -241,7 +262,8 @@ std::map<std::string, LightState> LightsDriver::current() const {
 std::map<std::string, int> LightsDriver::commands_sent() const {
     std::lock_guard lock(mutex_);
     std::map<std::string, int> out;
-    for (const auto& l : lights_) out[l.config.id] = l.sent;
+    for (const auto& l : lights_)
+        out[l.config.id] = l.sent;
     return out;
 }
 
@@ -251,11 +273,16 @@ Json LightsDriver::health() const {
     Json lights = Json::array();
     int ok = 0;
     for (const auto& l : lights_) {
-        const bool reachable = l.config.dialect == Dialect::Simulated || (mqtt_ && mqtt_->connected());
+        const bool reachable =
+            l.config.dialect == Dialect::Simulated || (mqtt_ && mqtt_->connected());
         const bool good = reachable && l.available;
         ok += good;
-        Json j = {{"id", l.config.id}, {"name", l.config.name}, {"dialect", to_string(l.config.dialect)}, {"ok", good},
-                  {"available", l.available}, {"commands", l.sent}};
+        Json j = {{"id", l.config.id},
+                  {"name", l.config.name},
+                  {"dialect", to_string(l.config.dialect)},
+                  {"ok", good},
+                  {"available", l.available},
+                  {"commands", l.sent}};
         if (l.has_target) {
             const LightState s = trimmed(l.fade.at(now), trim_);
             j["on"] = s.on;
@@ -265,9 +292,13 @@ Json LightsDriver::health() const {
         }
         lights.push_back(j);
     }
-    std::string detail = std::to_string(ok) + " of " + std::to_string(lights_.size()) + " lights ok";
+    std::string detail =
+        std::to_string(ok) + " of " + std::to_string(lights_.size()) + " lights ok";
     if (mqtt_ && !mqtt_->connected()) detail += "; MQTT broker unreachable, retrying";
-    return {{"ok", ok == static_cast<int>(lights_.size())}, {"detail", detail}, {"trim", trim_}, {"lights", lights}};
+    return {{"ok", ok == static_cast<int>(lights_.size())},
+            {"detail", detail},
+            {"trim", trim_},
+            {"lights", lights}};
 }
 
 } // namespace stillroom

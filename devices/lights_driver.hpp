@@ -27,16 +27,17 @@ namespace stillroom {
 
 struct LightsDriverOptions {
     std::vector<LightConfig> lights;
-    Ms reassert_fade{4000};       // how a light that comes back is brought to its target
-    Ms max_segment{60000};        // the longest native transition per command
-    Ms catch_up_fade{2000};       // what a quirk held back follows over this
+    Ms reassert_fade{4000}; // how a light that comes back is brought to its target
+    Ms max_segment{60000};  // the longest native transition per command
+    Ms catch_up_fade{2000}; // what a quirk held back follows over this
 };
 
 class LightsDriver final : public RoomDriver {
 public:
     // `mqtt` may be null when every light is simulated. Fades run on `clock` (session
     // time); `device_clock` paces the worker thread in real time.
-    LightsDriver(LightsDriverOptions options, MqttLink* mqtt, Clock& clock, DeviceClock& device_clock);
+    LightsDriver(LightsDriverOptions options, MqttLink* mqtt, Clock& clock,
+                 DeviceClock& device_clock);
     ~LightsDriver() override;
 
     void start();
@@ -74,8 +75,9 @@ private:
         std::size_t next_segment = 0;
         std::optional<LightState> last_sent;
         MonoTime last_sent_at{};
-        std::optional<LightState> device; // where the device was told to go (trimmed); none: unknown
-        MonoTime busy_until{};            // the end of the device's current transition
+        std::optional<LightState>
+            device;            // where the device was told to go (trimmed); none: unknown
+        MonoTime busy_until{}; // the end of the device's current transition
         bool available = true;
         bool reassert = false;
         int sent = 0;

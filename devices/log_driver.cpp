@@ -15,7 +15,8 @@ void LogDriver::reconcile(const DesiredState& state, MonoTime) {
     std::lock_guard lock(mutex_);
     out_ << "[" << format_clock(state.t) << "] resumed in phase " << state.phase_id;
     if (state.playing)
-        out_ << ", playing " << state.playing->file << " at " << format_clock(state.playing->position);
+        out_ << ", playing " << state.playing->file << " at "
+             << format_clock(state.playing->position);
     if (!state.scene.empty()) out_ << ", scene " << state.scene;
     out_ << std::endl;
 }

@@ -17,13 +17,15 @@ double cc_to_volume_db(int value, double max_volume_db) {
 
 int volume_db_to_cc(double db, double max_volume_db) {
     if (db <= -60.0) return db <= -89.0 ? 0 : 1;
-    return std::clamp(static_cast<int>(std::lround(1 + (db + 60.0) / (max_volume_db + 60.0) * 126.0)), 1, 127);
+    return std::clamp(
+        static_cast<int>(std::lround(1 + (db + 60.0) / (max_volume_db + 60.0) * 126.0)), 1, 127);
 }
 
 bool SoftTakeover::accept(int fader, int current) {
     if (!engaged_) {
         const bool near = std::abs(fader - current) <= 2;
-        const bool crossed = last_ >= 0 && ((last_ < current && fader >= current) || (last_ > current && fader <= current));
+        const bool crossed = last_ >= 0 && ((last_ < current && fader >= current) ||
+                                            (last_ > current && fader <= current));
         engaged_ = near || crossed;
     }
     last_ = fader;
@@ -51,8 +53,10 @@ template <class Midi> int find_port(Midi& midi, const std::string& want) {
     const unsigned n = midi.getPortCount();
     for (unsigned i = 0; i < n; ++i) {
         std::string name = midi.getPortName(i);
-        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-        if (name.find(w) != std::string::npos && name.find("stillroom") == std::string::npos) return static_cast<int>(i);
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
+        if (name.find(w) != std::string::npos && name.find("stillroom") == std::string::npos)
+            return static_cast<int>(i);
     }
     return -1;
 }
@@ -71,7 +75,9 @@ MidiDriver::MidiDriver(MidiConfig config, MidiActions actions, DeviceClock& cloc
     outputs_.resize(config_.outputs.size());
 }
 
-MidiDriver::~MidiDriver() { stop(); }
+MidiDriver::~MidiDriver() {
+    stop();
+}
 
 void MidiDriver::start() {
     if (running_.exchange(true)) return;
@@ -85,15 +91,18 @@ void MidiDriver::stop() {
     wakeup_.wake();
     if (thread_.joinable()) thread_.join();
     std::lock_guard lock(mutex_);
-    for (auto& in : inputs_) in.midi.reset();
-    for (auto& out : outputs_) out.midi.reset();
+    for (auto& in : inputs_)
+        in.midi.reset();
+    for (auto& out : outputs_)
+        out.midi.reset();
 }
 
 void MidiDriver::enqueue(std::uint8_t input, const std::vector<unsigned char>& bytes) {
     MidiMessage m;
     m.input = input;
     m.size = static_cast<std::uint8_t>(std::min<std::size_t>(bytes.size(), 3));
-    for (std::size_t i = 0; i < m.size; ++i) m.bytes[i] = bytes[i];
+    for (std::size_t i = 0; i < m.size; ++i)
+        m.bytes[i] = bytes[i];
     if (bytes.size() > 3) m.size = 0xFF; // too long for a channel message: rejected on the worker
     if (input < inputs_.size()) inputs_[input].queue->try_push(m);
 }
@@ -105,7 +114,8 @@ void MidiDriver::connect_missing() {
         if (in.connected) continue;
         try {
             if (!in.midi) {
-                in.midi = std::make_unique<RtMidiIn>(RtMidi::UNIX_JACK, "stillroom-in-" + std::to_string(i));
+                in.midi = std::make_unique<RtMidiIn>(RtMidi::UNIX_JACK,
+                                                     "stillroom-in-" + std::to_string(i));
                 in.midi->setErrorCallback(&rtmidi_error);
                 in.midi->ignoreTypes(true, true, true);
                 in.midi->setCallback(&midi_in_callback, &in.context);
@@ -114,9 +124,12 @@ void MidiDriver::connect_missing() {
             if (port < 0) throw RtMidiError("no such port", RtMidiError::NO_DEVICES_FOUND);
             in.midi->openPort(static_cast<unsigned>(port), "in");
             in.connected = true;
-            std::cerr << "stillroom: midi: listening to \"" << in.midi->getPortName(static_cast<unsigned>(port)) << "\"" << std::endl;
+            std::cerr << "stillroom: midi: listening to \""
+                      << in.midi->getPortName(static_cast<unsigned>(port)) << "\"" << std::endl;
         } catch (const std::exception&) {
-            if (!in.warned) std::cerr << "stillroom: midi: input \"" << config_.inputs[i].port << "\" not found; retrying" << std::endl;
+            if (!in.warned)
+                std::cerr << "stillroom: midi: input \"" << config_.inputs[i].port
+                          << "\" not found; retrying" << std::endl;
             in.warned = true;
             in.midi.reset();
         }
@@ -126,7 +139,8 @@ void MidiDriver::connect_missing() {
         if (out.connected) continue;
         try {
             if (!out.midi) {
-                out.midi = std::make_unique<RtMidiOut>(RtMidi::UNIX_JACK, "stillroom-out-" + config_.outputs[i].id);
+                out.midi = std::make_unique<RtMidiOut>(RtMidi::UNIX_JACK,
+                                                       "stillroom-out-" + config_.outputs[i].id);
                 out.midi->setErrorCallback(&rtmidi_error);
             }
             const int port = find_port(*out.midi, config_.outputs[i].port);
@@ -134,7 +148,9 @@ void MidiDriver::connect_missing() {
             out.midi->openPort(static_cast<unsigned>(port), "out");
             out.connected = true;
         } catch (const std::exception&) {
-            if (!out.warned) std::cerr << "stillroom: midi: output \"" << config_.outputs[i].port << "\" not found; retrying" << std::endl;
+            if (!out.warned)
+                std::cerr << "stillroom: midi: output \"" << config_.outputs[i].port
+                          << "\" not found; retrying" << std::endl;
             out.warned = true;
             out.midi.reset();
         }
@@ -190,14 +206,16 @@ void MidiDriver::handle(const MidiMessage& m) {
                     port.takeover[k].release();
                     port.set_value[k] = std::nan("");
                 }
-                if (port.takeover[k].accept(value, volume_db_to_cc(now_db, actions_.max_volume_db))) {
+                if (port.takeover[k].accept(value,
+                                            volume_db_to_cc(now_db, actions_.max_volume_db))) {
                     Command c;
                     c.kind = CommandKind::Volume;
                     c.db = cc_to_volume_db(value, actions_.max_volume_db);
                     port.set_value[k] = std::min(c.db, actions_.max_volume_db);
                     actions_.command(c);
                 }
-            } else if (e.action == "brightness" && actions_.set_brightness_trim && actions_.brightness_trim) {
+            } else if (e.action == "brightness" && actions_.set_brightness_trim &&
+                       actions_.brightness_trim) {
                 const double now = actions_.brightness_trim();
                 if (!std::isnan(port.set_value[k]) && std::fabs(now - port.set_value[k]) > 0.01) {
                     port.takeover[k].release();
@@ -208,7 +226,8 @@ void MidiDriver::handle(const MidiMessage& m) {
                     actions_.set_brightness_trim(value / 127.0);
                 }
             }
-        } else if (type == 0x90 && m.bytes[2] > 0 && e.note && *e.note == m.bytes[1] && actions_.command) {
+        } else if (type == 0x90 && m.bytes[2] > 0 && e.note && *e.note == m.bytes[1] &&
+                   actions_.command) {
             Command c;
             std::string name = e.action;
             if (name == "booster") name = "dose", c.booster = true;
@@ -225,7 +244,9 @@ void MidiDriver::handle(const MidiMessage& m) {
 void MidiDriver::apply(const Effect& effect, MonoTime) {
     const auto* cue = std::get_if<SendMidi>(&effect.body);
     if (!cue) return;
-    if (!sends_.push(*cue)) std::cerr << "stillroom: midi: too many cues waiting to be sent; one is dropped" << std::endl;
+    if (!sends_.push(*cue))
+        std::cerr << "stillroom: midi: too many cues waiting to be sent; one is dropped"
+                  << std::endl;
 }
 
 void MidiDriver::send(const SendMidi& cue) {
@@ -235,7 +256,8 @@ void MidiDriver::send(const SendMidi& cue) {
         if (config_.outputs[i].id != send->output) continue;
         OutputPort& out = outputs_[i];
         if (!out.connected || !out.midi) {
-            std::cerr << "stillroom: midi: output \"" << send->output << "\" is not connected; cue not sent" << std::endl;
+            std::cerr << "stillroom: midi: output \"" << send->output
+                      << "\" is not connected; cue not sent" << std::endl;
             return;
         }
         try {
@@ -254,15 +276,21 @@ Json MidiDriver::health() const {
     Json ports = Json::array();
     bool ok = true;
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
-        ports.push_back({{"port", config_.inputs[i].port}, {"direction", "in"}, {"connected", inputs_[i].connected}});
+        ports.push_back({{"port", config_.inputs[i].port},
+                         {"direction", "in"},
+                         {"connected", inputs_[i].connected}});
         ok = ok && inputs_[i].connected;
     }
     for (std::size_t i = 0; i < outputs_.size(); ++i) {
-        ports.push_back({{"id", config_.outputs[i].id}, {"port", config_.outputs[i].port}, {"direction", "out"},
+        ports.push_back({{"id", config_.outputs[i].id},
+                         {"port", config_.outputs[i].port},
+                         {"direction", "out"},
                          {"connected", outputs_[i].connected}});
         ok = ok && outputs_[i].connected;
     }
-    return {{"ok", ok}, {"detail", ok ? "all MIDI ports connected" : "waiting for MIDI ports"}, {"ports", ports},
+    return {{"ok", ok},
+            {"detail", ok ? "all MIDI ports connected" : "waiting for MIDI ports"},
+            {"ports", ports},
             {"ignored", ignored_.load()}};
 }
 

@@ -6,10 +6,10 @@
 #pragma once
 
 #include "devices/driver_inbox.hpp"
-#include "library/room_config.hpp"
 #include "engine/clock.hpp"
 #include "engine/commands.hpp"
 #include "engine/room_driver.hpp"
+#include "library/room_config.hpp"
 #include "playlists/spsc_queue.hpp"
 
 #include <array>
@@ -27,8 +27,8 @@ namespace stillroom {
 
 // What the MIDI driver needs of the room.
 struct MidiActions {
-    std::function<void(const Command&)> command;   // session actions and volume
-    std::function<double()> volume_db;             // the session volume now
+    std::function<void(const Command&)> command; // session actions and volume
+    std::function<double()> volume_db;           // the session volume now
     std::function<void(double)> set_brightness_trim;
     std::function<double()> brightness_trim;
     double max_volume_db = -6;
@@ -45,7 +45,10 @@ class SoftTakeover {
 public:
     // Returns true if this fader position should now set the value.
     bool accept(int fader, int current);
-    void release() { engaged_ = false; last_ = -1; }
+    void release() {
+        engaged_ = false;
+        last_ = -1;
+    }
     bool engaged() const { return engaged_; }
 
 private:
@@ -105,7 +108,8 @@ private:
         std::vector<double> set_value;      // what this fader last set, to notice outside changes
         MidiInputContext context;
         // From this port's MIDI thread (its own JACK client): exactly one producer.
-        std::unique_ptr<SpscQueue<MidiMessage, 256>> queue = std::make_unique<SpscQueue<MidiMessage, 256>>();
+        std::unique_ptr<SpscQueue<MidiMessage, 256>> queue =
+            std::make_unique<SpscQueue<MidiMessage, 256>>();
     };
     struct OutputPort {
         std::unique_ptr<RtMidiOut> midi;

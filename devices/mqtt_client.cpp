@@ -6,9 +6,9 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
-#include <filesystem>
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -21,27 +21,39 @@ struct LibraryInit {
     ~LibraryInit() { mosquitto_lib_cleanup(); }
 };
 
-void library_init() { static LibraryInit init; }
+void library_init() {
+    static LibraryInit init;
+}
 
-MqttClient* self(void* obj) { return static_cast<MqttClient*>(obj); }
+MqttClient* self(void* obj) {
+    return static_cast<MqttClient*>(obj);
+}
 
 } // namespace
 
-MqttClient::MqttClient(MqttOptions options, DeviceClock& clock) : options_(std::move(options)), clock_(clock) {
+MqttClient::MqttClient(MqttOptions options, DeviceClock& clock)
+    : options_(std::move(options)), clock_(clock) {
     library_init();
 }
 
-MqttClient::~MqttClient() { stop(); }
+MqttClient::~MqttClient() {
+    stop();
+}
 
-void MqttClient::on_message(MessageHandler handler) { handlers_.push_back(std::move(handler)); }
-void MqttClient::on_connect(std::function<void()> l) { connect_listeners_.push_back(std::move(l)); }
+void MqttClient::on_message(MessageHandler handler) {
+    handlers_.push_back(std::move(handler));
+}
+void MqttClient::on_connect(std::function<void()> l) {
+    connect_listeners_.push_back(std::move(l));
+}
 
 void MqttClient::subscribe(const std::string& pattern, int qos) {
     {
         std::lock_guard lock(mutex_);
         subscriptions_.emplace_back(pattern, qos);
     }
-    if (mosq_ && connected_.load()) mosquitto_subscribe(static_cast<mosquitto*>(mosq_), nullptr, pattern.c_str(), qos);
+    if (mosq_ && connected_.load())
+        mosquitto_subscribe(static_cast<mosquitto*>(mosq_), nullptr, pattern.c_str(), qos);
 }
 
 void MqttClient::ignore_retained(const std::string& pattern) {
@@ -51,7 +63,8 @@ void MqttClient::ignore_retained(const std::string& pattern) {
 
 std::string MqttClient::broker() const {
     const std::size_t i = broker_index_.load();
-    if (i == 0 || i > options_.fallbacks.size()) return options_.host + ":" + std::to_string(options_.port);
+    if (i == 0 || i > options_.fallbacks.size())
+        return options_.host + ":" + std::to_string(options_.port);
     const auto& [host, port] = options_.fallbacks[i - 1];
     return host + ":" + std::to_string(port);
 }
@@ -69,29 +82,36 @@ bool MqttClient::start(std::string* error) {
         return false;
     }
     mosq_ = m;
-    mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, options_.protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+    mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
+                         options_.protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
     if (!options_.username.empty())
         mosquitto_username_pw_set(m, options_.username.c_str(),
                                   options_.password.empty() ? nullptr : options_.password.c_str());
     if (options_.tls) {
-        const int rc = mosquitto_tls_set(m, options_.ca_file.empty() ? nullptr : options_.ca_file.c_str(),
-                                         options_.ca_file.empty() ? "/etc/ssl/certs" : nullptr, nullptr, nullptr, nullptr);
+        const int rc = mosquitto_tls_set(
+            m, options_.ca_file.empty() ? nullptr : options_.ca_file.c_str(),
+            options_.ca_file.empty() ? "/etc/ssl/certs" : nullptr, nullptr, nullptr, nullptr);
         if (rc != MOSQ_ERR_SUCCESS) {
             if (error) *error = std::string("TLS: ") + mosquitto_strerror(rc);
             return false;
         }
     }
     if (!options_.will_topic.empty())
-        mosquitto_will_set(m, options_.will_topic.c_str(), static_cast<int>(options_.will_payload.size()),
+        mosquitto_will_set(m, options_.will_topic.c_str(),
+                           static_cast<int>(options_.will_payload.size()),
                            options_.will_payload.data(), 1, true);
     mosquitto_threaded_set(m, true); // our own network thread below; publish() wakes it
-    mosquitto_connect_callback_set(m, [](mosquitto*, void* obj, int rc) { self(obj)->handle_connect(rc); });
-    mosquitto_disconnect_callback_set(m, [](mosquitto*, void* obj, int rc) { self(obj)->handle_disconnect(rc); });
+    mosquitto_connect_callback_set(
+        m, [](mosquitto*, void* obj, int rc) { self(obj)->handle_connect(rc); });
+    mosquitto_disconnect_callback_set(
+        m, [](mosquitto*, void* obj, int rc) { self(obj)->handle_disconnect(rc); });
     mosquitto_message_callback_set(m, [](mosquitto*, void* obj, const mosquitto_message* msg) {
         self(obj)->handle_message(msg->topic, msg->payload, msg->payloadlen, msg->retain);
     });
-    mosquitto_publish_callback_set(m, [](mosquitto*, void* obj, int) { self(obj)->handle_publish(); });
-    const int rc = mosquitto_connect_async(m, options_.host.c_str(), options_.port, options_.keepalive_s);
+    mosquitto_publish_callback_set(m,
+                                   [](mosquitto*, void* obj, int) { self(obj)->handle_publish(); });
+    const int rc =
+        mosquitto_connect_async(m, options_.host.c_str(), options_.port, options_.keepalive_s);
     if (rc != MOSQ_ERR_SUCCESS) {
         // The broker is not there yet: the network loop keeps trying.
         std::lock_guard lock(error_mutex_);
@@ -180,7 +200,8 @@ void MqttClient::stop() {
     if (!m) return;
     if (connected_.load() && !options_.will_topic.empty()) {
         // A clean goodbye replaces the will: the room is offline on purpose.
-        mosquitto_publish(m, nullptr, options_.will_topic.c_str(), static_cast<int>(options_.will_payload.size()),
+        mosquitto_publish(m, nullptr, options_.will_topic.c_str(),
+                          static_cast<int>(options_.will_payload.size()),
                           options_.will_payload.data(), 1, true);
     }
     {
@@ -191,7 +212,8 @@ void MqttClient::stop() {
         mosquitto_disconnect(m);
         // The network thread sends the goodbye and the disconnect (at most 1 s).
         Wakeup never; // nothing ends these short waits early
-        for (int i = 0; i < 50 && mosquitto_want_write(m); ++i) clock_.wait_until(clock_.now() + Ms{20}, never);
+        for (int i = 0; i < 50 && mosquitto_want_write(m); ++i)
+            clock_.wait_until(clock_.now() + Ms{20}, never);
     }
     {
         std::lock_guard lock(stop_mutex_);
@@ -205,10 +227,12 @@ void MqttClient::stop() {
     connected_ = false;
 }
 
-bool MqttClient::publish(const std::string& topic, const std::string& payload, int qos, bool retain) {
+bool MqttClient::publish(const std::string& topic, const std::string& payload, int qos,
+                         bool retain) {
     auto* m = static_cast<mosquitto*>(mosq_);
     if (!m) return false;
-    const int rc = mosquitto_publish(m, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), qos, retain);
+    const int rc = mosquitto_publish(m, nullptr, topic.c_str(), static_cast<int>(payload.size()),
+                                     payload.data(), qos, retain);
     if (rc == MOSQ_ERR_SUCCESS) {
         published_.fetch_add(1);
         return true;
@@ -238,15 +262,21 @@ void MqttClient::handle_connect(int rc) {
     for (const auto& [pattern, qos] : subs) {
         // MQTT 5: keep the retain flag on live messages too, so a retained command (or the
         // empty message that clears one) is recognised as such and ignored.
-        const bool flagged = options_.protocol == 5 && std::find(no_retained.begin(), no_retained.end(), pattern) != no_retained.end();
-        if (flagged) mosquitto_subscribe_v5(m, nullptr, pattern.c_str(), qos, MQTT_SUB_OPT_RETAIN_AS_PUBLISHED, nullptr);
-        else mosquitto_subscribe(m, nullptr, pattern.c_str(), qos);
+        const bool flagged =
+            options_.protocol == 5 &&
+            std::find(no_retained.begin(), no_retained.end(), pattern) != no_retained.end();
+        if (flagged)
+            mosquitto_subscribe_v5(m, nullptr, pattern.c_str(), qos,
+                                   MQTT_SUB_OPT_RETAIN_AS_PUBLISHED, nullptr);
+        else
+            mosquitto_subscribe(m, nullptr, pattern.c_str(), qos);
     }
     {
         std::lock_guard lock(error_mutex_);
         last_error_.clear();
     }
-    for (auto& l : connect_listeners_) l();
+    for (auto& l : connect_listeners_)
+        l();
 }
 
 void MqttClient::handle_disconnect(int rc) {
@@ -267,32 +297,40 @@ void MqttClient::handle_message(const char* topic, const void* payload, int leng
         }
         for (const auto& p : patterns) {
             bool match = false;
-            if (mosquitto_topic_matches_sub(p.c_str(), topic, &match) == MOSQ_ERR_SUCCESS && match) {
+            if (mosquitto_topic_matches_sub(p.c_str(), topic, &match) == MOSQ_ERR_SUCCESS &&
+                match) {
                 ignored_retained_.fetch_add(1);
-                std::cerr << "stillroom: mqtt: ignored a retained message on " << topic
-                          << " (commands are never retained; clear it with an empty retained message)" << std::endl;
+                std::cerr
+                    << "stillroom: mqtt: ignored a retained message on " << topic
+                    << " (commands are never retained; clear it with an empty retained message)"
+                    << std::endl;
                 return;
             }
         }
     }
     if (length < 0 || static_cast<std::size_t>(length) > options_.max_payload) {
         oversized_.fetch_add(1);
-        std::cerr << "stillroom: mqtt: ignored a " << length << "-byte message on " << topic << " (limit "
-                  << options_.max_payload << ")" << std::endl;
+        std::cerr << "stillroom: mqtt: ignored a " << length << "-byte message on " << topic
+                  << " (limit " << options_.max_payload << ")" << std::endl;
         return;
     }
     const std::string t = topic ? topic : "";
     const std::string p(static_cast<const char*>(payload), static_cast<std::size_t>(length));
-    for (auto& h : handlers_) h(t, p);
+    for (auto& h : handlers_)
+        h(t, p);
 }
 
-void MqttClient::handle_publish() { acknowledged_.fetch_add(1); }
+void MqttClient::handle_publish() {
+    acknowledged_.fetch_add(1);
+}
 
-MqttOptions mqtt_options_from(const MqttConfig& c, const std::string& library_dir, std::string* error) {
+MqttOptions mqtt_options_from(const MqttConfig& c, const std::string& library_dir,
+                              std::string* error) {
     MqttOptions o;
     o.host = c.host;
     o.port = c.port;
-    for (std::size_t i = 1; i < c.brokers.size(); ++i) o.fallbacks.emplace_back(c.brokers[i].host, c.brokers[i].port);
+    for (std::size_t i = 1; i < c.brokers.size(); ++i)
+        o.fallbacks.emplace_back(c.brokers[i].host, c.brokers[i].port);
     o.tls = c.tls;
     o.client_id = c.client_id;
     o.username = c.username;
@@ -300,15 +338,20 @@ MqttOptions mqtt_options_from(const MqttConfig& c, const std::string& library_di
     o.will_topic = c.base_topic + "/status";
     o.will_payload = "offline";
     namespace fs = std::filesystem;
-    auto resolve = [&](const std::string& p) { return fs::path(p).is_absolute() ? fs::path(p) : fs::path(library_dir) / p; };
+    auto resolve = [&](const std::string& p) {
+        return fs::path(p).is_absolute() ? fs::path(p) : fs::path(library_dir) / p;
+    };
     if (!c.ca_file.empty()) o.ca_file = resolve(c.ca_file).string();
     if (!c.password_file.empty()) {
         std::ifstream in(resolve(c.password_file));
         if (!in) {
-            if (error) *error = "room.json: mqtt.password_file: cannot read " + resolve(c.password_file).string();
+            if (error)
+                *error = "room.json: mqtt.password_file: cannot read " +
+                         resolve(c.password_file).string();
         } else {
             std::getline(in, o.password);
-            while (!o.password.empty() && (o.password.back() == '\r' || o.password.back() == ' ')) o.password.pop_back();
+            while (!o.password.empty() && (o.password.back() == '\r' || o.password.back() == ' '))
+                o.password.pop_back();
         }
     }
     return o;

@@ -34,8 +34,8 @@ struct MqttOptions {
     std::string password;
     std::string client_id = "stillroom";
     int keepalive_s = 15;
-    int protocol = 311; // 311 or 5
-    std::string will_topic;   // empty: no will
+    int protocol = 311;     // 311 or 5
+    std::string will_topic; // empty: no will
     std::string will_payload;
     std::size_t max_payload = 64 * 1024; // larger incoming payloads are dropped (and counted)
 };
@@ -58,7 +58,8 @@ public:
     void stop();
 
     // Queues a message (the library keeps QoS 1 messages until acknowledged). Any thread.
-    bool publish(const std::string& topic, const std::string& payload, int qos, bool retain) override;
+    bool publish(const std::string& topic, const std::string& payload, int qos,
+                 bool retain) override;
 
     bool connected() const override { return connected_.load(); }
     std::uint64_t published() const { return published_.load(); }
@@ -85,7 +86,8 @@ private:
     std::vector<std::function<void()>> connect_listeners_;
     std::atomic<bool> connected_{false};
     std::atomic<bool> started_{false};
-    std::atomic<std::uint64_t> published_{0}, acknowledged_{0}, oversized_{0}, ignored_retained_{0}, failovers_{0};
+    std::atomic<std::uint64_t> published_{0}, acknowledged_{0}, oversized_{0}, ignored_retained_{0},
+        failovers_{0};
     std::atomic<std::size_t> broker_index_{0}; // 0: host/port, i > 0: fallbacks[i - 1]
     std::vector<std::string> no_retained_;
     void network_loop(bool connecting);
@@ -102,6 +104,7 @@ private:
 
 // Splits "mqtt://host:port" style settings into options (room.json's mqtt section).
 struct MqttConfig;
-MqttOptions mqtt_options_from(const MqttConfig& config, const std::string& library_dir, std::string* error);
+MqttOptions mqtt_options_from(const MqttConfig& config, const std::string& library_dir,
+                              std::string* error);
 
 } // namespace stillroom

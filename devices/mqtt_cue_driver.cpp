@@ -12,7 +12,8 @@ void MqttCueDriver::apply(const Effect& effect, MonoTime) {
         published_.fetch_add(1);
     } else {
         failed_.fetch_add(1);
-        std::cerr << "stillroom: mqtt: cue for " << m->topic << " not published (no connection)" << std::endl;
+        std::cerr << "stillroom: mqtt: cue for " << m->topic << " not published (no connection)"
+                  << std::endl;
     }
 }
 

@@ -11,7 +11,8 @@ namespace stillroom {
 // What drivers need of an MQTT connection; MqttClient implements it, tests fake it.
 class MqttLink {
 public:
-    using MessageHandler = std::function<void(const std::string& topic, const std::string& payload)>;
+    using MessageHandler =
+        std::function<void(const std::string& topic, const std::string& payload)>;
     virtual ~MqttLink() = default;
     // Register before start(). Handlers run on the network thread and must not block.
     virtual void on_message(MessageHandler handler) = 0;
@@ -22,7 +23,8 @@ public:
     // must act once, not again on every reconnect). Register before start(). Any thread.
     virtual void ignore_retained(const std::string& pattern) = 0;
     // Queues a message. Any thread. Never blocks on the network.
-    virtual bool publish(const std::string& topic, const std::string& payload, int qos, bool retain) = 0;
+    virtual bool publish(const std::string& topic, const std::string& payload, int qos,
+                         bool retain) = 0;
     virtual bool connected() const = 0;
 };
 

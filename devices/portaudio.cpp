@@ -11,7 +11,8 @@ namespace stillroom {
 namespace {
 
 std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : s)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
 }
 
@@ -30,7 +31,9 @@ std::unique_ptr<PortAudioSession> PortAudioSession::open(std::string* error) {
     return std::unique_ptr<PortAudioSession>(new PortAudioSession());
 }
 
-PortAudioSession::~PortAudioSession() { Pa_Terminate(); }
+PortAudioSession::~PortAudioSession() {
+    Pa_Terminate();
+}
 
 std::vector<AudioDeviceInfo> PortAudioSession::output_devices() const {
     std::vector<AudioDeviceInfo> out;
@@ -39,8 +42,8 @@ std::vector<AudioDeviceInfo> PortAudioSession::output_devices() const {
         const PaDeviceInfo* d = Pa_GetDeviceInfo(i);
         if (!d || d->maxOutputChannels <= 0) continue;
         const PaHostApiInfo* api = Pa_GetHostApiInfo(d->hostApi);
-        out.push_back({i, d->name ? d->name : "", api && api->name ? api->name : "", d->maxOutputChannels,
-                       d->defaultSampleRate});
+        out.push_back({i, d->name ? d->name : "", api && api->name ? api->name : "",
+                       d->maxOutputChannels, d->defaultSampleRate});
     }
     return out;
 }
@@ -65,9 +68,9 @@ std::optional<AudioDeviceInfo> PortAudioSession::find(const std::string& name) c
     return std::nullopt;
 }
 
-std::unique_ptr<PortAudioStream> PortAudioStream::start_raw(const AudioDeviceInfo& device, int channels, int rate,
-                                                            int buffer_frames, PaStreamCallback* callback, void* user,
-                                                            std::string* error) {
+std::unique_ptr<PortAudioStream>
+PortAudioStream::start_raw(const AudioDeviceInfo& device, int channels, int rate, int buffer_frames,
+                           PaStreamCallback* callback, void* user, std::string* error) {
     PaStreamParameters p{};
     p.device = device.index;
     p.channelCount = channels;
@@ -75,15 +78,17 @@ std::unique_ptr<PortAudioStream> PortAudioStream::start_raw(const AudioDeviceInf
     const PaDeviceInfo* info = Pa_GetDeviceInfo(device.index);
     p.suggestedLatency = info ? info->defaultLowOutputLatency : 0.05;
     PaStream* stream = nullptr;
-    PaError err = Pa_OpenStream(&stream, nullptr, &p, rate, static_cast<unsigned long>(buffer_frames),
-                                paClipOff | paDitherOff, callback, user);
+    PaError err =
+        Pa_OpenStream(&stream, nullptr, &p, rate, static_cast<unsigned long>(buffer_frames),
+                      paClipOff | paDitherOff, callback, user);
     if (err != paNoError) {
         if (error) *error = std::string("cannot open ") + device.name + ": " + Pa_GetErrorText(err);
         return nullptr;
     }
     err = Pa_StartStream(stream);
     if (err != paNoError) {
-        if (error) *error = std::string("cannot start ") + device.name + ": " + Pa_GetErrorText(err);
+        if (error)
+            *error = std::string("cannot start ") + device.name + ": " + Pa_GetErrorText(err);
         Pa_CloseStream(stream);
         return nullptr;
     }
@@ -98,6 +103,8 @@ PortAudioStream::~PortAudioStream() {
     Pa_CloseStream(static_cast<PaStream*>(stream_));
 }
 
-bool PortAudioStream::active() const { return Pa_IsStreamActive(static_cast<PaStream*>(stream_)) == 1; }
+bool PortAudioStream::active() const {
+    return Pa_IsStreamActive(static_cast<PaStream*>(stream_)) == 1;
+}
 
 } // namespace stillroom

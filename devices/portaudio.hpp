@@ -38,8 +38,9 @@ private:
 class PortAudioStream {
 public:
     // Opens and starts a float32 interleaved output stream with this callback.
-    static std::unique_ptr<PortAudioStream> start_raw(const AudioDeviceInfo& device, int channels, int rate,
-                                                      int buffer_frames, PaStreamCallback* callback, void* user,
+    static std::unique_ptr<PortAudioStream> start_raw(const AudioDeviceInfo& device, int channels,
+                                                      int rate, int buffer_frames,
+                                                      PaStreamCallback* callback, void* user,
                                                       std::string* error);
     ~PortAudioStream();
     PortAudioStream(const PortAudioStream&) = delete;

@@ -37,7 +37,8 @@ struct SinkShared {
         const std::uint64_t have = w - r < frames ? w - r : frames;
         for (std::uint64_t i = 0; i < have; ++i) {
             const std::uint64_t slot = ((r + i) % capacity_frames) * channels;
-            for (std::uint32_t c = 0; c < channels; ++c) out[i * channels + c] = data[slot + c];
+            for (std::uint32_t c = 0; c < channels; ++c)
+                out[i * channels + c] = data[slot + c];
         }
         if (have < frames) {
             std::memset(out + have * channels, 0, sizeof(float) * (frames - have) * channels);
@@ -48,7 +49,8 @@ struct SinkShared {
 
     // Runs on: the room's mix thread. Frames that can be written now.
     std::uint64_t writable() const {
-        return capacity_frames - (write_pos.load(std::memory_order_relaxed) - read_pos.load(std::memory_order_acquire));
+        return capacity_frames - (write_pos.load(std::memory_order_relaxed) -
+                                  read_pos.load(std::memory_order_acquire));
     }
 
     // Runs on: the room's mix thread.
@@ -56,12 +58,14 @@ struct SinkShared {
         const std::uint64_t w = write_pos.load(std::memory_order_relaxed);
         for (std::uint64_t i = 0; i < frames; ++i) {
             const std::uint64_t slot = ((w + i) % capacity_frames) * channels;
-            for (std::uint32_t c = 0; c < channels; ++c) data[slot + c] = in[i * channels + c];
+            for (std::uint32_t c = 0; c < channels; ++c)
+                data[slot + c] = in[i * channels + c];
         }
         write_pos.store(w + frames, std::memory_order_release);
     }
 };
 
-static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "the sink ring needs lock-free atomics");
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
+              "the sink ring needs lock-free atomics");
 
 } // namespace stillroom

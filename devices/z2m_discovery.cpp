@@ -13,9 +13,9 @@ namespace stillroom {
 
 namespace {
 
-constexpr std::size_t kMaxDevices = 2000;  // a Zigbee network is far smaller
-constexpr std::size_t kMaxExposes = 500;   // per device
-constexpr int kMaxDepth = 6;               // nested "features"
+constexpr std::size_t kMaxDevices = 2000; // a Zigbee network is far smaller
+constexpr std::size_t kMaxExposes = 500;  // per device
+constexpr int kMaxDepth = 6;              // nested "features"
 
 // Collects the features of one "light" expose (they may be nested).
 void light_features(const Json& expose, Json& features, int depth) {
@@ -45,13 +45,17 @@ std::string make_id(const std::string& name, std::set<std::string>& used) {
         const unsigned char u = static_cast<unsigned char>(c);
         id += std::isalnum(u) ? static_cast<char>(std::tolower(u)) : '-';
     }
-    while (id.find("--") != std::string::npos) id.erase(id.find("--"), 1);
-    while (!id.empty() && id.front() == '-') id.erase(0, 1);
-    while (!id.empty() && id.back() == '-') id.pop_back();
+    while (id.find("--") != std::string::npos)
+        id.erase(id.find("--"), 1);
+    while (!id.empty() && id.front() == '-')
+        id.erase(0, 1);
+    while (!id.empty() && id.back() == '-')
+        id.pop_back();
     if (id.empty()) id = "light";
     if (id.size() > 48) id.resize(48);
     std::string unique = id;
-    for (int n = 2; used.count(unique); ++n) unique = id + "-" + std::to_string(n);
+    for (int n = 2; used.count(unique); ++n)
+        unique = id + "-" + std::to_string(n);
     used.insert(unique);
     return unique;
 }
@@ -71,13 +75,15 @@ bool check_array(const Json& devices, Problems& problems) {
         return false;
     }
     if (devices.size() > kMaxDevices)
-        problems.warning("", "more than " + std::to_string(kMaxDevices) + " devices; the rest were skipped");
+        problems.warning("", "more than " + std::to_string(kMaxDevices) +
+                                 " devices; the rest were skipped");
     return true;
 }
 
 } // namespace
 
-Json lights_from_z2m_devices(const Json& devices, const std::string& base_topic, Problems& problems) {
+Json lights_from_z2m_devices(const Json& devices, const std::string& base_topic,
+                             Problems& problems) {
     Json out = Json::array();
     if (!check_array(devices, problems)) return out;
     std::set<std::string> used;
@@ -117,8 +123,9 @@ Json lights_from_z2m_devices(const Json& devices, const std::string& base_topic,
                     const double min_mired = f.value("value_min", 153.0);
                     const double max_mired = f.value("value_max", 500.0);
                     if (min_mired > 0 && max_mired > min_mired)
-                        light["kelvin"] = Json::array({static_cast<int>(std::lround(1e6 / max_mired)),
-                                                       static_cast<int>(std::lround(1e6 / min_mired))});
+                        light["kelvin"] =
+                            Json::array({static_cast<int>(std::lround(1e6 / max_mired)),
+                                         static_cast<int>(std::lround(1e6 / min_mired))});
                 }
             }
             const auto quirks = z2m_vendor_quirks(vendor);
@@ -130,7 +137,8 @@ Json lights_from_z2m_devices(const Json& devices, const std::string& base_topic,
 }
 
 std::vector<PowerOnTarget> z2m_power_on_targets(const Json& devices, const std::string& base_topic,
-                                                std::vector<std::string>& cannot, Problems& problems) {
+                                                std::vector<std::string>& cannot,
+                                                Problems& problems) {
     std::vector<PowerOnTarget> out;
     if (!check_array(devices, problems)) return out;
     for (std::size_t i = 0; i < devices.size() && i < kMaxDevices; ++i) {
@@ -150,10 +158,13 @@ std::vector<PowerOnTarget> z2m_power_on_targets(const Json& devices, const std::
             t.properties.push_back(e.value("property", "power_on_behavior"));
             if (t.values.empty() && e.contains("values") && e["values"].is_array())
                 for (const auto& v : e["values"])
-                    if (v.is_string() && t.values.size() < 16) t.values.push_back(v.get<std::string>());
+                    if (v.is_string() && t.values.size() < 16)
+                        t.values.push_back(v.get<std::string>());
         }
-        if (t.properties.empty()) cannot.push_back(t.friendly_name);
-        else out.push_back(std::move(t));
+        if (t.properties.empty())
+            cannot.push_back(t.friendly_name);
+        else
+            out.push_back(std::move(t));
     }
     return out;
 }

@@ -24,8 +24,11 @@ bool PlaylistInfo::has_playable_track() const {
 Json to_json(const PlaylistInfo& p) {
     Json tracks = Json::array();
     for (const auto& t : p.tracks) {
-        tracks.push_back({{"file", t.file}, {"title", t.title}, {"artist", t.artist},
-                          {"in_ms", t.in.count()}, {"length_ms", t.length.count()},
+        tracks.push_back({{"file", t.file},
+                          {"title", t.title},
+                          {"artist", t.artist},
+                          {"in_ms", t.in.count()},
+                          {"length_ms", t.length.count()},
                           {"gain_db", t.gain_db}});
     }
     return {{"id", p.id},
@@ -41,8 +44,8 @@ PlaylistInfo playlist_info_from_json(const Json& j) {
     p.id = j.at("id").get<std::string>();
     p.name = j.at("name").get<std::string>();
     p.crossfade = Ms{j.at("crossfade_ms").get<Ms::rep>()};
-    p.order = j.at("order").get<std::string>() == "shuffle" ? PlayOrder::Shuffle
-                                                            : PlayOrder::Sequential;
+    p.order =
+        j.at("order").get<std::string>() == "shuffle" ? PlayOrder::Shuffle : PlayOrder::Sequential;
     p.loop = j.at("loop").get<bool>();
     for (const auto& t : j.at("tracks")) {
         TrackInfo ti;

@@ -15,8 +15,8 @@
 namespace stillroom {
 
 struct TrackInfo {
-    std::string file;   // relative to the library
-    std::string title;  // for the tablet and reports (music metadata, never patient data)
+    std::string file;  // relative to the library
+    std::string title; // for the tablet and reports (music metadata, never patient data)
     std::string artist;
     Ms in{0};           // trim: where playback starts in the file
     Ms length{0};       // playable length after trims; 0 = not playable (missing/unreadable)

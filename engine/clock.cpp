@@ -6,14 +6,13 @@ namespace stillroom {
 
 namespace {
 
-template <class Time>
-Time steady_now() {
-    return Time{std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now().time_since_epoch())};
+template <class Time> Time steady_now() {
+    return Time{
+        std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now().time_since_epoch())};
 }
 
 // A domain time as the standard steady clock's point (both count from the same epoch).
-template <class Time>
-std::chrono::steady_clock::time_point as_steady(Time t) {
+template <class Time> std::chrono::steady_clock::time_point as_steady(Time t) {
     return std::chrono::steady_clock::time_point{
         std::chrono::duration_cast<std::chrono::steady_clock::duration>(t.time_since_epoch())};
 }
@@ -22,28 +21,26 @@ constexpr Ms kManualPause{2}; // a waiting thread on a manual clock looks again 
 
 } // namespace
 
-template <class Time>
-Time BasicSteadyClock<Time>::now() const {
+template <class Time> Time BasicSteadyClock<Time>::now() const {
     return steady_now<Time>();
 }
 
-template <class Time>
-void BasicSteadyClock<Time>::sleep_until(Time deadline, Wakeup& wakeup) {
+template <class Time> void BasicSteadyClock<Time>::sleep_until(Time deadline, Wakeup& wakeup) {
     std::unique_lock lock(wakeup.mutex_);
     wakeup.cv_.wait_until(lock, as_steady(deadline), [&] { return wakeup.woken_; });
     wakeup.woken_ = false;
 }
 
-template <class Time>
-std::int64_t BasicSteadyClock<Time>::wall_unix_ms() const {
-    return std::chrono::duration_cast<Ms>(std::chrono::system_clock::now().time_since_epoch()).count();
+template <class Time> std::int64_t BasicSteadyClock<Time>::wall_unix_ms() const {
+    return std::chrono::duration_cast<Ms>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
-template <class Time>
-void BasicManualClock<Time>::sleep_until(Time deadline, Wakeup& wakeup) {
+template <class Time> void BasicManualClock<Time>::sleep_until(Time deadline, Wakeup& wakeup) {
     std::unique_lock lock(wakeup.mutex_);
     if (!wakeup.woken_ && now() < deadline)
-        wakeup.cv_.wait_until(lock, std::chrono::steady_clock::now() + kManualPause, [&] { return wakeup.woken_; });
+        wakeup.cv_.wait_until(lock, std::chrono::steady_clock::now() + kManualPause,
+                              [&] { return wakeup.woken_; });
     wakeup.woken_ = false;
 }
 
@@ -57,11 +54,13 @@ template class BasicManualClock<DeviceTime>;
 ScaledClock::ScaledClock(double speed) : speed_(speed > 0 ? speed : 1) {}
 
 MonoTime ScaledClock::now() const {
-    return MonoTime{Ms{static_cast<Ms::rep>(static_cast<double>(inner_.now().time_since_epoch().count()) * speed_)}};
+    return MonoTime{Ms{static_cast<Ms::rep>(
+        static_cast<double>(inner_.now().time_since_epoch().count()) * speed_)}};
 }
 
 void ScaledClock::sleep_until(MonoTime deadline, Wakeup& wakeup) {
-    inner_.wait_until(MonoTime{Ms{static_cast<Ms::rep>(static_cast<double>(deadline.time_since_epoch().count()) / speed_)}},
+    inner_.wait_until(MonoTime{Ms{static_cast<Ms::rep>(
+                          static_cast<double>(deadline.time_since_epoch().count()) / speed_)}},
                       wakeup);
 }
 
@@ -78,10 +77,13 @@ std::int64_t ScaledClock::wall_unix_ms() const {
 
 namespace stillroom {
 
-std::chrono::steady_clock::time_point realtime_now() { return std::chrono::steady_clock::now(); }
+std::chrono::steady_clock::time_point realtime_now() {
+    return std::chrono::steady_clock::now();
+}
 
 void realtime_sleep_until(std::chrono::steady_clock::time_point deadline) {
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
     timespec ts{};
     ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
     ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);

@@ -41,17 +41,14 @@ public:
     }
 
 private:
-    template <class Time>
-    friend class BasicSteadyClock;
-    template <class Time>
-    friend class BasicManualClock;
+    template <class Time> friend class BasicSteadyClock;
+    template <class Time> friend class BasicManualClock;
     std::mutex mutex_;
     std::condition_variable cv_;
     bool woken_ = false;
 };
 
-template <class Time>
-class BasicClock {
+template <class Time> class BasicClock {
 public:
     using time_point = Time;
     virtual ~BasicClock() = default;
@@ -80,8 +77,7 @@ using Clock = BasicClock<MonoTime>;
 using DeviceClock = BasicClock<DeviceTime>;
 
 // The monotonic system clock (CLOCK_MONOTONIC), in either domain.
-template <class Time>
-class BasicSteadyClock final : public BasicClock<Time> {
+template <class Time> class BasicSteadyClock final : public BasicClock<Time> {
 public:
     Time now() const override;
     std::int64_t wall_unix_ms() const override;
@@ -94,10 +90,10 @@ using SteadyDeviceClock = BasicSteadyClock<DeviceTime>;
 
 // A clock that only moves when told to. A wait returns at once when due or woken, else
 // after a short real pause (so a worker thread polling a manual clock does not spin).
-template <class Time>
-class BasicManualClock final : public BasicClock<Time> {
+template <class Time> class BasicManualClock final : public BasicClock<Time> {
 public:
-    explicit BasicManualClock(Time start = Time{Ms{1'000'000}}) : now_(start.time_since_epoch().count()) {}
+    explicit BasicManualClock(Time start = Time{Ms{1'000'000}})
+        : now_(start.time_since_epoch().count()) {}
     Time now() const override { return Time{Ms{now_.load()}}; }
     std::int64_t wall_unix_ms() const override { return wall_base_ms_ + now_.load(); }
     void advance_to(Time t) { now_.store(t.time_since_epoch().count()); }

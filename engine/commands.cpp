@@ -55,7 +55,8 @@ std::optional<CommandKind> command_kind_from_name(std::string_view name) {
 bool is_valid_label(std::string_view label) {
     if (label.size() > 12) return false;
     for (char c : label) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+        const bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
         if (!ok) return false;
     }
     return true;
@@ -70,7 +71,9 @@ std::optional<Command> parse_command(CommandKind kind, const Json& args_in, Prob
     Command cmd;
     cmd.kind = kind;
     switch (kind) {
-    case CommandKind::Dose: cmd.booster = obj.boolean("booster").value_or(false); break;
+    case CommandKind::Dose:
+        cmd.booster = obj.boolean("booster").value_or(false);
+        break;
     case CommandKind::Next:
         if (auto p = obj.string("phase")) cmd.phase = *p;
         break;
@@ -79,15 +82,20 @@ std::optional<Command> parse_command(CommandKind kind, const Json& args_in, Prob
             cmd.amount = Ms{static_cast<Ms::rep>(std::llround(*s * 1000))};
         break;
     case CommandKind::Comfort:
-    case CommandKind::LightsUp: cmd.on = obj.boolean("on").value_or(true); break;
+    case CommandKind::LightsUp:
+        cmd.on = obj.boolean("on").value_or(true);
+        break;
     case CommandKind::Volume: {
-        const int given = int(args.contains("db")) + int(args.contains("step_db")) + int(args.contains("trim_db"));
+        const int given = int(args.contains("db")) + int(args.contains("step_db")) +
+                          int(args.contains("trim_db"));
         if (given != 1) {
             problems.error("", "expected one of step_db (a step in dB), trim_db or db");
             break;
         }
-        if (auto d = obj.number("db", Need::Optional, -90, 24)) cmd.db = *d, cmd.volume_how = VolumeHow::Level;
-        if (auto d = obj.number("step_db", Need::Optional, -24, 24)) cmd.db = *d, cmd.volume_how = VolumeHow::Step;
+        if (auto d = obj.number("db", Need::Optional, -90, 24))
+            cmd.db = *d, cmd.volume_how = VolumeHow::Level;
+        if (auto d = obj.number("step_db", Need::Optional, -24, 24))
+            cmd.db = *d, cmd.volume_how = VolumeHow::Step;
         if (auto d = obj.number("trim_db", Need::Optional, kMinTrimDb, kMaxTrimDb))
             cmd.db = *d, cmd.volume_how = VolumeHow::Trim;
         break;
@@ -97,12 +105,14 @@ std::optional<Command> parse_command(CommandKind kind, const Json& args_in, Prob
         cmd.vitals.diastolic = read_vital(obj, kDiastolicRange);
         cmd.vitals.hr = read_vital(obj, kHeartRateRange);
         cmd.vitals.spo2 = read_vital(obj, kSpo2Range);
-        if (cmd.vitals.systolic && cmd.vitals.diastolic && *cmd.vitals.diastolic >= *cmd.vitals.systolic)
-            problems.error("diastolic", "must be below systolic (" + std::to_string(*cmd.vitals.systolic) +
-                                            "), got " + std::to_string(*cmd.vitals.diastolic));
+        if (cmd.vitals.systolic && cmd.vitals.diastolic &&
+            *cmd.vitals.diastolic >= *cmd.vitals.systolic)
+            problems.error("diastolic", "must be below systolic (" +
+                                            std::to_string(*cmd.vitals.systolic) + "), got " +
+                                            std::to_string(*cmd.vitals.diastolic));
         if (auto c = obj.integer("cue", Need::Optional, 0, 100000)) cmd.cue = static_cast<int>(*c);
-        if (problems.error_count() == errors_before && !cmd.vitals.systolic && !cmd.vitals.diastolic &&
-            !cmd.vitals.hr && !cmd.vitals.spo2)
+        if (problems.error_count() == errors_before && !cmd.vitals.systolic &&
+            !cmd.vitals.diastolic && !cmd.vitals.hr && !cmd.vitals.spo2)
             problems.error("", "expected at least one of systolic, diastolic, hr, spo2");
         break;
     case CommandKind::Ack:
@@ -114,14 +124,16 @@ std::optional<Command> parse_command(CommandKind kind, const Json& args_in, Prob
     case CommandKind::Observe:
         if (auto c = obj.string("code", Need::Required)) {
             if (!is_valid_id(*c) || c->size() > 24)
-                problems.error("code", "expected an observation code such as \"nausea\" (no free text)");
+                problems.error("code",
+                               "expected an observation code such as \"nausea\" (no free text)");
             cmd.code = *c;
         }
         break;
     case CommandKind::Hold:
     case CommandKind::Resume:
     case CommandKind::End:
-    case CommandKind::Skip: break;
+    case CommandKind::Skip:
+        break;
     }
     obj.finish();
     if (problems.error_count() != errors_before) return std::nullopt;
@@ -137,11 +149,17 @@ Json command_args_json(const Command& cmd) {
     case CommandKind::Next:
         if (!cmd.phase.empty()) j["phase"] = cmd.phase;
         break;
-    case CommandKind::Extend: j["seconds"] = static_cast<double>(cmd.amount.count()) / 1000.0; break;
+    case CommandKind::Extend:
+        j["seconds"] = static_cast<double>(cmd.amount.count()) / 1000.0;
+        break;
     case CommandKind::Comfort:
-    case CommandKind::LightsUp: j["on"] = cmd.on; break;
+    case CommandKind::LightsUp:
+        j["on"] = cmd.on;
+        break;
     case CommandKind::Volume:
-        j[cmd.volume_how == VolumeHow::Step ? "step_db" : cmd.volume_how == VolumeHow::Trim ? "trim_db" : "db"] = cmd.db;
+        j[cmd.volume_how == VolumeHow::Step   ? "step_db"
+          : cmd.volume_how == VolumeHow::Trim ? "trim_db"
+                                              : "db"] = cmd.db;
         break;
     case CommandKind::Vitals:
         if (cmd.vitals.systolic) j["systolic"] = *cmd.vitals.systolic;
@@ -150,13 +168,20 @@ Json command_args_json(const Command& cmd) {
         if (cmd.vitals.spo2) j["spo2"] = *cmd.vitals.spo2;
         if (cmd.cue >= 0) j["cue"] = cmd.cue;
         break;
-    case CommandKind::Ack: j["cue"] = cmd.cue; break;
-    case CommandKind::TrackFailed: j["file"] = cmd.file; break;
-    case CommandKind::Observe: j["code"] = cmd.code; break;
+    case CommandKind::Ack:
+        j["cue"] = cmd.cue;
+        break;
+    case CommandKind::TrackFailed:
+        j["file"] = cmd.file;
+        break;
+    case CommandKind::Observe:
+        j["code"] = cmd.code;
+        break;
     case CommandKind::Hold:
     case CommandKind::Resume:
     case CommandKind::End:
-    case CommandKind::Skip: break;
+    case CommandKind::Skip:
+        break;
     }
     return j;
 }
@@ -168,7 +193,9 @@ std::optional<StartRequest> parse_start_request(const Json& args, Problems& prob
     StartRequest req;
     if (auto t = obj.string("template", Need::Required)) req.template_id = *t;
     if (auto l = obj.string("label")) {
-        if (!is_valid_label(*l)) problems.error("label", std::string("expected ") + kLabelRule); // never echoed: it may be a name
+        if (!is_valid_label(*l))
+            problems.error("label",
+                           std::string("expected ") + kLabelRule); // never echoed: it may be a name
         req.label = *l;
     }
     obj.finish();

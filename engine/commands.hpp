@@ -13,18 +13,18 @@
 namespace stillroom {
 
 enum class CommandKind {
-    Dose,       // {"booster"?: bool}
-    Next,       // {"phase"?: ID} jump forward to that phase
+    Dose, // {"booster"?: bool}
+    Next, // {"phase"?: ID} jump forward to that phase
     Hold,
     Resume,
-    Extend,     // {"seconds": n}
-    Comfort,    // {"on"?: bool}, default true
-    LightsUp,   // {"on"?: bool}, default true
+    Extend,   // {"seconds": n}
+    Comfort,  // {"on"?: bool}, default true
+    LightsUp, // {"on"?: bool}, default true
     End,
-    Volume,     // {"step_db": n} | {"trim_db": n} | {"db": n} (see VolumeHow)
+    Volume, // {"step_db": n} | {"trim_db": n} | {"db": n} (see VolumeHow)
     Skip,
-    Vitals,     // {"systolic"?, "diastolic"?, "hr"?, "spo2"?, "cue"?}
-    Ack,        // {"cue": index} acknowledge a reminder
+    Vitals,      // {"systolic"?, "diastolic"?, "hr"?, "spo2"?, "cue"?}
+    Ack,         // {"cue": index} acknowledge a reminder
     TrackFailed, // {"file": path} from the audio driver: the file cannot be played
     Observe      // {"code": c} a structured observation from the template's vocabulary
 };
@@ -77,8 +77,8 @@ std::optional<StartRequest> parse_start_request(const Json& args, Problems& prob
 
 // Labels are short codes ("R1-AM"): letters, digits and dashes, at most 12, no spaces.
 bool is_valid_label(std::string_view label);
-inline constexpr const char* kLabelRule =
-    "a label is a short code of at most 12 letters, digits and dashes, no spaces (never a patient's name)";
+inline constexpr const char* kLabelRule = "a label is a short code of at most 12 letters, digits "
+                                          "and dashes, no spaces (never a patient's name)";
 
 // Plausible vital signs: anything outside is a typing error, refused naming the field.
 // Values inside but beyond the template's alert thresholds are accepted and flagged.

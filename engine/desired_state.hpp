@@ -42,7 +42,7 @@ struct NowPlaying {
     std::string title;
     Ms position{0}; // into the playable part (after the "in" trim)
     Ms length{0};
-    Ms in{0};       // the track's "in" trim within the file
+    Ms in{0}; // the track's "in" trim within the file
     double gain_db = 0;
     bool operator==(const NowPlaying&) const = default;
 };
@@ -74,14 +74,14 @@ struct DesiredState {
     std::optional<NowPlaying> playing; // none: silence
     double volume_db = -90;            // now, along any ramp
     double volume_target_db = -90;
-    double volume_arc_db = -20;     // the template's level (phase volume_db, volume cues)
-    double volume_trim_db = 0;      // the therapist's trim
-    double volume_overlay_db = 0;   // comfort / lights up offset
-    double volume_ceiling_db = -6;  // the room's maximum
+    double volume_arc_db = -20;    // the template's level (phase volume_db, volume cues)
+    double volume_trim_db = 0;     // the therapist's trim
+    double volume_overlay_db = 0;  // comfort / lights up offset
+    double volume_ceiling_db = -6; // the room's maximum
 
     // Lights
-    std::string scene;       // target scene ("" = none set yet)
-    std::string scene_from;  // the scene being faded from ("" = none)
+    std::string scene;         // target scene ("" = none set yet)
+    std::string scene_from;    // the scene being faded from ("" = none)
     double scene_progress = 1; // 0..1 along the fade (linear in time)
     std::vector<SceneFade> scene_fades;
 

@@ -8,7 +8,9 @@ namespace stillroom {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 } // namespace
 
@@ -29,10 +31,12 @@ std::optional<Ms> parse_duration(std::string_view text) {
     while (i < text.size()) {
         if (saw_fraction) return std::nullopt; // a fraction only in the last part
         std::size_t start = i;
-        while (i < text.size() && is_digit(text[i])) ++i;
+        while (i < text.size() && is_digit(text[i]))
+            ++i;
         if (i == start || i - start > 9) return std::nullopt;
         double value = 0;
-        for (std::size_t k = start; k < i; ++k) value = value * 10 + (text[k] - '0');
+        for (std::size_t k = start; k < i; ++k)
+            value = value * 10 + (text[k] - '0');
         if (i < text.size() && text[i] == '.') {
             ++i;
             std::size_t frac_start = i;
@@ -85,7 +89,8 @@ std::string format_duration(Ms d) {
             std::snprintf(buf, sizeof buf, "%lld.%03lld", static_cast<long long>(s),
                           static_cast<long long>(ms));
             std::string t = buf;
-            while (t.back() == '0') t.pop_back();
+            while (t.back() == '0')
+                t.pop_back();
             out += t + "s";
         } else {
             out += std::to_string(s) + "s";

@@ -15,9 +15,7 @@ std::string db_text(double db) {
     return buf;
 }
 
-template <class... Ts> struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
+template <class... Ts> struct Overloaded : Ts... { using Ts::operator()...; };
 template <class... Ts> Overloaded(Ts...) -> Overloaded<Ts...>;
 
 } // namespace
@@ -27,8 +25,8 @@ std::string describe(const EffectBody& body) {
         Overloaded{
             [](const PhaseStarted& e) { return "phase " + e.id + " (" + e.name + ")"; },
             [](const PlayTrack& e) {
-                std::string s = "play " + e.playlist + " #" + std::to_string(e.track + 1) + " " +
-                                e.info.file;
+                std::string s =
+                    "play " + e.playlist + " #" + std::to_string(e.track + 1) + " " + e.info.file;
                 if (e.position > Ms{0}) s += " from " + format_clock(e.position);
                 return s + " (crossfade " + format_duration(e.crossfade) + ")";
             },
@@ -37,7 +35,9 @@ std::string describe(const EffectBody& body) {
                 return "volume " + db_text(e.db) + " over " + format_duration(e.ramp);
             },
             [](const PlaySound& e) { return "sound " + e.file + " at " + db_text(e.gain_db); },
-            [](const SetScene& e) { return "scene " + e.scene + " over " + format_duration(e.fade); },
+            [](const SetScene& e) {
+                return "scene " + e.scene + " over " + format_duration(e.fade);
+            },
             [](const SendMidi& e) {
                 std::string s = "midi " + e.output + ":";
                 char buf[8];

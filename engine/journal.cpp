@@ -1,8 +1,8 @@
 // Journal files: durable appends and tolerant reads.
 #include "engine/journal.hpp"
 
-#include "engine/journal_record.hpp"
 #include "engine/file_ops.hpp"
+#include "engine/journal_record.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -38,7 +38,8 @@ JournalContents read_journal(const fs::path& path) {
     while (pos < text.size()) {
         const auto nl = text.find('\n', pos);
         const bool complete = nl != std::string::npos;
-        const std::string_view line = std::string_view(text).substr(pos, complete ? nl - pos : std::string::npos);
+        const std::string_view line =
+            std::string_view(text).substr(pos, complete ? nl - pos : std::string::npos);
         pos = complete ? nl + 1 : text.size();
         ++line_no;
         if (line.empty()) continue;
@@ -95,7 +96,8 @@ std::optional<fs::path> find_unfinished_journal(const fs::path& state_dir, std::
     if (contents.records.empty() || contents.records.front().value("type", "") != "start") {
         if (damage)
             *damage = newest->string() + ": the newest journal has no readable start record (" +
-                      (contents.damaged.empty() ? std::string("empty or cut") : contents.damaged.front()) +
+                      (contents.damaged.empty() ? std::string("empty or cut")
+                                                : contents.damaged.front()) +
                       "); no session is resumed, and no older one either";
         return std::nullopt;
     }

@@ -15,7 +15,7 @@ namespace stillroom {
 
 struct JournalContents {
     std::vector<Json> records;
-    bool torn_tail = false;     // the last line was incomplete and was ignored
+    bool torn_tail = false;            // the last line was incomplete and was ignored
     std::vector<std::string> problems; // bad lines in the middle (reported, skipped)
     std::vector<std::string> damaged;  // lines whose checksum does not match (also in problems)
 };

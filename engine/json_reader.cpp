@@ -15,7 +15,8 @@ namespace {
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t j = 0; j <= b.size(); ++j)
+        row[j] = j;
     for (std::size_t i = 1; i <= a.size(); ++i) {
         std::size_t prev = row[0];
         row[0] = i;
@@ -49,8 +50,10 @@ bool json_nesting_exceeds(std::string_view text, int max_depth) {
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
         if (in_string) {
-            if (c == '\\') ++i;
-            else if (c == '"') in_string = false;
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                in_string = false;
         } else if (c == '"') {
             in_string = true;
         } else if (c == '[' || c == '{') {
@@ -69,7 +72,8 @@ Json parse_json_or_discarded(std::string_view text) {
 
 std::optional<Json> parse_json_text(std::string_view text, Problems& problems) {
     if (json_nesting_exceeds(text)) {
-        problems.error("", "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels of arrays and objects");
+        problems.error("", "JSON nests deeper than " + std::to_string(kMaxJsonDepth) +
+                               " levels of arrays and objects");
         return std::nullopt;
     }
     try {
@@ -78,7 +82,8 @@ std::optional<Json> parse_json_text(std::string_view text, Problems& problems) {
         std::size_t line = 0, col = 0;
         line_and_column(text, e.byte > 0 ? e.byte - 1 : 0, line, col);
         std::string what = e.what();
-        // nlohmann's message is "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
+        // nlohmann's message is "[json.exception.parse_error.101] parse error at line 1, column 2:
+        // ..."
         auto colon = what.find(": ", what.find("parse error"));
         std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
         problems.error("", "invalid JSON at line " + std::to_string(line) + ", column " +
@@ -102,7 +107,8 @@ std::optional<Json> read_json_file(const std::filesystem::path& path, Problems& 
     return parse_json_text(text, problems);
 }
 
-std::optional<Json> read_library_json(const std::filesystem::path& dir, const std::string& rel, Problems& problems) {
+std::optional<Json> read_library_json(const std::filesystem::path& dir, const std::string& rel,
+                                      Problems& problems) {
     std::string error;
     auto path = resolve_in_library(dir, rel, &error);
     if (!path) {
@@ -114,11 +120,16 @@ std::optional<Json> read_library_json(const std::filesystem::path& dir, const st
 
 std::string describe_json(const Json& value) {
     switch (value.type()) {
-    case Json::value_t::object: return "an object";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return value.get<bool>() ? "true" : "false";
-    default: break;
+    case Json::value_t::object:
+        return "an object";
+    case Json::value_t::array:
+        return "an array";
+    case Json::value_t::null:
+        return "null";
+    case Json::value_t::boolean:
+        return value.get<bool>() ? "true" : "false";
+    default:
+        break;
     }
     std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
     if (text.size() > 60) text = text.substr(0, 57) + "...";
@@ -195,7 +206,8 @@ std::optional<bool> ObjectReader::boolean(std::string_view key, Need need) {
     return v->get<bool>();
 }
 
-std::optional<double> ObjectReader::number(std::string_view key, Need need, double min, double max) {
+std::optional<double> ObjectReader::number(std::string_view key, Need need, double min,
+                                           double max) {
     const Json* v = get(key, need);
     if (!v) return std::nullopt;
     if (!v->is_number()) {
@@ -221,8 +233,9 @@ std::optional<long long> ObjectReader::integer(std::string_view key, Need need, 
         return std::nullopt;
     }
     const long long n = v->get<long long>();
-    if (n < min || n > max || (v->is_number_unsigned() && v->get<unsigned long long>() >
-                                                             static_cast<unsigned long long>(max))) {
+    if (n < min || n > max ||
+        (v->is_number_unsigned() &&
+         v->get<unsigned long long>() > static_cast<unsigned long long>(max))) {
         problems_->error(path_of(key), "expected a whole number from " + std::to_string(min) +
                                            " to " + std::to_string(max) + ", got " +
                                            describe_json(*v));
@@ -240,7 +253,8 @@ std::optional<Ms> read_duration(const Json& value, const std::string& path, Prob
     }
     if (!d) {
         problems.error(path, "expected a duration like \"15m\", \"90s\", \"1h30m\" or a number of "
-                             "seconds (0 to 48h), got " + describe_json(value));
+                             "seconds (0 to 48h), got " +
+                                 describe_json(value));
     }
     return d;
 }
@@ -290,7 +304,8 @@ void ObjectReader::finish() {
             msg += " (did you mean \"" + best + "\"?)";
         } else {
             msg += "; expected one of:";
-            for (const auto& k : known_) msg += " " + k;
+            for (const auto& k : known_)
+                msg += " " + k;
         }
         problems_->error(path_of(key), msg);
     }

@@ -35,7 +35,8 @@ bool json_nesting_exceeds(std::string_view text, int max_depth = kMaxJsonDepth);
 // invalid or nests deeper than kMaxJsonDepth.
 Json parse_json_or_discarded(std::string_view text);
 
-// Parses JSON text (nesting bounded by kMaxJsonDepth); on failure adds "invalid JSON at line L, column C: ..." to problems.
+// Parses JSON text (nesting bounded by kMaxJsonDepth); on failure adds "invalid JSON at line L,
+// column C: ..." to problems.
 std::optional<Json> parse_json_text(std::string_view text, Problems& problems);
 
 // Reads and parses a file; a missing or unreadable file, a FIFO or device (never waited
@@ -43,7 +44,8 @@ std::optional<Json> parse_json_text(std::string_view text, Problems& problems);
 std::optional<Json> read_json_file(const std::filesystem::path& path, Problems& problems);
 // read_json_file for a file a library holds (`rel` relative to `dir`), refused when it is
 // not inside the library after resolving symlinks (engine/library_path.hpp).
-std::optional<Json> read_library_json(const std::filesystem::path& dir, const std::string& rel, Problems& problems);
+std::optional<Json> read_library_json(const std::filesystem::path& dir, const std::string& rel,
+                                      Problems& problems);
 
 // A short description of a JSON value for "got ..." messages: "\"fifteen\"", "42", "an object".
 std::string describe_json(const Json& value);

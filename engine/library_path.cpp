@@ -22,7 +22,8 @@ std::string library_path_problem(const std::string& rel) {
     return {};
 }
 
-std::optional<fs::path> resolve_in_library(const fs::path& dir, const std::string& rel, std::string* error) {
+std::optional<fs::path> resolve_in_library(const fs::path& dir, const std::string& rel,
+                                           std::string* error) {
     if (const std::string why = library_path_problem(rel); !why.empty()) {
         if (error) *error = why;
         return std::nullopt;
@@ -65,7 +66,8 @@ int open_regular_file(const fs::path& path, std::string* error) {
     return fd;
 }
 
-std::optional<std::string> read_regular_file(const fs::path& path, std::size_t max_bytes, std::string* error) {
+std::optional<std::string> read_regular_file(const fs::path& path, std::size_t max_bytes,
+                                             std::string* error) {
     const int fd = open_regular_file(path, error);
     if (fd < 0) return std::nullopt;
     std::string text;

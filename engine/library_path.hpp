@@ -18,15 +18,15 @@ std::string library_path_problem(const std::string& rel);
 // dir/rel with every symlink resolved, if that exists and lies inside `dir` (also resolved);
 // otherwise nullopt with *error ("leads outside the library ...", "does not exist"). The
 // target of an escaping link is not named: the answer may go to the tablet.
-std::optional<std::filesystem::path> resolve_in_library(const std::filesystem::path& dir, const std::string& rel,
-                                                        std::string* error);
+std::optional<std::filesystem::path> resolve_in_library(const std::filesystem::path& dir,
+                                                        const std::string& rel, std::string* error);
 
 // Opens `path` read-only without blocking and checks that it is a regular file (not a FIFO,
 // socket or device). Returns the descriptor (caller closes) or -1 with *error.
 int open_regular_file(const std::filesystem::path& path, std::string* error);
 
 // Reads a whole regular file of at most `max_bytes` (opened as above). nullopt with *error.
-std::optional<std::string> read_regular_file(const std::filesystem::path& path, std::size_t max_bytes,
-                                             std::string* error);
+std::optional<std::string> read_regular_file(const std::filesystem::path& path,
+                                             std::size_t max_bytes, std::string* error);
 
 } // namespace stillroom

@@ -14,7 +14,8 @@ Json to_json(const LightTarget& t) {
 
 Json to_json(const SceneLights& lights) {
     Json j = Json::object();
-    for (const auto& [id, t] : lights) j[id] = to_json(t);
+    for (const auto& [id, t] : lights)
+        j[id] = to_json(t);
     return j;
 }
 
@@ -25,7 +26,9 @@ SceneLights scene_lights_from_json(const Json& j) {
         if (v.contains("on")) t.on = v.at("on").get<bool>();
         if (v.contains("brightness")) t.brightness = v.at("brightness").get<double>();
         if (v.contains("kelvin")) t.kelvin = v.at("kelvin").get<double>();
-        if (v.contains("color")) t.color = Chromaticity{v.at("color").at("x").get<double>(), v.at("color").at("y").get<double>()};
+        if (v.contains("color"))
+            t.color = Chromaticity{v.at("color").at("x").get<double>(),
+                                   v.at("color").at("y").get<double>()};
         out[id] = t;
     }
     return out;

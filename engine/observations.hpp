@@ -9,8 +9,9 @@ namespace stillroom {
 
 // Offered when a template names none.
 inline const std::vector<std::string>& default_observations() {
-    static const std::vector<std::string> codes = {"nausea",   "vomiting",    "anxiety",     "dissociation",
-                                                   "sedation", "respiratory", "headache",    "dizziness"};
+    static const std::vector<std::string> codes = {"nausea",       "vomiting", "anxiety",
+                                                   "dissociation", "sedation", "respiratory",
+                                                   "headache",     "dizziness"};
     return codes;
 }
 

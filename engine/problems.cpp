@@ -23,11 +23,14 @@ void Problems::append(const Problems& other) {
     list_.insert(list_.end(), other.list_.begin(), other.list_.end());
 }
 
-bool Problems::has_errors() const { return error_count() > 0; }
+bool Problems::has_errors() const {
+    return error_count() > 0;
+}
 
 std::size_t Problems::error_count() const {
     std::size_t n = 0;
-    for (const auto& p : list_) n += p.severity == Severity::Error ? 1 : 0;
+    for (const auto& p : list_)
+        n += p.severity == Severity::Error ? 1 : 0;
     return n;
 }
 

@@ -36,7 +36,9 @@ public:
 private:
     // Times relative to the dose, once it is known (rows are completed at the end).
     Json since_dose(Ms t) const { return dose_ ? report_seconds(t - *dose_) : Json(nullptr); }
-    std::string phase_id() const { return phase_ >= 0 ? tmpl_.phases[static_cast<std::size_t>(phase_)].id : ""; }
+    std::string phase_id() const {
+        return phase_ >= 0 ? tmpl_.phases[static_cast<std::size_t>(phase_)].id : "";
+    }
     void row(Ms t, const std::string& kind, const std::string& what = "", Json value = nullptr,
              Json flags = Json::array());
     void on_command(const Json& r, Ms t);
@@ -104,7 +106,8 @@ std::vector<std::string> report_vitals_flags(const Json& v, const VitalsAlert& a
     return vitals_flags(reading, alert);
 }
 
-void ReportBuilder::row(Ms t, const std::string& kind, const std::string& what, Json value, Json flags) {
+void ReportBuilder::row(Ms t, const std::string& kind, const std::string& what, Json value,
+                        Json flags) {
     events_.push_back({{"t_s", report_seconds(t)},
                        {"at_ms", t.count()},
                        {"phase", phase_id()},
@@ -117,7 +120,10 @@ void ReportBuilder::row(Ms t, const std::string& kind, const std::string& what, 
 void ReportBuilder::open_episode(const std::string& kind, Ms t, std::optional<Open>& slot) {
     if (slot) return;
     slot = Open{t, episodes_.size()};
-    episodes_.push_back({{"kind", kind}, {"phase", phase_id()}, {"start_s", report_seconds(t)}, {"at_ms", t.count()}});
+    episodes_.push_back({{"kind", kind},
+                         {"phase", phase_id()},
+                         {"start_s", report_seconds(t)},
+                         {"at_ms", t.count()}});
 }
 
 void ReportBuilder::close_episode(Ms t, std::optional<Open>& slot) {
@@ -125,7 +131,8 @@ void ReportBuilder::close_episode(Ms t, std::optional<Open>& slot) {
     Json& e = episodes_[slot->index];
     e["end_s"] = report_seconds(t);
     e["duration_s"] = report_seconds(t - slot->start);
-    if (e["kind"] == "hold" && phase_ >= 0) phase_held_[static_cast<std::size_t>(phase_)] += t - slot->start;
+    if (e["kind"] == "hold" && phase_ >= 0)
+        phase_held_[static_cast<std::size_t>(phase_)] += t - slot->start;
     slot.reset();
 }
 
@@ -152,9 +159,13 @@ void ReportBuilder::on_command(const Json& r, Ms t) {
             row(t, "booster");
             if (tmpl_.booster) {
                 const int target = tmpl_.phase_index(tmpl_.booster->extend);
-                if (target >= 0) phase_extended_[static_cast<std::size_t>(target)] += tmpl_.booster->by;
-                extensions_.push_back({{"at_ms", t.count()}, {"t_s", report_seconds(t)}, {"phase", tmpl_.booster->extend},
-                                       {"by_s", report_seconds(tmpl_.booster->by)}, {"source", "booster"}});
+                if (target >= 0)
+                    phase_extended_[static_cast<std::size_t>(target)] += tmpl_.booster->by;
+                extensions_.push_back({{"at_ms", t.count()},
+                                       {"t_s", report_seconds(t)},
+                                       {"phase", tmpl_.booster->extend},
+                                       {"by_s", report_seconds(tmpl_.booster->by)},
+                                       {"source", "booster"}});
             }
         } else {
             dose_ = t;
@@ -171,21 +182,27 @@ void ReportBuilder::on_command(const Json& r, Ms t) {
     } else if (cmd == "extend") {
         const Ms by{static_cast<Ms::rep>(args.value("seconds", 0.0) * 1000.0 + 0.5)};
         if (phase_ >= 0) phase_extended_[static_cast<std::size_t>(phase_)] += by;
-        extensions_.push_back({{"at_ms", t.count()}, {"t_s", report_seconds(t)}, {"phase", phase_id()},
-                               {"by_s", report_seconds(by)}, {"source", "extend"}});
+        extensions_.push_back({{"at_ms", t.count()},
+                               {"t_s", report_seconds(t)},
+                               {"phase", phase_id()},
+                               {"by_s", report_seconds(by)},
+                               {"source", "extend"}});
         row(t, "extend", phase_id(), report_seconds(by));
     } else if (cmd == "comfort" || cmd == "lights-up") {
         const bool on = args.value("on", true);
         auto& slot = cmd == "comfort" ? comfort_ : lights_up_;
         const std::string kind = cmd == "comfort" ? "comfort" : "lights_up";
-        if (on) open_episode(kind, t, slot);
-        else close_episode(t, slot);
+        if (on)
+            open_episode(kind, t, slot);
+        else
+            close_episode(t, slot);
         row(t, kind + (on ? "_on" : "_off"));
     } else if (cmd == "end") {
         row(t, "end");
     } else if (cmd == "volume") {
         Json v = {{"at_ms", t.count()}, {"t_s", report_seconds(t)}};
-        for (const auto& [k, val] : args.items()) v[k] = val;
+        for (const auto& [k, val] : args.items())
+            v[k] = val;
         volume_.push_back(v);
         row(t, "volume", args.dump(), nullptr);
     } else if (cmd == "skip") {
@@ -193,7 +210,8 @@ void ReportBuilder::on_command(const Json& r, Ms t) {
         if (music_) {
             Json& m = music_rows_[music_->index];
             m["skipped"] = true;
-            for (const char* k : {"playlist", "track", "title"}) skip[k] = m[k];
+            for (const char* k : {"playlist", "track", "title"})
+                skip[k] = m[k];
         }
         skips_.push_back(skip);
         row(t, "skip", skip.value("title", ""));
@@ -208,7 +226,8 @@ void ReportBuilder::on_command(const Json& r, Ms t) {
         vitals_.push_back(reading);
         std::string what;
         for (const char* k : {"systolic", "diastolic", "hr", "spo2"})
-            if (args.contains(k)) what += (what.empty() ? "" : " ") + std::string(k) + "=" + args[k].dump();
+            if (args.contains(k))
+                what += (what.empty() ? "" : " ") + std::string(k) + "=" + args[k].dump();
         row(t, "vitals", what, nullptr, flags);
         if (args.contains("cue")) {
             for (auto& rem : reminders_)
@@ -229,7 +248,9 @@ void ReportBuilder::on_command(const Json& r, Ms t) {
     } else if (cmd == "track-failed") {
         row(t, "track_failed", args.value("file", ""));
     } else if (cmd == "observe") {
-        observations_.push_back({{"at_ms", t.count()}, {"t_s", report_seconds(t)}, {"code", args.value("code", "")},
+        observations_.push_back({{"at_ms", t.count()},
+                                 {"t_s", report_seconds(t)},
+                                 {"code", args.value("code", "")},
                                  {"phase", phase_id()}});
         row(t, "observation", args.value("code", ""));
     }
@@ -250,26 +271,40 @@ void ReportBuilder::on_event(const Json& r, Ms t) {
         if (index < 0 || static_cast<std::size_t>(index) >= tmpl_.cues.size()) return;
         const Cue& cue = tmpl_.cues[static_cast<std::size_t>(index)];
         if (!cue.remind) return;
-        reminders_.push_back({{"cue", index}, {"text", *cue.remind}, {"vitals", cue.vitals}, {"due_s", report_seconds(t)},
-                              {"due_ms", t.count()}, {"done_s", nullptr}, {"done_by", nullptr}});
+        reminders_.push_back({{"cue", index},
+                              {"text", *cue.remind},
+                              {"vitals", cue.vitals},
+                              {"due_s", report_seconds(t)},
+                              {"due_ms", t.count()},
+                              {"done_s", nullptr},
+                              {"done_by", nullptr}});
         row(t, "reminder", *cue.remind);
     } else if (event == "track") {
         close_music(t);
         const std::string playlist = r.value("playlist", "");
         const int track = r.value("track", -1);
-        Json m = {{"playlist", playlist}, {"track", track}, {"title", ""}, {"artist", ""}, {"file", ""},
-                  {"start_s", report_seconds(t)}, {"at_ms", t.count()},
+        Json m = {{"playlist", playlist},
+                  {"track", track},
+                  {"title", ""},
+                  {"artist", ""},
+                  {"file", ""},
+                  {"start_s", report_seconds(t)},
+                  {"at_ms", t.count()},
                   {"from_s", report_seconds(Ms{r.value("position_ms", Ms::rep{0})})},
-                  {"comfort", tmpl_.comfort.playlist && *tmpl_.comfort.playlist == playlist}, {"skipped", false}};
+                  {"comfort", tmpl_.comfort.playlist && *tmpl_.comfort.playlist == playlist},
+                  {"skipped", false}};
         const Json& lists = start_.contains("playlists") ? start_["playlists"] : Json::object();
         if (lists.contains(playlist) && track >= 0 && lists[playlist].contains("tracks") &&
             static_cast<std::size_t>(track) < lists[playlist]["tracks"].size()) {
             const Json& info = lists[playlist]["tracks"][static_cast<std::size_t>(track)];
-            for (const char* k : {"title", "artist", "file"}) m[k] = info.value(k, "");
+            for (const char* k : {"title", "artist", "file"})
+                m[k] = info.value(k, "");
         }
         music_ = Open{t, music_rows_.size()};
         music_rows_.push_back(m);
-        row(t, "track", m["title"].get<std::string>().empty() ? m["file"].get<std::string>() : m["title"].get<std::string>(),
+        row(t, "track",
+            m["title"].get<std::string>().empty() ? m["file"].get<std::string>()
+                                                  : m["title"].get<std::string>(),
             playlist);
     } else if (event == "silence") {
         close_music(t);
@@ -290,8 +325,12 @@ void ReportBuilder::on_event(const Json& r, Ms t) {
         auto it = faults_open_.find(device);
         if (!ok && it == faults_open_.end()) {
             faults_open_[device] = Open{t, faults_.size()};
-            faults_.push_back({{"device", device}, {"start_s", report_seconds(t)}, {"at_ms", t.count()},
-                               {"detail", r.value("detail", "")}, {"end_s", nullptr}, {"duration_s", nullptr},
+            faults_.push_back({{"device", device},
+                               {"start_s", report_seconds(t)},
+                               {"at_ms", t.count()},
+                               {"detail", r.value("detail", "")},
+                               {"end_s", nullptr},
+                               {"duration_s", nullptr},
                                {"ongoing", true}});
         } else if (ok && it != faults_open_.end()) {
             Json& f = faults_[it->second.index];
@@ -307,7 +346,8 @@ void ReportBuilder::on_event(const Json& r, Ms t) {
 void ReportBuilder::finish(Ms end) {
     close_music(end);
     close_phase(end);
-    for (auto* slot : {&hold_, &comfort_, &lights_up_}) close_episode(end, *slot);
+    for (auto* slot : {&hold_, &comfort_, &lights_up_})
+        close_episode(end, *slot);
     for (auto& [device, open] : faults_open_) {
         Json& f = faults_[open.index];
         f["duration_s"] = report_seconds(end - open.start);
@@ -332,8 +372,10 @@ Json ReportBuilder::phases_json() const {
         const auto& s = phase_start_[i];
         const auto& e = phase_end_[i];
         std::string status = "done";
-        if (!s) status = static_cast<int>(i) < last_entered ? "skipped" : "not_reached";
-        else if (!finished_ && !ending_ && static_cast<int>(i) == phase_) status = "running";
+        if (!s)
+            status = static_cast<int>(i) < last_entered ? "skipped" : "not_reached";
+        else if (!finished_ && !ending_ && static_cast<int>(i) == phase_)
+            status = "running";
         out.push_back({{"index", i},
                        {"id", p.id},
                        {"name", p.name},
@@ -361,7 +403,9 @@ Json ReportBuilder::session_json(Ms end) const {
               {"date", nullptr},
               {"clock", nullptr},
               {"duration_s", report_seconds(end)},
-              {"status", finished_ ? "finished" : ending_ ? "ending" : "unfinished"}};
+              {"status", finished_ ? "finished"
+                         : ending_ ? "ending"
+                                   : "unfinished"}};
     const auto wall = start_.value("wall_start_ms", std::int64_t{0});
     if (wall > 0) {
         using namespace std::chrono;
@@ -382,8 +426,11 @@ Json ReportBuilder::session_json(Ms end) const {
                           (offset < 0 ? "-" : "+") + two(off / 60) + ":" + two(off % 60);
     }
     Json problems = journal_.problems;
-    if (journal_.torn_tail) problems.push_back("the journal's last record was torn (power cut?); reported up to it");
-    s["journal"] = {{"records", journal_.records.size()}, {"torn_tail", journal_.torn_tail}, {"problems", problems}};
+    if (journal_.torn_tail)
+        problems.push_back("the journal's last record was torn (power cut?); reported up to it");
+    s["journal"] = {{"records", journal_.records.size()},
+                    {"torn_tail", journal_.torn_tail},
+                    {"problems", problems}};
     return s;
 }
 
@@ -395,9 +442,12 @@ Json ReportBuilder::build() {
         const Ms t{r["t"].get<Ms::rep>()};
         last_t_ = std::max(last_t_, t);
         const std::string type = r.value("type", "");
-        if (type == "cmd") on_command(r, t);
-        else if (type == "event") on_event(r, t);
-        else if (type == "refused") row(t, "refused", r.value("cmd", ""), r.value("reason", ""));
+        if (type == "cmd")
+            on_command(r, t);
+        else if (type == "event")
+            on_event(r, t);
+        else if (type == "refused")
+            row(t, "refused", r.value("cmd", ""), r.value("reason", ""));
         else if (type == "finished") {
             finished_ = t;
             row(t, "finished");
@@ -410,24 +460,29 @@ Json ReportBuilder::build() {
     report["session"] = session_json(end);
     report["dose"] = {{"dose_s", report_seconds(dose_)},
                       {"booster_s", report_seconds(booster_)},
-                      {"booster_since_dose_s", booster_ && dose_ ? report_seconds(*booster_ - *dose_) : Json(nullptr)}};
+                      {"booster_since_dose_s",
+                       booster_ && dose_ ? report_seconds(*booster_ - *dose_) : Json(nullptr)}};
     report["monitoring_s"] = dose_ && end >= *dose_ ? report_seconds(end - *dose_) : Json(nullptr);
     report["phases"] = phases_json();
-    for (Json* rows : {&episodes_, &extensions_, &vitals_, &volume_, &skips_, &faults_, &observations_, &music_rows_,
-                       &events_})
+    for (Json* rows : {&episodes_, &extensions_, &vitals_, &volume_, &skips_, &faults_,
+                       &observations_, &music_rows_, &events_})
         add_dose_times(*rows, "at_ms", "since_dose_s");
     for (auto& rem : reminders_) {
         rem["late_s"] = nullptr;
         if (!rem.contains("done_ms")) continue;
-        rem["late_s"] = report_seconds(Ms{rem["done_ms"].get<Ms::rep>()} - Ms{rem["due_ms"].get<Ms::rep>()});
+        rem["late_s"] =
+            report_seconds(Ms{rem["done_ms"].get<Ms::rep>()} - Ms{rem["due_ms"].get<Ms::rep>()});
         rem.erase("done_ms");
     }
     add_dose_times(reminders_, "due_ms", "due_since_dose_s");
     report["episodes"] = episodes_;
     report["extensions"] = extensions_;
     const VitalsAlert& a = tmpl_.vitals_alert;
-    report["vitals_alert"] = {{"systolic_max", a.systolic_max}, {"diastolic_max", a.diastolic_max},
-                              {"hr_min", a.hr_min}, {"hr_max", a.hr_max}, {"spo2_min", a.spo2_min}};
+    report["vitals_alert"] = {{"systolic_max", a.systolic_max},
+                              {"diastolic_max", a.diastolic_max},
+                              {"hr_min", a.hr_min},
+                              {"hr_max", a.hr_max},
+                              {"spo2_min", a.spo2_min}};
     report["vitals"] = vitals_;
     report["reminders"] = reminders_;
     report["volume"] = volume_;
@@ -439,10 +494,12 @@ Json ReportBuilder::build() {
     report["events"] = events_;
     report["form"] = nullptr;
     if (tmpl_.record)
-        if (const FormSpec* form = find_form(*tmpl_.record)) report["form"] = form->fill(*form, report);
+        if (const FormSpec* form = find_form(*tmpl_.record))
+            report["form"] = form->fill(*form, report);
 
     Json flags = Json::array();
-    if (report["form"].is_object() && !report["form"].value("complete", true)) flags.push_back("form_incomplete");
+    if (report["form"].is_object() && !report["form"].value("complete", true))
+        flags.push_back("form_incomplete");
     if (vitals_flagged_) flags.push_back("vitals_flagged");
     if (!faults_.empty()) flags.push_back("device_fault");
     if (!finished_) flags.push_back("unfinished");
@@ -458,8 +515,11 @@ Json build_report(const JournalContents& journal) {
     Problems problems("journal template");
     std::optional<SessionTemplate> tmpl;
     if (start.contains("template"))
-        tmpl = load_template(start["template"], start.value("template_id", "template"), problems, nullptr);
-    if (!tmpl) return {{"error", "the journal's template snapshot cannot be read: " + problems.to_string()}};
+        tmpl = load_template(start["template"], start.value("template_id", "template"), problems,
+                             nullptr);
+    if (!tmpl)
+        return {
+            {"error", "the journal's template snapshot cannot be read: " + problems.to_string()}};
     ReportBuilder builder(journal, start, std::move(*tmpl));
     return builder.build();
 }

@@ -10,7 +10,8 @@ std::string cell_text(const Json& v) {
     if (v.is_string()) return v.get<std::string>();
     if (v.is_array()) {
         std::string out;
-        for (const auto& e : v) out += (out.empty() ? "" : " ") + cell_text(e);
+        for (const auto& e : v)
+            out += (out.empty() ? "" : " ") + cell_text(e);
         return out;
     }
     return v.dump();
@@ -33,9 +34,11 @@ std::string csv_cell(const Json& v) {
 } // namespace
 
 std::string report_csv(const Json& report) {
-    static const char* kColumns[] = {"t_s", "since_dose_s", "phase", "kind", "what", "value", "flags"};
+    static const char* kColumns[] = {"t_s",  "since_dose_s", "phase", "kind",
+                                     "what", "value",        "flags"};
     std::string out;
-    for (const char* c : kColumns) out += std::string(out.empty() ? "" : ",") + c;
+    for (const char* c : kColumns)
+        out += std::string(out.empty() ? "" : ",") + c;
     out += "\r\n";
     if (!report.contains("events")) return out;
     for (const auto& e : report["events"]) {

@@ -32,17 +32,22 @@ struct FormWriter {
 
     void field(const char* key, const std::string& label, bool ok, const std::string& value,
                const std::string& problem = "") {
-        fields.push_back({{"key", key}, {"label", label}, {"status", ok ? "ok" : "missing"}, {"value", value}});
+        fields.push_back(
+            {{"key", key}, {"label", label}, {"status", ok ? "ok" : "missing"}, {"value", value}});
         if (!ok) missing.push_back(problem.empty() ? label + ": missing" : problem);
     }
     Json done(const FormSpec& spec) const {
-        return {{"id", spec.id}, {"title", spec.title}, {"complete", missing.empty()}, {"fields", fields},
+        return {{"id", spec.id},
+                {"title", spec.title},
+                {"complete", missing.empty()},
+                {"fields", fields},
                 {"missing", missing}};
     }
 };
 
 std::string bp_text(const Json& v) {
-    return std::to_string(v["systolic"].get<int>()) + "/" + std::to_string(v["diastolic"].get<int>()) + " at dose" +
+    return std::to_string(v["systolic"].get<int>()) + "/" +
+           std::to_string(v["diastolic"].get<int>()) + " at dose" +
            (ms_of(v["since_dose_s"]).value_or(Ms{0}) < Ms{0} ? "" : "+") +
            format_clock(ms_of(v["since_dose_s"]).value_or(Ms{0}));
 }
@@ -51,12 +56,14 @@ Json fill_spravato(const FormSpec& spec, const Json& report) {
     using std::chrono::minutes;
     FormWriter w;
     const auto dose = ms_of(report["dose"]["dose_s"]);
-    w.field("dose", "Dose marked", dose.has_value(), dose ? format_clock(*dose) + " after start" : "");
+    w.field("dose", "Dose marked", dose.has_value(),
+            dose ? format_clock(*dose) + " after start" : "");
 
     // Readings with both pressures, in session order.
     std::vector<const Json*> bp;
     for (const auto& v : report["vitals"])
-        if (v["systolic"].is_number_integer() && v["diastolic"].is_number_integer() && ms_of(v["since_dose_s"]))
+        if (v["systolic"].is_number_integer() && v["diastolic"].is_number_integer() &&
+            ms_of(v["since_dose_s"]))
             bp.push_back(&v);
     const Json* before = nullptr;
     const Json* at40 = nullptr;
@@ -80,18 +87,22 @@ Json fill_spravato(const FormSpec& spec, const Json& report) {
     const bool long_enough = monitoring && *monitoring >= minutes{120};
     w.field("monitoring", "Monitoring after dose (at least 120 min)", long_enough,
             monitoring ? std::to_string(monitored_min) + " min" : "",
-            monitoring ? "monitoring " + std::to_string(monitored_min) + " min < 120" : "monitoring: no dose marked");
+            monitoring ? "monitoring " + std::to_string(monitored_min) + " min < 120"
+                       : "monitoring: no dose marked");
 
     static const std::array<std::pair<const char*, const char*>, 3> kAsked{
-        {{"sedation", "Sedation"}, {"dissociation", "Dissociation"}, {"respiratory", "Respiratory depression"}}};
+        {{"sedation", "Sedation"},
+         {"dissociation", "Dissociation"},
+         {"respiratory", "Respiratory depression"}}};
     for (const auto& [code, label] : kAsked) {
         std::string seen;
         for (const auto& o : report["observations"]) {
             if (o.value("code", "") != code) continue;
             const auto since = ms_of(o["since_dose_s"]);
-            seen += (seen.empty() ? "yes: " : ", ") +
-                    (since ? std::string("dose") + (*since < Ms{0} ? "" : "+") + format_clock(*since)
-                           : format_clock(ms_of(o["t_s"]).value_or(Ms{0})) + " after start");
+            seen +=
+                (seen.empty() ? "yes: " : ", ") +
+                (since ? std::string("dose") + (*since < Ms{0} ? "" : "+") + format_clock(*since)
+                       : format_clock(ms_of(o["t_s"]).value_or(Ms{0})) + " after start");
         }
         w.field(code, label, true, seen.empty() ? "none marked" : seen);
     }
@@ -100,7 +111,10 @@ Json fill_spravato(const FormSpec& spec, const Json& report) {
 
 const std::array<FormSpec, 1>& forms() {
     static const std::array<FormSpec, 1> table{{
-        {"spravato-rems", "Spravato REMS patient monitoring", {"sedation", "dissociation", "respiratory"}, fill_spravato},
+        {"spravato-rems",
+         "Spravato REMS patient monitoring",
+         {"sedation", "dissociation", "respiratory"},
+         fill_spravato},
     }};
     return table;
 }
@@ -115,7 +129,8 @@ const FormSpec* find_form(std::string_view id) {
 
 std::vector<std::string> form_ids() {
     std::vector<std::string> ids;
-    for (const auto& f : forms()) ids.emplace_back(f.id);
+    for (const auto& f : forms())
+        ids.emplace_back(f.id);
     return ids;
 }
 

@@ -16,7 +16,8 @@ struct FormSpec {
     // Observation codes the form asks about; a template naming the form must offer them.
     std::vector<std::string> observations;
     // Fills the form from a report (everything but "form") and returns
-    // {"id", "title", "complete", "fields": [{"key", "label", "status", "value"}], "missing": [..]}.
+    // {"id", "title", "complete", "fields": [{"key", "label", "status", "value"}], "missing":
+    // [..]}.
     Json (*fill)(const FormSpec& spec, const Json& report);
 };
 

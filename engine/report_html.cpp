@@ -18,12 +18,23 @@ std::string esc(const std::string& s) {
     out.reserve(s.size());
     for (char c : s) {
         switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        case '\'':
+            out += "&#39;";
+            break;
+        default:
+            out += c;
         }
     }
     return out;
@@ -35,7 +46,9 @@ std::string text(const Json& v) {
     return esc(v.dump());
 }
 
-double secs(const Json& v) { return v.is_number() ? v.get<double>() : 0.0; }
+double secs(const Json& v) {
+    return v.is_number() ? v.get<double>() : 0.0;
+}
 
 // "12:05" from seconds; "" for null. Signed for times relative to the dose.
 std::string clock(const Json& v, bool sign = false) {
@@ -55,37 +68,47 @@ struct Axis {
     double x(double t) const { return left + width * std::clamp(t / total, 0.0, 1.0); }
 };
 
-void rect(std::string& out, double x0, double x1, double y, double h, const char* cls, const std::string& title) {
-    out += "<rect class=\"" + std::string(cls) + "\" x=\"" + num(x0) + "\" y=\"" + num(y) + "\" width=\"" +
-           num(std::max(x1 - x0, 1.5)) + "\" height=\"" + num(h) + "\"><title>" + esc(title) + "</title></rect>";
+void rect(std::string& out, double x0, double x1, double y, double h, const char* cls,
+          const std::string& title) {
+    out += "<rect class=\"" + std::string(cls) + "\" x=\"" + num(x0) + "\" y=\"" + num(y) +
+           "\" width=\"" + num(std::max(x1 - x0, 1.5)) + "\" height=\"" + num(h) + "\"><title>" +
+           esc(title) + "</title></rect>";
 }
 
 void label(std::string& out, double x, double y, const std::string& s, const char* cls = "lbl") {
-    out += "<text class=\"" + std::string(cls) + "\" x=\"" + num(x) + "\" y=\"" + num(y) + "\">" + esc(s) + "</text>";
+    out += "<text class=\"" + std::string(cls) + "\" x=\"" + num(x) + "\" y=\"" + num(y) + "\">" +
+           esc(s) + "</text>";
 }
 
 std::string timeline_svg(const Json& r) {
     Axis ax;
     ax.total = std::max(secs(r["session"]["duration_s"]), 60.0);
     const double height = 210;
-    std::string out = "<svg class=\"timeline\" viewBox=\"0 0 900 " + num(height) +
-                      "\" role=\"img\" aria-label=\"Session timeline\" xmlns=\"http://www.w3.org/2000/svg\">";
+    std::string out =
+        "<svg class=\"timeline\" viewBox=\"0 0 900 " + num(height) +
+        "\" role=\"img\" aria-label=\"Session timeline\" xmlns=\"http://www.w3.org/2000/svg\">";
     const char* rows[] = {"Phases", "Hold / comfort", "Music", "Marks", "Faults"};
-    for (int i = 0; i < 5; ++i) label(out, 4, 34 + i * 34, rows[i], "row");
+    for (int i = 0; i < 5; ++i)
+        label(out, 4, 34 + i * 34, rows[i], "row");
     // Phases.
     int n = 0;
     for (const auto& p : r["phases"]) {
         if (!p["start_s"].is_number()) continue;
         const double x0 = ax.x(secs(p["start_s"]));
         const double x1 = ax.x(p["end_s"].is_number() ? secs(p["end_s"]) : ax.total);
-        rect(out, x0, x1, 18, 26, n++ % 2 ? "ph2" : "ph1", p.value("name", "") + " " + clock(p["start_s"]));
+        rect(out, x0, x1, 18, 26, n++ % 2 ? "ph2" : "ph1",
+             p.value("name", "") + " " + clock(p["start_s"]));
         if (x1 - x0 > 40) label(out, x0 + 4, 36, p.value("name", ""), "phl");
     }
     // Episodes.
     for (const auto& e : r["episodes"]) {
         const std::string kind = e.value("kind", "");
-        rect(out, ax.x(secs(e["start_s"])), ax.x(e["end_s"].is_number() ? secs(e["end_s"]) : ax.total), 54, 22,
-             kind == "hold" ? "ep-hold" : kind == "comfort" ? "ep-comfort" : "ep-lights", kind + " " + clock(e["start_s"]));
+        rect(out, ax.x(secs(e["start_s"])),
+             ax.x(e["end_s"].is_number() ? secs(e["end_s"]) : ax.total), 54, 22,
+             kind == "hold"      ? "ep-hold"
+             : kind == "comfort" ? "ep-comfort"
+                                 : "ep-lights",
+             kind + " " + clock(e["start_s"]));
     }
     // Music.
     n = 0;
@@ -99,33 +122,36 @@ std::string timeline_svg(const Json& r) {
     for (const char* key : {"dose_s", "booster_s"}) {
         if (!r["dose"][key].is_number()) continue;
         const double x = ax.x(secs(r["dose"][key]));
-        out += "<line class=\"dose\" x1=\"" + num(x) + "\" x2=\"" + num(x) + "\" y1=\"12\" y2=\"182\"/>";
+        out += "<line class=\"dose\" x1=\"" + num(x) + "\" x2=\"" + num(x) +
+               "\" y1=\"12\" y2=\"182\"/>";
         label(out, x + 3, 12, key == std::string("dose_s") ? "dose" : "booster", "dosel");
     }
     for (const auto& rem : r["reminders"]) {
         const double x = ax.x(secs(rem["due_s"]));
-        out += "<path class=\"rem\" d=\"M" + num(x) + " 122 l5 9 h-10 z\"><title>" + esc(rem.value("text", "")) +
-               "</title></path>";
+        out += "<path class=\"rem\" d=\"M" + num(x) + " 122 l5 9 h-10 z\"><title>" +
+               esc(rem.value("text", "")) + "</title></path>";
     }
     for (const auto& o : r["observations"]) {
         const double x = ax.x(secs(o["t_s"]));
-        out += "<circle class=\"obs\" cx=\"" + num(x) + "\" cy=\"138\" r=\"4\"><title>" + esc(o.value("code", "")) +
-               "</title></circle>";
+        out += "<circle class=\"obs\" cx=\"" + num(x) + "\" cy=\"138\" r=\"4\"><title>" +
+               esc(o.value("code", "")) + "</title></circle>";
     }
     for (const auto& v : r["volume"]) {
         const double x = ax.x(secs(v["t_s"]));
-        out += "<line class=\"vol\" x1=\"" + num(x) + "\" x2=\"" + num(x) + "\" y1=\"140\" y2=\"148\"/>";
+        out += "<line class=\"vol\" x1=\"" + num(x) + "\" x2=\"" + num(x) +
+               "\" y1=\"140\" y2=\"148\"/>";
     }
     for (const auto& f : r["faults"]) {
         const double s = secs(f["start_s"]);
-        rect(out, ax.x(s), ax.x(f["duration_s"].is_number() ? s + secs(f["duration_s"]) : ax.total), 158, 18, "fault",
-             f.value("device", "") + " fault");
+        rect(out, ax.x(s), ax.x(f["duration_s"].is_number() ? s + secs(f["duration_s"]) : ax.total),
+             158, 18, "fault", f.value("device", "") + " fault");
     }
     // Axis: a tick every 15 min (every 5 min for short sessions).
     const double step = ax.total > 3600 ? 900 : 300;
     for (double t = 0; t <= ax.total + 0.5; t += step) {
         const double x = ax.x(t);
-        out += "<line class=\"tick\" x1=\"" + num(x) + "\" x2=\"" + num(x) + "\" y1=\"184\" y2=\"190\"/>";
+        out += "<line class=\"tick\" x1=\"" + num(x) + "\" x2=\"" + num(x) +
+               "\" y1=\"184\" y2=\"190\"/>";
         label(out, x - 10, 203, format_clock(Ms{static_cast<Ms::rep>(t * 1000)}), "axis");
     }
     return out + "</svg>";
@@ -137,25 +163,29 @@ std::string vitals_svg(const Json& r) {
     ax.total = std::max(secs(r["session"]["duration_s"]), 60.0);
     const double top = 10, h = 180, lo = 30, hi = 220;
     auto y = [&](double v) { return top + h * (1.0 - (std::clamp(v, lo, hi) - lo) / (hi - lo)); };
-    std::string out = "<svg class=\"vitals\" viewBox=\"0 0 900 220\" role=\"img\" aria-label=\"Vitals\" "
-                      "xmlns=\"http://www.w3.org/2000/svg\">";
+    std::string out =
+        "<svg class=\"vitals\" viewBox=\"0 0 900 220\" role=\"img\" aria-label=\"Vitals\" "
+        "xmlns=\"http://www.w3.org/2000/svg\">";
     for (double v = 40; v <= 220; v += 40) {
-        out += "<line class=\"grid\" x1=\"" + num(ax.left) + "\" x2=\"" + num(ax.left + ax.width) + "\" y1=\"" +
-               num(y(v)) + "\" y2=\"" + num(y(v)) + "\"/>";
+        out += "<line class=\"grid\" x1=\"" + num(ax.left) + "\" x2=\"" + num(ax.left + ax.width) +
+               "\" y1=\"" + num(y(v)) + "\" y2=\"" + num(y(v)) + "\"/>";
         label(out, ax.left - 30, y(v) + 4, std::to_string(static_cast<int>(v)), "axis");
     }
     const Json& a = r["vitals_alert"];
     for (const char* k : {"systolic_max", "diastolic_max", "hr_min", "hr_max"}) {
         const double v = a.value(k, 0);
-        out += "<line class=\"limit\" x1=\"" + num(ax.left) + "\" x2=\"" + num(ax.left + ax.width) + "\" y1=\"" +
-               num(y(v)) + "\" y2=\"" + num(y(v)) + "\"><title>" + std::string(k) + " " + num(v) + "</title></line>";
+        out += "<line class=\"limit\" x1=\"" + num(ax.left) + "\" x2=\"" + num(ax.left + ax.width) +
+               "\" y1=\"" + num(y(v)) + "\" y2=\"" + num(y(v)) + "\"><title>" + std::string(k) +
+               " " + num(v) + "</title></line>";
     }
     struct Series {
         const char* key;
         const char* cls;
         const char* name;
     };
-    const Series series[] = {{"systolic", "sys", "systolic"}, {"diastolic", "dia", "diastolic"}, {"hr", "hr", "heart rate"}};
+    const Series series[] = {{"systolic", "sys", "systolic"},
+                             {"diastolic", "dia", "diastolic"},
+                             {"hr", "hr", "heart rate"}};
     int legend = 0;
     for (const auto& s : series) {
         std::string points;
@@ -164,26 +194,30 @@ std::string vitals_svg(const Json& r) {
             const double px = ax.x(secs(v["t_s"])), py = y(v[s.key].get<double>());
             points += num(px) + "," + num(py) + " ";
             bool flagged = false;
-            for (const auto& f : v["flags"]) flagged = flagged || f.get<std::string>().rfind(s.key, 0) == 0;
-            out += "<circle class=\"" + std::string(s.cls) + (flagged ? " flagged" : "") + "\" cx=\"" + num(px) +
-                   "\" cy=\"" + num(py) + "\" r=\"" + (flagged ? "5" : "3") + "\"><title>" + s.name + " " +
-                   v[s.key].dump() + "</title></circle>";
+            for (const auto& f : v["flags"])
+                flagged = flagged || f.get<std::string>().rfind(s.key, 0) == 0;
+            out += "<circle class=\"" + std::string(s.cls) + (flagged ? " flagged" : "") +
+                   "\" cx=\"" + num(px) + "\" cy=\"" + num(py) + "\" r=\"" + (flagged ? "5" : "3") +
+                   "\"><title>" + s.name + " " + v[s.key].dump() + "</title></circle>";
         }
-        if (!points.empty()) out += "<polyline class=\"" + std::string(s.cls) + "\" points=\"" + points + "\"/>";
+        if (!points.empty())
+            out += "<polyline class=\"" + std::string(s.cls) + "\" points=\"" + points + "\"/>";
         label(out, 4, 24 + legend++ * 18, s.name, s.cls);
     }
     return out + "</svg>";
 }
 
-std::string table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows,
-                  const std::string& empty) {
+std::string table(const std::vector<std::string>& head,
+                  const std::vector<std::vector<std::string>>& rows, const std::string& empty) {
     if (rows.empty()) return "<p class=\"none\">" + esc(empty) + "</p>";
     std::string out = "<table><thead><tr>";
-    for (const auto& h : head) out += "<th>" + esc(h) + "</th>";
+    for (const auto& h : head)
+        out += "<th>" + esc(h) + "</th>";
     out += "</tr></thead><tbody>";
     for (const auto& row : rows) {
         out += "<tr>";
-        for (const auto& c : row) out += "<td>" + c + "</td>";
+        for (const auto& c : row)
+            out += "<td>" + c + "</td>";
         out += "</tr>";
     }
     return out + "</tbody></table>";
@@ -226,41 +260,53 @@ std::string report_html(const Json& r) {
                       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
                       "<meta name=\"color-scheme\" content=\"light only\"><title>Session record ";
     if (!r.contains("session")) {
-        return out + "</title><style>" + std::string(kStyle) + "</style></head><body><h1>Session record</h1><p class=\"flag\">" + text(r.value("error", Json("")))
-               + "</p></body></html>";
+        return out + "</title><style>" + std::string(kStyle) +
+               "</style></head><body><h1>Session record</h1><p class=\"flag\">" +
+               text(r.value("error", Json(""))) + "</p></body></html>";
     }
     const Json& s = r["session"];
     out += text(s["id"]) + "</title><style>" + std::string(kStyle) + "</style></head><body>";
     out += "<h1>Session record</h1><dl>";
-    auto item = [&](const char* k, const std::string& v) { out += "<dt>" + std::string(k) + "</dt><dd>" + v + "</dd>"; };
+    auto item = [&](const char* k, const std::string& v) {
+        out += "<dt>" + std::string(k) + "</dt><dd>" + v + "</dd>";
+    };
     item("Session", text(s["id"]));
     item("Label", text(s["label"]));
     item("Template", text(s["template_name"]) + " (" + text(s["template_id"]) + ")");
     item("Started", s["date"].is_string() ? text(s["date"]) + " " + text(s["clock"]) : "unknown");
     item("Duration", clock(s["duration_s"]) + " (" + text(s["status"]) + ")");
-    item("Dose", r["dose"]["dose_s"].is_number() ? clock(r["dose"]["dose_s"]) + " after start" : "not marked");
-    if (r["dose"]["booster_s"].is_number()) item("Booster", "dose " + clock(r["dose"]["booster_since_dose_s"], true));
+    item("Dose", r["dose"]["dose_s"].is_number() ? clock(r["dose"]["dose_s"]) + " after start"
+                                                 : "not marked");
+    if (r["dose"]["booster_s"].is_number())
+        item("Booster", "dose " + clock(r["dose"]["booster_since_dose_s"], true));
     item("Monitoring after dose",
-         r["monitoring_s"].is_number() ? std::to_string(static_cast<long long>(secs(r["monitoring_s"]) / 60)) + " min" : "");
+         r["monitoring_s"].is_number()
+             ? std::to_string(static_cast<long long>(secs(r["monitoring_s"]) / 60)) + " min"
+             : "");
     out += "</dl>";
     if (!r["flags"].empty()) {
         out += "<p class=\"flags\">";
-        for (const auto& f : r["flags"]) out += "<span>" + text(f) + "</span>";
+        for (const auto& f : r["flags"])
+            out += "<span>" + text(f) + "</span>";
         out += "</p>";
     }
-    for (const auto& p : s["journal"]["problems"]) out += "<p class=\"flag\">" + text(p) + "</p>";
+    for (const auto& p : s["journal"]["problems"])
+        out += "<p class=\"flag\">" + text(p) + "</p>";
 
     if (r["form"].is_object()) {
         const Json& f = r["form"];
-        out += "<h2>" + text(f["title"]) + "</h2><table class=\"form\"><thead><tr><th>Field</th><th>Value</th>"
+        out += "<h2>" + text(f["title"]) +
+               "</h2><table class=\"form\"><thead><tr><th>Field</th><th>Value</th>"
                "<th>Status</th></tr></thead><tbody>";
         for (const auto& field : f["fields"]) {
             const bool ok = field.value("status", "") == "ok";
-            out += std::string("<tr") + (ok ? "" : " class=\"missing\"") + "><td>" + text(field["label"]) + "</td><td>" +
-                   text(field["value"]) + "</td><td>" + (ok ? "ok" : "missing") + "</td></tr>";
+            out += std::string("<tr") + (ok ? "" : " class=\"missing\"") + "><td>" +
+                   text(field["label"]) + "</td><td>" + text(field["value"]) + "</td><td>" +
+                   (ok ? "ok" : "missing") + "</td></tr>";
         }
         out += "</tbody></table>";
-        for (const auto& m : f["missing"]) out += "<p class=\"flag\">" + text(m) + "</p>";
+        for (const auto& m : f["missing"])
+            out += "<p class=\"flag\">" + text(m) + "</p>";
     }
 
     out += "<h2>Timeline</h2>" + timeline_svg(r);
@@ -268,45 +314,56 @@ std::string report_html(const Json& r) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& v : r["vitals"]) {
         std::string flags;
-        for (const auto& f : v["flags"]) flags += text(f) + " ";
-        rows.push_back({clock(v["t_s"]), clock(v["since_dose_s"], true), text(v["systolic"]), text(v["diastolic"]),
-                        text(v["hr"]), text(v["spo2"]), flags.empty() ? "" : "<span class=\"flag\">" + flags + "</span>"});
+        for (const auto& f : v["flags"])
+            flags += text(f) + " ";
+        rows.push_back({clock(v["t_s"]), clock(v["since_dose_s"], true), text(v["systolic"]),
+                        text(v["diastolic"]), text(v["hr"]), text(v["spo2"]),
+                        flags.empty() ? "" : "<span class=\"flag\">" + flags + "</span>"});
     }
-    out += table({"Time", "Since dose", "Systolic", "Diastolic", "HR", "SpO2", "Flags"}, rows, "No vitals.");
+    out += table({"Time", "Since dose", "Systolic", "Diastolic", "HR", "SpO2", "Flags"}, rows,
+                 "No vitals.");
 
     out += "<h2>Phases</h2>";
     rows.clear();
     for (const auto& p : r["phases"])
         rows.push_back({text(p["name"]), text(p["status"]), clock(p["start_s"]), clock(p["end_s"]),
-                        clock(p["start_since_dose_s"], true), clock(p["end_since_dose_s"], true), clock(p["planned_s"]),
-                        clock(p["extended_s"]), clock(p["held_s"])});
-    out += table({"Phase", "Status", "Start", "End", "Start (dose)", "End (dose)", "Planned", "Extended", "Held"}, rows, "");
+                        clock(p["start_since_dose_s"], true), clock(p["end_since_dose_s"], true),
+                        clock(p["planned_s"]), clock(p["extended_s"]), clock(p["held_s"])});
+    out += table({"Phase", "Status", "Start", "End", "Start (dose)", "End (dose)", "Planned",
+                  "Extended", "Held"},
+                 rows, "");
 
     out += "<h2>Reminders</h2>";
     rows.clear();
     for (const auto& m : r["reminders"])
-        rows.push_back({text(m["text"]), clock(m["due_s"]), clock(m["due_since_dose_s"], true), clock(m["done_s"]),
-                        m["late_s"].is_number() ? clock(m["late_s"]) : "<span class=\"flag\">not done</span>",
-                        text(m["done_by"])});
-    out += table({"Reminder", "Due", "Due (dose)", "Done", "Late by", "How"}, rows, "No reminders.");
+        rows.push_back(
+            {text(m["text"]), clock(m["due_s"]), clock(m["due_since_dose_s"], true),
+             clock(m["done_s"]),
+             m["late_s"].is_number() ? clock(m["late_s"]) : "<span class=\"flag\">not done</span>",
+             text(m["done_by"])});
+    out +=
+        table({"Reminder", "Due", "Due (dose)", "Done", "Late by", "How"}, rows, "No reminders.");
 
     out += "<h2>Observations</h2>";
     rows.clear();
     for (const auto& o : r["observations"])
-        rows.push_back({clock(o["t_s"]), clock(o["since_dose_s"], true), text(o["phase"]), text(o["code"])});
-    out += table({"Time", "Since dose", "Phase", "Observation"}, rows, "No observations were marked.");
+        rows.push_back(
+            {clock(o["t_s"]), clock(o["since_dose_s"], true), text(o["phase"]), text(o["code"])});
+    out +=
+        table({"Time", "Since dose", "Phase", "Observation"}, rows, "No observations were marked.");
 
     out += "<h2>Holds, Comfort and Lights up</h2>";
     rows.clear();
     for (const auto& e : r["episodes"])
-        rows.push_back({text(e["kind"]), text(e["phase"]), clock(e["start_s"]), clock(e["since_dose_s"], true),
-                        clock(e["duration_s"])});
+        rows.push_back({text(e["kind"]), text(e["phase"]), clock(e["start_s"]),
+                        clock(e["since_dose_s"], true), clock(e["duration_s"])});
     out += table({"What", "Phase", "Start", "Since dose", "Lasted"}, rows, "None.");
 
     out += "<h2>Extensions and volume</h2>";
     rows.clear();
     for (const auto& e : r["extensions"])
-        rows.push_back({clock(e["t_s"]), text(e["source"]), text(e["phase"]), "+" + clock(e["by_s"])});
+        rows.push_back(
+            {clock(e["t_s"]), text(e["source"]), text(e["phase"]), "+" + clock(e["by_s"])});
     for (const auto& v : r["volume"]) {
         std::string what;
         for (const char* k : {"db", "step_db", "trim_db"})
@@ -318,16 +375,19 @@ std::string report_html(const Json& r) {
     out += "<h2>Music played</h2>";
     rows.clear();
     for (const auto& m : r["music"])
-        rows.push_back({clock(m["start_s"]), clock(m["end_s"]), text(m["playlist"]),
-                        text(m["title"]) + (m.value("artist", "").empty() ? "" : " — " + text(m["artist"])),
-                        m.value("skipped", false) ? "<span class=\"flag\">skipped</span>" : ""});
+        rows.push_back(
+            {clock(m["start_s"]), clock(m["end_s"]), text(m["playlist"]),
+             text(m["title"]) + (m.value("artist", "").empty() ? "" : " — " + text(m["artist"])),
+             m.value("skipped", false) ? "<span class=\"flag\">skipped</span>" : ""});
     out += table({"Start", "End", "Playlist", "Track", ""}, rows, "No music played.");
 
     out += "<h2>Device faults</h2>";
     rows.clear();
     for (const auto& f : r["faults"])
-        rows.push_back({text(f["device"]), clock(f["start_s"]), clock(f["duration_s"]) + (f.value("ongoing", false) ? " (still at end)" : ""),
-                        text(f["detail"])});
+        rows.push_back(
+            {text(f["device"]), clock(f["start_s"]),
+             clock(f["duration_s"]) + (f.value("ongoing", false) ? " (still at end)" : ""),
+             text(f["detail"])});
     out += table({"Device", "Start", "Lasted", "Detail"}, rows, "No device faults.");
     out += "<p class=\"none\">Times are since the session start (h:mm:ss) or since the dose (+/-). "
            "No patient data is kept by Stillroom.</p></body></html>";

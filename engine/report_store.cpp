@@ -14,7 +14,8 @@ namespace fs = std::filesystem;
 bool is_valid_session_id(std::string_view id) {
     if (id.empty() || id.size() > 64) return false;
     return std::all_of(id.begin(), id.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-';
     });
 }
 
@@ -41,18 +42,23 @@ Json session_history(const fs::path& state_dir) {
         items.push_back({fs::last_write_time(p, ec), std::move(h)});
     }
     std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
-        const std::string da = a.entry.value("started_at", Json()).is_string() ? a.entry["started_at"].get<std::string>() : "";
-        const std::string db = b.entry.value("started_at", Json()).is_string() ? b.entry["started_at"].get<std::string>() : "";
+        const std::string da = a.entry.value("started_at", Json()).is_string()
+                                   ? a.entry["started_at"].get<std::string>()
+                                   : "";
+        const std::string db = b.entry.value("started_at", Json()).is_string()
+                                   ? b.entry["started_at"].get<std::string>()
+                                   : "";
         if (a.written != b.written) return a.written > b.written;
         return da > db;
     });
     Json out = Json::array();
-    for (auto& i : items) out.push_back(std::move(i.entry));
+    for (auto& i : items)
+        out.push_back(std::move(i.entry));
     return out;
 }
 
-int delete_expired_journals(const fs::path& state_dir, std::chrono::system_clock::time_point now, int days,
-                            const std::string& keep) {
+int delete_expired_journals(const fs::path& state_dir, std::chrono::system_clock::time_point now,
+                            int days, const std::string& keep) {
     if (days <= 0) return 0;
     const auto limit = now - std::chrono::hours{24} * days;
     int deleted = 0;

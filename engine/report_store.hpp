@@ -18,14 +18,16 @@ namespace stillroom {
 bool is_valid_session_id(std::string_view id);
 
 // The report for a session, or nullopt when there is no journal for that id.
-std::optional<Json> load_session_report(const std::filesystem::path& state_dir, const std::string& id);
+std::optional<Json> load_session_report(const std::filesystem::path& state_dir,
+                                        const std::string& id);
 
 // Every session in the state dir, newest first: history_entry() of each report.
 Json session_history(const std::filesystem::path& state_dir);
 
 // Deletes journals (and their anchors) last written more than `days` days before `now`,
 // except the session `keep` (the one running). Returns how many sessions were deleted.
-int delete_expired_journals(const std::filesystem::path& state_dir, std::chrono::system_clock::time_point now,
-                            int days, const std::string& keep = {});
+int delete_expired_journals(const std::filesystem::path& state_dir,
+                            std::chrono::system_clock::time_point now, int days,
+                            const std::string& keep = {});
 
 } // namespace stillroom

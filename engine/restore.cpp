@@ -47,13 +47,15 @@ std::optional<RestoredSession> restore_session(const JournalContents& journal, P
     RestoredSession out;
     out.torn_tail = journal.torn_tail;
     out.warnings = journal.problems;
-    if (journal.torn_tail) out.warnings.push_back("the journal's last line was torn; it was ignored");
+    if (journal.torn_tail)
+        out.warnings.push_back("the journal's last line was torn; it was ignored");
     if (!journal.records.front().contains("scenes")) {
         if (fallback) {
             setup->scenes = fallback(setup->tmpl);
             out.scenes_from_library = true;
-            out.warnings.push_back("the journal has no scene snapshot (written before sessions kept their scenes); "
-                                   "the scenes were taken from the library as it is now");
+            out.warnings.push_back(
+                "the journal has no scene snapshot (written before sessions kept their scenes); "
+                "the scenes were taken from the library as it is now");
         } else {
             out.warnings.push_back("the journal has no scene snapshot; the lights have no targets");
         }
@@ -82,7 +84,8 @@ std::optional<RestoredSession> restore_session(const JournalContents& journal, P
         std::optional<Command> cmd;
         if (kind) cmd = parse_command(*kind, r.value("args", Json::object()), p);
         if (!cmd) {
-            out.warnings.push_back("record " + std::to_string(i + 1) + ": unreadable command; skipped");
+            out.warnings.push_back("record " + std::to_string(i + 1) +
+                                   ": unreadable command; skipped");
             continue;
         }
         out.session->apply(*cmd, t);

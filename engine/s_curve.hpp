@@ -12,6 +12,8 @@ template <class T> constexpr T s_curve(T x) {
 }
 
 // The value at progress x of a ramp from `from` to `to` along the S-curve.
-template <class T> constexpr T along_s_curve(T from, T to, T x) { return from + (to - from) * s_curve(x); }
+template <class T> constexpr T along_s_curve(T from, T to, T x) {
+    return from + (to - from) * s_curve(x);
+}
 
 } // namespace stillroom

@@ -23,9 +23,12 @@ constexpr int kMaxEventsPerCall = 200000;
 
 const char* to_string(SessionStatus s) {
     switch (s) {
-    case SessionStatus::Running: return "running";
-    case SessionStatus::Ending: return "ending";
-    case SessionStatus::Finished: return "finished";
+    case SessionStatus::Running:
+        return "running";
+    case SessionStatus::Ending:
+        return "ending";
+    case SessionStatus::Finished:
+        return "finished";
     }
     return "running";
 }
@@ -51,7 +54,8 @@ std::vector<std::string> vitals_flags(const VitalsRecord& v, const VitalsAlert& 
 
 bool Session::booster_available() const {
     const auto& tmpl = setup_.tmpl;
-    if (!tmpl.booster || !dose_at_ || booster_at_ || status_ != SessionStatus::Running) return false;
+    if (!tmpl.booster || !dose_at_ || booster_at_ || status_ != SessionStatus::Running)
+        return false;
     return tmpl.phase_index(tmpl.booster->extend) >= phase_;
 }
 
@@ -72,11 +76,14 @@ Effects Session::start() {
     if (started_ || setup_.tmpl.phases.empty()) return {};
     started_ = true;
     Json playlists = Json::object();
-    for (const auto& [id, p] : setup_.playlists) playlists[id] = to_json(p);
+    for (const auto& [id, p] : setup_.playlists)
+        playlists[id] = to_json(p);
     Json scene_fades = Json::object();
-    for (const auto& [id, f] : setup_.scene_fades) scene_fades[id] = f.count();
+    for (const auto& [id, f] : setup_.scene_fades)
+        scene_fades[id] = f.count();
     Json scenes = Json::object();
-    for (const auto& [id, lights] : setup_.scenes) scenes[id] = to_json(lights);
+    for (const auto& [id, lights] : setup_.scenes)
+        scenes[id] = to_json(lights);
     emit(Ms{0}, JournalRecord{{{"type", "start"},
                                {"v", 1},
                                {"t", 0},
@@ -152,7 +159,8 @@ void Session::record_command(const Command& cmd, Ms t) {
 
 void Session::record_event(Ms t, Json event) {
     Json rec = {{"type", "event"}, {"t", t.count()}};
-    for (auto& [k, v] : event.items()) rec[k] = v;
+    for (auto& [k, v] : event.items())
+        rec[k] = v;
     emit(t, JournalRecord{std::move(rec)});
 }
 
@@ -241,7 +249,8 @@ void Session::begin_end(Ms t) {
 std::optional<Ms> Session::cue_due(std::size_t i) const {
     const Cue& c = setup_.tmpl.cues[i];
     switch (c.at.anchor) {
-    case AnchorKind::Start: return c.at.offset;
+    case AnchorKind::Start:
+        return c.at.offset;
     case AnchorKind::Dose:
         if (!dose_at_) return std::nullopt;
         return *dose_at_ + c.at.offset;
@@ -271,8 +280,9 @@ void Session::fire_cue(std::size_t i, Ms t) {
     }
     if (c.scene) {
         base_scene_ = c.scene;
-        const Ms scene_default =
-            setup_.scene_fades.count(*c.scene) ? setup_.scene_fades.at(*c.scene) : kDefaultSceneFade;
+        const Ms scene_default = setup_.scene_fades.count(*c.scene)
+                                     ? setup_.scene_fades.at(*c.scene)
+                                     : kDefaultSceneFade;
         update_room(t, {c.fade.value_or(scene_default), Ms{0}, std::nullopt});
     }
     if (c.playlist && *c.playlist != base_.playlist) {
@@ -342,7 +352,9 @@ bool Session::process_one(Ms limit) {
         else
             begin_end(when);
         break;
-    case Due::Cue: fire_cue(cue, when); break;
+    case Due::Cue:
+        fire_cue(cue, when);
+        break;
     case Due::Track: {
         Playback* pb = active_playback();
         const Ms xfade = track_crossfade(*pb);
@@ -356,7 +368,8 @@ bool Session::process_one(Ms limit) {
         if (next_retry(&file)) retry_file(file, when);
         break;
     }
-    case Due::None: return false;
+    case Due::None:
+        return false;
     }
     return true;
 }
@@ -378,8 +391,10 @@ Outcome Session::apply_command(const Command& cmd, Ms t) {
         return ok;
     };
     switch (cmd.kind) {
-    case CommandKind::Dose: return do_dose(cmd, t);
-    case CommandKind::Next: return do_next(cmd, t);
+    case CommandKind::Dose:
+        return do_dose(cmd, t);
+    case CommandKind::Next:
+        return do_next(cmd, t);
     case CommandKind::Hold:
         if (held_) return accept("already on hold");
         record_command(cmd, t);
@@ -399,13 +414,15 @@ Outcome Session::apply_command(const Command& cmd, Ms t) {
         phase_extra_[static_cast<std::size_t>(phase_)] += cmd.amount;
         return ok;
     case CommandKind::Comfort:
-    case CommandKind::LightsUp: return do_overlay(cmd, t);
+    case CommandKind::LightsUp:
+        return do_overlay(cmd, t);
     case CommandKind::End:
         if (status_ == SessionStatus::Ending) return accept("already ending");
         record_command(cmd, t);
         begin_end(t);
         return ok;
-    case CommandKind::Volume: return do_volume(cmd, t);
+    case CommandKind::Volume:
+        return do_volume(cmd, t);
     case CommandKind::Skip: {
         Playback* pb = active_playback();
         if (!pb || pb->finished || !pb->running || !current_track(*pb))
@@ -418,8 +435,8 @@ Outcome Session::apply_command(const Command& cmd, Ms t) {
     }
     case CommandKind::Vitals: {
         record_command(cmd, t);
-        vitals_.push_back({t, cmd.vitals.systolic, cmd.vitals.diastolic, cmd.vitals.hr,
-                           cmd.vitals.spo2});
+        vitals_.push_back(
+            {t, cmd.vitals.systolic, cmd.vitals.diastolic, cmd.vitals.hr, cmd.vitals.spo2});
         if (auto flags = vitals_flags(vitals_.back(), setup_.tmpl.vitals_alert); !flags.empty())
             record_event(t, {{"event", "vitals_alert"}, {"flags", flags}});
         if (cmd.cue >= 0) {
@@ -472,8 +489,8 @@ Outcome Session::do_dose(const Command& cmd, Ms t) {
         return {true, "", {}};
     }
     if (dose_at_)
-        return refuse(cmd, "the dose was already marked at " + format_clock(*dose_at_) +
-                               " after start");
+        return refuse(cmd,
+                      "the dose was already marked at " + format_clock(*dose_at_) + " after start");
     record_command(cmd, t);
     dose_at_ = t;
     const int dose_phase = tmpl.dose_phase_index();
@@ -510,7 +527,8 @@ Outcome Session::do_next(const Command& cmd, Ms t) {
 Outcome Session::do_overlay(const Command& cmd, Ms t) {
     const auto& tmpl = setup_.tmpl;
     if (cmd.kind == CommandKind::Comfort) {
-        if (cmd.on == comfort_) return {true, cmd.on ? "comfort is already on" : "comfort is off", {}};
+        if (cmd.on == comfort_)
+            return {true, cmd.on ? "comfort is already on" : "comfort is off", {}};
         record_command(cmd, t);
         set_paused(t, held_, cmd.on);
         episode("comfort", cmd.on, t);
@@ -526,11 +544,13 @@ Outcome Session::do_overlay(const Command& cmd, Ms t) {
         update_room(t, {tmpl.comfort.fade, tmpl.comfort.fade, std::nullopt});
         return {true, "", {}};
     }
-    if (cmd.on == lights_up_) return {true, cmd.on ? "lights are already up" : "lights are not up", {}};
+    if (cmd.on == lights_up_)
+        return {true, cmd.on ? "lights are already up" : "lights are not up", {}};
     record_command(cmd, t);
     lights_up_ = cmd.on;
     episode("lights_up", cmd.on, t);
-    const Ms fade = cmd.on ? tmpl.lights_up.fade : std::max(tmpl.lights_up.fade, kLightsUpReturnFade);
+    const Ms fade =
+        cmd.on ? tmpl.lights_up.fade : std::max(tmpl.lights_up.fade, kLightsUpReturnFade);
     update_room(t, {fade, fade, std::nullopt});
     return {true, "", {}};
 }
@@ -543,9 +563,15 @@ Outcome Session::do_volume(const Command& cmd, Ms t) {
     const double audible_max = ceiling - base_volume_db_ - offset;
     double trim = trim_db_;
     switch (cmd.volume_how) {
-    case VolumeHow::Step: trim = std::min(trim_db_, audible_max) + cmd.db; break;
-    case VolumeHow::Trim: trim = cmd.db; break;
-    case VolumeHow::Level: trim = cmd.db - base_volume_db_; break;
+    case VolumeHow::Step:
+        trim = std::min(trim_db_, audible_max) + cmd.db;
+        break;
+    case VolumeHow::Trim:
+        trim = cmd.db;
+        break;
+    case VolumeHow::Level:
+        trim = cmd.db - base_volume_db_;
+        break;
     }
     std::string note;
     if (trim > audible_max) {
@@ -608,15 +634,16 @@ void Session::fill_state(DesiredState& s, Ms t) const {
             const Cue& c = tmpl.cues[i];
             if (c.at.anchor == AnchorKind::Phase) {
                 const int idx = tmpl.phase_index(c.at.phase_id);
-                if (idx < phase_ && !phase_started_[static_cast<std::size_t>(idx)]) continue; // skipped
+                if (idx < phase_ && !phase_started_[static_cast<std::size_t>(idx)])
+                    continue; // skipped
             }
-            std::string what = c.remind ? *c.remind
-                               : c.scene ? "scene " + *c.scene
+            std::string what = c.remind      ? *c.remind
+                               : c.scene     ? "scene " + *c.scene
                                : c.volume_db ? "volume change"
-                               : c.sound ? "sound"
-                               : c.playlist ? "playlist " + *c.playlist
-                               : c.midi ? "MIDI to " + c.midi->output
-                                        : "MQTT message";
+                               : c.sound     ? "sound"
+                               : c.playlist  ? "playlist " + *c.playlist
+                               : c.midi      ? "MIDI to " + c.midi->output
+                                             : "MQTT message";
             auto due = cue_due(i);
             if (due) {
                 if (!known || *due < *known->at) known = NextCue{static_cast<int>(i), due, what};

@@ -18,13 +18,13 @@
 namespace stillroom {
 
 struct SessionSetup {
-    std::string id;    // opaque, e.g. "s-7f3a9c21d4e8"
-    std::string label; // a short code, never a name
-    std::uint64_t seed = 0; // shuffle order
+    std::string id;                 // opaque, e.g. "s-7f3a9c21d4e8"
+    std::string label;              // a short code, never a name
+    std::uint64_t seed = 0;         // shuffle order
     std::int64_t wall_start_ms = 0; // wall clock at the start (unix ms): the report's date
     int utc_offset_min = 0;         // the room's local time offset from UTC at the start
     SessionTemplate tmpl;
-    Json template_json;     // the file as loaded, snapshotted into the journal
+    Json template_json; // the file as loaded, snapshotted into the journal
     PlaylistCatalog playlists;
     double max_volume_db = -6;
     std::map<std::string, Ms> scene_fades; // each scene file's own "fade"
@@ -41,14 +41,14 @@ struct Outcome {
 
 // The music player's state for one playlist (the phase's, or comfort's).
 struct Playback {
-    std::string playlist;    // empty: nothing
-    std::vector<int> order;  // track indices in play order for this pass
-    int slot = 0;            // index into order
-    int pass = 0;            // completed passes through the list
-    Ms started{0};           // session time when playback (at `offset`) began or resumed
-    Ms offset{0};            // position in the track at `started`
-    bool running = false;    // audible and advancing
-    bool finished = false;   // a non-looping list ran out
+    std::string playlist;     // empty: nothing
+    std::vector<int> order;   // track indices in play order for this pass
+    int slot = 0;             // index into order
+    int pass = 0;             // completed passes through the list
+    Ms started{0};            // session time when playback (at `offset`) began or resumed
+    Ms offset{0};             // position in the track at `started`
+    bool running = false;     // audible and advancing
+    bool finished = false;    // a non-looping list ran out
     std::uint64_t serial = 0; // bumps on every track change
 
     bool operator==(const Playback&) const = default;
@@ -83,21 +83,21 @@ struct SessionHistory {
     std::vector<std::optional<Ms>> phase_ended; // actual end of each phase
     std::vector<std::optional<Ms>> cue_fired;   // when each cue fired
     std::vector<ReminderLog> reminders;
-    std::vector<VolumeRamp> volume;             // every change of the effective level
-    std::vector<SceneFade> scenes;              // every scene change
-    std::vector<Episode> episodes;              // hold, comfort, lights up
-    std::optional<Ms> end_pressed;              // End (or the automatic end) began the fade
+    std::vector<VolumeRamp> volume; // every change of the effective level
+    std::vector<SceneFade> scenes;  // every scene change
+    std::vector<Episode> episodes;  // hold, comfort, lights up
+    std::optional<Ms> end_pressed;  // End (or the automatic end) began the fade
     std::optional<Ms> finished;
     bool operator==(const SessionHistory&) const = default;
 };
 
 // The parts of the effective volume (docs/engine.md, "Volume").
 struct VolumeParts {
-    double arc_db = -20;     // the template's level now (phase volume_db, volume cues)
-    double trim_db = 0;      // the therapist's trim, kept across phases
-    double overlay_db = 0;   // comfort / lights up offset now
-    double ceiling_db = -6;  // the room's maximum
-    double target_db = -20;  // min(arc + trim + overlay, ceiling), the level being ramped to
+    double arc_db = -20;    // the template's level now (phase volume_db, volume cues)
+    double trim_db = 0;     // the therapist's trim, kept across phases
+    double overlay_db = 0;  // comfort / lights up offset now
+    double ceiling_db = -6; // the room's maximum
+    double target_db = -20; // min(arc + trim + overlay, ceiling), the level being ramped to
 };
 
 // Vital-sign readings beyond the template's alert thresholds: "systolic_high", "spo2_low", ...
@@ -136,7 +136,9 @@ public:
     std::optional<Ms> booster_at() const { return booster_at_; }
     // The booster can still be marked (the template has one, not yet given, phase ahead).
     bool booster_available() const;
-    std::optional<Ms> phase_started(int index) const { return phase_started_[static_cast<std::size_t>(index)]; }
+    std::optional<Ms> phase_started(int index) const {
+        return phase_started_[static_cast<std::size_t>(index)];
+    }
     Ms phase_extra(int index) const { return phase_extra_[static_cast<std::size_t>(index)]; }
     const std::vector<VitalsRecord>& vitals() const { return vitals_; }
     const SessionHistory& history() const { return history_; }
@@ -231,11 +233,11 @@ private:
     // Room targets
     std::optional<std::string> base_scene_;
     std::vector<SceneFade> scenes_; // recent scene fades, newest last
-    double base_volume_db_ = -20; // the arc: phase volume_db and volume cues
-    double trim_db_ = 0;          // the therapist's trim (VolumeHow)
+    double base_volume_db_ = -20;   // the arc: phase volume_db and volume cues
+    double trim_db_ = 0;            // the therapist's trim (VolumeHow)
     VolumeRamp volume_;
     SessionHistory history_;
-    Playback base_;    // the phase's music
+    Playback base_; // the phase's music
     Playback comfort_pb_;
     std::string emitted_playlist_;
     std::uint64_t emitted_serial_ = 0;
@@ -244,7 +246,8 @@ private:
     std::uint64_t next_serial_ = 0;
     std::map<std::string, MediaFault> media_faults_;
     // The lengths a failed file's tracks had: (playlist, track index) -> length.
-    std::map<std::string, std::vector<std::pair<std::pair<std::string, std::size_t>, Ms>>> saved_lengths_;
+    std::map<std::string, std::vector<std::pair<std::pair<std::string, std::size_t>, Ms>>>
+        saved_lengths_;
 };
 
 } // namespace stillroom

@@ -19,12 +19,13 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 
 std::uint64_t fnv1a(const std::string& s) {
     std::uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    for (unsigned char c : s)
+        h = (h ^ c) * 1099511628211ull;
     return h;
 }
 
 constexpr std::size_t kMaxSceneHistory = 8;
-constexpr Ms kRetryFirst{30'000};   // a failed file is tried again after 30 s,
+constexpr Ms kRetryFirst{30'000};    // a failed file is tried again after 30 s,
 constexpr Ms kRetryMax{10 * 60'000}; // doubling to at most 10 min
 
 } // namespace
@@ -32,7 +33,9 @@ constexpr Ms kRetryMax{10 * 60'000}; // doubling to at most 10 min
 double VolumeRamp::value_at(Ms t) const {
     if (length <= Ms{0} || t >= start + length) return to_db;
     if (t <= start) return from_db;
-    return along_s_curve(from_db, to_db, static_cast<double>((t - start).count()) / static_cast<double>(length.count()));
+    return along_s_curve(from_db, to_db,
+                         static_cast<double>((t - start).count()) /
+                             static_cast<double>(length.count()));
 }
 
 // ---- room targets ----------------------------------------------------------------------
@@ -57,7 +60,8 @@ double Session::overlay_offset_db() const {
 }
 
 double Session::effective_volume_target() const {
-    return std::clamp(base_volume_db_ + trim_db_ + overlay_offset_db(), kMinVolumeDb, setup_.max_volume_db);
+    return std::clamp(base_volume_db_ + trim_db_ + overlay_offset_db(), kMinVolumeDb,
+                      setup_.max_volume_db);
 }
 
 VolumeParts Session::volume_parts() const {
@@ -275,8 +279,9 @@ void Session::mark_unplayable(const std::string& file, Ms t) {
                 kept.push_back(idx);
             }
         }
-        const bool current_gone = current_index >= 0 &&
-                                  it->second.tracks[static_cast<std::size_t>(current_index)].length == Ms{0};
+        const bool current_gone =
+            current_index >= 0 &&
+            it->second.tracks[static_cast<std::size_t>(current_index)].length == Ms{0};
         pb->order = kept;
         if (current_gone) {
             // The failed track is replaced at once by the next one, from its start.

@@ -15,9 +15,12 @@ namespace stillroom {
 
 const char* to_string(PhaseEnd e) {
     switch (e) {
-    case PhaseEnd::Time: return "time";
-    case PhaseEnd::Dose: return "dose";
-    case PhaseEnd::Therapist: return "therapist";
+    case PhaseEnd::Time:
+        return "time";
+    case PhaseEnd::Dose:
+        return "dose";
+    case PhaseEnd::Therapist:
+        return "therapist";
     }
     return "time";
 }
@@ -36,7 +39,8 @@ int SessionTemplate::dose_phase_index() const {
 
 Ms SessionTemplate::planned_length() const {
     Ms total{0};
-    for (const auto& p : phases) total += p.duration;
+    for (const auto& p : phases)
+        total += p.duration;
     return total;
 }
 
@@ -87,7 +91,8 @@ struct RefChecker {
     void midi_output(const std::string& path, const std::string& id) const {
         if (!refs) return;
         if (!refs->midi_configured) {
-            problems.error(path, "MIDI output \"" + id + "\", but room.json has no \"midi\" section");
+            problems.error(path,
+                           "MIDI output \"" + id + "\", but room.json has no \"midi\" section");
         } else if (!refs->midi_outputs.count(id)) {
             problems.error(path, "no MIDI output \"" + id + "\" in room.json midi.outputs (" +
                                      known_list(refs->midi_outputs) + ")");
@@ -98,8 +103,9 @@ struct RefChecker {
 std::optional<std::string> read_id(ObjectReader& obj, std::string_view key, Need need) {
     auto s = obj.string(key, need);
     if (s && !is_valid_id(*s)) {
-        obj.problems().error(obj.path_of(key), "expected an id of letters, digits, '-' or '_', got " +
-                                                   describe_json(Json(*s)));
+        obj.problems().error(obj.path_of(key),
+                             "expected an id of letters, digits, '-' or '_', got " +
+                                 describe_json(Json(*s)));
         return std::nullopt;
     }
     return s;
@@ -112,14 +118,20 @@ std::optional<Phase> read_phase(ObjectReader& obj, const RefChecker& refs) {
     if (auto id = read_id(obj, "id", Need::Required)) phase.id = *id;
     phase.name = obj.string("name").value_or(phase.id);
     if (auto until = obj.string("until")) {
-        if (*until == "time") phase.until = PhaseEnd::Time;
-        else if (*until == "dose") phase.until = PhaseEnd::Dose;
-        else if (*until == "therapist") phase.until = PhaseEnd::Therapist;
-        else problems.error(obj.path_of("until"), "expected \"time\", \"dose\" or \"therapist\", got " +
-                                                      describe_json(Json(*until)));
+        if (*until == "time")
+            phase.until = PhaseEnd::Time;
+        else if (*until == "dose")
+            phase.until = PhaseEnd::Dose;
+        else if (*until == "therapist")
+            phase.until = PhaseEnd::Therapist;
+        else
+            problems.error(obj.path_of("until"),
+                           "expected \"time\", \"dose\" or \"therapist\", got " +
+                               describe_json(Json(*until)));
     }
     if (auto d = obj.duration("duration", Need::Required)) {
-        if (*d <= Ms{0}) problems.error(obj.path_of("duration"), "a phase must last longer than 0s");
+        if (*d <= Ms{0})
+            problems.error(obj.path_of("duration"), "a phase must last longer than 0s");
         phase.duration = *d;
     }
     if (auto p = read_id(obj, "playlist", Need::Optional)) {
@@ -211,8 +223,8 @@ std::optional<Cue> read_cue(ObjectReader& obj, const RefChecker& refs) {
             cue.at = *expr;
         } else {
             problems.error(obj.path_of("at"), "expected a time like \"dose+15m\", \"start+0s\" or "
-                                              "\"phase:peak+2m\" (" + why + "), got " +
-                                                  describe_json(Json(*at)));
+                                              "\"phase:peak+2m\" (" +
+                                                  why + "), got " + describe_json(Json(*at)));
         }
     } else if (obj.has("at")) {
         // wrong type already reported
@@ -238,7 +250,8 @@ std::optional<Cue> read_cue(ObjectReader& obj, const RefChecker& refs) {
                        "\"louder_than_music\" goes with \"sound\"");
     if (auto g = obj.number("gain_db", Need::Optional, kMinVolumeDb, kMaxGainDb)) {
         cue.gain_db = *g;
-        if (!obj.has("sound")) problems.error(obj.path_of("gain_db"), "\"gain_db\" goes with \"sound\"");
+        if (!obj.has("sound"))
+            problems.error(obj.path_of("gain_db"), "\"gain_db\" goes with \"sound\"");
         // A sound plays at the music's level plus gain_db: above 0 it would startle.
         else if (*g > 0 && !cue.louder_than_music)
             problems.error(
@@ -254,7 +267,8 @@ std::optional<Cue> read_cue(ObjectReader& obj, const RefChecker& refs) {
         cue.scene = scene;
     }
     cue.fade = obj.duration("fade");
-    if (cue.fade && !obj.has("scene")) problems.error(obj.path_of("fade"), "\"fade\" goes with \"scene\"");
+    if (cue.fade && !obj.has("scene"))
+        problems.error(obj.path_of("fade"), "\"fade\" goes with \"scene\"");
     if (auto playlist = read_id(obj, "playlist", Need::Optional)) {
         refs.playlist(obj.path_of("playlist"), *playlist);
         cue.playlist = playlist;
@@ -295,25 +309,30 @@ void read_record_keys(ObjectReader& root, SessionTemplate& t) {
             t.record = *r;
         } else {
             std::string known;
-            for (const auto& id : form_ids()) known += (known.empty() ? "" : ", ") + id;
-            problems.error(root.path_of("record"), "expected one of the record forms (" + known + "), got " +
-                                                       describe_json(Json(*r)));
+            for (const auto& id : form_ids())
+                known += (known.empty() ? "" : ", ") + id;
+            problems.error(root.path_of("record"), "expected one of the record forms (" + known +
+                                                       "), got " + describe_json(Json(*r)));
         }
     }
     t.observations = default_observations();
     if (const Json* list = root.array("observations")) {
         t.observations.clear();
         if (list->empty() || list->size() > kMaxObservationCodes)
-            problems.error(root.path_of("observations"),
-                           "expected 1 to " + std::to_string(kMaxObservationCodes) + " observation codes");
+            problems.error(root.path_of("observations"), "expected 1 to " +
+                                                             std::to_string(kMaxObservationCodes) +
+                                                             " observation codes");
         for (std::size_t i = 0; i < list->size(); ++i) {
             const Json& code = (*list)[i];
             const std::string path = json_path_index(root.path_of("observations"), i);
-            if (!code.is_string() || !is_valid_id(code.get<std::string>()) || code.get<std::string>().size() > 24) {
-                problems.error(path, "expected a short code of letters, digits, '-' or '_' (no free text), got " +
-                                         describe_json(code));
-            } else if (std::find(t.observations.begin(), t.observations.end(), code.get<std::string>()) !=
-                       t.observations.end()) {
+            if (!code.is_string() || !is_valid_id(code.get<std::string>()) ||
+                code.get<std::string>().size() > 24) {
+                problems.error(
+                    path,
+                    "expected a short code of letters, digits, '-' or '_' (no free text), got " +
+                        describe_json(code));
+            } else if (std::find(t.observations.begin(), t.observations.end(),
+                                 code.get<std::string>()) != t.observations.end()) {
                 problems.error(path, "\"" + code.get<std::string>() + "\" is listed twice");
             } else {
                 t.observations.push_back(code.get<std::string>());
@@ -346,9 +365,11 @@ void check_phase_structure(const SessionTemplate& t, Problems& problems) {
                            "only one phase can end with the dose (\"until\": \"dose\")");
     }
     if (!t.phases.empty() && !t.phases.front().playlist)
-        problems.warning("phases[0].playlist", "the first phase has no playlist: the room starts silent");
+        problems.warning("phases[0].playlist",
+                         "the first phase has no playlist: the room starts silent");
     if (!t.phases.empty() && !t.phases.front().scene)
-        problems.warning("phases[0].scene", "the first phase has no scene: the lights stay as they are");
+        problems.warning("phases[0].scene",
+                         "the first phase has no scene: the lights stay as they are");
 }
 
 } // namespace
@@ -391,7 +412,8 @@ std::optional<SessionTemplate> load_template(const Json& json, const std::string
     else
         t.comfort = Overlay{{}, {}, std::chrono::seconds{60}, -6};
     if (auto l = root.object("lights_up"))
-        t.lights_up = read_overlay(*l, checker, Overlay{{}, kBrightScene, std::chrono::seconds{3}, -20});
+        t.lights_up =
+            read_overlay(*l, checker, Overlay{{}, kBrightScene, std::chrono::seconds{3}, -20});
     else
         t.lights_up = Overlay{{}, kBrightScene, std::chrono::seconds{3}, -20};
     if (auto e = root.object("end")) {
@@ -405,7 +427,8 @@ std::optional<SessionTemplate> load_template(const Json& json, const std::string
     if (auto v = root.object("vitals")) {
         if (auto a = v->object("alert")) {
             auto limit = [&](std::string_view key, int& field, const VitalRange& range) {
-                if (auto n = a->integer(key, Need::Optional, range.min, range.max)) field = static_cast<int>(*n);
+                if (auto n = a->integer(key, Need::Optional, range.min, range.max))
+                    field = static_cast<int>(*n);
             };
             limit("systolic_max", t.vitals_alert.systolic_max, kSystolicRange);
             limit("diastolic_max", t.vitals_alert.diastolic_max, kDiastolicRange);
@@ -435,10 +458,12 @@ std::optional<SessionTemplate> load_template(const Json& json, const std::string
             const int target = t.phase_index(t.booster->extend);
             const int dose = t.dose_phase_index();
             if (target < 0)
-                problems.error("booster.extend", "no phase \"" + t.booster->extend + "\" in this session");
+                problems.error("booster.extend",
+                               "no phase \"" + t.booster->extend + "\" in this session");
             else if (dose >= 0 && target <= dose)
                 problems.error("booster.extend", "the booster is given after the dose, so it must "
-                                                 "extend a phase after \"" + t.phases[dose].id + "\"");
+                                                 "extend a phase after \"" +
+                                                     t.phases[dose].id + "\"");
             if (t.booster->by <= Ms{0}) problems.error("booster.by", "must be longer than 0s");
         }
     }

@@ -24,12 +24,12 @@ struct Phase {
     std::string id;
     std::string name;
     PhaseEnd until = PhaseEnd::Time;
-    Ms duration{0};                       // the plan; for "time" also when it ends
-    std::optional<std::string> playlist;  // none: keep what is playing
-    std::optional<std::string> scene;     // none: keep the lights
-    std::optional<Ms> fade;               // light and volume transition into this phase
-    std::optional<Ms> crossfade;          // music transition; default: the playlist's
-    std::optional<double> volume_db;      // none: keep the volume
+    Ms duration{0};                      // the plan; for "time" also when it ends
+    std::optional<std::string> playlist; // none: keep what is playing
+    std::optional<std::string> scene;    // none: keep the lights
+    std::optional<Ms> fade;              // light and volume transition into this phase
+    std::optional<Ms> crossfade;         // music transition; default: the playlist's
+    std::optional<double> volume_db;     // none: keep the volume
 };
 
 struct MidiCue {

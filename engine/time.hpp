@@ -14,8 +14,7 @@ using Ms = std::chrono::milliseconds;
 // A clock domain: shaped like a std::chrono clock (rep, period, duration, time_point) but
 // with no now(); only a Clock object reads time. Two domains are two distinct types, so
 // std::chrono refuses `DeviceTime - MonoTime` at compile time.
-template <class Name>
-struct ClockDomain {
+template <class Name> struct ClockDomain {
     using rep = Ms::rep;
     using period = Ms::period;
     using duration = Ms;
@@ -37,6 +36,8 @@ using DeviceTime = DeviceDomain::time_point;
 inline constexpr Ms kZeroMs{0};
 
 // Seconds as a double, for display and JSON output only (never for arithmetic).
-inline double to_seconds(Ms d) { return static_cast<double>(d.count()) / 1000.0; }
+inline double to_seconds(Ms d) {
+    return static_cast<double>(d.count()) / 1000.0;
+}
 
 } // namespace stillroom

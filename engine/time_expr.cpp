@@ -8,8 +8,10 @@ namespace stillroom {
 namespace {
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -18,8 +20,8 @@ std::string_view trim(std::string_view s) {
 bool is_valid_id(std::string_view id) {
     if (id.empty() || id.size() > 64) return false;
     for (char c : id) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '-' || c == '_';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '-' || c == '_';
         if (!ok) return false;
     }
     return true;
@@ -28,9 +30,15 @@ bool is_valid_id(std::string_view id) {
 std::string TimeExpr::to_string() const {
     std::string out;
     switch (anchor) {
-    case AnchorKind::Start: out = "start"; break;
-    case AnchorKind::Dose: out = "dose"; break;
-    case AnchorKind::Phase: out = "phase:" + phase_id; break;
+    case AnchorKind::Start:
+        out = "start";
+        break;
+    case AnchorKind::Dose:
+        out = "dose";
+        break;
+    case AnchorKind::Phase:
+        out = "phase:" + phase_id;
+        break;
     }
     return out + "+" + format_duration(offset);
 }

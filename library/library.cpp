@@ -15,8 +15,8 @@ namespace fs = std::filesystem;
 namespace {
 
 // Every *.json in dir/sub, sorted, as (id, relative file name).
-std::vector<std::pair<std::string, std::string>> json_files(const fs::path& dir, const std::string& sub,
-                                                            Problems& problems) {
+std::vector<std::pair<std::string, std::string>>
+json_files(const fs::path& dir, const std::string& sub, Problems& problems) {
     std::vector<std::pair<std::string, std::string>> out;
     std::error_code ec;
     if (!fs::is_directory(dir / sub, ec)) return out;
@@ -27,7 +27,8 @@ std::vector<std::pair<std::string, std::string>> json_files(const fs::path& dir,
         std::error_code type_ec;
         if (!entry.is_regular_file(type_ec)) {
             // A FIFO, socket, device or a link to nothing: never opened (a FIFO would block).
-            problems.add({rel, "", "not a regular file that can be read; it is left out", Severity::Error});
+            problems.add(
+                {rel, "", "not a regular file that can be read; it is left out", Severity::Error});
             continue;
         }
         if (!is_valid_id(id)) {
@@ -45,8 +46,10 @@ std::vector<std::pair<std::string, std::string>> json_files(const fs::path& dir,
 
 LibraryRefs Library::refs() const {
     LibraryRefs r;
-    for (const auto& [id, p] : playlists) r.playlists.insert(id);
-    for (const auto& [id, s] : scenes) r.scenes.insert(id);
+    for (const auto& [id, p] : playlists)
+        r.playlists.insert(id);
+    for (const auto& [id, s] : scenes)
+        r.scenes.insert(id);
     r.midi_outputs = room.midi_output_ids();
     r.midi_configured = room.midi.has_value();
     const fs::path base = dir;
@@ -58,8 +61,9 @@ LibraryRefs Library::refs() const {
     return r;
 }
 
-std::optional<SessionSetup> Library::make_setup(const std::string& template_id, const std::string& id,
-                                                const std::string& label, std::uint64_t seed) const {
+std::optional<SessionSetup> Library::make_setup(const std::string& template_id,
+                                                const std::string& id, const std::string& label,
+                                                std::uint64_t seed) const {
     auto it = templates.find(template_id);
     if (it == templates.end()) return std::nullopt;
     SessionSetup setup;
@@ -77,7 +81,8 @@ std::optional<SessionSetup> Library::make_setup(const std::string& template_id, 
         if (c.playlist) used.insert(*c.playlist);
     if (setup.tmpl.comfort.playlist) used.insert(*setup.tmpl.comfort.playlist);
     for (const auto& name : used)
-        if (auto p = playlist_infos.find(name); p != playlist_infos.end()) setup.playlists[name] = p->second;
+        if (auto p = playlist_infos.find(name); p != playlist_infos.end())
+            setup.playlists[name] = p->second;
     for (const auto& [sid, scene] : scenes)
         if (scene.fade) setup.scene_fades[sid] = *scene.fade;
     setup.scenes = session_scenes(setup.tmpl); // the session's copy
@@ -95,8 +100,10 @@ std::map<std::string, SceneLights> Library::session_scenes(const SessionTemplate
     const auto light_ids = room.light_ids();
     std::map<std::string, SceneLights> out;
     for (const auto& sid : reach) {
-        if (sid == kBrightScene) out[sid] = resolve_scene(bright_scene(), light_ids);
-        else if (auto s = scenes.find(sid); s != scenes.end()) out[sid] = resolve_scene(s->second, light_ids);
+        if (sid == kBrightScene)
+            out[sid] = resolve_scene(bright_scene(), light_ids);
+        else if (auto s = scenes.find(sid); s != scenes.end())
+            out[sid] = resolve_scene(s->second, light_ids);
     }
     return out;
 }
@@ -106,7 +113,8 @@ Library load_library(const fs::path& dir, Problems& problems, LoudnessWorker* wo
     lib.dir = dir;
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) {
-        problems.add({dir.string(), "", "not a library folder (it does not exist)", Severity::Error});
+        problems.add(
+            {dir.string(), "", "not a library folder (it does not exist)", Severity::Error});
         return lib;
     }
     {
@@ -121,7 +129,8 @@ Library load_library(const fs::path& dir, Problems& problems, LoudnessWorker* wo
     for (const auto& [id, rel] : json_files(dir, "scenes", problems)) {
         Problems p(rel);
         if (auto json = read_library_json(dir, rel, p))
-            if (auto scene = load_scene(*json, id, p, &light_ids)) lib.scenes[id] = std::move(*scene);
+            if (auto scene = load_scene(*json, id, p, &light_ids))
+                lib.scenes[id] = std::move(*scene);
         problems.append(p);
     }
     for (const auto& [id, rel] : json_files(dir, "playlists", problems)) {

@@ -2,8 +2,8 @@
 // Loading reports every problem in every file at once; nothing here throws on bad input.
 #pragma once
 
-#include "library/room_config.hpp"
 #include "engine/session.hpp"
+#include "library/room_config.hpp"
 #include "playlists/playlist.hpp"
 #include "scenes/scene.hpp"
 
@@ -42,7 +42,8 @@ class LoudnessWorker;
 // Every file it reads must lie inside `dir` after resolving symlinks. With `loudness`, files
 // not measured yet are measured there, in the background (a warning says "pending"), not
 // here: the daemon passes one so no request waits on a measurement.
-Library load_library(const std::filesystem::path& dir, Problems& problems, LoudnessWorker* loudness = nullptr);
+Library load_library(const std::filesystem::path& dir, Problems& problems,
+                     LoudnessWorker* loudness = nullptr);
 
 // A digest of the playlists, scenes and session templates as saved (file names and
 // contents, in name order; room.json and audio are not part of it).

@@ -8,11 +8,11 @@
 #include "playlists/loudness_worker.hpp"
 #include "playlists/sndfile.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <algorithm>
+#include <fcntl.h>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace stillroom {
@@ -27,14 +27,17 @@ std::optional<FileKind> file_kind_from_path(const std::string& s) {
     return std::nullopt;
 }
 
-bool write_file_atomically(const fs::path& path, const std::string& text, std::string* error, unsigned mode) {
+bool write_file_atomically(const fs::path& path, const std::string& text, std::string* error,
+                           unsigned mode) {
     const fs::path tmp = path.string() + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
+    const int fd =
+        ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
     if (fd < 0) {
         if (error) *error = "cannot write " + tmp.string();
         return false;
     }
-    ::fchmod(fd, static_cast<mode_t>(mode)); // a temp file left by a crash keeps its old mode otherwise
+    ::fchmod(fd,
+             static_cast<mode_t>(mode)); // a temp file left by a crash keeps its old mode otherwise
     std::size_t done = 0;
     while (done < text.size()) {
         const auto n = file_ops().write(fd, text.data() + done, text.size() - done);
@@ -66,10 +69,14 @@ LibraryFiles::LibraryFiles(fs::path dir, std::function<Json()> on_saved)
 
 fs::path LibraryFiles::path_of(FileKind kind, const std::string& name) const {
     switch (kind) {
-    case FileKind::Playlist: return dir_ / "playlists" / (name + ".json");
-    case FileKind::Scene: return dir_ / "scenes" / (name + ".json");
-    case FileKind::Session: return dir_ / "sessions" / (name + ".json");
-    case FileKind::Room: return dir_ / "room.json";
+    case FileKind::Playlist:
+        return dir_ / "playlists" / (name + ".json");
+    case FileKind::Scene:
+        return dir_ / "scenes" / (name + ".json");
+    case FileKind::Session:
+        return dir_ / "sessions" / (name + ".json");
+    case FileKind::Room:
+        return dir_ / "room.json";
     }
     return dir_ / "room.json";
 }
@@ -78,10 +85,14 @@ namespace {
 
 const char* folder(FileKind k) {
     switch (k) {
-    case FileKind::Playlist: return "playlists";
-    case FileKind::Scene: return "scenes";
-    case FileKind::Session: return "sessions";
-    case FileKind::Room: return "";
+    case FileKind::Playlist:
+        return "playlists";
+    case FileKind::Scene:
+        return "scenes";
+    case FileKind::Session:
+        return "sessions";
+    case FileKind::Room:
+        return "";
     }
     return "";
 }
@@ -100,7 +111,8 @@ Json problems_json(const Problems& p) {
 }
 
 std::string LibraryFiles::rel_of(FileKind kind, const std::string& name) const {
-    return kind == FileKind::Room ? std::string("room.json") : std::string(folder(kind)) + "/" + name + ".json";
+    return kind == FileKind::Room ? std::string("room.json")
+                                  : std::string(folder(kind)) + "/" + name + ".json";
 }
 
 FileResult LibraryFiles::list(FileKind kind) const {
@@ -109,18 +121,21 @@ FileResult LibraryFiles::list(FileKind kind) const {
     std::error_code ec;
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(dir_ / folder(kind), ec))
-        if (e.path().extension() == ".json" && is_valid_id(e.path().stem().string())) names.push_back(e.path().stem().string());
+        if (e.path().extension() == ".json" && is_valid_id(e.path().stem().string()))
+            names.push_back(e.path().stem().string());
     std::sort(names.begin(), names.end());
     for (const auto& n : names) {
         Problems p;
-        auto j = read_library_json(dir_, rel_of(kind, n), p); // a link out of the library: just its id
+        auto j =
+            read_library_json(dir_, rel_of(kind, n), p); // a link out of the library: just its id
         items.push_back({{"id", n}, {"name", j && j->is_object() ? j->value("name", n) : n}});
     }
     return {200, {{"items", items}}};
 }
 
 FileResult LibraryFiles::get(FileKind kind, const std::string& name) const {
-    if (kind != FileKind::Room && !is_valid_id(name)) return {400, {{"error", "a name is letters, digits, '-' or '_'"}}};
+    if (kind != FileKind::Room && !is_valid_id(name))
+        return {400, {{"error", "a name is letters, digits, '-' or '_'"}}};
     const fs::path path = path_of(kind, name);
     std::error_code ec;
     if (!fs::exists(fs::symlink_status(path, ec))) return {404, {{"error", "no such file"}}};
@@ -129,13 +144,18 @@ FileResult LibraryFiles::get(FileKind kind, const std::string& name) const {
         return {403, {{"error", rel_of(kind, name) + " " + why}}};
     Problems p(rel_of(kind, name));
     auto j = read_library_json(dir_, rel_of(kind, name), p);
-    if (!j) return {500, {{"error", "the file on disk cannot be read as JSON"}, {"problems", problems_json(p)}}};
+    if (!j)
+        return {
+            500,
+            {{"error", "the file on disk cannot be read as JSON"}, {"problems", problems_json(p)}}};
     return {200, *j};
 }
 
 FileResult LibraryFiles::put(FileKind kind, const std::string& name, const std::string& body) {
-    if (kind != FileKind::Room && !is_valid_id(name)) return {400, {{"error", "a name is letters, digits, '-' or '_'"}}};
-    const std::string rel = kind == FileKind::Room ? "room.json" : std::string(folder(kind)) + "/" + name + ".json";
+    if (kind != FileKind::Room && !is_valid_id(name))
+        return {400, {{"error", "a name is letters, digits, '-' or '_'"}}};
+    const std::string rel =
+        kind == FileKind::Room ? "room.json" : std::string(folder(kind)) + "/" + name + ".json";
     Problems problems(rel);
     auto json = parse_json_text(body, problems);
     std::lock_guard lock(mutex_);
@@ -154,11 +174,14 @@ FileResult LibraryFiles::put(FileKind kind, const std::string& name, const std::
                 // 2 h"), never a measurement here. Without one: lengths only.
                 LoudnessCache cache(dir_, loudness_);
                 playlist_info(*pl, dir_, problems, loudness_ ? &cache : nullptr);
-            } else if (json->is_object() && json->contains("tracks") && (*json)["tracks"].is_array()) {
+            } else if (json->is_object() && json->contains("tracks") &&
+                       (*json)["tracks"].is_array()) {
                 // Every problem at once: the files too, even when other keys are wrong.
                 const Json& tracks = (*json)["tracks"];
                 for (std::size_t i = 0; i < tracks.size(); ++i) {
-                    if (!tracks[i].is_object() || !tracks[i].contains("file") || !tracks[i]["file"].is_string()) continue;
+                    if (!tracks[i].is_object() || !tracks[i].contains("file") ||
+                        !tracks[i]["file"].is_string())
+                        continue;
                     const std::string file = tracks[i]["file"].get<std::string>();
                     std::string error;
                     const auto resolved = resolve_in_library(dir_, file, &error);
@@ -180,15 +203,20 @@ FileResult LibraryFiles::put(FileKind kind, const std::string& name, const std::
             load_template(*json, name, problems, &refs);
             break;
         }
-        case FileKind::Room: load_room_config(*json, problems); break;
+        case FileKind::Room:
+            load_room_config(*json, problems);
+            break;
         }
     }
     if (problems.has_errors())
-        return {400, {{"error", "the file has problems; nothing was changed"}, {"problems", problems_json(problems)}}};
+        return {400,
+                {{"error", "the file has problems; nothing was changed"},
+                 {"problems", problems_json(problems)}}};
     std::error_code ec;
     fs::create_directories(path_of(kind, name).parent_path(), ec);
     std::string error;
-    if (!write_file_atomically(path_of(kind, name), json->dump(2) + "\n", &error)) return {500, {{"error", error}}};
+    if (!write_file_atomically(path_of(kind, name), json->dump(2) + "\n", &error))
+        return {500, {{"error", error}}};
     Json answer = {{"ok", true}, {"warnings", problems_json(problems)}};
     if (on_saved_) {
         const Json applied = on_saved_();
@@ -216,7 +244,9 @@ FileResult LibraryFiles::analyze(const std::string& name) const {
     auto json = read_library_json(dir_, rel_of(FileKind::Playlist, name), problems);
     if (!json) return {404, {{"error", "no such playlist"}, {"problems", problems_json(problems)}}};
     auto playlist = load_playlist(*json, name, problems);
-    if (!playlist) return {400, {{"error", "the playlist has problems"}, {"problems", problems_json(problems)}}};
+    if (!playlist)
+        return {400,
+                {{"error", "the playlist has problems"}, {"problems", problems_json(problems)}}};
     LoudnessCache cache(dir_, loudness_);
     PlaylistInfo info = playlist_info(*playlist, dir_, problems, &cache);
     Json tracks = Json::array();
@@ -233,7 +263,8 @@ FileResult LibraryFiles::analyze(const std::string& name) const {
             t["lufs"] = l->integrated_lufs;
             t["true_peak_dbtp"] = l->true_peak_dbtp;
             t["normalisation_db"] = info.tracks[i].gain_db - playlist->tracks[i].gain_db;
-            t["peak_after_gain_dbtp"] = l->true_peak_dbtp + info.tracks[i].gain_db; // before the limiter
+            t["peak_after_gain_dbtp"] =
+                l->true_peak_dbtp + info.tracks[i].gain_db; // before the limiter
             t["sample_rate"] = l->sample_rate;
             t["channels"] = l->channels;
         } else if (pending) {
@@ -260,7 +291,8 @@ FileResult LibraryFiles::analyze(const std::string& name) const {
                 const Phase& ph = tmpl->phases[k];
                 Ms planned = ph.duration;
                 if (tmpl->booster && tmpl->booster->extend == ph.id) planned += tmpl->booster->by;
-                phases.push_back({{"id", ph.id}, {"name", ph.name}, {"planned", to_seconds(planned)}});
+                phases.push_back(
+                    {{"id", ph.id}, {"name", ph.name}, {"planned", to_seconds(planned)}});
             }
             serves.push_back({{"template", id},
                               {"template_name", tmpl->name},
@@ -271,8 +303,12 @@ FileResult LibraryFiles::analyze(const std::string& name) const {
                               {"loop", info.loop}});
         }
     }
-    return {200, {{"playlist", name}, {"total", to_seconds(have)}, {"tracks", tracks}, {"serves", serves},
-                  {"problems", problems_json(problems)}}};
+    return {200,
+            {{"playlist", name},
+             {"total", to_seconds(have)},
+             {"tracks", tracks},
+             {"serves", serves},
+             {"problems", problems_json(problems)}}};
 }
 
 } // namespace stillroom

@@ -55,7 +55,7 @@ private:
 Json problems_json(const Problems& p);
 
 // Writes text to a file atomically: PATH.tmp, fsync, rename, fsync the folder.
-bool write_file_atomically(const std::filesystem::path& path, const std::string& text, std::string* error,
-                           unsigned mode = 0644);
+bool write_file_atomically(const std::filesystem::path& path, const std::string& text,
+                           std::string* error, unsigned mode = 0644);
 
 } // namespace stillroom

@@ -23,7 +23,10 @@ FileResult LibraryFiles::export_m3u(const std::string& name) const {
     auto json = read_library_json(dir_, rel_of(FileKind::Playlist, name), problems);
     if (!json) return {404, {{"error", "no such playlist"}}};
     auto playlist = load_playlist(*json, name, problems);
-    if (!playlist) return {400, {{"error", "the saved playlist has problems"}, {"problems", problems_json(problems)}}};
+    if (!playlist)
+        return {
+            400,
+            {{"error", "the saved playlist has problems"}, {"problems", problems_json(problems)}}};
     PlaylistInfo info = playlist_info(*playlist, dir_, problems);
     return {200, {{"playlist", name}, {"m3u", stillroom::export_m3u(*playlist, info, dir_, dir_)}}};
 }

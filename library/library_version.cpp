@@ -28,9 +28,12 @@ std::string library_version(const std::filesystem::path& dir) {
             s << in.rdbuf();
             const std::string text = s.str();
             const std::string size = std::to_string(text.size()) + '\0';
-            crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(name.data()), name.size());
-            crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(size.data()), size.size());
-            crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+            crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(name.data()),
+                                      name.size());
+            crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(size.data()),
+                                      size.size());
+            crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(text.data()),
+                                      text.size());
         }
     }
     unsigned char digest[8];

@@ -10,16 +10,20 @@ namespace fs = std::filesystem;
 
 Json LibraryApply::to_json() const {
     Json failed = Json::array();
-    for (const auto& [file, error] : not_applied) failed.push_back({{"file", file}, {"error", error}});
+    for (const auto& [file, error] : not_applied)
+        failed.push_back({{"file", file}, {"error", error}});
     return {{"applied", applied}, {"not_applied", failed}};
 }
 
-LibraryWatcher::LibraryWatcher(fs::path dir, DeviceClock& clock, std::function<void(Library)> on_valid_change,
+LibraryWatcher::LibraryWatcher(fs::path dir, DeviceClock& clock,
+                               std::function<void(Library)> on_valid_change,
                                std::function<void(std::vector<UserConfig>)> on_users)
     : dir_(std::move(dir)), on_change_(std::move(on_valid_change)), on_users_(std::move(on_users)),
       last_(fingerprint()), clock_(clock) {}
 
-LibraryWatcher::~LibraryWatcher() { stop(); }
+LibraryWatcher::~LibraryWatcher() {
+    stop();
+}
 
 std::string LibraryWatcher::fingerprint() const {
     std::string out;
@@ -27,7 +31,8 @@ std::string LibraryWatcher::fingerprint() const {
     auto add = [&](const fs::path& p) {
         const auto size = fs::file_size(p, ec);
         const auto time = fs::last_write_time(p, ec).time_since_epoch().count();
-        out += p.filename().string() + ":" + std::to_string(ec ? 0 : size) + ":" + std::to_string(time) + ";";
+        out += p.filename().string() + ":" + std::to_string(ec ? 0 : size) + ":" +
+               std::to_string(time) + ";";
     };
     add(dir_ / "room.json");
     for (const char* sub : {"playlists", "scenes", "sessions"}) {
@@ -36,7 +41,8 @@ std::string LibraryWatcher::fingerprint() const {
             if (e.path().extension() == ".json") files.push_back(e.path());
         std::sort(files.begin(), files.end());
         out += std::string(sub) + "/";
-        for (const auto& f : files) add(f);
+        for (const auto& f : files)
+            add(f);
     }
     return out;
 }
@@ -72,7 +78,8 @@ LibraryApply LibraryWatcher::load_and_apply() {
         if (!listed) result.not_applied.emplace_back(p.file, p.to_string());
     }
     std::error_code ec;
-    room_ok = room_ok && fs::is_regular_file(dir_ / "room.json", ec); // no room.json: no users to apply
+    room_ok =
+        room_ok && fs::is_regular_file(dir_ / "room.json", ec); // no room.json: no users to apply
     {
         std::lock_guard lock(mutex_);
         rejected_ = errors;
@@ -80,7 +87,8 @@ LibraryApply LibraryWatcher::load_and_apply() {
     if (!errors.empty()) {
         std::cerr << "stillroom: library changed on disk with " << errors.size()
                   << " problems; the previous library stays in force:\n";
-        for (const auto& e : errors) std::cerr << "  " << e << "\n";
+        for (const auto& e : errors)
+            std::cerr << "  " << e << "\n";
         // Users and PINs do not wait for a broken playlist: room.json alone decides them.
         if (room_ok && on_users_) {
             on_users_(lib.room.control.users);

@@ -7,9 +7,9 @@
 // broken playlist). Each look says what took effect (`LibraryApply`).
 #pragma once
 
-#include "library/library.hpp"
 #include "engine/clock.hpp"
 #include "engine/room_driver.hpp"
+#include "library/library.hpp"
 
 #include <atomic>
 #include <functional>
@@ -32,7 +32,8 @@ public:
     // `on_valid_change` gets the whole library when every file loads cleanly; `on_users`
     // gets room.json's users whenever room.json loads cleanly (also when other files fail).
     // `clock` (real time) paces the looks.
-    LibraryWatcher(std::filesystem::path dir, DeviceClock& clock, std::function<void(Library)> on_valid_change,
+    LibraryWatcher(std::filesystem::path dir, DeviceClock& clock,
+                   std::function<void(Library)> on_valid_change,
                    std::function<void(std::vector<UserConfig>)> on_users = nullptr);
     ~LibraryWatcher() override;
     void start();

@@ -12,25 +12,32 @@ namespace stillroom {
 
 const char* to_string(Dialect d) {
     switch (d) {
-    case Dialect::Zigbee2Mqtt: return "zigbee2mqtt";
-    case Dialect::HomeAssistant: return "homeassistant";
-    case Dialect::Tasmota: return "tasmota";
-    case Dialect::Wled: return "wled";
-    case Dialect::Simulated: return "simulated";
+    case Dialect::Zigbee2Mqtt:
+        return "zigbee2mqtt";
+    case Dialect::HomeAssistant:
+        return "homeassistant";
+    case Dialect::Tasmota:
+        return "tasmota";
+    case Dialect::Wled:
+        return "wled";
+    case Dialect::Simulated:
+        return "simulated";
     }
     return "simulated";
 }
 
 std::set<std::string> RoomConfig::light_ids() const {
     std::set<std::string> ids;
-    for (const auto& l : lights) ids.insert(l.id);
+    for (const auto& l : lights)
+        ids.insert(l.id);
     return ids;
 }
 
 std::set<std::string> RoomConfig::midi_output_ids() const {
     std::set<std::string> ids;
     if (midi)
-        for (const auto& o : midi->outputs) ids.insert(o.id);
+        for (const auto& o : midi->outputs)
+            ids.insert(o.id);
     return ids;
 }
 
@@ -55,7 +62,8 @@ std::optional<std::string> nullable_string(ObjectReader& obj, std::string_view k
     const Json* v = nullable(obj, key);
     if (!v) return std::nullopt;
     if (!v->is_string()) {
-        obj.problems().error(obj.path_of(key), "expected a string or null, got " + describe_json(*v));
+        obj.problems().error(obj.path_of(key),
+                             "expected a string or null, got " + describe_json(*v));
         return std::nullopt;
     }
     return v->get<std::string>();
@@ -79,8 +87,10 @@ std::optional<AudioConfig> read_audio(ObjectReader& a) {
     Problems& problems = a.problems();
     AudioConfig c;
     c.device = a.string("device").value_or("default");
-    if (auto r = a.integer("sample_rate", Need::Optional, 8000, 192000)) c.sample_rate = static_cast<int>(*r);
-    if (auto b = a.integer("buffer_frames", Need::Optional, 16, 8192)) c.buffer_frames = static_cast<int>(*b);
+    if (auto r = a.integer("sample_rate", Need::Optional, 8000, 192000))
+        c.sample_rate = static_cast<int>(*r);
+    if (auto b = a.integer("buffer_frames", Need::Optional, 16, 8192))
+        c.buffer_frames = static_cast<int>(*b);
     if (auto m = a.number("max_volume_db", Need::Optional, -60, 0)) c.max_volume_db = *m;
     std::set<int> used_channels;
     std::set<std::string> ids;
@@ -90,22 +100,28 @@ std::optional<AudioConfig> read_audio(ObjectReader& a) {
             if (!o.is_object()) continue;
             AudioOutputGroup g;
             if (auto id = o.string("id", Need::Required)) {
-                if (!is_valid_id(*id)) problems.error(o.path_of("id"), "expected an id of letters, digits, '-' or '_'");
-                if (!ids.insert(*id).second) problems.error(o.path_of("id"), "output id \"" + *id + "\" is used twice");
+                if (!is_valid_id(*id))
+                    problems.error(o.path_of("id"),
+                                   "expected an id of letters, digits, '-' or '_'");
+                if (!ids.insert(*id).second)
+                    problems.error(o.path_of("id"), "output id \"" + *id + "\" is used twice");
                 g.id = *id;
             }
             if (const Json* ch = o.array("channels", Need::Required)) {
-                if (ch->empty()) problems.error(o.path_of("channels"), "expected at least one channel");
+                if (ch->empty())
+                    problems.error(o.path_of("channels"), "expected at least one channel");
                 for (std::size_t k = 0; k < ch->size(); ++k) {
                     const Json& v = (*ch)[k];
                     if (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 64) {
                         problems.error(json_path_index(o.path_of("channels"), k),
-                                       "expected a channel number from 1 to 64, got " + describe_json(v));
+                                       "expected a channel number from 1 to 64, got " +
+                                           describe_json(v));
                         continue;
                     }
                     if (!used_channels.insert(v.get<int>()).second)
                         problems.error(json_path_index(o.path_of("channels"), k),
-                                       "channel " + std::to_string(v.get<int>()) + " is used by two outputs");
+                                       "channel " + std::to_string(v.get<int>()) +
+                                           " is used by two outputs");
                     g.channels.push_back(v.get<int>());
                 }
             }
@@ -132,12 +148,16 @@ std::optional<MqttConfig> read_mqtt(ObjectReader& m, const std::string& room) {
         } else if (u->is_array() && !u->empty() && u->size() <= 16) {
             for (std::size_t i = 0; i < u->size(); ++i) {
                 const std::string path = json_path_index(m.path_of("url"), i);
-                if ((*u)[i].is_string()) urls.emplace_back(path, (*u)[i].get<std::string>());
-                else problems.error(path, "expected a broker URL string, got " + describe_json((*u)[i]));
+                if ((*u)[i].is_string())
+                    urls.emplace_back(path, (*u)[i].get<std::string>());
+                else
+                    problems.error(path,
+                                   "expected a broker URL string, got " + describe_json((*u)[i]));
             }
         } else {
-            problems.error(m.path_of("url"), "expected a broker URL or a list of 1 to 16 broker URLs, got " +
-                                                 describe_json(*u));
+            problems.error(m.path_of("url"),
+                           "expected a broker URL or a list of 1 to 16 broker URLs, got " +
+                               describe_json(*u));
         }
     }
     c.brokers.clear();
@@ -146,7 +166,8 @@ std::optional<MqttConfig> read_mqtt(ObjectReader& m, const std::string& room) {
         const auto& [path, url] = urls[i];
         std::smatch sm;
         if (!std::regex_match(url, sm, re)) {
-            problems.error(path, "expected mqtt://HOST:PORT or mqtts://HOST:PORT, got " + describe_json(Json(url)));
+            problems.error(path, "expected mqtt://HOST:PORT or mqtts://HOST:PORT, got " +
+                                     describe_json(Json(url)));
             continue;
         }
         const bool tls = sm[1].str() == "mqtts";
@@ -176,13 +197,20 @@ std::optional<MqttConfig> read_mqtt(ObjectReader& m, const std::string& room) {
     c.homeassistant = m.boolean("homeassistant").value_or(false);
     c.library_commands = m.boolean("library_commands").value_or(false);
     c.support_url = nullable_string(m, "support_url").value_or("");
-    if (!c.support_url.empty() && c.support_url.rfind("http://", 0) != 0 && c.support_url.rfind("https://", 0) != 0)
-        problems.error(m.path_of("support_url"), "expected an http:// or https:// URL (Home Assistant's origin.support_url), got " +
-                                                     describe_json(Json(c.support_url)));
+    if (!c.support_url.empty() && c.support_url.rfind("http://", 0) != 0 &&
+        c.support_url.rfind("https://", 0) != 0)
+        problems.error(
+            m.path_of("support_url"),
+            "expected an http:// or https:// URL (Home Assistant's origin.support_url), got " +
+                describe_json(Json(c.support_url)));
     if (const Json* v = m.get("version")) {
-        if (*v == "3.1.1" || *v == 311) c.protocol = 311;
-        else if (*v == "5" || *v == 5) c.protocol = 5;
-        else problems.error(m.path_of("version"), "expected \"3.1.1\" or \"5\", got " + describe_json(*v));
+        if (*v == "3.1.1" || *v == 311)
+            c.protocol = 311;
+        else if (*v == "5" || *v == 5)
+            c.protocol = 5;
+        else
+            problems.error(m.path_of("version"),
+                           "expected \"3.1.1\" or \"5\", got " + describe_json(*v));
     }
     if (!c.password_file.empty() && c.username.empty())
         problems.error(m.path_of("password_file"), "a password needs a \"username\"");
@@ -196,17 +224,25 @@ namespace {
 void read_light_device_options(ObjectReader& l, LightConfig& c) {
     Problems& problems = l.problems();
     if (auto e = l.string("endpoint")) {
-        if (c.dialect != Dialect::Zigbee2Mqtt) problems.error(l.path_of("endpoint"), "only zigbee2mqtt lights have endpoints");
-        else if (e->empty() || !is_valid_id(*e)) problems.error(l.path_of("endpoint"), "expected an endpoint name such as \"l1\"");
-        else c.endpoint = *e;
+        if (c.dialect != Dialect::Zigbee2Mqtt)
+            problems.error(l.path_of("endpoint"), "only zigbee2mqtt lights have endpoints");
+        else if (e->empty() || !is_valid_id(*e))
+            problems.error(l.path_of("endpoint"), "expected an endpoint name such as \"l1\"");
+        else
+            c.endpoint = *e;
     }
     if (auto f = l.string("full_topic")) {
-        if (c.dialect != Dialect::Tasmota) problems.error(l.path_of("full_topic"), "only tasmota lights have a full_topic");
-        else if (f->find("%prefix%") == std::string::npos || f->find("%topic%") == std::string::npos ||
+        if (c.dialect != Dialect::Tasmota)
+            problems.error(l.path_of("full_topic"), "only tasmota lights have a full_topic");
+        else if (f->find("%prefix%") == std::string::npos ||
+                 f->find("%topic%") == std::string::npos ||
                  f->find_first_of("+#") != std::string::npos)
-            problems.error(l.path_of("full_topic"), "expected Tasmota's FullTopic with %prefix% and %topic%, e.g. "
-                                                    "\"%prefix%/%topic%/\", got " + describe_json(Json(*f)));
-        else c.full_topic = *f;
+            problems.error(l.path_of("full_topic"),
+                           "expected Tasmota's FullTopic with %prefix% and %topic%, e.g. "
+                           "\"%prefix%/%topic%/\", got " +
+                               describe_json(Json(*f)));
+        else
+            c.full_topic = *f;
     }
     if (const Json* q = l.array("quirks")) {
         for (std::size_t i = 0; i < q->size() && i < 16; ++i) {
@@ -214,9 +250,11 @@ void read_light_device_options(ObjectReader& l, LightConfig& c) {
             const Json& v = (*q)[i];
             const LightQuirk* known = v.is_string() ? find_quirk(v.get<std::string>()) : nullptr;
             if (!known || known->dialect != c.dialect)
-                problems.error(path, "expected a quirk of dialect " + std::string(to_string(c.dialect)) + " (" +
+                problems.error(path, "expected a quirk of dialect " +
+                                         std::string(to_string(c.dialect)) + " (" +
                                          quirk_names(c.dialect) + "), got " + describe_json(v));
-            else c.quirks.push_back(known->id);
+            else
+                c.quirks.push_back(known->id);
         }
         if (q->size() > 16) problems.error(l.path_of("quirks"), "at most 16 quirks");
     }
@@ -234,37 +272,49 @@ void read_lights(ObjectReader& root, RoomConfig& room) {
         if (auto id = l.string("id", Need::Required)) {
             if (!is_valid_id(*id) || *id == "*")
                 problems.error(l.path_of("id"), "expected an id of letters, digits, '-' or '_'");
-            if (!ids.insert(*id).second) problems.error(l.path_of("id"), "light id \"" + *id + "\" is used twice");
+            if (!ids.insert(*id).second)
+                problems.error(l.path_of("id"), "light id \"" + *id + "\" is used twice");
             c.id = *id;
         }
         c.name = l.string("name").value_or(c.id);
         if (auto d = l.string("dialect", Need::Required)) {
-            if (*d == "zigbee2mqtt") c.dialect = Dialect::Zigbee2Mqtt;
-            else if (*d == "homeassistant") c.dialect = Dialect::HomeAssistant;
-            else if (*d == "tasmota") c.dialect = Dialect::Tasmota;
-            else if (*d == "wled") c.dialect = Dialect::Wled;
-            else if (*d == "simulated") c.dialect = Dialect::Simulated;
-            else problems.error(l.path_of("dialect"), "expected zigbee2mqtt, homeassistant, tasmota, wled "
-                                                      "or simulated, got " + describe_json(Json(*d)));
+            if (*d == "zigbee2mqtt")
+                c.dialect = Dialect::Zigbee2Mqtt;
+            else if (*d == "homeassistant")
+                c.dialect = Dialect::HomeAssistant;
+            else if (*d == "tasmota")
+                c.dialect = Dialect::Tasmota;
+            else if (*d == "wled")
+                c.dialect = Dialect::Wled;
+            else if (*d == "simulated")
+                c.dialect = Dialect::Simulated;
+            else
+                problems.error(l.path_of("dialect"),
+                               "expected zigbee2mqtt, homeassistant, tasmota, wled "
+                               "or simulated, got " +
+                                   describe_json(Json(*d)));
         }
         if (auto t = l.string("topic")) {
             if (t->empty() || t->find_first_of("+#") != std::string::npos)
                 problems.error(l.path_of("topic"), "expected a topic without wildcards");
             c.topic = *t;
         } else if (c.dialect != Dialect::Simulated && l.is_object() && !l.has("topic")) {
-            problems.error(l.path_of("topic"), "required for dialect " + std::string(to_string(c.dialect)));
+            problems.error(l.path_of("topic"),
+                           "required for dialect " + std::string(to_string(c.dialect)));
         }
         c.brightness = l.boolean("brightness").value_or(true);
         if (const Json* k = l.get("kelvin")) {
             if (k->is_boolean() && !k->get<bool>()) {
                 c.kelvin.reset();
-            } else if (k->is_array() && k->size() == 2 && (*k)[0].is_number() && (*k)[1].is_number() &&
-                       (*k)[0].get<double>() >= 1000 && (*k)[1].get<double>() <= 10000 &&
+            } else if (k->is_array() && k->size() == 2 && (*k)[0].is_number() &&
+                       (*k)[1].is_number() && (*k)[0].get<double>() >= 1000 &&
+                       (*k)[1].get<double>() <= 10000 &&
                        (*k)[0].get<double>() < (*k)[1].get<double>()) {
                 c.kelvin = std::pair<int, int>{(*k)[0].get<int>(), (*k)[1].get<int>()};
             } else {
-                problems.error(l.path_of("kelvin"), "expected [MIN, MAX] in kelvin (1000 to 10000) or false, got " +
-                                                        describe_json(*k));
+                problems.error(l.path_of("kelvin"),
+                               "expected [MIN, MAX] in kelvin (1000 to 10000) or false, got " +
+                                   describe_json(*k));
             }
         }
         c.color = l.boolean("color").value_or(false);
@@ -290,18 +340,24 @@ std::optional<MidiConfig> read_midi(ObjectReader& m) {
                     ObjectReader e((*map)[k], json_path_index(in.path_of("map"), k), problems);
                     if (!e.is_object()) continue;
                     MidiMapping mm;
-                    if (auto cc = e.integer("cc", Need::Optional, 0, 127)) mm.cc = static_cast<int>(*cc);
-                    if (auto note = e.integer("note", Need::Optional, 0, 127)) mm.note = static_cast<int>(*note);
-                    if (auto ch = e.integer("channel", Need::Optional, 1, 16)) mm.channel = static_cast<int>(*ch);
+                    if (auto cc = e.integer("cc", Need::Optional, 0, 127))
+                        mm.cc = static_cast<int>(*cc);
+                    if (auto note = e.integer("note", Need::Optional, 0, 127))
+                        mm.note = static_cast<int>(*note);
+                    if (auto ch = e.integer("channel", Need::Optional, 1, 16))
+                        mm.channel = static_cast<int>(*ch);
                     if (e.has("cc") == e.has("note"))
                         problems.error(e.path(), "expected exactly one of \"cc\" or \"note\"");
                     if (auto action = e.string("action", Need::Required)) {
                         if (!is_midi_action(*action))
-                            problems.error(e.path_of("action"), "unknown action " + describe_json(Json(*action)) +
-                                                                    " (volume, brightness, comfort, lights-up, next, hold, "
-                                                                    "resume, dose, booster, skip, end)");
+                            problems.error(
+                                e.path_of("action"),
+                                "unknown action " + describe_json(Json(*action)) +
+                                    " (volume, brightness, comfort, lights-up, next, hold, "
+                                    "resume, dose, booster, skip, end)");
                         if ((*action == "volume" || *action == "brightness") && e.has("note"))
-                            problems.error(e.path_of("action"), "\"" + *action + "\" needs a \"cc\" (a fader or knob)");
+                            problems.error(e.path_of("action"),
+                                           "\"" + *action + "\" needs a \"cc\" (a fader or knob)");
                         mm.action = *action;
                     }
                     e.finish();
@@ -319,7 +375,8 @@ std::optional<MidiConfig> read_midi(ObjectReader& m) {
             if (!o.is_object()) continue;
             MidiOutputConfig oc;
             if (auto id = o.string("id", Need::Required)) {
-                if (!ids.insert(*id).second) problems.error(o.path_of("id"), "output id \"" + *id + "\" is used twice");
+                if (!ids.insert(*id).second)
+                    problems.error(o.path_of("id"), "output id \"" + *id + "\" is used twice");
                 oc.id = *id;
             }
             oc.port = o.string("port", Need::Required).value_or("");
@@ -359,8 +416,9 @@ void read_control(ObjectReader& c, ControlConfig& out) {
                 problems.error(u.path_of("name"), "user \"" + uc.name + "\" is listed twice");
             if (auto role = u.string("role", Need::Required)) {
                 if (*role != "therapist" && *role != "curator" && *role != "clinic")
-                    problems.error(u.path_of("role"), "expected therapist, curator or clinic, got " +
-                                                          describe_json(Json(*role)));
+                    problems.error(u.path_of("role"),
+                                   "expected therapist, curator or clinic, got " +
+                                       describe_json(Json(*role)));
                 uc.role = *role;
             }
             uc.pin_hash = u.string("pin_hash", Need::Required).value_or("");
@@ -377,13 +435,15 @@ std::optional<RoomConfig> load_room_config(const Json& json, Problems& problems)
     if (!root.is_object()) return std::nullopt;
     RoomConfig room;
     if (auto id = root.string("room", Need::Required)) {
-        if (!is_valid_id(*id)) problems.error("room", "expected an id of letters, digits, '-' or '_'");
+        if (!is_valid_id(*id))
+            problems.error("room", "expected an id of letters, digits, '-' or '_'");
         room.room = *id;
     }
     room.name = root.string("name").value_or(room.room);
     room.state_dir = root.string("state_dir").value_or("state");
     if (auto st = root.object("state")) {
-        if (auto days = st->integer("retention_days", Need::Optional, 1, 3650)) room.retention_days = static_cast<int>(*days);
+        if (auto days = st->integer("retention_days", Need::Optional, 1, 3650))
+            room.retention_days = static_cast<int>(*days);
         st->finish();
     }
     if (const Json* a = nullable(root, "audio")) {

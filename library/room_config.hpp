@@ -48,7 +48,7 @@ struct MqttConfig {
     // broker's ACL must then allow only the overview to publish there).
     bool library_commands = false;
     std::string support_url; // announced to Home Assistant as origin.support_url; optional
-    int protocol = 311; // 311 or 5
+    int protocol = 311;      // 311 or 5
 };
 
 enum class Dialect { Zigbee2Mqtt, HomeAssistant, Tasmota, Wled, Simulated };

@@ -9,7 +9,9 @@ namespace stillroom {
 
 namespace {
 
-std::int64_t ms_to_frames(Ms ms, int rate) { return ms.count() * rate / 1000; }
+std::int64_t ms_to_frames(Ms ms, int rate) {
+    return ms.count() * rate / 1000;
+}
 
 // Drops up to `frames` device frames from the front of a voice the mixer does not have yet
 // (its ring's only reader until then), decoding as needed, then tops the ring back up to
@@ -21,9 +23,11 @@ std::int64_t skip_frames(Voice& v, std::int64_t frames, std::int64_t prefill) {
     std::int64_t skipped = 0;
     while (skipped < frames) {
         if (v.ring.readable() == 0) {
-            if (v.decoded_all.load() || fill_voice(v, std::min(kChunk, frames - skipped)) <= 0) break;
+            if (v.decoded_all.load() || fill_voice(v, std::min(kChunk, frames - skipped)) <= 0)
+                break;
         }
-        skipped += v.ring.read(scratch.data(), std::min({kChunk, frames - skipped, v.ring.readable()}));
+        skipped +=
+            v.ring.read(scratch.data(), std::min({kChunk, frames - skipped, v.ring.readable()}));
     }
     if (!v.decoded_all.load()) fill_voice(v, prefill);
     return skipped;
@@ -37,11 +41,13 @@ AudioEngine::AudioEngine(AudioEngineSettings settings, Mixer& mixer, Decoder* de
 
 AudioEngine::~AudioEngine() {
     if (decoder_)
-        for (auto& [ptr, v] : voices_) decoder_->remove(ptr);
+        for (auto& [ptr, v] : voices_)
+            decoder_->remove(ptr);
 }
 
-std::shared_ptr<Voice> AudioEngine::make_voice(const std::string& file, Ms offset, std::optional<Ms> length,
-                                               double gain_db, bool music) const {
+std::shared_ptr<Voice> AudioEngine::make_voice(const std::string& file, Ms offset,
+                                               std::optional<Ms> length, double gain_db,
+                                               bool music) const {
     const int rate = mixer_.config().sample_rate;
     auto v = std::make_shared<Voice>(static_cast<std::int64_t>(settings_.ring_seconds * rate));
     v->file = file;
@@ -52,11 +58,13 @@ std::shared_ptr<Voice> AudioEngine::make_voice(const std::string& file, Ms offse
     v->length_frames = length ? ms_to_frames(*length, rate) : -1;
     v->start_ms = offset.count();
     settings_.open(*v);
-    if (!v->failed.load()) fill_voice(*v, static_cast<std::int64_t>(settings_.prefill_seconds * rate));
+    if (!v->failed.load())
+        fill_voice(*v, static_cast<std::int64_t>(settings_.prefill_seconds * rate));
     return v;
 }
 
-void AudioEngine::set_group_gain(int group, double gain_db, std::int64_t at_frame, std::int64_t fade_frames) {
+void AudioEngine::set_group_gain(int group, double gain_db, std::int64_t at_frame,
+                                 std::int64_t fade_frames) {
     MixerCommand c;
     c.kind = MixerCommand::Kind::SetGroupGain;
     c.group = group;
@@ -91,14 +99,17 @@ void AudioEngine::start(const std::shared_ptr<Voice>& v, std::int64_t at_frame, 
 }
 
 std::int64_t AudioEngine::skip(Voice& voice, std::int64_t frames) const {
-    return skip_frames(voice, frames, static_cast<std::int64_t>(settings_.prefill_seconds * mixer_.config().sample_rate));
+    return skip_frames(
+        voice, frames,
+        static_cast<std::int64_t>(settings_.prefill_seconds * mixer_.config().sample_rate));
 }
 
 std::shared_ptr<Voice> AudioEngine::load(const Effect& effect) const {
     if (const auto* play = std::get_if<PlayTrack>(&effect.body)) {
         const Ms length = play->info.length - play->position;
         if (length <= Ms{0}) return nullptr;
-        return make_voice(play->info.file, play->info.in + play->position, length, play->info.gain_db, true);
+        return make_voice(play->info.file, play->info.in + play->position, length,
+                          play->info.gain_db, true);
     }
     if (const auto* sound = std::get_if<PlaySound>(&effect.body)) {
         double gain = std::min(sound->gain_db, mixer_.config().max_volume_db);
@@ -107,7 +118,8 @@ std::shared_ptr<Voice> AudioEngine::load(const Effect& effect) const {
             // measured is taken as 0 LUFS, so it is never louder than asked.
             std::string error;
             const auto loudness = sound_loudness_.get(sound->file, &error);
-            gain = (loudness ? sound_normalisation_db(*loudness) : kLoudnessTarget) + sound->gain_db;
+            gain =
+                (loudness ? sound_normalisation_db(*loudness) : kLoudnessTarget) + sound->gain_db;
         }
         auto v = make_voice(sound->file, Ms{0}, std::nullopt, gain, false);
         if (v) v->follows_volume = sound->relative;
@@ -145,17 +157,20 @@ void AudioEngine::handle(const Effect& effect, std::int64_t at_frame, std::share
         c.db = static_cast<float>(vol->db);
         post(c);
     } else if (std::get_if<PlaySound>(&effect.body)) {
-        if (voice) start(voice, at_frame, 0); // a one-shot sound plays from its first sample, even late
+        if (voice)
+            start(voice, at_frame, 0); // a one-shot sound plays from its first sample, even late
     }
 }
 
-void AudioEngine::reconcile(const DesiredState& state, std::int64_t at_frame, std::int64_t fade_frames,
-                            std::shared_ptr<Voice> voice, std::int64_t late_frames) {
+void AudioEngine::reconcile(const DesiredState& state, std::int64_t at_frame,
+                            std::int64_t fade_frames, std::shared_ptr<Voice> voice,
+                            std::int64_t late_frames) {
     MixerCommand vol;
     vol.kind = MixerCommand::Kind::SetVolume;
     vol.at = at_frame;
     vol.fade = fade_frames;
-    vol.db = static_cast<float>(state.status == SessionStatus::Running ? state.volume_target_db : -90.0);
+    vol.db =
+        static_cast<float>(state.status == SessionStatus::Running ? state.volume_target_db : -90.0);
     post(vol);
     if (!state.playing || state.status != SessionStatus::Running) {
         MixerCommand stop;
@@ -169,7 +184,8 @@ void AudioEngine::reconcile(const DesiredState& state, std::int64_t at_frame, st
 }
 
 void AudioEngine::collect() {
-    while (!backlog_.empty() && mixer_.post(backlog_.front())) backlog_.erase(backlog_.begin());
+    while (!backlog_.empty() && mixer_.post(backlog_.front()))
+        backlog_.erase(backlog_.begin());
     while (Voice* v = mixer_.take_retired()) {
         if (decoder_) decoder_->remove(v);
         voices_.erase(v);
@@ -189,7 +205,8 @@ std::vector<std::pair<std::string, std::string>> AudioEngine::take_failures() {
 }
 
 void AudioEngine::service() {
-    for (auto& [ptr, v] : voices_) fill_voice(*v, v->ring.capacity());
+    for (auto& [ptr, v] : voices_)
+        fill_voice(*v, v->ring.capacity());
 }
 
 } // namespace stillroom

@@ -22,8 +22,8 @@ namespace stillroom {
 
 struct AudioEngineSettings {
     std::filesystem::path library_dir;
-    double ring_seconds = 4;       // decoded audio kept ahead per voice
-    double prefill_seconds = 1;    // decoded on the loading thread before a voice starts
+    double ring_seconds = 4;    // decoded audio kept ahead per voice
+    double prefill_seconds = 1; // decoded on the loading thread before a voice starts
     // Opens and positions a new voice's file (tests inject a slow or blocking one).
     std::function<void(Voice&)> open = open_voice;
 };
@@ -50,7 +50,9 @@ public:
     // and the next crossfade lines up. Runs on: the thread that posts to the mixer.
     void handle(const Effect& effect, std::int64_t at_frame, std::shared_ptr<Voice> voice,
                 std::int64_t late_frames = 0);
-    void handle(const Effect& effect, std::int64_t at_frame) { handle(effect, at_frame, load(effect)); }
+    void handle(const Effect& effect, std::int64_t at_frame) {
+        handle(effect, at_frame, load(effect));
+    }
     // Brings the audio to the desired state gently: the track at its position, faded in over
     // `fade_frames`, and the volume. Runs on: the thread that posts to the mixer.
     void reconcile(const DesiredState& state, std::int64_t at_frame, std::int64_t fade_frames,
@@ -73,9 +75,10 @@ public:
     std::size_t live_voices() const { return voices_.size(); }
 
 private:
-    std::shared_ptr<Voice> make_voice(const std::string& file, Ms offset, std::optional<Ms> length, double gain_db,
-                                      bool music) const;
-    void start(const std::shared_ptr<Voice>& v, std::int64_t at_frame, std::int64_t fade, std::int64_t late_frames = 0);
+    std::shared_ptr<Voice> make_voice(const std::string& file, Ms offset, std::optional<Ms> length,
+                                      double gain_db, bool music) const;
+    void start(const std::shared_ptr<Voice>& v, std::int64_t at_frame, std::int64_t fade,
+               std::int64_t late_frames = 0);
     void post(const MixerCommand& c);
 
     AudioEngineSettings settings_;

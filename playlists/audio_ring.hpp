@@ -15,11 +15,14 @@ public:
     static constexpr int kChannels = 2;
 
     explicit AudioRing(std::int64_t capacity_frames)
-        : capacity_(capacity_frames), data_(static_cast<std::size_t>(capacity_frames * kChannels), 0.0f) {}
+        : capacity_(capacity_frames),
+          data_(static_cast<std::size_t>(capacity_frames * kChannels), 0.0f) {}
 
     std::int64_t capacity() const { return capacity_; }
     // Runs on: either side. Frames ready to read.
-    std::int64_t readable() const { return written_.load(std::memory_order_acquire) - read_.load(std::memory_order_acquire); }
+    std::int64_t readable() const {
+        return written_.load(std::memory_order_acquire) - read_.load(std::memory_order_acquire);
+    }
     // Runs on: either side. Frames that can be written.
     std::int64_t writable() const { return capacity_ - readable(); }
 
@@ -41,8 +44,10 @@ public:
         const std::int64_t r = read_.load(std::memory_order_relaxed);
         const std::int64_t start = r % capacity_;
         const std::int64_t first = std::min(n, capacity_ - start);
-        std::copy(data_.begin() + start * kChannels, data_.begin() + (start + first) * kChannels, frames);
-        std::copy(data_.begin(), data_.begin() + (n - first) * kChannels, frames + first * kChannels);
+        std::copy(data_.begin() + start * kChannels, data_.begin() + (start + first) * kChannels,
+                  frames);
+        std::copy(data_.begin(), data_.begin() + (n - first) * kChannels,
+                  frames + first * kChannels);
         read_.store(r + n, std::memory_order_release);
         return n;
     }

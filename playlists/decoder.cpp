@@ -19,7 +19,8 @@ void fail(Voice& v, std::string why) {
 // the left, odd to the right, averaged.
 void to_stereo(const float* in, std::int64_t frames, int channels, float* out) {
     if (channels == 1) {
-        for (std::int64_t i = 0; i < frames; ++i) out[2 * i] = out[2 * i + 1] = in[i];
+        for (std::int64_t i = 0; i < frames; ++i)
+            out[2 * i] = out[2 * i + 1] = in[i];
         return;
     }
     if (channels == 2) {
@@ -30,7 +31,8 @@ void to_stereo(const float* in, std::int64_t frames, int channels, float* out) {
     const int right_count = channels / 2;
     for (std::int64_t i = 0; i < frames; ++i) {
         float l = 0, r = 0;
-        for (int c = 0; c < channels; ++c) (c % 2 ? r : l) += in[i * channels + c];
+        for (int c = 0; c < channels; ++c)
+            (c % 2 ? r : l) += in[i * channels + c];
         out[2 * i] = l / static_cast<float>(left_count);
         out[2 * i + 1] = r / static_cast<float>(right_count);
     }
@@ -44,7 +46,8 @@ void open_voice(Voice& v) {
     if (!v.source) return fail(v, "cannot open " + v.file + ": " + error);
     const auto& info = v.source->info();
     v.start_source_frame = v.start_ms * info.sample_rate / 1000;
-    if (v.start_source_frame >= info.frames) return fail(v, v.file + " is shorter than the position asked for");
+    if (v.start_source_frame >= info.frames)
+        return fail(v, v.file + " is shorter than the position asked for");
     if (v.start_source_frame > 0 && !v.source->seek(v.start_source_frame))
         return fail(v, "cannot seek in " + v.file);
     v.source_expected = std::max<std::int64_t>(0, info.frames - v.start_source_frame);
@@ -55,7 +58,8 @@ void open_voice(Voice& v) {
     const auto ratio = static_cast<double>(v.device_rate) / info.sample_rate;
     v.src_buffer.resize(static_cast<std::size_t>(kChunkSourceFrames * info.channels));
     v.stereo_buffer.resize(static_cast<std::size_t>(kChunkSourceFrames * 2));
-    v.out_buffer.resize(static_cast<std::size_t>((static_cast<double>(kChunkSourceFrames) * ratio + 64) * 2));
+    v.out_buffer.resize(
+        static_cast<std::size_t>((static_cast<double>(kChunkSourceFrames) * ratio + 64) * 2));
 }
 
 std::int64_t fill_voice(Voice& v, std::int64_t max_frames) {
@@ -63,7 +67,8 @@ std::int64_t fill_voice(Voice& v, std::int64_t max_frames) {
     std::int64_t written = 0;
     const int channels = v.source->info().channels;
     while (written < max_frames) {
-        std::int64_t remaining = v.length_frames >= 0 ? v.length_frames - v.decoded_frames : INT64_MAX;
+        std::int64_t remaining =
+            v.length_frames >= 0 ? v.length_frames - v.decoded_frames : INT64_MAX;
         if (remaining <= 0) {
             v.decoded_all.store(true);
             break;
@@ -71,7 +76,8 @@ std::int64_t fill_voice(Voice& v, std::int64_t max_frames) {
         const double ratio = v.resampler ? v.resampler->ratio() : 1.0;
         const std::int64_t room = v.ring.writable();
         // Keep room for one resampled chunk.
-        const auto needed = static_cast<std::int64_t>(static_cast<double>(kChunkSourceFrames) * ratio) + 64;
+        const auto needed =
+            static_cast<std::int64_t>(static_cast<double>(kChunkSourceFrames) * ratio) + 64;
         if (room < needed) break;
         const float* out = v.out_buffer.data();
         std::int64_t out_frames = 0;
@@ -158,7 +164,8 @@ std::int64_t Decoder::service() {
         voices = voices_;
     }
     std::int64_t total = 0;
-    for (auto& v : voices) total += fill_voice(*v, v->ring.capacity());
+    for (auto& v : voices)
+        total += fill_voice(*v, v->ring.capacity());
     return total;
 }
 

@@ -40,11 +40,13 @@ public:
         const float needed = peak > ceiling_ ? ceiling_ / peak : 1.0f;
         // Sliding minimum of the needed gain over the window of the kLookahead + 1 newest
         // inputs (the one leaving the delay line now and all behind it): a monotonic deque.
-        while (head_ != tail_ && dq_value_[(tail_ - 1) & kMask] >= needed) tail_ = (tail_ - 1) & kMask;
+        while (head_ != tail_ && dq_value_[(tail_ - 1) & kMask] >= needed)
+            tail_ = (tail_ - 1) & kMask;
         dq_value_[tail_] = needed;
         dq_index_[tail_] = n_;
         tail_ = (tail_ + 1) & kMask;
-        while (dq_index_[head_] <= n_ - (kLookahead + 1)) head_ = (head_ + 1) & kMask;
+        while (dq_index_[head_] <= n_ - (kLookahead + 1))
+            head_ = (head_ + 1) & kMask;
         const float hold = dq_value_[head_];
         // A box average of the last kLookahead holds: every one of them already counted the
         // leaving sample, so the ramp down is complete by the time it leaves.
@@ -62,7 +64,8 @@ public:
         ++n_;
         if (pos_ == 0) { // re-sum once per window: no drift, and exact when all holds are 1
             double sum = 0;
-            for (float b : box_) sum += b;
+            for (float b : box_)
+                sum += b;
             box_sum_ = sum;
         }
         // The last guard: never above the ceiling, whatever happens.
@@ -76,7 +79,8 @@ public:
     void process_block(float* stereo, int n) {
         if (n >= kLookahead && gain_ == 1.0 && box_sum_ == kLookahead) {
             float peak = 0;
-            for (int i = 0; i < 2 * n; ++i) peak = std::max(peak, std::fabs(stereo[i]));
+            for (int i = 0; i < 2 * n; ++i)
+                peak = std::max(peak, std::fabs(stereo[i]));
             if (peak <= ceiling_) {
                 // Everything in the delay line and the block is below the ceiling: delay only.
                 // Oldest first: delay_[pos_..] then delay_[..pos_).
@@ -84,7 +88,8 @@ public:
                 std::copy(stereo + 2 * (n - kLookahead), stereo + 2 * n, tail.begin());
                 std::copy_backward(stereo, stereo + 2 * (n - kLookahead), stereo + 2 * n);
                 std::copy(delay_.begin() + 2 * pos_, delay_.end(), stereo);
-                std::copy(delay_.begin(), delay_.begin() + 2 * pos_, stereo + 2 * (kLookahead - pos_));
+                std::copy(delay_.begin(), delay_.begin() + 2 * pos_,
+                          stereo + 2 * (kLookahead - pos_));
                 delay_ = tail;
                 pos_ = 0;
                 n_ += n;
@@ -96,7 +101,8 @@ public:
                 return;
             }
         }
-        for (int i = 0; i < n; ++i) process(stereo[2 * i], stereo[2 * i + 1]);
+        for (int i = 0; i < n; ++i)
+            process(stereo[2 * i], stereo[2 * i + 1]);
     }
 
 private:

@@ -2,9 +2,9 @@
 #include "playlists/loudness.hpp"
 
 #include "engine/json_reader.hpp"
-#include "playlists/sndfile.hpp"
-#include "playlists/loudness_worker.hpp"
 #include "engine/library_path.hpp"
+#include "playlists/loudness_worker.hpp"
+#include "playlists/sndfile.hpp"
 
 #include <ebur128.h>
 
@@ -18,17 +18,21 @@ namespace stillroom {
 
 namespace fs = std::filesystem;
 
-std::optional<Loudness> measure_loudness(const fs::path& file, std::string* error, const std::atomic<bool>* cancel) {
+std::optional<Loudness> measure_loudness(const fs::path& file, std::string* error,
+                                         const std::atomic<bool>* cancel) {
     auto f = SndFile::open_read(file, error);
     if (!f) return std::nullopt;
     const auto& info = f->info();
     if (too_long_to_measure(info.frames, info.sample_rate)) {
-        if (error) *error = "longer than " + std::to_string(kMaxMeasuredSeconds / 3600) + " h: not measured";
+        if (error)
+            *error =
+                "longer than " + std::to_string(kMaxMeasuredSeconds / 3600) + " h: not measured";
         return std::nullopt;
     }
     // Never more than the bound, whatever the header said.
     const std::int64_t max_frames = (kMaxMeasuredSeconds + 1) * info.sample_rate;
-    ebur128_state* st = ebur128_init(static_cast<unsigned>(info.channels), static_cast<unsigned long>(info.sample_rate),
+    ebur128_state* st = ebur128_init(static_cast<unsigned>(info.channels),
+                                     static_cast<unsigned long>(info.sample_rate),
                                      EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK);
     if (!st) {
         if (error) *error = "cannot start the loudness meter";
@@ -48,11 +52,13 @@ std::optional<Loudness> measure_loudness(const fs::path& file, std::string* erro
     }
     Loudness l;
     double v = 0;
-    if (ebur128_loudness_global(st, &v) == EBUR128_SUCCESS && std::isfinite(v)) l.integrated_lufs = v;
+    if (ebur128_loudness_global(st, &v) == EBUR128_SUCCESS && std::isfinite(v))
+        l.integrated_lufs = v;
     double peak = 0;
     for (int c = 0; c < info.channels; ++c) {
         double p = 0;
-        if (ebur128_true_peak(st, static_cast<unsigned>(c), &p) == EBUR128_SUCCESS) peak = std::max(peak, p);
+        if (ebur128_true_peak(st, static_cast<unsigned>(c), &p) == EBUR128_SUCCESS)
+            peak = std::max(peak, p);
     }
     l.true_peak_dbtp = peak > 0 ? 20.0 * std::log10(peak) : -70;
     l.duration_s = static_cast<double>(total) / info.sample_rate;
@@ -64,7 +70,9 @@ std::optional<Loudness> measure_loudness(const fs::path& file, std::string* erro
         return std::nullopt;
     }
     if (total < info.frames) {
-        if (error) *error = "truncated: " + std::to_string(total) + " of " + std::to_string(info.frames) + " frames";
+        if (error)
+            *error = "truncated: " + std::to_string(total) + " of " + std::to_string(info.frames) +
+                     " frames";
         return std::nullopt;
     }
     return l;
@@ -72,7 +80,8 @@ std::optional<Loudness> measure_loudness(const fs::path& file, std::string* erro
 
 double normalisation_gain_db(const Loudness& l, double target) {
     if (l.integrated_lufs <= -69) return 0; // silence: leave it alone
-    return std::clamp(target - l.integrated_lufs, -kMaxNormalisationGainDb, kMaxNormalisationGainDb);
+    return std::clamp(target - l.integrated_lufs, -kMaxNormalisationGainDb,
+                      kMaxNormalisationGainDb);
 }
 
 double sound_normalisation_db(const Loudness& l, double target) {
@@ -88,12 +97,14 @@ std::string stamp_of(const fs::path& p) {
     const auto size = fs::file_size(p, ec);
     if (ec) return {};
     const auto mtime = fs::last_write_time(p, ec).time_since_epoch().count();
-    return "2:" + std::to_string(size) + ":" + std::to_string(mtime); // 2: mono measured as dual mono
+    return "2:" + std::to_string(size) + ":" +
+           std::to_string(mtime); // 2: mono measured as dual mono
 }
 
 } // namespace
 
-LoudnessCache::LoudnessCache(fs::path dir, LoudnessWorker* worker) : dir_(std::move(dir)), worker_(worker) {
+LoudnessCache::LoudnessCache(fs::path dir, LoudnessWorker* worker)
+    : dir_(std::move(dir)), worker_(worker) {
     std::ifstream in(dir_ / ".loudness-cache.json");
     if (!in) return;
     Json j = Json::parse(in, nullptr, false);
@@ -110,7 +121,8 @@ LoudnessCache::LoudnessCache(fs::path dir, LoudnessWorker* worker) : dir_(std::m
     }
 }
 
-std::optional<Loudness> LoudnessCache::get(const std::string& file, std::string* error, bool* pending) {
+std::optional<Loudness> LoudnessCache::get(const std::string& file, std::string* error,
+                                           bool* pending) {
     if (pending) *pending = false;
     const auto resolved = resolve_in_library(dir_, file, error); // inside the library only
     if (!resolved) return std::nullopt;
@@ -119,14 +131,18 @@ std::optional<Loudness> LoudnessCache::get(const std::string& file, std::string*
     {
         std::lock_guard lock(mutex_);
         auto it = entries_.find(file);
-        if (it != entries_.end() && !stamp.empty() && it->second.first == stamp) return it->second.second;
+        if (it != entries_.end() && !stamp.empty() && it->second.first == stamp)
+            return it->second.second;
     }
     std::optional<Loudness> l;
     if (worker_) {
         Loudness measured;
         switch (worker_->lookup(file, path, stamp, &measured, error)) {
-        case LoudnessWorker::Status::Measured: l = measured; break;
-        case LoudnessWorker::Status::Failed: return std::nullopt;
+        case LoudnessWorker::Status::Measured:
+            l = measured;
+            break;
+        case LoudnessWorker::Status::Failed:
+            return std::nullopt;
         case LoudnessWorker::Status::Pending:
             if (pending) *pending = true;
             return std::nullopt;

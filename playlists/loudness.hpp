@@ -55,7 +55,8 @@ public:
     explicit LoudnessCache(std::filesystem::path library_dir, LoudnessWorker* worker = nullptr);
     // Measured or cached loudness of a library-relative file. Thread-safe. With a worker, a
     // file not measured yet gives nullopt and *pending = true (it is being measured).
-    std::optional<Loudness> get(const std::string& file, std::string* error, bool* pending = nullptr);
+    std::optional<Loudness> get(const std::string& file, std::string* error,
+                                bool* pending = nullptr);
     // Writes the cache file atomically if anything changed.
     void save();
 

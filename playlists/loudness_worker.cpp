@@ -7,9 +7,12 @@ namespace stillroom {
 
 namespace {
 
-std::string key_of(const std::filesystem::path& path, const std::string& stamp) { return path.string() + "\n" + stamp; }
+std::string key_of(const std::filesystem::path& path, const std::string& stamp) {
+    return path.string() + "\n" + stamp;
+}
 
-constexpr std::size_t kMaxQueued = 4096; // more distinct files than any library: the rest wait for a later look
+constexpr std::size_t kMaxQueued =
+    4096; // more distinct files than any library: the rest wait for a later look
 
 } // namespace
 
@@ -26,8 +29,10 @@ LoudnessWorker::~LoudnessWorker() {
     if (thread_.joinable()) thread_.join();
 }
 
-LoudnessWorker::Status LoudnessWorker::lookup(const std::string& file, const std::filesystem::path& path,
-                                              const std::string& stamp, Loudness* out, std::string* error) {
+LoudnessWorker::Status LoudnessWorker::lookup(const std::string& file,
+                                              const std::filesystem::path& path,
+                                              const std::string& stamp, Loudness* out,
+                                              std::string* error) {
     std::lock_guard lock(mutex_);
     const std::string key = key_of(path, stamp);
     if (auto it = results_.find(key); it != results_.end()) {
@@ -38,9 +43,9 @@ LoudnessWorker::Status LoudnessWorker::lookup(const std::string& file, const std
         if (error) *error = it->second.error;
         return Status::Failed;
     }
-    const bool queued = busy_ == key || std::any_of(queue_.begin(), queue_.end(), [&](const Job& j) {
-                            return key_of(j.path, j.stamp) == key;
-                        });
+    const bool queued =
+        busy_ == key || std::any_of(queue_.begin(), queue_.end(),
+                                    [&](const Job& j) { return key_of(j.path, j.stamp) == key; });
     if (!queued && queue_.size() < kMaxQueued) {
         queue_.push_back({file, path, stamp});
         wake_.notify_one();
@@ -53,7 +58,8 @@ std::vector<std::string> LoudnessWorker::pending() const {
     std::lock_guard lock(mutex_);
     std::vector<std::string> out;
     if (!busy_.empty()) out.push_back(busy_file_);
-    for (const auto& j : queue_) out.push_back(j.file);
+    for (const auto& j : queue_)
+        out.push_back(j.file);
     return out;
 }
 

@@ -32,8 +32,8 @@ public:
     // The result for `file` (library-relative, at `path`, in the version `stamp`) if it has
     // been measured; otherwise queues it once and says Pending. Runs on: any thread; never
     // waits for a measurement.
-    Status lookup(const std::string& file, const std::filesystem::path& path, const std::string& stamp,
-                  Loudness* out, std::string* error);
+    Status lookup(const std::string& file, const std::filesystem::path& path,
+                  const std::string& stamp, Loudness* out, std::string* error);
     // Library-relative files queued or being measured. Any thread.
     std::vector<std::string> pending() const;
 
@@ -53,8 +53,8 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Job> queue_;
-    std::string busy_;      // the key being measured
-    std::string busy_file_; // and its library-relative name
+    std::string busy_;                      // the key being measured
+    std::string busy_file_;                 // and its library-relative name
     std::map<std::string, Result> results_; // path + "\n" + stamp -> result
     std::atomic<bool> stop_{false};
     std::thread thread_;

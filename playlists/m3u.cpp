@@ -14,8 +14,10 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -32,7 +34,8 @@ std::string file_url_to_path(std::string_view url) {
     std::string out;
     std::string_view rest = url.substr(7);
     for (std::size_t i = 0; i < rest.size(); ++i) {
-        if (rest[i] == '%' && i + 2 < rest.size() && std::isxdigit(static_cast<unsigned char>(rest[i + 1])) &&
+        if (rest[i] == '%' && i + 2 < rest.size() &&
+            std::isxdigit(static_cast<unsigned char>(rest[i + 1])) &&
             std::isxdigit(static_cast<unsigned char>(rest[i + 2]))) {
             out += static_cast<char>(std::stoi(std::string(rest.substr(i + 1, 2)), nullptr, 16));
             i += 2;
@@ -56,12 +59,16 @@ void split_extinf_title(std::string_view text, std::string& artist, std::string&
 
 // "#EXTINF:312 tvg-id="x",Artist - Title": the length (none when -1 or unreadable) and the
 // text after the first comma outside quotes.
-void parse_extinf(std::string_view rest, std::optional<Ms>& length, std::string& artist, std::string& title) {
+void parse_extinf(std::string_view rest, std::optional<Ms>& length, std::string& artist,
+                  std::string& title) {
     std::size_t i = 0;
-    while (i < rest.size() && (std::isdigit(static_cast<unsigned char>(rest[i])) || rest[i] == '-' || rest[i] == '.')) ++i;
+    while (i < rest.size() &&
+           (std::isdigit(static_cast<unsigned char>(rest[i])) || rest[i] == '-' || rest[i] == '.'))
+        ++i;
     try {
         const double seconds = std::stod(std::string(rest.substr(0, i)));
-        if (seconds > 0 && seconds < 86400) length = Ms{static_cast<Ms::rep>(std::llround(seconds * 1000))};
+        if (seconds > 0 && seconds < 86400)
+            length = Ms{static_cast<Ms::rep>(std::llround(seconds * 1000))};
     } catch (const std::exception&) {
     }
     bool quoted = false;
@@ -95,7 +102,11 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 bool valid_utf8(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {
         const auto c = static_cast<unsigned char>(s[i]);
-        const std::size_t len = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+        const std::size_t len = c < 0x80                   ? 1
+                                : (c >= 0xC2 && c <= 0xDF) ? 2
+                                : (c & 0xF0) == 0xE0       ? 3
+                                : (c >= 0xF0 && c <= 0xF4) ? 4
+                                                           : 0;
         if (len == 0 || i + len > s.size()) return false;
         for (std::size_t k = 1; k < len; ++k)
             if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
@@ -109,7 +120,8 @@ std::optional<std::string> utf16_to_utf8(std::string_view bytes, bool big_endian
     std::string out;
     out.reserve(bytes.size());
     auto unit = [&](std::size_t i) {
-        const auto a = static_cast<unsigned char>(bytes[i]), b = static_cast<unsigned char>(bytes[i + 1]);
+        const auto a = static_cast<unsigned char>(bytes[i]),
+                   b = static_cast<unsigned char>(bytes[i + 1]);
         return static_cast<std::uint32_t>(big_endian ? (a << 8 | b) : (b << 8 | a));
     };
     for (std::size_t i = 0; i + 1 < bytes.size(); i += 2) {
@@ -133,7 +145,8 @@ std::optional<std::string> percent_decoded(std::string_view s) {
     std::string out;
     bool any = false;
     for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        if (s[i] == '%' && i + 2 < s.size() &&
+            std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
             std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
             out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
             i += 2;
@@ -147,28 +160,34 @@ std::optional<std::string> percent_decoded(std::string_view s) {
 }
 
 std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : s)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
 }
 
 // Why an entry is not audio Stillroom plays ("" when it is).
 std::string not_audio_reason(const fs::path& p) {
     const std::string ext = lower(p.extension().string());
-    static const char* const audio[] = {".flac", ".wav", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".wv", ".caf"};
+    static const char* const audio[] = {".flac", ".wav", ".ogg",  ".oga", ".opus",
+                                        ".mp3",  ".aif", ".aiff", ".wv",  ".caf"};
     for (const char* a : audio)
         if (ext == a) return "";
-    static const char* const images[] = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic"};
+    static const char* const images[] = {".jpg",  ".jpeg", ".png",  ".gif", ".bmp",
+                                         ".webp", ".tif",  ".tiff", ".heic"};
     for (const char* i : images)
         if (ext == i) return "is an image (" + ext + "), not audio";
     static const char* const lists[] = {".m3u", ".m3u8", ".pls", ".cue", ".xspf"};
     for (const char* l : lists)
         if (ext == l) return "is a playlist (" + ext + "); import it on its own";
-    if (ext.empty()) return "has no file extension; Stillroom plays FLAC, WAV, Ogg, Opus, MP3 and AIFF";
-    return "is not audio Stillroom plays (" + ext + "); it plays FLAC, WAV, Ogg, Opus, MP3 and AIFF";
+    if (ext.empty())
+        return "has no file extension; Stillroom plays FLAC, WAV, Ogg, Opus, MP3 and AIFF";
+    return "is not audio Stillroom plays (" + ext +
+           "); it plays FLAC, WAV, Ogg, Opus, MP3 and AIFF";
 }
 
 bool is_windows_absolute(std::string_view s) {
-    if (s.size() >= 3 && std::isalpha(static_cast<unsigned char>(s[0])) && s[1] == ':' && (s[2] == '\\' || s[2] == '/'))
+    if (s.size() >= 3 && std::isalpha(static_cast<unsigned char>(s[0])) && s[1] == ':' &&
+        (s[2] == '\\' || s[2] == '/'))
         return true;
     return s.size() >= 2 && s[0] == '\\' && s[1] == '\\'; // UNC \\server\share
 }
@@ -190,11 +209,14 @@ std::optional<fs::path> windows_tail_in_library(std::string_view entry, const fs
     std::vector<std::vector<std::string>> files;
     std::error_code ec;
     std::size_t seen = 0;
-    for (fs::recursive_directory_iterator it(library, fs::directory_options::skip_permission_denied, ec), end;
+    for (fs::recursive_directory_iterator
+             it(library, fs::directory_options::skip_permission_denied, ec),
+         end;
          !ec && it != end && seen < 100000; it.increment(ec), ++seen) {
         if (!it->is_regular_file(ec)) continue;
         std::vector<std::string> comps;
-        for (const auto& c : fs::relative(it->path(), library, ec)) comps.push_back(c.string());
+        for (const auto& c : fs::relative(it->path(), library, ec))
+            comps.push_back(c.string());
         files.push_back(std::move(comps));
     }
     // The longest tail (folders and name) that exactly one library file ends with.
@@ -203,15 +225,16 @@ std::optional<fs::path> windows_tail_in_library(std::string_view entry, const fs
         const std::vector<std::string>* match = nullptr;
         int matches = 0;
         for (const auto& f : files) {
-            if (f.size() < n || !std::equal(parts.begin() + static_cast<std::ptrdiff_t>(start), parts.end(),
-                                            f.end() - static_cast<std::ptrdiff_t>(n)))
+            if (f.size() < n || !std::equal(parts.begin() + static_cast<std::ptrdiff_t>(start),
+                                            parts.end(), f.end() - static_cast<std::ptrdiff_t>(n)))
                 continue;
             match = &f;
             ++matches;
         }
         if (matches == 1) {
             fs::path found = library;
-            for (const auto& c : *match) found /= c;
+            for (const auto& c : *match)
+                found /= c;
             return found;
         }
         if (matches > 1) return std::nullopt; // ambiguous: reported, not guessed
@@ -222,11 +245,13 @@ std::optional<fs::path> windows_tail_in_library(std::string_view entry, const fs
 } // namespace
 
 std::optional<std::string> m3u_text_to_utf8(std::string_view bytes, std::string& encoding) {
-    if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xFE) {
+    if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
+        static_cast<unsigned char>(bytes[1]) == 0xFE) {
         encoding = "utf-16le";
         return utf16_to_utf8(bytes.substr(2), false);
     }
-    if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFE && static_cast<unsigned char>(bytes[1]) == 0xFF) {
+    if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFE &&
+        static_cast<unsigned char>(bytes[1]) == 0xFF) {
         encoding = "utf-16be";
         return utf16_to_utf8(bytes.substr(2), true);
     }
@@ -238,12 +263,14 @@ std::optional<std::string> m3u_text_to_utf8(std::string_view bytes, std::string&
     encoding = "latin-1"; // every byte is a character: nothing is lost, nothing becomes U+FFFD
     std::string out;
     out.reserve(bytes.size() + bytes.size() / 4);
-    for (char c : bytes) append_utf8(out, static_cast<unsigned char>(c));
+    for (char c : bytes)
+        append_utf8(out, static_cast<unsigned char>(c));
     return out;
 }
 
 M3uImport import_m3u(std::string_view bytes, const fs::path& m3u_dir, const fs::path& library_dir,
-                     const std::string& id, const std::string& file_label, const M3uOptions& options) {
+                     const std::string& id, const std::string& file_label,
+                     const M3uOptions& options) {
     M3uImport out;
     out.problems.set_file(file_label);
     out.playlist.id = id;
@@ -255,7 +282,8 @@ M3uImport import_m3u(std::string_view bytes, const fs::path& m3u_dir, const fs::
         return out;
     }
     if (encoding == "latin-1")
-        out.problems.warning("", "not valid UTF-8; read as Latin-1 (ISO-8859-1), as older players write .m3u");
+        out.problems.warning(
+            "", "not valid UTF-8; read as Latin-1 (ISO-8859-1), as older players write .m3u");
     const std::string_view text = *decoded;
     const fs::path library = fs::weakly_canonical(library_dir);
     std::string pending_artist, pending_title;
@@ -269,7 +297,8 @@ M3uImport import_m3u(std::string_view bytes, const fs::path& m3u_dir, const fs::
     std::size_t pos = 0;
     // Bounded whatever the body does: a text of n bytes has at most n + 1 lines.
     constexpr std::size_t kMaxLines = 100000;
-    for (std::size_t lines_left = text.size() + 1; pos <= text.size() && lines_left > 0 && line_no < kMaxLines; --lines_left) {
+    for (std::size_t lines_left = text.size() + 1;
+         pos <= text.size() && lines_left > 0 && line_no < kMaxLines; --lines_left) {
         // A line ends at LF, CRLF or a lone CR (iTunes / Music exports).
         auto nl = text.find_first_of("\r\n", pos);
         if (nl == std::string_view::npos) nl = text.size();
@@ -290,8 +319,9 @@ M3uImport import_m3u(std::string_view bytes, const fs::path& m3u_dir, const fs::
         }
         std::string entry(line);
         if (entry.find("\xEF\xBF\xBD") != std::string::npos) {
-            out.problems.error(where, "\"" + entry + "\" contains U+FFFD: a character was lost before this "
-                                                     "file was written; fix the entry");
+            out.problems.error(where, "\"" + entry +
+                                          "\" contains U+FFFD: a character was lost before this "
+                                          "file was written; fix the entry");
             forget();
             continue;
         }
@@ -299,18 +329,21 @@ M3uImport import_m3u(std::string_view bytes, const fs::path& m3u_dir, const fs::
         if (entry.rfind("file://", 0) == 0) {
             candidates.push_back(file_url_to_path(entry));
         } else if (is_url(entry)) {
-            out.problems.error(where, "\"" + entry + "\" is a URL; Stillroom plays only files in the library");
+            out.problems.error(where, "\"" + entry +
+                                          "\" is a URL; Stillroom plays only files in the library");
             forget();
             continue;
         } else if (is_windows_absolute(entry)) {
             std::optional<fs::path> found;
-            if (options.windows_paths == WindowsPaths::Tail) found = windows_tail_in_library(entry, library);
+            if (options.windows_paths == WindowsPaths::Tail)
+                found = windows_tail_in_library(entry, library);
             if (!found) {
-                out.problems.error(where, "\"" + entry + "\" is a Windows path" +
-                                              (options.windows_paths == WindowsPaths::Tail
-                                                   ? "; no file in the library ends with its folders and name"
-                                                   : "; use --windows-paths tail to find it by the end of its "
-                                                     "path inside the library"));
+                out.problems.error(
+                    where, "\"" + entry + "\" is a Windows path" +
+                               (options.windows_paths == WindowsPaths::Tail
+                                    ? "; no file in the library ends with its folders and name"
+                                    : "; use --windows-paths tail to find it by the end of its "
+                                      "path inside the library"));
                 forget();
                 continue;
             }
@@ -335,7 +368,8 @@ M3uImport import_m3u(std::string_view bytes, const fs::path& m3u_dir, const fs::
                 break;
             }
         }
-        const std::string reason = not_audio_reason(resolved.empty() ? candidates.back() : resolved);
+        const std::string reason =
+            not_audio_reason(resolved.empty() ? candidates.back() : resolved);
         if (!reason.empty()) {
             out.problems.error(where, "\"" + entry + "\" " + reason);
             forget();
@@ -348,8 +382,8 @@ M3uImport import_m3u(std::string_view bytes, const fs::path& m3u_dir, const fs::
         }
         const fs::path rel = resolved.lexically_relative(library);
         if (rel.empty() || rel.begin()->string() == "..") {
-            out.problems.error(where, "\"" + entry + "\" is outside the library " + library.string() +
-                                          "; copy it into the library first");
+            out.problems.error(where, "\"" + entry + "\" is outside the library " +
+                                          library.string() + "; copy it into the library first");
             forget();
             continue;
         }
@@ -361,7 +395,8 @@ M3uImport import_m3u(std::string_view bytes, const fs::path& m3u_dir, const fs::
         out.playlist.tracks.push_back(std::move(t));
         forget();
     }
-    if (line_no >= kMaxLines) out.problems.error("", "more than 100000 lines; the rest were not read");
+    if (line_no >= kMaxLines)
+        out.problems.error("", "more than 100000 lines; the rest were not read");
     return out;
 }
 

@@ -14,7 +14,8 @@ namespace stillroom {
 
 struct M3uImport {
     Playlist playlist;
-    Problems problems; // URL entries, missing files, files outside the library: reported, not dropped silently
+    Problems problems; // URL entries, missing files, files outside the library: reported, not
+                       // dropped silently
 };
 
 // How Windows drive-letter and UNC paths (C:\Users\...\Music\a.flac) are read.
@@ -44,7 +45,8 @@ std::optional<std::string> m3u_text_to_utf8(std::string_view bytes, std::string&
 
 // #EXTM3U with #EXTINF:SECONDS,ARTIST - TITLE lines. Paths relative to `relative_to`
 // (the folder the .m3u8 will live in); UTF-8, LF line ends.
-std::string export_m3u(const Playlist& p, const PlaylistInfo& info, const std::filesystem::path& library_dir,
+std::string export_m3u(const Playlist& p, const PlaylistInfo& info,
+                       const std::filesystem::path& library_dir,
                        const std::filesystem::path& relative_to);
 
 } // namespace stillroom

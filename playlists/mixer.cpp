@@ -8,23 +8,31 @@
 
 namespace stillroom {
 
-float db_to_gain(double db) { return db <= -90 ? 0.0f : static_cast<float>(std::pow(10.0, db / 20.0)); }
+float db_to_gain(double db) {
+    return db <= -90 ? 0.0f : static_cast<float>(std::pow(10.0, db / 20.0));
+}
 
 namespace {
-float gain_to_db(float gain) { return gain <= 0.0f ? -90.0f : std::max(-90.0f, 20.0f * std::log10(gain)); }
-float db_gain(float db) { return db <= -90.0f ? 0.0f : std::pow(10.0f, db / 20.0f); }
+float gain_to_db(float gain) {
+    return gain <= 0.0f ? -90.0f : std::max(-90.0f, 20.0f * std::log10(gain));
+}
+float db_gain(float db) {
+    return db <= -90.0f ? 0.0f : std::pow(10.0f, db / 20.0f);
+}
 } // namespace
 
 float Mixer::GroupRamp::db_at(std::int64_t frame) const {
     if (steady(frame)) return to_db;
     if (frame <= start) return from_db;
-    return along_s_curve(from_db, to_db, static_cast<float>(frame - start) / static_cast<float>(length));
+    return along_s_curve(from_db, to_db,
+                         static_cast<float>(frame - start) / static_cast<float>(length));
 }
 
 float Mixer::volume_db_at(std::int64_t frame) const {
     if (vol_length_ <= 0 || frame >= vol_start_ + vol_length_) return vol_to_db_;
     if (frame <= vol_start_) return vol_from_db_;
-    return along_s_curve(vol_from_db_, vol_to_db_, static_cast<float>(frame - vol_start_) / static_cast<float>(vol_length_));
+    return along_s_curve(vol_from_db_, vol_to_db_,
+                         static_cast<float>(frame - vol_start_) / static_cast<float>(vol_length_));
 }
 
 Mixer::Mixer(MixerConfig config) : config_(std::move(config)) {
@@ -38,7 +46,8 @@ Mixer::Mixer(MixerConfig config) : config_(std::move(config)) {
         group_ramps_.push_back({db, db, 0, 0});
     }
     group_target_db_ = std::make_unique<std::atomic<float>[]>(group_ramps_.size());
-    for (std::size_t g = 0; g < group_ramps_.size(); ++g) group_target_db_[g].store(group_ramps_[g].to_db);
+    for (std::size_t g = 0; g < group_ramps_.size(); ++g)
+        group_target_db_[g].store(group_ramps_[g].to_db);
     group_gain_buf_.assign(static_cast<std::size_t>(config_.max_block_frames), 0.0f);
     scratch_.assign(static_cast<std::size_t>(config_.max_block_frames) * 2, 0.0f);
     bus_.assign(static_cast<std::size_t>(config_.max_block_frames) * 2, 0.0f);
@@ -124,7 +133,8 @@ void Mixer::apply(const MixerCommand& c) {
         // From wherever the group's gain is now, to the new target: a ramp, never a step.
         GroupRamp& r = group_ramps_[static_cast<std::size_t>(c.group)];
         r = {r.db_at(c.at), std::max(c.db, -90.0f), c.at, fade};
-        group_target_db_[static_cast<std::size_t>(c.group)].store(r.to_db, std::memory_order_relaxed);
+        group_target_db_[static_cast<std::size_t>(c.group)].store(r.to_db,
+                                                                  std::memory_order_relaxed);
         break;
     }
     }
@@ -134,7 +144,8 @@ void Mixer::process(float* out, int frames) {
     // Runs on: the audio thread.
     const std::int64_t base = frame_.load(std::memory_order_relaxed);
     std::fill(out, out + static_cast<std::ptrdiff_t>(frames) * config_.device_channels, 0.0f);
-    while (retiring_count_ > 0 && from_audio_.try_push(retiring_[static_cast<std::size_t>(retiring_count_ - 1)]))
+    while (retiring_count_ > 0 &&
+           from_audio_.try_push(retiring_[static_cast<std::size_t>(retiring_count_ - 1)]))
         --retiring_count_;
     pull_commands();
     int pos = 0;
@@ -154,7 +165,8 @@ void Mixer::process(float* out, int frames) {
             }
         }
         pending_count_ = kept;
-        const int n = static_cast<int>(std::min<std::int64_t>(next - now, config_.max_block_frames));
+        const int n =
+            static_cast<int>(std::min<std::int64_t>(next - now, config_.max_block_frames));
         render(out, now, pos, n);
         pos += n;
     }
@@ -176,7 +188,8 @@ void Mixer::render(float* out, std::int64_t first, int offset, int n) {
             // The common case: a constant gain over the whole block.
             const float g =
                 v->envelope.to * v->gain * (v->follows_volume ? volume_steady_gain : 1.0f);
-            for (std::int64_t i = 0; i < 2 * got; ++i) bus[i] += tmp[i] * g;
+            for (std::int64_t i = 0; i < 2 * got; ++i)
+                bus[i] += tmp[i] * g;
         } else {
             // A fade or a ramp: exact gains every 16 frames, linear in between (smooth, and
             // 16 times fewer sin/asin/pow calls).
@@ -199,7 +212,8 @@ void Mixer::render(float* out, std::int64_t first, int offset, int n) {
                 g0 = g1;
             }
         }
-        const bool drained = got < n && v->decoded_all.load(std::memory_order_acquire) && v->ring.readable() == 0;
+        const bool drained =
+            got < n && v->decoded_all.load(std::memory_order_acquire) && v->ring.readable() == 0;
         const bool silent = v->envelope.to == 0.0f && v->envelope.done(first + n);
         if (drained || silent) {
             retire(vi);
@@ -223,10 +237,12 @@ void Mixer::render(float* out, std::int64_t first, int offset, int n) {
             }
         } else if (chans.size() == 1) {
             const int c0 = chans[0];
-            for (int i = 0; i < n; ++i) base[i * channels + c0] += 0.5f * (bus[2 * i] + bus[2 * i + 1]) * gain[i];
+            for (int i = 0; i < n; ++i)
+                base[i * channels + c0] += 0.5f * (bus[2 * i] + bus[2 * i + 1]) * gain[i];
         } else {
             for (int i = 0; i < n; ++i)
-                for (std::size_t c = 0; c < chans.size(); ++c) base[i * channels + chans[c]] += bus[2 * i + (c % 2)] * gain[i];
+                for (std::size_t c = 0; c < chans.size(); ++c)
+                    base[i * channels + chans[c]] += bus[2 * i + (c % 2)] * gain[i];
         }
     }
 }
@@ -246,7 +262,8 @@ void Mixer::group_gains(std::size_t g, std::int64_t first, int n) {
         const int len = std::min(kStep, n - s);
         const float g1 = db_gain(r.db_at(first + s + len));
         const float dg = (g1 - g0) / static_cast<float>(len);
-        for (int i = 0; i < len; ++i) out[s + i] = g0 + dg * static_cast<float>(i);
+        for (int i = 0; i < len; ++i)
+            out[s + i] = g0 + dg * static_cast<float>(i);
         g0 = g1;
     }
 }

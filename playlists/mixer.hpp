@@ -38,11 +38,11 @@ struct MixerConfig {
 struct MixerCommand {
     enum class Kind : std::uint8_t { StartVoice, StopMusic, SetVolume, StopAll, SetGroupGain };
     Kind kind = Kind::StartVoice;
-    std::int64_t at = 0;   // mixer frame at which it takes effect
+    std::int64_t at = 0;    // mixer frame at which it takes effect
     Voice* voice = nullptr; // StartVoice
-    std::int64_t fade = 0; // frames: crossfade, fade-out or ramp length
-    float db = 0;          // SetVolume, SetGroupGain target
-    int group = 0;         // SetGroupGain: index into MixerConfig::groups
+    std::int64_t fade = 0;  // frames: crossfade, fade-out or ramp length
+    float db = 0;           // SetVolume, SetGroupGain target
+    int group = 0;          // SetGroupGain: index into MixerConfig::groups
 };
 
 class Mixer {

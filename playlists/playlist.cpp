@@ -21,15 +21,18 @@ std::optional<Playlist> load_playlist(const Json& json, const std::string& id, P
     p.description = root.string("description").value_or("");
     if (auto x = root.duration("crossfade")) {
         if (*x > std::chrono::seconds{60})
-            problems.error("crossfade", "expected a crossfade of at most 60s, got " +
-                                            format_duration(*x));
+            problems.error("crossfade",
+                           "expected a crossfade of at most 60s, got " + format_duration(*x));
         p.crossfade = *x;
     }
     if (auto order = root.string("order")) {
-        if (*order == "sequential") p.order = PlayOrder::Sequential;
-        else if (*order == "shuffle") p.order = PlayOrder::Shuffle;
-        else problems.error("order", "expected \"sequential\" or \"shuffle\", got " +
-                                         describe_json(Json(*order)));
+        if (*order == "sequential")
+            p.order = PlayOrder::Sequential;
+        else if (*order == "shuffle")
+            p.order = PlayOrder::Shuffle;
+        else
+            problems.error("order", "expected \"sequential\" or \"shuffle\", got " +
+                                        describe_json(Json(*order)));
     }
     p.loop = root.boolean("loop").value_or(true);
     if (const Json* tracks = root.array("tracks", Need::Required)) {
@@ -38,7 +41,8 @@ std::optional<Playlist> load_playlist(const Json& json, const std::string& id, P
             if (!t.is_object()) continue;
             Track track;
             if (auto f = t.string("file", Need::Required)) {
-                if (f->empty()) problems.error(t.path_of("file"), "expected a file path, got \"\"");
+                if (f->empty())
+                    problems.error(t.path_of("file"), "expected a file path, got \"\"");
                 else if (const std::string why = library_path_problem(*f); !why.empty())
                     problems.error(t.path_of("file"), "\"" + *f + "\" " + why);
                 track.file = *f;
@@ -120,10 +124,12 @@ PlaylistInfo playlist_info(const Playlist& p, const std::filesystem::path& libra
             } else {
                 ti.length = end - t.in;
             }
-            if (loudness && ti.length > Ms{0} && too_long_to_measure(audio->frames, audio->sample_rate)) {
-                problems.warning(path, "\"" + t.file + "\" is longer than " +
-                                           std::to_string(kMaxMeasuredSeconds / 3600) +
-                                           " h: its loudness is not measured; it plays at its own level");
+            if (loudness && ti.length > Ms{0} &&
+                too_long_to_measure(audio->frames, audio->sample_rate)) {
+                problems.warning(path,
+                                 "\"" + t.file + "\" is longer than " +
+                                     std::to_string(kMaxMeasuredSeconds / 3600) +
+                                     " h: its loudness is not measured; it plays at its own level");
             } else if (loudness && ti.length > Ms{0}) {
                 std::string lerror;
                 bool pending = false;
@@ -132,7 +138,8 @@ PlaylistInfo playlist_info(const Playlist& p, const std::filesystem::path& libra
                     if (l->integrated_lufs > -69) measured.emplace_back(i, l->integrated_lufs);
                 } else if (pending) {
                     problems.warning(path, "\"" + t.file +
-                                               "\": loudness analysis pending; it plays at its own level until measured");
+                                               "\": loudness analysis pending; it plays at its own "
+                                               "level until measured");
                 } else {
                     problems.error(path, "\"" + t.file + "\" cannot be measured: " + lerror);
                     ti.length = Ms{0};
@@ -145,13 +152,17 @@ PlaylistInfo playlist_info(const Playlist& p, const std::filesystem::path& libra
     // neighbours is usually a mistake (a spoken intro, the wrong master).
     if (measured.size() >= 3) {
         std::vector<double> values;
-        for (const auto& m : measured) values.push_back(m.second);
-        std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2), values.end());
+        for (const auto& m : measured)
+            values.push_back(m.second);
+        std::nth_element(values.begin(),
+                         values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2),
+                         values.end());
         const double median = values[values.size() / 2];
         for (const auto& [index, lufs] : measured) {
             if (std::fabs(lufs - median) > 10.0) {
                 char buf[160];
-                std::snprintf(buf, sizeof buf, "loudness outlier: %.1f LUFS where the playlist is around %.1f LUFS",
+                std::snprintf(buf, sizeof buf,
+                              "loudness outlier: %.1f LUFS where the playlist is around %.1f LUFS",
                               lufs, median);
                 problems.warning(json_path_key(json_path_index("tracks", index), "file"), buf);
             }

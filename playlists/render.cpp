@@ -50,7 +50,8 @@ RenderResult render_session(const SessionSetup& setup, const RenderOptions& o) {
     auto window_done = [&] { return bounded && session_frame >= o.to_frame; };
     auto render_until = [&](std::int64_t frame) -> std::optional<Ms> {
         while (mixer.frame() < frame && !window_done()) {
-            const int n = static_cast<int>(std::min<std::int64_t>(config.max_block_frames, frame - mixer.frame()));
+            const int n = static_cast<int>(
+                std::min<std::int64_t>(config.max_block_frames, frame - mixer.frame()));
             audio.service();
             mixer.process(block.data(), n);
             const int dropped = static_cast<int>(std::min<std::int64_t>(skip, n));

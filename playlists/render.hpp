@@ -20,7 +20,7 @@ struct RenderOptions {
     int channels = 2;
     std::vector<OutputGroupMap> groups; // empty: stereo
     double max_volume_db = -6;
-    std::filesystem::path out_wav;      // empty: render without writing (benchmarks)
+    std::filesystem::path out_wav; // empty: render without writing (benchmarks)
     AudioFormat format = AudioFormat::WavFloat;
     // The window written, in session frames: sample N of the file is sample from_frame + N
     // of the session. to_frame < 0: to the end (the last fade and its tail).

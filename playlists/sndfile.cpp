@@ -15,13 +15,20 @@ constexpr int kFormatMpegLayer3 = 0x0082;
 
 std::string major_format_name(int format) {
     switch (format & SF_FORMAT_TYPEMASK) {
-    case SF_FORMAT_WAV: return "WAV";
-    case SF_FORMAT_WAVEX: return "WAV";
-    case SF_FORMAT_AIFF: return "AIFF";
-    case SF_FORMAT_FLAC: return "FLAC";
-    case SF_FORMAT_OGG: return (format & SF_FORMAT_SUBMASK) == SF_FORMAT_OPUS ? "OPUS" : "OGG";
-    case kFormatMpeg: return "MP3";
-    default: return "other";
+    case SF_FORMAT_WAV:
+        return "WAV";
+    case SF_FORMAT_WAVEX:
+        return "WAV";
+    case SF_FORMAT_AIFF:
+        return "AIFF";
+    case SF_FORMAT_FLAC:
+        return "FLAC";
+    case SF_FORMAT_OGG:
+        return (format & SF_FORMAT_SUBMASK) == SF_FORMAT_OPUS ? "OPUS" : "OGG";
+    case kFormatMpeg:
+        return "MP3";
+    default:
+        return "other";
     }
 }
 
@@ -45,8 +52,9 @@ std::unique_ptr<SndFile> SndFile::open_read(const std::filesystem::path& path, s
     f->info_.channels = info.channels;
     f->info_.format = major_format_name(info.format);
     if (info.samplerate <= 0 || info.channels <= 0 || info.channels > 32) {
-        if (error) *error = "unsupported header (rate " + std::to_string(info.samplerate) +
-                            ", channels " + std::to_string(info.channels) + ")";
+        if (error)
+            *error = "unsupported header (rate " + std::to_string(info.samplerate) + ", channels " +
+                     std::to_string(info.channels) + ")";
         return nullptr;
     }
     return f;
@@ -59,11 +67,21 @@ std::unique_ptr<SndFile> SndFile::open_write(const std::filesystem::path& path, 
     info.channels = channels;
     bool wav = false;
     switch (format) {
-    case AudioFormat::WavFloat: info.format = SF_FORMAT_RF64 | SF_FORMAT_FLOAT, wav = true; break;
-    case AudioFormat::Wav16: info.format = SF_FORMAT_RF64 | SF_FORMAT_PCM_16, wav = true; break;
-    case AudioFormat::Flac16: info.format = SF_FORMAT_FLAC | SF_FORMAT_PCM_16; break;
-    case AudioFormat::Ogg: info.format = SF_FORMAT_OGG | SF_FORMAT_VORBIS; break;
-    case AudioFormat::Mp3: info.format = kFormatMpeg | kFormatMpegLayer3; break;
+    case AudioFormat::WavFloat:
+        info.format = SF_FORMAT_RF64 | SF_FORMAT_FLOAT, wav = true;
+        break;
+    case AudioFormat::Wav16:
+        info.format = SF_FORMAT_RF64 | SF_FORMAT_PCM_16, wav = true;
+        break;
+    case AudioFormat::Flac16:
+        info.format = SF_FORMAT_FLAC | SF_FORMAT_PCM_16;
+        break;
+    case AudioFormat::Ogg:
+        info.format = SF_FORMAT_OGG | SF_FORMAT_VORBIS;
+        break;
+    case AudioFormat::Mp3:
+        info.format = kFormatMpeg | kFormatMpegLayer3;
+        break;
     }
     SNDFILE* handle = sf_open(path.c_str(), SFM_WRITE, &info);
     if (!handle) {
@@ -79,7 +97,10 @@ std::unique_ptr<SndFile> SndFile::open_write(const std::filesystem::path& path, 
     f->handle_ = handle;
     f->info_.sample_rate = sample_rate;
     f->info_.channels = channels;
-    f->info_.format = wav ? "WAV" : format == AudioFormat::Flac16 ? "FLAC" : format == AudioFormat::Ogg ? "OGG" : "MP3";
+    f->info_.format = wav                             ? "WAV"
+                      : format == AudioFormat::Flac16 ? "FLAC"
+                      : format == AudioFormat::Ogg    ? "OGG"
+                                                      : "MP3";
     return f;
 }
 
@@ -101,7 +122,9 @@ bool SndFile::seek(std::int64_t frame) {
     return sf_seek(static_cast<SNDFILE*>(handle_), frame, SEEK_SET) >= 0;
 }
 
-std::string SndFile::error() const { return sf_strerror(static_cast<SNDFILE*>(handle_)); }
+std::string SndFile::error() const {
+    return sf_strerror(static_cast<SNDFILE*>(handle_));
+}
 
 std::optional<AudioFileInfo> probe_audio(const std::filesystem::path& path, std::string* error) {
     auto f = SndFile::open_read(path, error);

@@ -22,11 +22,13 @@ class SndFile {
 public:
     // Opens a regular file for reading, never blocking (a FIFO or device is refused: "not a
     // regular file"); nullptr with *error set on failure.
-    static std::unique_ptr<SndFile> open_read(const std::filesystem::path& path, std::string* error);
+    static std::unique_ptr<SndFile> open_read(const std::filesystem::path& path,
+                                              std::string* error);
     // Creates a file for writing; nullptr with *error on failure (e.g. a format this
     // libsndfile cannot write). WAV grows into RF64 past 4 GB.
     static std::unique_ptr<SndFile> open_write(const std::filesystem::path& path, int sample_rate,
-                                               int channels, AudioFormat format, std::string* error);
+                                               int channels, AudioFormat format,
+                                               std::string* error);
     ~SndFile();
     SndFile(const SndFile&) = delete;
     SndFile& operator=(const SndFile&) = delete;

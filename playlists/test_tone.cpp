@@ -22,8 +22,10 @@ bool write_test_tone(const std::filesystem::path& path, std::string* error) {
     }
     std::vector<float> buf(48000 * 2);
     for (std::size_t i = 0; i < buf.size(); ++i) {
-        const double edge = std::min({1.0, static_cast<double>(i) / 4800.0, static_cast<double>(buf.size() - i) / 4800.0});
-        buf[i] = static_cast<float>(0.5 * edge * std::sin(2 * std::numbers::pi * 440.0 * static_cast<double>(i) / 48000.0));
+        const double edge = std::min(
+            {1.0, static_cast<double>(i) / 4800.0, static_cast<double>(buf.size() - i) / 4800.0});
+        buf[i] = static_cast<float>(
+            0.5 * edge * std::sin(2 * std::numbers::pi * 440.0 * static_cast<double>(i) / 48000.0));
     }
     f->write(buf.data(), static_cast<std::int64_t>(buf.size()));
     return true;

@@ -40,25 +40,25 @@ struct Envelope {
 
 struct Voice {
     // --- set on creation (control thread), read-only afterwards ---
-    std::string file;                  // library-relative, for reports
-    std::filesystem::path path;        // absolute
-    std::int64_t start_ms = 0;         // where decoding begins in the file
+    std::string file;                    // library-relative, for reports
+    std::filesystem::path path;          // absolute
+    std::int64_t start_ms = 0;           // where decoding begins in the file
     std::int64_t start_source_frame = 0; // the same, in source frames (set by open_voice)
-    std::int64_t length_frames = -1;   // device-rate frames to play; -1 = to the end of the file
-    float gain = 1;                    // linear: loudness normalisation and track gain
-    bool music = true;                 // music (crossfaded, session volume) or a one-shot sound
-    bool follows_volume = true;        // scaled by the session volume (music, cue sounds)
+    std::int64_t length_frames = -1;     // device-rate frames to play; -1 = to the end of the file
+    float gain = 1;                      // linear: loudness normalisation and track gain
+    bool music = true;                   // music (crossfaded, session volume) or a one-shot sound
+    bool follows_volume = true;          // scaled by the session volume (music, cue sounds)
     int device_rate = 48000;
     AudioRing ring;
 
     // --- decoder thread (or the control thread before hand-over) ---
     std::unique_ptr<SndFile> source;
     std::unique_ptr<Resampler> resampler;
-    std::int64_t decoded_frames = 0; // device-rate frames written to the ring
+    std::int64_t decoded_frames = 0;  // device-rate frames written to the ring
     std::int64_t source_expected = 0; // source frames the file should still deliver
     bool input_done = false;          // the file is read; the resampler's tail is being flushed
     std::vector<float> src_buffer, stereo_buffer, out_buffer;
-    std::string error; // written before `failed` is set
+    std::string error;     // written before `failed` is set
     bool reported = false; // control thread: the failure has been reported
 
     // --- shared ---

@@ -18,7 +18,7 @@ namespace {
 
 // Cuts the file back to its last complete line. Returns false on an I/O error.
 bool truncate_torn_tail(int fd) {
-    struct stat st{};
+    struct stat st {};
     if (fstat(fd, &st) != 0) return false;
     off_t size = st.st_size;
     if (size == 0) return true;
@@ -29,7 +29,8 @@ bool truncate_torn_tail(int fd) {
     off_t end = size;
     char buf[4096];
     while (end > 0) {
-        const off_t start = end > static_cast<off_t>(sizeof buf) ? end - static_cast<off_t>(sizeof buf) : 0;
+        const off_t start =
+            end > static_cast<off_t>(sizeof buf) ? end - static_cast<off_t>(sizeof buf) : 0;
         const auto n = pread(fd, buf, static_cast<size_t>(end - start), start);
         if (n <= 0) return false;
         for (auto i = n - 1; i >= 0; --i) {
@@ -69,7 +70,7 @@ JournalWriter::~JournalWriter() {
 bool JournalWriter::append(const Json& record, std::string* error) {
     std::string line = encode_journal_line(record);
     line += '\n';
-    struct stat st{};
+    struct stat st {};
     const off_t before = fstat(fd_, &st) == 0 ? st.st_size : -1;
     std::size_t done = 0;
     while (done < line.size()) {

@@ -15,7 +15,8 @@ class JournalWriter {
 public:
     // Opens (creating directories and the file) for appending. A torn tail is truncated.
     // Returns nullptr and sets *error on failure.
-    static std::unique_ptr<JournalWriter> open(const std::filesystem::path& path, std::string* error);
+    static std::unique_ptr<JournalWriter> open(const std::filesystem::path& path,
+                                               std::string* error);
     ~JournalWriter();
     JournalWriter(const JournalWriter&) = delete;
     JournalWriter& operator=(const JournalWriter&) = delete;

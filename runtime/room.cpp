@@ -1,10 +1,10 @@
 // The room runtime.
 #include "runtime/room.hpp"
 
-#include "runtime/session_views.hpp"
-#include "runtime/state_json.hpp"
 #include "engine/report_store.hpp"
 #include "engine/restore.hpp"
+#include "runtime/session_views.hpp"
+#include "runtime/state_json.hpp"
 
 #include <ctime>
 #include <fstream>
@@ -51,11 +51,14 @@ std::uint64_t new_seed() {
 }
 
 Room::Room(Library library, fs::path state_dir, Clock& clock)
-    : library_(std::move(library)), state_dir_(std::move(state_dir)), clock_(clock), boot_id_(read_boot_id()) {}
+    : library_(std::move(library)), state_dir_(std::move(state_dir)), clock_(clock),
+      boot_id_(read_boot_id()) {}
 
 Room::~Room() = default;
 
-Ms Room::session_now() const { return clock_.now() - origin_; }
+Ms Room::session_now() const {
+    return clock_.now() - origin_;
+}
 
 std::optional<Ms> Room::session_time() const {
     std::lock_guard lock(mutex_);
@@ -91,19 +94,24 @@ std::optional<std::string> Room::resume() {
     Problems problems(path->string());
     const JournalContents contents = read_journal(*path);
     if (!contents.damaged.empty()) {
-        journal_damage_ = std::to_string(contents.damaged.size()) + " damaged journal record(s) skipped on resume (" +
+        journal_damage_ = std::to_string(contents.damaged.size()) +
+                          " damaged journal record(s) skipped on resume (" +
                           contents.damaged.front() + "); check the session's marks";
         std::cerr << "stillroom: journal: " << journal_damage_ << "\n";
     }
     // A journal from before sessions kept their scenes: the lights take the library's scenes.
-    auto restored = restore_session(contents, problems, [this](const SessionTemplate& t) { return library_.session_scenes(t); });
+    auto restored = restore_session(contents, problems, [this](const SessionTemplate& t) {
+        return library_.session_scenes(t);
+    });
     if (!restored) {
         std::cerr << "stillroom: cannot resume " << path->string() << ":\n" << problems.to_string();
         return std::nullopt;
     }
-    for (const auto& w : restored->warnings) std::cerr << "stillroom: resume: " << w << "\n";
+    for (const auto& w : restored->warnings)
+        std::cerr << "stillroom: resume: " << w << "\n";
     resume_note_ = restored->scenes_from_library
-                       ? "resumed without a scene snapshot (an older journal): the lights follow the library's scenes as they are now"
+                       ? "resumed without a scene snapshot (an older journal): the lights follow "
+                         "the library's scenes as they are now"
                        : "";
     session_ = std::move(restored->session);
     // Where is "now" in session time? Same boot: the monotonic clock says exactly.
@@ -113,9 +121,11 @@ std::optional<std::string> Room::resume() {
     Json anchor = Json::parse(in, nullptr, false);
     if (!anchor.is_discarded() && anchor.is_object()) {
         if (anchor.value("boot_id", "") == boot_id_) {
-            now_in_session = clock_.now().time_since_epoch() - Ms{anchor.value("mono_origin_ms", Ms::rep{0})};
+            now_in_session =
+                clock_.now().time_since_epoch() - Ms{anchor.value("mono_origin_ms", Ms::rep{0})};
         } else {
-            now_in_session = Ms{clock_.wall_unix_ms() - anchor.value("wall_origin_ms", std::int64_t{0})};
+            now_in_session =
+                Ms{clock_.wall_unix_ms() - anchor.value("wall_origin_ms", std::int64_t{0})};
         }
     }
     now_in_session = std::max(now_in_session, restored->last_record);
@@ -127,10 +137,12 @@ std::optional<std::string> Room::resume() {
     // Catch up quietly (missed cues are not replayed into the room), then reconcile.
     session_->advance_to(now_in_session);
     const DesiredState desired = session_->desired_state(now_in_session);
-    for (auto* d : drivers_) d->reconcile(desired, clock_.now());
+    for (auto* d : drivers_)
+        d->reconcile(desired, clock_.now());
     if (journal_) {
         Json resumed = {{"type", "event"}, {"t", now_in_session.count()}, {"event", "resumed"}};
-        if (restored->scenes_from_library) resumed["scenes"] = "library"; // no snapshot in the journal
+        if (restored->scenes_from_library)
+            resumed["scenes"] = "library"; // no snapshot in the journal
         journal_->append(resumed, &error);
     }
     notify();
@@ -140,9 +152,12 @@ std::optional<std::string> Room::resume() {
 CommandResult Room::start(const StartRequest& request) {
     std::lock_guard lock(mutex_);
     if (session_ && session_->status() != SessionStatus::Finished)
-        return {false, 409, "a session is already running (" + session_->id() + ")", state_locked()};
-    auto setup = library_.make_setup(request.template_id, new_session_id(), request.label, new_seed());
-    if (!setup) return {false, 404, "no session template \"" + request.template_id + "\"", state_locked()};
+        return {false, 409, "a session is already running (" + session_->id() + ")",
+                state_locked()};
+    auto setup =
+        library_.make_setup(request.template_id, new_session_id(), request.label, new_seed());
+    if (!setup)
+        return {false, 404, "no session template \"" + request.template_id + "\"", state_locked()};
     setup->wall_start_ms = clock_.wall_unix_ms();
     setup->utc_offset_min = utc_offset_min(setup->wall_start_ms);
     std::string error;
@@ -174,7 +189,8 @@ CommandResult Room::command(const Command& cmd) {
     clock_.wake();
     std::string message = outcome.reason;
     if (outcome.accepted && !held_records_.empty())
-        message = "done, but not yet on disk: " + journal_fault_; // the policy: act, hold, write later
+        message =
+            "done, but not yet on disk: " + journal_fault_; // the policy: act, hold, write later
     return {outcome.accepted, outcome.accepted ? 200 : 409, message, state_locked()};
 }
 
@@ -200,14 +216,18 @@ Json Room::media_health_locked() const {
     if (session_)
         for (const auto& [file, f] : session_->media_faults()) {
             if (!f.retry_at) continue; // back on trial
-            const auto in_s = std::chrono::duration_cast<std::chrono::seconds>(std::max(*f.retry_at - now, Ms{0})).count();
+            const auto in_s =
+                std::chrono::duration_cast<std::chrono::seconds>(std::max(*f.retry_at - now, Ms{0}))
+                    .count();
             files.push_back({{"file", file}, {"failures", f.failures}, {"retry_in_s", in_s}});
             if (first.empty())
                 first = file + " cannot be played; next try in " + std::to_string(in_s) + " s";
         }
     if (files.empty()) return {{"ok", true}, {"detail", "every track plays"}, {"files", files}};
     return {{"ok", false},
-            {"detail", files.size() == 1 ? first : std::to_string(files.size()) + " files cannot be played (" + first + ")"},
+            {"detail", files.size() == 1 ? first
+                                         : std::to_string(files.size()) +
+                                               " files cannot be played (" + first + ")"},
             {"files", files}};
 }
 
@@ -215,7 +235,8 @@ bool Room::journal_device_health() {
     if (!session_ || !journal_) return false;
     bool changed = false;
     std::vector<std::pair<std::string, Json>> healths;
-    for (auto* d : drivers_) healths.emplace_back(d->name(), d->health());
+    for (auto* d : drivers_)
+        healths.emplace_back(d->name(), d->health());
     healths.emplace_back("media", media_health_locked());
     for (const auto& [name, h] : healths) {
         const bool ok = h.value("ok", true);
@@ -224,8 +245,11 @@ bool Room::journal_device_health() {
         const bool first = it == device_ok_.end();
         device_ok_[name] = ok;
         if (first && ok) continue; // healthy from the start: nothing to record
-        Json record = {{"type", "event"}, {"t", std::max(session_now(), session_->now()).count()},
-                       {"event", "device"}, {"device", name}, {"ok", ok}};
+        Json record = {{"type", "event"},
+                       {"t", std::max(session_now(), session_->now()).count()},
+                       {"event", "device"},
+                       {"device", name},
+                       {"ok", ok}};
         if (!ok && h.contains("detail") && h["detail"].is_string()) record["detail"] = h["detail"];
         held_records_.push_back(std::move(record)); // in order behind anything held
         write_held_records();
@@ -238,7 +262,8 @@ void Room::apply_retention() {
     std::lock_guard lock(mutex_);
     const std::chrono::system_clock::time_point now{Ms{clock_.wall_unix_ms()}};
     const std::string keep = session_ ? session_->id() : std::string{};
-    const int deleted = delete_expired_journals(state_dir_, now, library_.room.retention_days, keep);
+    const int deleted =
+        delete_expired_journals(state_dir_, now, library_.room.retention_days, keep);
     if (deleted > 0)
         std::cerr << "stillroom: deleted " << deleted << " session journal(s) older than "
                   << library_.room.retention_days << " days\n";
@@ -265,8 +290,10 @@ void Room::dispatch(const Effects& effects) {
         if (const auto* record = std::get_if<JournalRecord>(&e.body)) {
             if (!journal_) continue;
             constexpr std::size_t kMaxHeldRecords = 50000; // hours of commands; bounded memory
-            if (held_records_.size() < kMaxHeldRecords) held_records_.push_back(record->record);
-            else ++dropped_records_;
+            if (held_records_.size() < kMaxHeldRecords)
+                held_records_.push_back(record->record);
+            else
+                ++dropped_records_;
             write_held_records();
             continue;
         }
@@ -275,8 +302,10 @@ void Room::dispatch(const Effects& effects) {
             if (session_) fs::remove(anchor_path(state_dir_, session_->id()), ec);
         }
         if (const auto* r = std::get_if<Reminder>(&e.body))
-            for (auto& l : reminder_listeners_) l(*r);
-        for (auto* d : drivers_) d->apply(e, origin_ + e.at);
+            for (auto& l : reminder_listeners_)
+                l(*r);
+        for (auto* d : drivers_)
+            d->apply(e, origin_ + e.at);
     }
 }
 
@@ -287,9 +316,10 @@ bool Room::write_held_records() {
             // The session goes on; the tablet shows the fault (disk full) and commands say
             // that they acted but are not yet on disk.
             if (journal_fault_.empty()) std::cerr << "stillroom: journal: " << error << "\n";
-            journal_fault_ = error + "; " + std::to_string(held_records_.size()) +
-                             " records held in memory, written when space returns" +
-                             (dropped_records_ ? " (" + std::to_string(dropped_records_) + " lost)" : "");
+            journal_fault_ =
+                error + "; " + std::to_string(held_records_.size()) +
+                " records held in memory, written when space returns" +
+                (dropped_records_ ? " (" + std::to_string(dropped_records_) + " lost)" : "");
             return false;
         }
         held_records_.pop_front();
@@ -304,7 +334,8 @@ bool Room::write_held_records() {
 void Room::notify() {
     if (listeners_.empty()) return;
     const Json s = state_locked();
-    for (auto& l : listeners_) l(s);
+    for (auto& l : listeners_)
+        l(s);
 }
 
 Json Room::state_locked() const {
@@ -328,12 +359,14 @@ Json Room::state_locked() const {
     if (session_) {
         const Ms now = std::max(session_now(), session_->now());
         session = session_state_json(*session_, session_->desired_state(now));
-        if (session_->status() == SessionStatus::Finished) session["summary"] = session_summary_json(*session_, now);
+        if (session_->status() == SessionStatus::Finished)
+            session["summary"] = session_summary_json(*session_, now);
         session["observations"] = session_->setup().tmpl.observations; // the tablet's buttons
         if (!resume_note_.empty()) session["notes"] = Json::array({resume_note_});
     }
     Json templates = Json::array();
-    for (const auto& [id, t] : library_.templates) templates.push_back({{"id", id}, {"name", t.name}});
+    for (const auto& [id, t] : library_.templates)
+        templates.push_back({{"id", id}, {"name", t.name}});
     return {{"room", {{"id", library_.room.room}, {"name", library_.room.name}}},
             {"library", {{"version", library_.version}}},
             {"session", session},

@@ -3,14 +3,14 @@
 // the engine itself is only touched under one lock.
 #pragma once
 
-#include "library/library.hpp"
-#include "runtime/room_control.hpp"
 #include "engine/clock.hpp"
 #include "engine/commands.hpp"
 #include "engine/journal.hpp"
-#include "runtime/journal_writer.hpp"
 #include "engine/room_driver.hpp"
 #include "engine/session.hpp"
+#include "library/library.hpp"
+#include "runtime/journal_writer.hpp"
+#include "runtime/room_control.hpp"
 
 #include <atomic>
 #include <deque>
@@ -30,9 +30,13 @@ public:
 
     void add_driver(RoomDriver* driver) { drivers_.push_back(driver); }
     // Called (under the room lock) after every change with the new state JSON.
-    void on_change(std::function<void(const Json&)> listener) { listeners_.push_back(std::move(listener)); }
+    void on_change(std::function<void(const Json&)> listener) {
+        listeners_.push_back(std::move(listener));
+    }
     // Called for every reminder as it fires.
-    void on_reminder(std::function<void(const Reminder&)> listener) { reminder_listeners_.push_back(std::move(listener)); }
+    void on_reminder(std::function<void(const Reminder&)> listener) {
+        reminder_listeners_.push_back(std::move(listener));
+    }
 
     // Resumes the newest unfinished session in the state dir, if any. Returns its id.
     std::optional<std::string> resume();
@@ -93,7 +97,8 @@ private:
     std::unique_ptr<JournalWriter> journal_;
     std::string journal_fault_;
     std::string journal_damage_; // damaged records found on resume (shown until the next start)
-    std::string resume_note_;    // how the resumed session differs from its journal (until the next start)
+    std::string
+        resume_note_; // how the resumed session differs from its journal (until the next start)
     std::deque<Json> held_records_;
     std::size_t dropped_records_ = 0;
     std::map<std::string, bool> device_ok_; // last journaled health per device

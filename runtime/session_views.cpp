@@ -1,8 +1,8 @@
 // The session timeline and summary.
 #include "runtime/session_views.hpp"
 
-#include "runtime/state_json.hpp"
 #include "engine/plan.hpp"
+#include "runtime/state_json.hpp"
 
 namespace stillroom {
 
@@ -10,7 +10,9 @@ namespace {
 
 constexpr int kMaxPlanStops = 1'000'000;
 
-Json secs_or_null(const std::optional<Ms>& t) { return t ? Json(to_seconds(*t)) : Json(nullptr); }
+Json secs_or_null(const std::optional<Ms>& t) {
+    return t ? Json(to_seconds(*t)) : Json(nullptr);
+}
 
 const char* cue_kind(const Cue& c) {
     return c.remind      ? "remind"
@@ -39,20 +41,24 @@ Json volume_curve(const std::vector<VolumeRamp>& ramps) {
 Json episodes_of(const SessionHistory& h, const std::string& kind) {
     Json list = Json::array();
     for (const auto& e : h.episodes)
-        if (e.kind == kind) list.push_back({{"start", to_seconds(e.start)}, {"end", secs_or_null(e.end)}});
+        if (e.kind == kind)
+            list.push_back({{"start", to_seconds(e.start)}, {"end", secs_or_null(e.end)}});
     return list;
 }
 
 } // namespace
 
-std::vector<Json> scene_light_targets(const Library& lib, const std::string& scene_id, const SceneLights& lights, Ms at,
-                                      Ms fade) {
+std::vector<Json> scene_light_targets(const Library& lib, const std::string& scene_id,
+                                      const SceneLights& lights, Ms at, Ms fade) {
     std::vector<Json> out;
     for (const auto& light : lib.room.lights) {
         const auto it = lights.find(light.id);
         if (it == lights.end()) continue;
         const LightTarget& target = it->second;
-        Json j = {{"at", to_seconds(at)}, {"light", light.id}, {"scene", scene_id}, {"fade", to_seconds(fade)}};
+        Json j = {{"at", to_seconds(at)},
+                  {"light", light.id},
+                  {"scene", scene_id},
+                  {"fade", to_seconds(fade)}};
         j["on"] = target.on.value_or(true);
         if (target.brightness) j["brightness"] = *target.brightness;
         if (target.kelvin) j["kelvin"] = *target.kelvin;
@@ -89,23 +95,28 @@ Json session_timeline_json(const Session& live, Ms now, const Library& lib) {
         const Phase& p = tmpl.phases[i];
         const auto start = s.phase_started(static_cast<int>(i));
         const auto end = h.phase_ended[i];
-        const char* state = !start ? "skipped" : actual(end) ? "done" : actual(start) ? "current" : "planned";
-        phases.push_back({{"index", i},
-                          {"id", p.id},
-                          {"name", p.name},
-                          {"until", to_string(p.until)},
-                          {"start", secs_or_null(start)},
-                          {"end", secs_or_null(end)},
-                          {"start_actual", actual(start)},
-                          {"end_actual", actual(end)},
-                          {"planned_duration", to_seconds(p.duration + s.phase_extra(static_cast<int>(i)))},
-                          {"state", state}});
+        const char* state = !start          ? "skipped"
+                            : actual(end)   ? "done"
+                            : actual(start) ? "current"
+                                            : "planned";
+        phases.push_back(
+            {{"index", i},
+             {"id", p.id},
+             {"name", p.name},
+             {"until", to_string(p.until)},
+             {"start", secs_or_null(start)},
+             {"end", secs_or_null(end)},
+             {"start_actual", actual(start)},
+             {"end_actual", actual(end)},
+             {"planned_duration", to_seconds(p.duration + s.phase_extra(static_cast<int>(i)))},
+             {"state", state}});
     }
     Json cues = Json::array();
     for (std::size_t i = 0; i < tmpl.cues.size(); ++i) {
         const Cue& c = tmpl.cues[i];
         const auto at = h.cue_fired[i];
-        Json j = {{"index", i}, {"at", secs_or_null(at)}, {"kind", cue_kind(c)}, {"fired", actual(at)}};
+        Json j = {
+            {"index", i}, {"at", secs_or_null(at)}, {"kind", cue_kind(c)}, {"fired", actual(at)}};
         if (c.remind) {
             j["text"] = *c.remind;
             j["vitals"] = c.vitals;
@@ -121,9 +132,12 @@ Json session_timeline_json(const Session& live, Ms now, const Library& lib) {
     }
     Json scenes = Json::array();
     Json lights = Json::object();
-    for (const auto& light : lib.room.lights) lights[light.id] = Json::array();
+    for (const auto& light : lib.room.lights)
+        lights[light.id] = Json::array();
     for (const auto& f : h.scenes) {
-        scenes.push_back({{"at", to_seconds(f.start)}, {"scene", f.scene}, {"fade", to_seconds(f.fade)},
+        scenes.push_back({{"at", to_seconds(f.start)},
+                          {"scene", f.scene},
+                          {"fade", to_seconds(f.fade)},
                           {"actual", f.start <= now}});
         for (auto& target : scene_light_targets(lib, f.scene, f.lights, f.start, f.fade)) {
             const std::string id = target["light"].get<std::string>();
@@ -140,8 +154,9 @@ Json session_timeline_json(const Session& live, Ms now, const Library& lib) {
             {"status", to_string(live.status())},
             {"end", secs_or_null(h.finished)},
             {"end_fade_start", secs_or_null(h.end_pressed)},
-            {"assumes", "the dose when its phase reaches its planned length, therapist phases ending at "
-                        "theirs, hold, comfort and lights up released now"},
+            {"assumes",
+             "the dose when its phase reaches its planned length, therapist phases ending at "
+             "theirs, hold, comfort and lights up released now"},
             {"phases", phases},
             {"dose", dose},
             {"booster", booster},
@@ -168,7 +183,8 @@ Json session_summary_json(const Session& session, Ms now) {
                           {"end", secs_or_null(h.phase_ended[i])}});
     }
     int answered = 0;
-    for (const auto& r : h.reminders) answered += r.done_at ? 1 : 0;
+    for (const auto& r : h.reminders)
+        answered += r.done_at ? 1 : 0;
     const Ms duration = h.finished ? *h.finished : now;
     return {{"id", session.id()},
             {"label", session.setup().label},

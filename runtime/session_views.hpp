@@ -4,8 +4,8 @@
 // the planner (engine/plan.hpp) continuing a copy of the live session. See docs/api.md.
 #pragma once
 
-#include "library/library.hpp"
 #include "engine/session.hpp"
+#include "library/library.hpp"
 
 #include <vector>
 
@@ -22,7 +22,7 @@ Json session_summary_json(const Session& session, Ms now);
 // Each light's target (from `lights`, the session's snapshot of `scene`) when the scene
 // starts at `at` with `fade`, one object per room light it names:
 // {"at", "light", "scene", "fade", "on", "brightness"?, "kelvin"?, "color"?}.
-std::vector<Json> scene_light_targets(const Library& lib, const std::string& scene, const SceneLights& lights, Ms at,
-                                      Ms fade);
+std::vector<Json> scene_light_targets(const Library& lib, const std::string& scene,
+                                      const SceneLights& lights, Ms at, Ms fade);
 
 } // namespace stillroom

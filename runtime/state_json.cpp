@@ -28,15 +28,19 @@ Json vitals_json(const Session& session) {
 }
 
 Json vitals_alert_json(const VitalsAlert& a) {
-    return {{"systolic_max", a.systolic_max}, {"diastolic_max", a.diastolic_max}, {"hr_min", a.hr_min},
-            {"hr_max", a.hr_max},             {"spo2_min", a.spo2_min}};
+    return {{"systolic_max", a.systolic_max},
+            {"diastolic_max", a.diastolic_max},
+            {"hr_min", a.hr_min},
+            {"hr_max", a.hr_max},
+            {"spo2_min", a.spo2_min}};
 }
 
 Json session_state_json(const Session& session, const DesiredState& s) {
     const auto& setup = session.setup();
     Json reminders = Json::array();
     for (const auto& r : s.reminders)
-        reminders.push_back({{"cue", r.cue}, {"text", r.text}, {"vitals", r.vitals}, {"at", to_seconds(r.at)}});
+        reminders.push_back(
+            {{"cue", r.cue}, {"text", r.text}, {"vitals", r.vitals}, {"at", to_seconds(r.at)}});
     Json next = nullptr;
     if (s.next_cue) {
         next = {{"cue", s.next_cue->cue},
@@ -46,54 +50,60 @@ Json session_state_json(const Session& session, const DesiredState& s) {
     }
     Json playing = nullptr;
     if (s.playing) {
-        playing = {{"playlist", s.playing->playlist}, {"track", s.playing->track},
-                   {"file", s.playing->file},         {"title", s.playing->title},
+        playing = {{"playlist", s.playing->playlist},
+                   {"track", s.playing->track},
+                   {"file", s.playing->file},
+                   {"title", s.playing->title},
                    {"position", to_seconds(s.playing->position)},
                    {"length", to_seconds(s.playing->length)}};
     }
     const Ms remaining = s.phase_planned - s.phase_elapsed;
     const Json vitals = vitals_json(session);
     bool vitals_flagged = false;
-    for (const auto& v : vitals) vitals_flagged = vitals_flagged || !v["flags"].empty();
-    return {{"id", setup.id},
-            {"label", setup.label},
-            {"template", setup.tmpl.id},
-            {"template_name", setup.tmpl.name},
-            {"status", to_string(s.status)},
-            {"phase", {{"index", s.phase_index},
-                       {"id", s.phase_id},
-                       {"name", s.phase_name},
-                       {"count", setup.tmpl.phases.size()},
-                       {"until", to_string(setup.tmpl.phases[static_cast<std::size_t>(s.phase_index)].until)},
-                       {"elapsed", to_seconds(s.phase_elapsed)},
-                       {"planned", to_seconds(s.phase_planned)},
-                       {"remaining", to_seconds(remaining)}}},
-            {"held", s.held},
-            {"comfort", s.comfort},
-            {"lights_up", s.lights_up},
-            {"since_start", to_seconds(s.t)},
-            {"since_dose", seconds_or_null(s.since_dose)},
-            {"booster", s.booster},
-            {"booster_available", session.booster_available()},
-            {"has_booster", setup.tmpl.booster.has_value()},
-            {"last_phase", static_cast<std::size_t>(s.phase_index) + 1 == setup.tmpl.phases.size()},
-            {"next_cue", next},
-            {"reminders", reminders},
-            {"now_playing", playing},
-            {"volume_db", s.volume_db},
-            {"volume_target_db", s.volume_target_db},
-            {"volume", {{"effective_db", s.volume_db},
-                        {"target_db", s.volume_target_db},
-                        {"trim_db", s.volume_trim_db},
-                        {"arc_db", s.volume_arc_db},
-                        {"overlay_db", s.volume_overlay_db},
-                        {"ceiling_db", s.volume_ceiling_db}}},
-            {"vitals", vitals},
-            {"vitals_flagged", vitals_flagged},
-            {"vitals_alert", vitals_alert_json(setup.tmpl.vitals_alert)},
-            {"report", "/api/v1/reports/" + setup.id},
-            {"scene", s.scene.empty() ? Json(nullptr) : Json(s.scene)},
-            {"scene_progress", s.scene_progress}};
+    for (const auto& v : vitals)
+        vitals_flagged = vitals_flagged || !v["flags"].empty();
+    return {
+        {"id", setup.id},
+        {"label", setup.label},
+        {"template", setup.tmpl.id},
+        {"template_name", setup.tmpl.name},
+        {"status", to_string(s.status)},
+        {"phase",
+         {{"index", s.phase_index},
+          {"id", s.phase_id},
+          {"name", s.phase_name},
+          {"count", setup.tmpl.phases.size()},
+          {"until", to_string(setup.tmpl.phases[static_cast<std::size_t>(s.phase_index)].until)},
+          {"elapsed", to_seconds(s.phase_elapsed)},
+          {"planned", to_seconds(s.phase_planned)},
+          {"remaining", to_seconds(remaining)}}},
+        {"held", s.held},
+        {"comfort", s.comfort},
+        {"lights_up", s.lights_up},
+        {"since_start", to_seconds(s.t)},
+        {"since_dose", seconds_or_null(s.since_dose)},
+        {"booster", s.booster},
+        {"booster_available", session.booster_available()},
+        {"has_booster", setup.tmpl.booster.has_value()},
+        {"last_phase", static_cast<std::size_t>(s.phase_index) + 1 == setup.tmpl.phases.size()},
+        {"next_cue", next},
+        {"reminders", reminders},
+        {"now_playing", playing},
+        {"volume_db", s.volume_db},
+        {"volume_target_db", s.volume_target_db},
+        {"volume",
+         {{"effective_db", s.volume_db},
+          {"target_db", s.volume_target_db},
+          {"trim_db", s.volume_trim_db},
+          {"arc_db", s.volume_arc_db},
+          {"overlay_db", s.volume_overlay_db},
+          {"ceiling_db", s.volume_ceiling_db}}},
+        {"vitals", vitals},
+        {"vitals_flagged", vitals_flagged},
+        {"vitals_alert", vitals_alert_json(setup.tmpl.vitals_alert)},
+        {"report", "/api/v1/reports/" + setup.id},
+        {"scene", s.scene.empty() ? Json(nullptr) : Json(s.scene)},
+        {"scene_progress", s.scene_progress}};
 }
 
 } // namespace stillroom

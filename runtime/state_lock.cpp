@@ -28,15 +28,18 @@ bool StateDirLock::acquire(const std::filesystem::path& state_dir, std::string* 
         char buf[32] = {};
         const auto n = ::pread(fd, buf, sizeof buf - 1, 0);
         std::string pid = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
-        while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+        while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' '))
+            pid.pop_back();
         ::close(fd);
         if (error)
-            *error = "another stillroom" + (pid.empty() ? std::string() : " (pid " + pid + ")") + " is running on the state dir " +
-                     state_dir.string() + "; stop it first (two daemons would write one journal)";
+            *error = "another stillroom" + (pid.empty() ? std::string() : " (pid " + pid + ")") +
+                     " is running on the state dir " + state_dir.string() +
+                     "; stop it first (two daemons would write one journal)";
         return false;
     }
     const std::string me = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) != static_cast<ssize_t>(me.size())) {
+    if (::ftruncate(fd, 0) != 0 ||
+        ::pwrite(fd, me.data(), me.size(), 0) != static_cast<ssize_t>(me.size())) {
         // The lock holds; only the pid note is missing.
     }
     if (fd_ >= 0) ::close(fd_);

@@ -6,8 +6,12 @@
 
 namespace stillroom {
 
-double kelvin_to_mired(double kelvin) { return 1e6 / std::max(kelvin, 1.0); }
-double mired_to_kelvin(double mired) { return 1e6 / std::max(mired, 1.0); }
+double kelvin_to_mired(double kelvin) {
+    return 1e6 / std::max(kelvin, 1.0);
+}
+double mired_to_kelvin(double mired) {
+    return 1e6 / std::max(mired, 1.0);
+}
 
 Chromaticity kelvin_to_xy(double kelvin) {
     const double t = std::clamp(kelvin, 1667.0, 25000.0);
@@ -63,7 +67,8 @@ Rgb xy_to_rgb(Chromaticity c) {
     return {gamma(r), gamma(g), gamma(b)};
 }
 
-std::optional<LightState> light_state_for(const Scene& scene, const std::string& light_id, const LightState& current) {
+std::optional<LightState> light_state_for(const Scene& scene, const std::string& light_id,
+                                          const LightState& current) {
     auto t = scene.target_for(light_id);
     if (!t) return std::nullopt;
     return light_state_for(*t, current);
@@ -75,8 +80,10 @@ LightState light_state_for(const LightTarget& target, const LightState& current)
     const bool turning_on = t->on.value_or(t->brightness.has_value() || t->kelvin || t->color);
     s.on = turning_on;
     if (!turning_on) return s; // colour and brightness kept for the fade down
-    if (t->brightness) s.brightness = *t->brightness;
-    else if (!current.on) s.brightness = 1.0;
+    if (t->brightness)
+        s.brightness = *t->brightness;
+    else if (!current.on)
+        s.brightness = 1.0;
     if (t->kelvin) {
         s.kelvin = t->kelvin;
         s.xy.reset();

@@ -34,13 +34,13 @@ struct LightState {
 };
 
 // A scene's target for one light, or nullopt when the scene leaves the light alone.
-std::optional<LightState> light_state_for(const Scene& scene, const std::string& light_id, const LightState& current);
+std::optional<LightState> light_state_for(const Scene& scene, const std::string& light_id,
+                                          const LightState& current);
 // One light's state for its (resolved) target, from where it is now.
 LightState light_state_for(const LightTarget& target, const LightState& current);
 
 // The state along a fade at progress x (0..1, already shaped): brightness linear in L*,
 // colour temperature linear in mireds, xy linear. Off lights fade through brightness 0.
 LightState interpolate(const LightState& from, const LightState& to, double x);
-
 
 } // namespace stillroom

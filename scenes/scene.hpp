@@ -13,11 +13,10 @@
 
 namespace stillroom {
 
-
 struct Scene {
     std::string id;
     std::string name;
-    std::optional<Ms> fade; // default fade into this scene
+    std::optional<Ms> fade;                    // default fade into this scene
     std::map<std::string, LightTarget> lights; // light id or "*"
 
     // The target for one light: "*" overlaid with the light's own entry.

@@ -38,8 +38,10 @@ inline void watchdog_watch() {
     for (;;) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         std::lock_guard lock(s.mutex);
-        if (s.running && std::chrono::steady_clock::now() - s.started > std::chrono::seconds(s.limit_s)) {
-            std::fprintf(stderr, "\nwatchdog: test case \"%s\" ran over %d s; stopped\n", s.name.c_str(), s.limit_s);
+        if (s.running &&
+            std::chrono::steady_clock::now() - s.started > std::chrono::seconds(s.limit_s)) {
+            std::fprintf(stderr, "\nwatchdog: test case \"%s\" ran over %d s; stopped\n",
+                         s.name.c_str(), s.limit_s);
             std::fflush(stderr);
             std::_Exit(124);
         }
@@ -51,7 +53,8 @@ public:
     explicit Watchdog(const doctest::ContextOptions&) {
         static const bool started = [] {
             WatchdogState& s = watchdog_state();
-            if (const char* env = std::getenv("STILLROOM_TEST_CASE_TIMEOUT_S")) s.limit_s = std::atoi(env);
+            if (const char* env = std::getenv("STILLROOM_TEST_CASE_TIMEOUT_S"))
+                s.limit_s = std::atoi(env);
             if (s.limit_s > 0) std::thread(watchdog_watch).detach();
             return true;
         }();

@@ -1,7 +1,7 @@
 // Fuzz target: every JSON loader (template, playlist, scene, room.json). The first byte
 // picks the loader; the rest is the file. Nothing may crash or throw.
-#include "library/room_config.hpp"
 #include "engine/template.hpp"
+#include "library/room_config.hpp"
 #include "playlists/playlist.hpp"
 #include "scenes/scene.hpp"
 
@@ -24,11 +24,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     refs.file_readable = [](const std::string& f) { return f == "audio/chime.flac"; };
     const std::set<std::string> lights = {"ceiling", "strip"};
     switch (data[0] % 4) {
-    case 0: load_template(*json, "fuzz", problems, &refs); break;
-    case 1: load_playlist(*json, "fuzz", problems); break;
-    case 2: load_scene(*json, "fuzz", problems, &lights); break;
-    default: load_room_config(*json, problems); break;
+    case 0:
+        load_template(*json, "fuzz", problems, &refs);
+        break;
+    case 1:
+        load_playlist(*json, "fuzz", problems);
+        break;
+    case 2:
+        load_scene(*json, "fuzz", problems, &lights);
+        break;
+    default:
+        load_room_config(*json, problems);
+        break;
     }
-    for (const auto& p : problems.list()) (void)p.to_string();
+    for (const auto& p : problems.list())
+        (void)p.to_string();
     return 0;
 }

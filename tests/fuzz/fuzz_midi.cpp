@@ -11,12 +11,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         MidiConfig c;
         MidiInputConfig in;
         in.port = "fuzz";
-        in.map = {{0, std::nullopt, std::nullopt, "volume"}, {1, std::nullopt, 3, "brightness"},
-                  {std::nullopt, 41, std::nullopt, "comfort"}, {std::nullopt, 42, std::nullopt, "booster"},
+        in.map = {{0, std::nullopt, std::nullopt, "volume"},
+                  {1, std::nullopt, 3, "brightness"},
+                  {std::nullopt, 41, std::nullopt, "comfort"},
+                  {std::nullopt, 42, std::nullopt, "booster"},
                   {std::nullopt, 43, std::nullopt, "lights-down"}};
         c.inputs = {in};
         MidiActions a;
-        a.command = [](const Command& cmd) { if (cmd.kind == CommandKind::Volume) volume = cmd.db; };
+        a.command = [](const Command& cmd) {
+            if (cmd.kind == CommandKind::Volume) volume = cmd.db;
+        };
         a.volume_db = [] { return volume; };
         a.set_brightness_trim = [](double t) { trim = t; };
         a.brightness_trim = [] { return trim; };

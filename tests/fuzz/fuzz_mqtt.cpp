@@ -34,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string payload(reinterpret_cast<const char*>(data), size);
     (void)parse_availability(payload);
     Problems problems("bridge/devices");
-    if (auto json = parse_json_text(payload, problems)) (void)lights_from_z2m_devices(*json, "zigbee2mqtt", problems);
+    if (auto json = parse_json_text(payload, problems))
+        (void)lights_from_z2m_devices(*json, "zigbee2mqtt", problems);
     static NullLink link;
     static NullRoom room;
     static SteadyDeviceClock clock;
@@ -43,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         b->start();
         return b;
     }();
-    for (auto& h : link.handlers) h("stillroom/fuzz/cmd/" + std::string(size % 2 ? "start" : "volume"), payload);
+    for (auto& h : link.handlers)
+        h("stillroom/fuzz/cmd/" + std::string(size % 2 ? "start" : "volume"), payload);
     (void)bridge;
     return 0;
 }

@@ -16,21 +16,24 @@ struct ApiClient {
     httplib::Client client;
     explicit ApiClient(int port) : client("127.0.0.1", port) { client.set_read_timeout(20, 0); }
 
-    httplib::Result call(const std::string& method, const std::string& path, const std::string& token = "",
-                         const std::string& body = "", httplib::Headers h = {}) {
+    httplib::Result call(const std::string& method, const std::string& path,
+                         const std::string& token = "", const std::string& body = "",
+                         httplib::Headers h = {}) {
         if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
         if (method == "GET") return client.Get(path, h);
         if (method == "PUT") return client.Put(path, h, body, "application/json");
         if (method == "DELETE") return client.Delete(path, h, body, "application/json");
         return client.Post(path, h, body, "application/json");
     }
-    httplib::Result get(const std::string& path, const std::string& token) { return call("GET", path, token); }
+    httplib::Result get(const std::string& path, const std::string& token) {
+        return call("GET", path, token);
+    }
     httplib::Result post(const std::string& path, const std::string& token, const Json& body) {
         return call("POST", path, token, body.dump());
     }
     // Calls, checks the status and parses the answer (a discarded value when it is not JSON).
-    Json json(const std::string& method, const std::string& path, const std::string& token, const std::string& body,
-              int expect) {
+    Json json(const std::string& method, const std::string& path, const std::string& token,
+              const std::string& body, int expect) {
         auto r = call(method, path, token, body);
         REQUIRE(r);
         CAPTURE(path);

@@ -8,9 +8,11 @@ namespace stillroom::test {
 
 JackInputClient::JackInputClient(const std::string& server, const char* name) {
     jack_status_t status;
-    client_ = jack_client_open(name, static_cast<jack_options_t>(JackNoStartServer | JackServerName), &status,
-                               server.c_str());
-    if (client_) in_ = jack_port_register(client_, "in", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
+    client_ =
+        jack_client_open(name, static_cast<jack_options_t>(JackNoStartServer | JackServerName),
+                         &status, server.c_str());
+    if (client_)
+        in_ = jack_port_register(client_, "in", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
 }
 
 void JackInputClient::activate(JackProcessCallback process, void* self) {
@@ -28,7 +30,8 @@ void JackInputClient::close() {
 
 int JackInputClient::connect_from(const std::string& pattern) {
     if (!client_) return 0;
-    const char** ports = jack_get_ports(client_, pattern.c_str(), JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput);
+    const char** ports =
+        jack_get_ports(client_, pattern.c_str(), JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput);
     int n = 0;
     if (!ports) return 0;
     for (int i = 0; ports[i]; ++i)

@@ -6,7 +6,8 @@
 
 namespace stillroom::test {
 
-JackRecorder::JackRecorder(const std::string& server, double seconds) : JackInputClient(server, "stillroom-recorder") {
+JackRecorder::JackRecorder(const std::string& server, double seconds)
+    : JackInputClient(server, "stillroom-recorder") {
     if (!client_) return;
     rate_ = static_cast<int>(jack_get_sample_rate(client_));
     buffer_.assign(static_cast<std::size_t>(seconds * rate_), 0.0f);
@@ -25,7 +26,8 @@ int JackRecorder::process(jack_nframes_t n, void* self) {
     if (take > 0 && block < r->block_frame_.size()) {
         r->block_frame_[block] = at;
         r->block_seconds_[block] =
-            std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+            std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+                .count();
         r->blocks_.store(block + 1, std::memory_order_release);
     }
     std::copy(in, in + take, r->buffer_.begin() + static_cast<std::ptrdiff_t>(at));

@@ -63,7 +63,8 @@ bool stop_orphan_server(const std::string& name) {
     for (const auto& server : jack_servers()) {
         if (server.cmdline.find(" -n " + name + " ") == std::string::npos) continue;
         ::kill(server.pid, SIGTERM);
-        if (!eventually([&] { return ::kill(server.pid, 0) != 0; }, 50)) ::kill(server.pid, SIGKILL);
+        if (!eventually([&] { return ::kill(server.pid, 0) != 0; }, 50))
+            ::kill(server.pid, SIGKILL);
         found = true;
     }
     return found;
@@ -85,7 +86,9 @@ void clear_stale_jack_shm() {
 
 } // namespace
 
-void use_jack_server(const std::string& name) { setenv("JACK_DEFAULT_SERVER", name.c_str(), 1); }
+void use_jack_server(const std::string& name) {
+    setenv("JACK_DEFAULT_SERVER", name.c_str(), 1);
+}
 
 JackServer::JackServer(std::string name, int rate, int period)
     : name_(std::move(name)), rate_(rate), period_(period),
@@ -100,11 +103,15 @@ JackServer::~JackServer() {
 
 bool JackServer::start() {
     if (stop_orphan_server(name_))
-        std::fprintf(stderr, "test: stopped a jackd -n %s left running by an earlier test run\n", name_.c_str());
+        std::fprintf(stderr, "test: stopped a jackd -n %s left running by an earlier test run\n",
+                     name_.c_str());
     if (spawn_and_wait()) return true;
-    if (error_.find("Too many servers already active") != std::string::npos && jack_servers().empty()) {
-        std::fprintf(stderr, "test: JACK's server registry is full of servers that were killed and no JACK server "
-                             "runs; clearing JACK's stale state in /dev/shm and retrying\n");
+    if (error_.find("Too many servers already active") != std::string::npos &&
+        jack_servers().empty()) {
+        std::fprintf(
+            stderr,
+            "test: JACK's server registry is full of servers that were killed and no JACK server "
+            "runs; clearing JACK's stale state in /dev/shm and retrying\n");
         clear_stale_jack_shm();
         return spawn_and_wait();
     }
@@ -115,8 +122,8 @@ bool JackServer::spawn_and_wait() {
     error_.clear();
     std::error_code ec;
     fs::remove(log_, ec);
-    if (!jackd_.start({"jackd", "-n", name_, "--no-realtime", "-d", "dummy", "-r", std::to_string(rate_), "-p",
-                       std::to_string(period_)},
+    if (!jackd_.start({"jackd", "-n", name_, "--no-realtime", "-d", "dummy", "-r",
+                       std::to_string(rate_), "-p", std::to_string(period_)},
                       log_, true)) {
         error_ = "cannot run jackd";
         return false;
@@ -124,19 +131,23 @@ bool JackServer::spawn_and_wait() {
     // Bounded wait until our server accepts a client, or jackd gives up.
     QuietJack quiet;
     bool answered = false;
-    eventually([&] {
-        if (jackd_.exited()) return true;
-        jack_status_t status;
-        jack_client_t* c = jack_client_open("probe-start", static_cast<jack_options_t>(JackNoStartServer | JackServerName),
-                                            &status, name_.c_str());
-        if (!c) return false;
-        jack_client_close(c);
-        // The server that answered must be ours, not one that was already there.
-        answered = !jackd_.exited();
-        return true;
-    }, 100);
+    eventually(
+        [&] {
+            if (jackd_.exited()) return true;
+            jack_status_t status;
+            jack_client_t* c = jack_client_open(
+                "probe-start", static_cast<jack_options_t>(JackNoStartServer | JackServerName),
+                &status, name_.c_str());
+            if (!c) return false;
+            jack_client_close(c);
+            // The server that answered must be ours, not one that was already there.
+            answered = !jackd_.exited();
+            return true;
+        },
+        100);
     if (answered) return true;
-    error_ = "jackd -n " + name_ + (jackd_.exited() ? " exited: " : " did not answer within 10 s: ") + read_text(log_);
+    error_ = "jackd -n " + name_ +
+             (jackd_.exited() ? " exited: " : " did not answer within 10 s: ") + read_text(log_);
     jackd_.kill_hard();
     return false;
 }

@@ -23,7 +23,7 @@ public:
     // once, as a reboot would, and the start retried. A jackd of the same name left running
     // by a killed test run is stopped first.
     bool start();
-    void kill_hard() { jackd_.kill_hard(); }  // SIGKILL, as a crash would
+    void kill_hard() { jackd_.kill_hard(); } // SIGKILL, as a crash would
     bool running() const { return jackd_.running(); }
     const std::string& name() const { return name_; }
     const std::string& error() const { return error_; }

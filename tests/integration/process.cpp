@@ -17,14 +17,17 @@ extern char** environ;
 
 namespace stillroom::test {
 
-bool Process::start(const std::vector<std::string>& args, const std::string& stdout_file, bool stderr_too) {
+bool Process::start(const std::vector<std::string>& args, const std::string& stdout_file,
+                    bool stderr_too) {
     std::vector<std::string> copy = args;
     std::vector<char*> argv;
-    for (auto& a : copy) argv.push_back(a.data());
+    for (auto& a : copy)
+        argv.push_back(a.data());
     argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, stdout_file.empty() ? "/dev/null" : stdout_file.c_str(),
+    posix_spawn_file_actions_addopen(&actions, 1,
+                                     stdout_file.empty() ? "/dev/null" : stdout_file.c_str(),
                                      O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (stderr_too)
         posix_spawn_file_actions_adddup2(&actions, 1, 2);
@@ -39,7 +42,8 @@ bool Process::start(const std::vector<std::string>& args, const std::string& std
 void Process::stop(std::chrono::milliseconds grace) {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
-    for (auto waited = std::chrono::milliseconds(0); waited < grace; waited += std::chrono::milliseconds(50)) {
+    for (auto waited = std::chrono::milliseconds(0); waited < grace;
+         waited += std::chrono::milliseconds(50)) {
         if (exited()) return;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -60,10 +64,14 @@ void Process::kill_hard() {
 
 Broker::Broker(const std::string& dir, int port, const std::string& extra)
     : conf_(dir + "/mosquitto.conf"), port_(port) {
-    std::ofstream(conf_) << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n" << extra;
+    std::ofstream(conf_) << "listener " << port
+                         << " 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                         << extra;
 }
 
-bool Broker::start() { return process_.start({"mosquitto", "-c", conf_}) && wait_for_port(port_); }
+bool Broker::start() {
+    return process_.start({"mosquitto", "-c", conf_}) && wait_for_port(port_);
+}
 
 int free_loopback_port() {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -13,14 +13,15 @@ public:
     Process() = default;
     // Starts argv[0] from PATH; stdout appended to `stdout_file` (or /dev/null), stderr to
     // /dev/null or, with `stderr_too`, to the same file.
-    bool start(const std::vector<std::string>& argv, const std::string& stdout_file = "", bool stderr_too = false);
+    bool start(const std::vector<std::string>& argv, const std::string& stdout_file = "",
+               bool stderr_too = false);
     ~Process() { stop(); }
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;
     // SIGTERM, then SIGKILL after `grace`.
     void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
-    void kill_hard();  // SIGKILL at once
-    bool exited();     // true once the process has ended (it is then reaped and forgotten)
+    void kill_hard(); // SIGKILL at once
+    bool exited();    // true once the process has ended (it is then reaped and forgotten)
     bool running() const { return pid_ > 0; }
     pid_t pid() const { return pid_; }
 

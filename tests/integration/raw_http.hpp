@@ -75,7 +75,9 @@ inline RawReply read_reply(int fd, int timeout_ms) {
                 return r;
             }
         }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              deadline - std::chrono::steady_clock::now())
+                              .count();
         if (left <= 0) break;
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
@@ -92,12 +94,15 @@ inline RawReply read_reply(int fd, int timeout_ms) {
 }
 
 // One request on a fresh connection from `source_ip`.
-inline RawReply raw_request(const std::string& source_ip, int port, const std::string& method, const std::string& path,
-                            const std::string& headers = "", const std::string& body = "", int timeout_ms = 10000) {
+inline RawReply raw_request(const std::string& source_ip, int port, const std::string& method,
+                            const std::string& path, const std::string& headers = "",
+                            const std::string& body = "", int timeout_ms = 10000) {
     const int fd = connect_from(source_ip, port);
     if (fd < 0) return {};
-    std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers;
-    if (!body.empty() || method == "POST" || method == "PUT") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    std::string req =
+        method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers;
+    if (!body.empty() || method == "POST" || method == "PUT")
+        req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     req += "\r\n" + body;
     RawReply r;
     if (send_text(fd, req)) r = read_reply(fd, timeout_ms);

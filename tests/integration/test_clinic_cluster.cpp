@@ -5,10 +5,10 @@
 // room. RabbitMQ keeps retained messages per node, so this also proves the overview does
 // not depend on them. Slow (the cluster takes tens of seconds to boot): ctest runs it as
 // its own test, `clinic_cluster`, label "cluster".
-#include "api_client.hpp"
-#include "process.hpp"
 #include "../unit/temp_dir.hpp"
+#include "api_client.hpp"
 #include "helpers.hpp"
+#include "process.hpp"
 
 #include "clinic/clinic_service.hpp"
 #include "control/auth.hpp"
@@ -24,9 +24,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string cluster_script() { return std::string(STILLROOM_SOURCE_DIR) + "/scripts/rabbitmq-cluster.sh"; }
+std::string cluster_script() {
+    return std::string(STILLROOM_SOURCE_DIR) + "/scripts/rabbitmq-cluster.sh";
+}
 
-int run(const std::string& command) { return std::system(command.c_str()); }
+int run(const std::string& command) {
+    return std::system(command.c_str());
+}
 
 struct Cluster {
     fs::path dir;
@@ -36,16 +40,20 @@ struct Cluster {
         return run(cluster_script() + " start " + dir.string() + " " + std::to_string(port1) + " " +
                    std::to_string(port2) + " >" + (dir / "cluster.log").string() + " 2>&1") == 0;
     }
-    bool stop_node(int n) { return run(cluster_script() + " stop-node " + dir.string() + " " + std::to_string(n)) == 0; }
+    bool stop_node(int n) {
+        return run(cluster_script() + " stop-node " + dir.string() + " " + std::to_string(n)) == 0;
+    }
     ~Cluster() { run(cluster_script() + " stop " + dir.string() + " >/dev/null 2>&1"); }
 };
 
-std::string url(int port) { return "mqtt://127.0.0.1:" + std::to_string(port); }
-
+std::string url(int port) {
+    return "mqtt://127.0.0.1:" + std::to_string(port);
+}
 
 } // namespace
 
-TEST_CASE("clinic on a RabbitMQ cluster: a node stops, rooms and overview fail over, every room stays") {
+TEST_CASE(
+    "clinic on a RabbitMQ cluster: a node stops, rooms and overview fail over, every room stays") {
     TempDir dir;
     Cluster cluster(dir.path / "cluster");
     fs::create_directories(cluster.dir);
@@ -55,15 +63,20 @@ TEST_CASE("clinic on a RabbitMQ cluster: a node stops, rooms and overview fail o
     std::vector<std::unique_ptr<Process>> rooms;
     for (const std::string id : {"room-a", "room-b"}) {
         const fs::path lib = dir.path / id;
-        write_text(lib / "room.json", Json{{"room", id},
-                                           {"mqtt", {{"url", brokers}, {"client_id", "stillroom-" + id}}},
-                                           {"lights", Json::array({{{"id", "lamp"}, {"dialect", "simulated"}}})}}
-                                          .dump());
+        write_text(lib / "room.json",
+                   Json{{"room", id},
+                        {"mqtt", {{"url", brokers}, {"client_id", "stillroom-" + id}}},
+                        {"lights", Json::array({{{"id", "lamp"}, {"dialect", "simulated"}}})}}
+                       .dump());
         write_text(lib / "scenes/calm.json", R"({"lights":{"*":{"on":true,"brightness":0.2}}})");
-        write_text(lib / "sessions/s.json", R"({"name":"Short","phases":[{"id":"settle","name":"Settle","until":"therapist","duration":"1h","scene":"calm"}]})");
+        write_text(
+            lib / "sessions/s.json",
+            R"({"name":"Short","phases":[{"id":"settle","name":"Settle","until":"therapist","duration":"1h","scene":"calm"}]})");
         auto p = std::make_unique<Process>();
-        std::vector<std::string> argv = {STILLROOM_EXE, "run", "--library", lib.string(), "--state-dir",
-                                         (lib / "state").string(), "--audio", "off", "--listen", "off"};
+        std::vector<std::string> argv = {STILLROOM_EXE, "run",         "--library",
+                                         lib.string(),  "--state-dir", (lib / "state").string(),
+                                         "--audio",     "off",         "--listen",
+                                         "off"};
         if (id == "room-a") {
             argv.push_back("--start");
             argv.push_back("s");
@@ -79,7 +92,9 @@ TEST_CASE("clinic on a RabbitMQ cluster: a node stops, rooms and overview fail o
              {"mqtt", {{"url", brokers}}},
              {"control",
               {{"listen", "127.0.0.1:" + std::to_string(http_port)},
-               {"users", Json::array({{{"name", "desk"}, {"role", "clinic"}, {"pin_hash", hash_pin("2468")}}})}}}},
+               {"users",
+                Json::array(
+                    {{{"name", "desk"}, {"role", "clinic"}, {"pin_hash", hash_pin("2468")}}})}}}},
         problems);
     REQUIRE_MESSAGE(config, problems.to_string());
     SteadyDeviceClock clock;
@@ -102,14 +117,18 @@ TEST_CASE("clinic on a RabbitMQ cluster: a node stops, rooms and overview fail o
 
     // Node 1 goes away: everyone was connected to it.
     REQUIRE(cluster.stop_node(1));
-    CHECK(eventually([&] { return service.mqtt().broker() == "127.0.0.1:" + std::to_string(cluster.port2) &&
-                                  service.mqtt().connected(); },
-                     300));
+    CHECK(eventually(
+        [&] {
+            return service.mqtt().broker() == "127.0.0.1:" + std::to_string(cluster.port2) &&
+                   service.mqtt().connected();
+        },
+        300));
     CHECK(eventually(both_online_with_session, 300));
     const Json body = rooms_now();
     CAPTURE(body.dump());
     CHECK(body["counts"]["rooms"] == 2);
     CHECK(room_in(body, "room-a")["session"]["phase"]["name"] == "Settle");
     service.stop();
-    for (auto& p : rooms) p->stop();
+    for (auto& p : rooms)
+        p->stop();
 }

@@ -9,10 +9,10 @@
 // How the place in the track is heard: the track is a chirp whose frequency rises 10 Hz a
 // second from 200 Hz, so the frequency measured in the recording (zero crossings over half
 // a second) says where in the track the room is, whatever the gain.
-#include "jack_recorder.hpp"
-#include "jack_server.hpp"
 #include "../unit/temp_dir.hpp"
 #include "helpers.hpp"
+#include "jack_recorder.hpp"
+#include "jack_server.hpp"
 #include "process.hpp"
 
 #include "engine/json_reader.hpp"
@@ -33,8 +33,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr double kF0 = 200;    // Hz at the track's start
-constexpr double kSweep = 10;  // Hz per second
+constexpr double kF0 = 200;   // Hz at the track's start
+constexpr double kSweep = 10; // Hz per second
 constexpr double kTrackSeconds = 60;
 
 void make_library(const fs::path& dir, int mqtt_port) {
@@ -51,19 +51,25 @@ void make_library(const fs::path& dir, int mqtt_port) {
     }
     f->write(buf.data(), static_cast<std::int64_t>(frames));
     f.reset();
-    write_text(dir / "room.json", R"({"room":"crash-audio","audio":{"device":"default","sample_rate":48000,
+    write_text(dir / "room.json",
+               R"({"room":"crash-audio","audio":{"device":"default","sample_rate":48000,
         "buffer_frames":512,"outputs":[{"id":"room","channels":[1,2]}],"max_volume_db":0},
-        "mqtt":{"url":"mqtt://127.0.0.1:)" + std::to_string(mqtt_port) + R"(","base_topic":"stillroom/crash-audio"},
+        "mqtt":{"url":"mqtt://127.0.0.1:)" +
+                   std::to_string(mqtt_port) + R"(","base_topic":"stillroom/crash-audio"},
         "lights":[{"id":"z","dialect":"zigbee2mqtt","topic":"zigbee2mqtt/r/z","kelvin":[2200,6500]}]})");
-    write_text(dir / "playlists/chirp.json", R"({"crossfade":"2s","tracks":[{"file":"audio/chirp.flac"}]})");
-    write_text(dir / "scenes/warm.json", R"({"lights":{"*":{"on":true,"brightness":0.4,"kelvin":2700}}})");
-    write_text(dir / "sessions/t.json", R"({"name":"T","phases":[{"id":"play","duration":"30m","playlist":"chirp",
+    write_text(dir / "playlists/chirp.json",
+               R"({"crossfade":"2s","tracks":[{"file":"audio/chirp.flac"}]})");
+    write_text(dir / "scenes/warm.json",
+               R"({"lights":{"*":{"on":true,"brightness":0.4,"kelvin":2700}}})");
+    write_text(dir / "sessions/t.json",
+               R"({"name":"T","phases":[{"id":"play","duration":"30m","playlist":"chirp",
         "scene":"warm","fade":"0s","volume_db":-6}]})");
 }
 
 double rms(const std::vector<float>& x, std::size_t from, std::size_t n) {
     double sum = 0;
-    for (std::size_t i = from; i < from + n; ++i) sum += static_cast<double>(x[i]) * x[i];
+    for (std::size_t i = from; i < from + n; ++i)
+        sum += static_cast<double>(x[i]) * x[i];
     return std::sqrt(sum / static_cast<double>(n));
 }
 
@@ -81,14 +87,16 @@ double tone_hz(const std::vector<float>& x, std::size_t from, std::size_t n, int
 }
 
 // The first sample at or after `from` louder than `level`, if recorded yet.
-std::optional<std::size_t> first_above(const std::vector<float>& x, std::size_t from, std::size_t end, float level) {
+std::optional<std::size_t> first_above(const std::vector<float>& x, std::size_t from,
+                                       std::size_t end, float level) {
     for (std::size_t i = from; i < end; ++i)
         if (std::fabs(x[i]) > level) return i;
     return std::nullopt;
 }
 
 // The first 20 ms of silence at or after `from`.
-std::optional<std::size_t> first_silence(const std::vector<float>& x, std::size_t from, std::size_t end, int rate) {
+std::optional<std::size_t> first_silence(const std::vector<float>& x, std::size_t from,
+                                         std::size_t end, int rate) {
     const std::size_t span = static_cast<std::size_t>(rate / 50);
     std::size_t run = 0;
     for (std::size_t i = from; i < end; ++i) {
@@ -105,7 +113,8 @@ std::size_t count_lines(const fs::path& file) {
 
 } // namespace
 
-TEST_CASE("kill -9 mid-track: the music comes back at its place and level, faded in; the light is re-asserted") {
+TEST_CASE("kill -9 mid-track: the music comes back at its place and level, faded in; the light is "
+          "re-asserted") {
     const std::string server = jack_test_server_name("stillroom-test-crash");
     use_jack_server(server); // inherited by the room and its audio sink
     JackServer jack(server);
@@ -117,13 +126,17 @@ TEST_CASE("kill -9 mid-track: the music comes back at its place and level, faded
     const std::string p = std::to_string(port);
     const fs::path lights_log = dir.path / "lights.log";
     Process sub;
-    REQUIRE(sub.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-t", "zigbee2mqtt/r/z/set", "-t", "test/probe", "-F", "%t %p"},
+    REQUIRE(sub.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-t", "zigbee2mqtt/r/z/set",
+                       "-t", "test/probe", "-F", "%t %p"},
                       lights_log.string()));
-    REQUIRE(eventually([&] {
-        Process probe;
-        probe.start({"mosquitto_pub", "-h", "127.0.0.1", "-p", p, "-t", "test/probe", "-m", "x"});
-        return eventually([&] { return count_lines(lights_log) > 0; }, 3);
-    }, 30));
+    REQUIRE(eventually(
+        [&] {
+            Process probe;
+            probe.start(
+                {"mosquitto_pub", "-h", "127.0.0.1", "-p", p, "-t", "test/probe", "-m", "x"});
+            return eventually([&] { return count_lines(lights_log) > 0; }, 3);
+        },
+        30));
     make_library(dir.path / "lib", port);
 
     JackRecorder rec(server, 90);
@@ -135,8 +148,10 @@ TEST_CASE("kill -9 mid-track: the music comes back at its place and level, faded
     const fs::path log = dir.path / "room.log";
     Process room;
     auto run_room = [&](bool start) {
-        std::vector<std::string> argv = {STILLROOM_EXE, "run", "--library", (dir.path / "lib").string(),
-                                         "--state-dir", (dir.path / "state").string(), "--listen", "off"};
+        std::vector<std::string> argv = {STILLROOM_EXE, "run",
+                                         "--library",   (dir.path / "lib").string(),
+                                         "--state-dir", (dir.path / "state").string(),
+                                         "--listen",    "off"};
         if (start) argv.insert(argv.end(), {"--start", "t"});
         return room.start(argv, log.string(), true);
     };
@@ -144,18 +159,23 @@ TEST_CASE("kill -9 mid-track: the music comes back at its place and level, faded
 
     // Playing: connect the recorder to the sink's ports, wait for 3.5 s of music.
     std::optional<std::size_t> on1;
-    REQUIRE_MESSAGE(eventually([&] {
-        rec.connect_from("PortAudio");
-        on1 = first_above(x, 0, rec.frames(), 1e-3f);
-        return on1 && rec.frames() > *on1 + secs(3.5);
-    }, 200), "room log:\n" << read_text(log));
+    REQUIRE_MESSAGE(eventually(
+                        [&] {
+                            rec.connect_from("PortAudio");
+                            on1 = first_above(x, 0, rec.frames(), 1e-3f);
+                            return on1 && rec.frames() > *on1 + secs(3.5);
+                        },
+                        200),
+                    "room log:\n"
+                        << read_text(log));
     const std::size_t f1 = *on1 + secs(3.0);
     const double pos1 = (tone_hz(x, f1 - secs(0.25), secs(0.5), rate) - kF0) / kSweep;
     const double level1 = rms(x, f1 - secs(0.25), secs(0.5));
     MESSAGE("before the kill: " << pos1 << " s into the track, rms " << level1);
     REQUIRE(pos1 > 0.5);
     REQUIRE(level1 > 0.01);
-    REQUIRE(eventually([&] { return count_lines(lights_log) >= 2; }, 50)); // the probe and the scene
+    REQUIRE(
+        eventually([&] { return count_lines(lights_log) >= 2; }, 50)); // the probe and the scene
 
     const std::size_t killed_at = rec.frames();
     room.kill_hard();
@@ -166,13 +186,17 @@ TEST_CASE("kill -9 mid-track: the music comes back at its place and level, faded
 
     // The old sink went silent; the new one plays: first sample above the noise after that.
     std::optional<std::size_t> quiet, on2;
-    REQUIRE_MESSAGE(eventually([&] {
-        rec.connect_from("PortAudio");
-        const std::size_t end = rec.frames();
-        if (!quiet) quiet = first_silence(x, killed_at, end, rate);
-        if (quiet) on2 = first_above(x, *quiet, end, 1e-4f);
-        return on2 && end > *on2 + secs(4.0);
-    }, 300), "room log:\n" << read_text(log));
+    REQUIRE_MESSAGE(eventually(
+                        [&] {
+                            rec.connect_from("PortAudio");
+                            const std::size_t end = rec.frames();
+                            if (!quiet) quiet = first_silence(x, killed_at, end, rate);
+                            if (quiet) on2 = first_above(x, *quiet, end, 1e-4f);
+                            return on2 && end > *on2 + secs(4.0);
+                        },
+                        300),
+                    "room log:\n"
+                        << read_text(log));
     MESSAGE("silent for " << double(*on2 - killed_at) / rate << " s around the restart");
 
     // Faded in: 20 ms windows rise from silence, never by more than a tenth of the final
@@ -204,15 +228,16 @@ TEST_CASE("kill -9 mid-track: the music comes back at its place and level, faded
         if (!reached_90 && r >= 0.9 * level2) reached_90 = double(i - *on2) / rate;
         reference = r;
     }
-    MESSAGE("after the resume: largest 20 ms rise " << largest_step / level2 << " of the level; 90 % after "
-                                                    << reached_90.value_or(-1) << " s; " << gaps << " windows with a dropout");
+    MESSAGE("after the resume: largest 20 ms rise "
+            << largest_step / level2 << " of the level; 90 % after " << reached_90.value_or(-1)
+            << " s; " << gaps << " windows with a dropout");
     CHECK(largest_step < 0.1 * level2);
     if (gaps > 0) {
         // The room's own account (its retained state on the broker): underruns it counted.
         const fs::path state_log = dir.path / "state.log";
         Process state_sub;
-        REQUIRE(state_sub.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-C", "1", "-W", "5", "-t",
-                                 "stillroom/crash-audio/state"},
+        REQUIRE(state_sub.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-C", "1", "-W", "5",
+                                 "-t", "stillroom/crash-audio/state"},
                                 state_log.string()));
         REQUIRE(eventually([&] { return count_lines(state_log) >= 1; }, 60));
         const Json state = Json::parse(read_text(state_log), nullptr, false);
@@ -220,7 +245,8 @@ TEST_CASE("kill -9 mid-track: the music comes back at its place and level, faded
         if (state.is_object())
             for (const auto& d : state["devices"])
                 if (d.value("id", "") == "audio")
-                    underruns = d.value("underruns", std::int64_t{0}) + d.value("device_underruns", std::int64_t{0});
+                    underruns = d.value("underruns", std::int64_t{0}) +
+                                d.value("device_underruns", std::int64_t{0});
         MESSAGE("the room counted " << underruns << " audio underruns");
         CHECK(underruns > 0);
     }
@@ -238,14 +264,16 @@ TEST_CASE("kill -9 mid-track: the music comes back at its place and level, faded
     const double expected = rec.seconds_at(f2) - rec.seconds_at(*on1);
     MESSAGE("before the kill the music was " << (rec.seconds_at(f1) - rec.seconds_at(*on1)) - pos1
                                              << " s behind the session clock");
-    MESSAGE("after the resume: " << pos2 << " s into the track; the session clock says " << expected);
+    MESSAGE("after the resume: " << pos2 << " s into the track; the session clock says "
+                                 << expected);
     CHECK(std::fabs(pos2 - expected) < 1.0);
 
     // The light was said again after the restart, with a fade, never retained.
     REQUIRE(eventually([&] { return count_lines(lights_log) > light_lines; }, 50));
     const std::string text = read_text(lights_log);
     std::size_t at = 0;
-    for (std::size_t n = 0; n < light_lines; ++n) at = text.find('\n', at) + 1;
+    for (std::size_t n = 0; n < light_lines; ++n)
+        at = text.find('\n', at) + 1;
     bool reasserted = false;
     for (std::size_t end; (end = text.find('\n', at)) != std::string::npos; at = end + 1) {
         const std::string line = text.substr(at, end - at);

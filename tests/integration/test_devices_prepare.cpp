@@ -3,8 +3,8 @@
 // base/NAME after a `set` (zigbee2mqtt lib/extension/publish.ts publishes the converter's
 // returned state). Devices written from zigbee-herdsman-converters src/lib/modernExtend.ts
 // (power_on_behavior values off/on/toggle/previous, per endpoint) and src/lib/exposes.ts.
-#include "process.hpp"
 #include "../unit/temp_dir.hpp"
+#include "process.hpp"
 
 #include "app/cli.hpp"
 #include "app/commands.hpp"
@@ -17,9 +17,9 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <thread>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 using namespace stillroom;
 using namespace stillroom::test;
@@ -56,7 +56,9 @@ public:
         client_->subscribe("zigbee2mqtt/#");
         client_->on_message([this](const std::string& topic, const std::string& payload) {
             const std::string suffix = "/set";
-            if (topic.size() <= suffix.size() || topic.compare(topic.size() - suffix.size(), suffix.size(), suffix) != 0) return;
+            if (topic.size() <= suffix.size() ||
+                topic.compare(topic.size() - suffix.size(), suffix.size(), suffix) != 0)
+                return;
             const std::string device = topic.substr(0, topic.size() - suffix.size());
             if (device == "zigbee2mqtt/silent") return;
             Json set = Json::parse(payload, nullptr, false);
@@ -65,15 +67,18 @@ public:
             ++sets_;
             Json& state = states_[device];
             if (!state.is_object()) state = {{"state", "ON"}, {"linkquality", 120}};
-            for (const auto& [k, v] : set.items()) state[k] = v;
+            for (const auto& [k, v] : set.items())
+                state[k] = v;
             client_->publish(device, dump_json(state), 1, false);
         });
     }
     bool start() {
         std::string error;
         if (!client_->start(&error)) return false;
-        for (int i = 0; i < 100 && !client_->connected(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        return client_->connected() && client_->publish("zigbee2mqtt/bridge/devices", kDevices, 1, true);
+        for (int i = 0; i < 100 && !client_->connected(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        return client_->connected() &&
+               client_->publish("zigbee2mqtt/bridge/devices", kDevices, 1, true);
     }
     int sets() {
         std::lock_guard lock(mutex_);
@@ -109,7 +114,8 @@ int run_prepare(int port, const std::string& power_on, std::string& out) {
 
 } // namespace
 
-TEST_CASE("devices prepare sets power_on_behavior through a real broker and names the lights that cannot") {
+TEST_CASE("devices prepare sets power_on_behavior through a real broker and names the lights that "
+          "cannot") {
     TempDir dir;
     const int port = free_loopback_port();
     Broker broker(dir.path.string(), port);

@@ -1,8 +1,8 @@
 // Faults with the real runtime: the journal's disk fills up mid-session; library files are
 // changed to invalid content while the room runs.
-#include "process.hpp"
 #include "../unit/temp_dir.hpp"
 #include "helpers.hpp"
+#include "process.hpp"
 
 #include "services.hpp"
 
@@ -18,9 +18,12 @@ namespace fs = std::filesystem;
 namespace {
 
 void make_fault_library(const fs::path& dir) {
-    write_text(dir / "room.json", R"({"room":"faults","lights":[{"id":"lamp","dialect":"simulated"}]})");
+    write_text(dir / "room.json",
+               R"({"room":"faults","lights":[{"id":"lamp","dialect":"simulated"}]})");
     write_text(dir / "scenes/calm.json", R"({"lights":{"*":{"on":true,"brightness":0.2}}})");
-    write_text(dir / "sessions/s.json", R"({"name":"S","phases":[{"id":"settle","until":"dose","duration":"10m","scene":"calm"},
+    write_text(
+        dir / "sessions/s.json",
+        R"({"name":"S","phases":[{"id":"settle","until":"dose","duration":"10m","scene":"calm"},
         {"id":"peak","duration":"1h","scene":"calm"}]})");
 }
 
@@ -41,7 +44,8 @@ struct RunningRoom {
         make_fault_library(dir.path / "lib");
         Problems problems;
         services = std::make_unique<RoomServices>(load_library(dir.path / "lib", problems),
-                                                  test_room_options(dir.path / "state", "off"), clock, device_clock);
+                                                  test_room_options(dir.path / "state", "off"),
+                                                  clock, device_clock);
         services->start();
         REQUIRE(services->room().start({"s", ""}).ok);
     }
@@ -49,7 +53,8 @@ struct RunningRoom {
 
 } // namespace
 
-TEST_CASE("the journal's disk fills up: the session goes on, the fault shows, nothing written is lost") {
+TEST_CASE(
+    "the journal's disk fills up: the session goes on, the fault shows, nothing written is lost") {
     RunningRoom running;
     TempDir& dir = running.dir;
     RoomServices& services = *running.services;
@@ -101,27 +106,33 @@ TEST_CASE("the journal's disk fills up: the session goes on, the fault shows, no
     services.stop();
 }
 
-TEST_CASE("library files changed to invalid content while running: the old library stays in force") {
+TEST_CASE(
+    "library files changed to invalid content while running: the old library stays in force") {
     RunningRoom running;
     TempDir& dir = running.dir;
     RoomServices& services = *running.services;
     LibraryWatcher& watcher = *services.watcher();
 
-    write_text(dir.path / "lib/sessions/s.json", R"({"name":"S","phases":[{"id":"settle","duration":"soon"}]})");
-    write_text(dir.path / "lib/sessions/t.json", R"({"name":"T","phases":[{"id":"a","duration":"5m"}]})");
+    write_text(dir.path / "lib/sessions/s.json",
+               R"({"name":"S","phases":[{"id":"settle","duration":"soon"}]})");
+    write_text(dir.path / "lib/sessions/t.json",
+               R"({"name":"T","phases":[{"id":"a","duration":"5m"}]})");
     CHECK(watcher.poll());
     CHECK(watcher.health()["ok"] == false);
-    CHECK(watcher.health()["detail"].get<std::string>().find("sessions/s.json: phases[0].duration") != std::string::npos);
+    CHECK(watcher.health()["detail"].get<std::string>().find(
+              "sessions/s.json: phases[0].duration") != std::string::npos);
     const Json state = services.room().state();
-    CHECK(state["session"]["status"] == "running");                 // the session is untouched
-    CHECK(state["templates"].size() == 1);                         // the old library, in full
+    CHECK(state["session"]["status"] == "running"); // the session is untouched
+    CHECK(state["templates"].size() == 1);          // the old library, in full
     CHECK(services.room().library().templates.count("s") == 1);
 
     // Fixed on disk: the new library is taken, for the next session.
-    write_text(dir.path / "lib/sessions/s.json", R"({"name":"S2","phases":[{"id":"settle","duration":"10m"}]})");
+    write_text(dir.path / "lib/sessions/s.json",
+               R"({"name":"S2","phases":[{"id":"settle","duration":"10m"}]})");
     CHECK(watcher.poll());
     CHECK(watcher.health()["ok"] == true);
     CHECK(services.room().state()["templates"].size() == 2);
-    CHECK(services.room().state()["session"]["template_name"] == "S"); // running session keeps its snapshot
+    CHECK(services.room().state()["session"]["template_name"] ==
+          "S"); // running session keeps its snapshot
     services.stop();
 }

@@ -1,9 +1,9 @@
 // The HTTP API on a loopback port: tokens, roles, malformed and huge requests, PIN
 // throttling, and PUTs that validate like the loaders and change nothing when invalid.
-#include "process.hpp"
 #include "../unit/temp_dir.hpp"
 #include "api_client.hpp"
 #include "helpers.hpp"
+#include "process.hpp"
 
 #include "services.hpp"
 
@@ -28,16 +28,22 @@ TEST_CASE("the HTTP API: auth, roles, bad requests, throttling, validated saves"
     TempDir dir;
     const fs::path lib_dir = dir.path / "lib";
     const int port = free_loopback_port();
-    write_text(lib_dir / "room.json", Json{{"room", "api-test"},
-                                           {"lights", Json::array({{{"id", "lamp"}, {"dialect", "simulated"}}})},
-                                           {"control", {{"listen", "127.0.0.1:" + std::to_string(port)},
-                                                        {"users", Json::array({{{"name", "t"}, {"role", "therapist"}, {"pin_hash", hash_pin("1357")}},
-                                                                               {{"name", "c"}, {"role", "curator"}, {"pin_hash", hash_pin("8642")}},
-                                                                               {{"name", "k"}, {"role", "clinic"}, {"pin_hash", hash_pin("2468")}}})}}}}
-                                          .dump(2));
+    write_text(
+        lib_dir / "room.json",
+        Json{{"room", "api-test"},
+             {"lights", Json::array({{{"id", "lamp"}, {"dialect", "simulated"}}})},
+             {"control",
+              {{"listen", "127.0.0.1:" + std::to_string(port)},
+               {"users",
+                Json::array(
+                    {{{"name", "t"}, {"role", "therapist"}, {"pin_hash", hash_pin("1357")}},
+                     {{"name", "c"}, {"role", "curator"}, {"pin_hash", hash_pin("8642")}},
+                     {{"name", "k"}, {"role", "clinic"}, {"pin_hash", hash_pin("2468")}}})}}}}
+            .dump(2));
     write_text(lib_dir / "scenes/calm.json", R"({"lights":{"*":{"on":true,"brightness":0.2}}})");
     write_text(lib_dir / "playlists/p.json", R"({"tracks":[]})");
-    write_text(lib_dir / "sessions/s.json", R"({"name":"S","phases":[{"id":"one","duration":"1h","scene":"calm"}]})");
+    write_text(lib_dir / "sessions/s.json",
+               R"({"name":"S","phases":[{"id":"one","duration":"1h","scene":"calm"}]})");
     Problems problems;
     Library lib = load_library(lib_dir, problems);
     SteadyClock clock;
@@ -98,7 +104,8 @@ TEST_CASE("the HTTP API: auth, roles, bad requests, throttling, validated saves"
         CHECK(r->body.find("argon2") == std::string::npos);
     }
 
-    SUBCASE("malformed JSON, wrong types, huge bodies, unknown paths: 4xx, and the server stays up") {
+    SUBCASE(
+        "malformed JSON, wrong types, huge bodies, unknown paths: 4xx, and the server stays up") {
         struct Row {
             const char* method;
             const char* path;
@@ -109,7 +116,8 @@ TEST_CASE("the HTTP API: auth, roles, bad requests, throttling, validated saves"
             {"POST", "/api/v1/session/start", "{not json", 400},
             {"POST", "/api/v1/session/start", "[1,2,3]", 400},
             {"POST", "/api/v1/session/start", R"({"template":42})", 400},
-            {"POST", "/api/v1/session/start", R"({"template":"s","label":"Jane Doe, born 1970"})", 400},
+            {"POST", "/api/v1/session/start", R"({"template":"s","label":"Jane Doe, born 1970"})",
+             400},
             {"POST", "/api/v1/session/start", R"({"template":"nope"})", 404},
             {"POST", "/api/v1/session/extend", R"({"seconds":"ten"})", 400},
             {"POST", "/api/v1/session/vitals", R"({"hr":900})", 400},
@@ -137,10 +145,12 @@ TEST_CASE("the HTTP API: auth, roles, bad requests, throttling, validated saves"
         CHECK(r->status == 200);
     }
 
-    SUBCASE("a PUT of an invalid playlist returns the problems and leaves the file byte-identical") {
+    SUBCASE(
+        "a PUT of an invalid playlist returns the problems and leaves the file byte-identical") {
         const std::string before = read_text(lib_dir / "playlists/p.json");
-        auto r = api.call("PUT", "/api/v1/playlists/p", curator,
-                          R"({"crossfade":"soon","tracks":[{"file":"audio/missing.flac"}],"colour":1})");
+        auto r =
+            api.call("PUT", "/api/v1/playlists/p", curator,
+                     R"({"crossfade":"soon","tracks":[{"file":"audio/missing.flac"}],"colour":1})");
         REQUIRE(r);
         CHECK(r->status == 400);
         const Json body = Json::parse(r->body);
@@ -148,25 +158,29 @@ TEST_CASE("the HTTP API: auth, roles, bad requests, throttling, validated saves"
         CHECK(body["problems"].dump().find("playlists/p.json: crossfade") != std::string::npos);
         CHECK(read_text(lib_dir / "playlists/p.json") == before);
         // A valid one is saved (atomically) and read back.
-        r = api.call("PUT", "/api/v1/playlists/p", curator, R"({"name":"P2","crossfade":"10s","tracks":[]})");
+        r = api.call("PUT", "/api/v1/playlists/p", curator,
+                     R"({"name":"P2","crossfade":"10s","tracks":[]})");
         CHECK(r->status == 200);
         r = api.call("GET", "/api/v1/playlists/p", curator);
         CHECK(Json::parse(r->body)["name"] == "P2");
         CHECK_FALSE(fs::exists(lib_dir / "playlists/p.json.tmp"));
         // A session template that names a missing scene is refused.
-        r = api.call("PUT", "/api/v1/sessions/new", clinic, R"({"name":"N","phases":[{"id":"a","duration":"5m","scene":"nope"}]})");
+        r = api.call("PUT", "/api/v1/sessions/new", clinic,
+                     R"({"name":"N","phases":[{"id":"a","duration":"5m","scene":"nope"}]})");
         CHECK(r->status == 400);
         CHECK_FALSE(fs::exists(lib_dir / "sessions/new.json"));
     }
 
     SUBCASE("the therapist runs a session over the API") {
-        auto r = api.call("POST", "/api/v1/session/start", therapist, R"({"template":"s","label":"R1-AM"})");
+        auto r = api.call("POST", "/api/v1/session/start", therapist,
+                          R"({"template":"s","label":"R1-AM"})");
         REQUIRE(r->status == 200);
         r = api.call("POST", "/api/v1/session/dose", therapist, "{}");
         CHECK(r->status == 200);
         r = api.call("POST", "/api/v1/session/dose", therapist, "{}");
         CHECK(r->status == 409);
-        CHECK(Json::parse(r->body)["error"].get<std::string>().find("already marked") != std::string::npos);
+        CHECK(Json::parse(r->body)["error"].get<std::string>().find("already marked") !=
+              std::string::npos);
         r = api.call("POST", "/api/v1/audio/volume", therapist, R"({"db":-12})");
         CHECK(r->status == 200);
         r = api.call("GET", "/api/v1/state", therapist);

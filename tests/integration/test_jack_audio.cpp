@@ -1,13 +1,13 @@
 // PortAudio through a real JACK server (dummy driver): the room plays; the server is killed
 // mid-playback and brought back; playback resumes and the engine never stops.
-#include "jack_probe.hpp"
-#include "jack_server.hpp"
 #include "../unit/temp_dir.hpp"
 #include "helpers.hpp"
+#include "jack_probe.hpp"
+#include "jack_server.hpp"
 
-#include "runtime/room.hpp"
 #include "devices/audio_driver.hpp"
 #include "playlists/sndfile.hpp"
+#include "runtime/room.hpp"
 
 #include <doctest/doctest.h>
 
@@ -30,13 +30,19 @@ void make_jack_library(const fs::path& dir) {
     REQUIRE(f);
     std::vector<float> buf(48000 * 2 * 60);
     for (std::size_t i = 0; i < buf.size() / 2; ++i)
-        buf[2 * i] = buf[2 * i + 1] = 0.3f * static_cast<float>(std::sin(2 * 3.14159265 * 330.0 * static_cast<double>(i) / 48000));
+        buf[2 * i] = buf[2 * i + 1] =
+            0.3f *
+            static_cast<float>(std::sin(2 * 3.14159265 * 330.0 * static_cast<double>(i) / 48000));
     f->write(buf.data(), static_cast<std::int64_t>(buf.size() / 2));
     f.reset();
-    write_text(dir / "room.json", R"({"room":"jack-test","audio":{"device":"default","sample_rate":48000,
+    write_text(dir / "room.json",
+               R"({"room":"jack-test","audio":{"device":"default","sample_rate":48000,
         "buffer_frames":512,"outputs":[{"id":"room","channels":[1,2]}],"max_volume_db":0}})");
-    write_text(dir / "playlists/tone.json", R"({"crossfade":"2s","tracks":[{"file":"audio/tone.flac"}]})");
-    write_text(dir / "sessions/t.json", R"({"name":"T","phases":[{"id":"play","duration":"30m","playlist":"tone","volume_db":-6,"fade":"0s"}]})");
+    write_text(dir / "playlists/tone.json",
+               R"({"crossfade":"2s","tracks":[{"file":"audio/tone.flac"}]})");
+    write_text(
+        dir / "sessions/t.json",
+        R"({"name":"T","phases":[{"id":"play","duration":"30m","playlist":"tone","volume_db":-6,"fade":"0s"}]})");
 }
 
 } // namespace

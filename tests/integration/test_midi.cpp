@@ -1,8 +1,8 @@
 // MIDI through RtMidi virtual ports on a real JACK server (dummy driver): a CC moves the
 // volume with soft takeover; a note triggers comfort; an MSC GO goes out on a cue.
-#include "jack_server.hpp"
 #include "../unit/temp_dir.hpp"
 #include "helpers.hpp"
+#include "jack_server.hpp"
 
 #include "services.hpp"
 
@@ -50,7 +50,8 @@ TEST_CASE("MIDI through JACK: fader with soft takeover, note to comfort, MSC GO 
       "midi":{"inputs":[{"port":"nanoKONTROL","map":[{"cc":0,"action":"volume"},{"note":41,"action":"comfort"},
                                                    {"note":42,"action":"hold"},{"note":43,"action":"resume"}]}],
               "outputs":[{"id":"desk","port":"Desk"}]}})");
-    write_text(dir.path / "sessions/s.json", R"({"name":"S","phases":[{"id":"one","duration":"1h","volume_db":-20,"fade":"0s"}],
+    write_text(dir.path / "sessions/s.json",
+               R"({"name":"S","phases":[{"id":"one","duration":"1h","volume_db":-20,"fade":"0s"}],
       "cues":[{"at":"start+3s","midi":{"output":"desk","bytes":[240,127,127,2,1,1,49,247]}}]})");
     Problems problems;
     Library lib = load_library(dir.path, problems);
@@ -64,7 +65,9 @@ TEST_CASE("MIDI through JACK: fader with soft takeover, note to comfort, MSC GO 
     REQUIRE(eventually([&] { return services.midi()->health()["ok"].get<bool>(); }, 60));
     REQUIRE(services.room().start({"s", ""}).ok);
 
-    auto volume = [&] { return services.room().state()["session"]["volume_target_db"].get<double>(); };
+    auto volume = [&] {
+        return services.room().state()["session"]["volume_target_db"].get<double>();
+    };
     auto held = [&] { return services.room().state()["session"]["held"] == true; };
     auto send = [&](std::vector<unsigned char> m) { controller.sendMessage(&m); };
     // A marker: hold (then resume) after the messages under test. MIDI on one port arrives
@@ -83,7 +86,8 @@ TEST_CASE("MIDI through JACK: fader with soft takeover, note to comfort, MSC GO 
     const int here = volume_db_to_cc(-20, -6);
     send({0xB0, 0, static_cast<unsigned char>(here + 3)});
     send({0xB0, 0, static_cast<unsigned char>(here - 3)});
-    CHECK(eventually([&] { return std::fabs(volume() - cc_to_volume_db(here - 3, -6)) < 0.01; }, 20));
+    CHECK(
+        eventually([&] { return std::fabs(volume() - cc_to_volume_db(here - 3, -6)) < 0.01; }, 20));
     // A note triggers comfort.
     send({0x90, 41, 100});
     CHECK(eventually([&] { return services.room().state()["session"]["comfort"] == true; }, 20));
@@ -98,11 +102,13 @@ TEST_CASE("MIDI through JACK: fader with soft takeover, note to comfort, MSC GO 
     CHECK(after["volume_target_db"] == before["volume_target_db"]);
     CHECK(after["phase"]["id"] == before["phase"]["id"]);
     // The cue at start+3s sends MIDI Show Control GO to the desk.
-    CHECK(eventually([&] {
-        std::lock_guard lock(g_mutex);
-        for (const auto& m : g_received)
-            if (m == std::vector<unsigned char>{240, 127, 127, 2, 1, 1, 49, 247}) return true;
-        return false;
-    }, 60));
+    CHECK(eventually(
+        [&] {
+            std::lock_guard lock(g_mutex);
+            for (const auto& m : g_received)
+                if (m == std::vector<unsigned char>{240, 127, 127, 2, 1, 1, 49, 247}) return true;
+            return false;
+        },
+        60));
     services.stop();
 }

@@ -1,9 +1,9 @@
 // MQTT faults with a real mosquitto on loopback: a broker that is down when the room starts
 // (the room connects within seconds of it appearing and re-asserts the lights), and
 // retained commands (ignored with a log line, never replayed on reconnect).
-#include "process.hpp"
 #include "../unit/temp_dir.hpp"
 #include "helpers.hpp"
+#include "process.hpp"
 #include "services.hpp"
 
 #include "devices/mqtt_client.hpp"
@@ -20,19 +20,29 @@ namespace {
 
 void make_library(const fs::path& dir, int port, const std::string& version) {
     write_text(dir / "room.json", R"({"room":"mqtt-faults",
-      "mqtt":{"url":"mqtt://127.0.0.1:)" + std::to_string(port) + R"(","base_topic":"stillroom/f","version":")" + version + R"("},
+      "mqtt":{"url":"mqtt://127.0.0.1:)" +
+                                      std::to_string(port) +
+                                      R"(","base_topic":"stillroom/f","version":")" + version +
+                                      R"("},
       "lights":[{"id":"z","dialect":"zigbee2mqtt","topic":"zigbee2mqtt/f/z","kelvin":[2200,6500]}]})");
-    write_text(dir / "scenes/warm.json", R"({"lights":{"*":{"on":true,"brightness":0.4,"kelvin":2700}}})");
-    write_text(dir / "scenes/comfort.json", R"({"lights":{"*":{"on":true,"brightness":0.2,"kelvin":2400}}})");
-    write_text(dir / "sessions/s.json", R"({"name":"S","phases":[{"id":"one","until":"therapist","duration":"1h","scene":"warm","fade":"0s"}],
+    write_text(dir / "scenes/warm.json",
+               R"({"lights":{"*":{"on":true,"brightness":0.4,"kelvin":2700}}})");
+    write_text(dir / "scenes/comfort.json",
+               R"({"lights":{"*":{"on":true,"brightness":0.2,"kelvin":2400}}})");
+    write_text(
+        dir / "sessions/s.json",
+        R"({"name":"S","phases":[{"id":"one","until":"therapist","duration":"1h","scene":"warm","fade":"0s"}],
       "comfort":{"scene":"comfort","fade":"5s"}})");
 }
 
-bool file_has(const fs::path& f, const std::string& text) { return read_text(f).find(text) != std::string::npos; }
+bool file_has(const fs::path& f, const std::string& text) {
+    return read_text(f).find(text) != std::string::npos;
+}
 
 } // namespace
 
-TEST_CASE("MQTT: the broker is down when the room starts; the room connects when it appears and re-asserts") {
+TEST_CASE("MQTT: the broker is down when the room starts; the room connects when it appears and "
+          "re-asserts") {
     const int port = free_loopback_port();
     TempDir dir;
     make_library(dir.path / "lib", port, "3.1.1");
@@ -41,7 +51,8 @@ TEST_CASE("MQTT: the broker is down when the room starts; the room connects when
     REQUIRE(lib.templates.count("s") == 1);
     SteadyClock clock;
     SteadyDeviceClock device_clock;
-    RoomServices services(std::move(lib), test_room_options(dir.path / "state", "off"), clock, device_clock);
+    RoomServices services(std::move(lib), test_room_options(dir.path / "state", "off"), clock,
+                          device_clock);
     services.start();
     REQUIRE(services.room().start({"s", ""}).ok); // the lights' desired state: warm, on
     // No broker: still trying (bounded look, 1.5 s).
@@ -51,7 +62,9 @@ TEST_CASE("MQTT: the broker is down when the room starts; the room connects when
     REQUIRE(broker.start());
     Process sub;
     const fs::path log = dir.path / "sub.log";
-    REQUIRE(sub.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t", "#", "-v"}, log.string()));
+    REQUIRE(
+        sub.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t", "#", "-v"},
+                  log.string()));
     // Within a few seconds of the broker appearing (the retry is at most 2 s apart).
     CHECK(eventually([&] { return services.mqtt()->connected(); }, 50));
     // Status (retained, so the subscriber sees it whenever it subscribed) and the light's
@@ -69,7 +82,8 @@ TEST_CASE("MQTT: a retained command is ignored with a log line, on connect and l
     const std::string p = std::to_string(port);
     // Retained before the client connects: the broker replays it on every subscribe.
     Process pub;
-    REQUIRE(pub.start({"mosquitto_pub", "-h", "127.0.0.1", "-p", p, "-r", "-t", "room/cmd/lights-up", "-m", "{}"}));
+    REQUIRE(pub.start({"mosquitto_pub", "-h", "127.0.0.1", "-p", p, "-r", "-t",
+                       "room/cmd/lights-up", "-m", "{}"}));
     REQUIRE(eventually([&] { return pub.exited(); }, 50));
 
     for (int protocol : {311, 5}) {
@@ -94,18 +108,22 @@ TEST_CASE("MQTT: a retained command is ignored with a log line, on connect and l
         CHECK(eventually([&] { return client.ignored_retained() >= 1; }, 50));
         // A live, not retained command after it is delivered (and only it).
         Process live;
-        REQUIRE(live.start({"mosquitto_pub", "-h", "127.0.0.1", "-p", p, "-t", "room/cmd/comfort", "-m", "{\"on\":true}"}));
-        REQUIRE(eventually([&] {
-            std::lock_guard lock(m);
-            return !got.empty();
-        }, 50));
+        REQUIRE(live.start({"mosquitto_pub", "-h", "127.0.0.1", "-p", p, "-t", "room/cmd/comfort",
+                            "-m", "{\"on\":true}"}));
+        REQUIRE(eventually(
+            [&] {
+                std::lock_guard lock(m);
+                return !got.empty();
+            },
+            50));
         std::lock_guard lock(m);
         CHECK(got == std::vector<std::string>{"room/cmd/comfort {\"on\":true}"});
         client.stop();
     }
 }
 
-TEST_CASE("MQTT: the room ignores a retained command and the empty message that clears it (MQTT 5)") {
+TEST_CASE(
+    "MQTT: the room ignores a retained command and the empty message that clears it (MQTT 5)") {
     const int port = free_loopback_port();
     TempDir dir;
     Broker broker(dir.path.string(), port);
@@ -117,14 +135,16 @@ TEST_CASE("MQTT: the room ignores a retained command and the empty message that 
     REQUIRE(lib.templates.count("s") == 1);
     SteadyClock clock;
     SteadyDeviceClock device_clock;
-    RoomServices services(std::move(lib), test_room_options(dir.path / "state", "off"), clock, device_clock);
+    RoomServices services(std::move(lib), test_room_options(dir.path / "state", "off"), clock,
+                          device_clock);
     services.start();
     REQUIRE(eventually([&] { return services.mqtt()->connected(); }, 50));
     REQUIRE(services.room().start({"s", ""}).ok);
     const std::string p = std::to_string(port);
     auto publish = [&](std::vector<std::string> args) {
         Process pub;
-        std::vector<std::string> cmd = {"mosquitto_pub", "-h", "127.0.0.1", "-p", p, "-t", "stillroom/f/cmd/comfort"};
+        std::vector<std::string> cmd = {"mosquitto_pub",          "-h", "127.0.0.1", "-p", p, "-t",
+                                        "stillroom/f/cmd/comfort"};
         cmd.insert(cmd.end(), args.begin(), args.end());
         REQUIRE(pub.start(cmd));
         REQUIRE(eventually([&] { return pub.exited(); }, 50));
@@ -147,28 +167,36 @@ TEST_CASE("MQTT: a template's mqtt cues are published, QoS 1, retained only when
     REQUIRE(broker.start());
     const std::string p = std::to_string(port);
     make_library(dir.path / "lib", port, "3.1.1");
-    write_text(dir.path / "lib/sessions/s.json", R"({"name":"S","phases":[{"id":"one","until":"therapist","duration":"1h","scene":"warm"}],
+    write_text(
+        dir.path / "lib/sessions/s.json",
+        R"({"name":"S","phases":[{"id":"one","until":"therapist","duration":"1h","scene":"warm"}],
       "cues":[{"at":"phase:one+0s","mqtt":{"topic":"clinic/f/door","payload":{"sign":"in session"}}},
               {"at":"phase:one+0s","mqtt":{"topic":"clinic/f/sign","payload":"busy","retain":true}}]})");
     Process sub;
     const fs::path live_log = dir.path / "live.log";
-    REQUIRE(sub.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-q", "1", "-t", "clinic/#", "-F", "%t %p"}, live_log.string()));
+    REQUIRE(sub.start(
+        {"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-q", "1", "-t", "clinic/#", "-F", "%t %p"},
+        live_log.string()));
     Problems problems;
     Library lib = load_library(dir.path / "lib", problems);
     INFO(problems.to_string());
     REQUIRE(lib.templates.count("s") == 1);
     SteadyClock clock;
     SteadyDeviceClock device_clock;
-    RoomServices services(std::move(lib), test_room_options(dir.path / "state", "off"), clock, device_clock);
+    RoomServices services(std::move(lib), test_room_options(dir.path / "state", "off"), clock,
+                          device_clock);
     services.start();
     REQUIRE(eventually([&] { return services.mqtt()->connected(); }, 50));
     REQUIRE(services.room().start({"s", ""}).ok);
-    CHECK(eventually([&] { return file_has(live_log, "clinic/f/door {\"sign\":\"in session\"}"); }, 50));
+    CHECK(eventually([&] { return file_has(live_log, "clinic/f/door {\"sign\":\"in session\"}"); },
+                     50));
     CHECK(eventually([&] { return file_has(live_log, "clinic/f/sign busy"); }, 50));
     // A late subscriber gets only the cue that asked to be retained, flagged retained.
     Process late;
     const fs::path late_log = dir.path / "late.log";
-    REQUIRE(late.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-t", "clinic/#", "-F", "%r %t %p", "-W", "2"}, late_log.string()));
+    REQUIRE(late.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-t", "clinic/#", "-F",
+                        "%r %t %p", "-W", "2"},
+                       late_log.string()));
     REQUIRE(eventually([&] { return late.exited(); }, 50));
     CHECK(read_text(late_log) == "1 clinic/f/sign busy\n");
     services.stop();

@@ -2,9 +2,9 @@
 // offers besides HTTP (tested in test_reports.cpp): the room's MQTT command topic on a real
 // mosquitto broker, and the console. Codes outside the template's vocabulary are refused
 // and never journaled.
-#include "process.hpp"
 #include "../unit/temp_dir.hpp"
 #include "helpers.hpp"
+#include "process.hpp"
 
 #include "app/console.hpp"
 #include "engine/report_store.hpp"
@@ -24,20 +24,23 @@ namespace {
 std::vector<std::string> observed(const fs::path& state_dir, const std::string& id) {
     std::vector<std::string> codes;
     if (auto r = load_session_report(state_dir, id))
-        for (const auto& o : (*r)["observations"]) codes.push_back(o.value("code", ""));
+        for (const auto& o : (*r)["observations"])
+            codes.push_back(o.value("code", ""));
     return codes;
 }
 
 } // namespace
 
-TEST_CASE("observations over MQTT and the console are journaled and reported; unknown codes refused") {
+TEST_CASE(
+    "observations over MQTT and the console are journaled and reported; unknown codes refused") {
     const int port = free_loopback_port();
     TempDir dir;
     Broker broker(dir.path.string(), port);
     REQUIRE(broker.start());
     const fs::path lib_dir = dir.path / "lib";
     write_text(lib_dir / "room.json", R"({"room":"observe-test","name":"Observe",
-      "mqtt":{"url":"mqtt://127.0.0.1:)" + std::to_string(port) + R"(","base_topic":"stillroom/o"},
+      "mqtt":{"url":"mqtt://127.0.0.1:)" + std::to_string(port) +
+                                          R"(","base_topic":"stillroom/o"},
       "lights":[{"id":"sim","dialect":"simulated"}]})");
     write_text(lib_dir / "scenes/calm.json", R"({"lights":{"*":{"on":true,"brightness":0.2}}})");
     write_text(lib_dir / "sessions/rems.json",
@@ -58,7 +61,8 @@ TEST_CASE("observations over MQTT and the console are journaled and reported; un
     const std::string p = std::to_string(port);
     auto publish = [&](const std::string& payload) {
         Process pub;
-        REQUIRE(pub.start({"mosquitto_pub", "-h", "127.0.0.1", "-p", p, "-t", "stillroom/o/cmd/observe", "-m", payload}));
+        REQUIRE(pub.start({"mosquitto_pub", "-h", "127.0.0.1", "-p", p, "-t",
+                           "stillroom/o/cmd/observe", "-m", payload}));
         REQUIRE(eventually([&] { return pub.exited(); }, 50));
     };
 

@@ -30,14 +30,20 @@ TEST_CASE("output gains saved by the clinic apply to the running room, no restar
     TempDir dir;
     const fs::path lib = dir.path / "lib";
     const int port = free_loopback_port();
-    write_text(lib / "room.json",
-               Json{{"room", "gains"},
-                    {"name", "Room 1"},
-                    {"audio", {{"outputs", Json::array({{{"id", "room"}, {"channels", {1, 2}}, {"gain_db", 0}},
-                                                        {{"id", "headphones"}, {"channels", {3, 4}}, {"gain_db", -6}}})}}},
-                    {"control", {{"listen", "127.0.0.1:" + std::to_string(port)},
-                                 {"users", Json::array({{{"name", "k"}, {"role", "clinic"}, {"pin_hash", hash_pin("2468")}}})}}}}
-                   .dump(2));
+    write_text(
+        lib / "room.json",
+        Json{{"room", "gains"},
+             {"name", "Room 1"},
+             {"audio",
+              {{"outputs",
+                Json::array({{{"id", "room"}, {"channels", {1, 2}}, {"gain_db", 0}},
+                             {{"id", "headphones"}, {"channels", {3, 4}}, {"gain_db", -6}}})}}},
+             {"control",
+              {{"listen", "127.0.0.1:" + std::to_string(port)},
+               {"users",
+                Json::array(
+                    {{{"name", "k"}, {"role", "clinic"}, {"pin_hash", hash_pin("2468")}}})}}}}
+            .dump(2));
     Problems problems;
     Library library = load_library(lib, problems);
     INFO(problems.to_string());
@@ -56,7 +62,8 @@ TEST_CASE("output gains saved by the clinic apply to the running room, no restar
     Json room = api.json("GET", "/api/v1/room", clinic, "", 200);
     room["audio"]["outputs"][1]["gain_db"] = -12.5;
     api.json("PUT", "/api/v1/room", clinic, room.dump(), 200);
-    CHECK(eventually([&] { return output_gain(api, clinic, "headphones") == doctest::Approx(-12.5); }, 100));
+    CHECK(eventually(
+        [&] { return output_gain(api, clinic, "headphones") == doctest::Approx(-12.5); }, 100));
     CHECK(output_gain(api, clinic, "room") == doctest::Approx(0));
 
     // A changed channel layout is not remapped under a playing room: the gain stays.
@@ -67,7 +74,8 @@ TEST_CASE("output gains saved by the clinic apply to the running room, no restar
     room["audio"]["outputs"][0]["channels"] = Json::array({1, 2});
     room["audio"]["outputs"][0]["gain_db"] = 0;
     api.json("PUT", "/api/v1/room", clinic, room.dump(), 200);
-    CHECK(eventually([&] { return output_gain(api, clinic, "headphones") == doctest::Approx(-4); }, 100));
+    CHECK(eventually([&] { return output_gain(api, clinic, "headphones") == doctest::Approx(-4); },
+                     100));
     CHECK(output_gain(api, clinic, "room") == doctest::Approx(0));
     CHECK(services.audio()->set_output_gains({{"room", {5, 6}, -3}, {"headphones", {3, 4}, -4}}) ==
           std::vector<std::string>{"room"});

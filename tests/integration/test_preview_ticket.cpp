@@ -17,15 +17,20 @@ TEST_CASE("preview tickets: one file, Range streaming, 60 s, that URL only") {
     TempDir dir;
     const fs::path lib = dir.path / "lib";
     const int port = free_loopback_port();
-    write_text(lib / "room.json",
-               Json{{"room", "preview"},
-                    {"control", {{"listen", "127.0.0.1:" + std::to_string(port)},
-                                 {"users", Json::array({{{"name", "t"}, {"role", "therapist"}, {"pin_hash", hash_pin("1357")}},
-                                                        {{"name", "c"}, {"role", "curator"}, {"pin_hash", hash_pin("8642")}}})}}}}
-                   .dump(2));
+    write_text(
+        lib / "room.json",
+        Json{{"room", "preview"},
+             {"control",
+              {{"listen", "127.0.0.1:" + std::to_string(port)},
+               {"users",
+                Json::array(
+                    {{{"name", "t"}, {"role", "therapist"}, {"pin_hash", hash_pin("1357")}},
+                     {{"name", "c"}, {"role", "curator"}, {"pin_hash", hash_pin("8642")}}})}}}}
+            .dump(2));
     // Not decodable audio is fine here: preview serves bytes; the names need audio extensions.
     std::string bytes(5000, '\0');
-    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>('a' + i % 26);
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        bytes[i] = static_cast<char>('a' + i % 26);
     write_text(lib / "audio/one track.wav", bytes);
     write_text(lib / "audio/two.wav", "another file");
     Problems problems;
@@ -42,7 +47,8 @@ TEST_CASE("preview tickets: one file, Range streaming, 60 s, that URL only") {
     const std::string curator = api.login("8642");
     const std::string therapist = api.login("1357");
 
-    const Json issued = api.json("POST", "/api/v1/audio/preview", curator, R"({"file":"audio/one track.wav"})", 200);
+    const Json issued = api.json("POST", "/api/v1/audio/preview", curator,
+                                 R"({"file":"audio/one track.wav"})", 200);
     const std::string url = issued["url"].get<std::string>();
     CHECK(url.rfind("/api/v1/audio/files/audio/one%20track.wav?ticket=", 0) == 0);
     CHECK(issued["expires_in_s"] == 60);
@@ -61,19 +67,28 @@ TEST_CASE("preview tickets: one file, Range streaming, 60 s, that URL only") {
 
     // Another file, another route, a session action, the event stream: refused.
     CHECK(api.call("GET", "/api/v1/audio/files/audio/two.wav?ticket=" + ticket)->status == 401);
-    for (const std::string path : {"/api/v1/audio/files", "/api/v1/state", "/api/v1/playlists", "/api/v1/history"})
+    for (const std::string path :
+         {"/api/v1/audio/files", "/api/v1/state", "/api/v1/playlists", "/api/v1/history"})
         CHECK(api.call("GET", path + "?ticket=" + ticket)->status == 401);
     CHECK(api.call("GET", "/api/v1/events?ticket=" + ticket)->status == 401);
-    CHECK(api.call("PUT", "/api/v1/audio/files/audio/one%20track.wav?ticket=" + ticket, "", "RIFF")->status == 401);
-    CHECK(api.call("POST", "/api/v1/audio/preview?ticket=" + ticket, "", R"({"file":"audio/two.wav"})")->status == 401);
+    CHECK(api.call("PUT", "/api/v1/audio/files/audio/one%20track.wav?ticket=" + ticket, "", "RIFF")
+              ->status == 401);
+    CHECK(api.call("POST", "/api/v1/audio/preview?ticket=" + ticket, "",
+                   R"({"file":"audio/two.wav"})")
+              ->status == 401);
     // A made-up ticket, a token used as a ticket: refused.
-    CHECK(api.call("GET", "/api/v1/audio/files/audio/two.wav?ticket=" + std::string(32, '0'))->status == 401);
+    CHECK(api.call("GET", "/api/v1/audio/files/audio/two.wav?ticket=" + std::string(32, '0'))
+              ->status == 401);
     CHECK(api.call("GET", "/api/v1/audio/files/audio/two.wav?ticket=" + curator)->status == 401);
 
     // Only a curator asks; only library audio paths.
-    CHECK(api.call("POST", "/api/v1/audio/preview", therapist, R"({"file":"audio/two.wav"})")->status == 403);
-    CHECK(api.call("POST", "/api/v1/audio/preview", curator, R"({"file":"../room.json"})")->status == 400);
-    CHECK(api.call("POST", "/api/v1/audio/preview", curator, R"({"file":"room.json"})")->status == 400);
+    CHECK(api.call("POST", "/api/v1/audio/preview", therapist, R"({"file":"audio/two.wav"})")
+              ->status == 403);
+    CHECK(
+        api.call("POST", "/api/v1/audio/preview", curator, R"({"file":"../room.json"})")->status ==
+        400);
+    CHECK(api.call("POST", "/api/v1/audio/preview", curator, R"({"file":"room.json"})")->status ==
+          400);
     CHECK(api.call("POST", "/api/v1/audio/preview", curator, R"({})")->status == 400);
 
     // 60 s later it is gone (59 s: still good).
@@ -87,7 +102,9 @@ TEST_CASE("preview tickets: one file, Range streaming, 60 s, that URL only") {
     CHECK(r->body.find("expired") != std::string::npos);
 
     // Logout ends the login's tickets at once.
-    const std::string url2 = api.json("POST", "/api/v1/audio/preview", curator, R"({"file":"audio/two.wav"})", 200)["url"].get<std::string>();
+    const std::string url2 = api.json("POST", "/api/v1/audio/preview", curator,
+                                      R"({"file":"audio/two.wav"})", 200)["url"]
+                                 .get<std::string>();
     CHECK(api.call("GET", url2)->status == 200);
     api.call("POST", "/api/v1/logout", curator);
     CHECK(api.call("GET", url2)->status == 401);

@@ -1,9 +1,9 @@
 // History, reports and observations over the real HTTP API on a loopback port: a session
 // run through the API, then its report in every format, for each role, with bad ids.
-#include "process.hpp"
 #include "../unit/temp_dir.hpp"
 #include "api_client.hpp"
 #include "helpers.hpp"
+#include "process.hpp"
 
 #include "services.hpp"
 
@@ -25,18 +25,23 @@ TEST_CASE("history, reports and observations over the HTTP API") {
     TempDir dir;
     const fs::path lib_dir = dir.path / "lib";
     const int port = free_loopback_port();
-    write_text(lib_dir / "room.json",
-               Json{{"room", "report-test"},
-                    {"state", {{"retention_days", 30}}},
-                    {"lights", Json::array({{{"id", "lamp"}, {"dialect", "simulated"}}})},
-                    {"control", {{"listen", "127.0.0.1:" + std::to_string(port)},
-                                 {"users", Json::array({{{"name", "t"}, {"role", "therapist"}, {"pin_hash", hash_pin("1357")}},
-                                                        {{"name", "c"}, {"role", "curator"}, {"pin_hash", hash_pin("8642")}},
-                                                        {{"name", "k"}, {"role", "clinic"}, {"pin_hash", hash_pin("2468")}}})}}}}
-                   .dump(2));
+    write_text(
+        lib_dir / "room.json",
+        Json{{"room", "report-test"},
+             {"state", {{"retention_days", 30}}},
+             {"lights", Json::array({{{"id", "lamp"}, {"dialect", "simulated"}}})},
+             {"control",
+              {{"listen", "127.0.0.1:" + std::to_string(port)},
+               {"users",
+                Json::array(
+                    {{{"name", "t"}, {"role", "therapist"}, {"pin_hash", hash_pin("1357")}},
+                     {{"name", "c"}, {"role", "curator"}, {"pin_hash", hash_pin("8642")}},
+                     {{"name", "k"}, {"role", "clinic"}, {"pin_hash", hash_pin("2468")}}})}}}}
+            .dump(2));
     write_text(lib_dir / "scenes/calm.json", R"({"lights":{"*":{"on":true,"brightness":0.2}}})");
-    write_text(lib_dir / "sessions/rems.json",
-               R"({"name":"REMS","record":"spravato-rems","observations":["nausea","sedation","dissociation","respiratory"],
+    write_text(
+        lib_dir / "sessions/rems.json",
+        R"({"name":"REMS","record":"spravato-rems","observations":["nausea","sedation","dissociation","respiratory"],
                    "phases":[{"id":"settle","until":"dose","duration":"10m","scene":"calm"},
                              {"id":"watch","until":"therapist","duration":"2h","scene":"calm"}],
                    "end":{"fade":"1s"}})");
@@ -46,7 +51,8 @@ TEST_CASE("history, reports and observations over the HTTP API") {
     REQUIRE(problems.error_count() == 0);
     SteadyClock clock;
     SteadyDeviceClock device_clock;
-    RoomServices services(std::move(lib), test_room_options(dir.path / "state"), clock, device_clock);
+    RoomServices services(std::move(lib), test_room_options(dir.path / "state"), clock,
+                          device_clock);
     services.start();
     REQUIRE(services.http());
     Client api(port);
@@ -65,13 +71,16 @@ TEST_CASE("history, reports and observations over the HTTP API") {
     const std::string id = Json::parse(r->body)["state"]["session"]["id"].get<std::string>();
     CHECK(Json::parse(r->body)["state"]["session"]["observations"] ==
           Json::array({"nausea", "sedation", "dissociation", "respiratory"}));
-    CHECK(api.post("/api/v1/session/vitals", therapist, {{"systolic", 124}, {"diastolic", 80}})->status == 200);
+    CHECK(api.post("/api/v1/session/vitals", therapist, {{"systolic", 124}, {"diastolic", 80}})
+              ->status == 200);
     CHECK(api.post("/api/v1/session/dose", therapist, Json::object())->status == 200);
     CHECK(api.post("/api/v1/session/observe", therapist, {{"code", "sedation"}})->status == 200);
     r = api.post("/api/v1/session/observe", therapist, {{"code", "headache"}}); // not offered here
     CHECK(r->status == 409);
-    CHECK(Json::parse(r->body)["error"].get<std::string>().find("not an observation") != std::string::npos);
-    CHECK(api.post("/api/v1/session/observe", therapist, {{"code", "felt sick"}})->status == 400); // no free text
+    CHECK(Json::parse(r->body)["error"].get<std::string>().find("not an observation") !=
+          std::string::npos);
+    CHECK(api.post("/api/v1/session/observe", therapist, {{"code", "felt sick"}})->status ==
+          400); // no free text
     CHECK(api.post("/api/v1/session/observe", curator, {{"code", "nausea"}})->status == 403);
     CHECK(api.post("/api/v1/session/end", therapist, Json::object())->status == 200);
     REQUIRE(eventually(
@@ -94,7 +103,8 @@ TEST_CASE("history, reports and observations over the HTTP API") {
             CHECK(sessions[0]["status"] == "finished");
             CHECK(sessions[0]["date"].is_string());
             CHECK(sessions[0]["flags"].dump().find("form_incomplete") != std::string::npos);
-            CHECK(sessions[0]["missing"].dump().find("BP at ~40 min: missing") != std::string::npos);
+            CHECK(sessions[0]["missing"].dump().find("BP at ~40 min: missing") !=
+                  std::string::npos);
         }
         CHECK(api.get("/api/v1/history", curator)->status == 403);
         CHECK(api.get("/api/v1/history", "")->status == 401);
@@ -122,7 +132,8 @@ TEST_CASE("history, reports and observations over the HTTP API") {
         auto html = api.get(path + "?format=html", therapist);
         REQUIRE(html);
         CHECK(html->status == 200);
-        CHECK(html->get_header_value("Content-Security-Policy").find("default-src 'none'") != std::string::npos);
+        CHECK(html->get_header_value("Content-Security-Policy").find("default-src 'none'") !=
+              std::string::npos);
         CHECK(html->body.find("<svg class=\"timeline\"") != std::string::npos);
 
         CHECK(api.get(path, curator)->status == 403);

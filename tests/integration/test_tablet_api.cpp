@@ -36,7 +36,8 @@ void write_wav(const fs::path& path, double seconds) {
     auto f = SndFile::open_write(path, 48000, 2, AudioFormat::Wav16, &error);
     REQUIRE(f);
     std::vector<float> buf(static_cast<std::size_t>(seconds * 48000) * 2);
-    for (std::size_t i = 0; i < buf.size(); ++i) buf[i] = 0.1f * static_cast<float>(std::sin(static_cast<double>(i) * 0.01));
+    for (std::size_t i = 0; i < buf.size(); ++i)
+        buf[i] = 0.1f * static_cast<float>(std::sin(static_cast<double>(i) * 0.01));
     f->write(buf.data(), static_cast<std::int64_t>(buf.size() / 2));
 }
 
@@ -49,19 +50,26 @@ struct TabletRoom {
     std::unique_ptr<RoomServices> services;
 
     TabletRoom() {
-        write_text(lib_dir / "room.json",
-                   Json{{"room", "tablet-api"},
-                        {"name", "Room 1"},
-                        {"lights", Json::array({{{"id", "lamp"}, {"dialect", "simulated"}}})},
-                        {"control", {{"listen", "127.0.0.1:" + std::to_string(port)},
-                                     {"users", Json::array({{{"name", "t"}, {"role", "therapist"}, {"pin_hash", hash_pin("1357")}},
-                                                            {{"name", "c"}, {"role", "curator"}, {"pin_hash", hash_pin("8642")}},
-                                                            {{"name", "k"}, {"role", "clinic"}, {"pin_hash", hash_pin("2468")}}})}}}}
-                       .dump(2));
-        write_text(lib_dir / "scenes/calm.json", R"({"lights":{"*":{"on":true,"brightness":0.2}}})");
-        write_text(lib_dir / "scenes/deep.json", R"({"lights":{"*":{"on":true,"brightness":0.05,"kelvin":2200}}})");
+        write_text(
+            lib_dir / "room.json",
+            Json{{"room", "tablet-api"},
+                 {"name", "Room 1"},
+                 {"lights", Json::array({{{"id", "lamp"}, {"dialect", "simulated"}}})},
+                 {"control",
+                  {{"listen", "127.0.0.1:" + std::to_string(port)},
+                   {"users",
+                    Json::array(
+                        {{{"name", "t"}, {"role", "therapist"}, {"pin_hash", hash_pin("1357")}},
+                         {{"name", "c"}, {"role", "curator"}, {"pin_hash", hash_pin("8642")}},
+                         {{"name", "k"}, {"role", "clinic"}, {"pin_hash", hash_pin("2468")}}})}}}}
+                .dump(2));
+        write_text(lib_dir / "scenes/calm.json",
+                   R"({"lights":{"*":{"on":true,"brightness":0.2}}})");
+        write_text(lib_dir / "scenes/deep.json",
+                   R"({"lights":{"*":{"on":true,"brightness":0.05,"kelvin":2200}}})");
         write_wav(lib_dir / "audio/a.wav", 3);
-        write_text(lib_dir / "playlists/p.json", R"({"name":"P","loop":true,"tracks":[{"file":"audio/a.wav"}]})");
+        write_text(lib_dir / "playlists/p.json",
+                   R"({"name":"P","loop":true,"tracks":[{"file":"audio/a.wav"}]})");
         // Three phases, the last ends by the therapist; a booster; alert thresholds.
         write_text(lib_dir / "sessions/s.json", R"({"name":"S",
           "phases":[{"id":"settle","until":"dose","duration":"10m","playlist":"p","scene":"calm","volume_db":-20},
@@ -76,7 +84,8 @@ struct TabletRoom {
         Problems problems;
         Library lib = load_library(lib_dir, problems);
         INFO(problems.to_string());
-        services = std::make_unique<RoomServices>(std::move(lib), test_room_options(dir.path / "state"), clock, device_clock);
+        services = std::make_unique<RoomServices>(
+            std::move(lib), test_room_options(dir.path / "state"), clock, device_clock);
         services->start();
         REQUIRE(services->http());
     }
@@ -104,7 +113,8 @@ TEST_CASE("tablet API: session contract") {
                                     Json{{"template", "s"}, {"label", label}}.dump(), 400);
             CHECK(r.dump().find("at most 12 letters, digits and dashes") != std::string::npos);
         }
-        api.json("POST", "/api/v1/session/start", therapist, R"({"template":"s","label":"R1-AM"})", 200);
+        api.json("POST", "/api/v1/session/start", therapist, R"({"template":"s","label":"R1-AM"})",
+                 200);
     }
 
     SUBCASE("Next in the last phase: 409 with the reason; End ends") {
@@ -114,15 +124,18 @@ TEST_CASE("tablet API: session contract") {
         CHECK(st["session"]["phase"]["id"] == "return");
         CHECK(st["session"]["last_phase"] == true);
         const Json refused = api.json("POST", "/api/v1/session/next", therapist, "{}", 409);
-        CHECK(refused["error"] == "this is the last phase: Next never ends a session; hold End to end it");
+        CHECK(refused["error"] ==
+              "this is the last phase: Next never ends a session; hold End to end it");
         CHECK(refused["state"]["session"]["status"] == "running");
         const Json ended = api.json("POST", "/api/v1/session/end", therapist, "{}", 200);
         CHECK(ended["state"]["session"]["status"] == "ending");
     }
 
-    SUBCASE("volume: step and trim; + raises the level in comfort and lights up; trim survives Next") {
+    SUBCASE(
+        "volume: step and trim; + raises the level in comfort and lights up; trim survives Next") {
         api.json("POST", "/api/v1/session/start", therapist, R"({"template":"s"})", 200);
-        Json v = api.json("POST", "/api/v1/audio/volume", therapist, R"({"trim_db":-6})", 200)["state"]["session"]["volume"];
+        Json v = api.json("POST", "/api/v1/audio/volume", therapist, R"({"trim_db":-6})",
+                          200)["state"]["session"]["volume"];
         CHECK(v["trim_db"] == -6.0);
         CHECK(v["arc_db"] == -20.0);
         CHECK(v["target_db"] == -26.0);
@@ -131,11 +144,14 @@ TEST_CASE("tablet API: session contract") {
         for (const char* overlay : {"comfort", "lights-up"}) {
             CAPTURE(overlay);
             api.json("POST", std::string("/api/v1/session/") + overlay, therapist, "{}", 200);
-            const double before = api.json("GET", "/api/v1/state", therapist, "", 200)["session"]["volume"]["target_db"];
-            v = api.json("POST", "/api/v1/audio/volume", therapist, R"({"step_db":2})", 200)["state"]["session"]["volume"];
+            const double before = api.json("GET", "/api/v1/state", therapist, "",
+                                           200)["session"]["volume"]["target_db"];
+            v = api.json("POST", "/api/v1/audio/volume", therapist, R"({"step_db":2})",
+                         200)["state"]["session"]["volume"];
             CHECK(v["target_db"].get<double>() == doctest::Approx(before + 2));
             CHECK(v["overlay_db"].get<double>() < 0);
-            api.json("POST", std::string("/api/v1/session/") + overlay, therapist, R"({"on":false})", 200);
+            api.json("POST", std::string("/api/v1/session/") + overlay, therapist,
+                     R"({"on":false})", 200);
         }
         v = api.json("GET", "/api/v1/state", therapist, "", 200)["session"]["volume"];
         CHECK(v["trim_db"] == -2.0);
@@ -157,7 +173,12 @@ TEST_CASE("tablet API: session contract") {
         const Json tone = api.json("POST", "/api/v1/devices/audio/test", clinic, "{}", 409);
         CHECK(tone["error"].get<std::string>().find("a session is running") != std::string::npos);
         api.json("POST", "/api/v1/session/end", therapist, "{}", 200);
-        CHECK(eventually([&] { return api.json("GET", "/api/v1/state", therapist, "", 200)["session"]["status"] == "finished"; }, 50));
+        CHECK(eventually(
+            [&] {
+                return api.json("GET", "/api/v1/state", therapist, "", 200)["session"]["status"] ==
+                       "finished";
+            },
+            50));
         api.json("POST", "/api/v1/devices/lights/lamp/test", clinic, "{}", 200);
     }
 
@@ -173,8 +194,10 @@ TEST_CASE("tablet API: session contract") {
             const Json r = api.json("POST", "/api/v1/session/vitals", therapist, body, 400);
             CHECK(r["problems"].dump().find(std::string(field) + ":") != std::string::npos);
         }
-        api.json("POST", "/api/v1/session/vitals", therapist, R"({"systolic":155,"diastolic":95,"hr":72,"spo2":97})", 200);
-        api.json("POST", "/api/v1/session/vitals", therapist, R"({"systolic":120,"diastolic":80})", 200);
+        api.json("POST", "/api/v1/session/vitals", therapist,
+                 R"({"systolic":155,"diastolic":95,"hr":72,"spo2":97})", 200);
+        api.json("POST", "/api/v1/session/vitals", therapist, R"({"systolic":120,"diastolic":80})",
+                 200);
         const Json s = api.json("GET", "/api/v1/state", therapist, "", 200)["session"];
         REQUIRE(s["vitals"].size() == 2);
         CHECK(s["vitals"][0]["flags"] == Json({"systolic_high"}));
@@ -190,17 +213,21 @@ TEST_CASE("tablet API: session contract") {
         const Json st = api.json("GET", "/api/v1/state", therapist, "", 200)["session"];
         CHECK(st["booster_available"] == false);
         CHECK(st["has_booster"] == false);
-        const Json r = api.json("POST", "/api/v1/session/dose", therapist, R"({"booster":true})", 409);
+        const Json r =
+            api.json("POST", "/api/v1/session/dose", therapist, R"({"booster":true})", 409);
         CHECK(r["error"] == "this session has no booster");
     }
 
-    SUBCASE("timeline: the whole session; extend and booster move what follows; summary after End") {
+    SUBCASE(
+        "timeline: the whole session; extend and booster move what follows; summary after End") {
         api.json("GET", "/api/v1/session/timeline", therapist, "", 404); // nothing has run yet
         api.json("POST", "/api/v1/session/start", therapist, R"({"template":"s"})", 200);
         // A booster is offered only after the dose.
-        CHECK(api.json("GET", "/api/v1/state", therapist, "", 200)["session"]["booster_available"] == false);
+        CHECK(api.json("GET", "/api/v1/state", therapist, "",
+                       200)["session"]["booster_available"] == false);
         api.json("POST", "/api/v1/session/dose", therapist, "{}", 200);
-        CHECK(api.json("GET", "/api/v1/state", therapist, "", 200)["session"]["booster_available"] == true);
+        CHECK(api.json("GET", "/api/v1/state", therapist, "",
+                       200)["session"]["booster_available"] == true);
         Json t = api.json("GET", "/api/v1/session/timeline", therapist, "", 200);
         const double peak = phase_start(t, "peak");
         const double ret = phase_start(t, "return");
@@ -225,7 +252,12 @@ TEST_CASE("tablet API: session contract") {
         api.json("POST", "/api/v1/session/comfort", therapist, "{}", 200);
         api.json("POST", "/api/v1/session/comfort", therapist, R"({"on":false})", 200);
         api.json("POST", "/api/v1/session/end", therapist, "{}", 200);
-        CHECK(eventually([&] { return api.json("GET", "/api/v1/state", therapist, "", 200)["session"]["status"] == "finished"; }, 50));
+        CHECK(eventually(
+            [&] {
+                return api.json("GET", "/api/v1/state", therapist, "", 200)["session"]["status"] ==
+                       "finished";
+            },
+            50));
         const Json st = api.json("GET", "/api/v1/state", therapist, "", 200)["session"];
         REQUIRE(st["summary"].is_object());
         const Json& sum = st["summary"];
@@ -252,11 +284,13 @@ TEST_CASE("tablet API: clinic room settings and PINs") {
         j["control"]["users"][0]["pin"] = "2468"; // the therapist set to the clinic's PIN
         j["control"]["users"][0].erase("pin_hash");
         const Json r = api.json("PUT", "/api/v1/room", clinic, j.dump(), 400);
-        CHECK(r["error"].get<std::string>().find("users \"t\" and \"k\" share a PIN") != std::string::npos);
+        CHECK(r["error"].get<std::string>().find("users \"t\" and \"k\" share a PIN") !=
+              std::string::npos);
         j["control"]["users"][0]["pin"] = "5555";
         j["control"]["users"].push_back({{"name", "t2"}, {"role", "therapist"}, {"pin", "5555"}});
         const Json r2 = api.json("PUT", "/api/v1/room", clinic, j.dump(), 400);
-        CHECK(r2["error"].get<std::string>().find("users \"t\" and \"t2\" share a PIN") != std::string::npos);
+        CHECK(r2["error"].get<std::string>().find("users \"t\" and \"t2\" share a PIN") !=
+              std::string::npos);
         CHECK(read_text(room.lib_dir / "room.json") == before);
     }
 
@@ -264,7 +298,8 @@ TEST_CASE("tablet API: clinic room settings and PINs") {
         Json j = current;
         j["control"]["users"].push_back({{"name", "new"}, {"role", "curator"}, {"pin", "123"}});
         const Json r = api.json("PUT", "/api/v1/room", clinic, j.dump(), 400);
-        CHECK(r["error"].get<std::string>().find("user \"new\": a PIN is 4 to 12 digits") != std::string::npos);
+        CHECK(r["error"].get<std::string>().find("user \"new\": a PIN is 4 to 12 digits") !=
+              std::string::npos);
         CHECK(read_text(room.lib_dir / "room.json") == before);
     }
 
@@ -282,7 +317,8 @@ TEST_CASE("tablet API: clinic room settings and PINs") {
         const std::string t3 = api.login("97531");
         CHECK(api.call("POST", "/api/v1/login", "", R"({"pin":"8642"})")->status == 401);
         // The new ceiling holds for the next session.
-        const Json st = api.json("POST", "/api/v1/session/start", t3, R"({"template":"plain"})", 200)["state"];
+        const Json st =
+            api.json("POST", "/api/v1/session/start", t3, R"({"template":"plain"})", 200)["state"];
         CHECK(st["session"]["volume"]["ceiling_db"] == -12.0);
         const Json v = api.json("POST", "/api/v1/audio/volume", t3, R"({"trim_db":20})", 200);
         CHECK(v["state"]["session"]["volume"]["target_db"] == -12.0);
@@ -303,11 +339,13 @@ TEST_CASE("tablet API: the curator's audio files") {
         CHECK(list["files"][0]["length"].get<double>() == doctest::Approx(3.0));
         CHECK(api.call("GET", "/api/v1/audio/files", therapist)->status == 403);
         const std::string whole = read_text(room.lib_dir / "audio/a.wav");
-        auto r = api.call("GET", "/api/v1/audio/files/audio/a.wav", curator, "", {{"Range", "bytes=100-199"}});
+        auto r = api.call("GET", "/api/v1/audio/files/audio/a.wav", curator, "",
+                          {{"Range", "bytes=100-199"}});
         REQUIRE(r);
         CHECK(r->status == 206);
         CHECK(r->body == whole.substr(100, 100));
-        CHECK(r->get_header_value("Content-Range") == "bytes 100-199/" + std::to_string(whole.size()));
+        CHECK(r->get_header_value("Content-Range") ==
+              "bytes 100-199/" + std::to_string(whole.size()));
         // A token in the URL is refused outside the event stream (docs/security.md).
         CHECK(api.call("GET", "/api/v1/audio/files/audio/a.wav?token=" + curator)->status == 401);
         r = api.call("GET", "/api/v1/audio/files/audio/a.wav", curator);
@@ -316,8 +354,9 @@ TEST_CASE("tablet API: the curator's audio files") {
         CHECK(r->body == whole);
         CHECK(r->get_header_value("Content-Type") == "audio/wav");
         write_text(room.dir.path / "secret.wav", "outside");
-        for (const char* bad : {"/api/v1/audio/files/../secret.wav", "/api/v1/audio/files/audio/..%2F..%2Fsecret.wav",
-                                "/api/v1/audio/files/room.json", "/api/v1/audio/files/audio/.hidden.wav"}) {
+        for (const char* bad :
+             {"/api/v1/audio/files/../secret.wav", "/api/v1/audio/files/audio/..%2F..%2Fsecret.wav",
+              "/api/v1/audio/files/room.json", "/api/v1/audio/files/audio/.hidden.wav"}) {
             CAPTURE(bad);
             r = api.call("GET", bad, curator);
             REQUIRE(r);
@@ -333,14 +372,16 @@ TEST_CASE("tablet API: the curator's audio files") {
         const std::string bytes = read_text(room.dir.path / "new.wav");
         const std::size_t half = bytes.size() / 2;
         auto put = [&](const std::string& path, std::size_t from, std::size_t to) {
-            return api.call("PUT", path, curator, bytes.substr(from, to - from),
-                            {{"Content-Range", "bytes " + std::to_string(from) + "-" + std::to_string(to - 1) + "/" +
-                                                   std::to_string(bytes.size())}});
+            return api.call(
+                "PUT", path, curator, bytes.substr(from, to - from),
+                {{"Content-Range", "bytes " + std::to_string(from) + "-" + std::to_string(to - 1) +
+                                       "/" + std::to_string(bytes.size())}});
         };
         auto r = put("/api/v1/audio/files/audio/new.wav", 0, half);
         REQUIRE(r);
         CHECK(r->status == 202);
-        CHECK_FALSE(fs::exists(room.lib_dir / "audio/new.wav")); // not before it is whole and checked
+        CHECK_FALSE(
+            fs::exists(room.lib_dir / "audio/new.wav")); // not before it is whole and checked
         r = put("/api/v1/audio/files/audio/new.wav", half + 10, bytes.size()); // a gap
         CHECK(r->status == 409);
         r = put("/api/v1/audio/files/audio/new.wav", half, bytes.size());
@@ -351,12 +392,15 @@ TEST_CASE("tablet API: the curator's audio files") {
         CHECK(put("/api/v1/audio/files/audio/new.wav", 0, bytes.size())->status == 409);
         CHECK(put("/api/v1/audio/files/audio/new.wav?replace=1", 0, bytes.size())->status == 201);
         // Not audio, truncated audio, outside audio/, a therapist: refused, nothing saved.
-        r = api.call("PUT", "/api/v1/audio/files/audio/text.wav", curator, "this is not audio at all");
+        r = api.call("PUT", "/api/v1/audio/files/audio/text.wav", curator,
+                     "this is not audio at all");
         CHECK(r->status == 400);
-        CHECK(Json::parse(r->body)["error"].get<std::string>().find("not playable audio") != std::string::npos);
+        CHECK(Json::parse(r->body)["error"].get<std::string>().find("not playable audio") !=
+              std::string::npos);
         // (A WAV cut short is still playable up to the cut: libsndfile reads it as a shorter
         // file, so it is accepted with its real length; see docs/api.md.)
-        CHECK(api.call("PUT", "/api/v1/audio/files/playlists/x.wav", curator, bytes)->status == 400);
+        CHECK(api.call("PUT", "/api/v1/audio/files/playlists/x.wav", curator, bytes)->status ==
+              400);
         CHECK(api.call("PUT", "/api/v1/audio/files/audio/x.txt", curator, "x")->status == 400);
         CHECK(api.call("PUT", "/api/v1/audio/files/audio/y.wav", therapist, bytes)->status == 403);
         CHECK_FALSE(fs::exists(room.lib_dir / "audio/text.wav"));
@@ -376,7 +420,8 @@ TEST_CASE("tablet API: the curator's audio files") {
         CHECK(t["true_peak_dbtp"].is_number());
         CHECK(t["applied_gain_db"].is_number());
         CHECK(t["peak_after_gain_dbtp"].get<double>() ==
-              doctest::Approx(t["true_peak_dbtp"].get<double>() + t["applied_gain_db"].get<double>()));
+              doctest::Approx(t["true_peak_dbtp"].get<double>() +
+                              t["applied_gain_db"].get<double>()));
         // p serves settle in s (10m) and only in plain (1h); it lasts 3 s and loops.
         REQUIRE(a["serves"].size() == 2);
         for (const auto& s : a["serves"]) {
@@ -396,8 +441,14 @@ namespace {
 void write_sparse_wav(const fs::path& path, int rate, int channels, std::uint32_t data_bytes) {
     fs::create_directories(path.parent_path());
     std::string h = "RIFF";
-    auto u32 = [&](std::uint32_t v) { for (int i = 0; i < 4; ++i) h += static_cast<char>((v >> (8 * i)) & 0xFF); };
-    auto u16 = [&](std::uint16_t v) { for (int i = 0; i < 2; ++i) h += static_cast<char>((v >> (8 * i)) & 0xFF); };
+    auto u32 = [&](std::uint32_t v) {
+        for (int i = 0; i < 4; ++i)
+            h += static_cast<char>((v >> (8 * i)) & 0xFF);
+    };
+    auto u16 = [&](std::uint16_t v) {
+        for (int i = 0; i < 2; ++i)
+            h += static_cast<char>((v >> (8 * i)) & 0xFF);
+    };
     u32(36 + data_bytes);
     h += "WAVEfmt ";
     u32(16);
@@ -414,12 +465,14 @@ void write_sparse_wav(const fs::path& path, int rate, int channels, std::uint32_
 }
 
 Json first_problem(const Json& body) {
-    return body.contains("problems") && !body["problems"].empty() ? body["problems"][0] : Json(nullptr);
+    return body.contains("problems") && !body["problems"].empty() ? body["problems"][0]
+                                                                  : Json(nullptr);
 }
 
 } // namespace
 
-TEST_CASE("library paths: no absolute or ../ paths, no links out, no FIFOs, no measuring in a request") {
+TEST_CASE(
+    "library paths: no absolute or ../ paths, no links out, no FIFOs, no measuring in a request") {
     TabletRoom room;
     Api api(room.port);
     const std::string curator = api.login("8642");
@@ -428,8 +481,8 @@ TEST_CASE("library paths: no absolute or ../ paths, no links out, no FIFOs, no m
     write_wav(outside / "o.wav", 1);
 
     SUBCASE("absolute and ../ track paths are refused, naming the field") {
-        for (const std::string& file : std::vector<std::string>{"../outside/o.wav", (outside / "o.wav").string(),
-                                                                "audio/../../outside/o.wav"}) {
+        for (const std::string& file : std::vector<std::string>{
+                 "../outside/o.wav", (outside / "o.wav").string(), "audio/../../outside/o.wav"}) {
             CAPTURE(file);
             const Json body = api.json("PUT", "/api/v1/playlists/x", curator,
                                        Json{{"tracks", {{{"file", file}}}}}.dump(), 400);
@@ -441,9 +494,10 @@ TEST_CASE("library paths: no absolute or ../ paths, no links out, no FIFOs, no m
         }
         CHECK_FALSE(fs::exists(room.lib_dir / "playlists/x.json"));
         // A template's sound cue too.
-        const Json body = api.json("PUT", "/api/v1/sessions/y", api.login("2468"),
-                                   R"({"name":"Y","phases":[{"id":"a","duration":"5m"}],"cues":[{"at":"start+1m","sound":"../outside/o.wav"}]})",
-                                   400);
+        const Json body = api.json(
+            "PUT", "/api/v1/sessions/y", api.login("2468"),
+            R"({"name":"Y","phases":[{"id":"a","duration":"5m"}],"cues":[{"at":"start+1m","sound":"../outside/o.wav"}]})",
+            400);
         CHECK(first_problem(body)["path"] == "cues[0].sound");
     }
 
@@ -461,22 +515,29 @@ TEST_CASE("library paths: no absolute or ../ paths, no links out, no FIFOs, no m
         const Json check = api.json("GET", "/api/v1/check", curator, "", 200);
         bool named = false;
         for (const auto& p : check["problems"])
-            named |= p["file"] == "playlists/leak.json" && p["message"].get<std::string>().find("outside the library") != std::string::npos;
+            named |=
+                p["file"] == "playlists/leak.json" &&
+                p["message"].get<std::string>().find("outside the library") != std::string::npos;
         CHECK(named);
-        const Json body = api.json("PUT", "/api/v1/playlists/x", curator, R"({"tracks":[{"file":"audio/link.wav"}]})", 400);
+        const Json body = api.json("PUT", "/api/v1/playlists/x", curator,
+                                   R"({"tracks":[{"file":"audio/link.wav"}]})", 400);
         CHECK(first_problem(body)["path"] == "tracks[0].file");
-        CHECK(first_problem(body)["message"].get<std::string>().find("outside the library") != std::string::npos);
+        CHECK(first_problem(body)["message"].get<std::string>().find("outside the library") !=
+              std::string::npos);
         // A link that stays inside is fine.
         fs::create_symlink(room.lib_dir / "audio/a.wav", room.lib_dir / "audio/inside.wav");
-        api.json("PUT", "/api/v1/playlists/x", curator, R"({"tracks":[{"file":"audio/inside.wav"}]})", 200);
+        api.json("PUT", "/api/v1/playlists/x", curator,
+                 R"({"tracks":[{"file":"audio/inside.wav"}]})", 200);
     }
 
     SUBCASE("a FIFO as a track or a playlist is refused at once, and the API stays up") {
         REQUIRE(::mkfifo((room.lib_dir / "audio/fifo.wav").c_str(), 0644) == 0);
         REQUIRE(::mkfifo((room.lib_dir / "playlists/pipe.json").c_str(), 0644) == 0);
-        const Json body = api.json("PUT", "/api/v1/playlists/x", curator, R"({"tracks":[{"file":"audio/fifo.wav"}]})", 400);
+        const Json body = api.json("PUT", "/api/v1/playlists/x", curator,
+                                   R"({"tracks":[{"file":"audio/fifo.wav"}]})", 400);
         CHECK(first_problem(body)["path"] == "tracks[0].file");
-        CHECK(first_problem(body)["message"].get<std::string>().find("not a regular file") != std::string::npos);
+        CHECK(first_problem(body)["message"].get<std::string>().find("not a regular file") !=
+              std::string::npos);
         auto r = api.call("GET", "/api/v1/playlists", curator);
         REQUIRE(r);
         CHECK(r->status == 200);
@@ -484,19 +545,23 @@ TEST_CASE("library paths: no absolute or ../ paths, no links out, no FIFOs, no m
         REQUIRE(r);
         CHECK(r->status >= 400);
         // Saves still work.
-        api.json("PUT", "/api/v1/playlists/x", curator, R"({"tracks":[{"file":"audio/a.wav"}]})", 200);
+        api.json("PUT", "/api/v1/playlists/x", curator, R"({"tracks":[{"file":"audio/a.wav"}]})",
+                 200);
     }
 
     SUBCASE("a 2 GB sparse WAV is not measured; a long one is measured in the background") {
         write_sparse_wav(room.lib_dir / "audio/huge.wav", 48000, 2, 2'000'000'000u); // 2.9 h
-        Json body = api.json("PUT", "/api/v1/playlists/x", curator, R"({"tracks":[{"file":"audio/huge.wav"}]})", 200);
+        Json body = api.json("PUT", "/api/v1/playlists/x", curator,
+                             R"({"tracks":[{"file":"audio/huge.wav"}]})", 200);
         bool said = false;
-        for (const auto& w : body["warnings"]) said |= w["message"].get<std::string>().find("longer than 2 h") != std::string::npos;
+        for (const auto& w : body["warnings"])
+            said |= w["message"].get<std::string>().find("longer than 2 h") != std::string::npos;
         CHECK(said);
         // 1.9 hours (8 kHz mono): measured, but never inside the request. The answer says it
         // is pending, and the API answers while it is measured.
         write_sparse_wav(room.lib_dir / "audio/long.wav", 8000, 1, 8000u * 2 * 6840);
-        body = api.json("PUT", "/api/v1/playlists/y", curator, R"({"tracks":[{"file":"audio/long.wav"}]})", 200);
+        body = api.json("PUT", "/api/v1/playlists/y", curator,
+                        R"({"tracks":[{"file":"audio/long.wav"}]})", 200);
         REQUIRE(body.contains("analysis"));
         CHECK(body["analysis"]["pending"] == Json::array({"audio/long.wav"}));
         CHECK(body["applied"] == Json::array({"library", "users"}));
@@ -505,11 +570,13 @@ TEST_CASE("library paths: no absolute or ../ paths, no links out, no FIFOs, no m
     }
 }
 
-TEST_CASE("a PIN change applies at once even while a playlist has an error, and the answer says so") {
+TEST_CASE(
+    "a PIN change applies at once even while a playlist has an error, and the answer says so") {
     TabletRoom room;
     Api api(room.port);
     const std::string clinic = api.login("2468");
-    write_text(room.lib_dir / "playlists/bad.json", R"({"tracks":[],"colour":"blue"})"); // unknown key
+    write_text(room.lib_dir / "playlists/bad.json",
+               R"({"tracks":[],"colour":"blue"})"); // unknown key
     Json current = api.json("GET", "/api/v1/room", clinic, "", 200);
     current["control"]["users"][0] = {{"name", "t"}, {"role", "therapist"}, {"pin", "97531"}};
     const Json answer = api.json("PUT", "/api/v1/room", clinic, current.dump(), 200);
@@ -523,8 +590,9 @@ TEST_CASE("a PIN change applies at once even while a playlist has an error, and 
     CHECK(api.call("POST", "/api/v1/login", "", R"({"pin":"1357"})")->status == 401);
     // Fixed: the whole library applies, and the answer says that too.
     write_text(room.lib_dir / "playlists/bad.json", R"({"tracks":[]})");
-    const Json fixed = api.json("PUT", "/api/v1/playlists/p", api.login("8642"),
-                                R"({"name":"P","loop":true,"tracks":[{"file":"audio/a.wav"}]})", 200);
+    const Json fixed =
+        api.json("PUT", "/api/v1/playlists/p", api.login("8642"),
+                 R"({"name":"P","loop":true,"tracks":[{"file":"audio/a.wav"}]})", 200);
     CHECK(fixed["applied"] == Json::array({"library", "users"}));
     CHECK(fixed["not_applied"].empty());
 }

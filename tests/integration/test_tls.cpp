@@ -1,9 +1,9 @@
 // TLS on both networks the room speaks: mqtts:// to a mosquitto TLS listener with the
 // room's CA file, and the tablet API over HTTPS (control.tls). Certificates are made here
 // with the openssl command for 127.0.0.1.
+#include "../unit/temp_dir.hpp"
 #include "helpers.hpp"
 #include "process.hpp"
-#include "../unit/temp_dir.hpp"
 
 #include "services.hpp"
 
@@ -24,12 +24,22 @@ bool make_certificates(const fs::path& d) {
     const std::string q = " >/dev/null 2>&1";
     const std::string dir = d.string();
     write_text(d / "ext.cnf", "subjectAltName=IP:127.0.0.1\n");
-    return std::system(("cd '" + dir + "' && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca "
-                        "-keyout ca.key -out ca.pem" + q).c_str()) == 0 &&
-           std::system(("cd '" + dir + "' && openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 "
-                        "-keyout server.key -out server.csr" + q).c_str()) == 0 &&
-           std::system(("cd '" + dir + "' && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-                        "-days 2 -extfile ext.cnf -out server.pem" + q).c_str()) == 0 &&
+    return std::system(("cd '" + dir +
+                        "' && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca "
+                        "-keyout ca.key -out ca.pem" +
+                        q)
+                           .c_str()) == 0 &&
+           std::system(("cd '" + dir +
+                        "' && openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 "
+                        "-keyout server.key -out server.csr" +
+                        q)
+                           .c_str()) == 0 &&
+           std::system(
+               ("cd '" + dir +
+                "' && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+                "-days 2 -extfile ext.cnf -out server.pem" +
+                q)
+                   .c_str()) == 0 &&
            // mosquitto started as root drops to its own user, which must read the test key.
            std::system(("chmod 644 '" + dir + "/server.key'").c_str()) == 0;
 }
@@ -42,18 +52,26 @@ TEST_CASE("mqtts with a CA file, and the tablet API over HTTPS") {
     const int mqtt_port = free_loopback_port();
     const int http_port = free_loopback_port();
     Broker broker(dir.path.string(), mqtt_port,
-                  "cafile " + (dir.path / "ca.pem").string() + "\ncertfile " + (dir.path / "server.pem").string() +
-                      "\nkeyfile " + (dir.path / "server.key").string() + "\n");
+                  "cafile " + (dir.path / "ca.pem").string() + "\ncertfile " +
+                      (dir.path / "server.pem").string() + "\nkeyfile " +
+                      (dir.path / "server.key").string() + "\n");
     REQUIRE(broker.start());
 
     const fs::path lib = dir.path / "lib";
     write_text(lib / "room.json",
                Json{{"room", "tls"},
-                    {"mqtt", {{"url", "mqtts://127.0.0.1:" + std::to_string(mqtt_port)}, {"ca_file", (dir.path / "ca.pem").string()},
-                              {"base_topic", "stillroom/tls"}}},
-                    {"control", {{"listen", "127.0.0.1:" + std::to_string(http_port)},
-                                 {"tls", {{"cert", (dir.path / "server.pem").string()}, {"key", (dir.path / "server.key").string()}}},
-                                 {"users", Json::array({{{"name", "t"}, {"role", "therapist"}, {"pin_hash", hash_pin("1357")}}})}}}}
+                    {"mqtt",
+                     {{"url", "mqtts://127.0.0.1:" + std::to_string(mqtt_port)},
+                      {"ca_file", (dir.path / "ca.pem").string()},
+                      {"base_topic", "stillroom/tls"}}},
+                    {"control",
+                     {{"listen", "127.0.0.1:" + std::to_string(http_port)},
+                      {"tls",
+                       {{"cert", (dir.path / "server.pem").string()},
+                        {"key", (dir.path / "server.key").string()}}},
+                      {"users", Json::array({{{"name", "t"},
+                                              {"role", "therapist"},
+                                              {"pin_hash", hash_pin("1357")}}})}}}}
                    .dump());
     write_text(lib / "sessions/s.json", R"({"name":"S","phases":[{"id":"one","duration":"1h"}]})");
     Problems problems;

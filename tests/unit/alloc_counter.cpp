@@ -31,11 +31,21 @@ AllocationWatch::AllocationWatch() {
     t_allocs = t_locks = t_waits = 0;
     t_watching = true;
 }
-AllocationWatch::~AllocationWatch() { t_watching = false; }
-std::size_t AllocationWatch::count() const { return t_allocs; }
-std::size_t AllocationWatch::locks() const { return t_locks; }
-std::size_t AllocationWatch::waits() const { return t_waits; }
-bool AllocationWatch::full() { return STILLROOM_COUNT_LIBC != 0; }
+AllocationWatch::~AllocationWatch() {
+    t_watching = false;
+}
+std::size_t AllocationWatch::count() const {
+    return t_allocs;
+}
+std::size_t AllocationWatch::locks() const {
+    return t_locks;
+}
+std::size_t AllocationWatch::waits() const {
+    return t_waits;
+}
+bool AllocationWatch::full() {
+    return STILLROOM_COUNT_LIBC != 0;
+}
 } // namespace stillroom::test
 
 #if STILLROOM_COUNT_LIBC
@@ -73,8 +83,12 @@ void* counted_aligned_new(std::size_t size, std::align_val_t align) {
 }
 } // namespace
 
-void* operator new(std::size_t size) { return counted_new(size); }
-void* operator new[](std::size_t size) { return counted_new(size); }
+void* operator new(std::size_t size) {
+    return counted_new(size);
+}
+void* operator new[](std::size_t size) {
+    return counted_new(size);
+}
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
     if (t_watching) ++t_allocs;
     return raw_alloc(size ? size : 1);
@@ -83,16 +97,36 @@ void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
     if (t_watching) ++t_allocs;
     return raw_alloc(size ? size : 1);
 }
-void* operator new(std::size_t size, std::align_val_t a) { return counted_aligned_new(size, a); }
-void* operator new[](std::size_t size, std::align_val_t a) { return counted_aligned_new(size, a); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void* operator new(std::size_t size, std::align_val_t a) {
+    return counted_aligned_new(size, a);
+}
+void* operator new[](std::size_t size, std::align_val_t a) {
+    return counted_aligned_new(size, a);
+}
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+    std::free(p);
+}
 
 #if STILLROOM_COUNT_LIBC
 #include <dlfcn.h>
@@ -158,13 +192,17 @@ int pthread_cond_wait(pthread_cond_t* c, pthread_mutex_t* m) {
     return next(c, m);
 }
 int pthread_cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* t) {
-    static auto next = reinterpret_cast<int (*)(pthread_cond_t*, pthread_mutex_t*, const struct timespec*)>(
-        dlvsym(RTLD_NEXT, "pthread_cond_timedwait", "GLIBC_2.3.2"));
+    static auto next =
+        reinterpret_cast<int (*)(pthread_cond_t*, pthread_mutex_t*, const struct timespec*)>(
+            dlvsym(RTLD_NEXT, "pthread_cond_timedwait", "GLIBC_2.3.2"));
     count_wait();
     return next(c, m, t);
 }
-int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock, const struct timespec* t) {
-    static auto next = real<int (*)(pthread_cond_t*, pthread_mutex_t*, clockid_t, const struct timespec*)>("pthread_cond_clockwait");
+int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock,
+                           const struct timespec* t) {
+    static auto next =
+        real<int (*)(pthread_cond_t*, pthread_mutex_t*, clockid_t, const struct timespec*)>(
+            "pthread_cond_clockwait");
     count_wait();
     return next(c, m, clock, t);
 }
@@ -174,7 +212,8 @@ int nanosleep(const struct timespec* d, struct timespec* rem) {
     return next(d, rem);
 }
 int clock_nanosleep(clockid_t clock, int flags, const struct timespec* d, struct timespec* rem) {
-    static auto next = real<int (*)(clockid_t, int, const struct timespec*, struct timespec*)>("clock_nanosleep");
+    static auto next =
+        real<int (*)(clockid_t, int, const struct timespec*, struct timespec*)>("clock_nanosleep");
     count_wait();
     return next(clock, flags, d, rem);
 }

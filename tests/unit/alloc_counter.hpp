@@ -13,10 +13,10 @@ namespace stillroom::test {
 struct AllocationWatch {
     AllocationWatch();
     ~AllocationWatch();
-    std::size_t count() const;  // heap allocations
-    std::size_t locks() const;  // pthread_mutex_lock/trylock
-    std::size_t waits() const;  // pthread_cond_(timed)wait, nanosleep, clock_nanosleep, sched_yield
-    static bool full();         // false: only operator new is observed (sanitizer builds)
+    std::size_t count() const; // heap allocations
+    std::size_t locks() const; // pthread_mutex_lock/trylock
+    std::size_t waits() const; // pthread_cond_(timed)wait, nanosleep, clock_nanosleep, sched_yield
+    static bool full();        // false: only operator new is observed (sanitizer builds)
 };
 
 } // namespace stillroom::test

@@ -23,7 +23,8 @@ public:
     void ignore_retained(const std::string& pattern) override { no_retained.push_back(pattern); }
     std::vector<std::string> no_retained;
     // Any thread (like the real client): the bridge publishes from its worker.
-    bool publish(const std::string& topic, const std::string& payload, int qos, bool retain) override {
+    bool publish(const std::string& topic, const std::string& payload, int qos,
+                 bool retain) override {
         std::lock_guard lock(mutex);
         if (!is_connected) return false;
         sent.push_back({topic, payload, qos, retain});
@@ -32,11 +33,13 @@ public:
     bool connected() const override { return is_connected; }
 
     void deliver(const std::string& topic, const std::string& payload) {
-        for (auto& h : handlers) h(topic, payload);
+        for (auto& h : handlers)
+            h(topic, payload);
     }
     void connect() {
         is_connected = true;
-        for (auto& l : connect_listeners) l();
+        for (auto& l : connect_listeners)
+            l();
     }
     void disconnect() { is_connected = false; }
     std::vector<Sent> take() {

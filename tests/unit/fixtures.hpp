@@ -1,9 +1,9 @@
 // Shared test fixtures: templates and playlists made in code, with exact track lengths.
 #pragma once
 
+#include "engine/duration.hpp"
 #include "engine/effects.hpp"
 #include "engine/session.hpp"
-#include "engine/duration.hpp"
 
 #include <doctest/doctest.h>
 

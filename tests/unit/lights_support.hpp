@@ -15,7 +15,8 @@ namespace stillroom::test {
 inline SceneLights resolved(const std::map<std::string, Scene>& scenes, const std::string& id,
                             const std::vector<LightConfig>& lights) {
     std::set<std::string> ids;
-    for (const auto& l : lights) ids.insert(l.id);
+    for (const auto& l : lights)
+        ids.insert(l.id);
     return resolve_scene(scenes.at(id), ids);
 }
 

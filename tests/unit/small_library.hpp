@@ -10,7 +10,8 @@
 
 namespace stillroom::test {
 
-inline Library write_small_library(const std::filesystem::path& dir, const std::string& session_json) {
+inline Library write_small_library(const std::filesystem::path& dir,
+                                   const std::string& session_json) {
     std::filesystem::create_directories(dir / "sessions");
     std::ofstream(dir / "room.json") << R"({"room":"r"})";
     std::ofstream(dir / "sessions/s.json") << session_json;

@@ -38,23 +38,26 @@ bool write_signal(const fs::path& path, AudioFormat format, int rate, int channe
     const auto frames = static_cast<std::int64_t>(seconds * rate);
     std::vector<float> buf(static_cast<std::size_t>(frames * channels));
     for (std::int64_t i = 0; i < frames; ++i)
-        for (int c = 0; c < channels; ++c) buf[static_cast<std::size_t>(i * channels + c)] = sample(i, rate);
+        for (int c = 0; c < channels; ++c)
+            buf[static_cast<std::size_t>(i * channels + c)] = sample(i, rate);
     return f->write(buf.data(), frames) == frames;
 }
 
 std::function<float(std::int64_t, int)> sine(double hz, double amplitude) {
     return [=](std::int64_t i, int rate) {
-        return static_cast<float>(amplitude * std::sin(2 * kPi * hz * static_cast<double>(i) / rate));
+        return static_cast<float>(amplitude *
+                                  std::sin(2 * kPi * hz * static_cast<double>(i) / rate));
     };
 }
 
 // A one-phase session playing `playlist` at 0 dB (the room's maximum set to 0 dB).
-SessionSetup audio_setup(PlaylistInfo playlist, const std::string& extra_cues = "[]", const std::string& duration = "10s") {
+SessionSetup audio_setup(PlaylistInfo playlist, const std::string& extra_cues = "[]",
+                         const std::string& duration = "10s") {
     PlaylistCatalog c;
     c["p"] = std::move(playlist);
     const std::string tmpl = R"({"name":"audio","phases":[{"id":"play","duration":")" + duration +
-                             R"(","playlist":"p","volume_db":0,"fade":"0s"}],"cues":)" + extra_cues +
-                             R"(,"end":{"fade":"0.5s"}})";
+                             R"(","playlist":"p","volume_db":0,"fade":"0s"}],"cues":)" +
+                             extra_cues + R"(,"end":{"fade":"0.5s"}})";
     SessionSetup s = setup_from(tmpl, c);
     s.max_volume_db = 0;
     return s;
@@ -87,7 +90,9 @@ PlaylistInfo measured(const fs::path& dir, const std::string& json) {
 
 struct Capture {
     std::vector<float> samples; // interleaved stereo
-    void add(const float* data, int frames, std::int64_t) { samples.insert(samples.end(), data, data + frames * 2); }
+    void add(const float* data, int frames, std::int64_t) {
+        samples.insert(samples.end(), data, data + frames * 2);
+    }
     std::int64_t frames() const { return static_cast<std::int64_t>(samples.size() / 2); }
 };
 
@@ -105,8 +110,9 @@ double max_step(const std::vector<float>& s, std::int64_t from, std::int64_t to)
     double m = 0;
     for (std::int64_t i = std::max<std::int64_t>(from, 1); i < to; ++i)
         for (int c = 0; c < 2; ++c)
-            m = std::max(m, static_cast<double>(std::fabs(s[static_cast<std::size_t>(2 * i + c)] -
-                                                          s[static_cast<std::size_t>(2 * (i - 1) + c)])));
+            m = std::max(
+                m, static_cast<double>(std::fabs(s[static_cast<std::size_t>(2 * i + c)] -
+                                                 s[static_cast<std::size_t>(2 * (i - 1) + c)])));
     return m;
 }
 
@@ -125,7 +131,9 @@ TEST_CASE("a crossfade is continuous: no step beyond what the signals themselves
     TempDir dir;
     REQUIRE(write_signal(dir.path / "a.flac", AudioFormat::Flac16, 48000, 2, 3.0, sine(440, 0.5)));
     REQUIRE(write_signal(dir.path / "b.wav", AudioFormat::Wav16, 44100, 1, 3.0, sine(660, 0.5)));
-    auto info = measured(dir.path, R"({"crossfade":"1s","loop":false,"tracks":[{"file":"a.flac"},{"file":"b.wav"}]})");
+    auto info = measured(
+        dir.path,
+        R"({"crossfade":"1s","loop":false,"tracks":[{"file":"a.flac"},{"file":"b.wav"}]})");
     Capture cap;
     RenderResult r = render(audio_setup(info, "[]", "6s"), dir.path, cap);
     CHECK(r.underruns == 0);
@@ -143,7 +151,9 @@ TEST_CASE("a crossfade is continuous: no step beyond what the signals themselves
     // Equal power: the level in the middle of the crossfade is that of either track alone.
     auto rms_db = [&](std::int64_t from, std::int64_t to) {
         double sum = 0;
-        for (std::int64_t i = from; i < to; ++i) sum += static_cast<double>(cap.samples[static_cast<std::size_t>(2 * i)]) * cap.samples[static_cast<std::size_t>(2 * i)];
+        for (std::int64_t i = from; i < to; ++i)
+            sum += static_cast<double>(cap.samples[static_cast<std::size_t>(2 * i)]) *
+                   cap.samples[static_cast<std::size_t>(2 * i)];
         return 10 * std::log10(sum / static_cast<double>(to - from));
     };
     const double mid = rms_db(2 * 48000 + 19200, 3 * 48000 - 19200);
@@ -151,7 +161,7 @@ TEST_CASE("a crossfade is continuous: no step beyond what the signals themselves
     CAPTURE(a);
     CAPTURE(b);
     CAPTURE(mid);
-    CHECK(std::fabs(a - b) < 2.0); // loudness-normalised
+    CHECK(std::fabs(a - b) < 2.0);             // loudness-normalised
     CHECK(std::fabs(mid - (a + b) / 2) < 1.0); // no dip, no bump
 }
 
@@ -159,12 +169,16 @@ TEST_CASE("a cue's sound lands on the exact sample") {
     TempDir dir;
     REQUIRE(write_signal(dir.path / "impulse.wav", AudioFormat::WavFloat, 48000, 1, 0.1,
                          [](std::int64_t i, int) { return i == 0 ? 0.5f : 0.0f; }));
-    REQUIRE(write_signal(dir.path / "silence.wav", AudioFormat::WavFloat, 48000, 2, 4.0, [](std::int64_t, int) { return 0.0f; }));
+    REQUIRE(write_signal(dir.path / "silence.wav", AudioFormat::WavFloat, 48000, 2, 4.0,
+                         [](std::int64_t, int) { return 0.0f; }));
     auto info = measured(dir.path, R"({"tracks":[{"file":"silence.wav"}]})");
     for (int at_ms : {1500, 1501, 2999}) {
         CAPTURE(at_ms);
         Capture cap;
-        render(audio_setup(info, R"([{"at":"start+)" + std::to_string(at_ms) + R"(ms","sound":"impulse.wav","gain_db":-6}])", "4s"),
+        render(audio_setup(info,
+                           R"([{"at":"start+)" + std::to_string(at_ms) +
+                               R"(ms","sound":"impulse.wav","gain_db":-6}])",
+                           "4s"),
                dir.path, cap);
         const std::int64_t expected = static_cast<std::int64_t>(at_ms) * 48;
         std::int64_t first = -1, nonzero = 0;
@@ -189,9 +203,11 @@ TEST_CASE("a cue's sound lands on the exact sample") {
 TEST_CASE("the ceiling is never exceeded") {
     TempDir dir;
     // A full-scale square wave, boosted by loudness normalisation, plus a loud chime on top.
-    REQUIRE(write_signal(dir.path / "square.wav", AudioFormat::WavFloat, 48000, 2, 3.0,
-                         [](std::int64_t i, int rate) { return (i * 100 / rate) % 2 ? 1.0f : -1.0f; }));
-    REQUIRE(write_signal(dir.path / "loud.wav", AudioFormat::WavFloat, 48000, 2, 1.0, sine(1000, 1.0)));
+    REQUIRE(
+        write_signal(dir.path / "square.wav", AudioFormat::WavFloat, 48000, 2, 3.0,
+                     [](std::int64_t i, int rate) { return (i * 100 / rate) % 2 ? 1.0f : -1.0f; }));
+    REQUIRE(
+        write_signal(dir.path / "loud.wav", AudioFormat::WavFloat, 48000, 2, 1.0, sine(1000, 1.0)));
     auto info = measured(dir.path, R"({"tracks":[{"file":"square.wav","gain_db":12}]})");
     Capture cap;
     RenderResult r = render(
@@ -201,7 +217,8 @@ TEST_CASE("the ceiling is never exceeded") {
         dir.path, cap);
     const float ceiling = static_cast<float>(std::pow(10.0, -1 / 20.0));
     float peak = 0;
-    for (float x : cap.samples) peak = std::max(peak, std::fabs(x));
+    for (float x : cap.samples)
+        peak = std::max(peak, std::fabs(x));
     CAPTURE(peak);
     CHECK(peak <= ceiling + 1e-6f);
     CHECK(r.peak <= ceiling + 1e-6f);
@@ -210,8 +227,10 @@ TEST_CASE("the ceiling is never exceeded") {
 
 TEST_CASE("two tracks 20 dB apart come out within 1 LU after normalisation") {
     TempDir dir;
-    REQUIRE(write_signal(dir.path / "loud.flac", AudioFormat::Flac16, 48000, 2, 4.0, sine(500, 0.5)));
-    REQUIRE(write_signal(dir.path / "quiet.flac", AudioFormat::Flac16, 48000, 2, 4.0, sine(500, 0.05)));
+    REQUIRE(
+        write_signal(dir.path / "loud.flac", AudioFormat::Flac16, 48000, 2, 4.0, sine(500, 0.5)));
+    REQUIRE(
+        write_signal(dir.path / "quiet.flac", AudioFormat::Flac16, 48000, 2, 4.0, sine(500, 0.05)));
     double levels[2];
     int k = 0;
     for (const char* file : {"loud.flac", "quiet.flac"}) {
@@ -230,12 +249,14 @@ TEST_CASE("missing and truncated files: skipped, never a silence longer than the
     TempDir dir;
     REQUIRE(write_signal(dir.path / "a.flac", AudioFormat::Flac16, 48000, 2, 3.0, sine(300, 0.3)));
     REQUIRE(write_signal(dir.path / "b.flac", AudioFormat::Flac16, 48000, 2, 3.0, sine(400, 0.3)));
-    REQUIRE(write_signal(dir.path / "cut.flac", AudioFormat::Flac16, 48000, 2, 3.0, sine(500, 0.3)));
+    REQUIRE(
+        write_signal(dir.path / "cut.flac", AudioFormat::Flac16, 48000, 2, 3.0, sine(500, 0.3)));
     // Chop the FLAC file in half: its header still promises three seconds.
     const auto full = fs::file_size(dir.path / "cut.flac");
     fs::resize_file(dir.path / "cut.flac", full / 2);
     // The library was checked before the files broke: the engine believes all four play.
-    PlaylistInfo info = test::playlist("p", Ms{1000}, {Ms{3000}, Ms{3000}, Ms{3000}, Ms{3000}}, false);
+    PlaylistInfo info =
+        test::playlist("p", Ms{1000}, {Ms{3000}, Ms{3000}, Ms{3000}, Ms{3000}}, false);
     info.tracks[0].file = "a.flac";
     info.tracks[1].file = "gone.flac";
     info.tracks[2].file = "cut.flac";
@@ -258,7 +279,7 @@ TEST_CASE("missing and truncated files: skipped, never a silence longer than the
         longest = std::max(longest, run);
     }
     CAPTURE(longest);
-    CHECK(longest < 48000); // shorter than the 1 s crossfade
+    CHECK(longest < 48000);          // shorter than the 1 s crossfade
     CHECK(last - first > 48000 * 5); // a, part of cut and b all played
 }
 
@@ -271,9 +292,9 @@ TEST_CASE("formats, rates and channel layouts all play at the device rate") {
         int channels;
     };
     const Row rows[] = {
-        {AudioFormat::Wav16, "wav", 44100, 1},  {AudioFormat::Wav16, "wav", 48000, 2},
+        {AudioFormat::Wav16, "wav", 44100, 1},   {AudioFormat::Wav16, "wav", 48000, 2},
         {AudioFormat::Flac16, "flac", 96000, 2}, {AudioFormat::Flac16, "flac", 44100, 1},
-        {AudioFormat::Ogg, "ogg", 44100, 2},    {AudioFormat::WavFloat, "wav", 48000, 6},
+        {AudioFormat::Ogg, "ogg", 44100, 2},     {AudioFormat::WavFloat, "wav", 48000, 6},
         {AudioFormat::Mp3, "mp3", 44100, 2},
     };
     int n = 0;
@@ -282,10 +303,12 @@ TEST_CASE("formats, rates and channel layouts all play at the device rate") {
         CAPTURE(file);
         CAPTURE(row.rate);
         CAPTURE(row.channels);
-        if (!write_signal(dir.path / file, row.format, row.rate, row.channels, 2.0, sine(440, 0.3))) {
+        if (!write_signal(dir.path / file, row.format, row.rate, row.channels, 2.0,
+                          sine(440, 0.3))) {
             // This libsndfile cannot write the format; sox can (it is in install-deps.sh).
-            const std::string cmd = "sox -q -r " + std::to_string(row.rate) + " -c " + std::to_string(row.channels) +
-                                    " -n '" + (dir.path / file).string() + "' synth 2 sine 440 vol 0.3";
+            const std::string cmd = "sox -q -r " + std::to_string(row.rate) + " -c " +
+                                    std::to_string(row.channels) + " -n '" +
+                                    (dir.path / file).string() + "' synth 2 sine 440 vol 0.3";
             if (std::system(cmd.c_str()) != 0) {
                 MESSAGE("cannot make a " << std::string(row.ext) << " file here; skipped");
                 continue;
@@ -376,8 +399,9 @@ TEST_CASE("reconcile starts the track at the desired position") {
     TempDir dir;
     // A ramp: every sample says where in the file it is.
     const double total = 480000;
-    REQUIRE(write_signal(dir.path / "ramp.wav", AudioFormat::WavFloat, 48000, 1, 10.0,
-                         [&](std::int64_t i, int) { return static_cast<float>(static_cast<double>(i) / total); }));
+    REQUIRE(write_signal(
+        dir.path / "ramp.wav", AudioFormat::WavFloat, 48000, 1, 10.0,
+        [&](std::int64_t i, int) { return static_cast<float>(static_cast<double>(i) / total); }));
     MixerConfig config;
     config.max_volume_db = 0;
     Mixer mixer(config);
@@ -390,7 +414,8 @@ TEST_CASE("reconcile starts the track at the desired position") {
     std::vector<float> out(2 * 9600);
     mixer.process(out.data(), 9600);
     const std::int64_t at = 6000; // after the 100 ms fade-in
-    const double expected = (4.0 * 48000 + static_cast<double>(at - Mixer::latency_frames())) / total;
+    const double expected =
+        (4.0 * 48000 + static_cast<double>(at - Mixer::latency_frames())) / total;
     CHECK(out[static_cast<std::size_t>(2 * at)] == doctest::Approx(expected).epsilon(1e-4));
     CHECK(out[static_cast<std::size_t>(2 * at + 1)] == doctest::Approx(expected).epsilon(1e-4));
 }
@@ -406,7 +431,8 @@ TEST_CASE("the mixer holds a volume above the room's ceiling at the ceiling") {
     up.db = 0; // 6 dB over the ceiling
     REQUIRE(mixer.post(up));
     std::vector<float> out(512 * 2);
-    for (int block = 0; block < 20; ++block) mixer.process(out.data(), 512); // past the fade
+    for (int block = 0; block < 20; ++block)
+        mixer.process(out.data(), 512); // past the fade
     CHECK(mixer.volume_db() == doctest::Approx(-6.0));
 }
 
@@ -417,7 +443,8 @@ TEST_CASE("the limiter catches a burst, releases smoothly and goes back to a pla
     std::vector<float> in, out;
     auto add = [&](int frames, double amplitude) {
         for (int i = 0; i < frames; ++i) {
-            const auto v = static_cast<float>(amplitude * std::sin(2 * kPi * 200 * static_cast<double>(in.size() / 2) / 48000));
+            const auto v = static_cast<float>(
+                amplitude * std::sin(2 * kPi * 200 * static_cast<double>(in.size() / 2) / 48000));
             in.push_back(v);
             in.push_back(v);
         }
@@ -431,12 +458,14 @@ TEST_CASE("the limiter catches a burst, releases smoothly and goes back to a pla
         limiter.process_block(out.data() + 2 * at, n);
     }
     float peak = 0;
-    for (float x : out) peak = std::max(peak, std::fabs(x));
+    for (float x : out)
+        peak = std::max(peak, std::fabs(x));
     CHECK(peak <= ceiling + 1e-6);
     CHECK(peak >= ceiling * 0.97); // the burst was held at the ceiling, not muted
     // No step: the largest sample-to-sample change is what the loud sine itself has.
     double worst = 0;
-    for (std::size_t i = 2; i < out.size(); i += 2) worst = std::max(worst, static_cast<double>(std::fabs(out[i] - out[i - 2])));
+    for (std::size_t i = 2; i < out.size(); i += 2)
+        worst = std::max(worst, static_cast<double>(std::fabs(out[i] - out[i - 2])));
     CHECK(worst < 2.0 * 2 * kPi * 200 / 48000 * 1.05);
     // Held by a smooth gain, not clipped: within every cycle (240 samples at 200 Hz) of the
     // burst the output is the delayed input times a gain that moves by under 3 %. A hard

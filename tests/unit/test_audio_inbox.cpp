@@ -4,9 +4,9 @@
 // only by ManualClock::advance_by and AudioDriver::process(frames).
 #include "temp_dir.hpp"
 
-#include "runtime/room.hpp"
 #include "devices/audio_driver.hpp"
 #include "playlists/sndfile.hpp"
+#include "runtime/room.hpp"
 
 #include <doctest/doctest.h>
 
@@ -27,7 +27,9 @@ constexpr int kRate = 48000;
 constexpr std::int64_t kTrackFrames = 3 * kRate;
 
 // A stereo ramp from 0 to 0.5 over three seconds: the sample says where in the file it is.
-float ramp_at(std::int64_t frame) { return 0.5f * static_cast<float>(frame) / static_cast<float>(kTrackFrames); }
+float ramp_at(std::int64_t frame) {
+    return 0.5f * static_cast<float>(frame) / static_cast<float>(kTrackFrames);
+}
 
 void write_ramp(const fs::path& path) {
     fs::create_directories(path.parent_path());
@@ -35,7 +37,9 @@ void write_ramp(const fs::path& path) {
     auto f = SndFile::open_write(path, kRate, 2, AudioFormat::WavFloat, &error);
     REQUIRE_MESSAGE(f, error);
     std::vector<float> buf(static_cast<std::size_t>(kTrackFrames * 2));
-    for (std::int64_t i = 0; i < kTrackFrames; ++i) buf[static_cast<std::size_t>(2 * i)] = buf[static_cast<std::size_t>(2 * i + 1)] = ramp_at(i);
+    for (std::int64_t i = 0; i < kTrackFrames; ++i)
+        buf[static_cast<std::size_t>(2 * i)] = buf[static_cast<std::size_t>(2 * i + 1)] =
+            ramp_at(i);
     REQUIRE(f->write(buf.data(), kTrackFrames) == kTrackFrames);
 }
 
@@ -52,7 +56,8 @@ struct SlowOpen {
             std::unique_lock lock(mutex);
             ++entered;
             cv.notify_all();
-            if (!cv.wait_for(lock, std::chrono::seconds(3), [&] { return released; })) released = true;
+            if (!cv.wait_for(lock, std::chrono::seconds(3), [&] { return released; }))
+                released = true;
         }
         open_voice(v);
     }
@@ -121,7 +126,8 @@ struct LoadingDriver {
 
     LoadingDriver() {
         write_ramp(dir.path / "audio/ramp.wav");
-        audio = std::make_unique<AudioDriver>(manual_options(dir.path, slow), clock, device_clock, nullptr, nullptr);
+        audio = std::make_unique<AudioDriver>(manual_options(dir.path, slow), clock, device_clock,
+                                              nullptr, nullptr);
         audio->start();
         audio->apply({Ms{0}, SetVolume{0, Ms{0}}}, clock.now());
     }
@@ -133,7 +139,8 @@ struct LoadingDriver {
 
 } // namespace
 
-TEST_CASE("apply() returns while the voice loads; a voice loaded ahead of its time starts on its frame") {
+TEST_CASE(
+    "apply() returns while the voice loads; a voice loaded ahead of its time starts on its frame") {
     LoadingDriver loading;
     ManualClock& clock = loading.clock;
     SlowOpen& slow = loading.slow;
@@ -145,7 +152,8 @@ TEST_CASE("apply() returns while the voice loads; a voice loaded ahead of its ti
     const auto took = std::chrono::steady_clock::now() - t0;
     REQUIRE(slow.wait_entered(1));
     CHECK(slow.still_blocked()); // apply() returned while the load had not finished
-    MESSAGE("apply() while a file loads: ", std::chrono::duration<double, std::milli>(took).count(), " ms");
+    MESSAGE("apply() while a file loads: ", std::chrono::duration<double, std::milli>(took).count(),
+            " ms");
     CHECK(took < std::chrono::milliseconds(50));
 
     // The load takes 100 ms of the 200 ms lead: session and mixer move on together.
@@ -180,7 +188,8 @@ TEST_CASE("a voice that loads late starts at once, where the track is by now") {
     for (std::int64_t j = 1000; j < kRate / 2 - lag; j += 997) {
         CAPTURE(j);
         // 5e-4 is 3 ms of the ramp; starting unaligned would be 300 ms (0.05) off.
-        CHECK(std::abs(out[static_cast<std::size_t>(2 * (j + lag))] - ramp_at(3 * kRate / 10 + j)) < 5e-4f);
+        CHECK(std::abs(out[static_cast<std::size_t>(2 * (j + lag))] - ramp_at(3 * kRate / 10 + j)) <
+              5e-4f);
     }
 }
 
@@ -242,10 +251,12 @@ TEST_CASE("Room::command returns while the audio driver loads a file") {
     const CommandResult r = room.command(volume);
     const auto took = std::chrono::steady_clock::now() - t0;
     CHECK(r.ok);
-    CHECK(slow.still_blocked()); // the command did not wait for the file (which never loads until released)
+    CHECK(slow.still_blocked()); // the command did not wait for the file (which never loads until
+                                 // released)
     // Bounded: the command's own work includes its journal record's fdatasync, which a
     // loaded disk can stretch; the load it no longer waits for is unbounded here.
-    MESSAGE("Room::command while a file loads: ", std::chrono::duration<double, std::milli>(took).count(), " ms");
+    MESSAGE("Room::command while a file loads: ",
+            std::chrono::duration<double, std::milli>(took).count(), " ms");
     CHECK(took < std::chrono::milliseconds(250));
     slow.release();
     audio.wait_idle();
@@ -282,6 +293,7 @@ TEST_CASE("mixer commands due on the same frame apply in the order they were pos
     c.voice = b.get();
     REQUIRE(mixer.post(c));
     std::vector<float> out(2 * 1024);
-    for (int i = 0; i < 20; ++i) mixer.process(out.data(), 1024);
+    for (int i = 0; i < 20; ++i)
+        mixer.process(out.data(), 1024);
     CHECK(out[0] == doctest::Approx(0.25f).epsilon(1e-3));
 }

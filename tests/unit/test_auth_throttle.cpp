@@ -82,7 +82,8 @@ TEST_CASE("PIN throttle: parallel wrong PINs are counted before they are checked
         threads.emplace_back([&] {
             if (auth.login("0000", "10.0.0.9").status == Auth::LoginStatus::WrongPin) ++checked;
         });
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     // Three are free; the third sets the first wait, so every later one is refused unchecked.
     CHECK(checked.load() == Auth::kFreeAttempts);
 }

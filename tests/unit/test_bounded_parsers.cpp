@@ -25,10 +25,12 @@ TEST_CASE("the M3U importer ends on every prefix of a file and counts its lines 
     // Extended M3U as VLC writes it (videolan/vlc modules/misc/playlist/m3u.c, DoChildren:
     // "#EXTM3U", "#EXTINF:<seconds>,<artist> - <name>", then the path), with a CRLF line
     // and no newline after the last line, as hand-edited files have.
-    const std::string text = "#EXTM3U\n#EXTINF:300,A - One\naudio/a.flac\n\n#EXTINF:200,B - Two\r\naudio/b.flac";
+    const std::string text =
+        "#EXTM3U\n#EXTINF:300,A - One\naudio/a.flac\n\n#EXTINF:200,B - Two\r\naudio/b.flac";
     for (std::size_t n = 0; n <= text.size(); ++n) {
         CAPTURE(n);
-        const auto r = import_m3u(std::string_view(text).substr(0, n), dir.path, dir.path, "p", "p.m3u");
+        const auto r =
+            import_m3u(std::string_view(text).substr(0, n), dir.path, dir.path, "p", "p.m3u");
         CHECK(r.playlist.tracks.size() <= 2);
     }
     const auto whole = import_m3u(text, dir.path, dir.path, "p", "p.m3u");
@@ -42,14 +44,19 @@ TEST_CASE("the M3U importer ends on every prefix of a file and counts its lines 
 
 TEST_CASE("durations and time expressions and journals end on every prefix") {
     const std::string duration = "1h30m2.5s";
-    for (std::size_t n = 0; n <= duration.size(); ++n) (void)parse_duration(std::string_view(duration).substr(0, n));
+    for (std::size_t n = 0; n <= duration.size(); ++n)
+        (void)parse_duration(std::string_view(duration).substr(0, n));
     CHECK(parse_duration(duration) == Ms{5'402'500});
     const std::string expr = "phase:peak+1h2m";
-    for (std::size_t n = 0; n <= expr.size(); ++n) (void)parse_time_expr(std::string_view(expr).substr(0, n));
+    for (std::size_t n = 0; n <= expr.size(); ++n)
+        (void)parse_time_expr(std::string_view(expr).substr(0, n));
     CHECK(parse_time_expr(expr).has_value());
 
     TempDir dir;
-    const std::string journal = R"({"type":"start","t":0})" "\n" R"({"type":"event","t":5})" "\n";
+    const std::string journal = R"({"type":"start","t":0})"
+                                "\n"
+                                R"({"type":"event","t":5})"
+                                "\n";
     for (std::size_t n = 0; n <= journal.size(); ++n) {
         CAPTURE(n);
         {
@@ -63,7 +70,10 @@ TEST_CASE("durations and time expressions and journals end on every prefix") {
     // problem in the middle of the journal.
     {
         std::ofstream out(dir.path / "j.jsonl", std::ios::trunc | std::ios::binary);
-        out << R"({"type":"start","t":0})" "\n" R"({"type":"ev)" "\n";
+        out << R"({"type":"start","t":0})"
+               "\n"
+               R"({"type":"ev)"
+               "\n";
     }
     const auto garbage = read_journal(dir.path / "j.jsonl");
     CHECK(garbage.records.size() == 1);

@@ -2,13 +2,13 @@
 // messages, times moving on between messages), clinic.json, broker lists in room.json, and
 // the room's side (status and state again when an overview announces itself, vitals never
 // on MQTT but the flag). Expectations are written out by hand from the messages sent.
-#include "test_support.hpp"
 #include "fake_mqtt.hpp"
+#include "test_support.hpp"
 
 #include "clinic/clinic_config.hpp"
 #include "clinic/overview.hpp"
-#include "library/library.hpp"
 #include "control/mqtt_bridge.hpp"
+#include "library/library.hpp"
 #include "library/room_config.hpp"
 
 #include <doctest/doctest.h>
@@ -24,20 +24,30 @@ using namespace stillroom::test;
 namespace {
 
 const DeviceTime t0{Ms{10'000'000}};
-DeviceTime at(double seconds) { return t0 + Ms{static_cast<Ms::rep>(seconds * 1000)}; }
+DeviceTime at(double seconds) {
+    return t0 + Ms{static_cast<Ms::rep>(seconds * 1000)};
+}
 
 // A room's state as its bridge publishes it (control/state_json.cpp, without vitals).
 Json room_state(const std::string& id, const Json& session, Json devices = Json::array()) {
-    return {{"room", {{"id", id}, {"name", "Room " + id}}}, {"session", session}, {"devices", devices}};
+    return {
+        {"room", {{"id", id}, {"name", "Room " + id}}}, {"session", session}, {"devices", devices}};
 }
 
-Json running_session(double since_start, Json since_dose, Json reminders = Json::array(), bool flagged = false) {
-    return {{"id", "s-1"},         {"label", "P-07"},
-            {"template", "im75"},  {"template_name", "IM ketamine 75 min"},
-            {"status", "running"}, {"phase", {{"index", 2}, {"id", "onset"}, {"name", "Onset"}, {"count", 6}}},
-            {"held", false},       {"comfort", false},
-            {"lights_up", false},  {"since_start", since_start},
-            {"since_dose", since_dose}, {"reminders", reminders},
+Json running_session(double since_start, Json since_dose, Json reminders = Json::array(),
+                     bool flagged = false) {
+    return {{"id", "s-1"},
+            {"label", "P-07"},
+            {"template", "im75"},
+            {"template_name", "IM ketamine 75 min"},
+            {"status", "running"},
+            {"phase", {{"index", 2}, {"id", "onset"}, {"name", "Onset"}, {"count", 6}}},
+            {"held", false},
+            {"comfort", false},
+            {"lights_up", false},
+            {"since_start", since_start},
+            {"since_dose", since_dose},
+            {"reminders", reminders},
             {"vitals_flagged", flagged}};
 }
 
@@ -49,7 +59,8 @@ Json find_room(const Json& rooms, const std::string& id) {
 
 std::vector<std::string> kinds(const Json& room) {
     std::vector<std::string> out;
-    for (const auto& a : room["alerts"]) out.push_back(a["kind"].get<std::string>());
+    for (const auto& a : room["alerts"])
+        out.push_back(a["kind"].get<std::string>());
     return out;
 }
 
@@ -72,14 +83,14 @@ struct FixedRoom final : RoomControl {
     CommandResult command(const Command&) override { return {}; }
 };
 
-
 } // namespace
 
 TEST_CASE("clinic overview: rooms appear from status and state, sorted, idle or in session") {
     Overview o;
     CHECK(o.on_message("stillroom/b/status", "online", at(0)));
     CHECK(o.on_message("stillroom/b/state", dump_json(room_state("b", nullptr)), at(0)));
-    CHECK(o.on_message("stillroom/a/state", dump_json(room_state("a", running_session(600, 120))), at(0)));
+    CHECK(o.on_message("stillroom/a/state", dump_json(room_state("a", running_session(600, 120))),
+                       at(0)));
     CHECK(find_room(o.rooms(at(0)), "a")["online"] == false); // a retained state outlives its room
     CHECK(o.on_message("stillroom/a/status", "online", at(0)));
     const Json rooms = o.rooms(at(0));
@@ -99,31 +110,39 @@ TEST_CASE("clinic overview: rooms appear from status and state, sorted, idle or 
     CHECK(later["session"]["since_dose"].get<double>() == doctest::Approx(210));
     CHECK(later["last_seen_s"].get<double>() == doctest::Approx(90));
     // Before the dose since_dose stays null.
-    o.on_message("stillroom/a/state", dump_json(room_state("a", running_session(60, nullptr))), at(100));
+    o.on_message("stillroom/a/state", dump_json(room_state("a", running_session(60, nullptr))),
+                 at(100));
     CHECK(find_room(o.rooms(at(130)), "a")["session"]["since_dose"].is_null());
 }
 
-TEST_CASE("clinic overview: alerts for an overdue reminder, flagged vitals, a device fault, offline in session") {
+TEST_CASE("clinic overview: alerts for an overdue reminder, flagged vitals, a device fault, "
+          "offline in session") {
     Overview o(OverviewOptions{Ms{5 * 60'000}, 500});
-    const Json reminder = Json::array({{{"cue", 3}, {"text", "BP check"}, {"vitals", true}, {"at", 2400}}});
+    const Json reminder =
+        Json::array({{{"cue", 3}, {"text", "BP check"}, {"vitals", true}, {"at", 2400}}});
     // The reminder fell due at 2400 s; the state says 2460 s since start: 1 min overdue.
     o.on_message("stillroom/r/status", "online", at(0));
-    o.on_message("stillroom/r/state", dump_json(room_state("r", running_session(2460, 2000, reminder))), at(0));
+    o.on_message("stillroom/r/state",
+                 dump_json(room_state("r", running_session(2460, 2000, reminder))), at(0));
     CHECK(find_room(o.rooms(at(0)), "r")["alerts"].empty());
     CHECK(find_room(o.rooms(at(239)), "r")["alerts"].empty()); // 4 min 59 s overdue
-    Json r = find_room(o.rooms(at(240)), "r");                  // 5 min overdue
+    Json r = find_room(o.rooms(at(240)), "r");                 // 5 min overdue
     REQUIRE(kinds(r) == std::vector<std::string>{"reminder_overdue"});
     CHECK(r["alerts"][0]["text"] == "reminder overdue 5 min: BP check");
     CHECK(r["alerts"][0]["overdue_s"].get<double>() == doctest::Approx(300));
     // Acknowledged: the next state has no reminder, and the alert is gone.
-    o.on_message("stillroom/r/state", dump_json(room_state("r", running_session(2700, 2240))), at(240));
+    o.on_message("stillroom/r/state", dump_json(room_state("r", running_session(2700, 2240))),
+                 at(240));
     CHECK(find_room(o.rooms(at(241)), "r")["alerts"].empty());
 
     // A flagged reading and a failed light.
-    const Json devices = Json::array({{{"id", "lights"}, {"ok", false}, {"detail", "1 of 2 lights ok"}},
-                                      {{"id", "audio"}, {"ok", true}, {"detail", "playing"}}});
-    o.on_message("stillroom/r/state", dump_json(room_state("r", running_session(2800, 2340, Json::array(), true), devices)),
-                 at(300));
+    const Json devices =
+        Json::array({{{"id", "lights"}, {"ok", false}, {"detail", "1 of 2 lights ok"}},
+                     {{"id", "audio"}, {"ok", true}, {"detail", "playing"}}});
+    o.on_message(
+        "stillroom/r/state",
+        dump_json(room_state("r", running_session(2800, 2340, Json::array(), true), devices)),
+        at(300));
     r = find_room(o.rooms(at(300)), "r");
     CHECK(kinds(r) == std::vector<std::string>{"vitals_flagged", "device_fault"});
     CHECK(r["alerts"][1]["text"] == "lights: 1 of 2 lights ok");
@@ -133,7 +152,8 @@ TEST_CASE("clinic overview: alerts for an overdue reminder, flagged vitals, a de
     CHECK(o.on_message("stillroom/r/status", "offline", at(310)));
     r = find_room(o.rooms(at(310)), "r");
     CHECK(r["online"] == false);
-    CHECK(kinds(r) == std::vector<std::string>{"vitals_flagged", "device_fault", "offline_in_session"});
+    CHECK(kinds(r) ==
+          std::vector<std::string>{"vitals_flagged", "device_fault", "offline_in_session"});
     CHECK(o.alert_count(at(310)) == 3);
 
     // Finished sessions raise no session alerts, online or not.
@@ -144,11 +164,13 @@ TEST_CASE("clinic overview: alerts for an overdue reminder, flagged vitals, a de
     CHECK(kinds(find_room(o.rooms(at(2000)), "r")).empty());
 }
 
-TEST_CASE("clinic overview: what is not a room's status or state is ignored, and the table is bounded") {
+TEST_CASE(
+    "clinic overview: what is not a room's status or state is ignored, and the table is bounded") {
     Overview o(OverviewOptions{Ms{60'000}, 3});
     CHECK_FALSE(o.on_message("stillroom/x/state", "not json", at(0)));
     CHECK_FALSE(o.on_message("stillroom/x/state", "[1,2]", at(0)));
-    CHECK_FALSE(o.on_message("stillroom/x/state", R"({"room":"x"})", at(0))); // room must be an object
+    CHECK_FALSE(
+        o.on_message("stillroom/x/state", R"({"room":"x"})", at(0))); // room must be an object
     CHECK_FALSE(o.on_message("stillroom/x/status", "maybe", at(0)));
     CHECK_FALSE(o.on_message("stillroom/x/result", "{}", at(0)));
     CHECK_FALSE(o.on_message("status", "online", at(0)));
@@ -160,7 +182,8 @@ TEST_CASE("clinic overview: what is not a room's status or state is ignored, and
     CHECK(o.on_message("stillroom/x/status", "", at(1)));
     CHECK(o.rooms(at(1)).empty());
     // At most max_rooms rooms: a flood of made-up topics cannot grow the table.
-    for (int i = 0; i < 10; ++i) o.on_message("stillroom/f" + std::to_string(i) + "/status", "online", at(2));
+    for (int i = 0; i < 10; ++i)
+        o.on_message("stillroom/f" + std::to_string(i) + "/status", "online", at(2));
     CHECK(o.rooms(at(2)).size() == 3);
     CHECK(o.ignored() == 4 + 7);
 }
@@ -221,7 +244,8 @@ TEST_CASE("room.json: mqtt.url as a list of the brokers of a cluster") {
 
     Problems mixed;
     CHECK_FALSE(room_with(Json::array({"mqtt://a", "mqtts://b"}), mixed));
-    CHECK(mixed.to_string().find("mqtt.url[1]: every broker of a cluster uses the same scheme") != std::string::npos);
+    CHECK(mixed.to_string().find("mqtt.url[1]: every broker of a cluster uses the same scheme") !=
+          std::string::npos);
     Problems empty;
     CHECK_FALSE(room_with(Json::array(), empty));
     CHECK(empty.to_string().find("mqtt.url") != std::string::npos);
@@ -230,7 +254,8 @@ TEST_CASE("room.json: mqtt.url as a list of the brokers of a cluster") {
     CHECK(wrong.to_string().find("mqtt.url[1]") != std::string::npos);
 }
 
-TEST_CASE("the room tells a clinic overview everything when it announces itself, and at a slow interval") {
+TEST_CASE("the room tells a clinic overview everything when it announces itself, and at a slow "
+          "interval") {
     Json state = room_state("r1", running_session(100, 10));
     state["session"]["vitals"] = Json::array({{{"systolic", 171}}});
     state["session"]["vitals_flagged"] = true;
@@ -240,14 +265,15 @@ TEST_CASE("the room tells a clinic overview everything when it announces itself,
     options.republish_every = std::chrono::milliseconds(300);
     SteadyDeviceClock clock; // republish_every is real time here
     MqttBridge bridge(options, mqtt, room, clock);
-    CHECK(std::find(mqtt.subscriptions.begin(), mqtt.subscriptions.end(), "stillroom-clinic/+/status") !=
-          mqtt.subscriptions.end());
+    CHECK(std::find(mqtt.subscriptions.begin(), mqtt.subscriptions.end(),
+                    "stillroom-clinic/+/status") != mqtt.subscriptions.end());
     bridge.start();
     mqtt.connect();
     REQUIRE(soon([&] { return mqtt.count() >= 2; }));
     mqtt.take();
     const auto before = bridge.republished();
-    mqtt.deliver("stillroom-clinic/north/status", "offline"); // an overview leaving asks for nothing
+    mqtt.deliver("stillroom-clinic/north/status",
+                 "offline"); // an overview leaving asks for nothing
     mqtt.deliver("stillroom-clinic/north/status", "online");
     REQUIRE(soon([&] { return bridge.republished() > before; }));
     const auto sent = mqtt.take();
@@ -257,7 +283,7 @@ TEST_CASE("the room tells a clinic overview everything when it announces itself,
     CHECK(sent[1].topic == "stillroom/r1/state");
     CHECK(sent[1].retain);
     const Json published = Json::parse(sent[1].payload);
-    CHECK_FALSE(published["session"].contains("vitals")); // the readings stay on the tablet
+    CHECK_FALSE(published["session"].contains("vitals"));  // the readings stay on the tablet
     CHECK(published["session"]["vitals_flagged"] == true); // the overview's alert
     // With nothing else happening, the slow interval sends them again.
     const auto after = bridge.republished();
@@ -283,24 +309,30 @@ TEST_CASE("library changes from the clinic: off unless the room allows them, ans
     SUBCASE("off: refused, nothing saved") {
         bridge.start();
         mqtt.connect();
-        mqtt.deliver("stillroom/r1/cmd/library", R"({"kind":"playlists","name":"p","content":{"tracks":[]}})");
+        mqtt.deliver("stillroom/r1/cmd/library",
+                     R"({"kind":"playlists","name":"p","content":{"tracks":[]}})");
         const auto r = results(1);
         CHECK(r[0]["ok"] == false);
         CHECK(r[0]["action"] == "library");
         CHECK(r[0]["error"].get<std::string>().find("mqtt.library_commands") != std::string::npos);
     }
     SUBCASE("on: saved through the room's own validation, malformed requests refused") {
-        bridge.set_library_put([&](const std::string& kind, const std::string& name, const Json& content) {
-            saved.push_back(kind + "/" + name + " " + content.dump());
-            return name == "bad" ? CommandResult{false, 400, "tracks: expected an array", {}} : CommandResult{true, 200, "", {}};
-        });
+        bridge.set_library_put(
+            [&](const std::string& kind, const std::string& name, const Json& content) {
+                saved.push_back(kind + "/" + name + " " + content.dump());
+                return name == "bad" ? CommandResult{false, 400, "tracks: expected an array", {}}
+                                     : CommandResult{true, 200, "", {}};
+            });
         bridge.start();
         mqtt.connect();
-        mqtt.deliver("stillroom/r1/cmd/library", R"({"kind":"playlists","name":"p","content":{"tracks":[]}})");
-        mqtt.deliver("stillroom/r1/cmd/library", R"({"kind":"playlists","name":"bad","content":{"tracks":"x"}})");
+        mqtt.deliver("stillroom/r1/cmd/library",
+                     R"({"kind":"playlists","name":"p","content":{"tracks":[]}})");
+        mqtt.deliver("stillroom/r1/cmd/library",
+                     R"({"kind":"playlists","name":"bad","content":{"tracks":"x"}})");
         mqtt.deliver("stillroom/r1/cmd/library", R"({"kind":"playlists","name":"p"})");
         const auto r = results(3);
-        CHECK(saved == std::vector<std::string>{R"(playlists/p {"tracks":[]})", R"(playlists/bad {"tracks":"x"})"});
+        CHECK(saved == std::vector<std::string>{R"(playlists/p {"tracks":[]})",
+                                                R"(playlists/bad {"tracks":"x"})"});
         CHECK(r[0]["ok"] == true);
         CHECK(r[0]["kind"] == "playlists");
         CHECK(r[0]["name"] == "p");
@@ -316,19 +348,26 @@ TEST_CASE("library changes from the clinic: off unless the room allows them, ans
         o.on_message("stillroom/r1/status", "online", at(0));
         o.on_message("stillroom/r1/state", dump_json(st), at(0));
         CHECK(o.on_message("stillroom/r1/result", dump_json(r[1]), at(1)));
-        CHECK_FALSE(o.on_message("stillroom/r1/result", R"({"action":"comfort","ok":true})", at(1)));
-        CHECK_FALSE(o.on_message("stillroom/zz/result", dump_json(r[0]), at(1))); // a room never seen
+        CHECK_FALSE(
+            o.on_message("stillroom/r1/result", R"({"action":"comfort","ok":true})", at(1)));
+        CHECK_FALSE(
+            o.on_message("stillroom/zz/result", dump_json(r[0]), at(1))); // a room never seen
         const Json lib = find_room(o.rooms(at(2)), "r1")["library"];
         CHECK(lib["version"] == "0123456789abcdef");
-        CHECK(lib["last_change"] == Json{{"ok", false}, {"kind", "playlists"}, {"name", "bad"}, {"error", "tracks: expected an array"}});
+        CHECK(lib["last_change"] == Json{{"ok", false},
+                                         {"kind", "playlists"},
+                                         {"name", "bad"},
+                                         {"error", "tracks: expected an array"}});
     }
     bridge.stop();
 }
 
 TEST_CASE("library version: the same files give the same version; any change gives another") {
     namespace fs = std::filesystem;
-    const fs::path a = fs::temp_directory_path() / ("stillroom-libver-a-" + std::to_string(::getpid()));
-    const fs::path b = fs::temp_directory_path() / ("stillroom-libver-b-" + std::to_string(::getpid()));
+    const fs::path a =
+        fs::temp_directory_path() / ("stillroom-libver-a-" + std::to_string(::getpid()));
+    const fs::path b =
+        fs::temp_directory_path() / ("stillroom-libver-b-" + std::to_string(::getpid()));
     for (const auto& d : {a, b}) {
         fs::remove_all(d);
         fs::create_directories(d / "playlists");

@@ -5,18 +5,18 @@
 #include "small_library.hpp"
 #include "temp_dir.hpp"
 
-#include "runtime/room.hpp"
-#include "library/library_files.hpp"
 #include "engine/file_ops.hpp"
 #include "engine/journal.hpp"
+#include "library/library_files.hpp"
 #include "runtime/journal_writer.hpp"
+#include "runtime/room.hpp"
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -28,15 +28,15 @@ namespace {
 
 // What the spies saw. Plain globals: the seam holds plain function pointers.
 struct Seen {
-    std::vector<std::string> calls;       // "write", "fdatasync", "fsync", "rename"
-    std::vector<off_t> size_at_sync;      // the file's size when it was synced
-    std::vector<ino_t> synced_inodes;     // which file each fsync reached
-    std::vector<ino_t> renamed_inodes;    // which file each rename moved
-    int fail_sync_errno = 0;              // make fdatasync/fsync fail with this
-    std::size_t max_chunk = 0;            // write at most this much per call (0: all)
-    int fail_write_after = -1;            // fail (ENOSPC) on this write call (0-based)
+    std::vector<std::string> calls;    // "write", "fdatasync", "fsync", "rename"
+    std::vector<off_t> size_at_sync;   // the file's size when it was synced
+    std::vector<ino_t> synced_inodes;  // which file each fsync reached
+    std::vector<ino_t> renamed_inodes; // which file each rename moved
+    int fail_sync_errno = 0;           // make fdatasync/fsync fail with this
+    std::size_t max_chunk = 0;         // write at most this much per call (0: all)
+    int fail_write_after = -1;         // fail (ENOSPC) on this write call (0-based)
     int writes = 0;
-    std::function<void()> after_write;    // e.g. a reader looking at the target mid-write
+    std::function<void()> after_write; // e.g. a reader looking at the target mid-write
 };
 Seen seen;
 
@@ -54,7 +54,7 @@ ssize_t spy_write(int fd, const void* data, std::size_t size) {
 
 int spy_sync(int fd, const char* name, int (*real)(int)) {
     seen.calls.push_back(name);
-    struct stat st{};
+    struct stat st {};
     ::fstat(fd, &st);
     seen.size_at_sync.push_back(st.st_size);
     seen.synced_inodes.push_back(st.st_ino);
@@ -64,12 +64,16 @@ int spy_sync(int fd, const char* name, int (*real)(int)) {
     }
     return real(fd);
 }
-int spy_fdatasync(int fd) { return spy_sync(fd, "fdatasync", ::fdatasync); }
-int spy_fsync(int fd) { return spy_sync(fd, "fsync", ::fsync); }
+int spy_fdatasync(int fd) {
+    return spy_sync(fd, "fdatasync", ::fdatasync);
+}
+int spy_fsync(int fd) {
+    return spy_sync(fd, "fsync", ::fsync);
+}
 
 int spy_rename(const char* from, const char* to) {
     seen.calls.push_back("rename");
-    struct stat st{};
+    struct stat st {};
     if (::stat(from, &st) == 0) seen.renamed_inodes.push_back(st.st_ino);
     return std::rename(from, to);
 }
@@ -109,7 +113,8 @@ struct WitnessDriver final : RoomDriver {
     std::vector<Witnessed> applied;
     std::string name() const override { return "witness"; }
     void apply(const Effect&, MonoTime) override {
-        applied.push_back({count(seen.calls, "fdatasync"), journal.empty() ? 0 : read_journal(journal).records.size()});
+        applied.push_back({count(seen.calls, "fdatasync"),
+                           journal.empty() ? 0 : read_journal(journal).records.size()});
     }
     void reconcile(const DesiredState&, MonoTime) override {}
     Json health() const override { return {{"ok", true}}; }
@@ -147,9 +152,11 @@ TEST_CASE("a failed fdatasync is an error the room hears of, not a silent succes
 TEST_CASE("the room's effects reach the drivers only after their journal record is on disk") {
     TempDir dir;
     ManualClock clock;
-    Room room(write_small_library(dir.path / "lib",
-                                  R"({"name":"S","phases":[{"id":"a","until":"dose","duration":"20m"},{"id":"b","duration":"20m"}]})"),
-              dir.path / "state", clock);
+    Room room(
+        write_small_library(
+            dir.path / "lib",
+            R"({"name":"S","phases":[{"id":"a","until":"dose","duration":"20m"},{"id":"b","duration":"20m"}]})"),
+        dir.path / "state", clock);
     WitnessDriver witness;
     room.add_driver(&witness);
     Spies spies;
@@ -184,7 +191,8 @@ TEST_CASE("a library save is temp file, fsync, rename: a reader never sees a par
     std::string error;
     REQUIRE(write_file_atomically(target, after, &error));
     REQUIRE(glimpses.size() >= 9);
-    for (const auto& g : glimpses) CHECK(g == before); // the old file, whole, until the rename
+    for (const auto& g : glimpses)
+        CHECK(g == before); // the old file, whole, until the rename
     CHECK(read_text(target) == after);
     // The file that was renamed into place had been fsync'ed before the rename.
     REQUIRE(seen.renamed_inodes.size() == 1);
@@ -206,7 +214,9 @@ TEST_CASE("a library save that fails mid-write (disk full) leaves the old file a
         seen.max_chunk = 4;
         seen.fail_write_after = 1;
     }
-    SUBCASE("the fsync fails") { seen.fail_sync_errno = EIO; }
+    SUBCASE("the fsync fails") {
+        seen.fail_sync_errno = EIO;
+    }
     std::string error;
     CHECK_FALSE(write_file_atomically(target, std::string(100, 'x'), &error));
     CHECK_FALSE(error.empty());
@@ -220,17 +230,20 @@ TEST_CASE("a save over the API goes through the atomic write") {
     fs::create_directories(dir.path / "scenes");
     std::ofstream(dir.path / "room.json") << R"({"room":"r"})";
     const fs::path target = dir.path / "scenes/calm.json";
-    std::ofstream(target) << R"({"name":"Calm","lights":{}})" << "\n";
+    std::ofstream(target) << R"({"name":"Calm","lights":{}})"
+                          << "\n";
     const std::string before = read_text(target);
     LibraryFiles files(dir.path, nullptr);
     Spies spies;
     seen.max_chunk = 8;
     std::vector<std::string> glimpses;
     seen.after_write = [&] { glimpses.push_back(read_text(target)); };
-    const auto r = files.put(FileKind::Scene, "calm", R"({"name":"Calmer","fade":"10s","lights":{}})");
+    const auto r =
+        files.put(FileKind::Scene, "calm", R"({"name":"Calmer","fade":"10s","lights":{}})");
     REQUIRE(r.status == 200);
     REQUIRE(glimpses.size() >= 2);
-    for (const auto& g : glimpses) CHECK(g == before);
+    for (const auto& g : glimpses)
+        CHECK(g == before);
     CHECK(read_text(target).find("Calmer") != std::string::npos);
     CHECK(count(seen.calls, "fsync") >= 1);
     CHECK(count(seen.calls, "rename") == 1);

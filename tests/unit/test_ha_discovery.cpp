@@ -18,8 +18,8 @@
 //  - select: a payload outside `options` is refused, "None" means unknown
 //    (homeassistant/components/mqtt/select.py); switch: state_on/state_off default to
 //    payload_on/payload_off (homeassistant/components/mqtt/switch.py).
-#include "test_support.hpp"
 #include "fake_mqtt.hpp"
+#include "test_support.hpp"
 
 #include "control/ha_discovery.hpp"
 #include "control/mqtt_bridge.hpp"
@@ -38,29 +38,36 @@ using namespace stillroom::test;
 
 namespace {
 
-const std::set<std::string> kCommonKeys = {"name", "unique_id", "default_entity_id", "availability_topic", "device",
-                                           "origin"};
+const std::set<std::string> kCommonKeys = {
+    "name", "unique_id", "default_entity_id", "availability_topic", "device", "origin"};
 const std::map<std::string, std::set<std::string>> kAllowedKeys = {
     {"sensor", {"state_topic", "value_template", "unit_of_measurement"}},
     {"button", {"command_topic", "payload_press"}},
-    {"switch", {"command_topic", "payload_on", "payload_off", "state_topic", "value_template", "state_on", "state_off"}},
+    {"switch",
+     {"command_topic", "payload_on", "payload_off", "state_topic", "value_template", "state_on",
+      "state_off"}},
     {"select", {"command_topic", "command_template", "options", "state_topic", "value_template"}}};
 const std::map<std::string, std::set<std::string>> kRequiredKeys = {
-    {"sensor", {"state_topic"}}, {"button", {"command_topic"}}, {"switch", {"command_topic"}},
+    {"sensor", {"state_topic"}},
+    {"button", {"command_topic"}},
+    {"switch", {"command_topic"}},
     {"select", {"command_topic", "options"}}};
-const std::set<std::string> kDeviceKeys = {"identifiers", "name", "manufacturer", "model", "sw_version"};
+const std::set<std::string> kDeviceKeys = {"identifiers", "name", "manufacturer", "model",
+                                           "sw_version"};
 const std::set<std::string> kOriginKeys = {"name", "sw_version", "support_url"};
 
 // homeassistant/core.py valid_entity_id(), without lookarounds.
 bool valid_slug(const std::string& s) {
-    if (s.empty() || s.front() == '_' || s.back() == '_' || s.find("__") != std::string::npos) return false;
+    if (s.empty() || s.front() == '_' || s.back() == '_' || s.find("__") != std::string::npos)
+        return false;
     for (char c : s)
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
     return true;
 }
 bool valid_entity_id(const std::string& id) {
     const auto dot = id.find('.');
-    return dot != std::string::npos && valid_slug(id.substr(0, dot)) && valid_slug(id.substr(dot + 1));
+    return dot != std::string::npos && valid_slug(id.substr(0, dot)) &&
+           valid_slug(id.substr(dot + 1));
 }
 bool valid_topic_id(const std::string& s) {
     if (s.empty()) return false;
@@ -70,12 +77,14 @@ bool valid_topic_id(const std::string& s) {
 }
 
 HaDiscoveryOptions options_for(const std::string& room) {
-    return {"stillroom/" + room, room, "Room", {{"im", "IM"}, {"oral", "Oral"}}, "1.2.3", "https://clinic.example/help"};
+    return {"stillroom/" + room,          room, "Room", {{"im", "IM"}, {"oral", "Oral"}}, "1.2.3",
+            "https://clinic.example/help"};
 }
 
 } // namespace
 
-TEST_CASE("every discovery config uses only documented keys, an origin and default_entity_id, never object_id") {
+TEST_CASE("every discovery config uses only documented keys, an origin and default_entity_id, "
+          "never object_id") {
     const auto messages = ha_discovery_messages(options_for("room-1"));
     REQUIRE(messages.size() == 10);
     for (const auto& m : messages) {
@@ -84,7 +93,8 @@ TEST_CASE("every discovery config uses only documented keys, an origin and defau
         const auto parts = [&] {
             std::vector<std::string> p;
             std::size_t at = 0;
-            for (std::size_t next; (next = m.topic.find('/', at)) != std::string::npos; at = next + 1)
+            for (std::size_t next; (next = m.topic.find('/', at)) != std::string::npos;
+                 at = next + 1)
                 p.push_back(m.topic.substr(at, next - at));
             p.push_back(m.topic.substr(at));
             return p;
@@ -102,16 +112,19 @@ TEST_CASE("every discovery config uses only documented keys, an origin and defau
             CAPTURE(key);
             CHECK((kCommonKeys.count(key) || kAllowedKeys.at(component).count(key)));
         }
-        for (const auto& key : kRequiredKeys.at(component)) CHECK(j.contains(key));
+        for (const auto& key : kRequiredKeys.at(component))
+            CHECK(j.contains(key));
         CHECK_FALSE(j.contains("object_id"));
         const std::string entity_id = j["default_entity_id"];
         CHECK(valid_entity_id(entity_id));
         CHECK(entity_id.rfind(component + ".", 0) == 0);
         CHECK(entity_id == component + ".stillroom_room_1_" + parts[3]);
         CHECK(j["unique_id"] == "stillroom_room-1_" + parts[3]);
-        for (const auto& [key, value] : j["device"].items()) CHECK(kDeviceKeys.count(key));
+        for (const auto& [key, value] : j["device"].items())
+            CHECK(kDeviceKeys.count(key));
         CHECK_FALSE(j["device"]["identifiers"].empty());
-        for (const auto& [key, value] : j["origin"].items()) CHECK(kOriginKeys.count(key));
+        for (const auto& [key, value] : j["origin"].items())
+            CHECK(kOriginKeys.count(key));
         CHECK(j["origin"]["name"] == "Stillroom");
         CHECK(j["origin"]["sw_version"] == "1.2.3");
         CHECK(j["origin"]["support_url"] == "https://clinic.example/help");
@@ -120,14 +133,17 @@ TEST_CASE("every discovery config uses only documented keys, an origin and defau
     // Without a configured support page the optional key is left out, never sent empty.
     HaDiscoveryOptions o = options_for("room-1");
     o.support_url.clear();
-    CHECK_FALSE(Json::parse(ha_discovery_messages(o).front().payload)["origin"].contains("support_url"));
+    CHECK_FALSE(
+        Json::parse(ha_discovery_messages(o).front().payload)["origin"].contains("support_url"));
 }
 
 TEST_CASE("Comfort and Lights up are switches whose on/off payloads are the engine's commands") {
     std::map<std::string, Json> by_topic;
-    for (const auto& m : ha_discovery_messages(options_for("r1"))) by_topic[m.topic] = Json::parse(m.payload);
-    for (const auto& [object, action, key] : {std::tuple{"comfort", "comfort", CommandKind::Comfort},
-                                              std::tuple{"lights_up", "lights-up", CommandKind::LightsUp}}) {
+    for (const auto& m : ha_discovery_messages(options_for("r1")))
+        by_topic[m.topic] = Json::parse(m.payload);
+    for (const auto& [object, action, key] :
+         {std::tuple{"comfort", "comfort", CommandKind::Comfort},
+          std::tuple{"lights_up", "lights-up", CommandKind::LightsUp}}) {
         CAPTURE(object);
         const Json& j = by_topic.at(std::string("homeassistant/switch/r1/") + object + "/config");
         CHECK(j["command_topic"] == std::string("stillroom/r1/cmd/") + action);
@@ -137,24 +153,29 @@ TEST_CASE("Comfort and Lights up are switches whose on/off payloads are the engi
         CHECK(j["state_off"] == "OFF");
         for (const bool on : {true, false}) {
             Problems p("test");
-            const auto cmd = parse_command(key, Json::parse(j[on ? "payload_on" : "payload_off"].get<std::string>()), p);
+            const auto cmd = parse_command(
+                key, Json::parse(j[on ? "payload_on" : "payload_off"].get<std::string>()), p);
             REQUIRE(cmd);
             CHECK(cmd->on == on);
         }
-        CHECK(j["value_template"].get<std::string>().find(std::string("value_json.session.") + object) != std::string::npos);
+        CHECK(j["value_template"].get<std::string>().find(std::string("value_json.session.") +
+                                                          object) != std::string::npos);
     }
 }
 
-TEST_CASE("room ids that differ only in '-', '_' or case never share a topic, unique_id, entity id or device") {
+TEST_CASE("room ids that differ only in '-', '_' or case never share a topic, unique_id, entity id "
+          "or device") {
     // Also rooms whose id plus an object could spell another room's id plus another object.
-    const std::vector<std::string> rooms = {"room-1", "room_1", "Room-1", "room--1", "room-1-", "-room-1",
-                                            "a",      "a_lights", "a-lights", "a_now", "a_since", "_"};
+    const std::vector<std::string> rooms = {"room-1",   "room_1",  "Room-1",  "room--1",
+                                            "room-1-",  "-room-1", "a",       "a_lights",
+                                            "a-lights", "a_now",   "a_since", "_"};
     std::map<std::string, std::string> owner; // every id -> the room that announced it
     for (const auto& room : rooms) {
         CAPTURE(room);
         for (const auto& m : ha_discovery_messages(options_for(room))) {
             const Json j = Json::parse(m.payload);
-            for (const std::string& id : {m.topic, j["unique_id"].get<std::string>(), j["default_entity_id"].get<std::string>()}) {
+            for (const std::string& id : {m.topic, j["unique_id"].get<std::string>(),
+                                          j["default_entity_id"].get<std::string>()}) {
                 CAPTURE(id);
                 const auto [it, fresh] = owner.emplace(id, room);
                 CHECK((fresh || it->second == room));
@@ -204,7 +225,8 @@ struct ScriptedRoom final : RoomControl {
         std::lock_guard lock(m);
         if (!current["session"].is_null()) return {false, 409, "a session is already running", {}};
         starts.push_back(r);
-        current["session"] = {{"template", r.template_id}, {"status", "running"}, {"comfort", false}};
+        current["session"] = {
+            {"template", r.template_id}, {"status", "running"}, {"comfort", false}};
         return {true, 200, "", {}};
     }
     CommandResult command(const Command&) override { return {true, 200, "", {}}; }
@@ -215,8 +237,8 @@ struct ScriptedRoom final : RoomControl {
     }
 };
 
-
-std::vector<FakeMqtt::Sent> on_topic(const std::vector<FakeMqtt::Sent>& sent, const std::string& topic) {
+std::vector<FakeMqtt::Sent> on_topic(const std::vector<FakeMqtt::Sent>& sent,
+                                     const std::string& topic) {
     std::vector<FakeMqtt::Sent> out;
     for (const auto& s : sent)
         if (s.topic == topic) out.push_back(s);
@@ -225,10 +247,12 @@ std::vector<FakeMqtt::Sent> on_topic(const std::vector<FakeMqtt::Sent>& sent, co
 
 } // namespace
 
-TEST_CASE("the select arms a template; only Start session starts it, once; a running session cannot be re-chosen") {
+TEST_CASE("the select arms a template; only Start session starts it, once; a running session "
+          "cannot be re-chosen") {
     FakeMqtt mqtt;
     ScriptedRoom room;
-    MqttBridgeOptions o{"stillroom/r1", "r1", "Room 1", true, {{"im", "IM"}, {"oral", "Oral"}}, "1.2.3", ""};
+    MqttBridgeOptions o{"stillroom/r1", "r1", "Room 1", true, {{"im", "IM"}, {"oral", "Oral"}},
+                        "1.2.3",        ""};
     ManualDeviceClock device_clock;
     MqttBridge bridge(o, mqtt, room, device_clock);
     bridge.start();
@@ -243,8 +267,10 @@ TEST_CASE("the select arms a template; only Start session starts it, once; a run
     CHECK(last_shown() == kHaNoTemplate);
     CHECK(on_topic(mqtt.take(), shown).back().retain);
     // Retained arm/start messages (left on the broker by someone) must never act.
-    CHECK(std::find(mqtt.no_retained.begin(), mqtt.no_retained.end(), "stillroom/r1/ha/start") != mqtt.no_retained.end());
-    CHECK(std::find(mqtt.no_retained.begin(), mqtt.no_retained.end(), "stillroom/r1/ha/template/set") != mqtt.no_retained.end());
+    CHECK(std::find(mqtt.no_retained.begin(), mqtt.no_retained.end(), "stillroom/r1/ha/start") !=
+          mqtt.no_retained.end());
+    CHECK(std::find(mqtt.no_retained.begin(), mqtt.no_retained.end(),
+                    "stillroom/r1/ha/template/set") != mqtt.no_retained.end());
 
     // Start with nothing armed: refused, nothing starts.
     mqtt.deliver("stillroom/r1/ha/start", "PRESS");
@@ -270,7 +296,8 @@ TEST_CASE("the select arms a template; only Start session starts it, once; a run
     REQUIRE(soon([&] { return bridge.commands_handled() >= 6; }));
     CHECK(last_shown() == "oral");
     std::vector<Json> results;
-    for (const auto& m : on_topic(mqtt.take(), "stillroom/r1/result")) results.push_back(Json::parse(m.payload));
+    for (const auto& m : on_topic(mqtt.take(), "stillroom/r1/result"))
+        results.push_back(Json::parse(m.payload));
     REQUIRE(results.size() == 6);
     CHECK(results[0]["ok"] == false);
     CHECK(results[0]["error"] == "choose a session template first");
@@ -296,19 +323,27 @@ TEST_CASE("configs an earlier version announced are removed only when they are t
     MqttBridgeOptions o{"stillroom/room-1", "room-1", "Room 1", true, {{"im", "IM"}}, "1.2.3", ""};
     ManualDeviceClock device_clock;
     MqttBridge bridge(o, mqtt, room, device_clock);
-    const auto retired = ha_retired_config_topics({o.base_topic, o.room_id, o.room_name, o.templates, "", ""});
-    const std::set<std::string> expect = {
-        "homeassistant/sensor/room_1/phase/config",     "homeassistant/sensor/room_1/since_dose/config",
-        "homeassistant/sensor/room_1/now_playing/config", "homeassistant/button/room_1/comfort/config",
-        "homeassistant/button/room_1/lights_up/config", "homeassistant/button/room_1/next/config",
-        "homeassistant/button/room_1/hold/config",      "homeassistant/button/room_1/resume/config",
-        "homeassistant/select/room_1/template/config"};
+    const auto retired =
+        ha_retired_config_topics({o.base_topic, o.room_id, o.room_name, o.templates, "", ""});
+    const std::set<std::string> expect = {"homeassistant/sensor/room_1/phase/config",
+                                          "homeassistant/sensor/room_1/since_dose/config",
+                                          "homeassistant/sensor/room_1/now_playing/config",
+                                          "homeassistant/button/room_1/comfort/config",
+                                          "homeassistant/button/room_1/lights_up/config",
+                                          "homeassistant/button/room_1/next/config",
+                                          "homeassistant/button/room_1/hold/config",
+                                          "homeassistant/button/room_1/resume/config",
+                                          "homeassistant/select/room_1/template/config"};
     CHECK(std::set<std::string>(retired.begin(), retired.end()) == expect);
-    for (const auto& t : expect) CHECK(std::find(mqtt.subscriptions.begin(), mqtt.subscriptions.end(), t) != mqtt.subscriptions.end());
+    for (const auto& t : expect)
+        CHECK(std::find(mqtt.subscriptions.begin(), mqtt.subscriptions.end(), t) !=
+              mqtt.subscriptions.end());
     bridge.start();
     mqtt.take();
-    mqtt.deliver("homeassistant/sensor/room_1/phase/config", R"({"availability_topic":"stillroom/room_1/status"})");
-    mqtt.deliver("homeassistant/button/room_1/comfort/config", R"({"availability_topic":"stillroom/room-1/status"})");
+    mqtt.deliver("homeassistant/sensor/room_1/phase/config",
+                 R"({"availability_topic":"stillroom/room_1/status"})");
+    mqtt.deliver("homeassistant/button/room_1/comfort/config",
+                 R"({"availability_topic":"stillroom/room-1/status"})");
     mqtt.deliver("homeassistant/button/room_1/next/config", "");
     REQUIRE(soon([&] { return mqtt.count() >= 1; }));
     bridge.stop();

@@ -10,7 +10,8 @@ using namespace stillroom;
 using K = RequestFrame::Kind;
 
 TEST_CASE("frame_request: Content-Length, chunked, limits") {
-    // Chunked framing per RFC 9112 section 7.1 (chunk-size [ext] CRLF data CRLF ... 0 CRLF trailers CRLF).
+    // Chunked framing per RFC 9112 section 7.1 (chunk-size [ext] CRLF data CRLF ... 0 CRLF trailers
+    // CRLF).
     struct Row {
         const char* name;
         std::string text;
@@ -26,18 +27,24 @@ TEST_CASE("frame_request: Content-Length, chunked, limits") {
         {"length, partial", head + "Content-Length: 3\r\n\r\nab", K::Incomplete, 0},
         {"length over the limit", head + "Content-Length: 101\r\n\r\n", K::TooLarge, 0},
         {"length not a number", head + "Content-Length: 1x\r\n\r\n", K::Bad, 0},
-        {"two different lengths", head + "Content-Length: 1\r\nContent-Length: 2\r\n\r\nab", K::Bad, 0},
+        {"two different lengths", head + "Content-Length: 1\r\nContent-Length: 2\r\n\r\nab", K::Bad,
+         0},
         {"chunked, whole", head + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
          K::Complete, 0},
-        {"chunked, extension and trailer", head + "transfer-encoding: Chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n",
-         K::Complete, 0},
+        {"chunked, extension and trailer",
+         head + "transfer-encoding: Chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n", K::Complete,
+         0},
         {"chunked, partial", head + "Transfer-Encoding: chunked\r\n\r\n3\r\nab", K::Incomplete, 0},
-        {"chunked, over the limit in total", head + "Transfer-Encoding: chunked\r\n\r\n40\r\n" + std::string(64, 'a') + "\r\n40\r\n",
+        {"chunked, over the limit in total",
+         head + "Transfer-Encoding: chunked\r\n\r\n40\r\n" + std::string(64, 'a') + "\r\n40\r\n",
          K::TooLarge, 0},
-        {"chunked, one huge chunk announced", head + "Transfer-Encoding: chunked\r\n\r\nfffffffff\r\n", K::TooLarge, 0},
+        {"chunked, one huge chunk announced",
+         head + "Transfer-Encoding: chunked\r\n\r\nfffffffff\r\n", K::TooLarge, 0},
         {"chunked, bad size", head + "Transfer-Encoding: chunked\r\n\r\nzz\r\n", K::Bad, 0},
-        {"chunked, data without CRLF", head + "Transfer-Encoding: chunked\r\n\r\n1\r\nab\r\n", K::Bad, 0},
-        {"headers over the limit", "GET / HTTP/1.1\r\nX: " + std::string(300, 'a'), K::HeaderTooLarge, 0},
+        {"chunked, data without CRLF", head + "Transfer-Encoding: chunked\r\n\r\n1\r\nab\r\n",
+         K::Bad, 0},
+        {"headers over the limit", "GET / HTTP/1.1\r\nX: " + std::string(300, 'a'),
+         K::HeaderTooLarge, 0},
     };
     for (const auto& r : rows) {
         CAPTURE(r.name);
@@ -47,9 +54,11 @@ TEST_CASE("frame_request: Content-Length, chunked, limits") {
     }
 }
 
-TEST_CASE("frame_request: a chunked body made of many small chunks is bounded by its decoded size") {
+TEST_CASE(
+    "frame_request: a chunked body made of many small chunks is bounded by its decoded size") {
     std::string text = "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
-    for (int i = 0; i < 200; ++i) text += "1\r\na\r\n";
+    for (int i = 0; i < 200; ++i)
+        text += "1\r\na\r\n";
     CHECK(frame_request(text, 1024, 199).kind == K::TooLarge);
     CHECK(frame_request(text + "0\r\n\r\n", 1024, 200).kind == K::Complete);
 }
@@ -61,10 +70,17 @@ TEST_CASE("host_allowed: DNS rebinding names are refused") {
         bool ok;
     };
     const Row rows[] = {
-        {"127.0.0.1:8080", true},   {"192.168.1.20", true},       {"[::1]:8080", true},
-        {"localhost:8080", true},   {"LOCALHOST", true},          {"room1.clinic.lan:8443", true},
-        {"evil.example", false},    {"evil.example:8080", false}, {"127.0.0.1.evil.example", false},
-        {"[evil]:80", false},       {"", false},
+        {"127.0.0.1:8080", true},
+        {"192.168.1.20", true},
+        {"[::1]:8080", true},
+        {"localhost:8080", true},
+        {"LOCALHOST", true},
+        {"room1.clinic.lan:8443", true},
+        {"evil.example", false},
+        {"evil.example:8080", false},
+        {"127.0.0.1.evil.example", false},
+        {"[evil]:80", false},
+        {"", false},
     };
     for (const auto& r : rows) {
         CAPTURE(r.host);

@@ -27,11 +27,16 @@ enum class Caller { Nobody, Therapist, Curator, Clinic };
 
 bool may(Caller who, Need need) {
     switch (need) {
-    case Need::Public: return true;
-    case Need::AnyLogin: return who != Caller::Nobody;
-    case Need::Therapist: return who == Caller::Therapist || who == Caller::Clinic;
-    case Need::Curator: return who == Caller::Curator || who == Caller::Clinic;
-    case Need::Clinic: return who == Caller::Clinic;
+    case Need::Public:
+        return true;
+    case Need::AnyLogin:
+        return who != Caller::Nobody;
+    case Need::Therapist:
+        return who == Caller::Therapist || who == Caller::Clinic;
+    case Need::Curator:
+        return who == Caller::Curator || who == Caller::Clinic;
+    case Need::Clinic:
+        return who == Caller::Clinic;
     }
     return false;
 }
@@ -51,33 +56,44 @@ const Row kRoutes[] = {
     {"POST", "/api/v1/logout", "/api/v1/logout", "{}", Need::AnyLogin},
     {"GET", "/api/v1/state", "/api/v1/state", "", Need::AnyLogin},
     {"GET", "/api/v1/events", "/api/v1/events", "", Need::AnyLogin},
-    {"POST", "/api/v1/session/([a-z-]+)", "/api/v1/session/start", R"({"template":"s"})", Need::Therapist},
+    {"POST", "/api/v1/session/([a-z-]+)", "/api/v1/session/start", R"({"template":"s"})",
+     Need::Therapist},
     {"POST", "/api/v1/session/([a-z-]+)", "/api/v1/session/hold", "{}", Need::Therapist},
     {"POST", "/api/v1/session/([a-z-]+)", "/api/v1/session/end", "{}", Need::Therapist},
-    {"POST", "/api/v1/audio/(volume|skip)", "/api/v1/audio/volume", R"({"db":-1})", Need::Therapist},
+    {"POST", "/api/v1/audio/(volume|skip)", "/api/v1/audio/volume", R"({"db":-1})",
+     Need::Therapist},
     {"POST", "/api/v1/audio/(volume|skip)", "/api/v1/audio/skip", "{}", Need::Therapist},
     {"GET", "/api/v1/(playlists|scenes|sessions)", "/api/v1/playlists", "", Need::AnyLogin},
-    {"GET", "/api/v1/(playlists|scenes|sessions)/([^/]+)", "/api/v1/scenes/calm", "", Need::AnyLogin},
-    {"PUT", "/api/v1/(playlists|scenes|sessions)/([^/]+)", "/api/v1/playlists/p", R"({"tracks":[]})", Need::Curator},
-    {"PUT", "/api/v1/(playlists|scenes|sessions)/([^/]+)", "/api/v1/scenes/calm", R"({"lights":{}})", Need::Clinic},
-    {"PUT", "/api/v1/(playlists|scenes|sessions)/([^/]+)", "/api/v1/sessions/s", "{}", Need::Clinic},
+    {"GET", "/api/v1/(playlists|scenes|sessions)/([^/]+)", "/api/v1/scenes/calm", "",
+     Need::AnyLogin},
+    {"PUT", "/api/v1/(playlists|scenes|sessions)/([^/]+)", "/api/v1/playlists/p",
+     R"({"tracks":[]})", Need::Curator},
+    {"PUT", "/api/v1/(playlists|scenes|sessions)/([^/]+)", "/api/v1/scenes/calm",
+     R"({"lights":{}})", Need::Clinic},
+    {"PUT", "/api/v1/(playlists|scenes|sessions)/([^/]+)", "/api/v1/sessions/s", "{}",
+     Need::Clinic},
     {"GET", "/api/v1/room", "/api/v1/room", "", Need::Clinic},
     {"PUT", "/api/v1/room", "/api/v1/room", "{}", Need::Clinic},
-    {"GET", "/api/v1/playlists/([^/]+)/analysis", "/api/v1/playlists/p/analysis", "", Need::Curator},
-    {"POST", "/api/v1/playlists/import-m3u", "/api/v1/playlists/import-m3u", R"({"m3u":"#EXTM3U\n"})", Need::Curator},
+    {"GET", "/api/v1/playlists/([^/]+)/analysis", "/api/v1/playlists/p/analysis", "",
+     Need::Curator},
+    {"POST", "/api/v1/playlists/import-m3u", "/api/v1/playlists/import-m3u",
+     R"({"m3u":"#EXTM3U\n"})", Need::Curator},
     {"GET", "/api/v1/playlists/([^/]+)/m3u", "/api/v1/playlists/p/m3u", "", Need::Curator},
-    {"POST", "/api/v1/devices/lights/([^/]+)/test", "/api/v1/devices/lights/lamp/test", "{}", Need::Clinic},
+    {"POST", "/api/v1/devices/lights/([^/]+)/test", "/api/v1/devices/lights/lamp/test", "{}",
+     Need::Clinic},
     {"POST", "/api/v1/devices/audio/test", "/api/v1/devices/audio/test", "{}", Need::Clinic},
     {"GET", "/api/v1/check", "/api/v1/check", "", Need::Curator},
     {"GET", "/api/v1/history", "/api/v1/history", "", Need::Therapist},
     {"GET", "/api/v1/reports/([^/]+)", "/api/v1/reports/s-000000000000", "", Need::Therapist},
-    {"POST", "/api/v1/session/([a-z-]+)", "/api/v1/session/observe", R"({"code":"nausea"})", Need::Therapist},
+    {"POST", "/api/v1/session/([a-z-]+)", "/api/v1/session/observe", R"({"code":"nausea"})",
+     Need::Therapist},
     {"GET", "/api/v1/session/(timeline|summary)", "/api/v1/session/timeline", "", Need::AnyLogin},
     {"GET", "/api/v1/session/(timeline|summary)", "/api/v1/session/summary", "", Need::AnyLogin},
     {"GET", "/api/v1/audio/files", "/api/v1/audio/files", "", Need::Curator},
     {"GET", "/api/v1/audio/files/(.+)", "/api/v1/audio/files/audio/x.flac", "", Need::Curator},
     {"PUT", "/api/v1/audio/files/(.+)", "/api/v1/audio/files/audio/x.flac", "", Need::Curator},
-    {"POST", "/api/v1/audio/preview", "/api/v1/audio/preview", R"({"file":"audio/x.flac"})", Need::Curator},
+    {"POST", "/api/v1/audio/preview", "/api/v1/audio/preview", R"({"file":"audio/x.flac"})",
+     Need::Curator},
 };
 
 struct RolesRoom final : RoomControl {
@@ -117,10 +133,10 @@ int status_of(httplib::Client& client, const Row& row, const std::string& token)
 
 TEST_CASE("role_allows: clinic may do everything; otherwise a role may do what it is") {
     const Role roles[] = {Role::Therapist, Role::Curator, Role::Clinic};
-    const bool expected[3][3] = {// need: therapist, curator, clinic
-                                 {true, false, false},  // have: therapist
-                                 {false, true, false},  // have: curator
-                                 {true, true, true}};   // have: clinic
+    const bool expected[3][3] = {                      // need: therapist, curator, clinic
+                                 {true, false, false}, // have: therapist
+                                 {false, true, false}, // have: curator
+                                 {true, true, true}};  // have: clinic
     for (int have = 0; have < 3; ++have)
         for (int need = 0; need < 3; ++need) {
             CAPTURE(have);
@@ -129,17 +145,22 @@ TEST_CASE("role_allows: clinic may do everything; otherwise a role may do what i
         }
 }
 
-TEST_CASE("every HTTP route x every role: the table lists every route and each route enforces its role") {
+TEST_CASE(
+    "every HTTP route x every role: the table lists every route and each route enforces its role") {
     TempDir dir;
     fs::create_directories(dir.path / "scenes");
     fs::create_directories(dir.path / "playlists");
     fs::create_directories(dir.path / "sessions");
-    std::ofstream(dir.path / "room.json") << R"({"room":"r","lights":[{"id":"lamp","dialect":"simulated"}]})";
+    std::ofstream(dir.path / "room.json")
+        << R"({"room":"r","lights":[{"id":"lamp","dialect":"simulated"}]})";
     std::ofstream(dir.path / "scenes/calm.json") << R"({"lights":{}})";
     std::ofstream(dir.path / "playlists/p.json") << R"({"tracks":[]})";
-    std::ofstream(dir.path / "sessions/s.json") << R"({"name":"S","phases":[{"id":"a","duration":"1h"}]})";
+    std::ofstream(dir.path / "sessions/s.json")
+        << R"({"name":"S","phases":[{"id":"a","duration":"1h"}]})";
     ManualDeviceClock clock;
-    Auth auth({{"t", "therapist", hash_pin("1357")}, {"c", "curator", hash_pin("8642")}, {"k", "clinic", hash_pin("2468")}},
+    Auth auth({{"t", "therapist", hash_pin("1357")},
+               {"c", "curator", hash_pin("8642")},
+               {"k", "clinic", hash_pin("2468")}},
               clock);
     RolesRoom room;
     EventHub events;
@@ -153,13 +174,15 @@ TEST_CASE("every HTTP route x every role: the table lists every route and each r
 
     // Every registered route is in the table, and the table lists no route that is gone.
     std::set<std::pair<std::string, std::string>> listed;
-    for (const auto& row : kRoutes) listed.insert({row.method, row.pattern});
+    for (const auto& row : kRoutes)
+        listed.insert({row.method, row.pattern});
     std::set<std::pair<std::string, std::string>> registered;
     for (const auto& r : api.route_list()) {
         CAPTURE(r.method);
         CAPTURE(r.pattern);
-        CHECK_MESSAGE(listed.count({r.method, r.pattern}) == 1,
-                      "a new route: add it to kRoutes in tests/unit/test_http_roles.cpp with its least role");
+        CHECK_MESSAGE(
+            listed.count({r.method, r.pattern}) == 1,
+            "a new route: add it to kRoutes in tests/unit/test_http_roles.cpp with its least role");
         registered.insert({r.method, r.pattern});
     }
     for (const auto& l : listed) {
@@ -172,17 +195,20 @@ TEST_CASE("every HTTP route x every role: the table lists every route and each r
     REQUIRE(api.start(&error));
     httplib::Client client("127.0.0.1", api.port());
     client.set_read_timeout(10, 0);
-    const std::pair<const char*, Caller> pins[] = {{"1357", Caller::Therapist}, {"8642", Caller::Curator}, {"2468", Caller::Clinic}};
+    const std::pair<const char*, Caller> pins[] = {
+        {"1357", Caller::Therapist}, {"8642", Caller::Curator}, {"2468", Caller::Clinic}};
     std::map<Caller, std::string> tokens{{Caller::Nobody, ""}};
     auto login = [&](Caller who) {
         for (const auto& [pin, c] : pins)
             if (c == who) tokens[who] = auth.login(pin, "127.0.0.1").token;
         REQUIRE_FALSE(tokens[who].empty());
     };
-    for (const auto& [pin, who] : pins) login(who);
+    for (const auto& [pin, who] : pins)
+        login(who);
 
     for (const auto& row : kRoutes) {
-        for (const Caller who : {Caller::Nobody, Caller::Therapist, Caller::Curator, Caller::Clinic}) {
+        for (const Caller who :
+             {Caller::Nobody, Caller::Therapist, Caller::Curator, Caller::Clinic}) {
             CAPTURE(row.method);
             CAPTURE(row.path);
             CAPTURE(static_cast<int>(who));

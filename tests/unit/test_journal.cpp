@@ -2,8 +2,8 @@
 #include "fixtures.hpp"
 
 #include "engine/journal.hpp"
-#include "runtime/journal_writer.hpp"
 #include "engine/restore.hpp"
+#include "runtime/journal_writer.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -54,7 +54,8 @@ TEST_CASE("a journal restores the session it recorded") {
     CHECK(contents.records.front()["type"] == "start");
     // No personal data: opaque id, times relative to start.
     CHECK(contents.records.front()["id"] == "s-test");
-    for (const auto& r : contents.records) CHECK(r.contains("t"));
+    for (const auto& r : contents.records)
+        CHECK(r.contains("t"));
     Problems problems;
     auto restored = restore_session(contents, problems);
     REQUIRE(restored);

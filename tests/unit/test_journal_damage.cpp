@@ -5,10 +5,10 @@
 #include "small_library.hpp"
 #include "temp_dir.hpp"
 
-#include "runtime/room.hpp"
 #include "engine/journal.hpp"
-#include "runtime/journal_writer.hpp"
 #include "engine/journal_record.hpp"
+#include "runtime/journal_writer.hpp"
+#include "runtime/room.hpp"
 
 #include <doctest/doctest.h>
 
@@ -34,7 +34,9 @@ std::string read_all(const fs::path& p) {
     return {std::istreambuf_iterator<char>(in), {}};
 }
 
-void write_all(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary | std::ios::trunc) << text; }
+void write_all(const fs::path& p, const std::string& text) {
+    std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
+}
 
 } // namespace
 
@@ -82,12 +84,14 @@ TEST_CASE("journal bit flips: never a different record, always reported (seeded 
         // Every record read is one of the originals, in order.
         std::size_t j = 0;
         for (const auto& r : got.records) {
-            while (j < clean.records.size() && clean.records[j] != r) ++j;
+            while (j < clean.records.size() && clean.records[j] != r)
+                ++j;
             REQUIRE(j < clean.records.size()); // a record that was never written
             ++j;
         }
         // Anything missing is reported: damaged, or the last line taken for a torn tail.
-        if (got.records.size() < clean.records.size()) CHECK((!got.damaged.empty() || got.torn_tail));
+        if (got.records.size() < clean.records.size())
+            CHECK((!got.damaged.empty() || got.torn_tail));
     }
 }
 
@@ -110,22 +114,26 @@ TEST_CASE("a damaged start record resumes nothing, not an older unfinished sessi
         write_records(*w, s.start());
         write_records(*w, s.apply(cmd(CommandKind::Dose), Ms{600000}).effects);
     }
-    fs::last_write_time(journal_path(dir.path, "s-older"), fs::last_write_time(newest) - std::chrono::hours(1));
+    fs::last_write_time(journal_path(dir.path, "s-older"),
+                        fs::last_write_time(newest) - std::chrono::hours(1));
     REQUIRE(find_unfinished_journal(dir.path) == newest);
     std::string text = read_all(newest);
     text[text.find("\"start\"") + 2] ^= 0x01; // one bit in the start record
     write_all(newest, text);
-    fs::last_write_time(journal_path(dir.path, "s-older"), fs::last_write_time(newest) - std::chrono::hours(1));
+    fs::last_write_time(journal_path(dir.path, "s-older"),
+                        fs::last_write_time(newest) - std::chrono::hours(1));
     std::string damage;
     CHECK_FALSE(find_unfinished_journal(dir.path, &damage).has_value());
     CHECK(damage.find("no readable start record") != std::string::npos);
     CHECK(damage.find("checksum") != std::string::npos);
 }
 
-TEST_CASE("a flipped bit in the dose record: the room resumes and shows the damage on the tablet, never silently") {
+TEST_CASE("a flipped bit in the dose record: the room resumes and shows the damage on the tablet, "
+          "never silently") {
     TempDir dir;
     const Library lib = write_small_library(
-        dir.path / "lib", R"({"name":"S","phases":[{"id":"a","until":"dose","duration":"20m"},{"id":"b","duration":"40m"}]})");
+        dir.path / "lib",
+        R"({"name":"S","phases":[{"id":"a","until":"dose","duration":"20m"},{"id":"b","duration":"40m"}]})");
     ManualClock clock;
     std::string id;
     {
@@ -150,6 +158,6 @@ TEST_CASE("a flipped bit in the dose record: the room resumes and shows the dama
     for (const auto& d : state["devices"])
         if (d["id"] == "journal") journal_device = d;
     CHECK(journal_device["ok"] == false);
-    CHECK(journal_device["detail"].get<std::string>().find("1 damaged journal record(s) skipped on resume") !=
-          std::string::npos);
+    CHECK(journal_device["detail"].get<std::string>().find(
+              "1 damaged journal record(s) skipped on resume") != std::string::npos);
 }

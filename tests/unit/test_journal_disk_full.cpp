@@ -7,10 +7,10 @@
 #include "small_library.hpp"
 #include "temp_dir.hpp"
 
-#include "runtime/room.hpp"
 #include "engine/file_ops.hpp"
 #include "engine/journal.hpp"
 #include "engine/restore.hpp"
+#include "runtime/room.hpp"
 
 #include <doctest/doctest.h>
 
@@ -43,7 +43,8 @@ bool on_bad_disk(int fd) {
 ssize_t full_write(int fd, const void* data, std::size_t size) {
     if (!disk.full || !on_bad_disk(fd)) return ::write(fd, data, size);
     // A full disk often takes part of a write before it refuses the rest.
-    const std::size_t part = size > 1 ? std::uniform_int_distribution<std::size_t>(0, size - 1)(disk.rng) : 0;
+    const std::size_t part =
+        size > 1 ? std::uniform_int_distribution<std::size_t>(0, size - 1)(disk.rng) : 0;
     if (part > 0) return ::write(fd, data, part);
     errno = ENOSPC;
     return -1;
@@ -67,23 +68,42 @@ struct DiskSpies {
 };
 
 Library small_library(const fs::path& dir) {
-    return write_small_library(dir, R"({"name":"S","phases":[{"id":"a","until":"dose","duration":"10m"},)"
-                                    R"({"id":"b","duration":"30m"},{"id":"c","until":"therapist","duration":"30m"}],)"
-                                    R"("comfort":{"volume_offset_db":-6}})");
+    return write_small_library(
+        dir, R"({"name":"S","phases":[{"id":"a","until":"dose","duration":"10m"},)"
+             R"({"id":"b","duration":"30m"},{"id":"c","until":"therapist","duration":"30m"}],)"
+             R"("comfort":{"volume_offset_db":-6}})");
 }
 
 Command random_command(std::mt19937& rng) {
     Command c;
     switch (rng() % 9) {
-    case 0: c.kind = CommandKind::Dose; break;
-    case 1: c.kind = CommandKind::Hold; break;
-    case 2: c.kind = CommandKind::Resume; break;
-    case 3: c.kind = CommandKind::Comfort, c.on = rng() % 2 == 0; break;
-    case 4: c.kind = CommandKind::LightsUp, c.on = rng() % 2 == 0; break;
-    case 5: c.kind = CommandKind::Extend, c.amount = Ms{60'000}; break;
-    case 6: c.kind = CommandKind::Volume, c.volume_how = VolumeHow::Step, c.db = rng() % 2 ? 1.0 : -1.0; break;
-    case 7: c.kind = CommandKind::Vitals, c.vitals.hr = 70; break;
-    default: c.kind = CommandKind::Next; break;
+    case 0:
+        c.kind = CommandKind::Dose;
+        break;
+    case 1:
+        c.kind = CommandKind::Hold;
+        break;
+    case 2:
+        c.kind = CommandKind::Resume;
+        break;
+    case 3:
+        c.kind = CommandKind::Comfort, c.on = rng() % 2 == 0;
+        break;
+    case 4:
+        c.kind = CommandKind::LightsUp, c.on = rng() % 2 == 0;
+        break;
+    case 5:
+        c.kind = CommandKind::Extend, c.amount = Ms{60'000};
+        break;
+    case 6:
+        c.kind = CommandKind::Volume, c.volume_how = VolumeHow::Step, c.db = rng() % 2 ? 1.0 : -1.0;
+        break;
+    case 7:
+        c.kind = CommandKind::Vitals, c.vitals.hr = 70;
+        break;
+    default:
+        c.kind = CommandKind::Next;
+        break;
     }
     return c;
 }
@@ -104,7 +124,8 @@ bool journal_ok(const Room& room) {
 
 } // namespace
 
-TEST_CASE("disk full and failing syncs at random moments: acknowledged is on disk, held is said, nothing lost or doubled") {
+TEST_CASE("disk full and failing syncs at random moments: acknowledged is on disk, held is said, "
+          "nothing lost or doubled") {
     for (std::uint32_t seed = 1; seed <= 25; ++seed) { // bounded: 25 sessions of 40 commands
         CAPTURE(seed);
         TempDir dir;

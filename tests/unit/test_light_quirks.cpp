@@ -1,12 +1,12 @@
 // Device quirks (library/light_quirks.cpp): one test per row of the table, on payloads
 // written from what each project documents. Every fixture cites its source.
-#include "lights_support.hpp"
 #include "fake_mqtt.hpp"
+#include "lights_support.hpp"
 
 #include "devices/light_dialects.hpp"
-#include "library/light_quirks.hpp"
 #include "devices/lights_driver.hpp"
 #include "devices/z2m_discovery.hpp"
+#include "library/light_quirks.hpp"
 #include "scenes/colour.hpp"
 #include "scenes/scene.hpp"
 
@@ -20,7 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-
 LightConfig make_light(Dialect d, std::pair<int, int> kelvin = {2200, 4000}) {
     LightConfig c;
     c.id = "l";
@@ -31,11 +30,14 @@ LightConfig make_light(Dialect d, std::pair<int, int> kelvin = {2200, 4000}) {
     return c;
 }
 
-LightState ct(double brightness, double kelvin) { return {true, brightness, kelvin, std::nullopt}; }
+LightState ct(double brightness, double kelvin) {
+    return {true, brightness, kelvin, std::nullopt};
+}
 
 int count_of(const std::string& s, const std::string& what) {
     int n = 0;
-    for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+    for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + 1))
+        ++n;
     return n;
 }
 
@@ -43,8 +45,9 @@ int count_of(const std::string& s, const std::string& what) {
 
 TEST_CASE("every quirk in the table has a source and a test here") {
     // Keep in step with the TEST_CASEs below: a new row needs a new test.
-    const std::set<std::string> tested = {kQuirkOneTransition, kQuirkTasmotaSpeed2Once, kQuirkTasmotaPowerOnRestores,
-                                          kQuirkTasmotaSpeedIsRate, kQuirkWledCctWhiteOnly, kQuirkWledCctRange};
+    const std::set<std::string> tested = {kQuirkOneTransition,          kQuirkTasmotaSpeed2Once,
+                                          kQuirkTasmotaPowerOnRestores, kQuirkTasmotaSpeedIsRate,
+                                          kQuirkWledCctWhiteOnly,       kQuirkWledCctRange};
     for (const auto& q : light_quirks()) {
         CAPTURE(q.id);
         CHECK(tested.count(q.id) == 1);
@@ -64,7 +67,8 @@ TEST_CASE("tasmota-speed2-once: one Backlog0 carries every change, Speed2 once")
     CHECK(msgs[0].topic == "cmnd/room1/bulb/Backlog0");
     CHECK(msgs[0].payload.rfind("SetOption117 1;", 0) == 0);
     CHECK(count_of(msgs[0].payload, "Speed2 ") == 1);
-    CHECK(msgs[0].payload.find("Speed2 16;Dimmer 18;CT 370") != std::string::npos); // Speed2 right before the changes
+    CHECK(msgs[0].payload.find("Speed2 16;Dimmer 18;CT 370") !=
+          std::string::npos); // Speed2 right before the changes
 }
 
 TEST_CASE("tasmota-power-on-restores: Dimmer turns the light on, no Power ON before it") {
@@ -88,14 +92,16 @@ TEST_CASE("tasmota-speed-is-rate: SetOption117 makes Speed2 a duration") {
         Ms transition;
         const char* expect;
     };
-    const Row rows[] = {{20s, "SetOption117 1;Fade2 1;Speed2 40;"},
-                        {90s, "SetOption117 1;Fade2 1;Speed2 40;"}, // the driver cuts fades into 20 s segments
-                        {1500ms, "SetOption117 1;Fade2 1;Speed2 3;"},
-                        {100ms, "SetOption117 1;Fade2 1;Speed2 1;"},
-                        {0s, "Fade2 0;Dimmer"}};
+    const Row rows[] = {
+        {20s, "SetOption117 1;Fade2 1;Speed2 40;"},
+        {90s, "SetOption117 1;Fade2 1;Speed2 40;"}, // the driver cuts fades into 20 s segments
+        {1500ms, "SetOption117 1;Fade2 1;Speed2 3;"},
+        {100ms, "SetOption117 1;Fade2 1;Speed2 1;"},
+        {0s, "Fade2 0;Dimmer"}};
     for (const auto& r : rows) {
         CAPTURE(r.transition.count());
-        CHECK(encode_light(c, ct(0.25, 2700), r.transition)[0].payload.find(r.expect) != std::string::npos);
+        CHECK(encode_light(c, ct(0.25, 2700), r.transition)[0].payload.find(r.expect) !=
+              std::string::npos);
     }
     CHECK(max_native_transition(c) == 20s);
 }
@@ -113,11 +119,12 @@ TEST_CASE("Tasmota topics follow the device's FullTopic") {
     CHECK(tasmota_topic(c, "cmnd", "Backlog") == "cmnd/clinic/room1/bulb/Backlog");
 
     Problems p("room.json");
-    auto room = load_room_config(Json::parse(R"({"room":"r","mqtt":{"url":"mqtt://127.0.0.1:1883"},"lights":[
+    auto room = load_room_config(
+        Json::parse(R"({"room":"r","mqtt":{"url":"mqtt://127.0.0.1:1883"},"lights":[
         {"id":"a","dialect":"tasmota","topic":"x","full_topic":"cmnd/%topic%/"},
         {"id":"b","dialect":"zigbee2mqtt","topic":"z/b","full_topic":"%prefix%/%topic%/"},
         {"id":"c","dialect":"tasmota","topic":"y","quirks":["one-transition-attribute"]}]})"),
-                                 p);
+        p);
     const std::string text = p.to_string();
     CHECK(text.find("lights[0].full_topic") != std::string::npos);
     CHECK(text.find("lights[1].full_topic") != std::string::npos);
@@ -157,7 +164,8 @@ TEST_CASE("Zigbee2MQTT: color_temp only when it changes") {
     CHECK(Json::parse(encode_light(c, ct(0.6, 2700), 30s)[0].payload).contains("color_temp"));
 }
 
-TEST_CASE("one-transition-attribute: an IKEA bulb never gets brightness and color_temp in one faded command") {
+TEST_CASE("one-transition-attribute: an IKEA bulb never gets brightness and color_temp in one "
+          "faded command") {
     // Koenkk/zigbee2mqtt #27214 (IKEA LED2003G10, Z2M 2.2.1): this payload fades nothing:
     //   {"state":"ON","transition":1,"brightness":115,"color_temp":454}
     // Z2M device page: "IKEA lights only support transitions on 1 attribute at a time".
@@ -203,7 +211,8 @@ TEST_CASE("one-transition-attribute: an IKEA bulb never gets brightness and colo
             ++commands;
             CHECK(p.contains("brightness") != p.contains("color_temp"));
             CHECK(clock.now() >= busy_until);
-            busy_until = clock.now() + Ms{static_cast<Ms::rep>(p["transition"].get<double>() * 1000)};
+            busy_until =
+                clock.now() + Ms{static_cast<Ms::rep>(p["transition"].get<double>() * 1000)};
             if (p.contains("brightness")) last_bri = p["brightness"];
             if (p.contains("color_temp")) last_ct = p["color_temp"];
         }
@@ -261,12 +270,14 @@ TEST_CASE("multi-endpoint Zigbee2MQTT lights: one light per endpoint, suffixed k
     CHECK(lights[3]["endpoint"] == "l2");
     CHECK(lights[3]["topic"] == "zigbee2mqtt/room1/panel");
     CHECK_FALSE(lights[4].contains("endpoint"));
-    CHECK(lights[4]["quirks"] == Json::array({kQuirkOneTransition})); // discovery knows the IKEA quirk
+    CHECK(lights[4]["quirks"] ==
+          Json::array({kQuirkOneTransition})); // discovery knows the IKEA quirk
     CHECK_FALSE(problems.has_errors());
 
     // They load back, and each endpoint is reached with its own keys.
     Problems rp("room.json");
-    auto room = load_room_config(Json{{"room", "r"}, {"mqtt", {{"url", "mqtt://127.0.0.1:1883"}}}, {"lights", lights}}, rp);
+    auto room = load_room_config(
+        Json{{"room", "r"}, {"mqtt", {{"url", "mqtt://127.0.0.1:1883"}}}, {"lights", lights}}, rp);
     REQUIRE(room.has_value());
     const Json l2 = Json::parse(encode_light(room->lights[3], ct(0.5, 2700), 2s).at(0).payload);
     CHECK(l2["state_l2"] == "ON");
@@ -283,7 +294,8 @@ TEST_CASE("multi-endpoint Zigbee2MQTT lights: one light per endpoint, suffixed k
     const auto targets = z2m_power_on_targets(devices, "zigbee2mqtt", cannot, pp);
     REQUIRE(targets.size() == 2);
     CHECK(targets[0].friendly_name == "room1/panel");
-    CHECK(targets[0].properties == std::vector<std::string>{"power_on_behavior_l1", "power_on_behavior_l2"});
+    CHECK(targets[0].properties ==
+          std::vector<std::string>{"power_on_behavior_l1", "power_on_behavior_l2"});
     CHECK(targets[0].values == std::vector<std::string>{"off", "on", "toggle", "previous"});
     CHECK(targets[1].properties == std::vector<std::string>{"power_on_behavior"});
     CHECK(cannot == std::vector<std::string>{"room1/strip"});

@@ -1,14 +1,14 @@
 // Lights: colour maths, every dialect's topics and payloads, segmenting long fades,
 // rate limiting and coalescing, and re-asserting after a reconnect.
-#include "lights_support.hpp"
 #include "fake_mqtt.hpp"
+#include "lights_support.hpp"
 
 #include "devices/light_dialects.hpp"
 #include "devices/lights_driver.hpp"
 #include "devices/z2m_discovery.hpp"
 #include "scenes/colour.hpp"
-#include "scenes/scene.hpp"
 #include "scenes/light_fade.hpp"
+#include "scenes/scene.hpp"
 
 #include <doctest/doctest.h>
 
@@ -19,7 +19,6 @@ using namespace stillroom::test;
 using namespace std::chrono_literals;
 
 namespace {
-
 
 LightConfig light(Dialect d, bool transition = true) {
     LightConfig c;
@@ -35,7 +34,9 @@ LightConfig light(Dialect d, bool transition = true) {
     return c;
 }
 
-LightState warm(double brightness, double kelvin = 2200) { return {true, brightness, kelvin, std::nullopt}; }
+LightState warm(double brightness, double kelvin = 2200) {
+    return {true, brightness, kelvin, std::nullopt};
+}
 
 Scene scene(const std::string& id, double brightness, double kelvin) {
     Scene s;
@@ -50,11 +51,13 @@ TEST_CASE("perceived brightness follows CIE L*") {
     struct Row {
         double perceived, linear;
     };
-    const Row rows[] = {{0, 0}, {0.08, 0.00886}, {0.5, 0.1842}, {0.18, 0.0262}, {1.0, 1.0}, {0.05, 0.05 * 100 / 903.3}};
+    const Row rows[] = {{0, 0},         {0.08, 0.00886}, {0.5, 0.1842},
+                        {0.18, 0.0262}, {1.0, 1.0},      {0.05, 0.05 * 100 / 903.3}};
     for (const auto& r : rows) {
         CAPTURE(r.perceived);
         CHECK(perceived_to_linear(r.perceived) == doctest::Approx(r.linear).epsilon(0.01));
-        CHECK(linear_to_perceived(perceived_to_linear(r.perceived)) == doctest::Approx(r.perceived).epsilon(1e-6));
+        CHECK(linear_to_perceived(perceived_to_linear(r.perceived)) ==
+              doctest::Approx(r.perceived).epsilon(1e-6));
     }
 }
 
@@ -81,14 +84,17 @@ TEST_CASE("every dialect's topic and payload") {
     const Row rows[] = {
         {Dialect::Zigbee2Mqtt, warm(0.5, 2700), 90s, "zigbee2mqtt/room1/ceiling/set",
          R"({"brightness":47,"color_temp":370,"state":"ON","transition":90.0})"},
-        {Dialect::Zigbee2Mqtt, LightState{}, 3s, "zigbee2mqtt/room1/ceiling/set", R"({"state":"OFF","transition":3.0})"},
+        {Dialect::Zigbee2Mqtt, LightState{}, 3s, "zigbee2mqtt/room1/ceiling/set",
+         R"({"state":"OFF","transition":3.0})"},
         {Dialect::Zigbee2Mqtt, LightState{true, 1.0, std::nullopt, Chromaticity{0.56, 0.40}}, 0s,
-         "zigbee2mqtt/room1/ceiling/set", R"({"brightness":254,"color":{"x":0.56,"y":0.4},"state":"ON","transition":0.0})"},
+         "zigbee2mqtt/room1/ceiling/set",
+         R"({"brightness":254,"color":{"x":0.56,"y":0.4},"state":"ON","transition":0.0})"},
         {Dialect::HomeAssistant, warm(0.5, 2700), 2s, "room1/ceiling/set",
          R"({"brightness":47,"color_temp":370,"state":"ON","transition":2.0})"},
         {Dialect::Tasmota, warm(0.5, 2700), 10s, "cmnd/room1/ceiling/Backlog0",
          "SetOption117 1;Fade2 1;Speed2 20;Dimmer 18;CT 370"},
-        {Dialect::Tasmota, LightState{}, 1s, "cmnd/room1/ceiling/Backlog0", "SetOption117 1;Fade2 1;Speed2 2;Power OFF"},
+        {Dialect::Tasmota, LightState{}, 1s, "cmnd/room1/ceiling/Backlog0",
+         "SetOption117 1;Fade2 1;Speed2 2;Power OFF"},
         {Dialect::Wled, warm(0.5, 2700), 1500ms, "room1/ceiling/api",
          R"({"bri":47,"on":true,"seg":[{"cct":2700,"col":[[255,255,255,255]]}],"tt":15})"},
         {Dialect::Wled, LightState{}, 0s, "room1/ceiling/api", R"({"on":false,"tt":0})"},
@@ -107,8 +113,8 @@ TEST_CASE("every dialect's topic and payload") {
 
 TEST_CASE("clamping at the ends of a light's range") {
     LightConfig c = light(Dialect::Zigbee2Mqtt);
-    CHECK(clamp_mired(c, 1800) == 455);  // warmer than the light can: its warmest, 2200 K
-    CHECK(clamp_mired(c, 9000) == 154);  // cooler: 6500 K
+    CHECK(clamp_mired(c, 1800) == 455);        // warmer than the light can: its warmest, 2200 K
+    CHECK(clamp_mired(c, 9000) == 154);        // cooler: 6500 K
     CHECK(device_brightness(0.001, 254) == 1); // on is never brightness 0
     CHECK(device_brightness(0.0, 254) == 0);
     CHECK(device_brightness(1.0, 254) == 254);
@@ -121,12 +127,14 @@ TEST_CASE("clamping at the ends of a light's range") {
     CHECK(encode_light(c, warm(0.2), 0s)[0].payload.find("CT") == std::string::npos);
 }
 
-TEST_CASE("one colour decision for every dialect: a colour asked of a CT-only light is its nearest white") {
+TEST_CASE("one colour decision for every dialect: a colour asked of a CT-only light is its nearest "
+          "white") {
     // An amber xy (about 2200 K on the Planckian locus) sent to lights that have colour
     // temperature but no colour: every dialect shows it as a white, none drops it.
     const Chromaticity amber = kelvin_to_xy(2200);
     const LightState s{true, 0.5, std::nullopt, amber};
-    for (Dialect d : {Dialect::Zigbee2Mqtt, Dialect::HomeAssistant, Dialect::Tasmota, Dialect::Wled}) {
+    for (Dialect d :
+         {Dialect::Zigbee2Mqtt, Dialect::HomeAssistant, Dialect::Tasmota, Dialect::Wled}) {
         LightConfig c = light(d);
         c.color = false;
         CAPTURE(static_cast<int>(d));
@@ -178,7 +186,8 @@ TEST_CASE("a 15-minute fade becomes a few native segments on the L* curve") {
     // The midpoint is perceptually half-way (linear in L*), colour half-way in mireds.
     const LightState mid = fade.at(fade.start + 450s);
     CHECK(mid.brightness == doctest::Approx(0.325));
-    CHECK(kelvin_to_mired(*mid.kelvin) == doctest::Approx((kelvin_to_mired(2200) + kelvin_to_mired(2700)) / 2));
+    CHECK(kelvin_to_mired(*mid.kelvin) ==
+          doctest::Approx((kelvin_to_mired(2200) + kelvin_to_mired(2700)) / 2));
     // An S-curve in time: slow at both ends.
     CHECK(fade.at(fade.start + 60s).brightness - 0.05 < (0.6 - 0.05) * 60.0 / 900.0);
 }
@@ -189,7 +198,9 @@ TEST_CASE("the driver sends one command per native segment, rate-limited and coa
     ManualDeviceClock device_clock;
     LightsDriverOptions o;
     o.lights = {light(Dialect::Zigbee2Mqtt)};
-    const std::map<std::string, Scene> scenes_of_o = {{"dim", scene("dim", 0.1, 2200)}, {"warm", scene("warm", 0.5, 2700)}, {"deep", scene("deep", 0.05, 2200)}};
+    const std::map<std::string, Scene> scenes_of_o = {{"dim", scene("dim", 0.1, 2200)},
+                                                      {"warm", scene("warm", 0.5, 2700)},
+                                                      {"deep", scene("deep", 0.05, 2200)}};
     LightsDriver driver(o, &mqtt, clock, device_clock);
     const MonoTime t0 = clock.now();
     driver.apply({Ms{0}, SetScene{"dim", 0s, resolved(scenes_of_o, "dim", o.lights)}}, t0);
@@ -200,29 +211,35 @@ TEST_CASE("the driver sends one command per native segment, rate-limited and coa
     mqtt.take();
     // A 5-minute fade: five one-minute segments, each sent when its minute starts.
     clock.advance_by(10s);
-    driver.apply({Ms{0}, SetScene{"warm", 5min, resolved(scenes_of_o, "warm", o.lights)}}, clock.now());
+    driver.apply({Ms{0}, SetScene{"warm", 5min, resolved(scenes_of_o, "warm", o.lights)}},
+                 clock.now());
     for (int s = 0; s < 320; ++s) {
         driver.service();
         clock.advance_by(1s);
     }
     auto sent = mqtt.take();
     CHECK(sent.size() == 5);
-    for (const auto& m : sent) CHECK(Json::parse(m.payload)["transition"].get<double>() == doctest::Approx(60.0).epsilon(0.02));
+    for (const auto& m : sent)
+        CHECK(Json::parse(m.payload)["transition"].get<double>() ==
+              doctest::Approx(60.0).epsilon(0.02));
     // Three scene changes within 100 ms: one command now, then only the newest target.
     driver.apply({Ms{0}, SetScene{"dim", 0s, resolved(scenes_of_o, "dim", o.lights)}}, clock.now());
     driver.service();
     clock.advance_by(50ms);
-    driver.apply({Ms{0}, SetScene{"deep", 0s, resolved(scenes_of_o, "deep", o.lights)}}, clock.now());
+    driver.apply({Ms{0}, SetScene{"deep", 0s, resolved(scenes_of_o, "deep", o.lights)}},
+                 clock.now());
     driver.service();
     clock.advance_by(50ms);
-    driver.apply({Ms{0}, SetScene{"warm", 0s, resolved(scenes_of_o, "warm", o.lights)}}, clock.now());
+    driver.apply({Ms{0}, SetScene{"warm", 0s, resolved(scenes_of_o, "warm", o.lights)}},
+                 clock.now());
     driver.service();
     CHECK(mqtt.sent.size() == 1); // the rate limit (2 Hz) holds the rest back
     clock.advance_by(500ms);
     driver.service();
     sent = mqtt.take();
     REQUIRE(sent.size() == 2);
-    CHECK(Json::parse(sent[1].payload)["brightness"] == device_brightness(0.5, 254)); // the newest won
+    CHECK(Json::parse(sent[1].payload)["brightness"] ==
+          device_brightness(0.5, 254)); // the newest won
 }
 
 TEST_CASE("lights without native transitions are stepped at their rate") {
@@ -233,7 +250,8 @@ TEST_CASE("lights without native transitions are stepped at their rate") {
     LightConfig c = light(Dialect::Wled, false);
     c.max_rate_hz = 4;
     o.lights = {c};
-    const std::map<std::string, Scene> scenes_of_o = {{"a", scene("a", 0.2, 2700)}, {"b", scene("b", 0.8, 2700)}};
+    const std::map<std::string, Scene> scenes_of_o = {{"a", scene("a", 0.2, 2700)},
+                                                      {"b", scene("b", 0.8, 2700)}};
     LightsDriver driver(o, &mqtt, clock, device_clock);
     driver.apply({Ms{0}, SetScene{"a", 0s, resolved(scenes_of_o, "a", o.lights)}}, clock.now());
     driver.service();
@@ -264,7 +282,8 @@ TEST_CASE("after a reconnect every light is re-asserted with a fade, never retai
     o.lights[1].id = "t";
     const std::map<std::string, Scene> scenes_of_o = {{"warm", scene("warm", 0.5, 2700)}};
     LightsDriver driver(o, &mqtt, clock, device_clock);
-    driver.apply({Ms{0}, SetScene{"warm", 2min, resolved(scenes_of_o, "warm", o.lights)}}, clock.now());
+    driver.apply({Ms{0}, SetScene{"warm", 2min, resolved(scenes_of_o, "warm", o.lights)}},
+                 clock.now());
     driver.service();
     mqtt.take();
     mqtt.disconnect();
@@ -275,7 +294,8 @@ TEST_CASE("after a reconnect every light is re-asserted with a fade, never retai
     driver.service();
     auto sent = mqtt.take();
     REQUIRE(sent.size() == 2);
-    for (const auto& m : sent) CHECK_FALSE(m.retain);
+    for (const auto& m : sent)
+        CHECK_FALSE(m.retain);
     const Json z = Json::parse(sent[0].payload);
     CHECK(z["transition"].get<double>() >= 4.0); // faded, not snapped
     // A light that comes back online is re-asserted too; an unreadable payload is ignored.

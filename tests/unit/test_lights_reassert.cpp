@@ -41,7 +41,8 @@ double transition_seconds(const FakeMqtt::Sent& m) {
 
 } // namespace
 
-TEST_CASE("a light at rest is re-asserted with a fade after a reconnect and after coming back online") {
+TEST_CASE(
+    "a light at rest is re-asserted with a fade after a reconnect and after coming back online") {
     FakeMqtt mqtt;
     ManualClock clock;
     ManualDeviceClock device_clock;
@@ -55,7 +56,8 @@ TEST_CASE("a light at rest is re-asserted with a fade after a reconnect and afte
     warm.lights["*"] = LightTarget{true, 0.3, 2700.0, std::nullopt};
     REQUIRE(o.reassert_fade == 4s);
     LightsDriver driver(o, &mqtt, clock, device_clock);
-    driver.apply({Ms{0}, SetScene{"warm", 10s, resolve_scene(warm, {"z", "h", "t", "w"})}}, clock.now());
+    driver.apply({Ms{0}, SetScene{"warm", 10s, resolve_scene(warm, {"z", "h", "t", "w"})}},
+                 clock.now());
     for (int i = 0; i < 40; ++i) { // the fade runs out, the lights rest at their target
         driver.service();
         clock.advance_by(1s);

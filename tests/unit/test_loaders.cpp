@@ -1,11 +1,11 @@
 // Playlist, scene and room.json loaders, and whole-library checks.
-#include "test_support.hpp"
-#include "temp_dir.hpp"
 #include "library/library.hpp"
 #include "library/room_config.hpp"
 #include "playlists/playlist.hpp"
 #include "playlists/sndfile.hpp"
 #include "scenes/scene.hpp"
+#include "temp_dir.hpp"
+#include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
@@ -14,8 +14,8 @@
 #include <vector>
 
 using stillroom::test::has_problem;
-using stillroom::test::TempDir;
 using stillroom::test::soon;
+using stillroom::test::TempDir;
 
 using namespace stillroom;
 namespace fs = std::filesystem;
@@ -47,12 +47,15 @@ TEST_CASE("playlist loader errors name the JSON path") {
     const Row rows[] = {
         {R"({"name":"x"})", "tracks", "required"},
         {R"({"tracks":[{"title":"no file"}]})", "tracks[0].file", "required"},
-        {R"({"tracks":[{"file":"a.flac","in":"1m","out":"30s"}]})", "tracks[0].out", "after \"in\""},
-        {R"({"tracks":[{"file":"a.flac","gain_db":"loud"}]})", "tracks[0].gain_db", "expected a number"},
+        {R"({"tracks":[{"file":"a.flac","in":"1m","out":"30s"}]})", "tracks[0].out",
+         "after \"in\""},
+        {R"({"tracks":[{"file":"a.flac","gain_db":"loud"}]})", "tracks[0].gain_db",
+         "expected a number"},
         {R"({"tracks":[], "order":"random"})", "order", "\"sequential\" or \"shuffle\""},
         {R"({"tracks":[], "crossfade":"2m"})", "crossfade", "at most 60s"},
         {R"({"tracks":[], "loop":"yes"})", "loop", "true or false"},
-        {R"({"tracks":[{"file":"a.flac","artst":"x"}]})", "tracks[0].artst", "did you mean \"artist\""},
+        {R"({"tracks":[{"file":"a.flac","artst":"x"}]})", "tracks[0].artst",
+         "did you mean \"artist\""},
     };
     for (const auto& row : rows) {
         CAPTURE(row.json);
@@ -65,9 +68,10 @@ TEST_CASE("playlist loader errors name the JSON path") {
 
 TEST_CASE("playlist round trip through JSON") {
     Problems p("playlists/x.json");
-    auto pl = load_playlist(Json::parse(R"({"name":"Onset","crossfade":"12s","order":"shuffle","loop":false,
+    auto pl = load_playlist(
+        Json::parse(R"({"name":"Onset","crossfade":"12s","order":"shuffle","loop":false,
         "tracks":[{"file":"audio/a.flac","title":"A","artist":"B","in":"5s","out":"5m20s","gain_db":-2}]})"),
-                            "onset", p);
+        "onset", p);
     REQUIRE(pl);
     auto again = load_playlist(playlist_to_json(*pl), "onset", p);
     REQUIRE(again);
@@ -116,8 +120,10 @@ TEST_CASE("scene loader") {
         {R"({"name":"x"})", "lights", "required"},
         {R"({"lights":{"*":{"brightness":1.5}}})", "lights[\"*\"].brightness", "from 0 to 1"},
         {R"({"lights":{"lamp":{"on":true}}})", "lights.lamp", "no light \"lamp\""},
-        {R"({"lights":{"strip":{"kelvin":2200,"color":{"x":0.5,"y":0.4}}}})", "lights.strip", "not both"},
-        {R"({"lights":{"strip":{"color":{"x":0.7,"y":0.6}}}})", "lights.strip.color", "must not exceed 1"},
+        {R"({"lights":{"strip":{"kelvin":2200,"color":{"x":0.5,"y":0.4}}}})", "lights.strip",
+         "not both"},
+        {R"({"lights":{"strip":{"color":{"x":0.7,"y":0.6}}}})", "lights.strip.color",
+         "must not exceed 1"},
         {R"({"lights":{"strip":{}}})", "lights.strip", "at least one of"},
         {R"({"lights":{"strip":{"kelvn":2200}}})", "lights.strip.kelvn", "did you mean \"kelvin\""},
         {R"({"fade":"slow","lights":{}})", "fade", "expected a duration"},
@@ -201,14 +207,17 @@ TEST_CASE("room.json loader") {
 TEST_CASE("a whole library: every file's problems at once, with file names") {
     TempDir dir;
     write_tone(dir.path / "audio/a.wav", 8000, 60.0);
-    write_text(dir.path / "room.json", R"({"room":"r","lights":[{"id":"lamp","dialect":"simulated"}]})");
+    write_text(dir.path / "room.json",
+               R"({"room":"r","lights":[{"id":"lamp","dialect":"simulated"}]})");
     write_text(dir.path / "scenes/calm.json", R"({"lights":{"*":{"on":true,"brightness":0.2}}})");
     write_text(dir.path / "scenes/bad.json", R"({"lights":{"lampp":{"on":true}}})");
-    write_text(dir.path / "playlists/short.json", R"({"loop":false,"crossfade":"0s","tracks":[{"file":"audio/a.wav"}]})");
+    write_text(dir.path / "playlists/short.json",
+               R"({"loop":false,"crossfade":"0s","tracks":[{"file":"audio/a.wav"}]})");
     write_text(dir.path / "playlists/gone.json", R"({"tracks":[{"file":"audio/gone.wav"}]})");
     write_text(dir.path / "sessions/s.json", R"({"name":"S","phases":[
         {"id":"one","duration":"5m","playlist":"short","scene":"calm"}]})");
-    write_text(dir.path / "sessions/broken.json", R"({"name":"B","phases":[{"id":"one","duration":"soon"}]})");
+    write_text(dir.path / "sessions/broken.json",
+               R"({"name":"B","phases":[{"id":"one","duration":"soon"}]})");
     write_text(dir.path / "sessions/Bad Name.json", "{}");
     Problems problems;
     Library lib = load_library(dir.path, problems);
@@ -216,7 +225,8 @@ TEST_CASE("a whole library: every file's problems at once, with file names") {
     INFO(problems.to_string());
     auto has = [&](const std::string& file, const std::string& path, const std::string& fragment) {
         for (const auto& p : problems.list())
-            if (p.file == file && p.path == path && p.message.find(fragment) != std::string::npos) return true;
+            if (p.file == file && p.path == path && p.message.find(fragment) != std::string::npos)
+                return true;
         return false;
     };
     CHECK(has("scenes/bad.json", "lights.lampp", "no light"));

@@ -1,6 +1,6 @@
 // M3U import and export on the files real players write.
-#include "test_support.hpp"
 #include "temp_dir.hpp"
+#include "test_support.hpp"
 
 #include "playlists/m3u.hpp"
 
@@ -20,21 +20,23 @@ TEST_CASE("M3U import: the nasty cases") {
     touch(lib / "audio/sub dir/three.ogg");
     touch(lib / "audio/four.wav");
     touch(dir.path / "elsewhere/outside.flac");
-    const std::string text =
-        "\xEF\xBB\xBF#EXTM3U\r\n"
-        "#PLAYLIST:Grounding\r\n"
-        "# a comment line\r\n"
-        "#EXTINF:312,Hania Rani - Grounding One\r\n"
-        "audio/Grounding one.flac\r\n"
-        "\r\n"
-        "#EXTINF:-1,Ärzte – Stille\r\n"
-        "audio/Ärzte – Stille.flac\r\n"
-        "audio\\sub dir\\three.ogg\r\n"
-        + (lib / "audio/four.wav").string() + "\r\n"
-        "file://" + (lib / "audio/four.wav").string() + "\r\n"
-        "http://radio.example/stream.mp3\r\n"
-        "audio/missing.flac\r\n"
-        "../elsewhere/outside.flac";
+    const std::string text = "\xEF\xBB\xBF#EXTM3U\r\n"
+                             "#PLAYLIST:Grounding\r\n"
+                             "# a comment line\r\n"
+                             "#EXTINF:312,Hania Rani - Grounding One\r\n"
+                             "audio/Grounding one.flac\r\n"
+                             "\r\n"
+                             "#EXTINF:-1,Ärzte – Stille\r\n"
+                             "audio/Ärzte – Stille.flac\r\n"
+                             "audio\\sub dir\\three.ogg\r\n" +
+                             (lib / "audio/four.wav").string() +
+                             "\r\n"
+                             "file://" +
+                             (lib / "audio/four.wav").string() +
+                             "\r\n"
+                             "http://radio.example/stream.mp3\r\n"
+                             "audio/missing.flac\r\n"
+                             "../elsewhere/outside.flac";
     M3uImport r = import_m3u(text, lib, lib, "grounding", "grounding.m3u");
     INFO(r.problems.to_string());
     REQUIRE(r.playlist.tracks.size() == 5);
@@ -74,13 +76,15 @@ TEST_CASE("M3U export and import round trip") {
     Playlist p;
     p.id = "g";
     p.name = "Grounding";
-    p.tracks = {{"audio/Grounding one.flac", "Grounding One", "Hania Rani", Ms{0}, std::nullopt, 0, std::nullopt},
+    p.tracks = {{"audio/Grounding one.flac", "Grounding One", "Hania Rani", Ms{0}, std::nullopt, 0,
+                 std::nullopt},
                 {"audio/Ärzte – Stille.flac", "Stille", "", Ms{0}, std::nullopt, 0, std::nullopt}};
     PlaylistInfo info;
     info.tracks = {TrackInfo{"", "", "", Ms{0}, Ms{312400}, 0}, TrackInfo{}};
     const std::string text = export_m3u(p, info, lib, lib / "exports");
     CHECK(text.rfind("#EXTM3U\n", 0) == 0);
-    CHECK(text.find("#EXTINF:312,Hania Rani - Grounding One\n../audio/Grounding one.flac\n") != std::string::npos);
+    CHECK(text.find("#EXTINF:312,Hania Rani - Grounding One\n../audio/Grounding one.flac\n") !=
+          std::string::npos);
     CHECK(text.find("#EXTINF:-1,Stille\n") != std::string::npos);
     M3uImport back = import_m3u(text, lib / "exports", lib, "g", "g.m3u8");
     CHECK(back.problems.empty());

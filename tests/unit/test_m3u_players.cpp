@@ -1,7 +1,7 @@
 // M3U files as real players write them: line endings, encodings, percent-encoding,
 // Windows paths, non-audio entries and #EXTINF. Each fixture cites what it is written from.
-#include "test_support.hpp"
 #include "temp_dir.hpp"
+#include "test_support.hpp"
 
 #include "playlists/m3u.hpp"
 
@@ -46,8 +46,9 @@ TEST_CASE("CR-only line endings (iTunes / Music exports)") {
     // https://discussions.apple.com/thread/250725468 ; the #EXTINF form is Winamp's
     // extended M3U (https://en.wikipedia.org/wiki/M3U#Extended_M3U).
     PlayerLibrary l;
-    const std::string text = "#EXTM3U\r#EXTINF:312,Grounding One - Hania Rani\raudio/Grounding one.flac\r"
-                             "#EXTINF:415,Says - Nils Frahm\raudio/Nils Frahm/Says.flac\r";
+    const std::string text =
+        "#EXTM3U\r#EXTINF:312,Grounding One - Hania Rani\raudio/Grounding one.flac\r"
+        "#EXTINF:415,Says - Nils Frahm\raudio/Nils Frahm/Says.flac\r";
     M3uImport r = import_m3u(text, l.lib, l.lib, "x", "x.m3u");
     INFO(r.problems.to_string());
     REQUIRE(r.playlist.tracks.size() == 2);
@@ -55,7 +56,8 @@ TEST_CASE("CR-only line endings (iTunes / Music exports)") {
     CHECK(r.playlist.tracks[1].file == "audio/Nils Frahm/Says.flac");
     CHECK(r.playlist.tracks[1].listed_length == Ms{415000});
     // Mixed CRLF and LF line ends count lines the same way.
-    M3uImport mixed = import_m3u("#EXTM3U\r\naudio/missing.flac\naudio/Café.flac\r\n", l.lib, l.lib, "x", "x.m3u");
+    M3uImport mixed = import_m3u("#EXTM3U\r\naudio/missing.flac\naudio/Café.flac\r\n", l.lib, l.lib,
+                                 "x", "x.m3u");
     CHECK(has_problem(mixed.problems, "line 2", "does not exist"));
     CHECK(mixed.playlist.tracks.size() == 1);
 }
@@ -65,14 +67,17 @@ TEST_CASE("UTF-16 with a byte order mark") {
     // the BOM FF FE; https://en.wikipedia.org/wiki/M3U ("M3U8 ... UTF-8"; plain .m3u has
     // no fixed encoding).
     PlayerLibrary l;
-    const std::string bytes = utf16le_with_bom(u"#EXTM3U\r\n#EXTINF:200,Ärzte – Stille\r\naudio\\Ärzte – Stille.flac\r\n");
+    const std::string bytes = utf16le_with_bom(
+        u"#EXTM3U\r\n#EXTINF:200,Ärzte – Stille\r\naudio\\Ärzte – Stille.flac\r\n");
     M3uImport r = import_m3u(bytes, l.lib, l.lib, "x", "x.m3u");
     INFO(r.problems.to_string());
     REQUIRE(r.playlist.tracks.size() == 1);
     CHECK(r.playlist.tracks[0].file == "audio/Ärzte – Stille.flac");
     CHECK(r.playlist.tracks[0].title == "Ärzte – Stille");
     // Broken UTF-16 (a lone surrogate) is refused as a whole, with a reason.
-    M3uImport bad = import_m3u(utf16le_with_bom(u"a\xD800" u"b"), l.lib, l.lib, "x", "x.m3u");
+    M3uImport bad = import_m3u(utf16le_with_bom(u"a\xD800"
+                                                u"b"),
+                               l.lib, l.lib, "x", "x.m3u");
     CHECK(bad.problems.has_errors());
     CHECK(bad.playlist.tracks.empty());
 }
@@ -81,7 +86,8 @@ TEST_CASE("Latin-1 .m3u: read as Latin-1 when not UTF-8, never U+FFFD in a path"
     // Winamp writes .m3u in the system code page (Windows-1252 / ISO-8859-1 for western
     // names); .m3u8 was introduced for UTF-8 (https://en.wikipedia.org/wiki/M3U).
     PlayerLibrary l;
-    const std::string text = "#EXTM3U\n#EXTINF:180,Caf\xE9\naudio/Caf\xE9.flac\n"; // é = 0xE9 in Latin-1
+    const std::string text =
+        "#EXTM3U\n#EXTINF:180,Caf\xE9\naudio/Caf\xE9.flac\n"; // é = 0xE9 in Latin-1
     M3uImport r = import_m3u(text, l.lib, l.lib, "x", "x.m3u");
     INFO(r.problems.to_string());
     REQUIRE(r.playlist.tracks.size() == 1);
@@ -105,8 +111,9 @@ TEST_CASE("percent-encoded relative paths (VLC)") {
     // made relative to the playlist's folder but still percent-encoded: "Nils%20Frahm/Says.flac".
     PlayerLibrary l;
     touch(l.lib / "audio/100%25 real.flac"); // a name that really contains "%25"
-    const std::string text = "#EXTM3U\n#EXTINF:415,Nils Frahm - Says\n../audio/Nils%20Frahm/Says.flac\n"
-                             "../audio/Caf%C3%A9.flac\n../audio/100%25 real.flac\n";
+    const std::string text =
+        "#EXTM3U\n#EXTINF:415,Nils Frahm - Says\n../audio/Nils%20Frahm/Says.flac\n"
+        "../audio/Caf%C3%A9.flac\n../audio/100%25 real.flac\n";
     M3uImport r = import_m3u(text, l.lib / "lists", l.lib, "x", "lists/x.m3u");
     INFO(r.problems.to_string());
     REQUIRE(r.playlist.tracks.size() == 3);
@@ -133,8 +140,9 @@ TEST_CASE("Windows drive-letter paths: reported, or mapped by their tail inside 
     // "C:\Users\Ana\Music\Nils Frahm\Says.flac" (https://en.wikipedia.org/wiki/M3U, example
     // "C:\Documents and Settings\I\My Music\Sample.mp3"); UNC shares as "\\server\share\...".
     PlayerLibrary l;
-    const std::string text = "#EXTINF:415,Nils Frahm - Says\r\nC:\\Users\\Ana\\Music\\Nils Frahm\\Says.flac\r\n"
-                             "\\\\nas\\music\\audio\\Café.flac\r\nD:\\Elsewhere\\gone.flac\r\n";
+    const std::string text =
+        "#EXTINF:415,Nils Frahm - Says\r\nC:\\Users\\Ana\\Music\\Nils Frahm\\Says.flac\r\n"
+        "\\\\nas\\music\\audio\\Café.flac\r\nD:\\Elsewhere\\gone.flac\r\n";
     M3uImport reported = import_m3u(text, l.lib, l.lib, "x", "x.m3u");
     CHECK(reported.playlist.tracks.empty());
     CHECK(has_problem(reported.problems, "line 2", "is a Windows path; use --windows-paths tail"));
@@ -153,7 +161,8 @@ TEST_CASE("#EXTINF titles and lengths are kept, attributes skipped") {
     // Extended M3U: "#EXTINF:LENGTH,TITLE", -1 for unknown; IPTV lists add key="value"
     // attributes before the comma (https://en.wikipedia.org/wiki/M3U#Extended_M3U).
     PlayerLibrary l;
-    const std::string text = "#EXTM3U\n#EXTINF:312.5 group-title=\"a, b\",Hania Rani - Grounding One\naudio/Grounding one.flac\n"
+    const std::string text = "#EXTM3U\n#EXTINF:312.5 group-title=\"a, b\",Hania Rani - Grounding "
+                             "One\naudio/Grounding one.flac\n"
                              "#EXTINF:-1,Café\naudio/Café.flac\n";
     M3uImport r = import_m3u(text, l.lib, l.lib, "x", "x.m3u");
     REQUIRE(r.playlist.tracks.size() == 2);

@@ -5,11 +5,11 @@
 #include "fixtures.hpp"
 #include "temp_dir.hpp"
 
-#include "runtime/room.hpp"
 #include "engine/journal.hpp"
 #include "engine/report.hpp"
 #include "playlists/audio_engine.hpp"
 #include "playlists/sndfile.hpp"
+#include "runtime/room.hpp"
 
 #include <doctest/doctest.h>
 
@@ -36,7 +36,8 @@ bool plays(const Effects& effects, const std::string& file) {
 
 } // namespace
 
-TEST_CASE("a failed file is tried again: 30 s after its first failure, doubling to at most 10 min") {
+TEST_CASE(
+    "a failed file is tried again: 30 s after its first failure, doubling to at most 10 min") {
     Session s(setup_from(kThreeHourTemplate, three_hour_playlists()));
     s.start();
     const std::string file = "audio/settle-1.flac";
@@ -57,7 +58,8 @@ TEST_CASE("a failed file is tried again: 30 s after its first failure, doubling 
         bool journaled = false;
         for (const auto& e : at)
             if (const auto* r = std::get_if<JournalRecord>(&e.body))
-                journaled |= r->record.value("event", "") == "track_retry" && r->record.value("file", "") == file;
+                journaled |= r->record.value("event", "") == "track_retry" &&
+                             r->record.value("file", "") == file;
         CHECK(journaled);
         t = due + 1s;
         s.apply(track_failed(file), t); // and it fails again
@@ -65,7 +67,8 @@ TEST_CASE("a failed file is tried again: 30 s after its first failure, doubling 
     CHECK(s.media_faults().at(file).failures == 9);
 }
 
-TEST_CASE("Comfort whose only file failed is silent, and plays again when the file is tried again") {
+TEST_CASE(
+    "Comfort whose only file failed is silent, and plays again when the file is tried again") {
     PlaylistCatalog playlists = three_hour_playlists();
     playlists["grounding"] = playlist("grounding", 10s, {5min});
     Session s(setup_from(kThreeHourTemplate, playlists));
@@ -83,11 +86,18 @@ TEST_CASE("Comfort whose only file failed is silent, and plays again when the fi
     REQUIRE(s.desired_state(2min + 32s).playing);
     CHECK(s.desired_state(2min + 32s).playing->file == "audio/grounding-1.flac");
     // Comfort off: the phase's music resumes as before.
-    Outcome off = s.apply([] { Command c = cmd(CommandKind::Comfort); c.on = false; return c; }(), 3min);
+    Outcome off = s.apply(
+        [] {
+            Command c = cmd(CommandKind::Comfort);
+            c.on = false;
+            return c;
+        }(),
+        3min);
     CHECK(plays(off.effects, "audio/settle-1.flac"));
 }
 
-TEST_CASE("a file that fails while Comfort plays comes back in the phase's playlist too, at its turn") {
+TEST_CASE(
+    "a file that fails while Comfort plays comes back in the phase's playlist too, at its turn") {
     Session s(setup_from(kThreeHourTemplate, three_hour_playlists()));
     s.start();
     s.advance_to(1min);
@@ -114,7 +124,8 @@ bool write_tone(const fs::path& path, double seconds) {
     std::vector<float> buf(static_cast<std::size_t>(frames * 2));
     for (std::int64_t i = 0; i < frames; ++i)
         buf[static_cast<std::size_t>(2 * i)] = buf[static_cast<std::size_t>(2 * i + 1)] =
-            static_cast<float>(0.3 * std::sin(2 * 3.14159265358979 * 330 * static_cast<double>(i) / 48000));
+            static_cast<float>(
+                0.3 * std::sin(2 * 3.14159265358979 * 330 * static_cast<double>(i) / 48000));
     return f->write(buf.data(), frames) == frames;
 }
 
@@ -122,7 +133,8 @@ bool write_tone(const fs::path& path, double seconds) {
 // decoder's and the maintenance thread's work happen in pump().
 class FileAudio final : public RoomDriver {
 public:
-    explicit FileAudio(const fs::path& library) : mixer_(MixerConfig{}), audio_({library, 4, 1}, mixer_, nullptr) {}
+    explicit FileAudio(const fs::path& library)
+        : mixer_(MixerConfig{}), audio_({library, 4, 1}, mixer_, nullptr) {}
     std::string name() const override { return "test-audio"; }
     void apply(const Effect& effect, MonoTime) override { audio_.handle(effect, mixer_.frame()); }
     void reconcile(const DesiredState&, MonoTime) override {}
@@ -134,7 +146,8 @@ public:
         for (int b = 0; b < blocks; ++b) {
             audio_.service();
             mixer_.process(out.data(), 512);
-            for (float x : out) *peak = std::max(*peak, std::fabs(x));
+            for (float x : out)
+                *peak = std::max(*peak, std::fabs(x));
             audio_.collect();
         }
         return audio_.take_failures();
@@ -153,7 +166,8 @@ Json device(const Json& state, const std::string& id) {
 
 } // namespace
 
-TEST_CASE("a real file removed mid-session: a media fault in state, journal and report; Comfort plays when it is back") {
+TEST_CASE("a real file removed mid-session: a media fault in state, journal and report; Comfort "
+          "plays when it is back") {
     TempDir dir;
     const fs::path lib_dir = dir.path / "lib";
     fs::create_directories(lib_dir / "playlists");
@@ -161,8 +175,10 @@ TEST_CASE("a real file removed mid-session: a media fault in state, journal and 
     REQUIRE(write_tone(lib_dir / "audio/base.wav", 3.0));
     REQUIRE(write_tone(lib_dir / "audio/ground.wav", 3.0));
     std::ofstream(lib_dir / "room.json") << R"({"room":"r"})";
-    std::ofstream(lib_dir / "playlists/base.json") << R"({"crossfade":"1s","tracks":[{"file":"audio/base.wav"}]})";
-    std::ofstream(lib_dir / "playlists/grounding.json") << R"({"crossfade":"1s","tracks":[{"file":"audio/ground.wav"}]})";
+    std::ofstream(lib_dir / "playlists/base.json")
+        << R"({"crossfade":"1s","tracks":[{"file":"audio/base.wav"}]})";
+    std::ofstream(lib_dir / "playlists/grounding.json")
+        << R"({"crossfade":"1s","tracks":[{"file":"audio/ground.wav"}]})";
     std::ofstream(lib_dir / "sessions/s.json")
         << R"({"name":"S","phases":[{"id":"a","duration":"30m","playlist":"base","volume_db":-10,"fade":"0s"}],)"
            R"("comfort":{"playlist":"grounding","volume_offset_db":-3,"fade":"0s"}})";
@@ -190,10 +206,12 @@ TEST_CASE("a real file removed mid-session: a media fault in state, journal and 
     auto failures = audio.pump(2, &peak);
     REQUIRE(failures.size() == 1);
     CHECK(failures.front().first == "audio/ground.wav");
-    for (const auto& [file, why] : failures) room.command(track_failed(file)); // as room_services does
+    for (const auto& [file, why] : failures)
+        room.command(track_failed(file)); // as room_services does
     Json state = room.state();
     CHECK(device(state, "media")["ok"] == false);
-    CHECK(device(state, "media")["detail"].get<std::string>().find("audio/ground.wav cannot be played") != std::string::npos);
+    CHECK(device(state, "media")["detail"].get<std::string>().find(
+              "audio/ground.wav cannot be played") != std::string::npos);
     CHECK(state["session"]["now_playing"].is_null());
     clock.advance_by(1s);
     room.tick(); // journals the fault
@@ -203,7 +221,8 @@ TEST_CASE("a real file removed mid-session: a media fault in state, journal and 
     room.tick();
     failures = audio.pump(2, &peak);
     REQUIRE(failures.size() == 1);
-    for (const auto& [file, why] : failures) room.command(track_failed(file));
+    for (const auto& [file, why] : failures)
+        room.command(track_failed(file));
     CHECK(device(room.state(), "media")["files"][0]["failures"] == 2);
     CHECK(device(room.state(), "media")["files"][0]["retry_in_s"] == 60);
 

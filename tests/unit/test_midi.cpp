@@ -39,7 +39,9 @@ MidiConfig config() {
     return c;
 }
 
-MidiMessage msg(std::uint8_t a, std::uint8_t b, std::uint8_t c) { return {{a, b, c}, 3, 0}; }
+MidiMessage msg(std::uint8_t a, std::uint8_t b, std::uint8_t c) {
+    return {{a, b, c}, 3, 0};
+}
 
 } // namespace
 
@@ -47,7 +49,8 @@ TEST_CASE("the volume fader curve") {
     CHECK(cc_to_volume_db(0, -6) == -90);
     CHECK(cc_to_volume_db(1, -6) == doctest::Approx(-60));
     CHECK(cc_to_volume_db(127, -6) == doctest::Approx(-6));
-    for (int v = 1; v <= 127; ++v) CHECK(volume_db_to_cc(cc_to_volume_db(v, -6), -6) == v);
+    for (int v = 1; v <= 127; ++v)
+        CHECK(volume_db_to_cc(cc_to_volume_db(v, -6), -6) == v);
 }
 
 TEST_CASE("soft takeover: the fader only moves the room once it reaches the current value") {
@@ -107,11 +110,11 @@ TEST_CASE("malformed MIDI is ignored, never acted on") {
     MidiRecorder rec;
     ManualDeviceClock clock;
     MidiDriver driver(config(), rec.actions(), clock);
-    driver.handle({{0x40, 41, 100}, 3, 0});  // no status byte
-    driver.handle({{0x90, 41, 0}, 2, 0});    // too short
-    driver.handle({{0x90, 0xC1, 100}, 3, 0}); // data byte with the top bit set
+    driver.handle({{0x40, 41, 100}, 3, 0});       // no status byte
+    driver.handle({{0x90, 41, 0}, 2, 0});         // too short
+    driver.handle({{0x90, 0xC1, 100}, 3, 0});     // data byte with the top bit set
     driver.handle({{0xF0, 0x7F, 0x7F}, 0xFF, 0}); // too long (SysEx)
-    driver.handle({{0x90, 41, 100}, 3, 7});  // an input that does not exist
+    driver.handle({{0x90, 41, 100}, 3, 7});       // an input that does not exist
     CHECK(rec.commands.empty());
     CHECK(driver.ignored() == 5);
 }

@@ -1,7 +1,7 @@
 // The engine's MQTT bridge with a fake link and a fake room: commands, results, discovery,
 // and payloads that once crashed it (found by fuzzing).
-#include "test_support.hpp"
 #include "fake_mqtt.hpp"
+#include "test_support.hpp"
 
 #include "control/mqtt_bridge.hpp"
 
@@ -29,11 +29,12 @@ struct FakeRoom final : RoomControl {
     }
     CommandResult command(const Command& c) override {
         commands.push_back(c);
-        return {c.kind != CommandKind::Next, c.kind == CommandKind::Next ? 409 : 200,
-                c.kind == CommandKind::Next ? "phase \"settle\" ends when the dose is marked" : "", {}};
+        return {c.kind != CommandKind::Next,
+                c.kind == CommandKind::Next ? 409 : 200,
+                c.kind == CommandKind::Next ? "phase \"settle\" ends when the dose is marked" : "",
+                {}};
     }
 };
-
 
 } // namespace
 
@@ -41,9 +42,11 @@ TEST_CASE("the MQTT bridge: commands in, results out, discovery, hostile payload
     FakeMqtt mqtt;
     FakeRoom room;
     ManualDeviceClock device_clock;
-    MqttBridge bridge({"stillroom/r1", "r1", "Room 1", true, {{"im", "IM"}}, "", ""}, mqtt, room, device_clock);
+    MqttBridge bridge({"stillroom/r1", "r1", "Room 1", true, {{"im", "IM"}}, "", ""}, mqtt, room,
+                      device_clock);
     bridge.start();
-    CHECK(std::find(mqtt.subscriptions.begin(), mqtt.subscriptions.end(), "stillroom/r1/cmd/+") != mqtt.subscriptions.end());
+    CHECK(std::find(mqtt.subscriptions.begin(), mqtt.subscriptions.end(), "stillroom/r1/cmd/+") !=
+          mqtt.subscriptions.end());
     mqtt.connect(); // announce: status, state, discovery
     // Written out from Home Assistant's MQTT discovery topic format,
     // <prefix>/<component>/<node_id>/<object_id>/config (home-assistant.io/integrations/mqtt,
@@ -54,7 +57,8 @@ TEST_CASE("the MQTT bridge: commands in, results out, discovery, hostile payload
         "homeassistant/switch/r1/lights_up/config",   "homeassistant/button/r1/start/config",
         "homeassistant/button/r1/next/config",        "homeassistant/button/r1/hold/config",
         "homeassistant/button/r1/resume/config",      "homeassistant/select/r1/template/config"};
-    REQUIRE(soon([&] { return mqtt.count() >= 3 + discovery_topics.size(); })); // + the select's state
+    REQUIRE(
+        soon([&] { return mqtt.count() >= 3 + discovery_topics.size(); })); // + the select's state
     const auto announced = mqtt.take();
     CHECK(announced[0].topic == "stillroom/r1/status");
     CHECK(announced[0].payload == "online");
@@ -64,7 +68,8 @@ TEST_CASE("the MQTT bridge: commands in, results out, discovery, hostile payload
         std::set<std::string> seen;
         bool select = false;
         for (const auto& m : received) {
-            if (m.topic.rfind("homeassistant/", 0) != 0 || m.payload.empty()) continue; // "" removes a retired config
+            if (m.topic.rfind("homeassistant/", 0) != 0 || m.payload.empty())
+                continue; // "" removes a retired config
             CAPTURE(m.topic);
             seen.insert(m.topic);
             CHECK(m.retain);
@@ -75,7 +80,8 @@ TEST_CASE("the MQTT bridge: commands in, results out, discovery, hostile payload
                 CHECK(j["options"] == Json::array({"(none)", "im"}));
                 CHECK(j["command_topic"] == "stillroom/r1/ha/template/set"); // arms; never starts
             }
-            if (m.topic == "homeassistant/switch/r1/lights_up/config") CHECK(j["command_topic"] == "stillroom/r1/cmd/lights-up");
+            if (m.topic == "homeassistant/switch/r1/lights_up/config")
+                CHECK(j["command_topic"] == "stillroom/r1/cmd/lights-up");
         }
         CHECK(seen == discovery_topics);
         CHECK(select);

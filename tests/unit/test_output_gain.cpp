@@ -27,7 +27,8 @@ bool write_dc(const std::filesystem::path& path) {
 
 } // namespace
 
-TEST_CASE("a saved output gain ramps on the running mix: no step, other groups untouched, nothing allocated") {
+TEST_CASE("a saved output gain ramps on the running mix: no step, other groups untouched, nothing "
+          "allocated") {
     TempDir dir;
     REQUIRE(write_dc(dir.path / "dc.wav"));
     MixerConfig config;
@@ -37,14 +38,16 @@ TEST_CASE("a saved output gain ramps on the running mix: no step, other groups u
     Mixer mixer(config);
     AudioEngine audio({dir.path, 4, 2}, mixer, nullptr);
     audio.handle({Ms{0}, SetVolume{0, Ms{0}}}, 0);
-    audio.handle({Ms{0}, PlayTrack{"p", 0, TrackInfo{"dc.wav", "dc", "", Ms{0}, Ms{5000}, 0}, Ms{0}, Ms{0}}}, 0);
+    audio.handle(
+        {Ms{0}, PlayTrack{"p", 0, TrackInfo{"dc.wav", "dc", "", Ms{0}, Ms{5000}, 0}, Ms{0}, Ms{0}}},
+        0);
 
     constexpr int kBlock = 512;
     std::vector<float> out(kBlock * 4);
     std::vector<float> room, headphones; // channel 0 and channel 2, every frame
     std::size_t allocations = 0, locks = 0, waits = 0;
-    const std::int64_t change_at = 48000;  // 1 s in
-    const std::int64_t ramp = 2 * 48000;   // the driver's 2 s
+    const std::int64_t change_at = 48000; // 1 s in
+    const std::int64_t ramp = 2 * 48000;  // the driver's 2 s
     for (int block = 0; block < 4 * 48000 / kBlock; ++block) {
         if (mixer.frame() <= change_at && mixer.frame() + kBlock > change_at)
             audio.set_group_gain(1, -12, change_at, ramp); // control thread, as the driver does

@@ -10,7 +10,8 @@ using namespace stillroom::test;
 
 TEST_CASE("plan JSON lines carry at, dose, phase and kind") {
     Plan plan = build_plan(setup_from(kThreeHourTemplate, three_hour_playlists()));
-    const std::set<std::string> kinds = {"phase", "scene", "playlist", "volume", "remind", "sound", "midi", "mqtt"};
+    const std::set<std::string> kinds = {"phase",  "scene", "playlist", "volume",
+                                         "remind", "sound", "midi",     "mqtt"};
     std::set<std::string> seen;
     double last_at = -1;
     for (const auto& line : plan.lines) {

@@ -5,11 +5,11 @@
 #include "temp_dir.hpp"
 
 #include "engine/journal.hpp"
-#include "runtime/journal_writer.hpp"
 #include "engine/report.hpp"
 #include "engine/report_forms.hpp"
 #include "engine/report_store.hpp"
 #include "library/room_config.hpp"
+#include "runtime/journal_writer.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -101,16 +101,24 @@ fs::path script_session(const fs::path& dir) {
         return apply(c, t);
     };
     rec.write(s.start());
-    CHECK(vitals(5min, 128, 82, 72, 98));                      // before the dose
+    CHECK(vitals(5min, 128, 82, 72, 98)); // before the dose
     Command dose = cmd(CommandKind::Dose);
-    CHECK(apply(dose, 8min));                                  // settle ends, onset starts
-    rec.raw({{"type", "event"}, {"t", 9 * 60000}, {"event", "device"}, {"device", "lights"}, {"ok", false},
+    CHECK(apply(dose, 8min)); // settle ends, onset starts
+    rec.raw({{"type", "event"},
+             {"t", 9 * 60000},
+             {"event", "device"},
+             {"device", "lights"},
+             {"ok", false},
              {"detail", "broker unreachable"}});
-    rec.raw({{"type", "event"}, {"t", 9 * 60000 + 45000}, {"event", "device"}, {"device", "lights"}, {"ok", true}});
+    rec.raw({{"type", "event"},
+             {"t", 9 * 60000 + 45000},
+             {"event", "device"},
+             {"device", "lights"},
+             {"ok", true}});
     CHECK(observe(12min, "nausea"));
-    CHECK_FALSE(observe(12min + 5s, "headache"));              // not offered: refused, journaled as refused
-    rec.write(s.advance_to(23min));                            // reminder at dose+15m = 23:00
-    CHECK(vitals(25min, 172, 104, 88, 96, 0));                 // flagged, answers reminder 0
+    CHECK_FALSE(observe(12min + 5s, "headache")); // not offered: refused, journaled as refused
+    rec.write(s.advance_to(23min));               // reminder at dose+15m = 23:00
+    CHECK(vitals(25min, 172, 104, 88, 96, 0));    // flagged, answers reminder 0
     Command hold = cmd(CommandKind::Hold);
     CHECK(apply(hold, 26min));
     CHECK(apply(cmd(CommandKind::Resume), 28min));
@@ -127,27 +135,27 @@ fs::path script_session(const fs::path& dir) {
     CHECK(apply(cmd(CommandKind::Skip), 36min));
     Command booster = cmd(CommandKind::Dose);
     booster.booster = true;
-    rec.write(s.advance_to(45min));                            // onset (20m + 5m held/extended) ends
+    rec.write(s.advance_to(45min)); // onset (20m + 5m held/extended) ends
     CHECK(apply(booster, 46min));
-    rec.write(s.advance_to(49min));                            // reminder at dose+40m = 48:00, not answered
+    rec.write(s.advance_to(49min)); // reminder at dose+40m = 48:00, not answered
     CHECK(observe(50min, "dissociation"));
     Command lights = cmd(CommandKind::LightsUp);
     CHECK(apply(lights, 52min));
     lights.on = false;
     CHECK(apply(lights, 53min));
     Command next = cmd(CommandKind::Next);
-    next.phase = "return";                                     // plateau is skipped
+    next.phase = "return"; // plateau is skipped
     CHECK(apply(next, 60min));
     Command failed = cmd(CommandKind::TrackFailed);
     failed.file = "audio/return-1.flac";
     CHECK(apply(failed, 61min));
-    rec.write(s.advance_to(108min));                           // reminder at dose+100m
+    rec.write(s.advance_to(108min)); // reminder at dose+100m
     Command ack = cmd(CommandKind::Ack);
     ack.cue = 2;
     CHECK(apply(ack, 110min));
-    CHECK(vitals(115min, 130, 85, 70, 97));                    // before discharge
+    CHECK(vitals(115min, 130, 85, 70, 97)); // before discharge
     CHECK(apply(cmd(CommandKind::End), 124min));
-    rec.write(s.advance_to(125min));                           // the 30 s fade completes
+    rec.write(s.advance_to(125min)); // the 30 s fade completes
     CHECK(s.status() == SessionStatus::Finished);
     return journal_path(dir, setup.id);
 }
@@ -168,17 +176,19 @@ TEST_CASE("the report of a scripted session matches its golden record") {
     const std::string expected = read_file(golden);
     if (actual != expected) {
         std::ofstream(golden.string() + ".actual", std::ios::binary) << actual;
-        FAIL("the report differs from " << golden.string() << "; see " << golden.string() << ".actual");
+        FAIL("the report differs from " << golden.string() << "; see " << golden.string()
+                                        << ".actual");
     }
     // A few facts spelled out, so the golden file cannot silently drift to nonsense.
     CHECK(report["session"]["date"] == "2026-11-18");
-    CHECK(report["session"]["clock"] == "12:06"); // UTC+1
+    CHECK(report["session"]["clock"] == "12:06");   // UTC+1
     CHECK(report["monitoring_s"] == 7470 - 8 * 60); // dose at 8:00, End at 124:00 + a 30 s fade
     CHECK(report["phases"][3]["status"] == "skipped");
     CHECK(report["vitals"][1]["flags"] == Json::array({"systolic_high", "diastolic_high"}));
     CHECK(report["reminders"][1]["late_s"].is_null());
     CHECK(report["faults"][0]["duration_s"] == 45);
-    CHECK(report["form"]["missing"] == Json::array({"BP at ~40 min: missing", "monitoring 116 min < 120"}));
+    CHECK(report["form"]["missing"] ==
+          Json::array({"BP at ~40 min: missing", "monitoring 116 min < 120"}));
     CHECK(report["flags"] == Json::array({"form_incomplete", "vitals_flagged", "device_fault"}));
 }
 
@@ -187,7 +197,8 @@ TEST_CASE("the CSV has one row per event and the HTML shows the record") {
     const Json report = build_report(read_journal(script_session(dir.path)));
     const std::string csv = report_csv(report);
     std::size_t lines = 0;
-    for (std::size_t pos = 0; (pos = csv.find("\r\n", pos)) != std::string::npos; pos += 2) ++lines;
+    for (std::size_t pos = 0; (pos = csv.find("\r\n", pos)) != std::string::npos; pos += 2)
+        ++lines;
     CHECK(lines == report["events"].size() + 1);
     CHECK(csv.rfind("t_s,since_dose_s,phase,kind,what,value,flags\r\n", 0) == 0);
     CHECK(csv.find("\r\n480,0,settle,dose,,,\r\n") != std::string::npos);
@@ -237,7 +248,10 @@ TEST_CASE("the spravato-rems form checks each field") {
     const FormSpec* form = find_form("spravato-rems");
     REQUIRE(form);
     auto reading = [](int t_min, int dose_min) {
-        return Json{{"t_s", t_min * 60}, {"since_dose_s", (t_min - dose_min) * 60}, {"systolic", 130}, {"diastolic", 80}};
+        return Json{{"t_s", t_min * 60},
+                    {"since_dose_s", (t_min - dose_min) * 60},
+                    {"systolic", 130},
+                    {"diastolic", 80}};
     };
     struct Case {
         const char* name;
@@ -255,12 +269,15 @@ TEST_CASE("the spravato-rems form checks each field") {
     };
     for (const auto& c : cases) {
         CAPTURE(c.name);
-        Json report = {{"dose", {{"dose_s", 600}}},
-                       {"monitoring_s", (c.end_min - 10) * 60},
-                       {"session", {{"duration_s", c.end_min * 60}}},
-                       {"vitals", Json::array()},
-                       {"observations", Json::array({{{"code", "sedation"}, {"t_s", 900}, {"since_dose_s", 300}}})}};
-        for (int t : c.readings) report["vitals"].push_back(reading(t, 10));
+        Json report = {
+            {"dose", {{"dose_s", 600}}},
+            {"monitoring_s", (c.end_min - 10) * 60},
+            {"session", {{"duration_s", c.end_min * 60}}},
+            {"vitals", Json::array()},
+            {"observations",
+             Json::array({{{"code", "sedation"}, {"t_s", 900}, {"since_dose_s", 300}}})}};
+        for (int t : c.readings)
+            report["vitals"].push_back(reading(t, 10));
         const Json filled = form->fill(*form, report);
         CHECK(filled["missing"] == Json(c.missing));
         CHECK(filled["complete"] == c.missing.empty());
@@ -271,9 +288,11 @@ TEST_CASE("the spravato-rems form checks each field") {
 TEST_CASE("templates name a known form and offer the observations it asks about") {
     auto load = [](const std::string& extra) {
         Problems p("sessions/t.json");
-        Json j = Json::parse(R"({"name": "t", "phases": [{"id": "a", "duration": "1m", "playlist": "p", "scene": "s"}]})");
+        Json j = Json::parse(
+            R"({"name": "t", "phases": [{"id": "a", "duration": "1m", "playlist": "p", "scene": "s"}]})");
         const Json more = Json::parse(extra);
-        for (auto& [k, v] : more.items()) j[k] = v;
+        for (auto& [k, v] : more.items())
+            j[k] = v;
         auto t = load_template(j, "t", p);
         return std::make_pair(t, p.to_string());
     };
@@ -283,8 +302,10 @@ TEST_CASE("templates name a known form and offer the observations it asks about"
     CHECK_FALSE(plain->record);
     auto [bad_form, why_form] = load(R"({"record": "rems"})");
     CHECK_FALSE(bad_form);
-    CHECK(why_form.find("record: expected one of the record forms (spravato-rems)") != std::string::npos);
-    auto [lacking, why_lacking] = load(R"({"record": "spravato-rems", "observations": ["nausea"]})");
+    CHECK(why_form.find("record: expected one of the record forms (spravato-rems)") !=
+          std::string::npos);
+    auto [lacking, why_lacking] =
+        load(R"({"record": "spravato-rems", "observations": ["nausea"]})");
     CHECK_FALSE(lacking);
     CHECK(why_lacking.find("asks about \"sedation\"") != std::string::npos);
     auto [free_text, why_free] = load(R"({"observations": ["felt a bit sick"]})");
@@ -301,7 +322,8 @@ TEST_CASE("retention deletes journals older than retention_days, never the runni
         const fs::path p = sessions / (id + ".jsonl");
         std::ofstream(p) << "{\"type\":\"start\",\"t\":0}\n";
         std::ofstream(sessions / (id + ".anchor")) << "{}\n";
-        fs::last_write_time(p, fs::file_time_type::clock::now() - std::chrono::hours{24} * days_old);
+        fs::last_write_time(p,
+                            fs::file_time_type::clock::now() - std::chrono::hours{24} * days_old);
     };
     make("s-old", 40);
     make("s-running", 40);

@@ -22,30 +22,58 @@ struct Rng {
 Command random_command(Rng& rng) {
     Command c;
     switch (rng.below(16)) {
-    case 0: c.kind = CommandKind::Dose; break;
-    case 1: c.kind = CommandKind::Dose, c.booster = true; break;
-    case 2: c.kind = CommandKind::Next; break;
-    case 3: c.kind = CommandKind::Next, c.phase = rng.chance(50) ? "peak" : "return"; break;
-    case 4: c.kind = CommandKind::Hold; break;
-    case 5: c.kind = CommandKind::Resume; break;
-    case 6: c.kind = CommandKind::Extend, c.amount = Ms{static_cast<Ms::rep>(1000 + rng.below(900000))}; break;
-    case 7: c.kind = CommandKind::Comfort, c.on = rng.chance(60); break;
-    case 8: c.kind = CommandKind::LightsUp, c.on = rng.chance(50); break;
+    case 0:
+        c.kind = CommandKind::Dose;
+        break;
+    case 1:
+        c.kind = CommandKind::Dose, c.booster = true;
+        break;
+    case 2:
+        c.kind = CommandKind::Next;
+        break;
+    case 3:
+        c.kind = CommandKind::Next, c.phase = rng.chance(50) ? "peak" : "return";
+        break;
+    case 4:
+        c.kind = CommandKind::Hold;
+        break;
+    case 5:
+        c.kind = CommandKind::Resume;
+        break;
+    case 6:
+        c.kind = CommandKind::Extend, c.amount = Ms{static_cast<Ms::rep>(1000 + rng.below(900000))};
+        break;
+    case 7:
+        c.kind = CommandKind::Comfort, c.on = rng.chance(60);
+        break;
+    case 8:
+        c.kind = CommandKind::LightsUp, c.on = rng.chance(50);
+        break;
     case 9:
         // Every form of the volume command: the trim each sets must survive the restore.
         c.kind = CommandKind::Volume, c.db = -40.0 + static_cast<double>(rng.below(400)) / 10.0;
         c.volume_how = static_cast<VolumeHow>(rng.below(3));
         if (c.volume_how != VolumeHow::Level) c.db = c.db / 4 + 5; // -5 .. +5 dB
         break;
-    case 10: c.kind = CommandKind::Skip; break;
-    case 11: c.kind = CommandKind::Vitals, c.vitals.hr = 60 + static_cast<int>(rng.below(40)); break;
-    case 12: c.kind = CommandKind::Ack, c.cue = static_cast<int>(rng.below(8)); break;
+    case 10:
+        c.kind = CommandKind::Skip;
+        break;
+    case 11:
+        c.kind = CommandKind::Vitals, c.vitals.hr = 60 + static_cast<int>(rng.below(40));
+        break;
+    case 12:
+        c.kind = CommandKind::Ack, c.cue = static_cast<int>(rng.below(8));
+        break;
     case 13:
         c.kind = CommandKind::TrackFailed;
         c.file = "audio/peak-" + std::to_string(1 + rng.below(3)) + ".flac";
         break;
-    case 14: c.kind = CommandKind::End; break;
-    default: c.kind = CommandKind::Dose; break;
+    case 14:
+        c.kind = CommandKind::End;
+        break;
+    default:
+        c.kind = CommandKind::Dose;
+        break;
     }
     return c;
 }
@@ -73,7 +101,8 @@ TEST_CASE("kill at a random moment, restore from the journal: the same room ther
             script.emplace_back(t, c);
         }
         const Ms horizon = t + std::chrono::minutes{30};
-        const Ms kill_at{static_cast<Ms::rep>(rng.below(static_cast<std::uint64_t>(horizon.count())))};
+        const Ms kill_at{
+            static_cast<Ms::rep>(rng.below(static_cast<std::uint64_t>(horizon.count())))};
         SessionSetup setup = setup_from(kThreeHourTemplate, three_hour_playlists(), seed);
         if (rng.chance(50)) setup.playlists["peak"].order = PlayOrder::Shuffle;
 

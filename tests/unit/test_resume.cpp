@@ -2,8 +2,8 @@
 // differs and the wall clock bridges the gap; the time the room was down counts.
 #include "temp_dir.hpp"
 
-#include "runtime/room.hpp"
 #include "engine/journal_record.hpp"
+#include "runtime/room.hpp"
 
 #include <doctest/doctest.h>
 
@@ -70,13 +70,15 @@ struct RecordingDriver final : RoomDriver {
 
 } // namespace
 
-TEST_CASE("a journal written before scene snapshots resumes with the library's scenes, and says so") {
+TEST_CASE(
+    "a journal written before scene snapshots resumes with the library's scenes, and says so") {
     TempDir dir;
     fs::create_directories(dir.path / "lib/sessions");
     fs::create_directories(dir.path / "lib/scenes");
     std::ofstream(dir.path / "lib/room.json")
         << R"({"room":"r","lights":[{"id":"ceiling","dialect":"simulated"},{"id":"lamp","dialect":"simulated"}]})";
-    std::ofstream(dir.path / "lib/scenes/warm.json") << R"({"lights":{"*":{"on":true,"brightness":0.4,"kelvin":2700}}})";
+    std::ofstream(dir.path / "lib/scenes/warm.json")
+        << R"({"lights":{"*":{"on":true,"brightness":0.4,"kelvin":2700}}})";
     std::ofstream(dir.path / "lib/sessions/s.json")
         << R"({"name":"S","phases":[{"id":"a","duration":"20m","scene":"warm","fade":"10s"}]})";
     Problems problems;
@@ -113,7 +115,8 @@ TEST_CASE("a journal written before scene snapshots resumes with the library's s
     records.front().erase("scenes");
     {
         std::ofstream out(journal, std::ios::trunc);
-        for (const auto& r : records) out << encode_journal_line(r) << "\n";
+        for (const auto& r : records)
+            out << encode_journal_line(r) << "\n";
     }
 
     Room again(lib, dir.path / "state", clock);
@@ -137,7 +140,8 @@ TEST_CASE("a journal written before scene snapshots resumes with the library's s
     bool noted = false;
     for (std::string line; std::getline(in, line);) {
         const Json r = decode_journal_line(line).record;
-        noted = noted || (r.is_object() && r.value("event", "") == "resumed" && r.value("scenes", "") == "library");
+        noted = noted || (r.is_object() && r.value("event", "") == "resumed" &&
+                          r.value("scenes", "") == "library");
     }
     CHECK(noted);
 }

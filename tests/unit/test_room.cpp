@@ -18,7 +18,8 @@ namespace {
 Library tiny_library(const fs::path& dir) {
     fs::create_directories(dir / "sessions");
     std::ofstream(dir / "room.json") << R"({"room":"r"})";
-    std::ofstream(dir / "sessions/s.json") << R"({"name":"S","phases":[{"id":"a","duration":"20m"},{"id":"b","duration":"20m"}]})";
+    std::ofstream(dir / "sessions/s.json")
+        << R"({"name":"S","phases":[{"id":"a","duration":"20m"},{"id":"b","duration":"20m"}]})";
     Problems problems;
     return load_library(dir, problems);
 }
@@ -45,7 +46,7 @@ TEST_CASE("a wall-clock jump does not move the session; a restart resumes it exa
         room.tick();
         CHECK(room.state()["session"]["phase"]["id"] == "b");
         CHECK(room.state()["session"]["since_start"] == 1500.0);
-    } // the process "dies" here
+    }                                          // the process "dies" here
     clock.advance_by(std::chrono::minutes{3}); // down for three minutes
     clock.jump_wall(-std::chrono::hours{1});
     Room again(lib, dir.path / "state", clock);
@@ -60,11 +61,17 @@ TEST_CASE("a wall-clock jump does not move the session; a restart resumes it exa
 
 // Session time and device time are two types (engine/clock.hpp): mixing them does not compile.
 template <class A, class B>
-concept Subtractable = requires(A a, B b) { a - b; };
+concept Subtractable = requires(A a, B b) {
+    a - b;
+};
 template <class A, class B>
-concept Comparable = requires(A a, B b) { a < b; };
+concept Comparable = requires(A a, B b) {
+    a < b;
+};
 static_assert(Subtractable<MonoTime, MonoTime> && Subtractable<DeviceTime, DeviceTime>);
 static_assert(!Subtractable<MonoTime, DeviceTime> && !Subtractable<DeviceTime, MonoTime>);
 static_assert(!Comparable<MonoTime, DeviceTime>);
-static_assert(!std::is_convertible_v<DeviceTime, MonoTime> && !std::is_convertible_v<MonoTime, DeviceTime>);
-static_assert(!std::is_base_of_v<Clock, SteadyDeviceClock> && !std::is_base_of_v<DeviceClock, SteadyClock>);
+static_assert(!std::is_convertible_v<DeviceTime, MonoTime> &&
+              !std::is_convertible_v<MonoTime, DeviceTime>);
+static_assert(!std::is_base_of_v<Clock, SteadyDeviceClock> &&
+              !std::is_base_of_v<DeviceClock, SteadyClock>);

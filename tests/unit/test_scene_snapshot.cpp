@@ -43,7 +43,8 @@ TEST_CASE("a session's scenes travel in its effects, desired state and journal")
     // though the "library" now says 0.9 (a scene saved mid-session).
     Json start_record;
     for (const auto& e : start)
-        if (const auto* j = std::get_if<JournalRecord>(&e.body); j && j->record.value("type", "") == "start")
+        if (const auto* j = std::get_if<JournalRecord>(&e.body);
+            j && j->record.value("type", "") == "start")
             start_record = j->record;
     REQUIRE(start_record.contains("scenes"));
     JournalContents journal;
@@ -84,7 +85,8 @@ TEST_CASE("a start record without a scene snapshot takes the fallback's scenes a
     Session session(setup);
     Json start_record;
     for (const auto& e : session.start())
-        if (const auto* j = std::get_if<JournalRecord>(&e.body); j && j->record.value("type", "") == "start")
+        if (const auto* j = std::get_if<JournalRecord>(&e.body);
+            j && j->record.value("type", "") == "start")
             start_record = j->record;
     REQUIRE(start_record.contains("scenes"));
     start_record.erase("scenes"); // as journals were written before sessions kept their scenes
@@ -109,7 +111,8 @@ TEST_CASE("a start record without a scene snapshot takes the fallback's scenes a
     CHECK(restored->scenes_from_library);
     CHECK(restored->session->desired_state(Ms{1000}).scene_fades.back().lights == dim(0.7));
     bool warned = false;
-    for (const auto& w : restored->warnings) warned = warned || w.find("no scene snapshot") != std::string::npos;
+    for (const auto& w : restored->warnings)
+        warned = warned || w.find("no scene snapshot") != std::string::npos;
     CHECK(warned);
 
     // A journal with its snapshot never asks the library.

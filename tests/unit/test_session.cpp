@@ -10,10 +10,13 @@ using namespace stillroom::test;
 
 namespace {
 
-Ms at(int h, int m, int s = 0) { return std::chrono::hours{h} + std::chrono::minutes{m} + std::chrono::seconds{s}; }
+Ms at(int h, int m, int s = 0) {
+    return std::chrono::hours{h} + std::chrono::minutes{m} + std::chrono::seconds{s};
+}
 
 // Drives a session with a command script, advancing in `step` increments between commands.
-Effects run_script(Session& s, const std::vector<std::pair<Ms, Command>>& script, Ms until, Ms step) {
+Effects run_script(Session& s, const std::vector<std::pair<Ms, Command>>& script, Ms until,
+                   Ms step) {
     Effects all = s.start();
     Ms t{0};
     std::size_t next = 0;
@@ -26,7 +29,8 @@ Effects run_script(Session& s, const std::vector<std::pair<Ms, Command>>& script
             ++next;
         }
         append(all, s.advance_to(t));
-        const Ms following = next < script.size() ? std::min(script[next].first, t + step) : t + step;
+        const Ms following =
+            next < script.size() ? std::min(script[next].first, t + step) : t + step;
         t = following;
     }
     append(all, s.advance_to(until));
@@ -86,7 +90,8 @@ TEST_CASE("a three-hour session: every effect at its exact time") {
         const auto started = std::chrono::steady_clock::now();
         Effects all = run_script(s, script(), at(3, 10), step);
         const auto took = std::chrono::steady_clock::now() - started;
-        MESSAGE("three-hour session, step " << step.count() << " ms: "
+        MESSAGE("three-hour session, step "
+                << step.count() << " ms: "
                 << std::chrono::duration_cast<std::chrono::microseconds>(took).count() << " us");
         CHECK(summarize(all) == kExpected);
         CHECK(s.status() == SessionStatus::Finished);
@@ -156,7 +161,8 @@ TEST_CASE("the planner agrees with a live run of the same commands") {
     for (const auto& line : summarize(effects))
         if (line.find("session finished") == std::string::npos) live_lines.push_back(line);
     std::vector<std::string> plan_lines;
-    for (const auto& l : plan.lines) plan_lines.push_back(format_clock(l.at) + " " + l.text);
+    for (const auto& l : plan.lines)
+        plan_lines.push_back(format_clock(l.at) + " " + l.text);
     CHECK(plan_lines == live_lines);
     // Independently of the engine: the timeline worked out by hand from the fixture. Dose at
     // settle's planned 10m; onset 20m, peak 1h30m, return its planned 1h; the next track

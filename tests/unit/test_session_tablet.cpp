@@ -1,17 +1,16 @@
 // Issue 9 (the therapist's tablet) in the engine: Next never ends a session, the volume
 // model (arc + trim + overlay under the ceiling), labels, vitals ranges and alerts, the
 // booster only where it applies, and the timeline / summary views.
-#include "test_support.hpp"
-#include "runtime/session_views.hpp"
 #include "engine/plan.hpp"
 #include "engine/restore.hpp"
 #include "fixtures.hpp"
+#include "runtime/session_views.hpp"
+#include "test_support.hpp"
 
 using namespace stillroom;
 using namespace stillroom::test;
 
 namespace {
-
 
 Command volume(VolumeHow how, double db) {
     Command c = cmd(CommandKind::Volume);
@@ -31,7 +30,8 @@ struct TabletRecorder {
     JournalContents journal;
     void take(const Effects& effects) {
         for (const auto& e : effects)
-            if (const auto* r = std::get_if<JournalRecord>(&e.body)) journal.records.push_back(r->record);
+            if (const auto* r = std::get_if<JournalRecord>(&e.body))
+                journal.records.push_back(r->record);
     }
 };
 
@@ -110,7 +110,8 @@ TEST_CASE("volume: + always raises the effective level, in every overlay") {
         s.start();
         s.apply(cmd(CommandKind::Dose), mins(5));
         s.apply(volume(VolumeHow::Trim, 10), mins(6)); // arc -18 + 10 = -8, near the -6 ceiling
-        for (const auto& [k, on] : c.overlays) REQUIRE(s.apply(overlay(k, on), mins(7)).accepted);
+        for (const auto& [k, on] : c.overlays)
+            REQUIRE(s.apply(overlay(k, on), mins(7)).accepted);
         double before = s.desired_state(mins(8)).volume_target_db;
         for (int tap = 0; tap < 40; ++tap) {
             const Outcome o = s.apply(volume(VolumeHow::Step, 1), mins(8));
@@ -130,10 +131,12 @@ TEST_CASE("volume: + always raises the effective level, in every overlay") {
         s.apply(volume(VolumeHow::Step, -3), mins(9));
         CHECK(s.desired_state(mins(9)).volume_target_db == doctest::Approx(-9));
         // Overlays end: the trim stays, the level is arc + trim (under the ceiling).
-        for (const auto& [k, on] : c.overlays) s.apply(overlay(k, false), mins(10));
+        for (const auto& [k, on] : c.overlays)
+            s.apply(overlay(k, false), mins(10));
         const auto d = s.desired_state(mins(11));
         CHECK(d.volume_overlay_db == 0);
-        CHECK(d.volume_target_db == doctest::Approx(std::min(-6.0, d.volume_arc_db + d.volume_trim_db)));
+        CHECK(d.volume_target_db ==
+              doctest::Approx(std::min(-6.0, d.volume_arc_db + d.volume_trim_db)));
     }
 }
 
@@ -211,9 +214,17 @@ TEST_CASE("volume command arguments") {
 
 TEST_CASE("labels: letters, digits and dashes, at most 12, no spaces") {
     const std::vector<std::pair<const char*, bool>> rows = {
-        {"R1-AM", true},     {"A", true},          {"ABCDEF-12345", true}, {"", true},
-        {"Jane Doe", false}, {"MRN 12345678", false}, {"ABCDEF-123456", false}, {"a_b", false},
-        {"x.y", false},      {"#12", false},       {"é1", false},
+        {"R1-AM", true},
+        {"A", true},
+        {"ABCDEF-12345", true},
+        {"", true},
+        {"Jane Doe", false},
+        {"MRN 12345678", false},
+        {"ABCDEF-123456", false},
+        {"a_b", false},
+        {"x.y", false},
+        {"#12", false},
+        {"é1", false},
     };
     for (const auto& [label, ok] : rows) {
         CAPTURE(label);
@@ -223,7 +234,8 @@ TEST_CASE("labels: letters, digits and dashes, at most 12, no spaces") {
         CHECK(r.has_value() == ok);
         if (!ok) {
             CHECK(p.to_string().find("at most 12 letters, digits and dashes") != std::string::npos);
-            CHECK(p.to_string().find(label) == std::string::npos); // a refused label is never echoed
+            CHECK(p.to_string().find(label) ==
+                  std::string::npos); // a refused label is never echoed
         }
     }
 }
@@ -264,7 +276,7 @@ TEST_CASE("vitals: alert thresholds from the template flag readings, listed with
     SessionSetup setup = setup_from(tmpl.dump(), three_hour_playlists());
     CHECK(setup.tmpl.vitals_alert.systolic_max == 150);
     CHECK(setup.tmpl.vitals_alert.diastolic_max == 100); // default
-    CHECK(setup.tmpl.vitals_alert.hr_max == 120);         // default
+    CHECK(setup.tmpl.vitals_alert.hr_max == 120);        // default
     Session s(setup);
     TabletRecorder rec;
     rec.take(s.start());
@@ -338,7 +350,9 @@ double phase_start(const Json& timeline, const std::string& id) {
     return -1;
 }
 
-Library no_lights() { return {}; }
+Library no_lights() {
+    return {};
+}
 
 } // namespace
 
@@ -395,7 +409,8 @@ TEST_CASE("timeline: extend, hold and booster move what follows") {
         CHECK(cues[5]["at"] == 7200 + 120); // phase:return+2m
         // The curve: -90 -> -20 at start, -18 at onset, -24 at return, -28 by the cue, then down.
         std::vector<double> levels;
-        for (const auto& p : base["volume"]) levels.push_back(p["db"].get<double>());
+        for (const auto& p : base["volume"])
+            levels.push_back(p["db"].get<double>());
         CHECK(levels.front() == doctest::Approx(-90));
         CHECK(std::find(levels.begin(), levels.end(), -18.0) != levels.end());
         CHECK(std::find(levels.begin(), levels.end(), -28.0) != levels.end());

@@ -1,8 +1,8 @@
 // Small helpers shared by the unit tests: problem lookup, a bounded wait, minute literals.
 #pragma once
 
-#include "engine/time.hpp"
 #include "engine/problems.hpp"
+#include "engine/time.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -21,7 +21,8 @@ inline bool has_problem(const Problems& p, const std::string& path, const std::s
 
 // Waits (bounded: at most 2 s) for a condition another thread makes true.
 template <class Pred> bool soon(Pred p) {
-    for (int i = 0; i < 400 && !p(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int i = 0; i < 400 && !p(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     return p();
 }
 
@@ -31,6 +32,8 @@ inline void touch(const std::filesystem::path& p) {
     std::ofstream(p) << "x";
 }
 
-inline Ms mins(int m) { return std::chrono::minutes{m}; }
+inline Ms mins(int m) {
+    return std::chrono::minutes{m};
+}
 
 } // namespace stillroom::test

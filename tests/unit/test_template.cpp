@@ -1,6 +1,6 @@
 // Session template loading: every error path names the file and the JSON path.
-#include "test_support.hpp"
 #include "engine/template.hpp"
+#include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
@@ -57,7 +57,6 @@ Problems load_with(const std::string& pointer, const Json& value, bool remove = 
     return problems;
 }
 
-
 } // namespace
 
 TEST_CASE("the good template loads with its references checked") {
@@ -80,7 +79,8 @@ TEST_CASE("the good template loads with its references checked") {
 
 TEST_CASE("the error DESIGN.md shows, word for word where it matters") {
     Problems p = load_with("/phases/2/duration", "fifteen");
-    CHECK(p.to_string().find("sessions/im75.json: phases[2].duration: expected a duration like \"15m\"") !=
+    CHECK(p.to_string().find(
+              "sessions/im75.json: phases[2].duration: expected a duration like \"15m\"") !=
           std::string::npos);
     CHECK(p.to_string().find("got \"fifteen\"") != std::string::npos);
 }

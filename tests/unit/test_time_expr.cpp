@@ -35,8 +35,8 @@ TEST_CASE("time expressions") {
 }
 
 TEST_CASE("malformed time expressions say why") {
-    const char* bad[] = {"", "now+5m", "dose+", "dose+five", "phase:+5m", "phase:a b+1m",
-                         "dose-5m", "start-1m", "+5m", "Dose+5m", "phase:peak+5"};
+    const char* bad[] = {"",        "now+5m",   "dose+", "dose+five", "phase:+5m",   "phase:a b+1m",
+                         "dose-5m", "start-1m", "+5m",   "Dose+5m",   "phase:peak+5"};
     for (const char* text : bad) {
         CAPTURE(text);
         std::string why;
