@@ -2,6 +2,7 @@
 // bearer tokens, JSON bodies, PIN logins (JSON only, as the server requires).
 #pragma once
 
+#include "control/auth.hpp"
 #include "engine/json_reader.hpp"
 
 #include <httplib.h>
@@ -48,6 +49,14 @@ struct ApiClient {
         return Json::parse(r->body)["token"].get<std::string>();
     }
 };
+
+// room.json's control.users for API tests: a therapist (PIN 1357), a curator (8642) and the
+// clinic (2468), as in the demo.
+inline Json three_users() {
+    return Json::array({{{"name", "t"}, {"role", "therapist"}, {"pin_hash", hash_pin("1357")}},
+                        {{"name", "c"}, {"role", "curator"}, {"pin_hash", hash_pin("8642")}},
+                        {{"name", "k"}, {"role", "clinic"}, {"pin_hash", hash_pin("2468")}}});
+}
 
 // The room with this id in a clinic overview's `GET /api/v1/rooms` body, or null.
 inline Json room_in(const Json& body, const std::string& id) {

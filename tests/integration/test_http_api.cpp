@@ -28,18 +28,12 @@ TEST_CASE("the HTTP API: auth, roles, bad requests, throttling, validated saves"
     TempDir dir;
     const fs::path lib_dir = dir.path / "lib";
     const int port = free_loopback_port();
-    write_text(
-        lib_dir / "room.json",
-        Json{{"room", "api-test"},
-             {"lights", Json::array({{{"id", "lamp"}, {"dialect", "simulated"}}})},
-             {"control",
-              {{"listen", "127.0.0.1:" + std::to_string(port)},
-               {"users",
-                Json::array(
-                    {{{"name", "t"}, {"role", "therapist"}, {"pin_hash", hash_pin("1357")}},
-                     {{"name", "c"}, {"role", "curator"}, {"pin_hash", hash_pin("8642")}},
-                     {{"name", "k"}, {"role", "clinic"}, {"pin_hash", hash_pin("2468")}}})}}}}
-            .dump(2));
+    write_text(lib_dir / "room.json",
+               Json{{"room", "api-test"},
+                    {"lights", Json::array({{{"id", "lamp"}, {"dialect", "simulated"}}})},
+                    {"control",
+                     {{"listen", "127.0.0.1:" + std::to_string(port)}, {"users", three_users()}}}}
+                   .dump(2));
     write_text(lib_dir / "scenes/calm.json", R"({"lights":{"*":{"on":true,"brightness":0.2}}})");
     write_text(lib_dir / "playlists/p.json", R"({"tracks":[]})");
     write_text(lib_dir / "sessions/s.json",

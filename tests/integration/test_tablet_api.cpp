@@ -56,12 +56,7 @@ struct TabletRoom {
                  {"name", "Room 1"},
                  {"lights", Json::array({{{"id", "lamp"}, {"dialect", "simulated"}}})},
                  {"control",
-                  {{"listen", "127.0.0.1:" + std::to_string(port)},
-                   {"users",
-                    Json::array(
-                        {{{"name", "t"}, {"role", "therapist"}, {"pin_hash", hash_pin("1357")}},
-                         {{"name", "c"}, {"role", "curator"}, {"pin_hash", hash_pin("8642")}},
-                         {{"name", "k"}, {"role", "clinic"}, {"pin_hash", hash_pin("2468")}}})}}}}
+                  {{"listen", "127.0.0.1:" + std::to_string(port)}, {"users", three_users()}}}}
                 .dump(2));
         write_text(lib_dir / "scenes/calm.json",
                    R"({"lights":{"*":{"on":true,"brightness":0.2}}})");
