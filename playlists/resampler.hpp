@@ -20,7 +20,8 @@ public:
 
     // Converts interleaved stereo: takes up to `in_frames` (`used` says how many) and writes
     // up to `out_capacity` frames (`generated`). The output lags the input by the filter's
-    // length; `flush` delivers the tail. Returns false on error. Runs on: the decoder thread.
+    // length; `flush` delivers the tail. Returns false on error. Runs on: the decoder thread, the
+    // audio loader thread (a voice's first second) or the offline renderer's thread.
     bool process(const float* in, std::int64_t in_frames, float* out, std::int64_t out_capacity,
                  std::int64_t& used, std::int64_t& generated);
     // After the last input: writes what is still inside the filter. Call until it generates
