@@ -32,12 +32,17 @@ int device_brightness(double perceived, int scale_max) {
     return std::clamp(static_cast<int>(std::lround(linear * scale_max)), 1, scale_max);
 }
 
+namespace {
+// A kelvin within the light's colour-temperature range (unchanged if it has none).
+double kelvin_in_range(const LightConfig& light, double k) {
+    return light.kelvin ? std::clamp(k, static_cast<double>(light.kelvin->first),
+                                     static_cast<double>(light.kelvin->second))
+                        : k;
+}
+} // namespace
+
 int clamp_mired(const LightConfig& light, double kelvin) {
-    double k = kelvin;
-    if (light.kelvin)
-        k = std::clamp(k, static_cast<double>(light.kelvin->first),
-                       static_cast<double>(light.kelvin->second));
-    return static_cast<int>(std::lround(kelvin_to_mired(k)));
+    return static_cast<int>(std::lround(kelvin_to_mired(kelvin_in_range(light, kelvin))));
 }
 
 std::string tasmota_topic(const LightConfig& light, const std::string& prefix,
@@ -71,11 +76,7 @@ struct ColourPlan {
 };
 
 ColourPlan plan_colour(const LightConfig& light, const LightState& s) {
-    auto in_range = [&](double k) {
-        return light.kelvin ? std::clamp(k, static_cast<double>(light.kelvin->first),
-                                         static_cast<double>(light.kelvin->second))
-                            : k;
-    };
+    auto in_range = [&](double k) { return kelvin_in_range(light, k); };
     if (s.kelvin && light.kelvin) return {ColourPlan::Kind::Kelvin, in_range(*s.kelvin), {}, false};
     if (s.kelvin && light.color) return {ColourPlan::Kind::Xy, 0, kelvin_to_xy(*s.kelvin), true};
     if (s.xy && light.color) return {ColourPlan::Kind::Xy, 0, *s.xy, false};
