@@ -10,6 +10,7 @@
 #pragma once
 
 #include "devices/mqtt_link.hpp"
+#include "engine/clock.hpp"
 #include "runtime/room_control.hpp"
 
 #include <atomic>
