@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 
 #include <mutex>
+#include <sstream>
 
 using namespace stillroom;
 using namespace stillroom::test;
@@ -37,6 +38,23 @@ void make_library(const fs::path& dir, int port, const std::string& version) {
 
 bool file_has(const fs::path& f, const std::string& text) {
     return read_text(f).find(text) != std::string::npos;
+}
+
+// Waits until a mosquitto_sub writing to `log` is subscribed: a (not retained) probe
+// published to `probe_topic` again and again until it shows up in the log. Bounded (about
+// 60 s), and done as soon as the probe arrives. The broker sends a new subscriber its
+// retained messages before anything published later, so once the probe is in the log every
+// retained message is too.
+bool wait_subscribed(const fs::path& log, const std::string& port, const std::string& probe_topic) {
+    return eventually(
+        [&] {
+            Process probe;
+            if (!probe.start({"mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-q", "1", "-t",
+                              probe_topic, "-m", "probe"}))
+                return false;
+            return eventually([&] { return file_has(log, probe_topic + " probe"); }, 30);
+        },
+        20);
 }
 
 } // namespace
@@ -177,6 +195,8 @@ TEST_CASE("MQTT: a template's mqtt cues are published, QoS 1, retained only when
     REQUIRE(sub.start(
         {"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-q", "1", "-t", "clinic/#", "-F", "%t %p"},
         live_log.string()));
+    // Listening before the cues fire: the door cue is not retained, a late subscribe misses it.
+    REQUIRE(wait_subscribed(live_log, p, "clinic/probe-live"));
     Problems problems;
     Library lib = load_library(dir.path / "lib", problems);
     INFO(problems.to_string());
@@ -186,18 +206,25 @@ TEST_CASE("MQTT: a template's mqtt cues are published, QoS 1, retained only when
     RoomServices services(std::move(lib), test_room_options(dir.path / "state", "off"), clock,
                           device_clock);
     services.start();
-    REQUIRE(eventually([&] { return services.mqtt()->connected(); }, 50));
+    REQUIRE(eventually([&] { return services.mqtt()->connected(); }, 300));
     REQUIRE(services.room().start({"s", ""}).ok);
+    // Both cues fire at the phase's start; each wait ends when its message is in the log.
     CHECK(eventually([&] { return file_has(live_log, "clinic/f/door {\"sign\":\"in session\"}"); },
-                     50));
-    CHECK(eventually([&] { return file_has(live_log, "clinic/f/sign busy"); }, 50));
-    // A late subscriber gets only the cue that asked to be retained, flagged retained.
+                     300));
+    CHECK(eventually([&] { return file_has(live_log, "clinic/f/sign busy"); }, 300));
+    // A late subscriber gets only the cue that asked to be retained, flagged retained: what
+    // it printed before its (not retained) probe arrived is everything retained.
     Process late;
     const fs::path late_log = dir.path / "late.log";
-    REQUIRE(late.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-t", "clinic/#", "-F",
-                        "%r %t %p", "-W", "2"},
-                       late_log.string()));
-    REQUIRE(eventually([&] { return late.exited(); }, 50));
-    CHECK(read_text(late_log) == "1 clinic/f/sign busy\n");
+    REQUIRE(late.start(
+        {"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-t", "clinic/#", "-F", "%r %t %p"},
+        late_log.string()));
+    REQUIRE(wait_subscribed(late_log, p, "clinic/probe-late"));
+    late.stop();
+    std::string retained;
+    std::istringstream lines(read_text(late_log));
+    for (std::string line; std::getline(lines, line);)
+        if (line.find("clinic/probe-late") == std::string::npos) retained += line + "\n";
+    CHECK(retained == "1 clinic/f/sign busy\n");
     services.stop();
 }
