@@ -2,6 +2,7 @@
 // (the room connects within seconds of it appearing and re-asserts the lights), and
 // retained commands (ignored with a log line, never replayed on reconnect).
 #include "../unit/temp_dir.hpp"
+#include "gated_broker.hpp"
 #include "helpers.hpp"
 #include "process.hpp"
 #include "services.hpp"
@@ -40,23 +41,6 @@ bool file_has(const fs::path& f, const std::string& text) {
     return read_text(f).find(text) != std::string::npos;
 }
 
-// Waits until a mosquitto_sub writing to `log` is subscribed: a (not retained) probe
-// published to `probe_topic` again and again until it shows up in the log. Bounded (about
-// 60 s), and done as soon as the probe arrives. The broker sends a new subscriber its
-// retained messages before anything published later, so once the probe is in the log every
-// retained message is too.
-bool wait_subscribed(const fs::path& log, const std::string& port, const std::string& probe_topic) {
-    return eventually(
-        [&] {
-            Process probe;
-            if (!probe.start({"mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-q", "1", "-t",
-                              probe_topic, "-m", "probe"}))
-                return false;
-            return eventually([&] { return file_has(log, probe_topic + " probe"); }, 30);
-        },
-        20);
-}
-
 } // namespace
 
 TEST_CASE("MQTT: the broker is down when the room starts; the room connects when it appears and "
@@ -76,19 +60,25 @@ TEST_CASE("MQTT: the broker is down when the room starts; the room connects when
     // No broker: still trying (bounded look, 1.5 s).
     CHECK_FALSE(eventually([&] { return services.mqtt()->connected(); }, 15));
 
-    Broker broker(dir.path.string(), port);
-    REQUIRE(broker.start());
+    // The broker appears, first for a watcher only: the light's command is not retained, so
+    // a subscriber that came after the room would miss it. Then for everyone.
+    GatedBroker broker(dir.path, port);
+    REQUIRE(broker.start(false));
     Process sub;
     const fs::path log = dir.path / "sub.log";
-    REQUIRE(
-        sub.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t", "#", "-v"},
-                  log.string()));
-    // Within a few seconds of the broker appearing (the retry is at most 2 s apart).
-    CHECK(eventually([&] { return services.mqtt()->connected(); }, 50));
-    // Status (retained, so the subscriber sees it whenever it subscribed) and the light's
-    // desired state, asserted again after the connect.
-    CHECK(eventually([&] { return file_has(log, "stillroom/f/status online"); }, 50));
-    CHECK(eventually([&] { return file_has(log, "zigbee2mqtt/f/z/set "); }, 100));
+    std::vector<std::string> watch = {"mosquitto_sub"};
+    for (const auto& a : broker.watcher_args())
+        watch.push_back(a);
+    watch.insert(watch.end(), {"-t", "#", "-v"});
+    REQUIRE(sub.start(watch, log.string()));
+    REQUIRE(wait_subscribed(log, broker.watcher_args(), "test/probe"));
+    CHECK_FALSE(services.mqtt()->connected());
+    REQUIRE(broker.open());
+    // The room connects (its retry is at most 2 s apart); each wait ends on its event.
+    CHECK(eventually([&] { return services.mqtt()->connected(); }, 300));
+    // Status and the light's desired state, asserted again after the connect.
+    CHECK(eventually([&] { return file_has(log, "stillroom/f/status online"); }, 300));
+    CHECK(eventually([&] { return file_has(log, "zigbee2mqtt/f/z/set "); }, 300));
     services.stop();
 }
 
@@ -196,7 +186,7 @@ TEST_CASE("MQTT: a template's mqtt cues are published, QoS 1, retained only when
         {"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-q", "1", "-t", "clinic/#", "-F", "%t %p"},
         live_log.string()));
     // Listening before the cues fire: the door cue is not retained, a late subscribe misses it.
-    REQUIRE(wait_subscribed(live_log, p, "clinic/probe-live"));
+    REQUIRE(wait_subscribed(live_log, {"-h", "127.0.0.1", "-p", p}, "clinic/probe-live"));
     Problems problems;
     Library lib = load_library(dir.path / "lib", problems);
     INFO(problems.to_string());
@@ -219,7 +209,7 @@ TEST_CASE("MQTT: a template's mqtt cues are published, QoS 1, retained only when
     REQUIRE(late.start(
         {"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-t", "clinic/#", "-F", "%r %t %p"},
         late_log.string()));
-    REQUIRE(wait_subscribed(late_log, p, "clinic/probe-late"));
+    REQUIRE(wait_subscribed(late_log, {"-h", "127.0.0.1", "-p", p}, "clinic/probe-late"));
     late.stop();
     std::string retained;
     std::istringstream lines(read_text(late_log));

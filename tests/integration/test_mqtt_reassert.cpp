@@ -4,11 +4,12 @@
 // where the next step is long anyway; here every light has finished its fade, so only the
 // re-assert's own fade (4 s, LightsDriverOptions::reassert_fade) can make it gentle.
 //
-// Order without races: the broker comes back refusing anonymous clients, so the room (which
-// keeps retrying) cannot reconnect while a watcher with a password subscribes; then the
-// broker is told to reload a config that lets the room in (mosquitto reloads
-// allow_anonymous on SIGHUP). The watcher therefore sees the room's first commands.
+// Order without races (gated_broker.hpp): the broker comes back refusing anonymous clients,
+// so the room (which keeps retrying) cannot reconnect while a watcher with a password
+// subscribes; then the broker reloads a config that lets the room in. The watcher therefore
+// sees the room's first commands.
 #include "../unit/temp_dir.hpp"
+#include "gated_broker.hpp"
 #include "helpers.hpp"
 #include "process.hpp"
 #include "services.hpp"
@@ -16,7 +17,6 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <csignal>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -62,20 +62,6 @@ std::optional<std::string> last_on(const fs::path& log, const std::string& topic
     for (const auto& l : read_lines(log))
         if (l.topic == topic) out = l.payload;
     return out;
-}
-
-// Publishes a probe until a subscriber logging to `log` shows it (bounded, about 60 s).
-bool wait_subscribed(const fs::path& log, const std::vector<std::string>& pub_args) {
-    return eventually(
-        [&] {
-            Process probe;
-            std::vector<std::string> argv = {"mosquitto_pub"};
-            argv.insert(argv.end(), pub_args.begin(), pub_args.end());
-            argv.insert(argv.end(), {"-t", "test/probe", "-m", "probe"});
-            if (!probe.start(argv)) return false;
-            return eventually([&] { return first_on(log, "test/probe").has_value(); }, 30);
-        },
-        20);
 }
 
 // One light per dialect with a native transition; what each says about its transition and
@@ -136,26 +122,13 @@ TEST_CASE("MQTT: after a broker crash a light at rest is re-asserted with a fade
     const int port = free_loopback_port();
     const std::string p = std::to_string(port);
     TempDir dir;
-    const fs::path conf = dir.path / "mosquitto.conf";
-    const std::string open_conf =
-        "listener " + p + " 127.0.0.1\nallow_anonymous true\npersistence false\n";
-    const std::string locked_conf = "listener " + p +
-                                    " 127.0.0.1\nallow_anonymous false\npassword_file " +
-                                    (dir.path / "passwords").string() + "\npersistence false\n";
-    Process passwd;
-    REQUIRE(passwd.start({"mosquitto_passwd", "-c", "-b", (dir.path / "passwords").string(),
-                          "watcher", "watching"}));
-    REQUIRE(eventually([&] { return passwd.exited(); }, 100));
-
-    write_text(conf, open_conf);
-    Process broker;
-    REQUIRE(broker.start({"mosquitto", "-c", conf.string()}));
-    REQUIRE(wait_for_port(port));
+    GatedBroker broker(dir.path, port);
+    REQUIRE(broker.start(true));
     Process sub;
     const fs::path log1 = dir.path / "before.log";
     REQUIRE(sub.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-t", "#", "-F", "%r %t %p"},
                       log1.string()));
-    REQUIRE(wait_subscribed(log1, {"-h", "127.0.0.1", "-p", p}));
+    REQUIRE(wait_subscribed(log1, {"-h", "127.0.0.1", "-p", p}, "test/probe"));
 
     write_library(dir.path / "lib", port);
     Problems problems;
@@ -188,27 +161,23 @@ TEST_CASE("MQTT: after a broker crash a light at rest is re-asserted with a fade
         level_at_rest[d.id] = d.read(*last_on(log1, d.topic)).second;
 
     // The broker crashes and comes back locked: the room keeps trying and is refused.
-    write_text(conf, locked_conf);
     broker.kill_hard();
     sub.kill_hard();
     REQUIRE(eventually([&] { return !services.mqtt()->connected(); }, 300));
-    REQUIRE(broker.start({"mosquitto", "-c", conf.string()}));
-    REQUIRE(wait_for_port(port));
+    REQUIRE(broker.start(false));
     const fs::path log2 = dir.path / "after.log";
-    const std::vector<std::string> auth = {"-h", "127.0.0.1", "-p", p,
-                                           "-u", "watcher",   "-P", "watching"};
     std::vector<std::string> watch = {"mosquitto_sub"};
-    watch.insert(watch.end(), auth.begin(), auth.end());
+    for (const auto& a : broker.watcher_args())
+        watch.push_back(a);
     watch.insert(watch.end(), {"-t", "#", "-F", "%r %t %p"});
     REQUIRE(sub.start(watch, log2.string()));
-    REQUIRE(wait_subscribed(log2, auth));
+    REQUIRE(wait_subscribed(log2, broker.watcher_args(), "test/probe"));
     CHECK_FALSE(services.mqtt()->connected()); // still refused: nothing sent unseen
     for (const auto& d : kDialects)
         CHECK_FALSE(first_on(log2, d.topic).has_value());
 
     // Let the room in.
-    write_text(conf, open_conf);
-    REQUIRE(::kill(broker.pid(), SIGHUP) == 0);
+    REQUIRE(broker.open());
     REQUIRE(eventually(
         [&] {
             for (const auto& d : kDialects)

@@ -132,7 +132,8 @@ TEST_CASE("Home Assistant: each discovered button, switch and the select, sent a
     CHECK(send(ha_select(configs.at("select/template"), "s"))["ok"] == true);
     CHECK(session().is_null());
     for (const auto& b : buttons) {
-        CAPTURE(b.object);
+        const std::string button = b.object;
+        CAPTURE(button);
         const HaPublish press = ha_press(configs.at(std::string("button/") + b.object));
         const Json result = send(press);
         INFO("the room answered: " << result.dump());
@@ -142,7 +143,8 @@ TEST_CASE("Home Assistant: each discovered button, switch and the select, sent a
 
     // The switches: on, then off, each as HA sends it.
     for (const char* sw : {"comfort", "lights_up"}) {
-        CAPTURE(sw);
+        const std::string name = sw;
+        CAPTURE(name);
         const Json& config = configs.at(std::string("switch/") + sw);
         CHECK(send(ha_switch(config, true))["ok"] == true);
         CHECK(session()[sw] == true);

@@ -150,7 +150,8 @@ Json form_of(const Row& row) {
 
 TEST_CASE("spravato-rems: each window edge of each field, from both sides (table)") {
     for (const auto& row : kRows) {
-        CAPTURE(row.name);
+        const std::string name = row.name;
+        CAPTURE(name);
         const Json form = form_of(row);
         REQUIRE(form.is_object());
         CHECK(form["id"] == "spravato-rems");
@@ -158,7 +159,8 @@ TEST_CASE("spravato-rems: each window edge of each field, from both sides (table
         for (const auto& f : form["fields"])
             if (f["key"] == row.field) field = &f;
         REQUIRE(field);
-        CAPTURE((*field)["value"].get<std::string>());
+        const std::string value = (*field)["value"].get<std::string>();
+        CAPTURE(value);
         if (row.value) {
             CHECK((*field)["status"] == "ok");
             CHECK((*field)["value"] == row.value);

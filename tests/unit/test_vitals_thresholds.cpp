@@ -88,7 +88,8 @@ JournalContents session_with(const Reading& reading, const std::optional<Json>& 
 
 void check_rows(const std::vector<Row>& rows, const std::optional<Json>& alert) {
     for (const auto& row : rows) {
-        CAPTURE(row.name);
+        const std::string name = row.name;
+        CAPTURE(name);
         const Reading& r = row.reading;
         // Where the flags are made.
         VitalsAlert limits;

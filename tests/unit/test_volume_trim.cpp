@@ -44,7 +44,8 @@ TEST_CASE("volume: a trim asked above the ceiling is stored limited; the next ph
         {"step +30 from trim 0", volume(VolumeHow::Step, 30)},
     };
     for (const auto& row : rows) {
-        CAPTURE(row.name);
+        const std::string name = row.name;
+        CAPTURE(name);
         Session s(setup_from(kThreeHourTemplate, three_hour_playlists()));
         s.start();
         REQUIRE(s.apply(cmd(CommandKind::Dose), mins(5)).accepted); // onset: arc -18
