@@ -294,7 +294,9 @@ TEST_CASE(
         auto lines = read_lines(log2);
         for (const auto& l : lines) {
             if (l.topic != "zigbee2mqtt/r/z/set") continue;
-            CHECK(Json::parse(l.payload)["transition"].get<double>() >= 4.0); // faded, not snapped
+            // Mid-fade the next segment is long anyway: this cannot tell a fade from a snap.
+            // A light at rest after a broker crash: test_mqtt_reassert.cpp.
+            CHECK(Json::parse(l.payload)["transition"].get<double>() >= 4.0);
         }
     }
     // No light command was ever retained; the engine's status and state were.
