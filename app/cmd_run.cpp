@@ -2,6 +2,8 @@
 #include "app/commands.hpp"
 #include "app/console.hpp"
 #include "app/room_services.hpp"
+#include "library/library_files.hpp"
+#include "library/library_last_good.hpp"
 #include "runtime/room.hpp"
 #include "runtime/state_lock.hpp"
 
@@ -120,14 +122,18 @@ int run_room(RunOptions o) {
     if (warnings)
         std::cerr << "stillroom: " << warnings << " warnings (stillroom check --library "
                   << library_dir.string() << " lists them)\n";
-    if (lib.templates.empty()) {
-        std::cerr << "stillroom: no usable session template in " << library_dir.string() << "\n";
-        return cli::kBadInput;
-    }
     if (state_dir.empty()) state_dir = library_dir / lib.room.state_dir;
     StateDirLock state_lock; // held until run_room returns
     if (std::string lock_error; !state_lock.acquire(state_dir, &lock_error)) {
         std::cerr << "stillroom: " << lock_error << "\n";
+        return cli::kBadInput;
+    }
+    // Files with errors never run: the last library that loaded cleanly does, and says so.
+    StartLibrary chosen = choose_start_library(std::move(lib), problems, library_dir, state_dir);
+    lib = std::move(chosen.library);
+    if (!chosen.note.empty()) std::cerr << "stillroom: " << chosen.note << "\n";
+    if (lib.templates.empty()) {
+        std::cerr << "stillroom: no usable session template in " << library_dir.string() << "\n";
         return cli::kBadInput;
     }
     SteadyDeviceClock device_clock;
@@ -141,6 +147,9 @@ int run_room(RunOptions o) {
     so.audio = speed != 1.0 ? "off" : o.audio;
     so.null_audio_when_no_device = demo;
     so.listen = o.listen;
+    so.library_in_force = chosen.in_force;
+    so.library_problems = library_errors_json(problems);
+    so.library_has_errors = chosen.has_errors;
     std::string listen_host; // checked before any device opens
     if (!o.listen.empty() && o.listen != "off") {
         int listen_port = 0;

@@ -3,6 +3,7 @@
 
 #include "app/cli.hpp"
 
+#include "library/library_last_good.hpp"
 #include "playlists/sndfile.hpp"
 #include "playlists/test_tone.hpp"
 
@@ -16,6 +17,8 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
     : options_(std::move(options)), clock_(clock), device_clock_(device_clock) {
     const std::filesystem::path library_dir = library.dir;
     room_ = std::make_unique<Room>(std::move(library), options_.state_dir, clock_);
+    room_->set_library_status(options_.library_in_force, options_.library_problems,
+                              options_.library_has_errors);
     if (options_.log) {
         log_ = std::make_unique<LogDriver>(*options_.log);
         room_->add_driver(log_.get());
@@ -140,9 +143,15 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         Room* r = room_.get();
         Auth* a = auth_.get();
         AudioDriver* audio = audio_.get();
+        const std::filesystem::path state_dir = options_.state_dir;
         watcher_ = std::make_unique<LibraryWatcher>(
             library_dir, device_clock_,
-            [r, audio](Library lib) {
+            [r, audio, library_dir, state_dir](Library lib) {
+                // A library that loaded cleanly is the one the room falls back on at the next
+                // start if the files on disk then have errors.
+                std::string error;
+                if (!save_last_good(library_dir, state_dir, lib.version, &error))
+                    std::cerr << "stillroom: cannot keep a copy of the library: " << error << "\n";
                 // Output gains apply live, ramped; a changed output layout waits for a restart.
                 if (audio && lib.room.audio) {
                     const auto restart = audio->set_output_gains(lib.room.audio->outputs);
@@ -157,7 +166,9 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
                 if (a) a->set_users(std::move(users));
             });
         watcher_->set_loudness_worker(loudness_.get());
-        room_->add_driver(watcher_.get());
+        // Library faults are the curator's, not a device's: they are in the state's
+        // `library.problems`, never in the device list or the session's record.
+        watcher_->on_rejected([r](Json problems) { r->library_rejected(std::move(problems)); });
     }
     if (rc.midi) {
         MidiActions actions;

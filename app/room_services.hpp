@@ -35,6 +35,12 @@ struct RoomServicesOptions {
     std::string listen; // HOST:PORT for the tablet; "" = room.json; "off" = none
     DeviceClock* auth_clock =
         nullptr; // logins and the PIN throttle (tests); default: the device clock
+    // Which library the room starts with (library/library_last_good.hpp): "disk" or
+    // "last-good", the disk's errors (problems_json), and whether the library given itself
+    // has errors (then no session starts).
+    std::string library_in_force = "disk";
+    Json library_problems = Json::array();
+    bool library_has_errors = false;
 };
 
 class RoomServices {

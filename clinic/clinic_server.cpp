@@ -6,7 +6,7 @@
 
 namespace stillroom {
 
-ClinicServer::ClinicServer(ClinicServerOptions options, const Overview& overview, Auth& auth,
+ClinicServer::ClinicServer(ClinicServerOptions options, Overview& overview, Auth& auth,
                            EventHub& events, DeviceClock& clock)
     : options_(std::move(options)), overview_(overview), auth_(auth), events_(events),
       clock_(clock) {
@@ -70,6 +70,8 @@ ClinicServer::~ClinicServer() {
 
 Json ClinicServer::rooms_json() const {
     const DeviceTime now = clock_.now();
+    const Json broker = options_.broker_status ? options_.broker_status() : Json(nullptr);
+    if (broker.is_object()) overview_.set_broker_connected(broker.value("connected", true), now);
     Json rooms = overview_.rooms(now);
     std::size_t alerts = 0, in_session = 0, online = 0;
     for (const auto& r : rooms) {
@@ -78,7 +80,7 @@ Json ClinicServer::rooms_json() const {
         online += r["online"].get<bool>();
     }
     return {{"clinic", {{"id", options_.clinic_id}, {"name", options_.clinic_name}}},
-            {"broker", options_.broker_status ? options_.broker_status() : Json(nullptr)},
+            {"broker", broker},
             {"rooms", rooms},
             {"counts",
              {{"rooms", rooms.size()},

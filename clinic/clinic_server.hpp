@@ -39,8 +39,8 @@ struct ClinicServerOptions {
 
 class ClinicServer {
 public:
-    ClinicServer(ClinicServerOptions options, const Overview& overview, Auth& auth,
-                 EventHub& events, DeviceClock& clock);
+    ClinicServer(ClinicServerOptions options, Overview& overview, Auth& auth, EventHub& events,
+                 DeviceClock& clock);
     ~ClinicServer();
     bool start(std::string* error);
     void stop();
@@ -50,7 +50,7 @@ public:
 
 private:
     ClinicServerOptions options_;
-    const Overview& overview_;
+    Overview& overview_; // told the broker connection when it lists the rooms
     Auth& auth_;
     EventHub& events_;
     DeviceClock& clock_;

@@ -113,9 +113,23 @@ Json Overview::room_json(const Room& r, DeviceTime now) const {
     const Json* lib = r.have_state && st.contains("library") && st["library"].is_object()
                           ? &st["library"]
                           : nullptr;
+    Json problems = lib && lib->contains("problems") && (*lib)["problems"].is_array()
+                        ? (*lib)["problems"]
+                        : Json::array();
     out["library"] = {{"version", lib ? (*lib).value("version", "") : ""},
+                      {"in_force", lib ? (*lib).value("in_force", "disk") : "disk"},
+                      {"problems", problems},
                       {"last_change", r.library_change}};
     Json& alerts = out["alerts"];
+    // Library faults are the clinic's and the curator's to fix (never the therapist's).
+    if (!problems.empty())
+        alerts.push_back(
+            {{"kind", "library"},
+             {"text", std::to_string(problems.size()) +
+                          (problems.size() == 1 ? " library error" : " library errors") +
+                          (out["library"]["in_force"] == "last-good"
+                               ? ": the room runs its last good library"
+                               : ": no session can start")}});
     const Json* session = r.have_state && st.contains("session") && st["session"].is_object()
                               ? &st["session"]
                               : nullptr;
@@ -172,10 +186,18 @@ Json Overview::room_json(const Room& r, DeviceTime now) const {
                               {"text", d.value("id", "") + ": " + d.value("detail", "fault")}});
         }
     }
-    if (!r.online && running)
+    // The broker stopped (or just came back): the rooms are as last seen, not offline.
+    const bool broker_settled = broker_connected_ && now - broker_since_ >= options_.broker_grace;
+    if (!r.online && running && broker_settled)
         alerts.push_back(
             {{"kind", "offline_in_session"}, {"text", "the room went offline during a session"}});
     return out;
+}
+
+void Overview::set_broker_connected(bool connected, DeviceTime now) {
+    std::lock_guard lock(mutex_);
+    if (connected && !broker_connected_) broker_since_ = now;
+    broker_connected_ = connected;
 }
 
 Json Overview::rooms(DeviceTime now) const {

@@ -20,6 +20,9 @@ struct OverviewOptions {
     Ms reminder_overdue{5 * 60'000};
     // At most this many rooms are kept (a flood of made-up topics cannot grow the table).
     std::size_t max_rooms = 500;
+    // After the overview's own broker connection comes back, rooms get this long to
+    // reconnect and say "online" before an offline room in session is an alert.
+    Ms broker_grace{30'000};
 };
 
 class Overview {
@@ -37,6 +40,10 @@ public:
     // "last_change"}}. Times in the session are
     // extrapolated from when its state arrived to `now`. Runs on: any thread.
     Json rooms(DeviceTime now) const;
+    // The overview's own connection to the broker. While it is down the rooms are shown as
+    // last seen and no room is "offline in session" (the broker stopped, not the rooms);
+    // neither within broker_grace after it is back. Runs on: any thread.
+    void set_broker_connected(bool connected, DeviceTime now);
     // Alerts across the clinic (for the page's banner and tests).
     std::size_t alert_count(DeviceTime now) const;
     std::uint64_t ignored() const;
@@ -56,6 +63,8 @@ private:
     mutable std::mutex mutex_;
     std::map<std::string, Room> rooms_; // by base topic
     std::uint64_t ignored_ = 0;
+    bool broker_connected_ = true;
+    DeviceTime broker_since_{}; // when the connection last came back
 };
 
 } // namespace stillroom

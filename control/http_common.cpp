@@ -170,13 +170,11 @@ void serve_event_stream(const httplib::Request& req, httplib::Response& res, Aut
             if (!auth.check(token)) return false; // logged out or expired: the stream ends
             if (*first) {
                 *first = false;
+                // The first event is a fresh state, never the last one published (its clocks
+                // may be minutes old); the stream goes on after the newest state published.
                 std::string hello = "retry: 1000\n\n";
-                if (auto st = events.latest_state()) {
-                    hello += st->text;
-                    *seq = st->seq;
-                } else {
-                    hello += first_state();
-                }
+                if (auto st = events.latest_state()) *seq = st->seq;
+                hello += first_state();
                 return sink.write(hello.data(), hello.size());
             }
             auto batch = events.wait(*seq, std::chrono::milliseconds(15000));

@@ -54,6 +54,8 @@ std::optional<CommandKind> command_kind_from_name(std::string_view name) {
 
 bool is_valid_label(std::string_view label) {
     if (label.size() > 12) return false;
+    // A code, never a name: "Jane-Doe" has no digit (issue 19 item 6). No label at all is fine.
+    if (!label.empty() && label.find_first_of("0123456789") == std::string_view::npos) return false;
     for (char c : label) {
         const bool ok =
             (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';

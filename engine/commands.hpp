@@ -75,10 +75,12 @@ struct StartRequest {
 };
 std::optional<StartRequest> parse_start_request(const Json& args, Problems& problems);
 
-// Labels are short codes ("R1-AM"): letters, digits and dashes, at most 12, no spaces.
+// Labels are short codes ("R1-AM"): letters, digits and dashes, at most 12, no spaces, and
+// at least one digit (so a name such as "Jane-Doe" is refused). An empty label is no label.
 bool is_valid_label(std::string_view label);
 inline constexpr const char* kLabelRule = "a label is a short code of at most 12 letters, digits "
-                                          "and dashes, no spaces (never a patient's name)";
+                                          "and dashes with at least one digit, no spaces (never a "
+                                          "patient's name)";
 
 // Plausible vital signs: anything outside is a typing error, refused naming the field.
 // Values inside but beyond the template's alert thresholds are accepted and flagged.

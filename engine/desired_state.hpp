@@ -11,6 +11,9 @@
 namespace stillroom {
 
 enum class SessionStatus { Running, Ending, Finished };
+
+// A phase with a playlist silent for longer than this is an alert and a record flag.
+inline constexpr Ms kSilenceAlert{5000};
 const char* to_string(SessionStatus s);
 
 struct SceneFade {
@@ -72,7 +75,10 @@ struct DesiredState {
 
     // Music
     std::optional<NowPlaying> playing; // none: silence
-    double volume_db = -90;            // now, along any ramp
+    // Since when a phase that has a playlist is silent (its list ran out, nothing playable):
+    // more than kSilenceAlert is an alert on the tablet and a `silence` record.
+    std::optional<Ms> silent_since;
+    double volume_db = -90; // now, along any ramp
     double volume_target_db = -90;
     double volume_arc_db = -20;    // the template's level (phase volume_db, volume cues)
     double volume_trim_db = 0;     // the therapist's trim

@@ -306,6 +306,9 @@ void ReportBuilder::on_event(const Json& r, Ms t) {
             m["title"].get<std::string>().empty() ? m["file"].get<std::string>()
                                                   : m["title"].get<std::string>(),
             playlist);
+    } else if (event == "silence" && r.contains("seconds")) {
+        // The end of a silence longer than 5 s in a phase with a playlist, with its length
+        // (the record's `silence` flag); the music lane was closed when it began.
     } else if (event == "silence") {
         close_music(t);
         row(t, "silence");

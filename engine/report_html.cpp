@@ -46,6 +46,18 @@ std::string text(const Json& v) {
     return esc(v.dump());
 }
 
+// A code as words for a reader ("systolic_high" -> "systolic high", "spo2_low" -> "SpO2 low",
+// "lights_up" -> "lights up"); the CSV and JSON keep the codes.
+std::string words(const Json& v) {
+    if (!v.is_string()) return text(v);
+    std::string w = v.get<std::string>();
+    for (auto& c : w)
+        if (c == '_') c = ' ';
+    if (w.rfind("spo2", 0) == 0) w = "SpO2" + w.substr(4);
+    if (w.rfind("hr ", 0) == 0) w = "HR" + w.substr(2);
+    return esc(w);
+}
+
 double secs(const Json& v) {
     return v.is_number() ? v.get<double>() : 0.0;
 }
@@ -108,7 +120,7 @@ std::string timeline_svg(const Json& r) {
              kind == "hold"      ? "ep-hold"
              : kind == "comfort" ? "ep-comfort"
                                  : "ep-lights",
-             kind + " " + clock(e["start_s"]));
+             words(Json(kind)) + " " + clock(e["start_s"]));
     }
     // Music.
     n = 0;
@@ -287,7 +299,7 @@ std::string report_html(const Json& r) {
     if (!r["flags"].empty()) {
         out += "<p class=\"flags\">";
         for (const auto& f : r["flags"])
-            out += "<span>" + text(f) + "</span>";
+            out += "<span>" + words(f) + "</span>";
         out += "</p>";
     }
     for (const auto& p : s["journal"]["problems"])
@@ -315,13 +327,14 @@ std::string report_html(const Json& r) {
     for (const auto& v : r["vitals"]) {
         std::string flags;
         for (const auto& f : v["flags"])
-            flags += text(f) + " ";
+            flags += words(f) + " ";
         rows.push_back({clock(v["t_s"]), clock(v["since_dose_s"], true), text(v["systolic"]),
                         text(v["diastolic"]), text(v["hr"]), text(v["spo2"]),
                         flags.empty() ? "" : "<span class=\"flag\">" + flags + "</span>"});
     }
-    out += table({"Time", "Since dose", "Systolic", "Diastolic", "HR", "SpO2", "Flags"}, rows,
-                 "No vitals.");
+    if (!rows.empty()) // none: the chart above already says "No vitals were recorded."
+        out +=
+            table({"Time", "Since dose", "Systolic", "Diastolic", "HR", "SpO2", "Flags"}, rows, "");
 
     out += "<h2>Phases</h2>";
     rows.clear();
@@ -355,7 +368,7 @@ std::string report_html(const Json& r) {
     out += "<h2>Holds, Comfort and Lights up</h2>";
     rows.clear();
     for (const auto& e : r["episodes"])
-        rows.push_back({text(e["kind"]), text(e["phase"]), clock(e["start_s"]),
+        rows.push_back({words(e["kind"]), text(e["phase"]), clock(e["start_s"]),
                         clock(e["since_dose_s"], true), clock(e["duration_s"])});
     out += table({"What", "Phase", "Start", "Since dose", "Lasted"}, rows, "None.");
 

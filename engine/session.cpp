@@ -16,6 +16,8 @@ constexpr Ms kDefaultPhaseRamp = std::chrono::seconds{10};
 constexpr Ms kCueVolumeRamp = std::chrono::seconds{5};
 constexpr Ms kTherapistVolumeRamp = Ms{1500};
 constexpr Ms kLightsUpReturnFade = std::chrono::seconds{30};
+// After Lights up or Comfort the level returns at most this far above where it was before.
+constexpr double kOverlayTrimReturnDb = 6.0;
 // Guards against a pathological library (thousands of 1 ms tracks) stalling a caller.
 constexpr int kMaxEventsPerCall = 200000;
 
@@ -101,6 +103,7 @@ Effects Session::start() {
     enter_phase(0, Ms{0}, true);
     while (process_one(Ms{0})) {
     }
+    note_silence(Ms{0});
     return std::move(out_);
 }
 
@@ -128,6 +131,7 @@ Outcome Session::apply(const Command& cmd, Ms t) {
     if (outcome.accepted) {
         while (process_one(t) && ++guard < kMaxEventsPerCall) {
         }
+        note_silence(t);
     }
     Effects after = std::move(out_);
     out_.clear();
@@ -227,7 +231,28 @@ void Session::enter_phase(int index, Ms t, bool first) {
     update_room(t, tr);
 }
 
+void Session::note_silence(Ms t) {
+    const auto& phase = setup_.tmpl.phases[static_cast<std::size_t>(phase_)];
+    const Playback* pb = active_playback();
+    const bool wants_music =
+        status_ == SessionStatus::Running &&
+        (phase.playlist.has_value() || (comfort_ && setup_.tmpl.comfort.playlist));
+    const bool plays = pb && pb->running && !pb->finished && current_track(*pb);
+    const bool silent = wants_music && !plays;
+    if (silent && !silent_since_) {
+        silent_since_ = t;
+    } else if (!silent && silent_since_) {
+        const Ms length = t - *silent_since_;
+        silent_since_.reset();
+        if (length > kSilenceAlert)
+            record_event(
+                t, {{"event", "silence"},
+                    {"seconds", std::chrono::duration_cast<std::chrono::seconds>(length).count()}});
+    }
+}
+
 void Session::begin_end(Ms t) {
+    end_volume_target_db_ = effective_volume_target(); // what the music is at as it fades
     status_ = SessionStatus::Ending;
     end_at_ = t + setup_.tmpl.end.fade;
     history_.phase_ended[static_cast<std::size_t>(phase_)] = t;
@@ -371,6 +396,7 @@ bool Session::process_one(Ms limit) {
     case Due::None:
         return false;
     }
+    note_silence(when);
     return true;
 }
 
@@ -379,9 +405,12 @@ bool Session::process_one(Ms limit) {
 Outcome Session::apply_command(const Command& cmd, Ms t) {
     if (status_ == SessionStatus::Finished) return refuse(cmd, "the session has finished");
     if (status_ == SessionStatus::Ending) {
+        // Until the room is idle the therapist keeps Lights up, Comfort and Volume: the end
+        // fade yields to them (issue 19 item 2).
         const bool allowed = cmd.kind == CommandKind::Vitals || cmd.kind == CommandKind::Ack ||
                              cmd.kind == CommandKind::End || cmd.kind == CommandKind::TrackFailed ||
-                             cmd.kind == CommandKind::Observe;
+                             cmd.kind == CommandKind::Observe || cmd.kind == CommandKind::Comfort ||
+                             cmd.kind == CommandKind::LightsUp || cmd.kind == CommandKind::Volume;
         if (!allowed) return refuse(cmd, "the session is ending");
     }
     Outcome ok{true, "", {}};
@@ -524,14 +553,28 @@ Outcome Session::do_next(const Command& cmd, Ms t) {
     return {true, "", {}};
 }
 
+std::string Session::overlay_trim(bool was_on, Ms) {
+    const bool is_on = comfort_ || lights_up_;
+    if (!was_on && is_on) trim_before_overlay_db_ = trim_db_;
+    if (!was_on || is_on) return {};
+    // Released: the trim raised under the overlay never returns as a jump. The level glides
+    // back (the overlay's fade) to at most kOverlayTrimReturnDb above where it was.
+    const double cap = trim_before_overlay_db_ + kOverlayTrimReturnDb;
+    if (trim_db_ <= cap) return {};
+    trim_db_ = cap;
+    return "the volume returns at most 6 dB above its level before; tap Volume + to go higher";
+}
+
 Outcome Session::do_overlay(const Command& cmd, Ms t) {
     const auto& tmpl = setup_.tmpl;
+    const bool was_on = comfort_ || lights_up_;
     if (cmd.kind == CommandKind::Comfort) {
         if (cmd.on == comfort_)
             return {true, cmd.on ? "comfort is already on" : "comfort is off", {}};
         record_command(cmd, t);
         set_paused(t, held_, cmd.on);
         episode("comfort", cmd.on, t);
+        comfort_in_end_ = cmd.on && status_ == SessionStatus::Ending;
         if (tmpl.comfort.playlist) {
             if (cmd.on) {
                 suspend_playback(base_, t);
@@ -541,18 +584,20 @@ Outcome Session::do_overlay(const Command& cmd, Ms t) {
                 resume_playback(base_, t);
             }
         }
+        std::string note = overlay_trim(was_on, t);
         update_room(t, {tmpl.comfort.fade, tmpl.comfort.fade, std::nullopt});
-        return {true, "", {}};
+        return {true, note, {}};
     }
     if (cmd.on == lights_up_)
         return {true, cmd.on ? "lights are already up" : "lights are not up", {}};
     record_command(cmd, t);
     lights_up_ = cmd.on;
     episode("lights_up", cmd.on, t);
+    const std::string note = overlay_trim(was_on, t);
     const Ms fade =
         cmd.on ? tmpl.lights_up.fade : std::max(tmpl.lights_up.fade, kLightsUpReturnFade);
     update_room(t, {fade, fade, std::nullopt});
-    return {true, "", {}};
+    return {true, note, {}};
 }
 
 Outcome Session::do_volume(const Command& cmd, Ms t) {
@@ -668,6 +713,7 @@ void Session::fill_state(DesiredState& s, Ms t) const {
             s.playing = np;
         }
     }
+    s.silent_since = silent_since_;
     s.volume_db = volume_.value_at(t);
     s.volume_target_db = volume_.to_db;
     s.volume_arc_db = base_volume_db_;

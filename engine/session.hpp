@@ -166,6 +166,9 @@ private:
     void emit(Ms t, EffectBody body) { out_.push_back({t, std::move(body)}); }
     void enter_phase(int index, Ms t, bool first);
     void begin_end(Ms t);
+    // Notes when the music of a phase with a playlist stops or comes back; a silence longer
+    // than kSilenceAlert is journaled as {"event": "silence", "seconds"} when it ends.
+    void note_silence(Ms t);
     void set_paused(Ms t, bool held, bool comfort);
     Ms phase_elapsed_at(Ms t) const;
     std::optional<Ms> phase_end_due() const;
@@ -178,6 +181,9 @@ private:
     Outcome do_next(const Command& cmd, Ms t);
     Outcome do_overlay(const Command& cmd, Ms t);
     Outcome do_volume(const Command& cmd, Ms t);
+    // Notes the trim when an overlay begins; when the last one ends, caps a trim raised under
+    // it (issue 19 item 13). Returns a note for the therapist when it capped.
+    std::string overlay_trim(bool was_on, Ms t);
     void episode(const char* kind, bool on, Ms t);
     void fill_state(DesiredState& s, Ms t) const;
 
@@ -221,10 +227,13 @@ private:
     std::optional<Ms> paused_since_;
     bool held_ = false;
     bool comfort_ = false;
+    bool comfort_in_end_ = false; // Comfort pressed during the end fade: its scene wins
     bool lights_up_ = false;
     std::optional<Ms> dose_at_;
     std::optional<Ms> booster_at_;
-    std::optional<Ms> end_at_; // when the ending fade completes
+    std::optional<Ms> end_at_;          // when the ending fade completes
+    double end_volume_target_db_ = -90; // the effective target when the end fade began
+    std::optional<Ms> silent_since_;    // a phase with a playlist plays nothing since
 
     std::vector<bool> cue_fired_;
     std::vector<PendingReminder> reminders_;
@@ -232,9 +241,10 @@ private:
 
     // Room targets
     std::optional<std::string> base_scene_;
-    std::vector<SceneFade> scenes_; // recent scene fades, newest last
-    double base_volume_db_ = -20;   // the arc: phase volume_db and volume cues
-    double trim_db_ = 0;            // the therapist's trim (VolumeHow)
+    std::vector<SceneFade> scenes_;     // recent scene fades, newest last
+    double base_volume_db_ = -20;       // the arc: phase volume_db and volume cues
+    double trim_db_ = 0;                // the therapist's trim (VolumeHow)
+    double trim_before_overlay_db_ = 0; // the trim when Comfort or Lights up began
     VolumeRamp volume_;
     SessionHistory history_;
     Playback base_; // the phase's music

@@ -44,6 +44,8 @@ std::string Session::effective_scene() const {
     const auto& tmpl = setup_.tmpl;
     if (lights_up_ && tmpl.lights_up.scene) return *tmpl.lights_up.scene;
     if (status_ != SessionStatus::Running) {
+        // The end fade yields to Comfort pressed during it (not to one left on from before).
+        if (comfort_ && comfort_in_end_ && tmpl.comfort.scene) return *tmpl.comfort.scene;
         if (tmpl.end.scene) return *tmpl.end.scene;
         return scenes_.empty() ? std::string{} : scenes_.back().scene;
     }
@@ -84,7 +86,22 @@ void Session::update_room(Ms t, const Transition& tr) {
         if (scenes_.size() > kMaxSceneHistory) scenes_.erase(scenes_.begin());
         emit(t, SetScene{scene, tr.scene_fade, std::move(lights)});
     }
-    if (status_ != SessionStatus::Running) return; // the ending fades music by itself
+    if (status_ == SessionStatus::Ending) {
+        // The ending fades the music by itself; a volume step or an overlay's offset now
+        // changes the level at once (ramped), and the fade carries on from there to silence.
+        const double target = effective_volume_target();
+        if (target != end_volume_target_db_) {
+            const double from = std::clamp(volume_.value_at(t) + target - end_volume_target_db_,
+                                           kMinVolumeDb, setup_.max_volume_db);
+            end_volume_target_db_ = target;
+            const Ms left = end_at_ ? std::max(*end_at_ - t, Ms{0}) : Ms{0};
+            volume_ = {from, kMinVolumeDb, t, left};
+            history_.volume.push_back(volume_);
+            emit(t, SetVolume{target, tr.volume_ramp});
+        }
+        return;
+    }
+    if (status_ != SessionStatus::Running) return;
     const double target = effective_volume_target();
     if (target != volume_.to_db) {
         volume_ = {volume_.value_at(t), target, t, tr.volume_ramp};

@@ -42,6 +42,36 @@ json_files(const fs::path& dir, const std::string& sub, Problems& problems) {
     return out;
 }
 
+// json_files with an overlay's files in place of (or instead of) the disk's.
+std::vector<std::pair<std::string, std::string>> overlay_files(const fs::path& dir,
+                                                               const std::string& sub,
+                                                               Problems& problems,
+                                                               const LibraryOverlay* overlay) {
+    if (!overlay) return json_files(dir, sub, problems);
+    std::vector<std::pair<std::string, std::string>> out;
+    if (!overlay->only) out = json_files(dir, sub, problems);
+    const std::string prefix = sub + "/";
+    for (const auto& [rel, text] : overlay->files) {
+        if (rel.rfind(prefix, 0) != 0 || rel.size() <= prefix.size() + 5) continue;
+        if (rel.compare(rel.size() - 5, 5, ".json") != 0) continue;
+        const std::string id = rel.substr(prefix.size(), rel.size() - prefix.size() - 5);
+        if (!is_valid_id(id)) continue;
+        const bool listed =
+            std::any_of(out.begin(), out.end(), [&](const auto& f) { return f.second == rel; });
+        if (!listed) out.emplace_back(id, rel);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::optional<Json> read_json(const fs::path& dir, const std::string& rel, Problems& p,
+                              const LibraryOverlay* overlay) {
+    if (overlay)
+        if (auto it = overlay->files.find(rel); it != overlay->files.end())
+            return parse_json_text(it->second, p);
+    return read_library_json(dir, rel, p);
+}
+
 } // namespace
 
 LibraryRefs Library::refs() const {
@@ -108,7 +138,8 @@ std::map<std::string, SceneLights> Library::session_scenes(const SessionTemplate
     return out;
 }
 
-Library load_library(const fs::path& dir, Problems& problems, LoudnessWorker* worker) {
+Library load_library(const fs::path& dir, Problems& problems, LoudnessWorker* worker,
+                     const LibraryOverlay* overlay) {
     Library lib;
     lib.dir = dir;
     std::error_code ec;
@@ -119,23 +150,23 @@ Library load_library(const fs::path& dir, Problems& problems, LoudnessWorker* wo
     }
     {
         Problems p("room.json");
-        if (auto json = read_library_json(dir, "room.json", p)) {
+        if (auto json = read_json(dir, "room.json", p, overlay)) {
             if (auto room = load_room_config(*json, p)) lib.room = std::move(*room);
         }
         problems.append(p);
     }
     const auto light_ids = lib.room.light_ids();
     LoudnessCache loudness(dir, worker);
-    for (const auto& [id, rel] : json_files(dir, "scenes", problems)) {
+    for (const auto& [id, rel] : overlay_files(dir, "scenes", problems, overlay)) {
         Problems p(rel);
-        if (auto json = read_library_json(dir, rel, p))
+        if (auto json = read_json(dir, rel, p, overlay))
             if (auto scene = load_scene(*json, id, p, &light_ids))
                 lib.scenes[id] = std::move(*scene);
         problems.append(p);
     }
-    for (const auto& [id, rel] : json_files(dir, "playlists", problems)) {
+    for (const auto& [id, rel] : overlay_files(dir, "playlists", problems, overlay)) {
         Problems p(rel);
-        if (auto json = read_library_json(dir, rel, p)) {
+        if (auto json = read_json(dir, rel, p, overlay)) {
             if (auto playlist = load_playlist(*json, id, p)) {
                 lib.playlist_infos[id] = playlist_info(*playlist, dir, p, &loudness);
                 lib.playlists[id] = std::move(*playlist);
@@ -145,9 +176,9 @@ Library load_library(const fs::path& dir, Problems& problems, LoudnessWorker* wo
     }
     loudness.save();
     const LibraryRefs refs = lib.refs();
-    for (const auto& [id, rel] : json_files(dir, "sessions", problems)) {
+    for (const auto& [id, rel] : overlay_files(dir, "sessions", problems, overlay)) {
         Problems p(rel);
-        if (auto json = read_library_json(dir, rel, p)) {
+        if (auto json = read_json(dir, rel, p, overlay)) {
             if (auto tmpl = load_template(*json, id, p, &refs)) {
                 lib.templates[id] = std::move(*tmpl);
                 lib.template_json[id] = std::move(*json);

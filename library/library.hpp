@@ -37,13 +37,24 @@ struct Library {
 
 class LoudnessWorker;
 
+// JSON files that stand in for the ones on disk, by name relative to the library folder
+// ("room.json", "playlists/NAME.json"), as their text. A save is checked against the library
+// it would make; the last good library (library_last_good.hpp) is loaded from its copy.
+// Audio is always read from the library folder.
+struct LibraryOverlay {
+    std::map<std::string, std::string> files;
+    // true: the folders hold exactly the overlay's files (room.json from disk when the
+    // overlay has none); false: the disk's files, with the overlay's in their place.
+    bool only = false;
+};
+
 // Loads everything under `dir`. Problems name files relative to `dir`.
 // Returns the library even when some files have problems (they are left out of it).
 // Every file it reads must lie inside `dir` after resolving symlinks. With `loudness`, files
 // not measured yet are measured there, in the background (a warning says "pending"), not
 // here: the daemon passes one so no request waits on a measurement.
 Library load_library(const std::filesystem::path& dir, Problems& problems,
-                     LoudnessWorker* loudness = nullptr);
+                     LoudnessWorker* loudness = nullptr, const LibraryOverlay* overlay = nullptr);
 
 // A digest of the playlists, scenes and session templates as saved (file names and
 // contents, in name order; room.json and audio are not part of it).

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <fcntl.h>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -108,6 +109,13 @@ Json problems_json(const Problems& p) {
                         {"severity", pr.severity == Severity::Error ? "error" : "warning"},
                         {"text", pr.to_string()}});
     return list;
+}
+
+Json library_errors_json(const Problems& p) {
+    Problems errors;
+    for (const auto& pr : p.list())
+        if (pr.severity == Severity::Error) errors.add(pr);
+    return problems_json(errors);
 }
 
 std::string LibraryFiles::rel_of(FileKind kind, const std::string& name) const {
@@ -212,11 +220,15 @@ FileResult LibraryFiles::put(FileKind kind, const std::string& name, const std::
         return {400,
                 {{"error", "the file has problems; nothing was changed"},
                  {"problems", problems_json(problems)}}};
+    const std::string text = json->dump(2) + "\n";
+    if (add_library_errors(rel, text, problems))
+        return {400,
+                {{"error", "the library would have errors with this file; nothing was changed"},
+                 {"problems", problems_json(problems)}}};
     std::error_code ec;
     fs::create_directories(path_of(kind, name).parent_path(), ec);
     std::string error;
-    if (!write_file_atomically(path_of(kind, name), json->dump(2) + "\n", &error))
-        return {500, {{"error", error}}};
+    if (!write_file_atomically(path_of(kind, name), text, &error)) return {500, {{"error", error}}};
     Json answer = {{"ok", true}, {"warnings", problems_json(problems)}};
     if (on_saved_) {
         const Json applied = on_saved_();
@@ -225,6 +237,33 @@ FileResult LibraryFiles::put(FileKind kind, const std::string& name, const std::
     // Loudness is measured after the answer: say which files are still waiting for it.
     if (loudness_) answer["analysis"] = {{"pending", loudness_->pending()}};
     return {200, answer};
+}
+
+bool LibraryFiles::add_library_errors(const std::string& rel, const std::string& text,
+                                      Problems& problems) const {
+    // The library as it is, and as it would be with this file: every error the save would
+    // add (a playlist too short for a phase it serves once Loop is off, a template whose
+    // playlist has nothing playable) refuses it. Errors the library already had do not.
+    Problems before_problems, after_problems;
+    const Library before = load_library(dir_, before_problems, loudness_);
+    check_library(before, before_problems);
+    LibraryOverlay overlay;
+    overlay.files[rel] = text;
+    const Library after = load_library(dir_, after_problems, loudness_, &overlay);
+    check_library(after, after_problems);
+    std::set<std::string> had;
+    for (const auto& p : before_problems.list())
+        if (p.severity == Severity::Error) had.insert(p.to_string());
+    bool added = false;
+    for (const auto& p : after_problems.list()) {
+        if (p.severity != Severity::Error || had.count(p.to_string())) continue;
+        const bool listed =
+            std::any_of(problems.list().begin(), problems.list().end(),
+                        [&](const Problem& q) { return q.to_string() == p.to_string(); });
+        if (!listed) problems.add(p);
+        added = true;
+    }
+    return added;
 }
 
 FileResult LibraryFiles::check() const {

@@ -45,6 +45,10 @@ public:
 private:
     std::filesystem::path path_of(FileKind kind, const std::string& name) const;
     std::string rel_of(FileKind kind, const std::string& name) const; // "playlists/NAME.json"
+    // Adds to `problems` every error the library would gain with `text` saved as `rel`;
+    // true if there is one (the save is then refused).
+    bool add_library_errors(const std::string& rel, const std::string& text,
+                            Problems& problems) const;
     std::filesystem::path dir_;
     std::function<Json()> on_saved_;
     LoudnessWorker* loudness_ = nullptr;
@@ -53,6 +57,8 @@ private:
 
 // A problem list as the API sends it: [{file, path, message, severity, text}].
 Json problems_json(const Problems& p);
+// Only the errors, in the same form: what keeps files out of force (GET /state → library).
+Json library_errors_json(const Problems& p);
 
 // Writes text to a file atomically: PATH.tmp, fsync, rename, fsync the folder.
 bool write_file_atomically(const std::filesystem::path& path, const std::string& text,

@@ -1,6 +1,8 @@
 // Watching the library.
 #include "library/library_watcher.hpp"
 
+#include "library/library_files.hpp"
+
 #include <algorithm>
 #include <iostream>
 
@@ -89,6 +91,7 @@ LibraryApply LibraryWatcher::load_and_apply() {
                   << " problems; the previous library stays in force:\n";
         for (const auto& e : errors)
             std::cerr << "  " << e << "\n";
+        if (on_rejected_) on_rejected_(library_errors_json(problems));
         // Users and PINs do not wait for a broken playlist: room.json alone decides them.
         if (room_ok && on_users_) {
             on_users_(lib.room.control.users);

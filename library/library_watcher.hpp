@@ -47,6 +47,8 @@ public:
     LibraryApply apply_now();
     // Loudness is measured there, in the background, once this is set. Before start().
     void set_loudness_worker(LoudnessWorker* worker) { loudness_ = worker; }
+    // Called with the errors (problems_json) of every change that is rejected. Before start().
+    void on_rejected(std::function<void(Json)> f) { on_rejected_ = std::move(f); }
 
     std::string name() const override { return "library"; }
     void apply(const Effect&, MonoTime) override {}
@@ -59,6 +61,7 @@ private:
     std::filesystem::path dir_;
     std::function<void(Library)> on_change_;
     std::function<void(std::vector<UserConfig>)> on_users_;
+    std::function<void(Json)> on_rejected_;
     LoudnessWorker* loudness_ = nullptr;
     std::mutex poll_mutex_; // one look at a time; guards last_
     std::string last_;

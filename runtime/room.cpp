@@ -154,6 +154,11 @@ CommandResult Room::start(const StartRequest& request) {
     if (session_ && session_->status() != SessionStatus::Finished)
         return {false, 409, "a session is already running (" + session_->id() + ")",
                 state_locked()};
+    if (library_has_errors_)
+        return {false, 409,
+                "the library has errors and no earlier library loaded cleanly: no session "
+                "starts until the curator fixes them",
+                state_locked()};
     auto setup =
         library_.make_setup(request.template_id, new_session_id(), request.label, new_seed());
     if (!setup)
@@ -201,7 +206,11 @@ void Room::tick() {
     const bool health_changed = journal_device_health();
     Effects effects = session_->advance_to(session_now());
     if (effects.empty()) {
-        if (health_changed) notify();
+        // The clocks on the tablets are extrapolated from a state: one at least every 5 s
+        // (real time) keeps them honest between events.
+        const std::int64_t wall = clock_.wall_unix_ms();
+        if (health_changed || wall - last_notify_wall_ms_ >= 4000 || wall < last_notify_wall_ms_)
+            notify();
         return;
     }
     dispatch(effects);
@@ -332,6 +341,7 @@ bool Room::write_held_records() {
 }
 
 void Room::notify() {
+    last_notify_wall_ms_ = clock_.wall_unix_ms();
     if (listeners_.empty()) return;
     const Json s = state_locked();
     for (auto& l : listeners_)
@@ -368,7 +378,10 @@ Json Room::state_locked() const {
     for (const auto& [id, t] : library_.templates)
         templates.push_back({{"id", id}, {"name", t.name}});
     return {{"room", {{"id", library_.room.room}, {"name", library_.room.name}}},
-            {"library", {{"version", library_.version}}},
+            {"library",
+             {{"in_force", library_in_force_},
+              {"version", library_.version},
+              {"problems", library_problems_}}},
             {"session", session},
             {"templates", templates},
             {"devices", devices}};
@@ -377,6 +390,26 @@ Json Room::state_locked() const {
 void Room::set_library(Library library) {
     std::lock_guard lock(mutex_);
     library_ = std::move(library);
+    library_in_force_ = "disk"; // only a library without errors is ever set here
+    library_problems_ = Json::array();
+    library_has_errors_ = false;
+    notify();
+}
+
+void Room::set_library_status(std::string in_force, Json problems, bool in_force_has_errors) {
+    std::lock_guard lock(mutex_);
+    library_in_force_ = std::move(in_force);
+    library_problems_ = problems.is_array() ? std::move(problems) : Json::array();
+    library_has_errors_ = in_force_has_errors;
+    notify();
+}
+
+void Room::library_rejected(Json problems) {
+    std::lock_guard lock(mutex_);
+    // The library in force is no longer the disk's: it is the last one that loaded cleanly
+    // (unless the room started on a broken one and never had a clean one).
+    if (!library_has_errors_) library_in_force_ = "last-good";
+    library_problems_ = problems.is_array() ? std::move(problems) : Json::array();
     notify();
 }
 

@@ -62,6 +62,13 @@ public:
     // Replaces the library for sessions started from now on (a running session keeps the
     // snapshot in its journal). Runs on: any thread.
     void set_library(Library library);
+    // Which library is in force (GET /state → library): "disk" or "last-good", and the
+    // errors that keep the disk's files out of force (problems_json form). With
+    // `in_force_has_errors` (the room started on a broken library and kept no good copy) no
+    // session starts. Runs on: any thread.
+    void set_library_status(std::string in_force, Json problems, bool in_force_has_errors);
+    // A change on disk was rejected: the library in force stays; its problems are listed.
+    void library_rejected(Json problems);
     Clock& clock() { return clock_; }
     // The machine's boot id (read from the kernel); tests set another to act out a reboot.
     void set_boot_id(std::string id) { boot_id_ = std::move(id); }
@@ -104,6 +111,10 @@ private:
     std::map<std::string, bool> device_ok_; // last journaled health per device
     std::string boot_id_;
     MonoTime next_retention_{};
+    std::string library_in_force_ = "disk";
+    Json library_problems_ = Json::array();
+    bool library_has_errors_ = false;
+    std::int64_t last_notify_wall_ms_ = 0; // a state at least every 5 s during a session
 };
 
 // A fresh opaque session id ("s-" and 12 hex digits) and a shuffle seed, from the OS.

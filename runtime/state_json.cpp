@@ -58,6 +58,12 @@ Json session_state_json(const Session& session, const DesiredState& s) {
                    {"length", to_seconds(s.playing->length)}};
     }
     const Ms remaining = s.phase_planned - s.phase_elapsed;
+    // A phase with a playlist that plays nothing: {"seconds", "alert"} (alert past 5 s).
+    Json silence = nullptr;
+    if (s.silent_since) {
+        const Ms length = std::max(s.t - *s.silent_since, Ms{0});
+        silence = {{"seconds", to_seconds(length)}, {"alert", length > kSilenceAlert}};
+    }
     const Json vitals = vitals_json(session);
     bool vitals_flagged = false;
     for (const auto& v : vitals)
@@ -89,6 +95,7 @@ Json session_state_json(const Session& session, const DesiredState& s) {
         {"next_cue", next},
         {"reminders", reminders},
         {"now_playing", playing},
+        {"silence", silence},
         {"volume_db", s.volume_db},
         {"volume_target_db", s.volume_target_db},
         {"volume",

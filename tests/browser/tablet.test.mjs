@@ -128,6 +128,13 @@ test("therapist: label first, start, dose, reminder in its place, vitals listed,
   await page.fill("#label", "K-0412");
   await page.screenshot({ path: join(SHOTS, "therapist-start.png") });
   await page.click('#templates button[data-template="im-ketamine"]');
+  // The template's preview asks once before music and light begin (issue 19 item 10).
+  await page.waitForSelector("#tpl-preview:not(.hidden)");
+  assert.match(await page.textContent("#tpl-facts"), /about 75 min · 5 phases · no booster/);
+  assert.match(await page.textContent("#tpl-phases"), /Settle: 15m \(until the dose\)/);
+  assert.ok(!running(await session()), "a session started before the question");
+  await page.screenshot({ path: join(SHOTS, "therapist-start-preview.png") });
+  await page.click("#b-start-confirm");
   await page.waitForSelector("#phase-name:has-text('Settle')");
   assert.equal(await page.textContent("#session-label"), "K-0412");
   assert.equal((await session()).label, "K-0412");
@@ -284,6 +291,9 @@ test("lost connection: a banner, controls paused, back when the room is", async 
   assert.equal(await page.isEnabled("#b-hold"), true);
   await stopServer();
   await page.waitForSelector("#conn-banner:not(.hidden)");
+  // The tablet cannot know what the room does: it never claims the room carries on (issue 19).
+  assert.match(await page.textContent("#conn-banner"), /cannot reach the room/);
+  assert.doesNotMatch(await page.textContent("#conn-banner"), /carries on/);
   assert.equal(await page.isEnabled("#b-hold"), false, "controls stay paused while the room is away");
   assert.equal(await page.isEnabled("#b-vol-up"), false);
   await page.screenshot({ path: join(SHOTS, "therapist-offline.png") });

@@ -132,6 +132,12 @@ TEST_CASE(
     CHECK(state["session"]["status"] == "running"); // the session is untouched
     CHECK(state["templates"].size() == 1);          // the old library, in full
     CHECK(services.room().library().templates.count("s") == 1);
+    // The state says so (issue 19): the last good library is in force, the errors listed;
+    // a library fault is not a device fault.
+    CHECK(state["library"]["in_force"] == "last-good");
+    CHECK(state["library"]["problems"].dump().find("sessions/s.json") != std::string::npos);
+    for (const auto& d : state["devices"])
+        CHECK(d["id"] != "library");
 
     // Fixed on disk: the new library is taken, for the next session.
     write_text(dir.path / "lib/sessions/s.json",
@@ -139,6 +145,8 @@ TEST_CASE(
     CHECK(watcher.poll());
     CHECK(watcher.health()["ok"] == true);
     CHECK(services.room().state()["templates"].size() == 2);
+    CHECK(services.room().state()["library"]["in_force"] == "disk");
+    CHECK(services.room().state()["library"]["problems"] == Json::array());
     CHECK(services.room().state()["session"]["template_name"] ==
           "S"); // running session keeps its snapshot
     services.stop();

@@ -102,7 +102,7 @@ TEST_CASE("tablet API: session contract") {
     const std::string clinic = api.login("2468");
 
     SUBCASE("labels: a short code or 400 with the rule") {
-        for (const char* label : {"Jane Doe", "MRN 12345678", "ABCDEFGHIJKLM", "a_b"}) {
+        for (const char* label : {"Jane Doe", "MRN 12345678", "ABCDEFGHIJKLM", "a_b", "Jane-Doe"}) {
             CAPTURE(label);
             const Json r = api.json("POST", "/api/v1/session/start", therapist,
                                     Json{{"template", "s"}, {"label", label}}.dump(), 400);

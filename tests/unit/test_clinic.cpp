@@ -388,3 +388,50 @@ TEST_CASE("library version: the same files give the same version; any change giv
     fs::remove_all(a);
     fs::remove_all(b);
 }
+
+TEST_CASE("clinic overview: the broker stops: rooms as last seen, no room alert; library faults") {
+    Overview o(OverviewOptions{Ms{5 * 60'000}, 500, Ms{30'000}});
+    o.on_message("stillroom/r/status", "online", at(0));
+    o.on_message("stillroom/r/state", dump_json(room_state("r", running_session(600, 300))), at(0));
+    struct Row {
+        const char* name;
+        bool connected;
+        double at_s;
+        bool alert;
+    };
+    // The broker goes away at 10 s (its wills may arrive as it goes: "offline"), comes back
+    // at 100 s; the room has until 130 s to say "online" again.
+    const std::vector<Row> rows = {{"broker down", false, 10, false},
+                                   {"still down", false, 90, false},
+                                   {"back, rooms reconnecting", true, 100, false},
+                                   {"29 s later", true, 129, false},
+                                   {"30 s later, still offline", true, 130, true}};
+    o.on_message("stillroom/r/status", "offline", at(10));
+    for (const auto& row : rows) {
+        CAPTURE(row.name);
+        o.set_broker_connected(row.connected, at(row.at_s));
+        const Json r = find_room(o.rooms(at(row.at_s)), "r");
+        CHECK(r["online"] == false);
+        CHECK(r["session"].is_object()); // as last seen
+        CHECK((kinds(r) == std::vector<std::string>{"offline_in_session"}) == row.alert);
+        CHECK(kinds(r).size() == (row.alert ? 1u : 0u));
+    }
+    // A room back within the grace raises nothing.
+    o.set_broker_connected(false, at(200));
+    o.set_broker_connected(true, at(210));
+    o.on_message("stillroom/r/status", "online", at(215));
+    CHECK(kinds(find_room(o.rooms(at(400)), "r")).empty());
+
+    // A library fault in the room's state: the overview lists it and raises a library alert.
+    Json st = room_state("r", running_session(900, 600));
+    st["library"] = {{"in_force", "last-good"},
+                     {"version", "0123456789abcdef"},
+                     {"problems", Json::array({{{"text", "sessions/a.json: phases[1].playlist: "
+                                                         "it does not loop"}}})}};
+    o.on_message("stillroom/r/state", dump_json(st), at(400));
+    const Json r = find_room(o.rooms(at(400)), "r");
+    CHECK(r["library"]["in_force"] == "last-good");
+    CHECK(r["library"]["problems"].size() == 1);
+    REQUIRE(kinds(r) == std::vector<std::string>{"library"});
+    CHECK(r["alerts"][0]["text"] == "1 library error: the room runs its last good library");
+}

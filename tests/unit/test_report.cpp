@@ -213,6 +213,16 @@ TEST_CASE("the CSV has one row per event and the HTML shows the record") {
     CHECK(html.find("R1-AM") != std::string::npos);
     CHECK(html.find("http") == html.find("http://www.w3.org/2000/svg")); // no external resources
     CHECK(html.find("<script") == std::string::npos);
+    // Codes read as words in the HTML (the CSV above keeps them): issue 19 item 14.
+    CHECK(html.find("systolic_high") == std::string::npos);
+    CHECK(html.find("systolic high") != std::string::npos);
+    CHECK(html.find(">lights_up") == std::string::npos);
+    // No vitals: said once, not twice.
+    Json quiet = report;
+    quiet["vitals"] = Json::array();
+    const std::string none = report_html(quiet);
+    CHECK(none.find("No vitals were recorded.") != std::string::npos);
+    CHECK(none.find("No vitals.") == std::string::npos);
 }
 
 TEST_CASE("a torn journal is reported up to the tear") {

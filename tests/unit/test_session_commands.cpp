@@ -106,7 +106,10 @@ std::vector<std::pair<std::string, Command>> all_commands() {
 // Which (situation, command) pairs are refused. Everything else is accepted.
 bool expect_refused(Situation s, const std::string& c) {
     if (s == Situation::Finished) return true;
-    if (s == Situation::Ending) return !(c == "end" || c == "vitals" || c == "track-failed");
+    // The end fade yields to Lights up, Comfort and Volume until the room is idle (issue 19).
+    if (s == Situation::Ending)
+        return !(c == "end" || c == "vitals" || c == "track-failed" || c == "comfort" ||
+                 c == "comfort off" || c == "lights-up" || c == "lights-up off" || c == "volume");
     if (c == "ack 99") return true;
     if (c == "next to settle") return true;
     if (c == "next to return" && s == Situation::Return) return true; // not ahead
@@ -146,6 +149,7 @@ bool expect_noop(Situation s, const std::string& c) {
 // Accepted commands that must change what the room should be at once (written out by
 // hand; hold, resume, extend, vitals, booster and the like change timing, not the room).
 bool expect_room_change(Situation s, const std::string& c) {
+    if (s == Situation::Ending) return c == "comfort" || c == "lights-up" || c == "volume";
     if (c == "comfort") return s != Situation::Comfort;
     if (c == "comfort off") return s == Situation::Comfort;
     if (c == "lights-up") return s != Situation::LightsUp;

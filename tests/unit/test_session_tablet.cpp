@@ -212,10 +212,14 @@ TEST_CASE("volume command arguments") {
     }
 }
 
-TEST_CASE("labels: letters, digits and dashes, at most 12, no spaces") {
+TEST_CASE("labels: letters, digits and dashes, at most 12, at least one digit, no spaces") {
     const std::vector<std::pair<const char*, bool>> rows = {
         {"R1-AM", true},
-        {"A", true},
+        {"A1", true},
+        {"7", true},
+        {"A", false},        // no digit: could be a name
+        {"Jane-Doe", false}, // a name that passed the old rule (issue 19 item 6)
+        {"JANEDOE", false},
         {"ABCDEF-12345", true},
         {"", true},
         {"Jane Doe", false},
