@@ -1,8 +1,8 @@
 // stillroom report: the session record for clinical notes, from the journal.
 #include "app/commands.hpp"
-#include "engine/report.hpp"
-#include "engine/report_store.hpp"
 #include "library/library.hpp"
+#include "record/report.hpp"
+#include "record/report_store.hpp"
 
 #include <iostream>
 

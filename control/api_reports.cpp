@@ -1,8 +1,8 @@
 // Replies for the history and report endpoints.
 #include "control/api_reports.hpp"
 
-#include "engine/report.hpp"
-#include "engine/report_store.hpp"
+#include "record/report.hpp"
+#include "record/report_store.hpp"
 
 namespace stillroom {
 

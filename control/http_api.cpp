@@ -6,7 +6,7 @@
 #include "control/http_common.hpp"
 #include "control/http_guard.hpp"
 #include "control/room_users.hpp"
-#include "engine/report_store.hpp"
+#include "record/report_store.hpp"
 #include "runtime/chart_entries.hpp"
 
 #include <httplib.h>

@@ -1,7 +1,7 @@
 // The session's clinical entries and their corrections.
 #include "runtime/chart_entries.hpp"
 
-#include "engine/report.hpp"
+#include "record/report.hpp"
 
 namespace stillroom {
 

@@ -1,8 +1,8 @@
 // The room runtime.
 #include "runtime/room.hpp"
 
-#include "engine/report_store.hpp"
 #include "engine/restore.hpp"
+#include "record/report_store.hpp"
 #include "runtime/session_views.hpp"
 #include "runtime/state_json.hpp"
 

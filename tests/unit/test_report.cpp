@@ -5,10 +5,10 @@
 #include "temp_dir.hpp"
 
 #include "engine/journal.hpp"
-#include "engine/report.hpp"
 #include "engine/report_forms.hpp"
-#include "engine/report_store.hpp"
 #include "library/room_config.hpp"
+#include "record/report.hpp"
+#include "record/report_store.hpp"
 #include "runtime/journal_writer.hpp"
 
 #include <filesystem>

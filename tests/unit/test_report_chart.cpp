@@ -6,7 +6,7 @@
 #include "temp_dir.hpp"
 
 #include "engine/journal.hpp"
-#include "engine/report.hpp"
+#include "record/report.hpp"
 #include "runtime/room.hpp"
 
 #include <doctest/doctest.h>

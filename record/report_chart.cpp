@@ -1,8 +1,8 @@
 // Corrections, sign-off and outages in the session record.
-#include "engine/report_chart.hpp"
+#include "record/report_chart.hpp"
 
-#include "engine/report.hpp"
 #include "engine/wall_clock.hpp"
+#include "record/report.hpp"
 
 #include <algorithm>
 #include <cmath>

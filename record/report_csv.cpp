@@ -1,5 +1,5 @@
 // The session record as CSV (one row per event) and as a history list entry.
-#include "engine/report.hpp"
+#include "record/report.hpp"
 
 namespace stillroom {
 

@@ -1,8 +1,8 @@
 // The session record as a printable HTML page: summary, form check, an inline SVG timeline
 // of phases, episodes, music and marks, a vitals chart, and the tables. No scripts and
 // nothing loaded from elsewhere; every text from the journal is escaped.
-#include "engine/report.hpp"
-#include "engine/report_chart.hpp"
+#include "record/report.hpp"
+#include "record/report_chart.hpp"
 
 #include "engine/duration.hpp"
 

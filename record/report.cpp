@@ -1,12 +1,12 @@
 // Building the session record from a journal: one pass over the records in order, keeping
 // what was open (phase, hold, comfort, track, fault) and closing it when the next record
 // says so. Events and commands are the truth of what happened; nothing is replayed.
-#include "engine/report.hpp"
+#include "record/report.hpp"
 
 #include "engine/duration.hpp"
-#include "engine/report_chart.hpp"
 #include "engine/report_forms.hpp"
 #include "engine/session.hpp"
+#include "record/report_chart.hpp"
 
 #include <algorithm>
 #include <chrono>

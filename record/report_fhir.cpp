@@ -4,7 +4,7 @@
 // units), Practitioner, Patient, Provenance; v3 ObservationInterpretation H/L.
 // No patient name and no free text: a Patient carries only the session label; performers are
 // the room's user names; observations are the template's codes.
-#include "engine/report.hpp"
+#include "record/report.hpp"
 
 #include <algorithm>
 #include <cctype>
