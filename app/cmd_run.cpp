@@ -34,15 +34,6 @@ fs::path find_example_library() {
     return "examples/library";
 }
 
-// The demo's own folder: $XDG_STATE_HOME/stillroom/demo, else ~/.local/state/stillroom/demo.
-fs::path demo_home() {
-    const char* xdg = std::getenv("XDG_STATE_HOME");
-    if (xdg && *xdg && fs::path(xdg).is_absolute()) return fs::path(xdg) / "stillroom" / "demo";
-    const char* home = std::getenv("HOME");
-    if (home && *home) return fs::path(home) / ".local" / "state" / "stillroom" / "demo";
-    return fs::temp_directory_path() / "stillroom-demo";
-}
-
 // Copies the bundled library (without its state folder) to `to`, via a temporary folder
 // renamed into place, so an interrupted copy is never taken for a finished one.
 bool copy_library(const fs::path& from, const fs::path& to, std::string& error) {
@@ -223,6 +214,16 @@ int cmd_run(const cli::Args& args) {
     return run_room({args.get("--library"), args.get("--state-dir"), parse_speed(args),
                      args.get("--start"), false, args.has("--console"), parse_audio(args),
                      args.get("--listen")});
+}
+
+// The demo's own folder: $XDG_STATE_HOME/stillroom/demo, else ~/.local/state/stillroom/demo
+// (also where `stillroom report` looks for the demo's journals).
+fs::path demo_home() {
+    const char* xdg = std::getenv("XDG_STATE_HOME");
+    if (xdg && *xdg && fs::path(xdg).is_absolute()) return fs::path(xdg) / "stillroom" / "demo";
+    const char* home = std::getenv("HOME");
+    if (home && *home) return fs::path(home) / ".local" / "state" / "stillroom" / "demo";
+    return fs::temp_directory_path() / "stillroom-demo";
 }
 
 int cmd_demo(const cli::Args& args) {

@@ -71,7 +71,7 @@ void run_console_line(Room& room, const std::string& line, std::ostream& out) {
                 out << "start which template? (templates lists them)\n";
                 return;
             }
-            CommandResult r = room.start({rest[0], ""});
+            CommandResult r = room.start_by({rest[0], ""}, "console");
             out << (r.ok ? "started" : "refused: " + r.message) << "\n";
             return;
         }
@@ -101,7 +101,7 @@ void run_console_line(Room& room, const std::string& line, std::ostream& out) {
             out << "bad arguments: " << problems.to_string();
             return;
         }
-        CommandResult r = room.command(*cmd);
+        CommandResult r = room.command_by(*cmd, "console");
         out << (r.ok ? "ok" : "refused") << (r.message.empty() ? "" : ": " + r.message) << "\n";
     } catch (const std::exception&) {
         out << "bad number in \"" << line << "\"\n";

@@ -174,7 +174,7 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         MidiActions actions;
         Room* r = room_.get();
         LightsDriver* l = lights_.get();
-        actions.command = [r](const Command& c) { r->command(c); };
+        actions.command = [r](const Command& c) { r->command_by(c, "midi"); };
         actions.volume_db = [r] {
             auto d = r->desired_now();
             // The fader sets the level without overlays (arc + trim): the "db" form of the

@@ -104,13 +104,17 @@ const std::vector<Subcommand>& subcommands() {
           1},
          cmd_devices},
         {{"report",
-          "the session record for clinical notes, from the journal (JSON, CSV or printable HTML)",
-          "stillroom report SESSION_ID [--state-dir DIR | --library DIR] [--format json|csv|html]",
+          "the session record for clinical notes, from the journal (JSON, CSV, printable HTML "
+          "or a FHIR R4 Bundle)",
+          "stillroom report SESSION_ID [--state-dir DIR | --library DIR] "
+          "[--format json|csv|html|fhir]",
           {{"--state-dir", "DIR",
-            "where the journals are (default: room.json state_dir with --library, else ./state)"},
+            "where the journals are (default: room.json state_dir with --library, else ./state; "
+            "without --state-dir the demo's own state is looked in too)"},
            {"--library", "DIR", "find the state dir from this library's room.json"},
-           {"--format", "json|csv|html",
-            "json (default, the complete record), csv (one row per event), html (printable)"}},
+           {"--format", "json|csv|html|fhir",
+            "json (default, the complete record), csv (one row per event), html (printable), "
+            "fhir (a FHIR R4 Bundle)"}},
           1,
           1},
          cmd_report},

@@ -6,6 +6,8 @@
 #include "control/http_common.hpp"
 #include "control/http_guard.hpp"
 #include "control/room_users.hpp"
+#include "record/report_store.hpp"
+#include "runtime/chart_entries.hpp"
 
 #include <httplib.h>
 
@@ -127,7 +129,7 @@ void HttpApi::routes() {
           }));
 
     auto session_action = [this](const std::string& action, const Json& body,
-                                 httplib::Response& res) {
+                                 httplib::Response& res, const AuthSession& who) {
         Problems problems;
         CommandResult r;
         if (action == "start") {
@@ -135,7 +137,7 @@ void HttpApi::routes() {
             if (!req)
                 return error_reply(res, 400, "bad start request",
                                    {{"problems", problems_array(problems)}});
-            r = room_.start(*req);
+            r = room_.start_by(*req, who.user);
         } else {
             auto kind = command_kind_from_name(action);
             if (!kind || *kind == CommandKind::TrackFailed || *kind == CommandKind::Volume ||
@@ -145,9 +147,10 @@ void HttpApi::routes() {
             if (!cmd)
                 return error_reply(res, 400, "bad arguments",
                                    {{"problems", problems_array(problems)}});
-            r = room_.command(*cmd);
+            r = room_.command_by(*cmd, who.user);
         }
         Json out = {{"ok", r.ok}, {"state", r.body}};
+        if (r.seq > 0) out["seq"] = r.seq; // the journal record it made (docs/report.md)
         if (!r.message.empty()) out[r.ok ? "note" : "error"] = r.message;
         json_reply(res, r.ok ? 200 : r.status, out);
     };
@@ -159,29 +162,48 @@ void HttpApi::routes() {
                           return error_reply(res, 404, "no session has run since the room started");
                       json_reply(res, 200, view);
                   }));
-    s.Post(R"(/api/v1/session/([a-z-]+))",
-           guarded(Role::Therapist, [session_action](const httplib::Request& req,
-                                                     httplib::Response& res, const AuthSession&) {
+    // A correction of one clinical entry (before the generic session route, which would take
+    // "correct" for a command): the user who made the entry, or clinic.
+    s.Post("/api/v1/session/correct",
+           guarded(Role::Therapist, [this](const httplib::Request& req, httplib::Response& res,
+                                           const AuthSession& who) {
                auto body = json_body(req, res);
-               if (body) session_action(req.matches[1], *body, res);
+               if (!body) return;
+               Problems problems;
+               auto c = parse_correction(*body, problems);
+               if (!c)
+                   return error_reply(res, 400, "bad correction",
+                                      {{"problems", problems_array(problems)}});
+               const CommandResult r = room_.correct(*c, who.user, who.role == Role::Clinic);
+               Json out = {{"ok", r.ok}, {"state", r.body}};
+               if (r.seq > 0) out["seq"] = r.seq;
+               if (!r.message.empty()) out[r.ok ? "note" : "error"] = r.message;
+               json_reply(res, r.ok ? 200 : r.status, out);
            }));
+    s.Post(
+        R"(/api/v1/session/([a-z-]+))",
+        guarded(Role::Therapist, [session_action](const httplib::Request& req,
+                                                  httplib::Response& res, const AuthSession& who) {
+            auto body = json_body(req, res);
+            if (body) session_action(req.matches[1], *body, res, who);
+        }));
     s.Post(R"(/api/v1/audio/(volume|skip))",
-           guarded(Role::Therapist,
-                   [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {
-                       auto body = json_body(req, res);
-                       if (!body) return;
-                       Problems problems;
-                       auto cmd = parse_command(req.matches[1] == "volume" ? CommandKind::Volume
-                                                                           : CommandKind::Skip,
-                                                *body, problems);
-                       if (!cmd)
-                           return error_reply(res, 400, "bad arguments",
-                                              {{"problems", problems_array(problems)}});
-                       CommandResult r = room_.command(*cmd);
-                       Json out = {{"ok", r.ok}, {"state", r.body}};
-                       if (!r.message.empty()) out[r.ok ? "note" : "error"] = r.message;
-                       json_reply(res, r.ok ? 200 : r.status, out);
-                   }));
+           guarded(Role::Therapist, [this](const httplib::Request& req, httplib::Response& res,
+                                           const AuthSession& who) {
+               auto body = json_body(req, res);
+               if (!body) return;
+               Problems problems;
+               auto cmd = parse_command(req.matches[1] == "volume" ? CommandKind::Volume
+                                                                   : CommandKind::Skip,
+                                        *body, problems);
+               if (!cmd)
+                   return error_reply(res, 400, "bad arguments",
+                                      {{"problems", problems_array(problems)}});
+               CommandResult r = room_.command_by(*cmd, who.user);
+               Json out = {{"ok", r.ok}, {"state", r.body}};
+               if (!r.message.empty()) out[r.ok ? "note" : "error"] = r.message;
+               json_reply(res, r.ok ? 200 : r.status, out);
+           }));
 
     // Library files: read by anyone logged in; written by the curator (playlists) or the
     // clinic (everything).
@@ -357,6 +379,35 @@ void HttpApi::routes() {
                                  "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
               res.set_content(r.body, r.content_type);
           }));
+    // Sign-off: the PIN again, of the user signing (therapist or clinic).
+    s.Post(R"(/api/v1/reports/([^/]+)/sign)",
+           guarded(Role::Therapist, [this](const httplib::Request& req, httplib::Response& res,
+                                           const AuthSession& who) {
+               auto body = json_body(req, res);
+               if (!body) return;
+               if (!body->contains("pin") || !(*body)["pin"].is_string())
+                   return error_reply(res, 400, "pin: expected a string");
+               const std::string id = req.matches[1];
+               if (!is_valid_session_id(id))
+                   return error_reply(res, 400, "not a session id: letters, digits and '-' only");
+               // The PIN goes through the login throttle; it must be the signing user's own.
+               auto login = auth_.login((*body)["pin"].get<std::string>(), req.remote_addr);
+               if (login.status == Auth::LoginStatus::Throttled) {
+                   res.set_header("Retry-After",
+                                  std::to_string(login.retry_after.count() / 1000 + 1));
+                   return error_reply(res, 429, "too many wrong PINs; wait and try again");
+               }
+               std::optional<AuthSession> pin_user;
+               if (login.status == Auth::LoginStatus::Ok) {
+                   pin_user = auth_.check(login.token);
+                   auth_.logout(login.token); // only a check: no second login stays
+               }
+               if (!pin_user || pin_user->user != who.user)
+                   return error_reply(res, 422, "wrong PIN: sign with your own PIN");
+               const CommandResult r = room_.sign(id, who.user);
+               if (!r.ok) return error_reply(res, r.status, r.message);
+               json_reply(res, 200, {{"ok", true}, {"seq", r.seq}});
+           }));
     s.Get("/api/v1/check",
           guarded(Role::Curator,
                   [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {

@@ -209,7 +209,8 @@ void MqttBridge::handle_command(const std::string& action, const std::string& pa
     CommandResult r;
     if (action == "start") {
         auto req = parse_start_request(args, problems);
-        r = req ? room_.start(*req) : CommandResult{false, 400, problems.to_string(), {}};
+        r = req ? room_.start_by(*req, "mqtt")
+                : CommandResult{false, 400, problems.to_string(), {}};
     } else if (action == "library") {
         // From the clinic overview: one library file for this room (a running session keeps
         // its own snapshot; the change applies to the next one).
@@ -234,7 +235,8 @@ void MqttBridge::handle_command(const std::string& action, const std::string& pa
     } else if (auto kind = command_kind_from_name(action);
                kind && *kind != CommandKind::TrackFailed) {
         auto cmd = parse_command(*kind, args, problems);
-        r = cmd ? room_.command(*cmd) : CommandResult{false, 400, problems.to_string(), {}};
+        r = cmd ? room_.command_by(*cmd, "mqtt")
+                : CommandResult{false, 400, problems.to_string(), {}};
     } else {
         r = {false, 404, "unknown action \"" + action + "\"", {}};
     }

@@ -64,8 +64,10 @@ void ScaledClock::sleep_until(MonoTime deadline, Wakeup& wakeup) {
                       wakeup);
 }
 
+// The real wall clock, not sped up: the record's clock times are the room's real times
+// (docs/report.md). After a reboot mid-session a sped-up session is bridged by real time.
 std::int64_t ScaledClock::wall_unix_ms() const {
-    return inner_.wall_unix_ms() + (now() - inner_.now()).count();
+    return inner_.wall_unix_ms();
 }
 
 } // namespace stillroom

@@ -62,8 +62,8 @@ Json fill_spravato(const FormSpec& spec, const Json& report) {
     // Readings with both pressures, in session order.
     std::vector<const Json*> bp;
     for (const auto& v : report["vitals"])
-        if (v["systolic"].is_number_integer() && v["diastolic"].is_number_integer() &&
-            ms_of(v["since_dose_s"]))
+        if (report_entry_counts(v) && v["systolic"].is_number_integer() &&
+            v["diastolic"].is_number_integer() && ms_of(v["since_dose_s"]))
             bp.push_back(&v);
     const Json* before = nullptr;
     const Json* at40 = nullptr;
@@ -97,7 +97,7 @@ Json fill_spravato(const FormSpec& spec, const Json& report) {
     for (const auto& [code, label] : kAsked) {
         std::string seen;
         for (const auto& o : report["observations"]) {
-            if (o.value("code", "") != code) continue;
+            if (o.value("code", "") != code || !report_entry_counts(o)) continue;
             const auto since = ms_of(o["since_dose_s"]);
             seen +=
                 (seen.empty() ? "yes: " : ", ") +
@@ -120,6 +120,13 @@ const std::array<FormSpec, 1>& forms() {
 }
 
 } // namespace
+
+bool report_entry_counts(const Json& row) {
+    const std::string status = row.contains("status") && row["status"].is_string()
+                                   ? row["status"].get<std::string>()
+                                   : "final";
+    return status == "final" || status == "amended";
+}
 
 const FormSpec* find_form(std::string_view id) {
     for (const auto& f : forms())

@@ -21,6 +21,11 @@ struct FormSpec {
     Json (*fill)(const FormSpec& spec, const Json& report);
 };
 
+// Whether a vitals[] or observations[] row of the report stands in the record (status
+// final or amended, or no status): a reading corrected away no longer counts for flags and
+// forms (docs/report.md "Corrections").
+bool report_entry_counts(const Json& row);
+
 // The form with this id, or nullptr.
 const FormSpec* find_form(std::string_view id);
 // Every form id, for error messages.

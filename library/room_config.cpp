@@ -2,6 +2,7 @@
 #include "library/room_config.hpp"
 
 #include "library/light_quirks.hpp"
+#include "library/time_zone.hpp"
 
 #include "engine/commands.hpp"
 #include "engine/time_expr.hpp"
@@ -441,6 +442,11 @@ std::optional<RoomConfig> load_room_config(const Json& json, Problems& problems)
     }
     room.name = root.string("name").value_or(room.room);
     room.state_dir = root.string("state_dir").value_or("state");
+    if (auto tz = root.string("timezone")) {
+        // Checked here; the room reads it with room_timezone() (library/time_zone.hpp).
+        std::string error;
+        if (!TimeZone::load(*tz, &error)) problems.error("timezone", error);
+    }
     if (auto st = root.object("state")) {
         if (auto days = st->integer("retention_days", Need::Optional, 1, 3650))
             room.retention_days = static_cast<int>(*days);

@@ -1,8 +1,8 @@
 // The room runtime.
 #include "runtime/room.hpp"
 
-#include "engine/report_store.hpp"
 #include "engine/restore.hpp"
+#include "record/report_store.hpp"
 #include "runtime/session_views.hpp"
 #include "runtime/state_json.hpp"
 
@@ -28,12 +28,13 @@ fs::path anchor_path(const fs::path& state_dir, const std::string& id) {
     return state_dir / "sessions" / (id + ".anchor");
 }
 
-// Minutes east of UTC for the local time zone at `unix_ms` (the report's clock time).
-int utc_offset_min(std::int64_t unix_ms) {
-    const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-    std::tm local{};
-    if (!localtime_r(&secs, &local)) return 0;
-    return static_cast<int>(local.tm_gmtoff / 60);
+// The room's time zone (room.json "timezone"; the loader has checked the name). A zone
+// that cannot be read leaves the record in UTC, and says so.
+TimeZone room_zone(const std::string& name) {
+    std::string error;
+    if (auto zone = TimeZone::load(name, &error)) return std::move(*zone);
+    std::cerr << "stillroom: timezone: " << error << "; the record's clock times are in UTC\n";
+    return TimeZone{};
 }
 
 } // namespace
@@ -52,7 +53,7 @@ std::uint64_t new_seed() {
 
 Room::Room(Library library, fs::path state_dir, Clock& clock)
     : library_(std::move(library)), state_dir_(std::move(state_dir)), clock_(clock),
-      boot_id_(read_boot_id()) {}
+      zone_(room_zone(room_timezone(library_.dir))), boot_id_(read_boot_id()) {}
 
 Room::~Room() = default;
 
@@ -114,6 +115,15 @@ std::optional<std::string> Room::resume() {
                          "the library's scenes as they are now"
                        : "";
     session_ = std::move(restored->session);
+    entries_.clear();
+    for (const auto& r : contents.records)
+        entries_.on_record(r);
+    // Numbering continues after the highest seq in the journal (a journal from before seq:
+    // after its records, so no number is given twice).
+    last_seq_ = static_cast<std::int64_t>(contents.records.size());
+    for (const auto& r : contents.records)
+        if (r.contains("seq") && r["seq"].is_number_integer())
+            last_seq_ = std::max(last_seq_, r["seq"].get<std::int64_t>());
     // Where is "now" in session time? Same boot: the monotonic clock says exactly.
     // After a reboot (power cut): the wall clock bridges the gap.
     Ms now_in_session = restored->last_record;
@@ -143,14 +153,23 @@ std::optional<std::string> Room::resume() {
         Json resumed = {{"type", "event"}, {"t", now_in_session.count()}, {"event", "resumed"}};
         if (restored->scenes_from_library)
             resumed["scenes"] = "library"; // no snapshot in the journal
-        journal_->append(resumed, &error);
+        queue_record(std::move(resumed));
     }
     notify();
     return session_->id();
 }
 
 CommandResult Room::start(const StartRequest& request) {
+    return start_by(request, "schedule");
+}
+
+CommandResult Room::start_by(const StartRequest& request, const std::string& by) {
     std::lock_guard lock(mutex_);
+    acting_by_ = by;
+    struct Done {
+        std::string& by;
+        ~Done() { by.clear(); }
+    } done{acting_by_};
     if (session_ && session_->status() != SessionStatus::Finished)
         return {false, 409, "a session is already running (" + session_->id() + ")",
                 state_locked()};
@@ -164,7 +183,7 @@ CommandResult Room::start(const StartRequest& request) {
     if (!setup)
         return {false, 404, "no session template \"" + request.template_id + "\"", state_locked()};
     setup->wall_start_ms = clock_.wall_unix_ms();
-    setup->utc_offset_min = utc_offset_min(setup->wall_start_ms);
+    setup->utc_offset_min = zone_.offset_min(setup->wall_start_ms);
     std::string error;
     auto journal = JournalWriter::open(journal_path(state_dir_, setup->id), &error);
     if (!journal) return {false, 500, "cannot write the journal: " + error, state_locked()};
@@ -174,10 +193,13 @@ CommandResult Room::start(const StartRequest& request) {
     resume_note_.clear();
     held_records_.clear();
     dropped_records_ = 0;
+    last_seq_ = 0;
+    entries_.clear();
     session_ = std::make_unique<Session>(std::move(*setup));
     origin_ = clock_.now();
     write_anchor();
     dispatch(session_->start());
+    acting_by_.clear(); // device health from here on is the room's own
     device_ok_.clear();
     journal_device_health();
     notify();
@@ -186,17 +208,26 @@ CommandResult Room::start(const StartRequest& request) {
 }
 
 CommandResult Room::command(const Command& cmd) {
+    return command_by(cmd, "schedule");
+}
+
+CommandResult Room::command_by(const Command& cmd, const std::string& by) {
     std::lock_guard lock(mutex_);
+    acting_by_ = by;
+    struct Done {
+        std::string& by;
+        ~Done() { by.clear(); }
+    } done{acting_by_};
     if (!session_) return {false, 409, "no session is running", state_locked()};
     Outcome outcome = session_->apply(cmd, session_now());
-    dispatch(outcome.effects);
+    const std::int64_t seq = dispatch(outcome.effects);
     notify();
     clock_.wake();
     std::string message = outcome.reason;
     if (outcome.accepted && !held_records_.empty())
         message =
             "done, but not yet on disk: " + journal_fault_; // the policy: act, hold, write later
-    return {outcome.accepted, outcome.accepted ? 200 : 409, message, state_locked()};
+    return {outcome.accepted, outcome.accepted ? 200 : 409, message, state_locked(), seq};
 }
 
 void Room::tick() {
@@ -260,8 +291,7 @@ bool Room::journal_device_health() {
                        {"device", name},
                        {"ok", ok}};
         if (!ok && h.contains("detail") && h["detail"].is_string()) record["detail"] = h["detail"];
-        held_records_.push_back(std::move(record)); // in order behind anything held
-        write_held_records();
+        queue_record(std::move(record)); // in order behind anything held
         changed = true;
     }
     return changed;
@@ -294,16 +324,34 @@ void Room::run(const std::atomic<bool>& stop) {
     }
 }
 
-void Room::dispatch(const Effects& effects) {
+std::int64_t Room::queue_record(Json record) {
+    if (!journal_) return 0;
+    record["seq"] = ++last_seq_;
+    // Who and when (docs/report.md): the wall clock is recorded, never used to schedule.
+    record["clock"] = clock_now();
+    if (!record.contains("by")) record["by"] = acting_by_.empty() ? "schedule" : acting_by_;
+    entries_.on_record(record);
+    constexpr std::size_t kMaxHeldRecords = 50000; // hours of commands; bounded memory
+    if (held_records_.size() < kMaxHeldRecords)
+        held_records_.push_back(std::move(record));
+    else
+        ++dropped_records_; // its seq stays unused: the gap shows the loss
+    write_held_records();
+    return last_seq_;
+}
+
+std::int64_t Room::dispatch(const Effects& effects) {
+    std::int64_t command_seq = 0;
+    bool given = false; // the command's (or start's) own record has been queued
     for (const auto& e : effects) {
         if (const auto* record = std::get_if<JournalRecord>(&e.body)) {
-            if (!journal_) continue;
-            constexpr std::size_t kMaxHeldRecords = 50000; // hours of commands; bounded memory
-            if (held_records_.size() < kMaxHeldRecords)
-                held_records_.push_back(record->record);
-            else
-                ++dropped_records_;
-            write_held_records();
+            const std::string type = record->record.value("type", "");
+            given = given || type == "cmd" || type == "refused" || type == "start";
+            Json r = record->record;
+            // What fell due before the command (a cue, a phase's end) is the schedule's.
+            if (!given) r["by"] = "schedule";
+            const std::int64_t seq = queue_record(std::move(r));
+            if (command_seq == 0 && (type == "cmd" || type == "refused")) command_seq = seq;
             continue;
         }
         if (std::holds_alternative<SessionFinished>(e.body)) {
@@ -316,6 +364,7 @@ void Room::dispatch(const Effects& effects) {
         for (auto* d : drivers_)
             d->apply(e, origin_ + e.at);
     }
+    return command_seq;
 }
 
 bool Room::write_held_records() {
@@ -373,6 +422,8 @@ Json Room::state_locked() const {
             session["summary"] = session_summary_json(*session_, now);
         session["observations"] = session_->setup().tmpl.observations; // the tablet's buttons
         if (!resume_note_.empty()) session["notes"] = Json::array({resume_note_});
+        session["entries"] = entries_.to_json(); // clinical entries with their seq
+        session["signed"] = entries_.signed_by();
     }
     Json templates = Json::array();
     for (const auto& [id, t] : library_.templates)
@@ -393,6 +444,7 @@ void Room::set_library(Library library) {
     library_in_force_ = "disk"; // only a library without errors is ever set here
     library_problems_ = Json::array();
     library_has_errors_ = false;
+    zone_ = room_zone(room_timezone(library_.dir));
     notify();
 }
 

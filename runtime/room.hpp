@@ -9,6 +9,8 @@
 #include "engine/room_driver.hpp"
 #include "engine/session.hpp"
 #include "library/library.hpp"
+#include "library/time_zone.hpp"
+#include "runtime/chart_entries.hpp"
 #include "runtime/journal_writer.hpp"
 #include "runtime/room_control.hpp"
 
@@ -43,6 +45,11 @@ public:
 
     CommandResult start(const StartRequest& request) override;
     CommandResult command(const Command& command) override;
+    CommandResult start_by(const StartRequest& request, const std::string& by) override;
+    CommandResult command_by(const Command& command, const std::string& by) override;
+    CommandResult correct(const Correction& correction, const std::string& by,
+                          bool any_user) override;
+    CommandResult sign(const std::string& session_id, const std::string& by) override;
     // Runs due work up to the clock's now. Runs on: the engine thread.
     void tick();
     // The engine thread: ticks until `stop` is set, sleeping until the next due time.
@@ -76,7 +83,16 @@ public:
     std::optional<Ms> session_time() const;
 
 private:
-    void dispatch(const Effects& effects);
+    // Acts on effects in order; returns the seq of the first "cmd" or "refused" record among
+    // them (the record a command made), or 0.
+    std::int64_t dispatch(const Effects& effects);
+    // Numbers a journal record (its "seq": 1 for the start record, then consecutive) and
+    // queues it behind anything held. Returns the seq.
+    std::int64_t queue_record(Json record);
+    // The wall clock now, ISO 8601 in the room's time zone (for the record only).
+    std::string clock_now() const;
+    // Signs a finished session's journal that is not the room's current one.
+    CommandResult sign_journal_file(const std::string& session_id, const std::string& by);
     // Journal records go to disk in order; one that cannot be written (disk full) is held in
     // memory with every later one and written when space returns. The fault clears only
     // when nothing is held. Returns false while records are held.
@@ -108,6 +124,11 @@ private:
         resume_note_; // how the resumed session differs from its journal (until the next start)
     std::deque<Json> held_records_;
     std::size_t dropped_records_ = 0;
+    std::int64_t last_seq_ = 0;
+    ChartEntries entries_;  // the session's clinical entries and their corrections
+    TimeZone zone_;         // room.json "timezone": the record's clock times
+    std::string acting_by_; // who gave the command being carried out ("" = the schedule) // the seq
+                            // of the session's last journal record
     std::map<std::string, bool> device_ok_; // last journaled health per device
     std::string boot_id_;
     MonoTime next_retention_{};

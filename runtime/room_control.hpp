@@ -5,6 +5,7 @@
 #include "engine/commands.hpp"
 #include "engine/json_reader.hpp"
 
+#include <cstdint>
 #include <string>
 
 namespace stillroom {
@@ -14,6 +15,18 @@ struct CommandResult {
     int status = 200;    // HTTP-like: 200 ok, 400 bad input, 404 unknown, 409 refused now
     std::string message; // why refused, or a note
     Json body;           // the state after the command
+    // The journal record the command made (its "seq"; a refused command's "refused" record
+    // too); 0 when it made none (no session, no journal).
+    std::int64_t seq = 0;
+};
+
+// A correction of one clinical entry of the session (docs/report.md "Corrections"): the
+// entry's seq, a reason code and, for wrong-time / wrong-value, what it should have been.
+struct Correction {
+    std::int64_t seq = 0;
+    std::string reason; // entered-in-error | wrong-time | wrong-value
+    Json value;         // null; {"t_s": seconds since start} (wrong-time); the entry's own
+                        // arguments (wrong-value: vitals {"systolic", ...}, observe {"code"})
 };
 
 class RoomControl {
@@ -23,6 +36,24 @@ public:
     virtual Json state() const = 0;
     virtual CommandResult start(const StartRequest& request) = 0;
     virtual CommandResult command(const Command& command) = 0;
+    // The same, journaled as given by `by`: a room.json user name, or "mqtt", "midi",
+    // "console" (the room itself: "schedule"). Runs on: any thread.
+    virtual CommandResult start_by(const StartRequest& request, const std::string& /*by*/) {
+        return start(request);
+    }
+    virtual CommandResult command_by(const Command& cmd, const std::string& /*by*/) {
+        return command(cmd);
+    }
+    // Appends a correction of the session's entry `correction.seq`, given by `by`, who may
+    // correct only their own entries unless `any_user` (clinic). Runs on: any thread.
+    virtual CommandResult correct(const Correction& /*correction*/, const std::string& /*by*/,
+                                  bool /*any_user*/) {
+        return {false, 404, "this room keeps no record", {}};
+    }
+    // Signs the finished session's record (`signed: {"by", "clock"}`). Runs on: any thread.
+    virtual CommandResult sign(const std::string& /*session_id*/, const std::string& /*by*/) {
+        return {false, 404, "this room keeps no record", {}};
+    }
     // The running (or last) session's timeline and summary (control/session_views.hpp);
     // null without a session. Runs on: any thread.
     virtual Json timeline() const = 0;

@@ -74,6 +74,14 @@ test("observation buttons, History, a report to open, save and print", async () 
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal((await call(token, "POST", "session/vitals", { systolic: 168, diastolic: 96, hr: 88, spo2: 96 })).status, 200);
   assert.equal((await call(token, "POST", "session/observe", { code: "dissociation" })).status, 200);
+  // Entries: each listed with who and when; the user who made it marks a mis-tap entered in
+  // error: it stays, struck through (issue 20).
+  const entry = '#entries-list tr:has-text("Dissociation")';
+  await page.waitForSelector(`${entry} button[data-undo]`);
+  await page.click(`${entry} button[data-undo]`);
+  await page.waitForSelector(`${entry} s`);
+  assert.match(await page.textContent(entry), /entered in error/);
+  assert.match(await page.textContent(entry), /therapist/);
   assert.equal((await call(token, "POST", "session/comfort", { on: true })).status, 200);
   await new Promise((r) => setTimeout(r, 600));
   assert.equal((await call(token, "POST", "session/comfort", { on: false })).status, 200);
@@ -92,6 +100,7 @@ test("observation buttons, History, a report to open, save and print", async () 
   assert.match(await frame.locator("h1").textContent(), /Session record/);
   assert.match(await frame.locator("body").textContent(), /BP at ~40 min: missing/);
   assert.match(await frame.locator("body").textContent(), /Nausea|nausea/);
+  assert.match(await frame.locator("body").textContent(), /entered-in-error \(by therapist at /);
   await page.screenshot({ path: join(SHOTS, "report-tablet-1180x820.png") });
 
   // Save as a file: a download named after the session.

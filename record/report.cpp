@@ -1,11 +1,12 @@
 // Building the session record from a journal: one pass over the records in order, keeping
 // what was open (phase, hold, comfort, track, fault) and closing it when the next record
 // says so. Events and commands are the truth of what happened; nothing is replayed.
-#include "engine/report.hpp"
+#include "record/report.hpp"
 
 #include "engine/duration.hpp"
 #include "engine/report_forms.hpp"
 #include "engine/session.hpp"
+#include "record/report_chart.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -41,6 +42,14 @@ private:
     }
     void row(Ms t, const std::string& kind, const std::string& what = "", Json value = nullptr,
              Json flags = Json::array());
+    // Adds the current record's wall clock, user and seq to a row (null when the journal
+    // predates them).
+    Json& stamp(Json& row) const {
+        row["clock"] = clock_;
+        row["by"] = by_;
+        row["seq"] = seq_;
+        return row;
+    }
     void on_command(const Json& r, Ms t);
     void on_event(const Json& r, Ms t);
     void open_episode(const std::string& kind, Ms t, std::optional<Open>& slot);
@@ -61,6 +70,17 @@ private:
     std::vector<Ms> phase_extended_, phase_held_;
     std::optional<Ms> dose_, booster_, ending_, finished_;
     Ms last_t_{0};
+    Json clock_ = nullptr, by_ = nullptr, seq_ = nullptr; // of the record being read
+    Json dose_entry_ = nullptr, booster_entry_ = nullptr;
+    Json ended_at_ = nullptr; // the finished record's clock
+    // The current record's time as corrected by a later wrong-time correction, if any
+    // (moves the record's dose-relative times, never what the live session did).
+    Ms corrected_time(Ms t) const {
+        const auto it =
+            seq_.is_number_integer() ? moved_.find(seq_.get<std::int64_t>()) : moved_.end();
+        return it == moved_.end() ? t : it->second;
+    }
+    std::map<std::int64_t, Ms> moved_; // seq -> corrected time (wrong-time corrections)
 
     std::optional<Open> hold_, comfort_, lights_up_, music_;
     std::map<std::string, Open> faults_open_;
@@ -75,7 +95,6 @@ private:
     Json skips_ = Json::array();
     Json faults_ = Json::array();
     Json observations_ = Json::array();
-    bool vitals_flagged_ = false;
 };
 
 std::string two(int v) {
@@ -108,22 +127,24 @@ std::vector<std::string> report_vitals_flags(const Json& v, const VitalsAlert& a
 
 void ReportBuilder::row(Ms t, const std::string& kind, const std::string& what, Json value,
                         Json flags) {
-    events_.push_back({{"t_s", report_seconds(t)},
-                       {"at_ms", t.count()},
-                       {"phase", phase_id()},
-                       {"kind", kind},
-                       {"what", what},
-                       {"value", std::move(value)},
-                       {"flags", std::move(flags)}});
+    Json e = {{"t_s", report_seconds(t)},
+              {"at_ms", t.count()},
+              {"phase", phase_id()},
+              {"kind", kind},
+              {"what", what},
+              {"value", std::move(value)},
+              {"flags", std::move(flags)}};
+    events_.push_back(std::move(stamp(e)));
 }
 
 void ReportBuilder::open_episode(const std::string& kind, Ms t, std::optional<Open>& slot) {
     if (slot) return;
     slot = Open{t, episodes_.size()};
-    episodes_.push_back({{"kind", kind},
-                         {"phase", phase_id()},
-                         {"start_s", report_seconds(t)},
-                         {"at_ms", t.count()}});
+    Json e = {{"kind", kind},
+              {"phase", phase_id()},
+              {"start_s", report_seconds(t)},
+              {"at_ms", t.count()}};
+    episodes_.push_back(std::move(stamp(e)));
 }
 
 void ReportBuilder::close_episode(Ms t, std::optional<Open>& slot) {
@@ -155,7 +176,9 @@ void ReportBuilder::on_command(const Json& r, Ms t) {
     const Json args = r.contains("args") && r["args"].is_object() ? r["args"] : Json::object();
     if (cmd == "dose") {
         if (args.value("booster", false)) {
-            booster_ = t;
+            booster_ = corrected_time(t);
+            booster_entry_ = Json::object();
+            stamp(booster_entry_);
             row(t, "booster");
             if (tmpl_.booster) {
                 const int target = tmpl_.phase_index(tmpl_.booster->extend);
@@ -168,7 +191,9 @@ void ReportBuilder::on_command(const Json& r, Ms t) {
                                        {"source", "booster"}});
             }
         } else {
-            dose_ = t;
+            dose_ = corrected_time(t);
+            dose_entry_ = Json::object();
+            stamp(dose_entry_);
             row(t, "dose");
         }
     } else if (cmd == "next") {
@@ -220,10 +245,9 @@ void ReportBuilder::on_command(const Json& r, Ms t) {
         for (const char* k : {"systolic", "diastolic", "hr", "spo2"})
             reading[k] = args.contains(k) ? args[k] : Json(nullptr);
         const auto flags = report_vitals_flags(args, tmpl_.vitals_alert);
-        vitals_flagged_ = vitals_flagged_ || !flags.empty();
         reading["flags"] = flags;
         reading["cue"] = args.contains("cue") ? args["cue"] : Json(nullptr);
-        vitals_.push_back(reading);
+        vitals_.push_back(std::move(stamp(reading)));
         std::string what;
         for (const char* k : {"systolic", "diastolic", "hr", "spo2"})
             if (args.contains(k))
@@ -235,6 +259,9 @@ void ReportBuilder::on_command(const Json& r, Ms t) {
                     rem["done_s"] = report_seconds(t);
                     rem["done_ms"] = t.count();
                     rem["done_by"] = "vitals";
+                    rem["clock"] = clock_;
+                    rem["by"] = by_;
+                    rem["done_seq"] = seq_;
                 }
         }
     } else if (cmd == "ack") {
@@ -243,15 +270,19 @@ void ReportBuilder::on_command(const Json& r, Ms t) {
                 rem["done_s"] = report_seconds(t);
                 rem["done_ms"] = t.count();
                 rem["done_by"] = "ack";
+                rem["clock"] = clock_;
+                rem["by"] = by_;
+                rem["done_seq"] = seq_;
             }
         row(t, "ack", "cue " + std::to_string(args.value("cue", -1)));
     } else if (cmd == "track-failed") {
         row(t, "track_failed", args.value("file", ""));
     } else if (cmd == "observe") {
-        observations_.push_back({{"at_ms", t.count()},
-                                 {"t_s", report_seconds(t)},
-                                 {"code", args.value("code", "")},
-                                 {"phase", phase_id()}});
+        Json o = {{"at_ms", t.count()},
+                  {"t_s", report_seconds(t)},
+                  {"code", args.value("code", "")},
+                  {"phase", phase_id()}};
+        observations_.push_back(std::move(stamp(o)));
         row(t, "observation", args.value("code", ""));
     }
 }
@@ -276,8 +307,11 @@ void ReportBuilder::on_event(const Json& r, Ms t) {
                               {"vitals", cue.vitals},
                               {"due_s", report_seconds(t)},
                               {"due_ms", t.count()},
+                              {"due_clock", clock_},
                               {"done_s", nullptr},
-                              {"done_by", nullptr}});
+                              {"done_by", nullptr},
+                              {"clock", nullptr},
+                              {"by", nullptr}});
         row(t, "reminder", *cue.remind);
     } else if (event == "track") {
         close_music(t);
@@ -311,7 +345,8 @@ void ReportBuilder::on_event(const Json& r, Ms t) {
         // (the record's `silence` flag); the music lane was closed when it began.
     } else if (event == "silence") {
         close_music(t);
-        row(t, "silence");
+        // A silence's length (when the engine measured it): the record flags it.
+        row(t, "silence", "", r.contains("seconds") ? r["seconds"] : Json(nullptr));
     } else if (event == "ending") {
         ending_ = t;
         close_music(t);
@@ -405,6 +440,8 @@ Json ReportBuilder::session_json(Ms end) const {
               {"started_at", nullptr},
               {"date", nullptr},
               {"clock", nullptr},
+              {"ended_at", ended_at_},
+              {"started_by", start_.contains("by") ? start_["by"] : Json(nullptr)},
               {"duration_s", report_seconds(end)},
               {"status", finished_ ? "finished"
                          : ending_ ? "ending"
@@ -438,12 +475,23 @@ Json ReportBuilder::session_json(Ms end) const {
 }
 
 Json ReportBuilder::build() {
+    clock_ = start_.contains("clock") ? start_["clock"] : Json(nullptr);
+    by_ = start_.contains("by") ? start_["by"] : Json(nullptr);
+    seq_ = start_.contains("seq") ? start_["seq"] : Json(nullptr);
     row(Ms{0}, "start", tmpl_.name);
+    for (const auto& r : journal_.records)
+        if (r.value("type", "") == "correct" && r.value("reason", "") == "wrong-time" &&
+            r.contains("value") && r["value"].contains("t_s") && r["value"]["t_s"].is_number())
+            moved_[r.value("corrects", std::int64_t{0})] =
+                Ms{static_cast<Ms::rep>(r["value"]["t_s"].get<double>() * 1000.0 + 0.5)};
     for (std::size_t i = 1; i < journal_.records.size(); ++i) {
         const Json& r = journal_.records[i];
         if (!r.contains("t") || !r["t"].is_number_integer()) continue;
         const Ms t{r["t"].get<Ms::rep>()};
         last_t_ = std::max(last_t_, t);
+        clock_ = r.contains("clock") ? r["clock"] : Json(nullptr);
+        by_ = r.contains("by") ? r["by"] : Json(nullptr);
+        seq_ = r.contains("seq") ? r["seq"] : Json(nullptr);
         const std::string type = r.value("type", "");
         if (type == "cmd")
             on_command(r, t);
@@ -453,6 +501,7 @@ Json ReportBuilder::build() {
             row(t, "refused", r.value("cmd", ""), r.value("reason", ""));
         else if (type == "finished") {
             finished_ = t;
+            ended_at_ = clock_;
             row(t, "finished");
         }
     }
@@ -464,7 +513,14 @@ Json ReportBuilder::build() {
     report["dose"] = {{"dose_s", report_seconds(dose_)},
                       {"booster_s", report_seconds(booster_)},
                       {"booster_since_dose_s",
-                       booster_ && dose_ ? report_seconds(*booster_ - *dose_) : Json(nullptr)}};
+                       booster_ && dose_ ? report_seconds(*booster_ - *dose_) : Json(nullptr)},
+                      {"clock", nullptr},
+                      {"by", nullptr},
+                      {"seq", nullptr},
+                      {"booster", booster_entry_}};
+    if (dose_entry_.is_object())
+        for (const auto& [k, v] : dose_entry_.items())
+            report["dose"][k] = v;
     report["monitoring_s"] = dose_ && end >= *dose_ ? report_seconds(end - *dose_) : Json(nullptr);
     report["phases"] = phases_json();
     for (Json* rows : {&episodes_, &extensions_, &vitals_, &volume_, &skips_, &faults_,
@@ -495,6 +551,7 @@ Json ReportBuilder::build() {
     report["observations_offered"] = tmpl_.observations;
     report["observations"] = observations_;
     report["events"] = events_;
+    apply_chart(report, journal_); // corrections, sign-off, outages (report_chart.cpp)
     report["form"] = nullptr;
     if (tmpl_.record)
         if (const FormSpec* form = find_form(*tmpl_.record))
@@ -503,7 +560,21 @@ Json ReportBuilder::build() {
     Json flags = Json::array();
     if (report["form"].is_object() && !report["form"].value("complete", true))
         flags.push_back("form_incomplete");
-    if (vitals_flagged_) flags.push_back("vitals_flagged");
+    bool vitals_flagged = false; // only readings that stand (not corrected away)
+    for (const auto& v : report["vitals"])
+        vitals_flagged = vitals_flagged || (report_entry_counts(v) && !v["flags"].empty());
+    if (vitals_flagged) flags.push_back("vitals_flagged");
+    for (const auto& rem : report["reminders"])
+        if (rem["done_s"].is_null()) {
+            flags.push_back("reminder_missed");
+            break;
+        }
+    for (const auto& e : report["events"])
+        if (e["kind"] == "silence" && e["value"].is_number()) {
+            flags.push_back("silence");
+            break;
+        }
+    if (!report["outages"].empty()) flags.push_back("outage");
     if (!faults_.empty()) flags.push_back("device_fault");
     if (!finished_) flags.push_back("unfinished");
     if (journal_.torn_tail || !journal_.problems.empty()) flags.push_back("journal_damaged");

@@ -21,6 +21,10 @@ Json build_report(const JournalContents& journal);
 // One row per event: t_s, since_dose_s, phase, kind, what, value, flags (RFC 4180 quoting).
 std::string report_csv(const Json& report);
 
+// The record as a FHIR R4 Bundle (type "collection"; docs/report.md "FHIR"); a report with
+// "error" is returned as it is.
+Json report_fhir(const Json& report);
+
 // A printable page (inline CSS and SVG; nothing loaded from elsewhere).
 std::string report_html(const Json& report);
 

@@ -1,5 +1,5 @@
 // The session record as CSV (one row per event) and as a history list entry.
-#include "engine/report.hpp"
+#include "record/report.hpp"
 
 namespace stillroom {
 
@@ -34,8 +34,9 @@ std::string csv_cell(const Json& v) {
 } // namespace
 
 std::string report_csv(const Json& report) {
-    static const char* kColumns[] = {"t_s",  "since_dose_s", "phase", "kind",
-                                     "what", "value",        "flags"};
+    // The clock (wall time, the room's offset) beside the session times; who at the end.
+    static const char* kColumns[] = {"t_s",  "since_dose_s", "clock", "phase", "kind",
+                                     "what", "value",        "flags", "by"};
     std::string out;
     for (const char* c : kColumns)
         out += std::string(out.empty() ? "" : ",") + c;
@@ -67,7 +68,8 @@ Json history_entry(const Json& report) {
             {"status", s["status"]},
             {"record", s["record"]},
             {"missing", report["form"].is_object() ? report["form"]["missing"] : Json::array()},
-            {"flags", report["flags"]}};
+            {"flags", report["flags"]},
+            {"signed", report.contains("signed") ? report["signed"] : Json(nullptr)}};
 }
 
 } // namespace stillroom

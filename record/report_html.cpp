@@ -1,7 +1,8 @@
 // The session record as a printable HTML page: summary, form check, an inline SVG timeline
 // of phases, episodes, music and marks, a vitals chart, and the tables. No scripts and
 // nothing loaded from elsewhere; every text from the journal is escaped.
-#include "engine/report.hpp"
+#include "record/report.hpp"
+#include "record/report_chart.hpp"
 
 #include "engine/duration.hpp"
 
@@ -202,6 +203,7 @@ std::string vitals_svg(const Json& r) {
     for (const auto& s : series) {
         std::string points;
         for (const auto& v : r["vitals"]) {
+            if (!report_entry_counts(v)) continue; // corrected away: not charted
             if (!v[s.key].is_number()) continue;
             const double px = ax.x(secs(v["t_s"])), py = y(v[s.key].get<double>());
             points += num(px) + "," + num(py) + " ";
@@ -217,6 +219,45 @@ std::string vitals_svg(const Json& r) {
         label(out, 4, 24 + legend++ * 18, s.name, s.cls);
     }
     return out + "</svg>";
+}
+
+// The wall clock of a row ("14:03:12", the room's time) or "".
+std::string wall(const Json& row) {
+    const Json c = row.value("clock", Json(nullptr));
+    if (!c.is_string() || c.get<std::string>().size() < 19) return "";
+    return esc(c.get<std::string>().substr(11, 8));
+}
+
+// " (14:03:12, therapist)" for an entry's who and when, or "".
+std::string who_when(const Json& row) {
+    const std::string w = wall(row);
+    const Json by = row.value("by", Json(nullptr));
+    if (w.empty() && !by.is_string()) return "";
+    return " (" + w + (by.is_string() ? ", " + text(by) : "") + ")";
+}
+
+// A clinical entry's state: "entered in error by X at T", "corrected", "amended by X at T".
+std::string status_note(const Json& row) {
+    const std::string status = row.value("status", std::string("final"));
+    const Json list = row.value("corrections", Json::array());
+    if (status == "amended")
+        return "amended by " + text(row.value("amended_by", Json(""))) + " at " +
+               text(row.value("amended_clock", Json("")));
+    if (list.empty()) return "";
+    const Json& c = list.back();
+    std::string note =
+        text(c["reason"]) + " (by " + text(c["by"]) + " at " + text(c["clock"]) + ")";
+    if (c.value("late", false)) note += " addendum";
+    return "<span class=\"flag\">" + note + "</span>";
+}
+
+// A row whose entry was corrected: its cells struck through (the original stays readable).
+std::vector<std::string> struck(const Json& row, std::vector<std::string> cells) {
+    const std::string status = row.value("status", std::string("final"));
+    if (status != "entered-in-error" && status != "corrected") return cells;
+    for (std::size_t i = 0; i + 1 < cells.size(); ++i)
+        if (!cells[i].empty()) cells[i] = "<s>" + cells[i] + "</s>";
+    return cells;
 }
 
 std::string table(const std::vector<std::string>& head,
@@ -287,14 +328,18 @@ std::string report_html(const Json& r) {
     item("Template", text(s["template_name"]) + " (" + text(s["template_id"]) + ")");
     item("Started", s["date"].is_string() ? text(s["date"]) + " " + text(s["clock"]) : "unknown");
     item("Duration", clock(s["duration_s"]) + " (" + text(s["status"]) + ")");
-    item("Dose", r["dose"]["dose_s"].is_number() ? clock(r["dose"]["dose_s"]) + " after start"
-                                                 : "not marked");
+    item("Dose", r["dose"]["dose_s"].is_number()
+                     ? clock(r["dose"]["dose_s"]) + " after start" + who_when(r["dose"])
+                     : "not marked");
     if (r["dose"]["booster_s"].is_number())
         item("Booster", "dose " + clock(r["dose"]["booster_since_dose_s"], true));
     item("Monitoring after dose",
          r["monitoring_s"].is_number()
              ? std::to_string(static_cast<long long>(secs(r["monitoring_s"]) / 60)) + " min"
              : "");
+    const Json sig = r.value("signed", Json(nullptr));
+    item("Signed", sig.is_object() ? "by " + text(sig["by"]) + " at " + text(sig["clock"])
+                                   : "<span class=\"flag\">not signed</span>");
     out += "</dl>";
     if (!r["flags"].empty()) {
         out += "<p class=\"flags\">";
@@ -328,13 +373,16 @@ std::string report_html(const Json& r) {
         std::string flags;
         for (const auto& f : v["flags"])
             flags += words(f) + " ";
-        rows.push_back({clock(v["t_s"]), clock(v["since_dose_s"], true), text(v["systolic"]),
-                        text(v["diastolic"]), text(v["hr"]), text(v["spo2"]),
-                        flags.empty() ? "" : "<span class=\"flag\">" + flags + "</span>"});
+        rows.push_back(
+            struck(v, {clock(v["t_s"]), clock(v["since_dose_s"], true), wall(v),
+                       text(v["systolic"]), text(v["diastolic"]), text(v["hr"]), text(v["spo2"]),
+                       flags.empty() ? "" : "<span class=\"flag\">" + flags + "</span>",
+                       text(v.value("by", Json(""))), status_note(v)}));
     }
     if (!rows.empty()) // none: the chart above already says "No vitals were recorded."
-        out +=
-            table({"Time", "Since dose", "Systolic", "Diastolic", "HR", "SpO2", "Flags"}, rows, "");
+        out += table({"Time", "Since dose", "Clock", "Systolic", "Diastolic", "HR", "SpO2",
+                      "Flags", "By", "Entry"},
+                     rows, "");
 
     out += "<h2>Phases</h2>";
     rows.clear();
@@ -361,9 +409,30 @@ std::string report_html(const Json& r) {
     rows.clear();
     for (const auto& o : r["observations"])
         rows.push_back(
-            {clock(o["t_s"]), clock(o["since_dose_s"], true), text(o["phase"]), text(o["code"])});
-    out +=
-        table({"Time", "Since dose", "Phase", "Observation"}, rows, "No observations were marked.");
+            struck(o, {clock(o["t_s"]), clock(o["since_dose_s"], true), wall(o), text(o["phase"]),
+                       text(o["code"]), text(o.value("by", Json(""))), status_note(o)}));
+    out += table({"Time", "Since dose", "Clock", "Phase", "Observation", "By", "Entry"}, rows,
+                 "No observations were marked.");
+
+    out += "<h2>Corrections</h2>";
+    rows.clear();
+    for (const auto& c : r.value("corrections", Json::array()))
+        rows.push_back({text(c["seq"]), text(c["corrects"]), text(c["kind"]), text(c["reason"]),
+                        c.contains("value") ? text(Json(dump_json(c["value"]))) : "", text(c["by"]),
+                        text(c["clock"]),
+                        c.value("late", false)
+                            ? "<span class=\"flag\">addendum (after sign-off)</span>"
+                            : ""});
+    out += table({"Entry", "Corrects", "Kind", "Reason", "Corrected to", "By", "Clock", ""}, rows,
+                 "No corrections.");
+
+    out += "<h2>Outages</h2>";
+    rows.clear();
+    for (const auto& o : r.value("outages", Json::array()))
+        rows.push_back({text(o["from"]), text(o["to"]), clock(o["from_s"]), clock(o["to_s"]),
+                        clock(o["duration_s"])});
+    out += table({"Down from", "Back at", "From (session)", "To (session)", "Lasted"}, rows,
+                 "The room was not down during the session.");
 
     out += "<h2>Holds, Comfort and Lights up</h2>";
     rows.clear();

@@ -1,8 +1,8 @@
 // Past sessions on disk: reports, history and retention.
-#include "engine/report_store.hpp"
+#include "record/report_store.hpp"
 
 #include "engine/journal.hpp"
-#include "engine/report.hpp"
+#include "record/report.hpp"
 
 #include <algorithm>
 #include <vector>
