@@ -114,6 +114,12 @@ std::optional<std::string> Room::resume() {
                          "the library's scenes as they are now"
                        : "";
     session_ = std::move(restored->session);
+    // Numbering continues after the highest seq in the journal (a journal from before seq:
+    // after its records, so no number is given twice).
+    last_seq_ = static_cast<std::int64_t>(contents.records.size());
+    for (const auto& r : contents.records)
+        if (r.contains("seq") && r["seq"].is_number_integer())
+            last_seq_ = std::max(last_seq_, r["seq"].get<std::int64_t>());
     // Where is "now" in session time? Same boot: the monotonic clock says exactly.
     // After a reboot (power cut): the wall clock bridges the gap.
     Ms now_in_session = restored->last_record;
@@ -143,7 +149,7 @@ std::optional<std::string> Room::resume() {
         Json resumed = {{"type", "event"}, {"t", now_in_session.count()}, {"event", "resumed"}};
         if (restored->scenes_from_library)
             resumed["scenes"] = "library"; // no snapshot in the journal
-        journal_->append(resumed, &error);
+        queue_record(std::move(resumed));
     }
     notify();
     return session_->id();
@@ -169,6 +175,7 @@ CommandResult Room::start(const StartRequest& request) {
     resume_note_.clear();
     held_records_.clear();
     dropped_records_ = 0;
+    last_seq_ = 0;
     session_ = std::make_unique<Session>(std::move(*setup));
     origin_ = clock_.now();
     write_anchor();
@@ -184,14 +191,14 @@ CommandResult Room::command(const Command& cmd) {
     std::lock_guard lock(mutex_);
     if (!session_) return {false, 409, "no session is running", state_locked()};
     Outcome outcome = session_->apply(cmd, session_now());
-    dispatch(outcome.effects);
+    const std::int64_t seq = dispatch(outcome.effects);
     notify();
     clock_.wake();
     std::string message = outcome.reason;
     if (outcome.accepted && !held_records_.empty())
         message =
             "done, but not yet on disk: " + journal_fault_; // the policy: act, hold, write later
-    return {outcome.accepted, outcome.accepted ? 200 : 409, message, state_locked()};
+    return {outcome.accepted, outcome.accepted ? 200 : 409, message, state_locked(), seq};
 }
 
 void Room::tick() {
@@ -251,8 +258,7 @@ bool Room::journal_device_health() {
                        {"device", name},
                        {"ok", ok}};
         if (!ok && h.contains("detail") && h["detail"].is_string()) record["detail"] = h["detail"];
-        held_records_.push_back(std::move(record)); // in order behind anything held
-        write_held_records();
+        queue_record(std::move(record)); // in order behind anything held
         changed = true;
     }
     return changed;
@@ -285,16 +291,25 @@ void Room::run(const std::atomic<bool>& stop) {
     }
 }
 
-void Room::dispatch(const Effects& effects) {
+std::int64_t Room::queue_record(Json record) {
+    if (!journal_) return 0;
+    record["seq"] = ++last_seq_;
+    constexpr std::size_t kMaxHeldRecords = 50000; // hours of commands; bounded memory
+    if (held_records_.size() < kMaxHeldRecords)
+        held_records_.push_back(std::move(record));
+    else
+        ++dropped_records_; // its seq stays unused: the gap shows the loss
+    write_held_records();
+    return last_seq_;
+}
+
+std::int64_t Room::dispatch(const Effects& effects) {
+    std::int64_t command_seq = 0;
     for (const auto& e : effects) {
         if (const auto* record = std::get_if<JournalRecord>(&e.body)) {
-            if (!journal_) continue;
-            constexpr std::size_t kMaxHeldRecords = 50000; // hours of commands; bounded memory
-            if (held_records_.size() < kMaxHeldRecords)
-                held_records_.push_back(record->record);
-            else
-                ++dropped_records_;
-            write_held_records();
+            const std::string type = record->record.value("type", "");
+            const std::int64_t seq = queue_record(record->record);
+            if (command_seq == 0 && (type == "cmd" || type == "refused")) command_seq = seq;
             continue;
         }
         if (std::holds_alternative<SessionFinished>(e.body)) {
@@ -307,6 +322,7 @@ void Room::dispatch(const Effects& effects) {
         for (auto* d : drivers_)
             d->apply(e, origin_ + e.at);
     }
+    return command_seq;
 }
 
 bool Room::write_held_records() {

@@ -69,7 +69,12 @@ public:
     std::optional<Ms> session_time() const;
 
 private:
-    void dispatch(const Effects& effects);
+    // Acts on effects in order; returns the seq of the first "cmd" or "refused" record among
+    // them (the record a command made), or 0.
+    std::int64_t dispatch(const Effects& effects);
+    // Numbers a journal record (its "seq": 1 for the start record, then consecutive) and
+    // queues it behind anything held. Returns the seq.
+    std::int64_t queue_record(Json record);
     // Journal records go to disk in order; one that cannot be written (disk full) is held in
     // memory with every later one and written when space returns. The fault clears only
     // when nothing is held. Returns false while records are held.
@@ -101,6 +106,7 @@ private:
         resume_note_; // how the resumed session differs from its journal (until the next start)
     std::deque<Json> held_records_;
     std::size_t dropped_records_ = 0;
+    std::int64_t last_seq_ = 0;             // the seq of the session's last journal record
     std::map<std::string, bool> device_ok_; // last journaled health per device
     std::string boot_id_;
     MonoTime next_retention_{};

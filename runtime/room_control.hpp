@@ -5,6 +5,7 @@
 #include "engine/commands.hpp"
 #include "engine/json_reader.hpp"
 
+#include <cstdint>
 #include <string>
 
 namespace stillroom {
@@ -14,6 +15,9 @@ struct CommandResult {
     int status = 200;    // HTTP-like: 200 ok, 400 bad input, 404 unknown, 409 refused now
     std::string message; // why refused, or a note
     Json body;           // the state after the command
+    // The journal record the command made (its "seq"; a refused command's "refused" record
+    // too); 0 when it made none (no session, no journal).
+    std::int64_t seq = 0;
 };
 
 class RoomControl {
