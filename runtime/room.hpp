@@ -54,6 +54,7 @@ public:
     void apply_retention();
 
     Json state() const override;
+    std::optional<std::string> session_uses_file(const std::string& relative) const override;
     Json timeline() const override;
     Json summary() const override;
     // The desired state now, if a session is running. Runs on: any thread.
@@ -69,12 +70,18 @@ public:
     std::optional<Ms> session_time() const;
 
 private:
-    // Acts on effects in order; returns the seq of the first "cmd" or "refused" record among
-    // them (the record a command made), or 0.
+    // Journals the effects' records, then acts on the rest. Returns the seq of the first
+    // "cmd" or "refused" record among them (the record a command made), or 0.
     std::int64_t dispatch(const Effects& effects);
     // Numbers a journal record (its "seq": 1 for the start record, then consecutive) and
     // queues it behind anything held. Returns the seq.
     std::int64_t queue_record(Json record);
+    // Numbers and queues the effects' journal records behind any held ones, then writes
+    // them; false when they could not all be written (they stay held). *command_seq: the
+    // seq of the first "cmd" or "refused" record, or 0.
+    bool queue_records(const Effects& effects, std::int64_t* command_seq);
+    // Acts on every effect but the journal records (drivers, listeners, the end).
+    void act(const Effects& effects);
     // Journal records go to disk in order; one that cannot be written (disk full) is held in
     // memory with every later one and written when space returns. The fault clears only
     // when nothing is held. Returns false while records are held.
@@ -105,6 +112,7 @@ private:
     std::string
         resume_note_; // how the resumed session differs from its journal (until the next start)
     std::deque<Json> held_records_;
+    std::int64_t last_seq_written_ = 0; // the seq of the last record on disk (the anchor's)
     std::size_t dropped_records_ = 0;
     std::int64_t last_seq_ = 0;             // the seq of the session's last journal record
     std::map<std::string, bool> device_ok_; // last journaled health per device
