@@ -54,44 +54,6 @@ void reply(httplib::Response& res, int status, const Json& body) {
     res.set_content(dump_json(body), "application/json");
 }
 
-// Decodes the whole file: a truncated or damaged file fails here, not during a session.
-std::optional<AudioFileInfo> check_audio(const fs::path& path, std::string* error) {
-    auto f = SndFile::open_read(path, error);
-    if (!f) return std::nullopt;
-    const AudioFileInfo info = f->info();
-    if (info.frames <= 0 || info.sample_rate <= 0 || info.channels <= 0) {
-        *error = "the file holds no audio";
-        return std::nullopt;
-    }
-    std::vector<float> buf(static_cast<std::size_t>(4096 * info.channels));
-    std::int64_t total = 0;
-    for (std::int64_t n; (n = f->read(buf.data(), 4096)) > 0;)
-        total += n;
-    if (total < info.frames) {
-        *error = "the file ends early (" + std::to_string(total) + " of " +
-                 std::to_string(info.frames) + " frames can be decoded)";
-        return std::nullopt;
-    }
-    return info;
-}
-
-bool append_at(const fs::path& path, std::uintmax_t offset, const std::string& data) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return false;
-    bool ok = ::ftruncate(fd, static_cast<off_t>(offset)) == 0 &&
-              ::lseek(fd, static_cast<off_t>(offset), SEEK_SET) >= 0;
-    for (std::size_t done = 0; ok && done < data.size();) {
-        const auto n = ::write(fd, data.data() + done, data.size() - done);
-        if (n <= 0)
-            ok = false;
-        else
-            done += static_cast<std::size_t>(n);
-    }
-    ok = ok && ::fsync(fd) == 0;
-    ::close(fd);
-    return ok;
-}
-
 } // namespace
 
 std::optional<fs::path> library_audio_path(const fs::path& library_dir, const std::string& relative,
@@ -166,89 +128,45 @@ Json list_library_audio(const fs::path& library_dir) {
     return {{"files", files}, {"truncated", truncated}};
 }
 
-std::optional<UploadChunk> parse_upload_range(const std::string& header, std::size_t body_size,
-                                              std::string* error) {
-    UploadChunk c;
-    if (header.empty()) { // the whole file in one request
-        c.start = 0;
-        c.total = body_size;
-        return c;
+std::vector<ByteRange>
+satisfiable_ranges(const std::vector<std::pair<std::int64_t, std::int64_t>>& ranges,
+                   std::uintmax_t size) {
+    std::vector<ByteRange> out;
+    for (const auto& [first, last] : ranges) {
+        if (first < 0 && last < 0) continue; // not a range
+        if (first < 0) {                     // a suffix: the last `last` bytes
+            const auto n = static_cast<std::uintmax_t>(last);
+            if (n == 0 || size == 0) continue;
+            out.push_back({size - std::min(n, size), size - 1});
+            continue;
+        }
+        const auto from = static_cast<std::uintmax_t>(first);
+        if (from >= size) continue;
+        if (last >= 0 && static_cast<std::uintmax_t>(last) < from) continue;
+        const std::uintmax_t to =
+            last < 0 ? size - 1 : std::min(static_cast<std::uintmax_t>(last), size - 1);
+        out.push_back({from, to});
     }
-    unsigned long long start = 0, last = 0, total = 0;
-    char tail = 0;
-    if (std::sscanf(header.c_str(), "bytes %llu-%llu/%llu%c", &start, &last, &total, &tail) != 3 ||
-        last < start || last >= total || last - start + 1 != body_size) {
-        *error = "Content-Range: expected \"bytes START-END/TOTAL\" matching the body (" +
-                 std::to_string(body_size) + " bytes)";
-        return std::nullopt;
-    }
-    c.start = start;
-    c.total = total;
-    return c;
+    return out;
 }
 
-UploadResult AudioUploads::receive(const std::string& relative, const UploadChunk& chunk,
-                                   const std::string& data, bool replace) {
-    std::lock_guard lock(mutex_);
-    std::string error;
-    auto dest = library_audio_path(dir_, relative, true, &error);
-    if (!dest) return {400, {{"error", relative + ": " + error}}};
-    if (chunk.total == 0) return {400, {{"error", "the file is empty"}}};
-    if (chunk.total > max_size_)
-        return {413,
-                {{"error",
-                  "an audio file may be at most " + std::to_string(max_size_ >> 20) + " MiB"}}};
-    std::error_code ec;
-    if (!replace && fs::exists(*dest, ec))
-        return {409,
-                {{"error", relative + " already exists; upload with ?replace=1 to replace it"}}};
-    fs::create_directories(dest->parent_path(), ec);
-    const fs::path part = dest->parent_path() / ("." + dest->filename().string() + ".upload" +
-                                                 dest->extension().string());
-    const std::uintmax_t have = chunk.start == 0       ? 0
-                                : fs::exists(part, ec) ? fs::file_size(part, ec)
-                                                       : 0;
-    if (chunk.start != have)
-        return {409,
-                {{"error", "expected the chunk at byte " + std::to_string(have)}, {"next", have}}};
-    if (!append_at(part, chunk.start, data)) {
-        fs::remove(part, ec);
-        return {500, {{"error", "cannot write the upload (disk full?)"}}};
-    }
-    const std::uintmax_t now_have = chunk.start + data.size();
-    if (now_have < chunk.total)
-        return {202, {{"file", relative}, {"received", now_have}, {"total", chunk.total}}};
-    auto info = check_audio(part, &error);
-    if (!info) {
-        fs::remove(part, ec);
-        return {400, {{"error", relative + ": not playable audio: " + error}}};
-    }
-    if (::rename(part.c_str(), dest->c_str()) != 0) {
-        fs::remove(part, ec);
-        return {500, {{"error", "cannot save " + relative}}};
-    }
-    if (const int d = ::open(dest->parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        d >= 0) {
-        ::fsync(d);
-        ::close(d);
-    }
-    return {201,
-            {{"file", relative},
-             {"size", chunk.total},
-             {"length", static_cast<double>(info->frames) / info->sample_rate},
-             {"sample_rate", info->sample_rate},
-             {"channels", info->channels},
-             {"format", info->format}}};
-}
-
-std::vector<AudioRoute> audio_routes(const fs::path& library_dir) {
-    auto uploads = std::make_shared<AudioUploads>(library_dir);
+std::vector<AudioRoute> audio_routes(const fs::path& library_dir,
+                                     std::shared_ptr<AudioUploads> uploads) {
     std::vector<AudioRoute> routes;
     routes.push_back({"GET", "/api/v1/audio/files", Role::Curator,
-                      [library_dir](const httplib::Request&, httplib::Response& res) {
-                          reply(res, 200, list_library_audio(library_dir));
+                      [library_dir, uploads](const httplib::Request&, httplib::Response& res) {
+                          Json list = list_library_audio(library_dir);
+                          // The background whole-file check of files uploaded since the start.
+                          for (auto& f : list["files"]) {
+                              Json check = uploads->check_status(f["file"].get<std::string>());
+                              if (!check.is_null()) f["check"] = std::move(check);
+                          }
+                          reply(res, 200, list);
                       }});
-    // Preview: ranges (an <audio> element seeking) are answered 206 by httplib itself.
+    // Preview: ranges (an <audio> element seeking) are answered 206. httplib 0.11 applies a
+    // request's ranges itself without bounds checks (a range past the end answered 206 with
+    // a Content-Length near 2^64, "-0" an empty 206), so they are checked here first: the
+    // satisfiable ones are handed back to httplib exactly, none at all is 416.
     routes.push_back(
         {"GET", kAudioFileRoute, Role::Curator,
          [library_dir](const httplib::Request& req, httplib::Response& res) {
@@ -260,6 +178,26 @@ std::vector<AudioRoute> audio_routes(const fs::path& library_dir) {
              const auto size = fs::file_size(*path, ec);
              auto in = std::make_shared<std::ifstream>(*path, std::ios::binary);
              if (ec || !*in) return reply(res, 404, {{"error", "no such audio file"}});
+             if (!req.ranges.empty()) {
+                 std::vector<std::pair<std::int64_t, std::int64_t>> asked;
+                 for (const auto& [first, last] : req.ranges)
+                     asked.emplace_back(first, last);
+                 const auto ok = satisfiable_ranges(asked, size);
+                 // The request is httplib's own, not const data: the ranges it applies when
+                 // it writes the answer are replaced by the checked ones.
+                 auto& ranges = const_cast<httplib::Request&>(req).ranges;
+                 ranges.clear();
+                 for (const auto& r : ok)
+                     ranges.emplace_back(static_cast<ssize_t>(r.first),
+                                         static_cast<ssize_t>(r.last));
+                 if (ok.empty()) {
+                     res.set_header("Content-Range", "bytes */" + std::to_string(size));
+                     return reply(res, 416,
+                                  {{"error", "Range: no part of the asked range is in the file (" +
+                                                 std::to_string(size) + " bytes)"}});
+                 }
+                 res.status = 206;
+             }
              res.set_header("Cache-Control", "no-store");
              res.set_content_provider(
                  static_cast<std::size_t>(size), audio_type(*path)->mime,
@@ -282,6 +220,11 @@ std::vector<AudioRoute> audio_routes(const fs::path& library_dir) {
                           const bool replace =
                               req.has_param("replace") && req.get_param_value("replace") == "1";
                           auto r = uploads->receive(req.matches[1], *chunk, req.body, replace);
+                          reply(res, r.status, r.body);
+                      }});
+    routes.push_back({"DELETE", kAudioFileRoute, Role::Curator,
+                      [uploads](const httplib::Request& req, httplib::Response& res) {
+                          auto r = uploads->remove(req.matches[1]);
                           reply(res, r.status, r.body);
                       }});
     return routes;

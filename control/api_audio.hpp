@@ -5,12 +5,14 @@
 // under the library's audio/ folder only.
 #pragma once
 
+#include "control/audio_uploads.hpp"
 #include "control/auth.hpp"
 #include "engine/json_reader.hpp"
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -24,7 +26,6 @@ struct Response;
 
 namespace stillroom {
 
-inline constexpr std::uintmax_t kMaxAudioUpload = std::uintmax_t{1} << 30; // 1 GiB
 inline constexpr std::size_t kMaxAudioListed = 5000;
 
 // The file a library-relative audio path names, or nullopt with *error. The path must be
@@ -39,49 +40,33 @@ std::optional<std::filesystem::path> library_audio_path(const std::filesystem::p
 //  "truncated": bool}.
 Json list_library_audio(const std::filesystem::path& library_dir);
 
-struct UploadChunk {
-    std::uintmax_t start = 0; // byte offset of this chunk
-    std::uintmax_t total = 0; // the whole file's size
-};
-
-// Parses "bytes START-END/TOTAL" for a body of `body_size` bytes.
-std::optional<UploadChunk> parse_upload_range(const std::string& header, std::size_t body_size,
-                                              std::string* error);
-
-struct UploadResult {
-    int status = 200; // 202 more expected, 201 saved, 4xx refused
-    Json body;
-};
-
-// Receives uploads. Each chunk is appended to a hidden part file beside the destination;
-// the last one is checked (decoded to the end with libsndfile) and renamed over nothing
-// (or over the old file with `replace`). Any thread; one upload step at a time.
-class AudioUploads {
-public:
-    explicit AudioUploads(std::filesystem::path library_dir,
-                          std::uintmax_t max_size = kMaxAudioUpload)
-        : dir_(std::move(library_dir)), max_size_(max_size) {}
-    UploadResult receive(const std::string& relative, const UploadChunk& chunk,
-                         const std::string& data, bool replace);
-
-private:
-    std::filesystem::path dir_;
-    std::uintmax_t max_size_;
-    std::mutex mutex_;
-};
-
 // One route; HttpApi registers it behind its token and role checks.
 struct AudioRoute {
-    std::string method; // "GET" | "PUT"
+    std::string method; // "GET" | "PUT" | "DELETE"
     std::string pattern;
     Role role;
     std::function<void(const httplib::Request&, httplib::Response&)> handler;
 };
 
-// The route of one audio file (GET: the preview, PUT: an upload).
+// The route of one audio file (GET: the preview, PUT: an upload, DELETE).
 inline constexpr const char* kAudioFileRoute = R"(/api/v1/audio/files/(.+))";
 
-// GET /api/v1/audio/files, GET|PUT /api/v1/audio/files/<path> (curator role).
-std::vector<AudioRoute> audio_routes(const std::filesystem::path& library_dir);
+// A byte range of a file of `size` bytes, as RFC 9110 section 14 defines it.
+struct ByteRange {
+    std::uintmax_t first = 0;
+    std::uintmax_t last = 0; // inclusive
+};
+// The satisfiable ranges of a Range header already split by httplib into (first, last) pairs,
+// -1 where absent ("500-": (500, -1); "-500", the last 500 bytes: (-1, 500)). A last-pos past
+// the end is cut to the end; a range starting at or past the end, and a suffix of 0 bytes,
+// are not satisfiable and left out (section 14.1.2). Empty: answer 416 with
+// "Content-Range: bytes */SIZE" (section 15.5.17).
+std::vector<ByteRange>
+satisfiable_ranges(const std::vector<std::pair<std::int64_t, std::int64_t>>& ranges,
+                   std::uintmax_t size);
+
+// GET /api/v1/audio/files, GET|PUT|DELETE /api/v1/audio/files/<path> (curator role).
+std::vector<AudioRoute> audio_routes(const std::filesystem::path& library_dir,
+                                     std::shared_ptr<AudioUploads> uploads);
 
 } // namespace stillroom

@@ -71,6 +71,8 @@ HttpApi::HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub
     HttpGuardLimits limits;
     limits.max_body = options_.max_body;
     server_ = make_guarded_server(limits, options_.tls, clock);
+    uploads_ = std::make_shared<AudioUploads>(files_.dir(), clock, options_.uploads);
+    uploads_->set_in_use([this](const std::string& file) { return room_.session_uses_file(file); });
     routes();
 }
 
@@ -302,12 +304,14 @@ void HttpApi::routes() {
                            return error_reply(res, 409, "no audio output is open");
                        json_reply(res, 200, {{"ok", true}});
                    }));
-    for (auto& route : audio_routes(files_.dir())) {
+    for (auto& route : audio_routes(files_.dir(), uploads_)) {
         auto handler = guarded(
             route.role, [fn = route.handler](const httplib::Request& req, httplib::Response& res,
                                              const AuthSession&) { fn(req, res); });
         if (route.method == "PUT") {
             s.Put(route.pattern, handler);
+        } else if (route.method == "DELETE") {
+            s.Delete(route.pattern, handler);
         } else if (route.pattern == kAudioFileRoute) {
             // One file's audio, played by an <audio> element: a preview ticket for exactly
             // this file may stand in for the token (docs/security.md). Nowhere else.

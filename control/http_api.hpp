@@ -5,6 +5,7 @@
 // bodies are limited to 1 MiB and every connection has timeouts.
 #pragma once
 
+#include "control/audio_uploads.hpp"
 #include "control/auth.hpp"
 #include "control/event_hub.hpp"
 #include "library/library_files.hpp"
@@ -39,6 +40,8 @@ struct HttpApiOptions {
     std::function<bool()> test_tone;
     // Where session journals are, for history and reports (empty: none).
     std::filesystem::path state_dir;
+    // Audio uploads: sizes, lengths, unfinished parts, the disk reserve (docs/security.md).
+    UploadLimits uploads;
 };
 
 // One registered route: its method ("GET", "POST", "PUT") and path pattern.
@@ -70,6 +73,7 @@ private:
     EventHub& events_;
     LibraryFiles& files_;
     std::unique_ptr<GuardedServer> server_;
+    std::shared_ptr<AudioUploads> uploads_;
     int bound_port_ = 0;
     std::vector<RouteInfo> route_list_;
 };

@@ -1,10 +1,11 @@
-// The system calls a durable write makes (write, fdatasync, fsync, rename), in one
+// The system calls a durable write makes (write, fdatasync, fsync, rename, fallocate), in one
 // process-wide table so unit tests can observe them or make them fail (a full disk, a
 // crash between write and rename). Production code never changes the table.
 #pragma once
 
 #include <cstddef>
 #include <cstdio>
+#include <fcntl.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@ struct FileOps {
     int (*fdatasync)(int fd) = ::fdatasync;
     int (*fsync)(int fd) = ::fsync;
     int (*rename)(const char* from, const char* to) = std::rename;
+    int (*fallocate)(int fd, int mode, off_t offset, off_t length) = ::fallocate;
 };
 
 // The table in use. Runs on: any thread (tests swap entries before the writes they watch).

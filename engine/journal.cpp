@@ -25,7 +25,11 @@ JournalContents read_journal(const fs::path& path) {
     }
     std::stringstream buf;
     buf << in.rdbuf();
-    const std::string text = buf.str();
+    std::string text = buf.str();
+    // The writer preallocates the file ahead of its records (runtime/journal_writer.hpp): the
+    // data ends where the zero bytes begin. A record never holds a zero byte.
+    const auto data_end = text.find_last_not_of('\0');
+    text.resize(data_end == std::string::npos ? 0 : data_end + 1);
     struct Line {
         std::size_t no;
         bool complete;
@@ -75,27 +79,98 @@ fs::path journal_path(const fs::path& state_dir, const std::string& id) {
     return state_dir / "sessions" / (id + ".jsonl");
 }
 
+fs::path current_session_path(const fs::path& state_dir) {
+    return state_dir / "sessions" / "current";
+}
+
+bool write_current_session(const fs::path& state_dir, const std::string& id, std::string* error) {
+    const fs::path path = current_session_path(state_dir);
+    const fs::path tmp = path.string() + ".tmp";
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    const std::string text = id + "\n";
+    const bool ok =
+        fd >= 0 &&
+        file_ops().write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+        file_ops().fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!ok || file_ops().rename(tmp.c_str(), path.c_str()) != 0) {
+        if (error) *error = path.string() + ": " + std::strerror(errno);
+        fs::remove(tmp, ec);
+        return false;
+    }
+    if (const int d = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        d >= 0) {
+        file_ops().fsync(d);
+        ::close(d);
+    }
+    return true;
+}
+
+void clear_current_session(const fs::path& state_dir, const std::string& id) {
+    std::ifstream in(current_session_path(state_dir));
+    std::string named;
+    std::getline(in, named);
+    in.close();
+    std::error_code ec;
+    if (named == id) fs::remove(current_session_path(state_dir), ec);
+}
+
+namespace {
+
+// A state dir from before the "current" file: the running session is the one with an anchor
+// (runtime/room.cpp: written at its start, deleted when it finishes); with several, the one
+// whose anchor says it started last (its own record, never a file time).
+std::optional<std::string> session_from_anchors(const fs::path& dir) {
+    std::optional<std::string> best;
+    std::int64_t best_start = 0;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (entry.path().extension() != ".anchor") continue;
+        std::ifstream in(entry.path());
+        const Json anchor = parse_json_or_discarded(
+            std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
+        const std::int64_t start =
+            anchor.is_object() ? anchor.value("wall_origin_ms", std::int64_t{0}) : 0;
+        if (!best || start > best_start) {
+            best = entry.path().stem().string();
+            best_start = start;
+        }
+    }
+    return best;
+}
+
+} // namespace
+
 std::optional<fs::path> find_unfinished_journal(const fs::path& state_dir, std::string* damage) {
     std::error_code ec;
     const fs::path dir = state_dir / "sessions";
     if (!fs::is_directory(dir, ec)) return std::nullopt;
-    // The newest journal by modification time (ids are random, not ordered).
-    std::optional<fs::path> newest;
-    fs::file_time_type newest_time{};
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-        if (entry.path().extension() != ".jsonl") continue;
-        const auto t = fs::last_write_time(entry.path(), ec);
-        if (ec) continue;
-        if (!newest || t > newest_time) {
-            newest = entry.path();
-            newest_time = t;
-        }
+    // The state dir says which session runs (written when it starts, cleared when it ends);
+    // file times say nothing (a clock set back, a copied dir).
+    std::optional<std::string> id;
+    if (std::ifstream in(current_session_path(state_dir)); in) {
+        std::string line;
+        std::getline(in, line);
+        if (!line.empty()) id = line;
+    } else {
+        id = session_from_anchors(dir);
     }
-    if (!newest) return std::nullopt;
-    const auto contents = read_journal(*newest);
+    if (!id) return std::nullopt;
+    const fs::path newest = journal_path(state_dir, *id);
+    if (!fs::exists(newest, ec)) {
+        if (damage)
+            *damage = current_session_path(state_dir).string() + " names session " + *id +
+                      ", whose journal is missing; no session is resumed";
+        return std::nullopt;
+    }
+    const auto contents = read_journal(newest);
     if (contents.records.empty() || contents.records.front().value("type", "") != "start") {
         if (damage)
-            *damage = newest->string() + ": the newest journal has no readable start record (" +
+            *damage = newest.string() +
+                      ": the running session's journal has no readable start "
+                      "record (" +
                       (contents.damaged.empty() ? std::string("empty or cut")
                                                 : contents.damaged.front()) +
                       "); no session is resumed, and no older one either";

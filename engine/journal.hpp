@@ -26,9 +26,19 @@ JournalContents read_journal(const std::filesystem::path& path);
 // The journal file for a session id: STATE_DIR/sessions/ID.jsonl
 std::filesystem::path journal_path(const std::filesystem::path& state_dir, const std::string& id);
 
-// The newest journal in the state dir, if its session has not finished. Never an older
-// one: if the newest is finished, nothing is resumed; if its start record is damaged,
-// nothing is resumed and *damage says why (a damaged start must not resume an older session).
+// STATE_DIR/sessions/current: the id of the session that runs in this state dir, written
+// (temp file, fsync, rename) when a session starts and removed when it finishes. It alone
+// says which session a restart resumes; file times never do.
+std::filesystem::path current_session_path(const std::filesystem::path& state_dir);
+bool write_current_session(const std::filesystem::path& state_dir, const std::string& id,
+                           std::string* error = nullptr);
+// Removes the record if it names `id`.
+void clear_current_session(const std::filesystem::path& state_dir, const std::string& id);
+
+// The journal of the session the state dir records as running (`current`; a state dir from
+// before it: the session with an anchor), if it has not finished. Never another one: if it
+// is finished, nothing is resumed; if its start record is damaged or its journal missing,
+// nothing is resumed and *damage says why (never an older session instead).
 std::optional<std::filesystem::path> find_unfinished_journal(const std::filesystem::path& state_dir,
                                                              std::string* damage = nullptr);
 

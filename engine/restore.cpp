@@ -1,6 +1,8 @@
 // Journal replay.
 #include "engine/restore.hpp"
 
+#include "engine/journal_gaps.hpp"
+
 namespace stillroom {
 
 std::optional<SessionSetup> setup_from_start_record(const Json& start, Problems& problems) {
@@ -62,8 +64,10 @@ std::optional<RestoredSession> restore_session(const JournalContents& journal, P
     }
     out.session = std::make_unique<Session>(std::move(*setup));
     out.session->start();
-    for (std::size_t i = 1; i < journal.records.size(); ++i) {
-        const Json& r = journal.records[i];
+    // Commands a resume took back from the state file over a gap, at their own times.
+    const std::vector<Json> records = records_with_restored(journal.records);
+    for (std::size_t i = 1; i < records.size(); ++i) {
+        const Json& r = records[i];
         const std::string type = r.value("type", "");
         Ms t{0};
         try {

@@ -3,6 +3,8 @@
 // says so. Events and commands are the truth of what happened; nothing is replayed.
 #include "record/report.hpp"
 
+#include "engine/journal_gaps.hpp"
+
 #include "engine/duration.hpp"
 #include "engine/report_forms.hpp"
 #include "engine/session.hpp"
@@ -289,6 +291,21 @@ void ReportBuilder::on_command(const Json& r, Ms t) {
 
 void ReportBuilder::on_event(const Json& r, Ms t) {
     const std::string event = r.value("event", "");
+    if (const Json* gap = resume_gap(r)) {
+        // Records lost from the journal; what the room took back from its state file.
+        std::vector<SeqGap> missing;
+        for (const auto& m : gap->value("missing", Json::array()))
+            if (m.is_array() && m.size() == 2 && m[0].is_number_integer() &&
+                m[1].is_number_integer())
+                missing.push_back({m[0].get<std::int64_t>(), m[1].get<std::int64_t>()});
+        std::string kept;
+        for (const auto& k : gap->value("kept", Json::array()))
+            if (k.is_string()) kept += (kept.empty() ? "" : ", ") + k.get<std::string>();
+        row(t, "journal_gap",
+            "records missing from the journal (" + describe_gaps(missing) + ")" +
+                (kept.empty() ? "" : "; kept from the room's state file: " + kept),
+            nullptr, Json::array({"journal_gap"}));
+    }
     if (event == "phase") {
         const int index = tmpl_.phase_index(r.value("phase", ""));
         if (index < 0) return;
@@ -484,8 +501,10 @@ Json ReportBuilder::build() {
             r.contains("value") && r["value"].contains("t_s") && r["value"]["t_s"].is_number())
             moved_[r.value("corrects", std::int64_t{0})] =
                 Ms{static_cast<Ms::rep>(r["value"]["t_s"].get<double>() * 1000.0 + 0.5)};
-    for (std::size_t i = 1; i < journal_.records.size(); ++i) {
-        const Json& r = journal_.records[i];
+    // Commands a resume took back from the state file over a gap count where they happened.
+    const std::vector<Json> records = records_with_restored(journal_.records);
+    for (std::size_t i = 1; i < records.size(); ++i) {
+        const Json& r = records[i];
         if (!r.contains("t") || !r["t"].is_number_integer()) continue;
         const Ms t{r["t"].get<Ms::rep>()};
         last_t_ = std::max(last_t_, t);
@@ -578,6 +597,7 @@ Json ReportBuilder::build() {
     if (!faults_.empty()) flags.push_back("device_fault");
     if (!finished_) flags.push_back("unfinished");
     if (journal_.torn_tail || !journal_.problems.empty()) flags.push_back("journal_damaged");
+    if (!journal_all_gaps(journal_).empty()) flags.push_back("journal_gap");
     report["flags"] = flags;
     return report;
 }

@@ -3,13 +3,16 @@
 
 #include "engine/restore.hpp"
 #include "record/report_store.hpp"
+#include "runtime/journal_repair.hpp"
 #include "runtime/session_views.hpp"
 #include "runtime/state_json.hpp"
 
 #include <ctime>
+#include <fcntl.h>
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <unistd.h>
 
 namespace stillroom {
 
@@ -69,17 +72,30 @@ std::optional<Ms> Room::session_time() const {
 
 void Room::write_anchor() {
     // Machine bookkeeping to bridge a restart: kept beside the journal, not in it, and
-    // deleted when the session finishes. See docs/engine.md.
+    // deleted when the session finishes. Besides the clocks it keeps the seq of the last
+    // record written and what the session's record says now (dose, trim, overlays): a
+    // journal that loses records resumes with them (runtime/journal_repair.hpp). Written
+    // after every record that reaches the disk: temp file, fsync, rename. See docs/engine.md.
+    const Ms now = std::max(session_now(), session_->now());
     const Json anchor = {{"boot_id", boot_id_},
                          {"mono_origin_ms", origin_.time_since_epoch().count()},
-                         {"wall_origin_ms", clock_.wall_unix_ms() - session_now().count()}};
+                         {"wall_origin_ms", clock_.wall_unix_ms() - session_now().count()},
+                         {"seq", last_seq_written_},
+                         {"record", session_facts(*session_, now)}};
     const fs::path path = anchor_path(state_dir_, session_->id());
     const fs::path tmp = path.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << dump_json(anchor) << "\n";
-    }
+    const std::string text = dump_json(anchor) + "\n";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    bool ok = fd >= 0 &&
+              ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+              ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
     std::error_code ec;
+    if (!ok) { // a full disk: the older anchor stays (its seq behind: nothing is taken from it
+               // but the dose)
+        fs::remove(tmp, ec);
+        return;
+    }
     fs::rename(tmp, path, ec);
 }
 
@@ -93,7 +109,11 @@ std::optional<std::string> Room::resume() {
     }
     if (!path) return std::nullopt;
     Problems problems(path->string());
-    const JournalContents contents = read_journal(*path);
+    JournalContents contents = read_journal(*path);
+    // The state file beside the journal: the clocks, and what the record knew (seq, dose...).
+    std::ifstream anchor_in(anchor_path(state_dir_, path->stem().string()));
+    Json anchor = Json::parse(anchor_in, nullptr, false);
+    if (anchor.is_discarded() || !anchor.is_object()) anchor = Json(nullptr);
     if (!contents.damaged.empty()) {
         journal_damage_ = std::to_string(contents.damaged.size()) +
                           " damaged journal record(s) skipped on resume (" +
@@ -101,15 +121,26 @@ std::optional<std::string> Room::resume() {
         std::cerr << "stillroom: journal: " << journal_damage_ << "\n";
     }
     // A journal from before sessions kept their scenes: the lights take the library's scenes.
-    auto restored = restore_session(contents, problems, [this](const SessionTemplate& t) {
-        return library_.session_scenes(t);
-    });
+    // Records lost from the journal (a gap in seq, a cut end, a damaged line) are taken back
+    // from the state file where it knows them.
+    JournalRepair repair;
+    auto restored = restore_with_repair(
+        contents, anchor, problems,
+        [this](const SessionTemplate& t) { return library_.session_scenes(t); }, &repair);
     if (!restored) {
         std::cerr << "stillroom: cannot resume " << path->string() << ":\n" << problems.to_string();
         return std::nullopt;
     }
     for (const auto& w : restored->warnings)
         std::cerr << "stillroom: resume: " << w << "\n";
+    if (!repair.summary.empty()) {
+        journal_damage_ = (journal_damage_.empty() ? "" : journal_damage_ + "; ") + repair.summary;
+        std::cerr << "stillroom: journal: " << repair.summary << "\n";
+    } else if (const auto gaps = journal_all_gaps(contents); !gaps.empty()) {
+        journal_damage_ = (journal_damage_.empty() ? "" : journal_damage_ + "; ") +
+                          "journal records were lost before an earlier restart (" +
+                          describe_gaps(gaps) + "); check the session's marks";
+    }
     resume_note_ = restored->scenes_from_library
                        ? "resumed without a scene snapshot (an older journal): the lights follow "
                          "the library's scenes as they are now"
@@ -119,17 +150,20 @@ std::optional<std::string> Room::resume() {
     for (const auto& r : contents.records)
         entries_.on_record(r);
     // Numbering continues after the highest seq in the journal (a journal from before seq:
-    // after its records, so no number is given twice).
+    // after its records, so no number is given twice) or in the state file (records it saw
+    // written and the journal lost: their numbers stay a gap).
     last_seq_ = static_cast<std::int64_t>(contents.records.size());
     for (const auto& r : contents.records)
         if (r.contains("seq") && r["seq"].is_number_integer())
             last_seq_ = std::max(last_seq_, r["seq"].get<std::int64_t>());
+    last_seq_written_ =
+        std::max(last_journal_seq(contents),
+                 anchor.is_object() ? anchor.value("seq", std::int64_t{0}) : std::int64_t{0});
+    last_seq_ = std::max(last_seq_, last_seq_written_);
     // Where is "now" in session time? Same boot: the monotonic clock says exactly.
     // After a reboot (power cut): the wall clock bridges the gap.
     Ms now_in_session = restored->last_record;
-    std::ifstream in(anchor_path(state_dir_, session_->id()));
-    Json anchor = Json::parse(in, nullptr, false);
-    if (!anchor.is_discarded() && anchor.is_object()) {
+    if (anchor.is_object()) {
         if (anchor.value("boot_id", "") == boot_id_) {
             now_in_session =
                 clock_.now().time_since_epoch() - Ms{anchor.value("mono_origin_ms", Ms::rep{0})};
@@ -143,7 +177,6 @@ std::optional<std::string> Room::resume() {
     std::string error;
     journal_ = JournalWriter::open(*path, &error);
     if (!journal_) journal_fault_ = error;
-    write_anchor();
     // Catch up quietly (missed cues are not replayed into the room), then reconcile.
     session_->advance_to(now_in_session);
     const DesiredState desired = session_->desired_state(now_in_session);
@@ -153,8 +186,11 @@ std::optional<std::string> Room::resume() {
         Json resumed = {{"type", "event"}, {"t", now_in_session.count()}, {"event", "resumed"}};
         if (restored->scenes_from_library)
             resumed["scenes"] = "library"; // no snapshot in the journal
+        // The gap and what was taken back from the state file, for later resumes and the report.
+        if (!repair.gap.is_null()) resumed["gap"] = repair.gap;
         queue_record(std::move(resumed));
     }
+    write_anchor();
     notify();
     return session_->id();
 }
@@ -187,6 +223,13 @@ CommandResult Room::start_by(const StartRequest& request, const std::string& by)
     std::string error;
     auto journal = JournalWriter::open(journal_path(state_dir_, setup->id), &error);
     if (!journal) return {false, 500, "cannot write the journal: " + error, state_locked()};
+    // The state dir's own record of the running session: what a restart resumes.
+    if (!write_current_session(state_dir_, setup->id, &error)) {
+        std::error_code ec;
+        fs::remove(journal->path(), ec);
+        return {false, 503, "cannot record the new session in the state dir: " + error,
+                state_locked()};
+    }
     journal_ = std::move(journal);
     journal_fault_.clear();
     journal_damage_.clear();
@@ -195,6 +238,7 @@ CommandResult Room::start_by(const StartRequest& request, const std::string& by)
     dropped_records_ = 0;
     last_seq_ = 0;
     entries_.clear();
+    last_seq_written_ = 0;
     session_ = std::make_unique<Session>(std::move(*setup));
     origin_ = clock_.now();
     write_anchor();
@@ -206,6 +250,18 @@ CommandResult Room::start_by(const StartRequest& request, const std::string& by)
     clock_.wake();
     return {true, 200, "", state_locked()};
 }
+
+namespace {
+
+bool acts_without_journal(const Command& cmd) {
+    // What keeps the patient safe acts even when it cannot be recorded: Lights up (a medical
+    // check), Volume − and a file the audio driver cannot play (the music moves on).
+    return (cmd.kind == CommandKind::LightsUp && cmd.on) ||
+           (cmd.kind == CommandKind::Volume && cmd.volume_how == VolumeHow::Step && cmd.db < 0) ||
+           cmd.kind == CommandKind::TrackFailed;
+}
+
+} // namespace
 
 CommandResult Room::command(const Command& cmd) {
     return command_by(cmd, "schedule");
@@ -219,14 +275,45 @@ CommandResult Room::command_by(const Command& cmd, const std::string& by) {
         ~Done() { by.clear(); }
     } done{acting_by_};
     if (!session_) return {false, 409, "no session is running", state_locked()};
-    Outcome outcome = session_->apply(cmd, session_now());
-    const std::int64_t seq = dispatch(outcome.effects);
+    const bool safety = acts_without_journal(cmd);
+    auto cannot_keep = [&] {
+        return "not done: the journal cannot be written (" + journal_fault_ +
+               "), and a command the record cannot keep is not carried out. Lights up and "
+               "Volume − still act.";
+    };
+    const Ms now = session_now();
+    if (!safety) {
+        // Time first (phase ends, cues due): journaled and acted on like a tick, whatever
+        // becomes of the command. Then records held from earlier (the disk was full) must be
+        // written, or the command is refused.
+        if (Effects due = session_->advance_to(now); !due.empty()) dispatch(due);
+        if (!held_records_.empty() && !write_held_records())
+            return {false, 503, cannot_keep(), state_locked()};
+    }
+    std::optional<Session> before;
+    if (!safety) before.emplace(*session_); // taken back if its record cannot be written
+    Outcome outcome = session_->apply(cmd, now);
+    const std::size_t held_before = held_records_.size();
+    const std::int64_t seq_before = last_seq_;
+    std::int64_t seq = 0;
+    const bool written = queue_records(outcome.effects, &seq);
+    const auto queued = static_cast<std::size_t>(last_seq_ - seq_before);
+    // Not one of its records reached the disk: the command is not done.
+    if (!written && before && outcome.accepted && held_records_.size() == held_before + queued) {
+        held_records_.erase(held_records_.begin() + static_cast<std::ptrdiff_t>(held_before),
+                            held_records_.end());
+        last_seq_ = seq_before; // never written: the numbers are given again
+        *session_ = std::move(*before);
+        notify();
+        return {false, 503, cannot_keep(), state_locked()};
+    }
+    act(outcome.effects);
     notify();
     clock_.wake();
     std::string message = outcome.reason;
     if (outcome.accepted && !held_records_.empty())
-        message =
-            "done, but not yet on disk: " + journal_fault_; // the policy: act, hold, write later
+        message = "done, but not yet on disk: " + journal_fault_ +
+                  " (the room acts; the record is held in memory and written when space returns)";
     return {outcome.accepted, outcome.accepted ? 200 : 409, message, state_locked(), seq};
 }
 
@@ -324,13 +411,17 @@ void Room::run(const std::atomic<bool>& stop) {
     }
 }
 
-std::int64_t Room::queue_record(Json record) {
-    if (!journal_) return 0;
+void Room::stamp_record(Json& record) {
     record["seq"] = ++last_seq_;
     // Who and when (docs/report.md): the wall clock is recorded, never used to schedule.
     record["clock"] = clock_now();
     if (!record.contains("by")) record["by"] = acting_by_.empty() ? "schedule" : acting_by_;
     entries_.on_record(record);
+}
+
+std::int64_t Room::queue_record(Json record) {
+    if (!journal_) return 0;
+    stamp_record(record);
     constexpr std::size_t kMaxHeldRecords = 50000; // hours of commands; bounded memory
     if (held_records_.size() < kMaxHeldRecords)
         held_records_.push_back(std::move(record));
@@ -342,21 +433,43 @@ std::int64_t Room::queue_record(Json record) {
 
 std::int64_t Room::dispatch(const Effects& effects) {
     std::int64_t command_seq = 0;
+    queue_records(effects, &command_seq);
+    act(effects);
+    return command_seq;
+}
+
+bool Room::queue_records(const Effects& effects, std::int64_t* command_seq) {
+    bool any = false;
     bool given = false; // the command's (or start's) own record has been queued
+    *command_seq = 0;
     for (const auto& e : effects) {
-        if (const auto* record = std::get_if<JournalRecord>(&e.body)) {
-            const std::string type = record->record.value("type", "");
-            given = given || type == "cmd" || type == "refused" || type == "start";
-            Json r = record->record;
-            // What fell due before the command (a cue, a phase's end) is the schedule's.
-            if (!given) r["by"] = "schedule";
-            const std::int64_t seq = queue_record(std::move(r));
-            if (command_seq == 0 && (type == "cmd" || type == "refused")) command_seq = seq;
-            continue;
-        }
-        if (std::holds_alternative<SessionFinished>(e.body)) {
+        const auto* record = std::get_if<JournalRecord>(&e.body);
+        if (!record || !journal_) continue;
+        Json r = record->record;
+        const std::string type = r.value("type", "");
+        given = given || type == "cmd" || type == "refused" || type == "start";
+        // What fell due before the command (a cue, a phase's end) is the schedule's.
+        if (!given) r["by"] = "schedule";
+        stamp_record(r);
+        if (*command_seq == 0 && (type == "cmd" || type == "refused")) *command_seq = last_seq_;
+        constexpr std::size_t kMaxHeldRecords = 50000; // hours of commands; bounded memory
+        if (held_records_.size() < kMaxHeldRecords)
+            held_records_.push_back(std::move(r));
+        else
+            ++dropped_records_; // its seq stays unused: the gap shows the loss
+        any = true;
+    }
+    return !any || write_held_records();
+}
+
+void Room::act(const Effects& effects) {
+    for (const auto& e : effects) {
+        if (std::holds_alternative<JournalRecord>(e.body)) continue; // queue_records wrote it
+        if (std::holds_alternative<SessionFinished>(e.body) && session_) {
             std::error_code ec;
-            if (session_) fs::remove(anchor_path(state_dir_, session_->id()), ec);
+            fs::remove(anchor_path(state_dir_, session_->id()), ec);
+            clear_current_session(state_dir_, session_->id());
+            if (journal_ && held_records_.empty()) journal_->release_preallocation();
         }
         if (const auto* r = std::get_if<Reminder>(&e.body))
             for (auto& l : reminder_listeners_)
@@ -364,11 +477,19 @@ std::int64_t Room::dispatch(const Effects& effects) {
         for (auto* d : drivers_)
             d->apply(e, origin_ + e.at);
     }
-    return command_seq;
 }
 
 bool Room::write_held_records() {
     std::string error;
+    bool wrote = false;
+    struct AnchorAfter { // the state file follows every record that reached the disk
+        Room& room;
+        bool& wrote;
+        ~AnchorAfter() {
+            if (wrote && room.session_ && room.session_->status() != SessionStatus::Finished)
+                room.write_anchor();
+        }
+    } anchor_after{*this, wrote};
     while (journal_ && !held_records_.empty()) {
         if (!journal_->append(held_records_.front(), &error)) {
             // The session goes on; the tablet shows the fault (disk full) and commands say
@@ -380,7 +501,11 @@ bool Room::write_held_records() {
                 (dropped_records_ ? " (" + std::to_string(dropped_records_) + " lost)" : "");
             return false;
         }
+        if (const auto seq = held_records_.front().find("seq");
+            seq != held_records_.front().end() && seq->is_number_integer())
+            last_seq_written_ = std::max(last_seq_written_, seq->get<std::int64_t>());
         held_records_.pop_front();
+        wrote = true;
     }
     if (!journal_fault_.empty() && journal_) {
         std::cerr << "stillroom: journal: written again; nothing held" << std::endl;
@@ -424,6 +549,8 @@ Json Room::state_locked() const {
         if (!resume_note_.empty()) session["notes"] = Json::array({resume_note_});
         session["entries"] = entries_.to_json(); // clinical entries with their seq
         session["signed"] = entries_.signed_by();
+        // Records the journal lost (damaged, missing, cut) and what the state file kept.
+        session["journal_damage"] = journal_damage_.empty() ? Json(nullptr) : Json(journal_damage_);
     }
     Json templates = Json::array();
     for (const auto& [id, t] : library_.templates)
@@ -486,6 +613,22 @@ Json Room::summary() const {
 Json Room::state() const {
     std::lock_guard lock(mutex_);
     return state_locked();
+}
+
+std::optional<std::string> Room::session_uses_file(const std::string& relative) const {
+    const std::string want = fs::path(relative).lexically_normal().generic_string();
+    auto same = [&](const std::string& f) {
+        return fs::path(f).lexically_normal().generic_string() == want;
+    };
+    std::lock_guard lock(mutex_);
+    if (!session_ || session_->status() == SessionStatus::Finished) return std::nullopt;
+    const std::string running = "the running session (" + session_->id() + ") ";
+    for (const auto& [id, p] : session_->setup().playlists)
+        for (const auto& t : p.tracks)
+            if (same(t.file)) return running + "plays it in playlist \"" + id + "\"";
+    for (const auto& c : session_->setup().tmpl.cues)
+        if (c.sound && same(*c.sound)) return running + "plays it as a cue's sound";
+    return std::nullopt;
 }
 
 } // namespace stillroom

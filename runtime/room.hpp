@@ -61,6 +61,7 @@ public:
     void apply_retention();
 
     Json state() const override;
+    std::optional<std::string> session_uses_file(const std::string& relative) const override;
     Json timeline() const override;
     Json summary() const override;
     // The desired state now, if a session is running. Runs on: any thread.
@@ -83,8 +84,8 @@ public:
     std::optional<Ms> session_time() const;
 
 private:
-    // Acts on effects in order; returns the seq of the first "cmd" or "refused" record among
-    // them (the record a command made), or 0.
+    // Journals the effects' records, then acts on the rest. Returns the seq of the first
+    // "cmd" or "refused" record among them (the record a command made), or 0.
     std::int64_t dispatch(const Effects& effects);
     // Numbers a journal record (its "seq": 1 for the start record, then consecutive) and
     // queues it behind anything held. Returns the seq.
@@ -93,6 +94,14 @@ private:
     std::string clock_now() const;
     // Signs a finished session's journal that is not the room's current one.
     CommandResult sign_journal_file(const std::string& session_id, const std::string& by);
+    // Numbers and queues the effects' journal records behind any held ones, then writes
+    // them; false when they could not all be written (they stay held). *command_seq: the
+    // seq of the first "cmd" or "refused" record, or 0.
+    bool queue_records(const Effects& effects, std::int64_t* command_seq);
+    // Acts on every effect but the journal records (drivers, listeners, the end).
+    void act(const Effects& effects);
+    // Numbers a record and stamps who and when (seq, clock, by).
+    void stamp_record(Json& record);
     // Journal records go to disk in order; one that cannot be written (disk full) is held in
     // memory with every later one and written when space returns. The fault clears only
     // when nothing is held. Returns false while records are held.
@@ -123,12 +132,12 @@ private:
     std::string
         resume_note_; // how the resumed session differs from its journal (until the next start)
     std::deque<Json> held_records_;
-    std::size_t dropped_records_ = 0;
-    std::int64_t last_seq_ = 0;
+    std::int64_t last_seq_ = 0;             // the seq of the session's last journal record
+    std::int64_t last_seq_written_ = 0; // the seq of the last record on disk (the anchor's)
     ChartEntries entries_;  // the session's clinical entries and their corrections
     TimeZone zone_;         // room.json "timezone": the record's clock times
-    std::string acting_by_; // who gave the command being carried out ("" = the schedule) // the seq
-                            // of the session's last journal record
+    std::string acting_by_; // who gave the command being carried out ("" = the schedule)
+    std::size_t dropped_records_ = 0;
     std::map<std::string, bool> device_ok_; // last journaled health per device
     std::string boot_id_;
     MonoTime next_retention_{};

@@ -6,6 +6,7 @@
 #include "engine/json_reader.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace stillroom {
@@ -58,6 +59,13 @@ public:
     // null without a session. Runs on: any thread.
     virtual Json timeline() const = 0;
     virtual Json summary() const = 0;
+    // Why the running session needs a library-relative audio file (a track of one of its
+    // playlists, a cue's sound), or nullopt: such a file is not replaced or deleted while
+    // the session runs. Runs on: any thread.
+    virtual std::optional<std::string> session_uses_file(const std::string& relative) const {
+        (void)relative;
+        return std::nullopt;
+    }
 };
 
 } // namespace stillroom

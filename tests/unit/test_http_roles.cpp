@@ -96,6 +96,7 @@ const Row kRoutes[] = {
     {"GET", "/api/v1/audio/files", "/api/v1/audio/files", "", Need::Curator},
     {"GET", "/api/v1/audio/files/(.+)", "/api/v1/audio/files/audio/x.flac", "", Need::Curator},
     {"PUT", "/api/v1/audio/files/(.+)", "/api/v1/audio/files/audio/x.flac", "", Need::Curator},
+    {"DELETE", "/api/v1/audio/files/(.+)", "/api/v1/audio/files/audio/x.flac", "", Need::Curator},
     {"POST", "/api/v1/audio/preview", "/api/v1/audio/preview", R"({"file":"audio/x.flac"})",
      Need::Curator},
 };
@@ -129,7 +130,9 @@ int status_of(httplib::Client& client, const Row& row, const std::string& token)
         return status;
     }
     httplib::Result r = method == "PUT" ? client.Put(row.path, h, row.body, "application/json")
-                                        : client.Post(row.path, h, row.body, "application/json");
+                        : method == "DELETE"
+                            ? client.Delete(row.path, h)
+                            : client.Post(row.path, h, row.body, "application/json");
     return r ? r->status : -1;
 }
 
