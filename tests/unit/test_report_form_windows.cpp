@@ -10,7 +10,7 @@
 #include "fixtures.hpp"
 #include "test_support.hpp"
 
-#include "engine/report.hpp"
+#include "record/report.hpp"
 
 #include <algorithm>
 

@@ -9,7 +9,7 @@
 
 #include "engine/journal.hpp"
 #include "engine/journal_gaps.hpp"
-#include "engine/report.hpp"
+#include "record/report.hpp"
 #include "runtime/room.hpp"
 
 #include <doctest/doctest.h>
@@ -129,8 +129,8 @@ TEST_CASE("a journal cut at a record boundary: the gap is found, shown on the ta
         CHECK(damage.find("cut") != std::string::npos);
         CHECK(damage.find("dose") != std::string::npos);
         bool journal_ok = true;
-        const Json state = room.state(); // alive through the loop
-        for (const auto& d : state["devices"])
+        const Json now = room.state(); // alive through the loop
+        for (const auto& d : now["devices"])
             if (d["id"] == "journal") journal_ok = d["ok"].get<bool>();
         CHECK_FALSE(journal_ok); // the tablet lists the journal with the faults
     } // and another power cut: the repair is in the journal now, not done twice
@@ -222,8 +222,8 @@ TEST_CASE("the session to resume is the one the state dir records, whatever the 
         Room other(lib, state, clock);
         CHECK_FALSE(other.resume().has_value());
         bool said = false;
-        const Json state = other.state(); // alive through the loop
-        for (const auto& d : state["devices"])
+        const Json now = other.state(); // alive through the loop
+        for (const auto& d : now["devices"])
             if (d["id"] == "journal")
                 said = d["detail"].get<std::string>().find("missing") != std::string::npos;
         CHECK(said);

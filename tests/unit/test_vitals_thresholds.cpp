@@ -7,7 +7,7 @@
 #include "fixtures.hpp"
 #include "test_support.hpp"
 
-#include "engine/report.hpp"
+#include "record/report.hpp"
 
 #include <algorithm>
 
