@@ -7,6 +7,7 @@
 
 #include "control/auth.hpp"
 #include "control/event_hub.hpp"
+#include "control/event_streams.hpp"
 #include "library/library_files.hpp"
 #include "runtime/room_control.hpp"
 
@@ -68,6 +69,7 @@ private:
     RoomControl& room_;
     Auth& auth_;
     EventHub& events_;
+    StreamRegistry streams_; // event streams per role and user
     LibraryFiles& files_;
     std::unique_ptr<GuardedServer> server_;
     int bound_port_ = 0;
