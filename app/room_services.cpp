@@ -112,6 +112,7 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         auth_ = std::make_unique<Auth>(rc.control.users,
                                        options_.auth_clock ? *options_.auth_clock : device_clock_,
                                        options_.state_dir / "tokens.json");
+        auth_->set_min_pin_digits(rc.control.min_pin_digits);
         HttpApiOptions ho;
         ho.host = rc.control.host;
         ho.port = rc.control.port;
@@ -162,8 +163,11 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
                 }
                 r->set_library(std::move(lib));
             },
-            [a](std::vector<UserConfig> users) {
-                if (a) a->set_users(std::move(users));
+            [a, this](const ControlConfig& control) {
+                if (!a) return;
+                a->set_min_pin_digits(control.min_pin_digits);
+                a->set_users(control.users);
+                events_.wake(); // streams whose user changed end now, not at their keep-alive
             });
         watcher_->set_loudness_worker(loudness_.get());
         // Library faults are the curator's, not a device's: they are in the state's

@@ -39,6 +39,7 @@ ClinicService::ClinicService(ClinicConfig config, DeviceClock& clock)
         mqtt_->publish(announce, "online", 1, true);
     });
     auth_ = std::make_unique<Auth>(config_.control.users, clock_);
+    auth_->set_min_pin_digits(config_.control.min_pin_digits);
     ClinicServerOptions so;
     so.clinic_id = config_.clinic;
     so.clinic_name = config_.name;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <semaphore>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -90,23 +91,66 @@ bool verify_pin(const std::string& pin, const std::string& hash) {
     return crypto_pwhash_str_verify(hash.c_str(), pin.data(), pin.size()) == 0;
 }
 
-namespace {
+std::string random_secret() {
+    sodium_ready();
+    unsigned char raw[16];
+    randombytes_buf(raw, sizeof raw);
+    char hex[33];
+    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+    return hex;
+}
 
-std::string digest(const std::string& token) {
+std::string secret_digest(const std::string& secret) {
+    sodium_ready();
     unsigned char out[32];
-    crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(token.data()),
-                       token.size(), nullptr, 0);
+    crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(secret.data()),
+                       secret.size(), nullptr, 0);
     char hex[65];
     sodium_bin2hex(hex, sizeof hex, out, sizeof out);
     return hex;
 }
 
+namespace {
+
+std::string digest(const std::string& token) {
+    return secret_digest(token);
+}
+
+// A token remembers which PIN hash its user had: a new PIN (even the same digits, which
+// hash with a new salt) ends the old tokens.
+std::string pin_fingerprint(const std::string& pin_hash) {
+    return secret_digest(pin_hash).substr(0, 32);
+}
+
+// Unknown devices hash one PIN at a time, so the second of the two hashing slots is always
+// free for a known device (the therapist's tablet) however many strangers try.
+std::counting_semaphore<1> stranger_hashing{1};
+
+struct StrangerSlot {
+    explicit StrangerSlot(bool take) : taken(take) {
+        if (taken) stranger_hashing.acquire();
+    }
+    ~StrangerSlot() {
+        if (taken) stranger_hashing.release();
+    }
+    StrangerSlot(const StrangerSlot&) = delete;
+    StrangerSlot& operator=(const StrangerSlot&) = delete;
+    bool taken;
+};
+
 } // namespace
 
-Auth::Auth(std::vector<UserConfig> users, DeviceClock& clock, std::filesystem::path store)
-    : users_(std::move(users)), clock_(clock), store_(std::move(store)) {
+Auth::Auth(std::vector<UserConfig> users, DeviceClock& clock, std::filesystem::path store,
+           PinThrottle::Writer throttle_writer)
+    : clock_(clock), store_(std::move(store)),
+      throttle_(clock,
+                store_.empty() ? std::filesystem::path{} : store_.parent_path() / "throttle.json",
+                std::move(throttle_writer)),
+      devices_(clock,
+               store_.empty() ? std::filesystem::path{} : store_.parent_path() / "devices.json") {
     sodium_ready();
     load();
+    set_users(std::move(users)); // kept tokens of users changed while the room was down end
 }
 
 void Auth::load() {
@@ -114,65 +158,36 @@ void Auth::load() {
     const DeviceTime now = clock_.now();
     const std::int64_t wall = clock_.wall_unix_ms();
     Json j = parse_json_or_discarded(read_whole(store_));
-    if (j.is_object()) {
-        for (const auto& [key, v] : j.items()) {
-            if (!v.is_object()) continue;
-            auto r = role_from_string(v.value("role", ""));
-            const std::int64_t expires = v.value("expires_unix_ms", std::int64_t{0});
-            if (!r || expires <= wall) continue;
-            tokens_[key] = {v.value("user", ""), *r, now + Ms{expires - wall}};
-        }
-    }
-    // Wrong-PIN counts and lockouts survive a restart: a restart must not clear a lockout.
-    Json a = parse_json_or_discarded(read_whole(attempts_path()));
-    if (!a.is_object()) return;
-    for (const auto& [client, v] : a.items()) {
+    if (!j.is_object()) return;
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, v] : j.items()) {
         if (!v.is_object()) continue;
-        Attempts at;
-        at.failures = std::clamp(v.value("failures", 0), 0, kLockoutAttempts);
-        at.last =
-            now - Ms{std::max<std::int64_t>(0, wall - v.value("last_unix_ms", std::int64_t{0}))};
-        const std::int64_t blocked = v.value("blocked_until_unix_ms", std::int64_t{0});
-        at.blocked_until = blocked > wall
-                               ? now + Ms{std::min<std::int64_t>(blocked - wall, kLockout.count())}
-                               : DeviceTime{};
-        if (at.failures > 0 && now - at.last <= kForget) attempts_[client] = at;
+        auto r = role_from_string(v.value("role", ""));
+        const std::int64_t expires = v.value("expires_unix_ms", std::int64_t{0});
+        // A token kept without its PIN fingerprint (an older room) cannot be checked against
+        // the users in force: it is not taken back.
+        const std::string pin = v.value("pin", "");
+        if (!r || expires <= wall || pin.empty()) continue;
+        tokens_[key] = {{v.value("user", ""), *r,
+                         now + Ms{std::min<std::int64_t>(expires - wall, kTokenLifetime.count())}},
+                        pin};
     }
 }
 
-std::filesystem::path Auth::attempts_path() const {
-    return store_.empty() ? std::filesystem::path{} : store_.parent_path() / "throttle.json";
-}
-
-void Auth::save_attempts_locked() {
+void Auth::save_tokens() {
     if (store_.empty()) return;
+    std::lock_guard write(store_mutex_); // snapshots reach the disk in order
     Json j = Json::object();
-    const DeviceTime now = clock_.now();
-    const std::int64_t wall = clock_.wall_unix_ms();
-    for (const auto& [client, a] : attempts_) {
-        if (a.failures <= 0) continue;
-        j[client] = {{"failures", a.failures},
-                     {"last_unix_ms", wall - (now - a.last).count()},
-                     {"blocked_until_unix_ms",
-                      a.blocked_until > now ? wall + (a.blocked_until - now).count() : 0}};
+    {
+        std::lock_guard lock(mutex_);
+        const DeviceTime now = clock_.now();
+        const std::int64_t wall = clock_.wall_unix_ms();
+        for (const auto& [key, t] : tokens_)
+            j[key] = {{"user", t.session.user},
+                      {"role", to_string(t.session.role)},
+                      {"pin", t.pin},
+                      {"expires_unix_ms", wall + (t.session.expires - now).count()}};
     }
-    std::error_code ec;
-    std::filesystem::create_directories(store_.parent_path(), ec);
-    std::string error;
-    if (!write_file_atomically(attempts_path(), dump_json(j) + "\n", &error, 0600))
-        std::cerr << "stillroom: auth: " << error << " (the PIN throttle is kept in memory)"
-                  << std::endl;
-}
-
-void Auth::save_locked() {
-    if (store_.empty()) return;
-    Json j = Json::object();
-    const DeviceTime now = clock_.now();
-    const std::int64_t wall = clock_.wall_unix_ms();
-    for (const auto& [key, s] : tokens_)
-        j[key] = {{"user", s.user},
-                  {"role", to_string(s.role)},
-                  {"expires_unix_ms", wall + (s.expires - now).count()}};
     std::error_code ec;
     std::filesystem::create_directories(store_.parent_path(), ec);
     // Temp file, fsync, rename: a full disk leaves the old file whole, never a truncated one.
@@ -182,92 +197,135 @@ void Auth::save_locked() {
 }
 
 void Auth::set_users(std::vector<UserConfig> users) {
-    std::lock_guard lock(mutex_);
-    users_ = std::move(users);
-}
-
-Auth::LoginResult Auth::login(const std::string& pin, const std::string& client) {
-    const DeviceTime now = clock_.now();
-    std::vector<UserConfig> users;
-    Attempts before;
+    std::set<std::string> names;
     {
         std::lock_guard lock(mutex_);
-        Attempts& a = attempts_[client];
-        if (a.failures > 0 && now - a.last > kForget && now >= a.blocked_until) a = Attempts{};
-        if (now < a.blocked_until)
-            return {LoginStatus::Throttled, "", Role::Therapist, a.blocked_until - now};
-        // Count this attempt as failed before checking it, so parallel guesses see the
-        // block at once; a success below takes back only this attempt's count.
-        before = a;
-        ++a.failures;
-        a.last = now;
-        if (a.failures >= kLockoutAttempts) {
-            a.blocked_until = now + kLockout;
-        } else if (a.failures >= kFreeAttempts) {
-            a.blocked_until =
-                now + Ms{1000LL << std::min(a.failures - kFreeAttempts, 6)}; // 1 s, 2 s, 4 s ...
+        users_ = std::move(users);
+        in_force_.clear();
+        for (const auto& u : users_) {
+            auto role = role_from_string(u.role);
+            if (!role || u.name.empty()) continue;
+            in_force_[u.name] = {*role, pin_fingerprint(u.pin_hash)};
+            names.insert(u.name);
         }
-        save_attempts_locked();
-        users = users_;
+        // Tokens of users who are gone, re-roled or re-PINned end now (check() would refuse
+        // them anyway; this keeps tokens.json honest).
+        std::erase_if(tokens_, [&](const auto& kv) { return !in_force_locked(kv.second); });
     }
-    // Hashing is slow on purpose; do it outside the lock.
+    devices_.keep_users(names);
+    save_tokens();
+}
+
+void Auth::set_min_pin_digits(int digits) {
+    std::lock_guard lock(mutex_);
+    min_pin_digits_ = std::clamp(digits, 4, 12);
+}
+
+int Auth::min_pin_digits() const {
+    std::lock_guard lock(mutex_);
+    return min_pin_digits_;
+}
+
+bool Auth::in_force_locked(const Token& t) const {
+    auto it = in_force_.find(t.session.user);
+    return it != in_force_.end() && it->second.role == t.session.role && it->second.pin == t.pin;
+}
+
+bool Auth::device_known(const std::string& device) {
+    return !device.empty() && devices_.user_of(device).has_value();
+}
+
+Auth::LoginResult Auth::login(const std::string& pin, const std::string& client,
+                              const std::string& device) {
+    const DeviceTime now = clock_.now();
+    const std::optional<std::string> device_user =
+        device.empty() ? std::nullopt : devices_.user_of(device);
+    std::vector<UserConfig> users;
+    int min_digits;
+    {
+        std::lock_guard lock(mutex_);
+        users = users_;
+        min_digits = min_pin_digits_;
+    }
+    // Not a PIN this room accepts: nothing to check, nothing learned, nothing counted.
+    if (!is_valid_pin(pin) || static_cast<int>(pin.size()) < min_digits) return {};
+    // A known device's failures count against its user's devices; an unknown one's against
+    // its address and the budget every unknown device shares.
+    const std::string key = device_user ? "user:" + *device_user : client;
+    const PinThrottle::Ticket ticket = throttle_.begin(key, !device_user);
+    if (!ticket.ok) {
+        LoginResult r;
+        r.status = LoginStatus::Throttled;
+        r.retry_after = ticket.retry_after;
+        r.message = ticket.refused_by == PinThrottle::Scope::UnknownDevices
+                        ? "too many wrong PINs from devices this room does not know; wait, or "
+                          "log in on a tablet that has logged in here before"
+                        : "too many wrong PINs; wait and try again";
+        return r;
+    }
+    // Hashing is slow on purpose; no lock is held. The device's own user is tried first.
+    if (device_user)
+        std::stable_partition(users.begin(), users.end(),
+                              [&](const UserConfig& u) { return u.name == *device_user; });
     std::optional<Role> role;
-    std::string user;
-    if (is_valid_pin(pin)) {
+    std::string user, pin_hash;
+    {
+        StrangerSlot slot(!device_user);
         for (const auto& u : users) {
             if (verify_pin(pin, u.pin_hash)) {
                 role = role_from_string(u.role);
                 user = u.name;
+                pin_hash = u.pin_hash;
                 break;
             }
         }
     }
-    std::lock_guard lock(mutex_);
-    Attempts& a = attempts_[client];
-    if (!role)
-        return {LoginStatus::WrongPin, "", Role::Therapist,
-                a.blocked_until > now ? a.blocked_until - now : Ms{0}};
-    // Take back this attempt's count only: earlier failures stay (one correct PIN must not
-    // reset the count another PIN is being guessed under).
-    a.failures = std::max(0, a.failures - 1);
-    if (a.failures == before.failures) a.blocked_until = before.blocked_until;
-    if (a.failures == 0) attempts_.erase(client);
-    save_attempts_locked();
-    unsigned char raw[16];
-    randombytes_buf(raw, sizeof raw);
-    char hex[33];
-    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-    // Forget expired tokens while we are here.
-    std::erase_if(tokens_, [&](const auto& kv) { return kv.second.expires <= now; });
-    tokens_[digest(hex)] = {user, *role, now + kTokenLifetime};
-    save_locked();
-    return {LoginStatus::Ok, hex, *role, Ms{0}};
+    if (!role) {
+        LoginResult r;
+        r.retry_after = throttle_.wait_after_failure(key);
+        return r;
+    }
+    throttle_.succeeded(key, ticket);
+    const std::string token = random_secret();
+    {
+        std::lock_guard lock(mutex_);
+        // Forget expired tokens while we are here.
+        std::erase_if(tokens_, [&](const auto& kv) { return kv.second.session.expires <= now; });
+        tokens_[digest(token)] = {{user, *role, now + kTokenLifetime}, pin_fingerprint(pin_hash)};
+    }
+    save_tokens();
+    LoginResult r;
+    r.status = LoginStatus::Ok;
+    r.token = token;
+    r.role = *role;
+    r.device = devices_.issue(user, device);
+    return r;
 }
 
 std::optional<AuthSession> Auth::check(const std::string& token) {
     if (token.size() != 32) return std::nullopt;
+    const std::string key = digest(token);
     std::lock_guard lock(mutex_);
-    auto it = tokens_.find(digest(token));
+    auto it = tokens_.find(key);
     if (it == tokens_.end()) return std::nullopt;
-    if (it->second.expires <= clock_.now()) {
+    if (it->second.session.expires <= clock_.now() || !in_force_locked(it->second)) {
         tokens_.erase(it);
         return std::nullopt;
     }
-    return it->second;
+    return it->second.session;
 }
 
 void Auth::logout(const std::string& token) {
-    std::lock_guard lock(mutex_);
-    tokens_.erase(digest(token));
-    save_locked();
+    {
+        std::lock_guard lock(mutex_);
+        tokens_.erase(digest(token));
+    }
+    save_tokens();
 }
 
 std::string Auth::issue_preview_ticket(const std::string& token, const std::string& file) {
     if (!check(token)) return "";
-    unsigned char raw[16];
-    randombytes_buf(raw, sizeof raw);
-    char hex[33];
-    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+    const std::string hex = random_secret();
     std::lock_guard lock(mutex_);
     const DeviceTime now = clock_.now();
     std::erase_if(tickets_, [&](const auto& kv) { return kv.second.expires <= now; });
@@ -294,7 +352,9 @@ bool Auth::check_preview_ticket(const std::string& ticket, const std::string& fi
     }
     // The login that asked for it must still be valid (logout ends its tickets too).
     auto login = tokens_.find(it->second.token_digest);
-    if (login == tokens_.end() || login->second.expires <= now) return false;
+    if (login == tokens_.end() || login->second.session.expires <= now ||
+        !in_force_locked(login->second))
+        return false;
     return it->second.file == file;
 }
 

@@ -21,7 +21,8 @@ void EventHub::publish(const std::string& event, const Json& data) {
 
 std::deque<EventHub::Event> EventHub::wait(std::uint64_t after, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
-    cv_.wait_for(lock, timeout, [&] { return stopped_ || seq_ > after; });
+    const std::uint64_t wakes = wakes_;
+    cv_.wait_for(lock, timeout, [&] { return stopped_ || seq_ > after || wakes_ != wakes; });
     std::deque<Event> out;
     if (stopped_) return out;
     if (!recent_.empty() && recent_.front().seq > after + 1 && state_) {
@@ -45,6 +46,14 @@ void EventHub::stop() {
     {
         std::lock_guard lock(mutex_);
         stopped_ = true;
+    }
+    cv_.notify_all();
+}
+
+void EventHub::wake() {
+    {
+        std::lock_guard lock(mutex_);
+        ++wakes_;
     }
     cv_.notify_all();
 }

@@ -27,6 +27,9 @@ public:
     std::optional<Event> latest_state() const;
     void stop();
     bool stopped() const;
+    // Ends every current wait() early with nothing new (a stream checks whether it still may
+    // run: a replaced stream, a token whose user changed). Runs on: any thread.
+    void wake();
 
 private:
     mutable std::mutex mutex_;
@@ -34,6 +37,7 @@ private:
     std::deque<Event> recent_;
     std::optional<Event> state_;
     std::uint64_t seq_ = 0;
+    std::uint64_t wakes_ = 0;
     bool stopped_ = false;
 };
 

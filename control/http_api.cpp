@@ -5,6 +5,7 @@
 #include "control/api_reports.hpp"
 #include "control/http_common.hpp"
 #include "control/http_guard.hpp"
+#include "control/request_lanes.hpp"
 #include "control/room_users.hpp"
 #include "record/report_store.hpp"
 #include "runtime/chart_entries.hpp"
@@ -67,12 +68,16 @@ std::optional<std::string> HttpApi::session_blocks_device_tests() const {
 
 HttpApi::HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub& events,
                  LibraryFiles& files, DeviceClock& clock)
-    : options_(std::move(options)), room_(room), auth_(auth), events_(events), files_(files) {
+    : options_(std::move(options)), room_(room), auth_(auth), events_(events), streams_(events),
+      files_(files) {
     HttpGuardLimits limits;
     limits.max_body = options_.max_body;
+    limits.stream_groups = stream_groups_by_role(); // each role its own event streams
     server_ = make_guarded_server(limits, options_.tls, clock);
     uploads_ = std::make_shared<AudioUploads>(files_.dir(), clock, options_.uploads);
     uploads_->set_in_use([this](const std::string& file) { return room_.session_uses_file(file); });
+    // The therapist's taps first, strangers last (docs/security.md "Connections").
+    server_->set_classifier(api_request_classifier(auth_, "/api/v1/events"));
     routes();
 }
 
@@ -123,11 +128,11 @@ void HttpApi::routes() {
 
     s.Get("/api/v1/events",
           guarded(std::nullopt, [this](const httplib::Request& req, httplib::Response& res,
-                                       const AuthSession&) {
+                                       const AuthSession& who) {
               serve_event_stream(
                   req, res, auth_, events_,
                   [this] { return "event: state\ndata: " + dump_json(room_.state()) + "\n\n"; },
-                  "/api/v1/events");
+                  "/api/v1/events", streams_.admit(who.user, who.role));
           }));
 
     auto session_action = [this](const std::string& action, const Json& body,
@@ -242,25 +247,26 @@ void HttpApi::routes() {
                       if (u.is_object() && u.contains("pin_hash")) u["pin_hash"] = "(set)";
               json_reply(res, r.status, r.body);
           }));
-    s.Put(
-        "/api/v1/room", guarded(Role::Clinic, [this](const httplib::Request& req,
-                                                     httplib::Response& res, const AuthSession&) {
-            // Users may carry a new "pin" (hashed here, never stored) or "pin_hash": "(set)" to
-            // keep theirs; duplicate and short PINs are refused (control/room_users.hpp).
-            Problems p("room.json");
-            auto body = parse_json_text(req.body, p);
-            if (!body)
-                return json_reply(
-                    res, 400,
-                    {{"error", "room.json is not valid JSON"}, {"problems", problems_array(p)}});
-            auto current = files_.get(FileKind::Room, "room");
-            if (!prepare_room_users(*body, current.status == 200 ? current.body : Json(nullptr), p))
-                return json_reply(
-                    res, 400,
-                    {{"error", p.list().front().to_string()}, {"problems", problems_array(p)}});
-            auto r = files_.put(FileKind::Room, "room", body->dump());
-            json_reply(res, r.status, r.body);
-        }));
+    s.Put("/api/v1/room", guarded(Role::Clinic, [this](const httplib::Request& req,
+                                                       httplib::Response& res, const AuthSession&) {
+              // Users may carry a new "pin" (hashed here, never stored) or "pin_hash": "(set)" to
+              // keep theirs; duplicate and short PINs are refused (control/room_users.hpp).
+              Problems p("room.json");
+              auto body = parse_json_text(req.body, p);
+              if (!body)
+                  return json_reply(
+                      res, 400,
+                      {{"error", "room.json is not valid JSON"}, {"problems", problems_array(p)}});
+              auto current = files_.get(FileKind::Room, "room");
+              const bool users_ok = prepare_room_users(
+                  *body, current.status == 200 ? current.body : Json(nullptr), p);
+              if (!leaves_a_clinic_user(*body, p) || !users_ok)
+                  return json_reply(
+                      res, 400,
+                      {{"error", p.list().front().to_string()}, {"problems", problems_array(p)}});
+              auto r = files_.put(FileKind::Room, "room", body->dump());
+              json_reply(res, r.status, r.body);
+          }));
     s.Get(R"(/api/v1/playlists/([^/]+)/analysis)",
           guarded(Role::Curator,
                   [this](const httplib::Request& req, httplib::Response& res, const AuthSession&) {

@@ -8,6 +8,7 @@
 #include "control/audio_uploads.hpp"
 #include "control/auth.hpp"
 #include "control/event_hub.hpp"
+#include "control/event_streams.hpp"
 #include "library/library_files.hpp"
 #include "runtime/room_control.hpp"
 
@@ -71,6 +72,7 @@ private:
     RoomControl& room_;
     Auth& auth_;
     EventHub& events_;
+    StreamRegistry streams_; // event streams per role and user
     LibraryFiles& files_;
     std::unique_ptr<GuardedServer> server_;
     std::shared_ptr<AudioUploads> uploads_;

@@ -127,14 +127,20 @@ httplib::Server::Handler login_handler(Auth& auth) {
         if (!body) return;
         if (!body->contains("pin") || !(*body)["pin"].is_string())
             return error_reply(res, 400, "pin: expected a string");
-        auto r = auth.login((*body)["pin"].get<std::string>(), req.remote_addr);
+        std::string device;
+        if (body->contains("device") && !(*body)["device"].is_null()) {
+            if (!(*body)["device"].is_string())
+                return error_reply(res, 400, "device: expected the string a login returned");
+            device = (*body)["device"].get<std::string>();
+        }
+        auto r = auth.login((*body)["pin"].get<std::string>(), req.remote_addr, device);
         switch (r.status) {
         case Auth::LoginStatus::Ok:
-            return json_reply(res, 200, {{"token", r.token}, {"role", to_string(r.role)}});
+            return json_reply(
+                res, 200, {{"token", r.token}, {"role", to_string(r.role)}, {"device", r.device}});
         case Auth::LoginStatus::Throttled:
             res.set_header("Retry-After", std::to_string(r.retry_after.count() / 1000 + 1));
-            return error_reply(res, 429, "too many wrong PINs; wait and try again",
-                               {{"retry_after", to_seconds(r.retry_after)}});
+            return error_reply(res, 429, r.message, {{"retry_after", to_seconds(r.retry_after)}});
         case Auth::LoginStatus::WrongPin:
             return error_reply(res, 401, "wrong PIN", {{"retry_after", to_seconds(r.retry_after)}});
         }
@@ -156,7 +162,8 @@ std::string request_token(const httplib::Request& req, const std::string& events
 
 void serve_event_stream(const httplib::Request& req, httplib::Response& res, Auth& auth,
                         EventHub& events, std::function<std::string()> first_state,
-                        const std::string& events_path) {
+                        const std::string& events_path,
+                        std::shared_ptr<StreamRegistry::Lease> lease) {
     const std::string token = request_token(req, events_path);
     res.set_header("Cache-Control", "no-store");
     res.set_header("X-Accel-Buffering", "no");
@@ -164,10 +171,11 @@ void serve_event_stream(const httplib::Request& req, httplib::Response& res, Aut
     auto seq = std::make_shared<std::uint64_t>(0);
     res.set_chunked_content_provider(
         "text/event-stream",
-        [&auth, &events, first, seq, token,
+        [&auth, &events, first, seq, token, lease,
          first_state = std::move(first_state)](std::size_t, httplib::DataSink& sink) {
             if (events.stopped()) return false;
-            if (!auth.check(token)) return false; // logged out or expired: the stream ends
+            if (lease && lease->ended()) return false; // a newer stream of this user took its place
+            if (!auth.check(token)) return false; // logged out, expired or user changed: it ends
             if (*first) {
                 *first = false;
                 // The first event is a fresh state, never the last one published (its clocks
@@ -178,7 +186,7 @@ void serve_event_stream(const httplib::Request& req, httplib::Response& res, Aut
                 return sink.write(hello.data(), hello.size());
             }
             auto batch = events.wait(*seq, std::chrono::milliseconds(15000));
-            if (events.stopped()) return false;
+            if (events.stopped() || (lease && lease->ended()) || !auth.check(token)) return false;
             std::string out;
             for (const auto& e : batch) {
                 out += e.text;

@@ -5,6 +5,7 @@
 
 #include "control/auth.hpp"
 #include "control/event_hub.hpp"
+#include "control/event_streams.hpp"
 #include "control/http_guard.hpp"
 #include "engine/json_reader.hpp"
 
@@ -48,7 +49,8 @@ std::optional<AuthSession> authorize(const httplib::Request& req, httplib::Respo
 // A page (the tablet, the overview): HTML with its CSS and JS inline, nothing from elsewhere.
 void page_reply(httplib::Response& res, const std::string& html);
 
-// POST /api/v1/login: JSON bodies only (415 otherwise), the throttle's 401/429 answers.
+// POST /api/v1/login {"pin", "device"?} -> {"token", "role", "device"}: JSON bodies only
+// (415 otherwise), the throttle's 401/429 answers.
 httplib::Server::Handler login_handler(Auth& auth);
 // POST /api/v1/logout (after the token check): revokes the token and ends its streams.
 void logout(const httplib::Request& req, httplib::Response& res, Auth& auth, EventHub& events);
@@ -58,9 +60,11 @@ void logout(const httplib::Request& req, httplib::Response& res, Auth& auth, Eve
 std::string request_token(const httplib::Request& req, const std::string& events_path);
 
 // GET …/events: the newest state (from `events`, else `first_state()`), then every event as
-// it comes, keep-alives every 15 s; ends when the token is revoked or expires.
+// it comes, keep-alives every 15 s; ends when the token is revoked or expires, or (with a
+// `lease` from a StreamRegistry) when a newer stream replaces it.
 void serve_event_stream(const httplib::Request& req, httplib::Response& res, Auth& auth,
                         EventHub& events, std::function<std::string()> first_state,
-                        const std::string& events_path);
+                        const std::string& events_path,
+                        std::shared_ptr<StreamRegistry::Lease> lease = nullptr);
 
 } // namespace stillroom

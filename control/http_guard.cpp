@@ -1,6 +1,8 @@
 // The bounded HTTP front: one epoll thread frames requests, worker pools serve them.
 #include "control/http_guard.hpp"
 
+#include "control/lane_pool.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -136,6 +138,37 @@ RequestFrame frame_request(std::string_view buf, std::size_t max_header, std::si
     return {K::Complete, header_len + length};
 }
 
+RequestSummary summarize_request(std::string_view request) {
+    RequestSummary r;
+    const auto head_end = request.find("\r\n\r\n");
+    std::string_view head = request.substr(0, head_end);
+    const auto eol = head.find("\r\n");
+    const std::string_view line = head.substr(0, eol);
+    const auto sp1 = line.find(' ');
+    if (sp1 == std::string_view::npos) return r;
+    r.method = line.substr(0, sp1);
+    const auto sp2 = line.find(' ', sp1 + 1);
+    r.target = line.substr(sp1 + 1,
+                           sp2 == std::string_view::npos ? std::string_view::npos : sp2 - sp1 - 1);
+    bool chunked = false;
+    head = eol == std::string_view::npos ? std::string_view{} : head.substr(eol + 2);
+    while (!head.empty()) { // each turn consumes a line
+        const auto e = head.find("\r\n");
+        const std::string_view h = head.substr(0, e);
+        head = e == std::string_view::npos ? std::string_view{} : head.substr(e + 2);
+        const auto colon = h.find(':');
+        if (colon == std::string_view::npos) continue;
+        const std::string_view name = trim(h.substr(0, colon));
+        if (iequals(name, "authorization"))
+            r.authorization = trim(h.substr(colon + 1));
+        else if (iequals(name, "transfer-encoding") &&
+                 contains_token_ci(h.substr(colon + 1), "chunked"))
+            chunked = true;
+    }
+    if (!chunked && head_end != std::string_view::npos) r.body = request.substr(head_end + 4);
+    return r;
+}
+
 bool is_json_media_type(std::string_view content_type) {
     return iequals(trim(content_type.substr(0, content_type.find(';'))), "application/json");
 }
@@ -244,6 +277,9 @@ struct Conn {
     bool close_after = false;
     bool draining = false; // replied and half-closed: the rest of the request is read and dropped
     std::size_t drained = 0;
+    bool trusted = false;    // has shown a valid token or device cookie
+    std::uint64_t age = 0;   // when it last became idle, for closing the oldest stranger
+    bool login_slot = false; // holds one of its address's stranger login slots
     ~Conn() {
         if (ssl) {
             SSL_shutdown(ssl);
@@ -376,8 +412,12 @@ class HttpGuardFront {
 public:
     HttpGuardFront(GuardedServer& server, HttpGuardLimits limits, SSL_CTX* tls, DeviceClock& clock)
         : server_(server), limits_(limits), tls_(tls), clock_(clock),
-          requests_(limits.request_workers, limits.max_queued), logins_(limits.login_workers, 16),
-          streams_(limits.stream_workers, 0) {
+          requests_(limits.request_workers, limits.urgent_workers, 0,
+                    {limits.max_queued, limits.max_queued, limits.max_queued_strangers}),
+          logins_(limits.login_workers, limits.trusted_login_workers, 1, {16, 16, 8}) {
+        if (limits_.stream_groups.empty()) limits_.stream_groups = {limits_.stream_workers};
+        for (int n : limits_.stream_groups)
+            streams_.push_back(std::make_unique<WorkerPool>(n, 0));
         epoll_ = epoll_create1(EPOLL_CLOEXEC);
         wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         epoll_event ev{};
@@ -396,7 +436,8 @@ public:
         }
         wake();
         thread_.join();
-        streams_.stop();
+        for (auto& p : streams_)
+            p->stop();
         logins_.stop();
         requests_.stop();
         std::lock_guard lock(mutex_);
@@ -430,6 +471,7 @@ public:
     }
 
     int open_connections() const { return open_.load(); }
+    void set_classifier(RequestClassifier c) { classifier_ = std::move(c); }
 
 private:
     void wake() {
@@ -492,11 +534,26 @@ private:
             returned.swap(returned_);
         }
         for (auto& c : adopted) {
-            if (open_.load() >= limits_.max_connections ||
-                per_address_[c->ip] >= limits_.max_per_address)
+            // A new connection is a stranger until it shows a token or a device cookie. One
+            // address gets a few; when strangers fill their share (or every socket is taken)
+            // the one idle the longest is closed for the newcomer, so strangers never take
+            // what a trusted client needs.
+            if (per_address_[c->ip] >= limits_.max_per_address ||
+                strangers_per_address_[c->ip] >= limits_.max_strangers_per_address) {
+                if (per_address_[c->ip] <= 0) per_address_.erase(c->ip);
+                if (strangers_per_address_[c->ip] <= 0) strangers_per_address_.erase(c->ip);
                 continue; // closed
+            }
+            while (
+                (open_.load() >= limits_.max_connections || strangers_ >= limits_.max_strangers) &&
+                !idle_strangers_.empty())
+                close_conn(idle_strangers_.begin()->second);
+            if (open_.load() >= limits_.max_connections || strangers_ >= limits_.max_strangers)
+                continue; // closed: every stranger is busy in a worker
             ++open_;
             ++per_address_[c->ip];
+            ++strangers_;
+            ++strangers_per_address_[c->ip];
             if (tls_) {
                 c->ssl = SSL_new(tls_);
                 if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
@@ -506,9 +563,18 @@ private:
                 SSL_set_accept_state(c->ssl);
             }
             c->deadline = clock_.now() + limits_.idle_timeout;
+            const int fd = c->fd;
             watch(std::move(c));
+            // Its request may be here already: read it now, before a later newcomer could
+            // close it as the oldest stranger.
+            auto it = conns_.find(fd);
+            if (it != conns_.end()) on_readable(it->second);
         }
         for (auto& c : returned) {
+            if (c->login_slot) {
+                c->login_slot = false;
+                if (--stranger_logins_[c->ip] <= 0) stranger_logins_.erase(c->ip);
+            }
             if (c->close_after) {
                 forget(*c);
                 continue;
@@ -532,6 +598,10 @@ private:
             return;
         }
         const int fd = c->fd;
+        if (!c->trusted) {
+            c->age = ++ages_;
+            idle_strangers_[c->age] = fd;
+        }
         conns_[fd] = std::move(c);
     }
 
@@ -539,6 +609,20 @@ private:
     void forget(const Conn& c) {
         --open_;
         if (--per_address_[c.ip] <= 0) per_address_.erase(c.ip);
+        idle_strangers_.erase(c.age);
+        if (!c.trusted) {
+            --strangers_;
+            if (--strangers_per_address_[c.ip] <= 0) strangers_per_address_.erase(c.ip);
+        }
+    }
+
+    // A connection that showed a valid token or device cookie stops counting as a stranger.
+    void trust(Conn& c) {
+        if (c.trusted) return;
+        c.trusted = true;
+        idle_strangers_.erase(c.age);
+        --strangers_;
+        if (--strangers_per_address_[c.ip] <= 0) strangers_per_address_.erase(c.ip);
     }
 
     void close_conn(int fd) {
@@ -652,26 +736,47 @@ private:
         const bool stream = line.rfind("GET /api/v1/events", 0) == 0 &&
                             (line.size() > 18 && (line[18] == ' ' || line[18] == '?'));
         const bool login = line.rfind("POST /api/v1/login ", 0) == 0;
-        WorkerPool& pool = stream ? streams_ : login ? logins_ : requests_;
+        const RequestClass rc =
+            classifier_ ? classifier_(summarize_request(request)) : RequestClass{};
+        const int lane = static_cast<int>(rc.lane);
+        if (rc.lane != RequestLane::Stranger) trust(*c);
+        // Login work per address: strangers get a few at a time, answered at once beyond.
+        if (login && rc.lane == RequestLane::Stranger) {
+            if (stranger_logins_[c->ip] >= limits_.stranger_logins_per_address)
+                return reply_and_close(c, canned(429, "Too Many Requests",
+                                                 "too many logins at once from this address"));
+            ++stranger_logins_[c->ip];
+            c->login_slot = true;
+        }
+        // A stranger's event stream is answered (401) by a request worker, never a stream one.
+        const bool to_streams = stream && rc.lane != RequestLane::Stranger;
+        const std::size_t group = std::min<std::size_t>(
+            static_cast<std::size_t>(std::max(rc.stream_group, 0)), streams_.size() - 1);
         const int fd = c->fd;
         epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+        idle_strangers_.erase(c->age);
         auto task = std::make_shared<std::pair<std::unique_ptr<Conn>, std::string>>(
             std::move(conns_[fd]), std::move(request));
         conns_.erase(fd);
         const bool last = ++task->first->served >= limits_.keep_alive_max || stream;
-        const bool queued = pool.try_submit([this, task, last] {
+        auto work = [this, task, last] {
             Conn& conn = *task->first;
             BufferedStream s(conn, std::move(task->second), limits_.write_timeout, clock_);
             bool closed = false;
             const bool ok = server_.serve_one(s, last, closed);
             conn.close_after = !ok || closed || last || s.failed();
             hand_back(std::move(task->first));
-        });
+        };
+        const bool queued = to_streams ? streams_[group]->try_submit(std::move(work))
+                            : login    ? logins_.try_submit(lane, std::move(work))
+                                       : requests_.try_submit(lane, std::move(work));
         if (!queued) {
             const std::string reply =
-                stream ? canned(503, "Service Unavailable", "too many event streams are open")
-                       : canned(503, "Service Unavailable", "the room is busy; try again");
+                to_streams ? canned(503, "Service Unavailable", "too many event streams are open")
+                           : canned(503, "Service Unavailable", "the room is busy; try again");
             send_all(*task->first, reply.data(), reply.size(), clock_.now() + Ms{50}, clock_);
+            if (task->first->login_slot && --stranger_logins_[task->first->ip] <= 0)
+                stranger_logins_.erase(task->first->ip);
             forget(*task->first);
             task->first.reset();
         }
@@ -691,9 +796,15 @@ private:
     std::map<int, std::unique_ptr<Conn>> conns_;
     std::map<std::string, int> per_address_;
     std::atomic<int> open_{0};
-    WorkerPool requests_;
-    WorkerPool logins_;
-    WorkerPool streams_;
+    int strangers_ = 0;
+    std::map<std::string, int> strangers_per_address_;
+    std::map<std::uint64_t, int> idle_strangers_; // age -> fd: strangers waiting in conns_
+    std::uint64_t ages_ = 0;
+    std::map<std::string, int> stranger_logins_;
+    RequestClassifier classifier_;
+    LanePool requests_;
+    LanePool logins_;
+    std::vector<std::unique_ptr<WorkerPool>> streams_;
     std::thread thread_;
 };
 
@@ -733,6 +844,7 @@ GuardedServer::GuardedServer(HttpGuardLimits limits, DeviceClock& clock,
         tls_failed = tls == nullptr;
     }
     new_task_queue = [] { return new InlineQueue; };
+    listen_backlog_ = limits.listen_backlog;
     if (!tls_failed) front_ = std::make_unique<HttpGuardFront>(*this, limits, tls, clock);
 }
 
@@ -759,6 +871,13 @@ int GuardedServer::serve(const std::string& host, int port, std::string* error) 
         if (error) *error = "cannot listen on " + host + ":" + std::to_string(port);
         return 0;
     }
+    // httplib listens with a backlog of 5: a burst of connects (a page load, a reconnect after
+    // Wi-Fi roams, a flood) would drop SYNs, and a dropped SYN costs a tablet a second.
+    // Listening again on the bound socket only raises the queue.
+    if (::listen(svr_sock_, listen_backlog_) != 0) {
+        if (error) *error = "cannot listen on " + host + ":" + std::to_string(port);
+        return 0;
+    }
     serving_ = std::thread([this] { listen_after_bind(); });
     return bound;
 }
@@ -769,6 +888,10 @@ bool GuardedServer::stop_serving() {
     serving_.join();
     shutdown_guard();
     return true;
+}
+
+void GuardedServer::set_classifier(RequestClassifier classifier) {
+    if (front_) front_->set_classifier(std::move(classifier));
 }
 
 int GuardedServer::open_connections() const {

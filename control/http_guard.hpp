@@ -12,6 +12,7 @@
 #include <httplib.h>
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,12 +29,44 @@ struct HttpGuardLimits {
     Ms write_timeout{5'000};           // one response write
     int max_connections = 1000;        // open sockets in all (the rest are closed at once)
     int max_per_address = 256;         // open sockets from one address
-    int request_workers = 8;           // every request but logins and event streams
-    int login_workers = 2;             // logins: at most this many PIN hashes at once
-    int stream_workers = 32;           // event streams (SSE) at once; more get 503
-    std::size_t max_queued = 256;      // complete requests waiting for a worker; more get 503
-    int keep_alive_max = 100;          // requests per connection
+    // Strangers: connections that have not (yet) shown a valid token or device cookie. When
+    // they are all taken the oldest idle one is closed for a new one; from one address more
+    // are closed at once. Trusted connections never count here.
+    int max_strangers = 512;
+    int max_strangers_per_address = 32;
+    int request_workers = 8;             // every request but logins and event streams
+    int urgent_workers = 1;              // more, serving only Urgent requests (the therapist's)
+    int login_workers = 2;               // logins: at most this many PIN hashes at once
+    int trusted_login_workers = 1;       // more, serving only logins from known devices
+    int stranger_logins_per_address = 2; // waiting or running; more get 429 at once
+    int stream_workers = 32;             // event streams (SSE) at once; more get 503
+    // Event streams in groups (a classifier's stream_group), each with its own workers; empty:
+    // one group of stream_workers.
+    std::vector<int> stream_groups;
+    std::size_t max_queued = 256;          // complete trusted requests waiting; more get 503
+    std::size_t max_queued_strangers = 64; // complete stranger requests waiting; more get 503
+    int keep_alive_max = 100;              // requests per connection
+    int listen_backlog = 1024;             // the kernel's accept queue (httplib listens with 5)
 };
+
+// Which queue a complete request waits in. Urgent goes first (and has its own worker),
+// then Trusted; Stranger requests wait last, and their connections stay strangers.
+enum class RequestLane { Urgent = 0, Trusted = 1, Stranger = 2 };
+struct RequestClass {
+    RequestLane lane = RequestLane::Trusted;
+    int stream_group = 0; // for an event stream: whose stream workers serve it
+};
+// The parts of one complete request a classifier reads (views into the request).
+struct RequestSummary {
+    std::string_view method;
+    std::string_view target; // path and query
+    std::string_view authorization;
+    std::string_view body; // empty for a chunked body
+};
+RequestSummary summarize_request(std::string_view request);
+// Runs on: the guard's thread, for every complete request: it must be quick (no I/O, no lock
+// held for long). Without one every request is Trusted, stream group 0.
+using RequestClassifier = std::function<RequestClass(const RequestSummary&)>;
 
 // Where a request in `buffer` ends. Pure; tested on its own.
 struct RequestFrame {
@@ -70,6 +103,8 @@ public:
     bool serving() const { return serving_.joinable(); }
     // Open connections right now (tests and the benchmark). Runs on: any thread.
     int open_connections() const;
+    // Sorts requests into lanes (before serve()).
+    void set_classifier(RequestClassifier classifier);
 
     // Serves one complete request from the guard. Runs on: a worker thread.
     bool serve_one(httplib::Stream& stream, bool close_connection, bool& connection_closed);
@@ -78,6 +113,7 @@ private:
     bool process_and_close_socket(socket_t sock) override;
     std::unique_ptr<HttpGuardFront> front_;
     std::thread serving_;
+    int listen_backlog_ = 1024;
 };
 
 } // namespace stillroom

@@ -3,6 +3,7 @@
 
 #include "control/auth.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,26 @@ std::string user_path(std::size_t i) {
     return "control.users[" + std::to_string(i) + "]";
 }
 
+// control.min_pin_digits of a room.json body (4 when absent or not a number: the room
+// loader names a wrong value).
+int min_pin_digits_of(const Json& room) {
+    if (!room.is_object() || !room.contains("control") || !room["control"].is_object()) return 4;
+    const Json& c = room["control"];
+    if (!c.contains("min_pin_digits") || !c["min_pin_digits"].is_number_integer()) return 4;
+    return std::clamp(c["min_pin_digits"].get<int>(), 4, 12);
+}
+
 } // namespace
+
+bool leaves_a_clinic_user(const Json& body, Problems& problems) {
+    if (body.is_object() && body.contains("control") && body["control"].is_object() &&
+        body["control"].contains("users") && body["control"]["users"].is_array())
+        for (const auto& u : body["control"]["users"])
+            if (u.is_object() && u.value("role", Json()) == "clinic") return true;
+    problems.error("control.users", "no user would have the clinic role, and then nobody could "
+                                    "change users and PINs again: keep at least one clinic user");
+    return false;
+}
 
 bool prepare_room_users(Json& body, const Json& current, Problems& problems) {
     const auto errors_before = problems.error_count();
@@ -35,6 +55,8 @@ bool prepare_room_users(Json& body, const Json& current, Problems& problems) {
         current["control"].contains("users") && current["control"]["users"].is_array())
         current_users = &current["control"]["users"];
 
+    const int min_digits = min_pin_digits_of(body);
+    const bool raised = min_digits > min_pin_digits_of(current);
     std::vector<UserPin> pins;
     Json& users = control["users"];
     for (std::size_t i = 0; i < users.size(); ++i) {
@@ -43,8 +65,11 @@ bool prepare_room_users(Json& body, const Json& current, Problems& problems) {
         UserPin up{i, u.value("name", ""), {}, {}};
         const std::string who = up.name.empty() ? user_path(i) : "user \"" + up.name + "\"";
         if (u.contains("pin")) {
-            if (!u["pin"].is_string() || !is_valid_pin(u["pin"].get<std::string>())) {
-                problems.error(user_path(i) + ".pin", who + ": a PIN is 4 to 12 digits");
+            if (!u["pin"].is_string() || !is_valid_pin(u["pin"].get<std::string>()) ||
+                u["pin"].get<std::string>().size() < static_cast<std::size_t>(min_digits)) {
+                problems.error(user_path(i) + ".pin", who + ": a PIN is " +
+                                                          std::to_string(min_digits) +
+                                                          " to 12 digits (control.min_pin_digits)");
                 continue;
             }
             if (u.contains("pin_hash") && u["pin_hash"] != kKeep) {
@@ -53,6 +78,13 @@ bool prepare_room_users(Json& body, const Json& current, Problems& problems) {
             }
             up.plain = u["pin"].get<std::string>();
             u.erase("pin");
+        } else if (raised && u.contains("pin_hash")) {
+            // A kept PIN may be shorter than the new minimum, and would then no longer log in.
+            problems.error(user_path(i) + ".pin",
+                           who + ": control.min_pin_digits is now " + std::to_string(min_digits) +
+                               ": give a new PIN of " + std::to_string(min_digits) +
+                               " or more digits");
+            continue;
         } else if (u.value("pin_hash", "") == kKeep) {
             if (current_users)
                 for (const auto& c : *current_users)

@@ -19,7 +19,7 @@ Json LibraryApply::to_json() const {
 
 LibraryWatcher::LibraryWatcher(fs::path dir, DeviceClock& clock,
                                std::function<void(Library)> on_valid_change,
-                               std::function<void(std::vector<UserConfig>)> on_users)
+                               std::function<void(const ControlConfig&)> on_users)
     : dir_(std::move(dir)), on_change_(std::move(on_valid_change)), on_users_(std::move(on_users)),
       last_(fingerprint()), clock_(clock) {}
 
@@ -94,14 +94,14 @@ LibraryApply LibraryWatcher::load_and_apply() {
         if (on_rejected_) on_rejected_(library_errors_json(problems));
         // Users and PINs do not wait for a broken playlist: room.json alone decides them.
         if (room_ok && on_users_) {
-            on_users_(lib.room.control.users);
+            on_users_(lib.room.control);
             result.applied.push_back("users");
             std::cerr << "stillroom: room.json is valid: its users and PINs apply now" << std::endl;
         }
         return result;
     }
     std::cerr << "stillroom: library changed on disk; it applies to the next session" << std::endl;
-    if (on_users_) on_users_(lib.room.control.users);
+    if (on_users_) on_users_(lib.room.control);
     result.applied = {"library", "users"};
     if (on_change_) on_change_(std::move(lib));
     return result;

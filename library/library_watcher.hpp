@@ -30,11 +30,12 @@ struct LibraryApply {
 class LibraryWatcher final : public RoomDriver {
 public:
     // `on_valid_change` gets the whole library when every file loads cleanly; `on_users`
-    // gets room.json's users whenever room.json loads cleanly (also when other files fail).
+    // gets room.json's control section (users, PINs, the PIN rules) whenever room.json loads
+    // cleanly (also when other files fail).
     // `clock` (real time) paces the looks.
     LibraryWatcher(std::filesystem::path dir, DeviceClock& clock,
                    std::function<void(Library)> on_valid_change,
-                   std::function<void(std::vector<UserConfig>)> on_users = nullptr);
+                   std::function<void(const ControlConfig&)> on_users = nullptr);
     ~LibraryWatcher() override;
     void start();
     void stop();
@@ -60,7 +61,7 @@ private:
     LibraryApply load_and_apply(); // under poll_mutex_
     std::filesystem::path dir_;
     std::function<void(Library)> on_change_;
-    std::function<void(std::vector<UserConfig>)> on_users_;
+    std::function<void(const ControlConfig&)> on_users_;
     std::function<void(Json)> on_rejected_;
     LoudnessWorker* loudness_ = nullptr;
     std::mutex poll_mutex_; // one look at a time; guards last_

@@ -406,6 +406,8 @@ void read_control(ObjectReader& c, ControlConfig& out) {
         t.finish();
         if (cert && key) out.tls = std::pair{*cert, *key};
     }
+    if (auto digits = c.integer("min_pin_digits", Need::Optional, 4, 12))
+        out.min_pin_digits = static_cast<int>(*digits);
     if (const Json* users = c.array("users")) {
         std::set<std::string> names;
         for (std::size_t i = 0; i < users->size(); ++i) {

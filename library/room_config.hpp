@@ -106,6 +106,7 @@ struct ControlConfig {
     int port = 8080;
     std::optional<std::pair<std::string, std::string>> tls; // cert, key
     std::vector<UserConfig> users;
+    int min_pin_digits = 4; // "min_pin_digits": 4 to 12; shorter PINs are refused at login
 };
 
 struct RoomConfig {

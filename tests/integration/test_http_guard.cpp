@@ -14,6 +14,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -30,7 +32,19 @@ struct GuardFixture {
     std::thread thread;
     int port = 0;
     std::atomic<bool> streams_end{false};
-    explicit GuardFixture(HttpGuardLimits limits) : server(limits, clock) {
+    std::mutex slow_mutex;
+    std::condition_variable slow_cv;
+    bool slow_release = false;
+    std::atomic<int> slow_in{0};
+    explicit GuardFixture(HttpGuardLimits limits, RequestClassifier classifier = nullptr)
+        : server(limits, clock) {
+        if (classifier) server.set_classifier(std::move(classifier));
+        server.Get("/slow", [this](const httplib::Request&, httplib::Response& res) {
+            ++slow_in;
+            std::unique_lock lock(slow_mutex);
+            slow_cv.wait_for(lock, std::chrono::seconds(10), [this] { return slow_release; });
+            res.set_content("slow", "text/plain");
+        });
         server.Get("/ping", [](const httplib::Request&, httplib::Response& res) {
             res.set_content("pong", "text/plain");
         });
@@ -50,7 +64,15 @@ struct GuardFixture {
         thread = std::thread([this] { server.listen_after_bind(); });
         REQUIRE(eventually([&] { return server.is_running(); }, 50));
     }
+    void release_slow() {
+        {
+            std::lock_guard lock(slow_mutex);
+            slow_release = true;
+        }
+        slow_cv.notify_all();
+    }
     ~GuardFixture() {
+        release_slow();
         streams_end = true;
         server.stop();
         thread.join();
@@ -189,6 +211,35 @@ TEST_CASE("HTTP guard: one address cannot take every connection") {
     CHECK(raw_request("127.0.0.3", f.port, "GET", "/ping", "", "", 2000).status == 200);
 }
 
+TEST_CASE("HTTP guard: the therapist's command is served while every request worker is busy") {
+    HttpGuardLimits limits;
+    limits.request_workers = 2;
+    // "/ping?urgent" stands for a therapist's session command (control/request_lanes.cpp).
+    GuardFixture f(limits, [](const RequestSummary& r) {
+        return RequestClass{r.target == "/ping?urgent" ? RequestLane::Urgent : RequestLane::Trusted,
+                            0};
+    });
+    // Slow GETs hold both workers and queue behind them (a report, a big file...).
+    Sockets slow;
+    for (int i = 0; i < 6; ++i) {
+        const int fd = connect_from("127.0.0.2", f.port);
+        REQUIRE(fd >= 0);
+        send_text(fd, "GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        slow.fds.push_back(fd);
+    }
+    REQUIRE(eventually([&] { return f.slow_in.load() == 2; }, 30)); // both workers held
+    RawReply urgent = raw_request("127.0.0.1", f.port, "GET", "/ping?urgent", "", "", 2000);
+    CHECK(urgent.status == 200);
+    // An ordinary request waits its turn (it is not refused: it is queued).
+    const int fd = connect_from("127.0.0.1", f.port);
+    REQUIRE(fd >= 0);
+    send_text(fd, "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    CHECK(read_reply(fd, 300).status == 0);
+    f.release_slow();
+    CHECK(read_reply(fd, 5000).status == 200);
+    ::close(fd);
+}
+
 TEST_CASE("tablet API: login rules over real sockets from 127.0.0.2 and 127.0.0.3") {
     TempDir dir;
     const fs::path lib_dir = dir.path / "lib";
@@ -214,8 +265,22 @@ TEST_CASE("tablet API: login rules over real sockets from 127.0.0.2 and 127.0.0.
     services.start();
     REQUIRE(services.http());
     const std::string json = "Content-Type: application/json\r\n";
-    auto login = [&](const std::string& from, const std::string& pin) {
-        return raw_request(from, port, "POST", "/api/v1/login", json, Json{{"pin", pin}}.dump());
+    auto login = [&](const std::string& from, const std::string& pin,
+                     const std::string& device = "") {
+        Json body = {{"pin", pin}};
+        if (!device.empty()) body["device"] = device;
+        return raw_request(from, port, "POST", "/api/v1/login", json, body.dump());
+    };
+    // 127.0.0.3 is a tablet that has logged in before (a known device): the wrong PINs below
+    // use up the budget all unknown devices share (test_access_load.cpp), never its own.
+    auto device_of = [](const RawReply& r) {
+        return Json::parse(r.body).value("device", std::string());
+    };
+    std::string known = device_of(login("127.0.0.3", "2468"));
+    auto known_login = [&](const std::string& pin) {
+        RawReply r = login("127.0.0.3", pin, known);
+        if (r.status == 200) known = device_of(r);
+        return r;
     };
 
     SUBCASE("the throttle: backoff steps, lockout after ten, expiry, per address") {
@@ -232,10 +297,15 @@ TEST_CASE("tablet API: login rules over real sockets from 127.0.0.2 and 127.0.0.
             CHECK(refused.status == 429);
             CHECK(refused.head.find("Retry-After: " + std::to_string(wait_s[n - 1] + 1)) !=
                   std::string::npos);
-            CHECK(login("127.0.0.3", "1357").status == 200); // the other address is not blocked
+            CHECK(known_login("1357").status == 200); // the other address is not blocked
             auth_clock.advance_by(std::chrono::seconds(wait_s[n - 1]));
         }
-        // advance_by above already passed the 15 minutes: the lockout has expired.
+        // advance_by above already passed the 15 minutes: the lockout has expired, but the
+        // ten used up the unknown devices' budget: the next comes 20 minutes after the first.
+        RawReply budget = login("127.0.0.2", "1357");
+        CHECK(budget.status == 429);
+        CHECK(budget.body.find("does not know") != std::string::npos);
+        auth_clock.advance_by(std::chrono::minutes(3));
         CHECK(login("127.0.0.2", "1357").status == 200);
     }
     SUBCASE("locked out for 15 minutes, whatever PIN") {
@@ -248,8 +318,10 @@ TEST_CASE("tablet API: login rules over real sockets from 127.0.0.2 and 127.0.0.
         }
         auth_clock.advance_by(std::chrono::minutes(14));
         CHECK(login("127.0.0.2", "2468").status == 429);
-        CHECK(login("127.0.0.3", "2468").status == 200);
+        CHECK(known_login("2468").status == 200);
         auth_clock.advance_by(std::chrono::minutes(1));
+        CHECK(login("127.0.0.2", "2468").status == 429); // the shared budget, not the address
+        auth_clock.advance_by(std::chrono::minutes(5));
         CHECK(login("127.0.0.2", "2468").status == 200);
     }
     SUBCASE("a login that is not application/json is refused and not counted") {

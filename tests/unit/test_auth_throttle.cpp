@@ -1,6 +1,7 @@
 // The PIN throttle on a manual clock: each backoff step, the lockout after ten wrong PINs,
 // its expiry, the per-address rule, no reset on another PIN's success, counting before
-// checking (parallel guesses), and lockouts that survive a restart.
+// checking (parallel guesses), and lockouts that survive a restart. The budget all unknown
+// devices share and the device cookies: test_pin_budget.cpp.
 #include "control/auth.hpp"
 
 #include "unit/temp_dir.hpp"
@@ -33,6 +34,9 @@ std::vector<UserConfig> users() {
 TEST_CASE("PIN throttle: backoff steps, lockout after ten, its expiry, per address") {
     ManualDeviceClock clock;
     Auth auth(users(), clock);
+    // The other address is a tablet that has logged in before: unknown devices share one
+    // budget of failed checks (test_pin_budget.cpp), which these ten failures use up.
+    std::string other = auth.login("1357", "10.0.0.3").device;
     // Attempt n (1-based) is wrong; after it the address waits this long (hand-derived from
     // docs/security.md: three free, then 1 s doubling, the tenth locks for 15 minutes).
     const Ms expected_wait[] = {0ms, 0ms, 1s, 2s, 4s, 8s, 16s, 32s, 64s, 15min};
@@ -47,12 +51,19 @@ TEST_CASE("PIN throttle: backoff steps, lockout after ten, its expiry, per addre
         CHECK(refused.status == Auth::LoginStatus::Throttled);
         CHECK(refused.retry_after == r.retry_after);
         // ...while another address is never blocked by this one.
-        CHECK(auth.login("1357", "10.0.0.3").status == Auth::LoginStatus::Ok);
+        auto in = auth.login("1357", "10.0.0.3", other);
+        CHECK(in.status == Auth::LoginStatus::Ok);
+        other = in.device;
         clock.advance_by(r.retry_after - 1ms);
         CHECK(auth.login("1357", "10.0.0.2").status == Auth::LoginStatus::Throttled);
         clock.advance_by(1ms);
     }
-    // The lockout has expired: the right PIN works again.
+    // The lockout has expired, but the ten failures used up the budget all unknown devices
+    // share: the right PIN waits for its refill, then works again.
+    auto budget = auth.login("1357", "10.0.0.2");
+    CHECK(budget.status == Auth::LoginStatus::Throttled);
+    CHECK(budget.message.find("does not know") != std::string::npos);
+    clock.advance_by(budget.retry_after);
     CHECK(auth.login("1357", "10.0.0.2").status == Auth::LoginStatus::Ok);
 }
 
@@ -91,8 +102,10 @@ TEST_CASE("PIN throttle: parallel wrong PINs are counted before they are checked
 TEST_CASE("PIN throttle: a lockout survives a restart (kept in STATE/throttle.json)") {
     test::TempDir dir;
     ManualDeviceClock clock;
+    std::string device;
     {
         Auth auth(users(), clock, dir.path / "tokens.json");
+        device = auth.login("1357", "10.0.0.3").device; // a tablet known before
         for (int n = 0; n < 10; ++n) {
             auto r = auth.login("0000", "10.0.0.2");
             if (r.status == Auth::LoginStatus::Throttled) {
@@ -105,7 +118,11 @@ TEST_CASE("PIN throttle: a lockout survives a restart (kept in STATE/throttle.js
     }
     Auth again(users(), clock, dir.path / "tokens.json");
     CHECK(again.login("1357", "10.0.0.2").status == Auth::LoginStatus::Throttled);
-    CHECK(again.login("1357", "10.0.0.3").status == Auth::LoginStatus::Ok);
+    CHECK(again.login("1357", "10.0.0.3", device).status == Auth::LoginStatus::Ok);
     clock.advance_by(15min);
+    // The lockout is over; the shared budget of unknown devices (used up by the ten) needs
+    // one refill, 20 minutes after the first failure.
+    CHECK(again.login("1357", "10.0.0.2").status == Auth::LoginStatus::Throttled);
+    clock.advance_by(5min);
     CHECK(again.login("1357", "10.0.0.2").status == Auth::LoginStatus::Ok);
 }
