@@ -222,8 +222,8 @@ TEST_CASE("the session to resume is the one the state dir records, whatever the 
         Room other(lib, state, clock);
         CHECK_FALSE(other.resume().has_value());
         bool said = false;
-        const Json now = other.state(); // alive through the loop
-        for (const auto& d : now["devices"])
+        const Json room_state = other.state(); // alive through the loop
+        for (const auto& d : room_state["devices"])
             if (d["id"] == "journal")
                 said = d["detail"].get<std::string>().find("missing") != std::string::npos;
         CHECK(said);
