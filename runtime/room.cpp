@@ -136,6 +136,7 @@ std::optional<std::string> Room::resume() {
     write_anchor();
     // Catch up quietly (missed cues are not replayed into the room), then reconcile.
     session_->advance_to(now_in_session);
+    start_vitals_locked(now_in_session);
     const DesiredState desired = session_->desired_state(now_in_session);
     for (auto* d : drivers_)
         d->reconcile(desired, clock_.now());
@@ -172,6 +173,7 @@ CommandResult Room::start(const StartRequest& request) {
     session_ = std::make_unique<Session>(std::move(*setup));
     origin_ = clock_.now();
     write_anchor();
+    start_vitals_locked(Ms{0});
     dispatch(session_->start());
     device_ok_.clear();
     journal_device_health();
@@ -199,9 +201,10 @@ void Room::tick() {
     if (!held_records_.empty() && write_held_records()) notify(); // space came back
     if (!session_ || session_->status() == SessionStatus::Finished) return;
     const bool health_changed = journal_device_health();
+    const bool vitals_changed = take_vitals_locked();
     Effects effects = session_->advance_to(session_now());
     if (effects.empty()) {
-        if (health_changed) notify();
+        if (health_changed || vitals_changed) notify();
         return;
     }
     dispatch(effects);
@@ -363,6 +366,7 @@ Json Room::state_locked() const {
             session["summary"] = session_summary_json(*session_, now);
         session["observations"] = session_->setup().tmpl.observations; // the tablet's buttons
         if (!resume_note_.empty()) session["notes"] = Json::array({resume_note_});
+        vitals_state_locked(session);
     }
     Json templates = Json::array();
     for (const auto& [id, t] : library_.templates)

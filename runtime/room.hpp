@@ -8,6 +8,7 @@
 #include "engine/journal.hpp"
 #include "engine/room_driver.hpp"
 #include "engine/session.hpp"
+#include "engine/vitals_monitor.hpp"
 #include "library/library.hpp"
 #include "runtime/journal_writer.hpp"
 #include "runtime/room_control.hpp"
@@ -68,6 +69,13 @@ public:
     // The session time now (nullopt without a session).
     std::optional<Ms> session_time() const;
 
+    // Vitals from the room's monitors (runtime/room_vitals.cpp). A decoded reading: queued
+    // (at most 256 waiting; more are dropped and counted) and taken in by the engine thread's
+    // next tick; never waits for the room lock. Runs on: any thread (the MQTT network thread).
+    void vitals_reading(std::string source, VitalsPayload payload, bool spot);
+    CommandResult ack_alert(const std::string& id, const std::string& by) override;
+    Json vitals_series() const override;
+
 private:
     void dispatch(const Effects& effects);
     // Journal records go to disk in order; one that cannot be written (disk full) is held in
@@ -84,6 +92,13 @@ private:
     // their next try (Session::media_faults).
     Json media_health_locked() const;
     Ms session_now() const;
+    // Vitals (runtime/room_vitals.cpp), under the room lock: a new monitor for the session
+    // started or resumed at `t`; the queued readings taken in and the monitor moved to now
+    // (true when the state changed); the session's vitals_live/alerts/trend.
+    void start_vitals_locked(Ms t);
+    bool take_vitals_locked();
+    void vitals_state_locked(Json& session) const;
+    void journal_vitals_locked(std::vector<Json> events);
 
     Library library_;
     std::filesystem::path state_dir_;
@@ -104,6 +119,15 @@ private:
     std::map<std::string, bool> device_ok_; // last journaled health per device
     std::string boot_id_;
     MonoTime next_retention_{};
+    std::unique_ptr<VitalsMonitor> vitals_; // the session's live vitals and alerts
+    struct QueuedReading {
+        std::string source;
+        VitalsPayload payload;
+        bool spot = false;
+    };
+    mutable std::mutex vitals_inbox_mutex_; // taken after mutex_, never before it
+    std::deque<QueuedReading> vitals_inbox_;
+    std::size_t vitals_inbox_dropped_ = 0;
 };
 
 // A fresh opaque session id ("s-" and 12 hex digits) and a shuffle seed, from the OS.
