@@ -86,16 +86,24 @@ std::optional<VitalsConfig> read_vitals(ObjectReader& v) {
                     problems.error(s.path_of("topic"), "topic \"" + *t + "\" is used twice");
                 c.topic = *t;
             }
+            bool known_format = false;
             if (auto f = s.string("format", Need::Required)) {
-                if (auto format = vitals_format_from_name(*f))
+                if (auto format = vitals_format_from_name(*f)) {
                     c.format = *format;
-                else
+                    known_format = true;
+                } else {
                     problems.error(s.path_of("format"),
                                    "expected json, number, ble-plx-continuous, ble-plx-spot or "
                                    "ble-bps, got " +
                                        describe_json(Json(*f)));
+                }
             }
-            read_mapping(s, c);
+            if (known_format) {
+                read_mapping(s, c);
+            } else { // what fields mean depends on the format: one error is enough
+                s.get("fields");
+                s.get("field");
+            }
             s.finish();
             out.sources.push_back(std::move(c));
         }

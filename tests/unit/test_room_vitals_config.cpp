@@ -76,6 +76,14 @@ TEST_CASE("room.json vitals: every mistake names its path and what was expected"
         INFO(p.to_string());
         CHECK(has_problem(p, row.path, row.fragment));
     }
+    // An unknown format is one problem, not also a complaint about its fields.
+    {
+        Json j = Json::parse(kGood);
+        j["vitals"]["sources"][0]["format"] = "ble-glucose";
+        Problems p("room.json");
+        CHECK_FALSE(load_room_config(j, p).has_value());
+        CHECK(p.error_count() == 1);
+    }
     // A json source without fields, a number source without a field.
     for (const char* pointer : {"/vitals/sources/0/fields", "/vitals/sources/4/field"}) {
         CAPTURE(pointer);
