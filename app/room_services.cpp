@@ -52,6 +52,16 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         bridge_ = std::make_unique<MqttBridge>(bo, *mqtt_, *room_, device_clock_);
         MqttBridge* b = bridge_.get();
         room_->on_change([b](const Json& state) { b->publish_state(state); });
+        if (rc.vitals) {
+            Room* r = room_.get();
+            vitals_ = std::make_unique<VitalsDriver>(
+                *rc.vitals, *mqtt_, device_clock_,
+                [r](const std::string& source, VitalsPayload payload, bool spot) {
+                    r->vitals_reading(source, std::move(payload), spot);
+                },
+                std::cerr);
+            room_->add_driver(vitals_.get());
+        }
     }
     if (rc.audio && options_.audio != "off") {
         AudioDriverOptions ao;

@@ -13,6 +13,7 @@
 #include "devices/midi.hpp"
 #include "devices/mqtt_client.hpp"
 #include "devices/mqtt_cue_driver.hpp"
+#include "devices/vitals_driver.hpp"
 #include "library/library_files.hpp"
 #include "library/library_watcher.hpp"
 #include "playlists/loudness_worker.hpp"
@@ -61,6 +62,7 @@ public:
     AudioDriver* audio() { return audio_.get(); }
     MqttClient* mqtt() { return mqtt_.get(); }
     MqttBridge* bridge() { return bridge_.get(); }
+    VitalsDriver* vitals() { return vitals_.get(); }
     MidiDriver* midi() { return midi_.get(); }
     HttpApi* http() { return http_.get(); }
     EventHub& events() { return events_; }
@@ -74,6 +76,7 @@ private:
     std::unique_ptr<LogDriver> log_;
     std::unique_ptr<MqttClient> mqtt_;
     std::unique_ptr<MqttCueDriver> mqtt_cues_; // template mqtt cues
+    std::unique_ptr<VitalsDriver> vitals_;     // room.json vitals: the monitors on MQTT
     std::unique_ptr<LightsDriver> lights_;
     std::unique_ptr<MqttBridge> bridge_;
     std::unique_ptr<AudioDriver> audio_;

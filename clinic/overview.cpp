@@ -174,6 +174,15 @@ Json Overview::room_json(const Room& r, DeviceTime now) const {
                                       {"overdue_s", overdue}});
             }
         }
+        // A high vitals alert nobody acknowledged for 60 s: its kind and priority, no value.
+        if (running && s.contains("alerts") && s["alerts"].is_array())
+            for (const auto& a : s["alerts"])
+                if (a.is_object() && a.value("escalated", false) && !a.value("acked", false))
+                    alerts.push_back({{"kind", "vitals_alarm"},
+                                      {"alarm", a.value("kind", "")},
+                                      {"priority", a.value("priority", "")},
+                                      {"text", "unacknowledged " + a.value("priority", "") +
+                                                   " alert: " + a.value("kind", "")}});
         if (running && s.value("vitals_flagged", false))
             alerts.push_back({{"kind", "vitals_flagged"},
                               {"text", "a vitals reading is outside the thresholds"}});

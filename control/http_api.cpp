@@ -194,6 +194,23 @@ void HttpApi::routes() {
             auto body = json_body(req, res);
             if (body) session_action(req.matches[1], *body, res, who);
         }));
+    // Vitals alerts (therapist, clinic): acknowledged by the user named in the token.
+    s.Post(R"(/api/v1/session/alerts/([A-Za-z0-9_-]{1,32})/ack)",
+           guarded(Role::Therapist, [this](const httplib::Request& req, httplib::Response& res,
+                                           const AuthSession& who) {
+               CommandResult r = room_.ack_alert(req.matches[1], who.user);
+               Json out = {{"ok", r.ok}, {"state", r.body}};
+               if (!r.message.empty()) out[r.ok ? "note" : "error"] = r.message;
+               json_reply(res, r.ok ? 200 : r.status, out);
+           }));
+    s.Get("/api/v1/session/vitals/series",
+          guarded(Role::Therapist,
+                  [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {
+                      Json series = room_.vitals_series();
+                      if (series.is_null())
+                          return error_reply(res, 404, "no session with vitals is running");
+                      json_reply(res, 200, series);
+                  }));
     s.Post(R"(/api/v1/audio/(volume|skip))",
            guarded(Role::Therapist, [this](const httplib::Request& req, httplib::Response& res,
                                            const AuthSession& who) {

@@ -2,6 +2,7 @@
 #include "control/mqtt_bridge.hpp"
 
 #include "control/ha_discovery.hpp"
+#include "engine/vitals_monitor.hpp"
 
 #include <algorithm>
 #include <iostream>
@@ -109,6 +110,12 @@ Json mqtt_state(Json state) {
                                           // sees only vitals_flagged (a reading outside the
                                           // template's thresholds)
         state["session"].erase("summary");
+        // Live vitals never leave the tablet; the alerts go out as kind and priority only.
+        state["session"].erase("vitals_live");
+        state["session"].erase("vitals_trend");
+        if (state["session"].contains("alerts"))
+            state["session"]["alerts"] =
+                VitalsMonitor::alerts_without_values(state["session"]["alerts"]);
     }
     return state;
 }

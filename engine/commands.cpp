@@ -113,6 +113,11 @@ std::optional<Command> parse_command(CommandKind kind, const Json& args_in, Prob
                                             std::to_string(*cmd.vitals.systolic) + "), got " +
                                             std::to_string(*cmd.vitals.diastolic));
         if (auto c = obj.integer("cue", Need::Optional, 0, 100000)) cmd.cue = static_cast<int>(*c);
+        if (auto s = obj.string("source")) {
+            if (!is_valid_id(*s))
+                problems.error("source", "expected a vitals source id (room.json vitals.sources)");
+            cmd.source = *s;
+        }
         if (problems.error_count() == errors_before && !cmd.vitals.systolic &&
             !cmd.vitals.diastolic && !cmd.vitals.hr && !cmd.vitals.spo2)
             problems.error("", "expected at least one of systolic, diastolic, hr, spo2");
@@ -168,6 +173,7 @@ Json command_args_json(const Command& cmd) {
         if (cmd.vitals.diastolic) j["diastolic"] = *cmd.vitals.diastolic;
         if (cmd.vitals.hr) j["hr"] = *cmd.vitals.hr;
         if (cmd.vitals.spo2) j["spo2"] = *cmd.vitals.spo2;
+        if (!cmd.source.empty()) j["source"] = cmd.source;
         if (cmd.cue >= 0) j["cue"] = cmd.cue;
         break;
     case CommandKind::Ack:

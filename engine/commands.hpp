@@ -23,7 +23,7 @@ enum class CommandKind {
     End,
     Volume, // {"step_db": n} | {"trim_db": n} | {"db": n} (see VolumeHow)
     Skip,
-    Vitals,      // {"systolic"?, "diastolic"?, "hr"?, "spo2"?, "cue"?}
+    Vitals,      // {"systolic"?, "diastolic"?, "hr"?, "spo2"?, "cue"?, "source"?}
     Ack,         // {"cue": index} acknowledge a reminder
     TrackFailed, // {"file": path} from the audio driver: the file cannot be played
     Observe      // {"code": c} a structured observation from the template's vocabulary
@@ -55,6 +55,8 @@ struct Command {
     std::string phase;
     std::string file;
     std::string code; // Observe
+    // Vitals: a device's reading names its room.json vitals source ("cuff"); empty when typed.
+    std::string source;
 
     bool operator==(const Command&) const = default;
 };

@@ -35,6 +35,7 @@ struct PendingReminder {
 struct VitalsRecord {
     Ms at{0};
     std::optional<int> systolic, diastolic, hr, spo2;
+    std::string source; // a device's source id; empty when typed
     bool operator==(const VitalsRecord&) const = default;
 };
 

@@ -464,8 +464,8 @@ Outcome Session::apply_command(const Command& cmd, Ms t) {
     }
     case CommandKind::Vitals: {
         record_command(cmd, t);
-        vitals_.push_back(
-            {t, cmd.vitals.systolic, cmd.vitals.diastolic, cmd.vitals.hr, cmd.vitals.spo2});
+        vitals_.push_back({t, cmd.vitals.systolic, cmd.vitals.diastolic, cmd.vitals.hr,
+                           cmd.vitals.spo2, cmd.source});
         if (auto flags = vitals_flags(vitals_.back(), setup_.tmpl.vitals_alert); !flags.empty())
             record_event(t, {{"event", "vitals_alert"}, {"flags", flags}});
         if (cmd.cue >= 0) {

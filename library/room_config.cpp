@@ -471,6 +471,20 @@ std::optional<RoomConfig> load_room_config(const Json& json, Problems& problems)
         ObjectReader reader(*c, "control", problems);
         if (reader.is_object()) read_control(reader, room.control);
     }
+    if (const Json* v = nullable(root, "vitals")) {
+        ObjectReader reader(*v, "vitals", problems);
+        if (reader.is_object()) {
+            room.vitals = read_vitals(reader);
+            if (!room.mqtt) problems.error("vitals", "the monitors need the \"mqtt\" section");
+            // The room's own topics carry its state for other systems: no vital sign there.
+            const std::string base = room.mqtt ? room.mqtt->base_topic + "/" : "";
+            for (std::size_t i = 0; room.vitals && !base.empty() && i < room.vitals->sources.size();
+                 ++i)
+                if (room.vitals->sources[i].topic.starts_with(base))
+                    problems.error(json_path_key(json_path_index("vitals.sources", i), "topic"),
+                                   "expected a topic outside the room's own " + base + "#");
+        }
+    }
     root.finish();
     for (std::size_t i = 0; i < room.lights.size(); ++i) {
         if (room.lights[i].dialect != Dialect::Simulated && !room.mqtt)

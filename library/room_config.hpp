@@ -3,6 +3,7 @@
 
 #include "engine/json_reader.hpp"
 #include "engine/problems.hpp"
+#include "library/room_vitals.hpp"
 
 #include <optional>
 #include <set>
@@ -119,6 +120,7 @@ struct RoomConfig {
     std::vector<LightConfig> lights;
     std::optional<MidiConfig> midi;
     ControlConfig control;
+    std::optional<VitalsConfig> vitals; // the room's monitors on MQTT (library/room_vitals.hpp)
 
     std::set<std::string> light_ids() const;
     std::set<std::string> midi_output_ids() const;

@@ -97,6 +97,9 @@ private:
     Json skips_ = Json::array();
     Json faults_ = Json::array();
     Json observations_ = Json::array();
+    Json alerts_ = Json::array();       // vitals alert episodes from the room's monitors
+    Json vitals_trend_ = Json::array(); // their minute rows
+    bool vitals_flagged_ = false;
 };
 
 std::string two(int v) {
@@ -249,6 +252,7 @@ void ReportBuilder::on_command(const Json& r, Ms t) {
         const auto flags = report_vitals_flags(args, tmpl_.vitals_alert);
         reading["flags"] = flags;
         reading["cue"] = args.contains("cue") ? args["cue"] : Json(nullptr);
+        if (args.contains("source")) reading["source"] = args["source"]; // a device's reading
         vitals_.push_back(std::move(stamp(reading)));
         std::string what;
         for (const char* k : {"systolic", "diastolic", "hr", "spo2"})
@@ -372,6 +376,7 @@ void ReportBuilder::on_event(const Json& r, Ms t) {
         close_episode(t, comfort_);
         close_episode(t, lights_up_);
         row(t, "ending");
+    } else if (report_vitals_event(r, t, alerts_, vitals_trend_)) {
     } else if (event == "resumed") {
         row(t, "resumed");
     } else if (event == "device") {
@@ -562,6 +567,8 @@ Json ReportBuilder::build() {
                               {"hr_max", a.hr_max},
                               {"spo2_min", a.spo2_min}};
     report["vitals"] = vitals_;
+    report["alerts"] = alerts_;
+    report["vitals_trend"] = vitals_trend_;
     report["reminders"] = reminders_;
     report["volume"] = volume_;
     report["music"] = music_rows_;

@@ -38,4 +38,9 @@ std::vector<std::string> report_vitals_flags(const Json& reading, const VitalsAl
 // Seconds (3 decimals) as JSON, or null.
 Json report_seconds(std::optional<Ms> t);
 
+// The vitals monitor's journal events (engine/vitals_monitor.hpp) into the report: every
+// alert episode with its acknowledgement (`alerts`) and one row per minute (`vitals_trend`).
+// Returns false for any other event. (engine/report_vitals.cpp)
+bool report_vitals_event(const Json& record, Ms t, Json& alerts, Json& trend);
+
 } // namespace stillroom

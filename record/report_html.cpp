@@ -383,6 +383,26 @@ std::string report_html(const Json& r) {
         out += table({"Time", "Since dose", "Clock", "Systolic", "Diastolic", "HR", "SpO2",
                       "Flags", "By", "Entry"},
                      rows, "");
+    // The room's monitors (docs/vitals.md): every alert episode, and the minute rows.
+    rows.clear();
+    for (const auto& a : r.value("alerts", Json::array()))
+        rows.push_back({text(a["priority"]), text(a["kind"]), text(a["source"]), text(a["value"]),
+                        clock(a["start_s"]), a["acked_by"].is_null() ? "" : text(a["acked_by"]),
+                        clock(a["ack_s"]), a.value("escalated", false) ? "yes" : "",
+                        clock(a["end_s"])});
+    out += "<h3>Monitor alerts</h3>" + table({"Priority", "Alert", "Source", "Worst", "Start",
+                                              "Acknowledged by", "At", "To the clinic", "End"},
+                                             rows, "No monitor alerts.");
+    rows.clear();
+    auto span = [&](const Json& m, const char* sign) {
+        if (!m.contains(sign)) return std::string();
+        const Json& st = m[sign];
+        return text(st["min"]) + " / " + text(st["median"]) + " / " + text(st["max"]);
+    };
+    for (const auto& m : r.value("vitals_trend", Json::array()))
+        rows.push_back({clock(m["minute_s"]), span(m, "spo2"), span(m, "hr")});
+    out += "<h3>Monitor trend (per minute: min / median / max)</h3>" +
+           table({"Minute", "SpO2", "HR"}, rows, "No monitor readings.");
 
     out += "<h2>Phases</h2>";
     rows.clear();

@@ -179,6 +179,7 @@ std::optional<std::string> Room::resume() {
     if (!journal_) journal_fault_ = error;
     // Catch up quietly (missed cues are not replayed into the room), then reconcile.
     session_->advance_to(now_in_session);
+    start_vitals_locked(now_in_session);
     const DesiredState desired = session_->desired_state(now_in_session);
     for (auto* d : drivers_)
         d->reconcile(desired, clock_.now());
@@ -242,6 +243,7 @@ CommandResult Room::start_by(const StartRequest& request, const std::string& by)
     session_ = std::make_unique<Session>(std::move(*setup));
     origin_ = clock_.now();
     write_anchor();
+    start_vitals_locked(Ms{0});
     dispatch(session_->start());
     acting_by_.clear(); // device health from here on is the room's own
     device_ok_.clear();
@@ -322,12 +324,13 @@ void Room::tick() {
     if (!held_records_.empty() && write_held_records()) notify(); // space came back
     if (!session_ || session_->status() == SessionStatus::Finished) return;
     const bool health_changed = journal_device_health();
+    const bool vitals_changed = take_vitals_locked();
     Effects effects = session_->advance_to(session_now());
     if (effects.empty()) {
         // The clocks on the tablets are extrapolated from a state: one at least every 5 s
         // (real time) keeps them honest between events.
         const std::int64_t wall = clock_.wall_unix_ms();
-        if (health_changed || wall - last_notify_wall_ms_ >= 4000 || wall < last_notify_wall_ms_)
+        if (health_changed || vitals_changed || wall - last_notify_wall_ms_ >= 4000 || wall < last_notify_wall_ms_)
             notify();
         return;
     }
@@ -551,6 +554,7 @@ Json Room::state_locked() const {
         session["signed"] = entries_.signed_by();
         // Records the journal lost (damaged, missing, cut) and what the state file kept.
         session["journal_damage"] = journal_damage_.empty() ? Json(nullptr) : Json(journal_damage_);
+        vitals_state_locked(session);
     }
     Json templates = Json::array();
     for (const auto& [id, t] : library_.templates)

@@ -8,6 +8,7 @@
 #include "engine/journal.hpp"
 #include "engine/room_driver.hpp"
 #include "engine/session.hpp"
+#include "engine/vitals_monitor.hpp"
 #include "library/library.hpp"
 #include "library/time_zone.hpp"
 #include "runtime/chart_entries.hpp"
@@ -83,6 +84,13 @@ public:
     // The session time now (nullopt without a session).
     std::optional<Ms> session_time() const;
 
+    // Vitals from the room's monitors (runtime/room_vitals.cpp). A decoded reading: queued
+    // (at most 256 waiting; more are dropped and counted) and taken in by the engine thread's
+    // next tick; never waits for the room lock. Runs on: any thread (the MQTT network thread).
+    void vitals_reading(std::string source, VitalsPayload payload, bool spot);
+    CommandResult ack_alert(const std::string& id, const std::string& by) override;
+    Json vitals_series() const override;
+
 private:
     // Journals the effects' records, then acts on the rest. Returns the seq of the first
     // "cmd" or "refused" record among them (the record a command made), or 0.
@@ -116,6 +124,13 @@ private:
     // their next try (Session::media_faults).
     Json media_health_locked() const;
     Ms session_now() const;
+    // Vitals (runtime/room_vitals.cpp), under the room lock: a new monitor for the session
+    // started or resumed at `t`; the queued readings taken in and the monitor moved to now
+    // (true when the state changed); the session's vitals_live/alerts/trend.
+    void start_vitals_locked(Ms t);
+    bool take_vitals_locked();
+    void vitals_state_locked(Json& session) const;
+    void journal_vitals_locked(std::vector<Json> events);
 
     Library library_;
     std::filesystem::path state_dir_;
@@ -145,6 +160,15 @@ private:
     Json library_problems_ = Json::array();
     bool library_has_errors_ = false;
     std::int64_t last_notify_wall_ms_ = 0; // a state at least every 5 s during a session
+    std::unique_ptr<VitalsMonitor> vitals_; // the session's live vitals and alerts
+    struct QueuedReading {
+        std::string source;
+        VitalsPayload payload;
+        bool spot = false;
+    };
+    mutable std::mutex vitals_inbox_mutex_; // taken after mutex_, never before it
+    std::deque<QueuedReading> vitals_inbox_;
+    std::size_t vitals_inbox_dropped_ = 0;
 };
 
 // A fresh opaque session id ("s-" and 12 hex digits) and a shuffle seed, from the OS.

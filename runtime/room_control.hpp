@@ -66,6 +66,15 @@ public:
         (void)relative;
         return std::nullopt;
     }
+    // Acknowledges a vitals alert (session.alerts[].id) as `by`. Runs on: any thread.
+    virtual CommandResult ack_alert(const std::string& id, const std::string& by) {
+        (void)id;
+        (void)by;
+        return {false, 404, "this room has no vitals alerts", nullptr};
+    }
+    // The running session's full vitals series, minute rows and alert episodes; null
+    // without a session. Runs on: any thread.
+    virtual Json vitals_series() const { return nullptr; }
 };
 
 } // namespace stillroom

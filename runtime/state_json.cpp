@@ -22,6 +22,7 @@ Json vitals_json(const Session& session) {
         if (v.diastolic) j["diastolic"] = *v.diastolic;
         if (v.hr) j["hr"] = *v.hr;
         if (v.spo2) j["spo2"] = *v.spo2;
+        if (!v.source.empty()) j["source"] = v.source;
         list.push_back(std::move(j));
     }
     return list;

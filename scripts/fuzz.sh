@@ -8,10 +8,10 @@ build="${STILLROOM_FUZZ_BUILD:-$here/build-fuzz}"
 CC=clang CXX=clang++ cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTILLROOM_FUZZ=ON \
   -DBUILD_TESTING=OFF -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
-cmake --build "$build" -j "$(nproc)" --target fuzz_loaders fuzz_m3u fuzz_durations fuzz_commands fuzz_mqtt fuzz_midi
+cmake --build "$build" -j "$(nproc)" --target fuzz_loaders fuzz_m3u fuzz_durations fuzz_commands fuzz_mqtt fuzz_midi fuzz_vitals
 status=0
 printf '%-16s %14s %10s\n' target executions crashes
-for t in loaders m3u durations commands mqtt midi; do
+for t in loaders m3u durations commands mqtt midi vitals; do
   work="$build/corpus-$t"
   mkdir -p "$work" "$build/crashes-$t"
   log="$build/fuzz-$t.log"

@@ -37,7 +37,7 @@ contains() { # contains NAME FILE TEXT
 # --help everywhere, exit codes 0/1/2
 expect "help" 0 "$bin" --help
 contains "help lists check" "$tmp/out" "check"
-for c in demo run check plan render playlist devices; do
+for c in demo run check plan render playlist devices vitals; do
   expect "$c --help" 0 "$bin" "$c" --help
   contains "$c --help shows usage" "$tmp/out" "usage: stillroom $c"
 done
@@ -58,6 +58,18 @@ sed -i 's/"crossfade": "12s"/"crossfad": "12s"/' "$tmp/broken/playlists/settle.j
 expect "check broken library" 1 "$bin" check --library "$tmp/broken"
 contains "names the session file and path" "$tmp/out" 'sessions/im-ketamine.json: phases[2].duration: expected a duration like "15m"'
 contains "names the playlist typo" "$tmp/out" 'playlists/settle.json: crossfad: unknown key (did you mean "crossfade"?)'
+# room.json vitals (docs/vitals.md): the monitors' section is checked like the rest
+mkdir -p "$tmp/vitals/sessions"
+cat > "$tmp/vitals/room.json" <<'JSON'
+{"room": "v", "mqtt": {"url": "mqtt://127.0.0.1:1883"},
+ "vitals": {"sources": [{"id": "oxi", "topic": "ward/oxi1", "format": "ble-glucose"},
+                        {"id": "hr", "topic": "ha/hr", "format": "number"}],
+            "stale_after": "soon"}}
+JSON
+expect "check vitals" 1 "$bin" check --library "$tmp/vitals"
+contains "names the vitals format" "$tmp/out" 'room.json: vitals.sources[0].format: expected json, number, ble-plx-continuous, ble-plx-spot or ble-bps, got "ble-glucose"'
+contains "names the missing field" "$tmp/out" 'room.json: vitals.sources[1].field: required'
+contains "names the bad duration" "$tmp/out" 'room.json: vitals.stale_after: expected a duration'
 expect "check missing library" 1 "$bin" check --library "$tmp/nowhere"
 
 # plan

@@ -99,6 +99,9 @@ const Row kRoutes[] = {
     {"DELETE", "/api/v1/audio/files/(.+)", "/api/v1/audio/files/audio/x.flac", "", Need::Curator},
     {"POST", "/api/v1/audio/preview", "/api/v1/audio/preview", R"({"file":"audio/x.flac"})",
      Need::Curator},
+    {"POST", "/api/v1/session/alerts/([A-Za-z0-9_-]{1,32})/ack", "/api/v1/session/alerts/a1/ack",
+     "{}", Need::Therapist},
+    {"GET", "/api/v1/session/vitals/series", "/api/v1/session/vitals/series", "", Need::Therapist},
 };
 
 struct RolesRoom final : RoomControl {
