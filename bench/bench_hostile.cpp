@@ -15,8 +15,8 @@
 
 #include "../tests/integration/raw_http.hpp"
 #include "bench_util.hpp"
-#include "hostile_bombs.hpp"
 #include "hostile_access.hpp"
+#include "hostile_bombs.hpp"
 
 #include <algorithm>
 #include <atomic>

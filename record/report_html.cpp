@@ -380,8 +380,8 @@ std::string report_html(const Json& r) {
                        text(v.value("by", Json(""))), status_note(v)}));
     }
     if (!rows.empty()) // none: the chart above already says "No vitals were recorded."
-        out += table({"Time", "Since dose", "Clock", "Systolic", "Diastolic", "HR", "SpO2",
-                      "Flags", "By", "Entry"},
+        out += table({"Time", "Since dose", "Clock", "Systolic", "Diastolic", "HR", "SpO2", "Flags",
+                      "By", "Entry"},
                      rows, "");
     // The room's monitors (docs/vitals.md): every alert episode, and the minute rows.
     rows.clear();

@@ -330,7 +330,8 @@ void Room::tick() {
         // The clocks on the tablets are extrapolated from a state: one at least every 5 s
         // (real time) keeps them honest between events.
         const std::int64_t wall = clock_.wall_unix_ms();
-        if (health_changed || vitals_changed || wall - last_notify_wall_ms_ >= 4000 || wall < last_notify_wall_ms_)
+        if (health_changed || vitals_changed || wall - last_notify_wall_ms_ >= 4000 ||
+            wall < last_notify_wall_ms_)
             notify();
         return;
     }

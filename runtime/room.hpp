@@ -147,10 +147,10 @@ private:
     std::string
         resume_note_; // how the resumed session differs from its journal (until the next start)
     std::deque<Json> held_records_;
-    std::int64_t last_seq_ = 0;             // the seq of the session's last journal record
+    std::int64_t last_seq_ = 0;         // the seq of the session's last journal record
     std::int64_t last_seq_written_ = 0; // the seq of the last record on disk (the anchor's)
-    ChartEntries entries_;  // the session's clinical entries and their corrections
-    TimeZone zone_;         // room.json "timezone": the record's clock times
+    ChartEntries entries_;              // the session's clinical entries and their corrections
+    TimeZone zone_;                     // room.json "timezone": the record's clock times
     std::string acting_by_; // who gave the command being carried out ("" = the schedule)
     std::size_t dropped_records_ = 0;
     std::map<std::string, bool> device_ok_; // last journaled health per device
@@ -159,7 +159,7 @@ private:
     std::string library_in_force_ = "disk";
     Json library_problems_ = Json::array();
     bool library_has_errors_ = false;
-    std::int64_t last_notify_wall_ms_ = 0; // a state at least every 5 s during a session
+    std::int64_t last_notify_wall_ms_ = 0;  // a state at least every 5 s during a session
     std::unique_ptr<VitalsMonitor> vitals_; // the session's live vitals and alerts
     struct QueuedReading {
         std::string source;

@@ -3,8 +3,8 @@
 // a minute; a cuff reading becomes a session.vitals entry; alerts are journaled and acked;
 // the state's vitals stay the same size however many readings came.
 #include "devices/vitals_driver.hpp"
-#include "record/report_store.hpp"
 #include "fake_mqtt.hpp"
+#include "record/report_store.hpp"
 #include "runtime/room.hpp"
 #include "temp_dir.hpp"
 

@@ -100,7 +100,8 @@ void check_rows(const std::vector<Row>& rows, const std::optional<Json>& alert) 
             limits.hr_max = (*alert)["hr_max"].get<int>();
             limits.spo2_min = (*alert)["spo2_min"].get<int>();
         }
-        CHECK(vitals_flags({Ms{0}, r.systolic, r.diastolic, r.hr, r.spo2, ""}, limits) == row.flags);
+        CHECK(vitals_flags({Ms{0}, r.systolic, r.diastolic, r.hr, r.spo2, ""}, limits) ==
+              row.flags);
         Json args = Json::object();
         if (r.systolic) args["systolic"] = *r.systolic;
         if (r.diastolic) args["diastolic"] = *r.diastolic;
