@@ -13,7 +13,7 @@ namespace stillroom {
 
 namespace {
 
-std::string read_whole(const std::filesystem::path& p) {
+std::string read_throttle_file(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     std::ostringstream s;
     s << in.rdbuf();
@@ -45,7 +45,7 @@ PinThrottle::~PinThrottle() {
 
 void PinThrottle::load() {
     if (file_.empty()) return;
-    Json j = parse_json_or_discarded(read_whole(file_));
+    Json j = parse_json_or_discarded(read_throttle_file(file_));
     if (!j.is_object()) return;
     const DeviceTime now = clock_.now();
     const std::int64_t wall = clock_.wall_unix_ms();

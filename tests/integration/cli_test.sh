@@ -218,7 +218,7 @@ after=$(cd "$lib" && find . -path ./state -prune -o -name '*.json' ! -name '.lou
 expect "report of the demo's session from the library" 0 env XDG_STATE_HOME="$xdg" "$bin" report "$demo_id" --library "$lib"
 contains "report names the demo's journal folder" "$tmp/err" "$demo_home/state/sessions"
 contains "report of the demo's session" "$tmp/out" "\"id\": \"$demo_id\""
-start_clock=$(grep -o '"clock":"[^"]*"' "$demo_home/state/sessions/$demo_id.jsonl" | head -1 | cut -d'"' -f4)
+start_clock=$(grep -a -o '"clock":"[^"]*"' "$demo_home/state/sessions/$demo_id.jsonl" | head -1 | cut -d'"' -f4)
 start_s=$(date -d "$start_clock" +%s 2>/dev/null || echo 0)
 now_s=$(date +%s)
 [ $((now_s - start_s)) -ge 0 ] && [ $((now_s - start_s)) -lt 3600 ] && passed=$((passed + 1)) \
