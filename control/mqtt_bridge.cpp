@@ -113,6 +113,7 @@ Json mqtt_state(Json state) {
         // Live vitals never leave the tablet; the alerts go out as kind and priority only.
         state["session"].erase("vitals_live");
         state["session"].erase("vitals_trend");
+        state["session"].erase("entries"); // the chart's clinical entries carry values too
         if (state["session"].contains("alerts"))
             state["session"]["alerts"] =
                 VitalsMonitor::alerts_without_values(state["session"]["alerts"]);
