@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-Command cmd(CommandKind kind) {
+Command seq_cmd(CommandKind kind) {
     Command c;
     c.kind = kind;
     return c;
@@ -72,16 +72,16 @@ TEST_CASE("every journal record has a seq: 1 for the start, consecutive; a comma
         bool accepted;
         const char* type; // of the record the command made
     };
-    Command dose = cmd(CommandKind::Dose);
-    Command vitals = cmd(CommandKind::Vitals);
+    Command dose = seq_cmd(CommandKind::Dose);
+    Command vitals = seq_cmd(CommandKind::Vitals);
     vitals.vitals.systolic = 120;
     vitals.vitals.diastolic = 80;
     const std::vector<Step> steps = {
         {"dose", dose, true, "cmd"},
         {"dose again (refused)", dose, false, "refused"},
         {"vitals", vitals, true, "cmd"},
-        {"hold", cmd(CommandKind::Hold), true, "cmd"},
-        {"resume", cmd(CommandKind::Resume), true, "cmd"},
+        {"hold", seq_cmd(CommandKind::Hold), true, "cmd"},
+        {"resume", seq_cmd(CommandKind::Resume), true, "cmd"},
     };
     std::int64_t last = 0;
     for (const auto& step : steps) {
@@ -104,7 +104,7 @@ TEST_CASE("every journal record has a seq: 1 for the start, consecutive; a comma
     SUBCASE("no session: no record, seq 0") {
         ManualClock other;
         Room idle(lib, dir.path / "idle", other);
-        const CommandResult r = idle.command(cmd(CommandKind::Hold));
+        const CommandResult r = idle.command(seq_cmd(CommandKind::Hold));
         CHECK_FALSE(r.ok);
         CHECK(r.seq == 0);
     }
@@ -123,7 +123,7 @@ TEST_CASE("a resumed session numbers its records on after the highest seq in its
         REQUIRE(room.start({"s", ""}).ok);
         id = room.state()["session"]["id"].get<std::string>();
         clock.advance_by(1min);
-        REQUIRE(room.command(cmd(CommandKind::Dose)).seq > 1);
+        REQUIRE(room.command(seq_cmd(CommandKind::Dose)).seq > 1);
     } // killed
     before = journal_records(state, id).back()["seq"].get<std::int64_t>();
 
@@ -153,7 +153,7 @@ TEST_CASE("a resumed session numbers its records on after the highest seq in its
     const auto after_resume = journal_records(state, id);
     REQUIRE(after_resume.back().value("event", "") == "resumed");
     CHECK(after_resume.back()["seq"] == before + 1);
-    const CommandResult hold = again.command(cmd(CommandKind::Hold));
+    const CommandResult hold = again.command(seq_cmd(CommandKind::Hold));
     REQUIRE(hold.ok);
     CHECK(hold.seq == before + 2);
     const Json rec = record_with_seq(journal_records(state, id), hold.seq);

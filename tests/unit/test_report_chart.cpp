@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-Command cmd(CommandKind kind) {
+Command chart_cmd(CommandKind kind) {
     Command c;
     c.kind = kind;
     return c;
@@ -44,14 +44,14 @@ const char* kTemplate = R"({
 })";
 
 Command vitals(int sys, int dia, int hr, int spo2, int cue = -1) {
-    Command c = cmd(CommandKind::Vitals);
+    Command c = chart_cmd(CommandKind::Vitals);
     c.vitals = {sys, dia, hr, spo2};
     c.cue = cue;
     return c;
 }
 
 Command observe(const std::string& code) {
-    Command c = cmd(CommandKind::Observe);
+    Command c = chart_cmd(CommandKind::Observe);
     c.code = code;
     return c;
 }
@@ -86,7 +86,7 @@ Scripted script(const fs::path& dir) {
         clock.advance_by(5min);
         REQUIRE(room.command_by(vitals(128, 82, 72, 98), "therapist").ok);
         clock.advance_by(3min);
-        dose = room.command_by(cmd(CommandKind::Dose), "therapist").seq;
+        dose = room.command_by(chart_cmd(CommandKind::Dose), "therapist").seq;
         clock.advance_by(4min);
         nausea = room.command_by(observe("nausea"), "therapist").seq;
         clock.advance_by(1min);
@@ -124,7 +124,7 @@ Scripted script(const fs::path& dir) {
     REQUIRE(room.command_by(observe("dissociation"), "demo").ok);
     clock.advance_by(1min);
     CHECK(room.sign(id, "therapist").status == 409); // not before the end
-    REQUIRE(room.command_by(cmd(CommandKind::End), "therapist").ok);
+    REQUIRE(room.command_by(chart_cmd(CommandKind::End), "therapist").ok);
     clock.advance_by(1min);
     room.tick();
     REQUIRE(room.state()["session"]["status"] == "finished");

@@ -34,7 +34,7 @@ const char* kWindowsTemplate = R"({
 constexpr Ms kDoseAt = 10min; // since the session's start
 constexpr Ms kEndFade = 30s;
 
-struct Row {
+struct WindowRow {
     const char* name;
     const char* field;        // the form field under test
     std::vector<Ms> readings; // since the dose (negative: before it)
@@ -44,7 +44,7 @@ struct Row {
 };
 
 // Readings are 130/80 unless the row says otherwise; times written since the dose.
-const std::vector<Row> kRows = {
+const std::vector<WindowRow> kRows = {
     // BP before dose: at or before the dose mark.
     {"pre-dose: at the dose", "bp_pre_dose", {0s}, 130min, "130/80 at dose+0:00"},
     {"pre-dose: 1 s before the dose", "bp_pre_dose", {-1s}, 130min, "130/80 at dose-0:01"},
@@ -99,7 +99,7 @@ const std::vector<Row> kRows = {
 };
 
 // Runs the row's session and returns its report's form.
-Json form_of(const Row& row) {
+Json form_of(const WindowRow& row) {
     Session s(setup_from(kWindowsTemplate, three_hour_playlists()));
     JournalContents journal;
     auto take = [&](const Effects& effects) {

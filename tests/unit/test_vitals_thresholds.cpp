@@ -20,7 +20,7 @@ struct Reading {
     std::optional<int> systolic, diastolic, hr, spo2;
 };
 
-struct Row {
+struct ThresholdRow {
     const char* name;
     Reading reading;
     std::vector<std::string> flags;
@@ -28,7 +28,7 @@ struct Row {
 
 // Defaults (docs/api.md, docs/report.md): systolic > 160, diastolic > 100, hr < 50 or > 120, spo2
 // < 92.
-const std::vector<Row> kDefaultRows = {
+const std::vector<ThresholdRow> kDefaultRows = {
     {"systolic at 160", {160, {}, {}, {}}, {}},
     {"systolic 161", {161, {}, {}, {}}, {"systolic_high"}},
     {"diastolic at 100", {{}, 100, {}, {}}, {}},
@@ -47,7 +47,7 @@ const std::vector<Row> kDefaultRows = {
 // A template's own: systolic 150, diastolic 90, hr 55..110, spo2 95.
 const char* kAlert =
     R"({"systolic_max": 150, "diastolic_max": 90, "hr_min": 55, "hr_max": 110, "spo2_min": 95})";
-const std::vector<Row> kTemplateRows = {
+const std::vector<ThresholdRow> kTemplateRows = {
     {"systolic at 150", {150, {}, {}, {}}, {}},
     {"systolic 151", {151, {}, {}, {}}, {"systolic_high"}},
     {"diastolic at 90", {{}, 90, {}, {}}, {}},
@@ -86,7 +86,7 @@ JournalContents session_with(const Reading& reading, const std::optional<Json>& 
     return journal;
 }
 
-void check_rows(const std::vector<Row>& rows, const std::optional<Json>& alert) {
+void check_rows(const std::vector<ThresholdRow>& rows, const std::optional<Json>& alert) {
     for (const auto& row : rows) {
         const std::string name = row.name;
         CAPTURE(name);
