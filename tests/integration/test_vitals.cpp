@@ -144,7 +144,8 @@ TEST_CASE("vitals over a real broker: formats, probe off, stale, desaturation al
             return has_vitals_entry(s, "cuff") && has_vitals_entry(s, "spot");
         },
         50));
-    for (const auto& v : session()["vitals"]) {
+    const Json after_spots = session(); // alive through the loop
+    for (const auto& v : after_spots["vitals"]) {
         CAPTURE(v.dump());
         if (v["source"] == "cuff") {
             CHECK(v["systolic"] == 120);
