@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -35,6 +36,10 @@ struct RoomServicesOptions {
     std::string listen; // HOST:PORT for the tablet; "" = room.json; "off" = none
     DeviceClock* auth_clock =
         nullptr; // logins and the PIN throttle (tests); default: the device clock
+    // Runs on the engine thread after every tick, at least every `engine_turn_every`
+    // (the systemd watchdog: app/systemd_notify.hpp).
+    std::function<void()> engine_turn;
+    Ms engine_turn_every{1000};
 };
 
 class RoomServices {

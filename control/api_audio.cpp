@@ -23,14 +23,17 @@ struct AudioType {
     const char* ext;
     const char* mime;
 };
-constexpr std::array<AudioType, 8> kTypes{{{".flac", "audio/flac"},
-                                           {".wav", "audio/wav"},
-                                           {".ogg", "audio/ogg"},
-                                           {".oga", "audio/ogg"},
-                                           {".opus", "audio/ogg"},
-                                           {".mp3", "audio/mpeg"},
-                                           {".aif", "audio/aiff"},
-                                           {".aiff", "audio/aiff"}}};
+constexpr std::array<AudioType, 11> kTypes{{{".flac", "audio/flac"},
+                                            {".wav", "audio/wav"},
+                                            {".ogg", "audio/ogg"},
+                                            {".oga", "audio/ogg"},
+                                            {".opus", "audio/ogg"},
+                                            {".mp3", "audio/mpeg"},
+                                            {".m4a", "audio/mp4"},
+                                            {".aac", "audio/aac"},
+                                            {".webm", "audio/webm"},
+                                            {".aif", "audio/aiff"},
+                                            {".aiff", "audio/aiff"}}};
 
 const AudioType* audio_type(const fs::path& p) {
     std::string ext = p.extension().string();
@@ -56,7 +59,7 @@ void reply(httplib::Response& res, int status, const Json& body) {
 
 // Decodes the whole file: a truncated or damaged file fails here, not during a session.
 std::optional<AudioFileInfo> check_audio(const fs::path& path, std::string* error) {
-    auto f = SndFile::open_read(path, error);
+    auto f = open_audio(path, error);
     if (!f) return std::nullopt;
     const AudioFileInfo info = f->info();
     if (info.frames <= 0 || info.sample_rate <= 0 || info.channels <= 0) {
@@ -110,7 +113,7 @@ std::optional<fs::path> library_audio_path(const fs::path& library_dir, const st
         }
     }
     if (!audio_type(rel)) {
-        *error = "expected an audio file (.flac, .wav, .ogg, .opus, .mp3, .aiff)";
+        *error = "expected an audio file (.flac, .wav, .ogg, .opus, .mp3, .m4a, .aac, .aiff)";
         return std::nullopt;
     }
     if (upload && *rel.begin() != "audio") {

@@ -6,6 +6,7 @@
 #include "control/http_common.hpp"
 #include "control/http_guard.hpp"
 #include "control/room_users.hpp"
+#include "control/tls_certs.hpp"
 
 #include <httplib.h>
 
@@ -65,7 +66,13 @@ std::optional<std::string> HttpApi::session_blocks_device_tests() const {
 
 HttpApi::HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub& events,
                  LibraryFiles& files, DeviceClock& clock)
-    : options_(std::move(options)), room_(room), auth_(auth), events_(events), files_(files) {
+    : options_(std::move(options)), clock_(clock), room_(room), auth_(auth), events_(events),
+      files_(files) {
+    if (options_.tls) {
+        std::string error;
+        if (auto cert = read_certificate(options_.tls->first, &error))
+            tls_not_after_unix_ = cert->not_after_unix;
+    }
     HttpGuardLimits limits;
     limits.max_body = options_.max_body;
     server_ = make_guarded_server(limits, options_.tls, clock);
@@ -74,6 +81,19 @@ HttpApi::HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub
 
 HttpApi::~HttpApi() {
     stop();
+}
+
+Json HttpApi::tablet_state() const {
+    Json st = room_.state();
+    if (tls_not_after_unix_) {
+        const std::int64_t now = clock_.wall_unix_ms() / 1000;
+        const std::int64_t left = *tls_not_after_unix_ - now;
+        const std::int64_t days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
+        st["tls"] = {{"expires", iso8601_utc(*tls_not_after_unix_)},
+                     {"days_left", days},
+                     {"renew", days <= kWarnDaysBeforeExpiry}};
+    }
+    return st;
 }
 
 bool HttpApi::start(std::string* error) {
@@ -112,7 +132,7 @@ void HttpApi::routes() {
     s.Get("/api/v1/state",
           guarded(std::nullopt,
                   [this](const httplib::Request&, httplib::Response& res, const AuthSession& who) {
-                      Json st = room_.state();
+                      Json st = tablet_state();
                       st["you"] = {{"role", to_string(who.role)}, {"user", who.user}};
                       json_reply(res, 200, st);
                   }));
@@ -122,7 +142,7 @@ void HttpApi::routes() {
                                        const AuthSession&) {
               serve_event_stream(
                   req, res, auth_, events_,
-                  [this] { return "event: state\ndata: " + dump_json(room_.state()) + "\n\n"; },
+                  [this] { return "event: state\ndata: " + dump_json(tablet_state()) + "\n\n"; },
                   "/api/v1/events");
           }));
 
