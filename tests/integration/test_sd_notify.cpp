@@ -157,11 +157,10 @@ TEST_CASE("sd_notify: a hung engine thread stops the watchdog pings; they come b
     REQUIRE(systemd.bound());
     SteadyDeviceClock device_clock;
     SteadyClock clock;
+    // libsystemd's sd_notify reads NOTIFY_SOCKET at every call: set for the whole test.
+    SystemdEnvironment env(systemd.path(), 300'000);
     std::optional<SystemdNotifier> notifier;
-    {
-        SystemdEnvironment env(systemd.path(), 300'000);
-        notifier.emplace(device_clock);
-    }
+    notifier.emplace(device_clock);
     REQUIRE(notifier->active());
     REQUIRE(notifier->ping_every() == Ms{150});
     RoomServicesOptions options = test_room_options(dir.path / "state", "off");

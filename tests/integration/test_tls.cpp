@@ -134,7 +134,9 @@ TlsExchange tls_exchange(int port, const fs::path& ca, const std::string& name,
     SSL* ssl = SSL_new(ctx);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
         SSL_set_fd(ssl, fd);
-        SSL_set_tlsext_host_name(ssl, name.c_str());
+        // SSL_set_tlsext_host_name without its macro's C cast.
+        SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                 const_cast<char*>(name.c_str()));
         SSL_set1_host(ssl, name.c_str());
         const bool connected = SSL_connect(ssl) == 1;
         const long result = SSL_get_verify_result(ssl);
