@@ -62,6 +62,7 @@ std::optional<Args> parse_args(const CommandSpec& spec, const std::vector<std::s
                 if (i + 1 >= argv.size()) return fail(name + " needs a value (" + opt->value + ")");
                 args.options[name] = argv[++i];
             }
+            if (!opt->value.empty()) args.repeated[name].push_back(args.options[name]);
             continue;
         }
         args.positional.push_back(a);

@@ -30,12 +30,18 @@ struct CommandSpec {
 };
 
 struct Args {
-    std::map<std::string, std::string> options; // "--library" -> "examples/library"
+    std::map<std::string, std::string> options;               // "--library" -> "examples/library"
+    std::map<std::string, std::vector<std::string>> repeated; // every value given, in order
     std::vector<std::string> positional;
     bool help = false;
 
     bool has(const std::string& name) const { return options.count(name) != 0; }
     std::string get(const std::string& name, const std::string& fallback = {}) const;
+    // Every value of an option given more than once (--host a --host b), in order.
+    std::vector<std::string> values(const std::string& name) const {
+        auto it = repeated.find(name);
+        return it == repeated.end() ? std::vector<std::string>{} : it->second;
+    }
 };
 
 // Parses argv after the command name. On a usage error prints it with the usage line and

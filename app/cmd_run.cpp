@@ -1,9 +1,11 @@
 // stillroom run / demo: the room daemon.
 #include "app/commands.hpp"
 #include "app/console.hpp"
+#include "app/journal_log.hpp"
 #include "app/room_services.hpp"
 #include "library/library_files.hpp"
 #include "library/library_last_good.hpp"
+#include "app/systemd_notify.hpp"
 #include "runtime/room.hpp"
 #include "runtime/state_lock.hpp"
 
@@ -30,6 +32,8 @@ fs::path find_example_library() {
         if (fs::exists(dir / "examples/library/room.json", ec)) return dir / "examples/library";
         if (fs::exists(dir / "share/stillroom/library/room.json", ec))
             return dir / "share/stillroom/library";
+        if (fs::exists(dir / "share/stillroom/examples/library/room.json", ec))
+            return dir / "share/stillroom/examples/library"; // cmake --install, the package
     }
     return "examples/library";
 }
@@ -128,6 +132,7 @@ int run_room(RunOptions o) {
         return cli::kBadInput;
     }
     SteadyDeviceClock device_clock;
+    JournalLogging journal_logging(device_clock); // under systemd: priorities, rate limit
     std::unique_ptr<Clock> clock;
     if (speed != 1.0)
         clock = std::make_unique<ScaledClock>(speed);
@@ -150,6 +155,13 @@ int run_room(RunOptions o) {
         std::cerr << "stillroom: audio is off with --speed (music cannot be sped up); render plays "
                      "a session fast\n";
     const std::string room_id = lib.room.room;
+    // Under systemd (Type=notify): READY, STATUS and the engine's watchdog pings.
+    SystemdNotifier notifier(device_clock);
+    if (auto every = notifier.ping_every()) {
+        so.engine_turn = [&notifier] { notifier.engine_turn(); };
+        so.engine_turn_every = *every;
+    }
+    notifier.status("starting room " + room_id);
     RoomServices services(std::move(lib), so, *clock, device_clock);
     Room& room = services.room();
     room.on_reminder([](const Reminder& r) {
@@ -158,6 +170,7 @@ int run_room(RunOptions o) {
     std::cout << "stillroom: room " << room_id << ", library " << library_dir.string() << ", state "
               << state_dir.string() << std::endl;
     auto resumed = services.start();
+    std::string serving = "room " + room_id + ": tablet off";
     if (services.http()) {
         const auto& control = room.library().room.control;
         std::string host = o.listen.empty() ? control.host : listen_host;
@@ -165,6 +178,8 @@ int run_room(RunOptions o) {
             host = "[" + host + "]"; // an IPv6 address in a URL
         std::cout << "stillroom: tablet at " << (control.tls ? "https" : "http") << "://" << host
                   << ":" << services.http()->port() << "/" << std::endl;
+        serving = "room " + room_id + " serving the tablet on port " +
+                  std::to_string(services.http()->port());
         if (demo)
             std::cout << "stillroom: demo PINs: 2468 (clinic: everything), 1357 (therapist), 8642 "
                          "(curator)"
@@ -179,6 +194,7 @@ int run_room(RunOptions o) {
             return cli::kBadInput;
         }
     }
+    notifier.ready(resumed ? serving + "; resumed its unfinished session" : serving);
     if (console) {
         // Detached: blocked in a read of stdin until the process ends.
         std::thread([&room] { run_console(room, std::cin, std::cout); }).detach();
@@ -187,6 +203,7 @@ int run_room(RunOptions o) {
     sigwait(&signals.set, &sig);
     std::cout << "stillroom: stopping (signal " << sig
               << "); an unfinished session resumes on the next start" << std::endl;
+    notifier.stopping("room " + room_id + " stopping");
     services.stop();
     return cli::kOk;
 }

@@ -26,5 +26,6 @@ int cmd_hash_pin(const cli::Args& args);
 int cmd_report(const cli::Args& args);
 int cmd_clinic(const cli::Args& args);
 int cmd_vitals(const cli::Args& args);
+int cmd_tls(const cli::Args& args);
 
 } // namespace stillroom::app

@@ -126,6 +126,7 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         HttpApiOptions ho;
         ho.host = rc.control.host;
         ho.port = rc.control.port;
+        ho.allowed_hosts = rc.control.hosts;
         if (!options_.listen.empty()) cli::apply_listen(options_.listen, ho.host, ho.port);
         if (rc.control.tls) {
             auto resolve = [&](const std::string& p) {
@@ -230,7 +231,8 @@ std::optional<std::string> RoomServices::start() {
     }
     auto resumed = room_->resume();
     room_->apply_retention();
-    engine_ = std::thread([this] { room_->run(stop_); });
+    engine_ = std::thread(
+        [this] { room_->run(stop_, options_.engine_turn, options_.engine_turn_every); });
     return resumed;
 }
 

@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -42,6 +43,10 @@ struct RoomServicesOptions {
     std::string library_in_force = "disk";
     Json library_problems = Json::array();
     bool library_has_errors = false;
+    // Runs on the engine thread after every tick, at least every `engine_turn_every`
+    // (the systemd watchdog: app/systemd_notify.hpp).
+    std::function<void()> engine_turn;
+    Ms engine_turn_every{1000};
 };
 
 class RoomServices {

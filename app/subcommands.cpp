@@ -135,6 +135,17 @@ const std::vector<Subcommand>& subcommands() {
           1,
           1},
          cmd_vitals},
+        {{"tls",
+          "make the room's own CA and server certificate for tablets (HTTPS), or renew it",
+          "stillroom tls init --dir DIR --host NAME [--host NAME...] | tls renew --dir DIR [--host "
+          "NAME...]",
+          {{"--dir", "DIR", "where ca.pem, ca-key.pem, cert.pem and key.pem go", true},
+           {"--host", "NAME",
+            "a name or IP address tablets use for the room (repeat for more); renew: default the "
+            "names of the current cert.pem"}},
+          1,
+          1},
+         cmd_tls},
         {{"hash-pin",
           "read a PIN on stdin and print the pin_hash for room.json (Argon2id)",
           "stillroom hash-pin",

@@ -45,6 +45,7 @@ ClinicService::ClinicService(ClinicConfig config, DeviceClock& clock)
     so.clinic_name = config_.name;
     so.host = config_.control.host;
     so.port = config_.control.port;
+    so.allowed_hosts = config_.control.hosts;
     if (config_.control.tls) {
         auto abs = [&](const std::string& p) {
             return std::filesystem::path(p).is_absolute() ? p : (config_.dir / p).string();

@@ -23,14 +23,17 @@ struct AudioType {
     const char* ext;
     const char* mime;
 };
-constexpr std::array<AudioType, 8> kTypes{{{".flac", "audio/flac"},
-                                           {".wav", "audio/wav"},
-                                           {".ogg", "audio/ogg"},
-                                           {".oga", "audio/ogg"},
-                                           {".opus", "audio/ogg"},
-                                           {".mp3", "audio/mpeg"},
-                                           {".aif", "audio/aiff"},
-                                           {".aiff", "audio/aiff"}}};
+constexpr std::array<AudioType, 11> kTypes{{{".flac", "audio/flac"},
+                                            {".wav", "audio/wav"},
+                                            {".ogg", "audio/ogg"},
+                                            {".oga", "audio/ogg"},
+                                            {".opus", "audio/ogg"},
+                                            {".mp3", "audio/mpeg"},
+                                            {".m4a", "audio/mp4"},
+                                            {".aac", "audio/aac"},
+                                            {".webm", "audio/webm"},
+                                            {".aif", "audio/aiff"},
+                                            {".aiff", "audio/aiff"}}};
 
 const AudioType* audio_type(const fs::path& p) {
     std::string ext = p.extension().string();
@@ -72,7 +75,7 @@ std::optional<fs::path> library_audio_path(const fs::path& library_dir, const st
         }
     }
     if (!audio_type(rel)) {
-        *error = "expected an audio file (.flac, .wav, .ogg, .opus, .mp3, .aiff)";
+        *error = "expected an audio file (.flac, .wav, .ogg, .opus, .mp3, .m4a, .aac, .aiff)";
         return std::nullopt;
     }
     if (upload && *rel.begin() != "audio") {

@@ -2,7 +2,7 @@
 #include "control/audio_uploads.hpp"
 
 #include "control/api_audio.hpp"
-#include "playlists/sndfile.hpp"
+#include "playlists/audio_source.hpp"
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -86,7 +86,7 @@ std::optional<AudioFileInfo> check_header_and_sample(const fs::path& path,
                                                      const UploadLimits& limits, int* status,
                                                      std::string* error) {
     *status = 400;
-    auto f = SndFile::open_read(path, error);
+    auto f = open_audio(path, error);
     if (!f) return std::nullopt;
     const AudioFileInfo info = f->info();
     if (info.frames <= 0 || info.sample_rate <= 0 || info.channels <= 0 || info.channels > 64) {
@@ -393,7 +393,7 @@ void AudioUploads::check_worker() {
 void AudioUploads::run_check(const Check& check) {
     std::string error;
     Json result = "ok";
-    auto f = SndFile::open_read(check.path, &error);
+    auto f = open_audio(check.path, &error);
     if (!f) {
         result = "cannot be read: " + error;
     } else {

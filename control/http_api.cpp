@@ -9,6 +9,7 @@
 #include "control/room_users.hpp"
 #include "record/report_store.hpp"
 #include "runtime/chart_entries.hpp"
+#include "control/tls_certs.hpp"
 
 #include <httplib.h>
 
@@ -68,8 +69,13 @@ std::optional<std::string> HttpApi::session_blocks_device_tests() const {
 
 HttpApi::HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub& events,
                  LibraryFiles& files, DeviceClock& clock)
-    : options_(std::move(options)), room_(room), auth_(auth), events_(events), streams_(events),
-      files_(files) {
+    : options_(std::move(options)), clock_(clock), room_(room), auth_(auth), events_(events),
+      streams_(events), files_(files) {
+    if (options_.tls) {
+        std::string error;
+        if (auto cert = read_certificate(options_.tls->first, &error))
+            tls_not_after_unix_ = cert->not_after_unix;
+    }
     HttpGuardLimits limits;
     limits.max_body = options_.max_body;
     limits.stream_groups = stream_groups_by_role(); // each role its own event streams
@@ -83,6 +89,19 @@ HttpApi::HttpApi(HttpApiOptions options, RoomControl& room, Auth& auth, EventHub
 
 HttpApi::~HttpApi() {
     stop();
+}
+
+Json HttpApi::tablet_state() const {
+    Json st = room_.state();
+    if (tls_not_after_unix_) {
+        const std::int64_t now = clock_.wall_unix_ms() / 1000;
+        const std::int64_t left = *tls_not_after_unix_ - now;
+        const std::int64_t days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
+        st["tls"] = {{"expires", iso8601_utc(*tls_not_after_unix_)},
+                     {"days_left", days},
+                     {"renew", days <= kWarnDaysBeforeExpiry}};
+    }
+    return st;
 }
 
 bool HttpApi::start(std::string* error) {
@@ -121,7 +140,7 @@ void HttpApi::routes() {
     s.Get("/api/v1/state",
           guarded(std::nullopt,
                   [this](const httplib::Request&, httplib::Response& res, const AuthSession& who) {
-                      Json st = room_.state();
+                      Json st = tablet_state();
                       st["you"] = {{"role", to_string(who.role)}, {"user", who.user}};
                       json_reply(res, 200, st);
                   }));
@@ -131,7 +150,7 @@ void HttpApi::routes() {
                                        const AuthSession& who) {
               serve_event_stream(
                   req, res, auth_, events_,
-                  [this] { return "event: state\ndata: " + dump_json(room_.state()) + "\n\n"; },
+                  [this] { return "event: state\ndata: " + dump_json(tablet_state()) + "\n\n"; },
                   "/api/v1/events", streams_.admit(who.user, who.role));
           }));
 

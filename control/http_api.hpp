@@ -68,7 +68,12 @@ private:
     void routes();
     // Why device tests are refused now (a session is running), or nullopt.
     std::optional<std::string> session_blocks_device_tests() const;
+    // The room's state as the tablet gets it: with "tls" {"expires", "days_left", "renew"}
+    // when the API serves HTTPS (renew: 30 days or fewer left, the page warns the clinic).
+    Json tablet_state() const;
     HttpApiOptions options_;
+    DeviceClock& clock_;
+    std::optional<std::int64_t> tls_not_after_unix_; // the certificate in force
     RoomControl& room_;
     Auth& auth_;
     EventHub& events_;

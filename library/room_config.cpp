@@ -7,6 +7,7 @@
 #include "engine/commands.hpp"
 #include "engine/time_expr.hpp"
 
+#include <cctype>
 #include <regex>
 
 namespace stillroom {
@@ -391,8 +392,46 @@ std::optional<MidiConfig> read_midi(ObjectReader& m) {
 
 } // namespace
 
+namespace {
+
+// A DNS name a tablet can use: labels of 1-63 letters, digits and '-' (not at either end),
+// at most 253 characters; a trailing dot is dropped. Lower-cased; nullopt when invalid.
+std::optional<std::string> host_name(std::string name) {
+    if (!name.empty() && name.back() == '.') name.pop_back();
+    if (name.empty() || name.size() > 253) return std::nullopt;
+    std::size_t label = 0;
+    for (std::size_t i = 0; i <= name.size(); ++i) {
+        if (i == name.size() || name[i] == '.') {
+            if (label == 0 || label > 63 || name[i - 1] == '-') return std::nullopt;
+            label = 0;
+            continue;
+        }
+        const auto ch = static_cast<unsigned char>(name[i]);
+        if (!std::isalnum(ch) && !(ch == '-' && label > 0)) return std::nullopt;
+        name[i] = static_cast<char>(std::tolower(ch));
+        ++label;
+    }
+    return name;
+}
+
+} // namespace
+
 void read_control(ObjectReader& c, ControlConfig& out) {
     Problems& problems = c.problems();
+    if (const Json* hosts = c.array("hosts")) {
+        for (std::size_t i = 0; i < hosts->size(); ++i) {
+            const Json& h = (*hosts)[i];
+            auto name = h.is_string() ? host_name(h.get<std::string>()) : std::nullopt;
+            if (!name) {
+                problems.error(json_path_index(c.path_of("hosts"), i),
+                               "expected a host name like \"room-1.clinic.lan\" (letters, digits, "
+                               "'-' and dots), got " +
+                                   describe_json(h));
+                continue;
+            }
+            out.hosts.push_back(*name);
+        }
+    }
     if (auto listen = c.string("listen")) {
         if (!parse_host_port(*listen, out.host, out.port))
             problems.error(c.path_of("listen"), "expected HOST:PORT like \"127.0.0.1:8080\", got " +

@@ -106,6 +106,9 @@ struct ControlConfig {
     std::string host = "127.0.0.1";
     int port = 8080;
     std::optional<std::pair<std::string, std::string>> tls; // cert, key
+    // "hosts": the names tablets use for the room (lower case), answered besides IP
+    // literals, localhost and this machine's own name; every other Host is refused.
+    std::vector<std::string> hosts;
     std::vector<UserConfig> users;
     int min_pin_digits = 4; // "min_pin_digits": 4 to 12; shorter PINs are refused at login
 };

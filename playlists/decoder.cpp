@@ -42,7 +42,7 @@ void to_stereo(const float* in, std::int64_t frames, int channels, float* out) {
 
 void open_voice(Voice& v) {
     std::string error;
-    v.source = SndFile::open_read(v.path, &error);
+    v.source = open_audio(v.path, &error);
     if (!v.source) return fail(v, "cannot open " + v.file + ": " + error);
     const auto& info = v.source->info();
     v.start_source_frame = v.start_ms * info.sample_rate / 1000;

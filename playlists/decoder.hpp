@@ -1,6 +1,6 @@
-// Decoding ahead: opens files (libsndfile), maps channels to stereo, resamples to the
-// device rate (libsoxr) and fills each voice's ring. One thread for all voices in
-// live use; called inline by the offline renderer.
+// Decoding ahead: opens files (libsndfile, else FFmpeg: playlists/audio_source.hpp), maps channels
+// to stereo, resamples to the device rate (libsoxr) and fills each voice's ring. One thread for all
+// voices in live use; called inline by the offline renderer.
 #pragma once
 
 #include "engine/clock.hpp"

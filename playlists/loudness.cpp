@@ -3,8 +3,8 @@
 
 #include "engine/json_reader.hpp"
 #include "engine/library_path.hpp"
+#include "playlists/audio_source.hpp"
 #include "playlists/loudness_worker.hpp"
-#include "playlists/sndfile.hpp"
 
 #include <ebur128.h>
 
@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 std::optional<Loudness> measure_loudness(const fs::path& file, std::string* error,
                                          const std::atomic<bool>* cancel) {
-    auto f = SndFile::open_read(file, error);
+    auto f = open_audio(file, error);
     if (!f) return std::nullopt;
     const auto& info = f->info();
     if (too_long_to_measure(info.frames, info.sample_rate)) {

@@ -168,8 +168,8 @@ std::string lower(std::string s) {
 // Why an entry is not audio Stillroom plays ("" when it is).
 std::string not_audio_reason(const fs::path& p) {
     const std::string ext = lower(p.extension().string());
-    static const char* const audio[] = {".flac", ".wav", ".ogg",  ".oga", ".opus",
-                                        ".mp3",  ".aif", ".aiff", ".wv",  ".caf"};
+    static const char* const audio[] = {".flac", ".wav", ".ogg",  ".oga", ".opus", ".mp3", ".m4a",
+                                        ".aac",  ".aif", ".aiff", ".wv",  ".caf",  ".webm"};
     for (const char* a : audio)
         if (ext == a) return "";
     static const char* const images[] = {".jpg",  ".jpeg", ".png",  ".gif", ".bmp",

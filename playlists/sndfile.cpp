@@ -126,14 +126,4 @@ std::string SndFile::error() const {
     return sf_strerror(static_cast<SNDFILE*>(handle_));
 }
 
-std::optional<AudioFileInfo> probe_audio(const std::filesystem::path& path, std::string* error) {
-    auto f = SndFile::open_read(path, error);
-    if (!f) return std::nullopt;
-    if (f->info().frames <= 0) {
-        if (error) *error = "contains no audio";
-        return std::nullopt;
-    }
-    return f->info();
-}
-
 } // namespace stillroom

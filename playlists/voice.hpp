@@ -5,8 +5,8 @@
 #pragma once
 
 #include "playlists/audio_ring.hpp"
+#include "playlists/audio_source.hpp"
 #include "playlists/resampler.hpp"
-#include "playlists/sndfile.hpp"
 
 #include <atomic>
 #include <cmath>
@@ -52,7 +52,7 @@ struct Voice {
     AudioRing ring;
 
     // --- decoder thread (or the control thread before hand-over) ---
-    std::unique_ptr<SndFile> source;
+    std::unique_ptr<AudioSource> source; // libsndfile or FFmpeg
     std::unique_ptr<Resampler> resampler;
     std::int64_t decoded_frames = 0;  // device-rate frames written to the ring
     std::int64_t source_expected = 0; // source frames the file should still deliver

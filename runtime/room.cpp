@@ -400,11 +400,13 @@ void Room::apply_retention() {
     next_retention_ = clock_.now() + std::chrono::hours{24};
 }
 
-void Room::run(const std::atomic<bool>& stop) {
+void Room::run(const std::atomic<bool>& stop, const std::function<void()>& each_turn,
+               Ms turn_every) {
     while (!stop.load()) {
         if (clock_.now() >= next_retention_) apply_retention();
         tick();
-        MonoTime next = clock_.now() + Ms{1000};
+        if (each_turn) each_turn();
+        MonoTime next = clock_.now() + std::min(turn_every, Ms{1000});
         {
             std::lock_guard lock(mutex_);
             if (session_) {

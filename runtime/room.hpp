@@ -53,8 +53,11 @@ public:
     CommandResult sign(const std::string& session_id, const std::string& by) override;
     // Runs due work up to the clock's now. Runs on: the engine thread.
     void tick();
-    // The engine thread: ticks until `stop` is set, sleeping until the next due time.
-    void run(const std::atomic<bool>& stop);
+    // The engine thread: ticks until `stop` is set, sleeping until the next due time (at
+    // most `turn_every`). `each_turn` (if set) runs on the engine thread after every tick:
+    // the systemd watchdog pings from there, so a hung engine stops them.
+    void run(const std::atomic<bool>& stop, const std::function<void()>& each_turn = {},
+             Ms turn_every = Ms{1000});
     void wake() { clock_.wake(); }
 
     // Deletes journals older than room.json state.retention_days (never the running

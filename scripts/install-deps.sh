@@ -14,6 +14,8 @@ PACKAGES=(
   chromium curl python3 openssl
   time
   clang-format-14
+  libavformat-dev libavcodec-dev libavutil-dev libswresample-dev ffmpeg
+  libsystemd-dev systemd dpkg-dev adduser
 )
 
 SUDO=""
