@@ -25,5 +25,6 @@ int cmd_devices(const cli::Args& args);
 int cmd_hash_pin(const cli::Args& args);
 int cmd_report(const cli::Args& args);
 int cmd_clinic(const cli::Args& args);
+int cmd_broker_config(const cli::Args& args);
 
 } // namespace stillroom::app
