@@ -54,7 +54,8 @@ void MqttClient::subscribe(const std::string& pattern, int qos) {
     }
     if (mosq_ && connected_.load()) {
         std::lock_guard lock(handle_mutex_);
-        mosquitto_subscribe(static_cast<mosquitto*>(mosq_), nullptr, pattern.c_str(), qos);
+        mosquitto_subscribe(static_cast<mosquitto*>(mosq_), nullptr, pattern.c_str(),
+                            0); // see handle_connect
     }
 }
 
@@ -300,7 +301,13 @@ void MqttClient::handle_connect(int rc) {
         no_retained = no_retained_;
     }
     auto* m = static_cast<mosquitto*>(mosq_);
-    for (const auto& [pattern, qos] : subs) {
+    for (auto [pattern, qos] : subs) {
+        // QoS 0 subscriptions: nothing is kept for us across a disconnect anyway (clean
+        // sessions), and RabbitMQ 3.10 puts a QoS 1 subscription in a *durable* queue homed
+        // on the node we are connected to: after that node crashed, every reconnection to
+        // the other node failed ("home node ... of durable queue
+        // 'mqtt-subscription-IDqos1' ... is down"; tests/integration/test_clinic_cluster.cpp).
+        qos = 0;
         // MQTT 5: keep the retain flag on live messages too, so a retained command (or the
         // empty message that clears one) is recognised as such and ignored.
         const bool flagged =
