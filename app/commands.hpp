@@ -27,5 +27,6 @@ int cmd_report(const cli::Args& args);
 int cmd_clinic(const cli::Args& args);
 int cmd_vitals(const cli::Args& args);
 int cmd_tls(const cli::Args& args);
+int cmd_broker_config(const cli::Args& args);
 
 } // namespace stillroom::app

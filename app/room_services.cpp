@@ -39,7 +39,7 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         room_->add_driver(lights_.get());
     }
     if (mqtt_) {
-        mqtt_cues_ = std::make_unique<MqttCueDriver>(*mqtt_);
+        mqtt_cues_ = std::make_unique<MqttCueDriver>(*mqtt_, mqtt_->anonymous());
         room_->add_driver(mqtt_cues_.get());
         MqttBridgeOptions bo;
         bo.base_topic = rc.mqtt->base_topic;
@@ -218,6 +218,10 @@ std::optional<std::string> RoomServices::start() {
     if (mqtt_) {
         std::string error;
         if (!mqtt_->start(&error)) std::cerr << "stillroom: mqtt: " << error << "\n";
+        if (mqtt_->anonymous())
+            std::cerr << "stillroom: mqtt: connecting ANONYMOUSLY (room.json has no "
+                         "mqtt.username): anyone on the broker can command this room; see "
+                         "docs/security.md and `stillroom broker-config`\n";
     }
     if (lights_) lights_->start();
     if (midi_) midi_->start();

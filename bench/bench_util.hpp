@@ -40,13 +40,14 @@ inline int free_loopback_port() {
 // mosquitto on 127.0.0.1:port for the life of the object (anonymous, no persistence).
 class Broker {
 public:
-    explicit Broker(int port)
+    explicit Broker(int port, const std::string& extra = "")
         : conf_(std::filesystem::temp_directory_path() /
                 ("stillroom-bench-" + std::to_string(getpid()) + "-" + std::to_string(port) +
                  ".conf")) {
         std::ofstream(conf_)
             << "listener " << port
-            << " 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n";
+            << " 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n"
+            << extra;
         std::string c = conf_.string();
         char* argv[] = {const_cast<char*>("mosquitto"), const_cast<char*>("-c"), c.data(), nullptr};
         if (posix_spawnp(&pid_, "mosquitto", nullptr, nullptr, argv, environ) != 0) pid_ = -1;

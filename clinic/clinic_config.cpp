@@ -29,6 +29,8 @@ std::optional<ClinicConfig> load_clinic_config(const Json& json, Problems& probl
                            "expected a topic like \"stillroom/+\" (no '#')");
         c.rooms_topic = *rt;
     }
+    if (auto n = root.number("max_rooms", Need::Optional, 1, 10000))
+        c.max_rooms = static_cast<std::size_t>(*n);
     if (auto alerts = root.object("alerts")) {
         if (auto m = alerts->number("reminder_overdue_minutes", Need::Optional, 0, 240))
             c.reminder_overdue = Ms{static_cast<Ms::rep>(*m * 60'000)};

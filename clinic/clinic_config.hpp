@@ -19,7 +19,8 @@ struct ClinicConfig {
     // Every room's BASE: the overview subscribes to ROOMS/status and ROOMS/state.
     std::string rooms_topic = "stillroom/+";
     Ms reminder_overdue{5 * 60'000};
-    std::filesystem::path dir; // where clinic.json is (relative paths start here)
+    std::size_t max_rooms = 200; // "max_rooms": the most rooms the overview keeps
+    std::filesystem::path dir;   // where clinic.json is (relative paths start here)
 };
 
 std::optional<ClinicConfig> load_clinic_config(const Json& json, Problems& problems);

@@ -56,6 +56,21 @@ ClinicServer::ClinicServer(ClinicServerOptions options, Overview& overview, Auth
               json_reply(res, 202,
                          options_.push_library(kind, req.matches[2], (*body)["content"], rooms));
           });
+    // POST /api/v1/rooms/ROOM/alerts/ack {"alert": ID}: the alert stays listed, with who
+    // acknowledged it and when, until it clears (therapist or clinic).
+    s.Post(R"(/api/v1/rooms/([A-Za-z0-9_-]{1,64})/alerts/ack)", [this](const httplib::Request& req,
+                                                                       httplib::Response& res) {
+        auto who = authorize(req, res, auth_, Role::Therapist, "/api/v1/events");
+        if (!who) return;
+        auto body = json_body(req, res);
+        if (!body) return;
+        if (!body->is_object() || !body->contains("alert") || !(*body)["alert"].is_string())
+            return error_reply(res, 400, "alert: expected the alert's id");
+        if (!options_.acknowledge ||
+            !options_.acknowledge(req.matches[1], (*body)["alert"].get<std::string>(), who->user))
+            return error_reply(res, 404, "no such alert in that room now");
+        json_reply(res, 200, {{"ok", true}, {"acked_by", who->user}});
+    });
     s.Get("/api/v1/events", logged_in([this](const httplib::Request& req, httplib::Response& res) {
               serve_event_stream(
                   req, res, auth_, events_,
@@ -74,8 +89,11 @@ Json ClinicServer::rooms_json() const {
     if (broker.is_object()) overview_.set_broker_connected(broker.value("connected", true), now);
     Json rooms = overview_.rooms(now);
     std::size_t alerts = 0, in_session = 0, online = 0;
+    std::size_t unacked = 0;
     for (const auto& r : rooms) {
         alerts += r["alerts"].size();
+        for (const auto& a : r["alerts"])
+            unacked += a["acked_by"].is_null();
         in_session += r["session"].is_object() && r["session"].value("status", "") != "finished";
         online += r["online"].get<bool>();
     }
@@ -86,7 +104,8 @@ Json ClinicServer::rooms_json() const {
              {{"rooms", rooms.size()},
               {"online", online},
               {"in_session", in_session},
-              {"alerts", alerts}}}};
+              {"alerts", alerts},
+              {"unacknowledged", unacked}}}};
 }
 
 bool ClinicServer::start(std::string* error) {

@@ -30,6 +30,8 @@ struct ClinicServerOptions {
     std::vector<std::string> allowed_hosts;
     // {"connected", "broker"}: shown on the page (the room list is then the last known).
     std::function<Json()> broker_status;
+    // Acknowledges a room's alert (room id, alert id, user); false: no such alert now.
+    std::function<bool(const std::string&, const std::string&, const std::string&)> acknowledge;
     // Sends one library file to the chosen rooms (ids, or all when empty); returns
     // {"sent": [ids], "unknown": [ids]}. Absent: 404.
     std::function<Json(const std::string& kind, const std::string& name, const Json& content,

@@ -14,7 +14,7 @@ constexpr auto kDebounce = std::chrono::milliseconds(100); // a burst of states 
 
 ClinicService::ClinicService(ClinicConfig config, DeviceClock& clock)
     : config_(std::move(config)), clock_(clock),
-      overview_(OverviewOptions{config_.reminder_overdue, 500}) {
+      overview_(OverviewOptions{config_.reminder_overdue, config_.max_rooms}) {
     std::string error;
     MqttOptions mo = mqtt_options_from(config_.mqtt, config_.dir.string(), &error);
     if (!error.empty()) std::cerr << "stillroom: clinic: " << error << "\n";
@@ -26,6 +26,7 @@ ClinicService::ClinicService(ClinicConfig config, DeviceClock& clock)
     mqtt_->subscribe(config_.rooms_topic + "/status");
     mqtt_->subscribe(config_.rooms_topic + "/state");
     mqtt_->subscribe(config_.rooms_topic + "/result"); // answers to library changes
+    mqtt_->subscribe(config_.rooms_topic + "/heartbeat", 0);
     mqtt_->on_message([this](const std::string& topic, const std::string& payload) {
         // Runs on: the MQTT network thread. The model is quick; the push is the ticker's.
         if (overview_.on_message(topic, payload, clock_.now())) {
@@ -53,7 +54,21 @@ ClinicService::ClinicService(ClinicConfig config, DeviceClock& clock)
         so.tls = std::pair{abs(config_.control.tls->first), abs(config_.control.tls->second)};
     }
     so.broker_status = [this] {
-        return Json{{"connected", mqtt_->connected()}, {"broker", mqtt_->broker()}};
+        return Json{{"connected", mqtt_->connected()},
+                    {"broker", mqtt_->broker()},
+                    {"anonymous", mqtt_->anonymous()},
+                    {"tls", mqtt_->tls()}};
+    };
+    so.acknowledge = [this](const std::string& room, const std::string& alert,
+                            const std::string& by) {
+        const bool ok =
+            overview_.acknowledge(room, alert, by, clock_.wall_unix_ms() / 1000, clock_.now());
+        if (ok) {
+            std::lock_guard lock(mutex_);
+            changed_ = true;
+            wakeup_.wake();
+        }
+        return ok;
     };
     so.push_library = [this](const std::string& kind, const std::string& name, const Json& content,
                              const std::vector<std::string>& rooms) {
@@ -93,6 +108,9 @@ std::optional<std::string> ClinicService::start() {
     std::string error;
     if (!server_->start(&error)) return error;
     if (!mqtt_->start(&error)) std::cerr << "stillroom: clinic: mqtt: " << error << "\n";
+    if (mqtt_->anonymous())
+        std::cerr << "stillroom: clinic: mqtt: connecting ANONYMOUSLY (no mqtt.username): any "
+                     "client on the broker can forge room states; see docs/security.md\n";
     {
         std::lock_guard lock(mutex_);
         stopping_ = false;

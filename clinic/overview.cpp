@@ -32,7 +32,26 @@ Overview::Overview(OverviewOptions options) : options_(options) {}
 
 bool Overview::on_message(const std::string& topic, const std::string& payload, DeviceTime now) {
     const auto [base, leaf] = split_topic(topic);
-    if (base.empty() || (leaf != "status" && leaf != "state" && leaf != "result")) return false;
+    if (base.empty() ||
+        (leaf != "status" && leaf != "state" && leaf != "result" && leaf != "heartbeat"))
+        return false;
+    if (leaf == "heartbeat") { // only for rooms already known: a heartbeat creates nothing
+        Problems problems(topic);
+        auto beat = parse_json_text(payload, problems);
+        std::lock_guard lock(mutex_);
+        auto known = rooms_.find(base);
+        if (!beat || !beat->is_object() || known == rooms_.end()) {
+            ++ignored_;
+            return false;
+        }
+        Room& r = known->second;
+        const bool was_lost = heartbeat_lost(r, now);
+        const double every_s = beat->value("every_s", 10.0);
+        r.heartbeat_every = Ms{static_cast<Ms::rep>(std::clamp(every_s, 1.0, 600.0) * 1000.0)};
+        r.heartbeat_at = now;
+        r.seen_at = now;
+        return was_lost; // back: the page is told
+    }
     if (leaf == "result") { // only answers to library changes, only for rooms already known
         Problems problems(topic);
         auto result = parse_json_text(payload, problems);
@@ -68,7 +87,7 @@ bool Overview::on_message(const std::string& topic, const std::string& payload, 
     auto it = rooms_.find(base);
     if (it == rooms_.end()) {
         if (payload.empty()) return false; // a cleared retained status of a room never seen
-        if (rooms_.size() >= options_.max_rooms) {
+        if (rooms_.size() >= options_.max_rooms && !make_room_for_one()) {
             ++ignored_;
             return false;
         }
@@ -85,6 +104,10 @@ bool Overview::on_message(const std::string& topic, const std::string& payload, 
         const bool online = payload == "online";
         const bool changed = online != r.online;
         r.online = online;
+        r.ever_online = r.ever_online || online;
+        // Said again (a restart, a retained copy after a failover): a fresh window of three
+        // heartbeats, never a pass for a room that stays silent.
+        if (online && r.heartbeat_at) r.heartbeat_at = now;
         return changed;
     }
     r.state = std::move(*state);
@@ -95,12 +118,54 @@ bool Overview::on_message(const std::string& topic, const std::string& payload, 
     return true;
 }
 
+bool Overview::heartbeat_lost(const Room& r, DeviceTime now) const {
+    return r.heartbeat_at &&
+           now - *r.heartbeat_at > r.heartbeat_every * options_.heartbeats_missed_offline;
+}
+
+bool Overview::make_room_for_one() {
+    // Called with the lock held. The longest-silent room never seen online goes.
+    auto victim = rooms_.end();
+    for (auto it = rooms_.begin(); it != rooms_.end(); ++it)
+        if (!it->second.ever_online &&
+            (victim == rooms_.end() || it->second.seen_at < victim->second.seen_at))
+            victim = it;
+    if (victim == rooms_.end()) return false;
+    rooms_.erase(victim);
+    return true;
+}
+
+void Overview::prune_acks(Room& r, const Json& alerts) const {
+    for (auto it = r.acks.begin(); it != r.acks.end();) {
+        const bool showing = std::any_of(alerts.begin(), alerts.end(), [&](const Json& a) {
+            return a.value("id", "") == it->first;
+        });
+        it = showing ? std::next(it) : r.acks.erase(it);
+    }
+}
+
+bool Overview::acknowledge(const std::string& room, const std::string& alert, const std::string& by,
+                           std::int64_t at_unix_s, DeviceTime now) {
+    std::lock_guard lock(mutex_);
+    for (auto& [base, r] : rooms_) {
+        const Json j = room_json(r, now);
+        if (base != room && j["room"] != room) continue;
+        for (const auto& a : j["alerts"])
+            if (a.value("id", "") == alert) {
+                r.acks[alert] = {by, at_unix_s};
+                return true;
+            }
+    }
+    return false;
+}
+
 Json Overview::room_json(const Room& r, DeviceTime now) const {
     const Json& st = r.state;
+    const bool lost = r.online && heartbeat_lost(r, now);
     Json out = {{"base_topic", r.base},
                 {"room", r.have_state ? st["room"].value("id", "") : ""},
                 {"name", r.have_state ? st["room"].value("name", "") : ""},
-                {"online", r.online},
+                {"online", r.online && !lost},
                 {"last_seen_s", seconds(now - r.seen_at)},
                 {"session", nullptr},
                 {"alerts", Json::array()}};
@@ -171,7 +236,8 @@ Json Overview::room_json(const Room& r, DeviceTime now) const {
                                                              : "reminder overdue " +
                                                                    minutes_text(overdue) + ": ") +
                                                    rem.value("text", "")},
-                                      {"overdue_s", overdue}});
+                                      {"overdue_s", overdue},
+                                      {"reminder_at", rem["at"]}});
             }
         }
         // A high vitals alert nobody acknowledged for 60 s: its kind and priority, no value.
@@ -188,6 +254,8 @@ Json Overview::room_json(const Room& r, DeviceTime now) const {
                               {"text", "a vitals reading is outside the thresholds"}});
     }
     if (r.have_state && st.contains("devices") && st["devices"].is_array()) {
+        for (const auto& d : st["devices"])
+            if (d.is_object() && d.value("anonymous", false)) out["mqtt_anonymous"] = true;
         for (const auto& d : st["devices"]) {
             if (!d.is_object() || d.value("ok", true)) continue;
             alerts.push_back({{"kind", "device_fault"},
@@ -197,9 +265,25 @@ Json Overview::room_json(const Room& r, DeviceTime now) const {
     }
     // The broker stopped (or just came back): the rooms are as last seen, not offline.
     const bool broker_settled = broker_connected_ && now - broker_since_ >= options_.broker_grace;
-    if (!r.online && running && broker_settled)
+    if (lost) {
+        const long silent_s = std::lround(seconds(now - *r.heartbeat_at));
+        out["offline_reason"] = "no heartbeat for " + std::to_string(silent_s) + " s";
+    }
+    if ((!r.online || lost) && running && broker_settled)
         alerts.push_back(
-            {{"kind", "offline_in_session"}, {"text", "the room went offline during a session"}});
+            {{"kind", "offline_in_session"},
+             {"text", lost ? "offline in session: no heartbeat for " +
+                                 std::to_string(std::lround(seconds(now - *r.heartbeat_at))) + " s"
+                           : std::string("the room went offline during a session")}});
+    for (auto& a : alerts) {
+        const std::string id = a["kind"].get<std::string>() +
+                               (a.contains("device") ? ":" + a["device"].get<std::string>() : "") +
+                               (a.contains("reminder_at") ? ":" + a["reminder_at"].dump() : "");
+        a["id"] = id.size() > 120 ? id.substr(0, 120) : id;
+        auto ack = r.acks.find(a["id"].get<std::string>());
+        a["acked_by"] = ack == r.acks.end() ? Json(nullptr) : Json(ack->second.by);
+        a["acked_at"] = ack == r.acks.end() ? Json(nullptr) : Json(ack->second.at_unix_s);
+    }
     return out;
 }
 
@@ -212,8 +296,10 @@ void Overview::set_broker_connected(bool connected, DeviceTime now) {
 Json Overview::rooms(DeviceTime now) const {
     std::lock_guard lock(mutex_);
     std::vector<Json> list;
-    for (const auto& [base, r] : rooms_)
+    for (auto& [base, r] : rooms_) {
         list.push_back(room_json(r, now));
+        if (!r.acks.empty()) prune_acks(r, list.back()["alerts"]); // cleared: forgotten
+    }
     std::sort(list.begin(), list.end(), [](const Json& a, const Json& b) {
         return a["room"].get<std::string>() < b["room"].get<std::string>();
     });

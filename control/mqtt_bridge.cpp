@@ -5,6 +5,7 @@
 #include "engine/vitals_monitor.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 
 namespace stillroom {
@@ -50,29 +51,34 @@ MqttBridge::MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& r
         }
     }
     mqtt_.subscribe(kClinicStatusPattern);
-    mqtt_.on_message([this, cmd_prefix, ha_topics](const std::string& topic,
-                                                   const std::string& payload) {
-        // Runs on: the network thread. Queue and return.
-        std::lock_guard lock(mutex_);
-        if (topic.rfind(cmd_prefix, 0) == 0) {
-            if (incoming_.size() >= kMaxQueuedCommands) {
-                std::cerr << "stillroom: mqtt: command queue full; dropped " << topic << std::endl;
+    mqtt_.on_message(
+        [this, cmd_prefix, ha_topics](const std::string& topic, const std::string& payload) {
+            // Runs on: the network thread. Queue and return.
+            std::lock_guard lock(mutex_);
+            if (topic.rfind(cmd_prefix, 0) == 0) {
+                if (incoming_.size() >= kMaxQueuedCommands) {
+                    if (auto held = log_budget_.allow(clock_.now()))
+                        std::cerr << "stillroom: mqtt: command queue full; dropped " << topic
+                                  << (*held ? " (and " + std::to_string(*held) +
+                                                  " more messages not logged)"
+                                            : std::string())
+                                  << std::endl;
+                    return;
+                }
+                incoming_.push_back({false, topic.substr(cmd_prefix.size()), payload});
+            } else if (topic == "homeassistant/status") {
+                if (payload == "online") announce_ = true;
+            } else if (topic.rfind("stillroom-clinic/", 0) == 0) {
+                if (payload == "online")
+                    republish_ = true; // an overview (re)started: tell it everything
+            } else if (std::find(ha_topics.begin(), ha_topics.end(), topic) != ha_topics.end()) {
+                if (incoming_.size() >= kMaxQueuedCommands) return;
+                incoming_.push_back({true, topic, payload});
+            } else {
                 return;
             }
-            incoming_.push_back({false, topic.substr(cmd_prefix.size()), payload});
-        } else if (topic == "homeassistant/status") {
-            if (payload == "online") announce_ = true;
-        } else if (topic.rfind("stillroom-clinic/", 0) == 0) {
-            if (payload == "online")
-                republish_ = true; // an overview (re)started: tell it everything
-        } else if (std::find(ha_topics.begin(), ha_topics.end(), topic) != ha_topics.end()) {
-            if (incoming_.size() >= kMaxQueuedCommands) return;
-            incoming_.push_back({true, topic, payload});
-        } else {
-            return;
-        }
-        wakeup_.wake();
-    });
+            wakeup_.wake();
+        });
     mqtt_.on_connect([this] {
         std::lock_guard lock(mutex_);
         announce_ = true; // status, state and discovery again on every connect
@@ -89,6 +95,9 @@ void MqttBridge::start() {
         std::lock_guard lock(mutex_);
         if (running_) return;
         running_ = true;
+        // Counted from start(), not from when the thread first runs.
+        next_heartbeat_ = clock_.now() + options_.heartbeat_every;
+        next_republish_ = clock_.now() + options_.republish_every;
     }
     thread_ = std::thread([this] { worker(); });
 }
@@ -198,6 +207,46 @@ void MqttBridge::republish(const Json& state) {
     mqtt_.publish(options_.base_topic + "/state", dump_json(mqtt_state(state)), 1, true);
 }
 
+bool MqttBridge::expired_or_bad_time(Json& args, Json& result) {
+    // Runs on: the bridge's worker thread. Takes "id" and "sent_at" out of the arguments
+    // (the commands' own parsers refuse unknown keys); true when the command must not run.
+    if (!args.is_object()) return false;
+    if (args.contains("id")) {
+        const Json& id = args["id"];
+        if (id.is_string() || id.is_number_integer())
+            result["id"] = id.is_string() ? Json(id.get<std::string>().substr(0, 64)) : id;
+        args.erase("id");
+    }
+    if (!args.contains("sent_at")) return false; // no time: runs on arrival
+    const Json sent = args["sent_at"];
+    args.erase("sent_at");
+    if (!sent.is_number()) {
+        result["ok"] = false;
+        result["error"] = "sent_at: expected Unix seconds (a number)";
+        return true;
+    }
+    const double now_s = static_cast<double>(clock_.wall_unix_ms()) / 1000.0;
+    const double age_s = now_s - sent.get<double>();
+    const double max_s = static_cast<double>(options_.command_max_age.count()) / 1000.0;
+    if (age_s > max_s) {
+        result["ok"] = false;
+        result["expired"] = true;
+        result["age_s"] = std::round(age_s * 10.0) / 10.0;
+        result["error"] = "expired: sent " + std::to_string(std::lround(age_s)) +
+                          " s ago; commands older than " + std::to_string(std::lround(max_s)) +
+                          " s are not executed";
+        expired_.fetch_add(1);
+        return true;
+    }
+    if (age_s < -max_s) {
+        result["ok"] = false;
+        result["error"] = "sent_at is " + std::to_string(std::lround(-age_s)) +
+                          " s ahead of the room's clock; check the sender's clock";
+        return true;
+    }
+    return false;
+}
+
 void MqttBridge::handle_command(const std::string& action, const std::string& payload) {
     Json result = {{"action", action}};
     Json args = Json::object();
@@ -208,10 +257,19 @@ void MqttBridge::handle_command(const std::string& action, const std::string& pa
             result["ok"] = false;
             result["error"] = "the payload is not JSON: " + p.to_string();
             mqtt_.publish(options_.base_topic + "/result", dump_json(result), 1, false);
-            std::cerr << "stillroom: mqtt: cmd/" << action << ": payload is not JSON" << std::endl;
+            if (auto held = log_budget_.allow(clock_.now()))
+                std::cerr << "stillroom: mqtt: cmd/" << action << ": payload is not JSON"
+                          << (*held ? " (and " + std::to_string(*held) + " more not logged)"
+                                    : std::string())
+                          << std::endl;
             return;
         }
         args = *parsed;
+    }
+    if (expired_or_bad_time(args, result)) {
+        mqtt_.publish(options_.base_topic + "/result", dump_json(result), 1, false);
+        handled_.fetch_add(1);
+        return;
     }
     Problems problems("cmd/" + action);
     CommandResult r;
@@ -254,6 +312,14 @@ void MqttBridge::handle_command(const std::string& action, const std::string& pa
     handled_.fetch_add(1);
 }
 
+void MqttBridge::heartbeat() {
+    // Runs on: the bridge's worker thread.
+    const Json beat = {{"every_s", static_cast<double>(options_.heartbeat_every.count()) / 1000.0},
+                       {"at", clock_.wall_unix_ms() / 1000}};
+    if (mqtt_.publish(options_.base_topic + "/heartbeat", dump_json(beat), 0, false))
+        heartbeats_.fetch_add(1);
+}
+
 void MqttBridge::worker() {
     // Runs on: the bridge's worker thread.
     std::unique_lock lock(mutex_);
@@ -261,15 +327,22 @@ void MqttBridge::worker() {
         return !running_ || !incoming_.empty() || pending_state_ || announce_ || republish_;
     };
     while (running_) {
-        const DeviceTime quiet_until = clock_.now() + options_.republish_every;
-        while (!ready() && clock_.now() < quiet_until) {
+        while (!ready() && clock_.now() < std::min(next_republish_, next_heartbeat_)) {
             lock.unlock();
-            clock_.wait_until(quiet_until, wakeup_);
+            clock_.wait_until(std::min(next_republish_, next_heartbeat_), wakeup_);
             lock.lock();
         }
-        const bool woken = ready();
         if (!running_) break;
+        if (clock_.now() >= next_heartbeat_) {
+            next_heartbeat_ = clock_.now() + options_.heartbeat_every;
+            lock.unlock();
+            heartbeat();
+            lock.lock();
+            continue;
+        }
+        const bool woken = ready();
         if (!woken || republish_) { // the slow interval, or an overview asked
+            next_republish_ = clock_.now() + options_.republish_every;
             republish_ = false;
             pending_state_.reset();
             lock.unlock();
@@ -285,6 +358,7 @@ void MqttBridge::worker() {
             pending_state_.reset();
             lock.unlock();
             announce();
+            next_republish_ = clock_.now() + options_.republish_every;
             lock.lock();
             continue;
         }

@@ -4,6 +4,10 @@
 // (control/ha_discovery.hpp: sensors, buttons, Comfort and Lights-up switches, a template
 // select that arms a template for the Start button), re-sent when homeassistant/status
 // says online.
+// Commands may carry "sent_at" (Unix seconds) and "id" (echoed in the result): a command
+// sent more than 5 s ago is answered {"ok": false, "expired": true} and not executed; one
+// without "sent_at" runs on arrival. Every command gets exactly one answer on BASE/result.
+// BASE/heartbeat every 10 s tells the overview the room is alive.
 // For the clinic overview: status and state are published again when an overview announces
 // itself (`stillroom-clinic/ID/status` = online) and at a slow interval, because clustered
 // brokers may keep retained messages per node.
@@ -11,6 +15,7 @@
 
 #include "devices/mqtt_link.hpp"
 #include "engine/clock.hpp"
+#include "engine/log_budget.hpp"
 #include "runtime/room_control.hpp"
 
 #include <atomic>
@@ -34,6 +39,12 @@ struct MqttBridgeOptions {
     std::string sw_version;  // announced in Home Assistant's device and origin blocks
     std::string support_url; // room.json mqtt.support_url (origin.support_url); may be empty
     std::chrono::milliseconds republish_every{60'000}; // status and state again, for the overview
+    // BASE/heartbeat {"every_s", "at"} (QoS 0, not retained) this often while connected: the
+    // overview marks a room offline when it misses three.
+    std::chrono::milliseconds heartbeat_every{10'000};
+    // A command whose "sent_at" (Unix seconds) is further than this from the room's wall
+    // clock is not executed: it is answered as expired on BASE/result.
+    std::chrono::milliseconds command_max_age{5'000};
 };
 
 // Where clinic overviews announce themselves (`stillroom-clinic/ID/status`: online / offline).
@@ -59,6 +70,8 @@ public:
     std::vector<std::pair<std::string, std::string>> discovery_messages() const;
     std::uint64_t commands_handled() const { return handled_.load(); }
     std::uint64_t republished() const { return republished_.load(); }
+    std::uint64_t heartbeats() const { return heartbeats_.load(); }
+    std::uint64_t expired() const { return expired_.load(); }
 
 private:
     void worker();
@@ -87,8 +100,13 @@ private:
     bool republish_ = false;
     bool running_ = false;
     std::thread thread_;
-    std::atomic<std::uint64_t> handled_{0}, republished_{0};
+    std::atomic<std::uint64_t> handled_{0}, republished_{0}, heartbeats_{0}, expired_{0};
+    bool expired_or_bad_time(Json& args, Json& result); // false: run the command
+    void heartbeat();
+    DeviceTime next_heartbeat_{};
+    DeviceTime next_republish_{};
     LibraryPut library_put_;
+    LogBudget log_budget_; // refused and dropped commands: a bounded rate of log lines
 };
 
 // The state as published on MQTT: the API state without vital signs.

@@ -1,11 +1,15 @@
 // The lights driver.
 #include "devices/lights_driver.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 namespace stillroom {
 
 namespace {
+
+// The longest the worker sleeps with nothing due (a belt: every change rings it anyway).
+constexpr Ms kIdleCheck{60'000};
 
 // Two states are the same for a device when they would produce the same command.
 bool same_on_device(const LightConfig& light, const LightState& a, const LightState& b) {
@@ -41,6 +45,7 @@ LightsDriver::LightsDriver(LightsDriverOptions options, MqttLink* mqtt, Clock& c
             for (auto& l : lights_)
                 l.reassert = l.has_target;
             wake_ = true;
+            wakeup_.wake();
         });
     }
 }
@@ -53,9 +58,13 @@ void LightsDriver::start() {
     if (running_.exchange(true)) return;
     worker_ = std::thread([this] {
         // Runs on: the lights worker thread.
+        // Sleeps until the next fade step, rate-limit gap or restore is due, or until a
+        // scene, a message or a reconnect rings the doorbell: an idle room does not wake.
         while (running_.load()) {
-            service();
-            wait_clock_.wait_until(wait_clock_.now() + Ms{wake_.exchange(false) ? 0 : 50}, wakeup_);
+            wake_ = false;
+            const MonoTime due = service();
+            if (wake_.load()) continue; // flagged while servicing
+            clock_.wait_until(std::min(due, clock_.now() + kIdleCheck), wakeup_);
         }
     });
 }
@@ -81,6 +90,7 @@ void LightsDriver::handle_message(const std::string& topic, const std::string& p
             l.reassert = l.has_target; // back: fade it to where it should be
         l.available = *online;
         wake_ = true;
+        wakeup_.wake();
     }
 }
 
@@ -157,6 +167,7 @@ void LightsDriver::set_trim(double trim) {
     for (auto& l : lights_)
         l.reassert = l.has_target;
     wake_ = true;
+    wakeup_.wake();
 }
 
 double LightsDriver::trim() const {
@@ -243,11 +254,15 @@ MonoTime LightsDriver::catch_up(Light& l, MonoTime now) {
     return l.busy_until;
 }
 
-void LightsDriver::service() {
+MonoTime LightsDriver::service() {
     std::lock_guard lock(mutex_);
     const MonoTime now = clock_.now();
-    for (auto& l : lights_)
-        service_light(l, now);
+    MonoTime due = now + kIdleCheck;
+    for (auto& l : lights_) {
+        due = std::min(due, service_light(l, now));
+        if (l.restore) due = std::min(due, l.restore_at); // a test light's way back
+    }
+    return std::max(due, now);
 }
 
 std::map<std::string, LightState> LightsDriver::current() const {

@@ -35,7 +35,8 @@ struct LightsDriverOptions {
 class LightsDriver final : public RoomDriver {
 public:
     // `mqtt` may be null when every light is simulated. Fades run on `clock` (session
-    // time); `device_clock` paces the worker thread in real time.
+    // time), and the worker sleeps on it until the next step is due (so a sped-up demo
+    // steps sped up); `device_clock` is kept for the callers' wiring.
     LightsDriver(LightsDriverOptions options, MqttLink* mqtt, Clock& clock,
                  DeviceClock& device_clock);
     ~LightsDriver() override;
@@ -63,8 +64,10 @@ public:
     std::map<std::string, LightState> current() const;
     // Commands sent per light so far (benchmarks, tests).
     std::map<std::string, int> commands_sent() const;
-    // Runs due work now (the worker thread calls this; tests may call it directly).
-    void service();
+    // Runs due work now and returns when work is next due (a fade step, the end of a
+    // rate-limit gap, a test light's way back; at most a minute ahead). The worker thread
+    // sleeps until then unless woken; tests may call it directly.
+    MonoTime service();
 
 private:
     struct Light {

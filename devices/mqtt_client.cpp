@@ -52,8 +52,11 @@ void MqttClient::subscribe(const std::string& pattern, int qos) {
         std::lock_guard lock(mutex_);
         subscriptions_.emplace_back(pattern, qos);
     }
-    if (mosq_ && connected_.load())
-        mosquitto_subscribe(static_cast<mosquitto*>(mosq_), nullptr, pattern.c_str(), qos);
+    if (mosq_ && connected_.load()) {
+        std::lock_guard lock(handle_mutex_);
+        mosquitto_subscribe(static_cast<mosquitto*>(mosq_), nullptr, pattern.c_str(),
+                            0); // see handle_connect
+    }
 }
 
 void MqttClient::ignore_retained(const std::string& pattern) {
@@ -74,16 +77,16 @@ std::string MqttClient::last_error() const {
     return last_error_;
 }
 
-bool MqttClient::start(std::string* error) {
-    if (started_.exchange(true)) return true;
-    auto* m = mosquitto_new(options_.client_id.c_str(), true, this);
-    if (!m) {
-        if (error) *error = "mosquitto_new failed";
-        return false;
-    }
-    mosq_ = m;
+std::size_t mqtt_max_packet_size(std::size_t max_payload) {
+    return max_payload + 4096; // fixed header, topic and properties
+}
+
+bool MqttClient::configure(void* handle, std::string* error) {
+    auto* m = static_cast<mosquitto*>(handle);
     mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
                          options_.protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+    // Replies leave at once instead of waiting for the broker's delayed ACK (Nagle).
+    mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, options_.tcp_nodelay ? 1 : 0);
     if (!options_.username.empty())
         mosquitto_username_pw_set(m, options_.username.c_str(),
                                   options_.password.empty() ? nullptr : options_.password.c_str());
@@ -110,8 +113,35 @@ bool MqttClient::start(std::string* error) {
     });
     mosquitto_publish_callback_set(m,
                                    [](mosquitto*, void* obj, int) { self(obj)->handle_publish(); });
-    const int rc =
-        mosquitto_connect_async(m, options_.host.c_str(), options_.port, options_.keepalive_s);
+    return true;
+}
+
+int MqttClient::connect_to(const std::string& host, int port) {
+    auto* m = static_cast<mosquitto*>(mosq_);
+    // libmosquitto refuses a keepalive under 5 s (MOSQ_ERR_INVAL from every connect call).
+    const int keepalive = std::max(options_.keepalive_s, 5);
+    if (options_.protocol != 5) return mosquitto_connect_async(m, host.c_str(), port, keepalive);
+    // MQTT 5: the broker must never send us more than we would keep. No session expiry
+    // property: the session ends with the connection (nothing queued for us while away).
+    mosquitto_property* props = nullptr;
+    mosquitto_property_add_int32(
+        &props, MQTT_PROP_MAXIMUM_PACKET_SIZE,
+        static_cast<std::uint32_t>(mqtt_max_packet_size(options_.max_payload)));
+    const int rc = mosquitto_connect_bind_v5(m, host.c_str(), port, keepalive, nullptr, props);
+    mosquitto_property_free_all(&props);
+    return rc;
+}
+
+bool MqttClient::start(std::string* error) {
+    if (started_.exchange(true)) return true;
+    auto* m = mosquitto_new(options_.client_id.c_str(), true, this); // clean session
+    if (!m) {
+        if (error) *error = "mosquitto_new failed";
+        return false;
+    }
+    mosq_ = m;
+    if (!configure(m, error)) return false;
+    const int rc = connect_to(options_.host, options_.port);
     if (rc != MOSQ_ERR_SUCCESS) {
         // The broker is not there yet: the network loop keeps trying.
         std::lock_guard lock(error_mutex_);
@@ -159,20 +189,25 @@ void MqttClient::network_loop(bool connecting) {
                     break;
                 }
             }
-            int rc = MOSQ_ERR_SUCCESS;
-            if (options_.fallbacks.empty()) {
-                rc = mosquitto_reconnect(m);
-            } else {
+            // A fresh handle: whatever was queued or in flight on the lost connection is
+            // dropped here, never replayed late (the connect listeners say what holds now).
+            {
+                std::lock_guard lock(handle_mutex_);
+                mosquitto_reinitialise(m, options_.client_id.c_str(), true, this);
+                configure(m, nullptr);
+            }
+            std::size_t i = 0;
+            if (!options_.fallbacks.empty()) {
                 // A cluster: the next broker in turn (the one that failed is tried last).
-                const std::size_t n = options_.fallbacks.size() + 1;
-                const std::size_t i = (broker_index_.load() + 1) % n;
+                i = (broker_index_.load() + 1) % (options_.fallbacks.size() + 1);
                 broker_index_ = i;
                 failovers_.fetch_add(1);
-                const std::string host = i == 0 ? options_.host : options_.fallbacks[i - 1].first;
-                const int port = i == 0 ? options_.port : options_.fallbacks[i - 1].second;
-                std::cerr << "stillroom: mqtt: trying broker " << host << ":" << port << std::endl;
-                rc = mosquitto_connect_async(m, host.c_str(), port, options_.keepalive_s);
             }
+            const std::string host = i == 0 ? options_.host : options_.fallbacks[i - 1].first;
+            const int port = i == 0 ? options_.port : options_.fallbacks[i - 1].second;
+            if (!options_.fallbacks.empty())
+                std::cerr << "stillroom: mqtt: trying broker " << host << ":" << port << std::endl;
+            const int rc = connect_to(host, port);
             if (rc != MOSQ_ERR_SUCCESS) {
                 {
                     std::lock_guard lock(error_mutex_);
@@ -183,7 +218,9 @@ void MqttClient::network_loop(bool connecting) {
             }
             have_socket = true;
         }
-        const int rc = mosquitto_loop(m, 100, 1);
+        // Up to 1 s in select(): a publish from another thread wakes it at once (libmosquitto's
+        // socket pair), so a longer wait only saves wake-ups of an idle room (10/s at 100 ms).
+        const int rc = mosquitto_loop(m, 1000, 1);
         if (rc == MOSQ_ERR_SUCCESS) {
             if (connected_.load()) delay_ms = kFirstDelayMs;
             continue;
@@ -231,6 +268,11 @@ bool MqttClient::publish(const std::string& topic, const std::string& payload, i
                          bool retain) {
     auto* m = static_cast<mosquitto*>(mosq_);
     if (!m) return false;
+    if (!connected_.load()) { // never queued for a later connection: it would arrive stale
+        dropped_offline_.fetch_add(1);
+        return false;
+    }
+    std::lock_guard lock(handle_mutex_);
     const int rc = mosquitto_publish(m, nullptr, topic.c_str(), static_cast<int>(payload.size()),
                                      payload.data(), qos, retain);
     if (rc == MOSQ_ERR_SUCCESS) {
@@ -259,7 +301,13 @@ void MqttClient::handle_connect(int rc) {
         no_retained = no_retained_;
     }
     auto* m = static_cast<mosquitto*>(mosq_);
-    for (const auto& [pattern, qos] : subs) {
+    for (auto [pattern, qos] : subs) {
+        // QoS 0 subscriptions: nothing is kept for us across a disconnect anyway (clean
+        // sessions), and RabbitMQ 3.10 puts a QoS 1 subscription in a *durable* queue homed
+        // on the node we are connected to: after that node crashed, every reconnection to
+        // the other node failed ("home node ... of durable queue
+        // 'mqtt-subscription-IDqos1' ... is down"; tests/integration/test_clinic_cluster.cpp).
+        qos = 0;
         // MQTT 5: keep the retain flag on live messages too, so a retained command (or the
         // empty message that clears one) is recognised as such and ignored.
         const bool flagged =
@@ -283,7 +331,8 @@ void MqttClient::handle_disconnect(int rc) {
     connected_ = false;
     if (rc != 0) {
         std::lock_guard lock(error_mutex_);
-        last_error_ = "connection lost; reconnecting";
+        if (last_error_.rfind("connection refused", 0) != 0) // keep the broker's reason
+            last_error_ = "connection lost; reconnecting";
     }
 }
 
@@ -300,18 +349,24 @@ void MqttClient::handle_message(const char* topic, const void* payload, int leng
             if (mosquitto_topic_matches_sub(p.c_str(), topic, &match) == MOSQ_ERR_SUCCESS &&
                 match) {
                 ignored_retained_.fetch_add(1);
-                std::cerr
-                    << "stillroom: mqtt: ignored a retained message on " << topic
-                    << " (commands are never retained; clear it with an empty retained message)"
-                    << std::endl;
+                if (auto held = log_budget_.allow(clock_.now()))
+                    std::cerr << "stillroom: mqtt: ignored a retained message on " << topic
+                              << " (commands are never retained; clear it with an empty "
+                                 "retained message)"
+                              << (*held ? "; " + std::to_string(*held) + " more not logged"
+                                        : std::string())
+                              << std::endl;
                 return;
             }
         }
     }
     if (length < 0 || static_cast<std::size_t>(length) > options_.max_payload) {
         oversized_.fetch_add(1);
-        std::cerr << "stillroom: mqtt: ignored a " << length << "-byte message on " << topic
-                  << " (limit " << options_.max_payload << ")" << std::endl;
+        if (auto held = log_budget_.allow(clock_.now()))
+            std::cerr << "stillroom: mqtt: ignored a " << length << "-byte message on " << topic
+                      << " (limit " << options_.max_payload << ")"
+                      << (*held ? "; " + std::to_string(*held) + " more not logged" : std::string())
+                      << std::endl;
         return;
     }
     const std::string t = topic ? topic : "";

@@ -6,11 +6,21 @@
 // broker in the list. Subscriptions are remembered and made again on every connect;
 // connect listeners re-announce and re-assert.
 //
+// Nothing is queued across a disconnect: publish() refuses while the connection is down,
+// and every reconnection starts from a fresh handle (mosquitto_reinitialise), so QoS 1
+// messages that were in flight when the broker died are not replayed minutes later. The
+// session is clean (MQTT 3.1.1 clean session; MQTT 5 clean start, session expiry 0), so the
+// broker keeps nothing for us either. What must hold after a reconnect is said again by the
+// connect listeners (state, discovery, the lights' desired state).
+// Every connection sets TCP_NODELAY: a command's reply otherwise waits ~40 ms for the
+// peer's delayed acknowledgement (Nagle); bench/bench_mqtt_rtt.cpp measures it.
+//
 // Callbacks run on the network thread and must not block: they only queue work.
 #pragma once
 
 #include "devices/mqtt_link.hpp"
 #include "engine/clock.hpp"
+#include "engine/log_budget.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -33,12 +43,21 @@ struct MqttOptions {
     std::string username;
     std::string password;
     std::string client_id = "stillroom";
-    int keepalive_s = 15;
+    // A broker that stops answering (frozen, or its machine gone without a TCP reset) is
+    // given up after at most twice this (a PINGREQ after keepalive_s of silence, then as
+    // long again for its answer), and the next broker of the cluster is tried.
+    int keepalive_s = 5; // libmosquitto refuses less than 5 (MOSQ_ERR_INVAL)
     int protocol = 311;     // 311 or 5
     std::string will_topic; // empty: no will
     std::string will_payload;
     std::size_t max_payload = 64 * 1024; // larger incoming payloads are dropped (and counted)
+    // MQTT 5: CONNECT carries Maximum Packet Size (max_payload plus room for the topic and
+    // properties), so the broker never sends a larger packet at all.
+    bool tcp_nodelay = true; // off only for the benchmark's "before" column
 };
+
+// The packet size announced in CONNECT for `max_payload` (MQTT 5 Maximum Packet Size).
+std::size_t mqtt_max_packet_size(std::size_t max_payload);
 
 class MqttClient final : public MqttLink {
 public:
@@ -62,6 +81,11 @@ public:
                  bool retain) override;
 
     bool connected() const override { return connected_.load(); }
+    // True when no username is configured: the broker let us in without credentials.
+    bool anonymous() const { return options_.username.empty(); }
+    bool tls() const { return options_.tls; }
+    // Publishes refused because the connection was down (nothing waits for a reconnect).
+    std::uint64_t dropped_offline() const { return dropped_offline_.load(); }
     std::uint64_t published() const { return published_.load(); }
     std::uint64_t acknowledged() const { return acknowledged_.load(); }
     std::uint64_t dropped_oversized() const { return oversized_.load(); }
@@ -87,10 +111,13 @@ private:
     std::atomic<bool> connected_{false};
     std::atomic<bool> started_{false};
     std::atomic<std::uint64_t> published_{0}, acknowledged_{0}, oversized_{0}, ignored_retained_{0},
-        failovers_{0};
+        failovers_{0}, dropped_offline_{0};
     std::atomic<std::size_t> broker_index_{0}; // 0: host/port, i > 0: fallbacks[i - 1]
     std::vector<std::string> no_retained_;
     void network_loop(bool connecting);
+    bool configure(void* m, std::string* error); // options and callbacks on a (new) handle
+    int connect_to(const std::string& host, int port);
+    std::mutex handle_mutex_; // publish/subscribe from any thread vs the handle's renewal
     std::thread network_;
     std::mutex stop_mutex_;
     std::condition_variable stop_cv_;
@@ -100,6 +127,7 @@ private:
     bool leaving_ = false;
     mutable std::mutex error_mutex_;
     std::string last_error_;
+    LogBudget log_budget_; // ignored messages: a bounded rate of log lines
 };
 
 // Splits "mqtt://host:port" style settings into options (room.json's mqtt section).

@@ -20,8 +20,10 @@ void MqttCueDriver::apply(const Effect& effect, MonoTime) {
 Json MqttCueDriver::health() const {
     const auto failed = failed_.load();
     return {{"ok", failed == 0},
+            {"anonymous", anonymous_},
             {"detail", std::to_string(published_.load()) + " cues published" +
-                           (failed ? ", " + std::to_string(failed) + " not (no connection)" : "")}};
+                           (failed ? ", " + std::to_string(failed) + " not (no connection)" : "") +
+                           (anonymous_ ? "; MQTT login: anonymous (no mqtt.username)" : "")}};
 }
 
 } // namespace stillroom

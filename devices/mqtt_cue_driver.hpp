@@ -11,7 +11,10 @@ namespace stillroom {
 
 class MqttCueDriver final : public RoomDriver {
 public:
-    explicit MqttCueDriver(MqttLink& mqtt) : mqtt_(mqtt) {}
+    // `anonymous`: the connection has no username (health says so: anyone on the broker
+    // could then send this room commands).
+    explicit MqttCueDriver(MqttLink& mqtt, bool anonymous = false)
+        : mqtt_(mqtt), anonymous_(anonymous) {}
     std::string name() const override { return "mqtt cues"; }
     // Runs on: the engine thread. publish() only queues, so this driver needs no inbox of its
     // own: the client runs libmosquitto threaded (mosquitto_threaded_set), and then
@@ -23,6 +26,7 @@ public:
 
 private:
     MqttLink& mqtt_;
+    bool anonymous_ = false;
     std::atomic<std::uint64_t> published_{0}, failed_{0};
 };
 

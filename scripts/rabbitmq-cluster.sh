@@ -3,6 +3,8 @@
 # cluster test (Debian's rabbitmq-server; nothing system-wide is started or changed).
 # usage: scripts/rabbitmq-cluster.sh start DIR MQTT_PORT_1 MQTT_PORT_2
 #        scripts/rabbitmq-cluster.sh stop-node DIR N | start-node DIR N | stop DIR
+#        scripts/rabbitmq-cluster.sh kill-node DIR N | freeze-node DIR N | thaw-node DIR N
+#          (SIGKILL, SIGSTOP, SIGCONT of node N's Erlang VM: a crash and a hang, not a stop)
 # Each node N (1, 2) keeps its data, logs and config under DIR/nN; node names are
 # srN-<hash of DIR>@localhost, so clusters of different DIRs never meet.
 set -euo pipefail
@@ -86,6 +88,11 @@ CONF
   ctl 1 cluster_status --formatter json | python3 -c 'import json,sys; s=json.load(sys.stdin); assert len(s["running_nodes"]) == 2, s; print("rabbitmq-cluster: running", " ".join(s["running_nodes"]))'
   ;;
 stop-node) timeout 120 "$sbin/rabbitmqctl" -n "$(node_name "$3")" stop >/dev/null ;;
+kill-node|freeze-node|thaw-node)
+  sig=KILL; [ "$cmd" = freeze-node ] && sig=STOP; [ "$cmd" = thaw-node ] && sig=CONT
+  pid=$(cat "$dir/n$3/pid" 2>/dev/null || true)
+  [ -n "$pid" ] || { echo "rabbitmq-cluster: node $3 has no pid file" >&2; exit 1; }
+  kill -s "$sig" "$pid" ;;
 start-node) start_node "$3" ;;
 stop)
   # Both nodes at once, by their command line (each runs with this DIR as its home): a
@@ -95,5 +102,5 @@ stop)
   for _ in $(seq 1 60); do pgrep -f -- "$pattern" >/dev/null || exit 0; sleep 0.5; done
   pkill -KILL -f -- "$pattern" 2>/dev/null || true
   ;;
-*) echo "usage: $0 start DIR PORT1 PORT2 | stop-node DIR N | start-node DIR N | stop DIR" >&2; exit 2 ;;
+*) echo "usage: $0 start DIR PORT1 PORT2 | stop-node|start-node|kill-node|freeze-node|thaw-node DIR N | stop DIR" >&2; exit 2 ;;
 esac

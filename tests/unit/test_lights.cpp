@@ -341,3 +341,49 @@ TEST_CASE("Zigbee2MQTT discovery turns exposes into room.json lights") {
     CHECK(lights_from_z2m_devices(Json::object(), "z", bad).empty());
     CHECK(bad.has_errors());
 }
+
+TEST_CASE("the lights worker sleeps until the next step is due: an idle room does not wake") {
+    FakeMqtt mqtt;
+    ManualClock clock;
+    ManualDeviceClock device_clock;
+    LightsDriverOptions o;
+    LightConfig stepped = light(Dialect::Wled, false); // stepped at its rate (4 Hz)
+    stepped.id = "stepped";
+    stepped.max_rate_hz = 4;
+    LightConfig native = light(Dialect::Zigbee2Mqtt); // native transitions, 1-minute segments
+    native.id = "native";
+    o.lights = {stepped, native};
+    const std::map<std::string, Scene> scenes = {{"a", scene("a", 0.2, 2700)},
+                                                 {"b", scene("b", 0.8, 2700)}};
+    LightsDriver driver(o, &mqtt, clock, device_clock);
+    // Nothing to do: the next look is a minute away (the belt; changes ring the worker).
+    CHECK(driver.service() - clock.now() == Ms{60'000});
+    driver.apply({Ms{0}, SetScene{"a", 0s, resolved(scenes, "a", o.lights)}}, clock.now());
+    // Just sent, at once: the stepped light is done; the next thing due is the end of the
+    // native light's rate-limit gap (2 Hz), where it checks nothing was held back.
+    CHECK(driver.service() - clock.now() == Ms{500});
+    clock.advance_by(250ms);
+    CHECK(driver.service() - clock.now() == Ms{250});
+    clock.advance_by(250ms);
+    // Both at rest: nothing due until the belt.
+    CHECK(driver.service() - clock.now() == Ms{60'000});
+    // A 2-minute fade: the stepped light every 250 ms, the native one at its next segment.
+    driver.apply({Ms{0}, SetScene{"b", 2min, resolved(scenes, "b", o.lights)}}, clock.now());
+    struct Row {
+        Ms after;
+        Ms due_within;
+    };
+    for (const Row row : {Row{Ms{0}, Ms{250}}, Row{Ms{250}, Ms{250}}, Row{Ms{60'000}, Ms{250}}}) {
+        CAPTURE(row.after.count());
+        clock.advance_by(row.after);
+        const Ms due = driver.service() - clock.now();
+        CHECK(due > Ms{0});
+        CHECK(due <= row.due_within);
+    }
+    clock.advance_by(2min);
+    driver.service();
+    clock.advance_by(1s);
+    driver.service(); // the last native segment ended; the stepped light reached its target
+    clock.advance_by(1s);
+    CHECK(driver.service() - clock.now() == Ms{60'000}); // at rest again: asleep
+}
