@@ -390,7 +390,9 @@ TEST_CASE("library version: the same files give the same version; any change giv
 }
 
 TEST_CASE("clinic overview: the broker stops: rooms as last seen, no room alert; library faults") {
-    Overview o(OverviewOptions{Ms{5 * 60'000}, 500, Ms{30'000}});
+    OverviewOptions options;
+    options.broker_grace = Ms{30'000};
+    Overview o(options);
     o.on_message("stillroom/r/status", "online", at(0));
     o.on_message("stillroom/r/state", dump_json(room_state("r", running_session(600, 300))), at(0));
     struct Row {
