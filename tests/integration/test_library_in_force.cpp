@@ -7,6 +7,7 @@
 #include "helpers.hpp"
 #include "process.hpp"
 #include "services.hpp"
+#include "sine_wav.hpp"
 
 #include "library/library_files.hpp"
 #include "library/library_last_good.hpp"
@@ -26,24 +27,6 @@ using namespace stillroom::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-void write_wav(const fs::path& path, double seconds) {
-    fs::create_directories(path.parent_path());
-    std::string error;
-    auto f = SndFile::open_write(path, 48000, 2, AudioFormat::Wav16, &error);
-    REQUIRE(f);
-    std::vector<float> buf(static_cast<std::size_t>(seconds * 48000) * 2);
-    for (std::size_t i = 0; i < buf.size(); ++i)
-        buf[i] = 0.1f * static_cast<float>(std::sin(static_cast<double>(i) * 0.01));
-    f->write(buf.data(), static_cast<std::int64_t>(buf.size() / 2));
-}
-
-std::string read_all(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 // A 35-minute phase served by a three-second playlist that loops: unticking Loop would
 // leave the peak silent for almost all of it.
@@ -72,7 +55,7 @@ struct LibraryRoom {
                    R"({"lights":{"*":{"on":true,"brightness":0.2}}})");
         write_text(lib_dir / "scenes/bright.json",
                    R"({"lights":{"*":{"on":true,"brightness":1}}})");
-        write_wav(lib_dir / "audio/a.wav", 3);
+        write_sine_wav(lib_dir / "audio/a.wav", 3);
         write_text(lib_dir / "playlists/peak.json", kLoopingPeak);
         write_text(lib_dir / "sessions/t35.json", R"({"name":"T35",
           "phases":[{"id":"peak","duration":"35m","playlist":"peak","scene":"calm"}],
@@ -138,7 +121,7 @@ TEST_CASE("library in force: a save that would add an error is refused, warnings
     room.start_room();
     ApiClient api(room.port);
     const std::string curator = api.login("8642");
-    const std::string before = read_all(room.lib_dir / "playlists/peak.json");
+    const std::string before = read_text(room.lib_dir / "playlists/peak.json");
 
     // Loop off: the playlist itself is valid, the library would not be (the 35-minute peak
     // falls silent after 3 s). Every problem comes back; nothing is written.
@@ -146,7 +129,7 @@ TEST_CASE("library in force: a save that would add an error is refused, warnings
     CAPTURE(refused.dump());
     CHECK(mentions(refused["problems"], "sessions/t35.json"));
     CHECK(mentions(refused["problems"], "fall silent"));
-    CHECK(read_all(room.lib_dir / "playlists/peak.json") == before);
+    CHECK(read_text(room.lib_dir / "playlists/peak.json") == before);
 
     // A change that keeps the library free of errors saves (the playlist still repeats to
     // fill the phase: a warning, not an error).
@@ -155,7 +138,7 @@ TEST_CASE("library in force: a save that would add an error is refused, warnings
                  R"({"name":"Peak again","loop":true,"tracks":[{"file":"audio/a.wav"}]})", 200);
     CHECK(saved["ok"] == true);
     CHECK(saved["warnings"].is_array());
-    CHECK(read_all(room.lib_dir / "playlists/peak.json") != before);
+    CHECK(read_text(room.lib_dir / "playlists/peak.json") != before);
 }
 
 TEST_CASE("library in force: start-up on broken files runs the last good library and says so") {
@@ -169,7 +152,7 @@ TEST_CASE("library in force: start-up on broken files runs the last good library
             room.services.reset();
         }
         REQUIRE(fs::exists(last_good_path(room.state_dir)));
-        const Json kept = Json::parse(read_all(last_good_path(room.state_dir)));
+        const Json kept = Json::parse(read_text(last_good_path(room.state_dir)));
         // The curator's save was refused, but a hand edit (or a copy) can still break a file.
         write_text(room.lib_dir / "playlists/peak.json", kSilentPeak);
         const Json st = room.start_room();
@@ -223,7 +206,7 @@ TEST_CASE("library in force: a broken change on disk is listed in state.library,
     for (const auto& e : fs::directory_iterator(room.state_dir / "sessions")) {
         if (e.path().extension() != ".jsonl") continue;
         ++journals;
-        const std::string text = read_all(e.path());
+        const std::string text = read_text(e.path());
         CHECK(text.find("\"hr\":70") != std::string::npos);
         CHECK(text.find("\"device\":\"library\"") == std::string::npos);
     }

@@ -4,6 +4,7 @@
 #include "../unit/temp_dir.hpp"
 #include "helpers.hpp"
 #include "process.hpp"
+#include "sub_lines.hpp"
 
 #include "services.hpp"
 
@@ -24,32 +25,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Line {
-    bool retained;
-    std::string topic, payload;
-};
-
-// mosquitto_sub -F '%r %t %p' lines: retain flag, topic, payload.
-std::vector<Line> read_lines(const fs::path& file) {
-    std::vector<Line> out;
-    std::ifstream in(file);
-    for (std::string line; std::getline(in, line);) {
-        std::istringstream s(line);
-        Line l;
-        int r = 0;
-        s >> r >> l.topic;
-        std::getline(s, l.payload);
-        if (!l.payload.empty() && l.payload.front() == ' ') l.payload.erase(0, 1);
-        l.retained = r == 1;
-        out.push_back(l);
-    }
-    return out;
-}
-
 const std::vector<std::string> kLightTopics = {"zigbee2mqtt/r/z/set", "r/ha/set",
                                                "cmnd/r/tas/Backlog0", "r/wled/api"};
 
-std::size_t count_on(const std::vector<Line>& lines, const std::string& topic) {
+std::size_t count_on(const std::vector<SubLine>& lines, const std::string& topic) {
     std::size_t n = 0;
     for (const auto& l : lines)
         n += l.topic == topic;
@@ -98,7 +77,7 @@ TEST_CASE(
             Process probe;
             probe.start(
                 {"mosquitto_pub", "-h", "127.0.0.1", "-p", p, "-t", "test/probe", "-m", "x"});
-            return eventually([&] { return count_on(read_lines(log1), "test/probe") > 0; }, 3);
+            return eventually([&] { return count_on(read_sub_lines(log1), "test/probe") > 0; }, 3);
         },
         30));
 
@@ -118,14 +97,14 @@ TEST_CASE(
     // Every dialect receives its own command.
     REQUIRE(eventually(
         [&] {
-            auto lines = read_lines(log1);
+            auto lines = read_sub_lines(log1);
             for (const auto& t : kLightTopics)
                 if (count_on(lines, t) == 0) return false;
             return true;
         },
         50));
     {
-        auto lines = read_lines(log1);
+        auto lines = read_sub_lines(log1);
         for (const auto& l : lines) {
             if (l.topic == "zigbee2mqtt/r/z/set") {
                 Json j = Json::parse(l.payload);
@@ -144,7 +123,7 @@ TEST_CASE(
     // The engine's own topics: status online (retained), state (retained), discovery.
     REQUIRE(eventually(
         [&] {
-            auto lines = read_lines(log1);
+            auto lines = read_sub_lines(log1);
             bool status = false, state = false, discovery = false;
             for (const auto& l : lines) {
                 status = status || (l.topic == "stillroom/t/status" && l.payload == "online");
@@ -176,14 +155,14 @@ TEST_CASE(
         REQUIRE(eventually(
             [&] {
                 seen.clear();
-                for (const auto& l : read_lines(log1))
+                for (const auto& l : read_sub_lines(log1))
                     if (l.topic.rfind("homeassistant/", 0) == 0 && !l.payload.empty())
                         seen.insert(l.topic);
                 return seen == expected;
             },
             50));
         std::string option;
-        for (const auto& l : read_lines(log1)) {
+        for (const auto& l : read_sub_lines(log1)) {
             if (l.topic == "stillroom/t/ha/template")
                 option = l.payload; // live: the broker clears the retain flag
             if (l.topic.rfind("homeassistant/", 0) != 0 || l.payload.empty()) continue;
@@ -203,7 +182,7 @@ TEST_CASE(
         // read the log again until it is there, bounded).
         CHECK(eventually(
             [&] {
-                for (const auto& l : read_lines(log1))
+                for (const auto& l : read_sub_lines(log1))
                     if (l.topic == "stillroom/t/ha/template") option = l.payload;
                 return option == "s";
             },
@@ -229,7 +208,7 @@ TEST_CASE(
                  "-m", "<<garbage>>"});
     CHECK(eventually(
         [&] {
-            auto lines = read_lines(log1);
+            auto lines = read_sub_lines(log1);
             bool parse_error = false, unknown_action = false;
             for (const auto& l : lines) {
                 parse_error = parse_error || (l.topic == "stillroom/t/result" &&
@@ -251,7 +230,7 @@ TEST_CASE(
     // Into the long fade, then the broker dies mid-fade and comes back.
     std::map<std::string, std::size_t> sent_before;
     for (const auto& t : kLightTopics)
-        sent_before[t] = count_on(read_lines(log1), t);
+        sent_before[t] = count_on(read_sub_lines(log1), t);
     REQUIRE(services.room()
                 .command([] {
                     Command c;
@@ -262,7 +241,7 @@ TEST_CASE(
     // The long fade has begun: every light got its first segment.
     REQUIRE(eventually(
         [&] {
-            const auto lines = read_lines(log1);
+            const auto lines = read_sub_lines(log1);
             for (const auto& t : kLightTopics)
                 if (count_on(lines, t) <= sent_before[t]) return false;
             return true;
@@ -280,7 +259,7 @@ TEST_CASE(
                       log2.string()));
     const bool reasserted = eventually(
         [&] {
-            auto lines = read_lines(log2);
+            auto lines = read_sub_lines(log2);
             for (const auto& t : kLightTopics)
                 if (count_on(lines, t) == 0) return false;
             return true;
@@ -291,7 +270,7 @@ TEST_CASE(
     MESSAGE("every light re-asserted " << seconds << " s after the broker came back");
     CHECK(reasserted); // how fast is bench/ territory (bench_lights), not a pass/fail line here
     {
-        auto lines = read_lines(log2);
+        auto lines = read_sub_lines(log2);
         for (const auto& l : lines) {
             if (l.topic != "zigbee2mqtt/r/z/set") continue;
             // Mid-fade the next segment is long anyway: this cannot tell a fade from a snap.
@@ -301,7 +280,7 @@ TEST_CASE(
     }
     // No light command was ever retained; the engine's status and state were.
     for (const fs::path& f : {log1, log2}) {
-        for (const auto& l : read_lines(f)) {
+        for (const auto& l : read_sub_lines(f)) {
             const bool light =
                 std::find(kLightTopics.begin(), kLightTopics.end(), l.topic) != kLightTopics.end();
             if (light) CHECK_FALSE(l.retained);
@@ -359,8 +338,8 @@ TEST_CASE(
     REQUIRE(sub.start({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t",
                        "test/+/status", "-F", "%r %t %p"},
                       log.string()));
-    CHECK(eventually([&] { return read_lines(log).size() >= 2; }, 30));
-    for (const auto& l : read_lines(log)) {
+    CHECK(eventually([&] { return read_sub_lines(log).size() >= 2; }, 30));
+    for (const auto& l : read_sub_lines(log)) {
         CHECK(l.retained);
         CHECK(l.payload == "offline");
     }

@@ -13,6 +13,7 @@
 #include "helpers.hpp"
 #include "process.hpp"
 #include "services.hpp"
+#include "sub_lines.hpp"
 
 #include <doctest/doctest.h>
 
@@ -29,37 +30,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Line {
-    bool retained = false;
-    std::string topic, payload;
-};
-
-// mosquitto_sub -F '%r %t %p' lines: retain flag, topic, payload.
-std::vector<Line> read_lines(const fs::path& file) {
-    std::vector<Line> out;
-    std::istringstream in(read_text(file));
-    for (std::string line; std::getline(in, line);) {
-        std::istringstream s(line);
-        Line l;
-        int r = 0;
-        s >> r >> l.topic;
-        std::getline(s, l.payload);
-        if (!l.payload.empty() && l.payload.front() == ' ') l.payload.erase(0, 1);
-        l.retained = r == 1;
-        out.push_back(l);
-    }
-    return out;
-}
-
 // The first and the last payload on `topic`, if any.
 std::optional<std::string> first_on(const fs::path& log, const std::string& topic) {
-    for (const auto& l : read_lines(log))
+    for (const auto& l : read_sub_lines(log))
         if (l.topic == topic) return l.payload;
     return std::nullopt;
 }
 std::optional<std::string> last_on(const fs::path& log, const std::string& topic) {
     std::optional<std::string> out;
-    for (const auto& l : read_lines(log))
+    for (const auto& l : read_sub_lines(log))
         if (l.topic == topic) out = l.payload;
     return out;
 }
@@ -199,7 +178,7 @@ TEST_CASE("MQTT: after a broker crash a light at rest is re-asserted with a fade
         CHECK(level == level_at_rest[d.id]);
     }
     for (const fs::path& f : {log1, log2})
-        for (const auto& l : read_lines(f))
+        for (const auto& l : read_sub_lines(f))
             if (l.topic != "test/probe" && l.topic.rfind("stillroom/", 0) != 0)
                 CHECK_FALSE(l.retained); // light commands are never retained
     services.stop();

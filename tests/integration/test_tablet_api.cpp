@@ -8,6 +8,7 @@
 #include "helpers.hpp"
 #include "process.hpp"
 #include "services.hpp"
+#include "sine_wav.hpp"
 
 #include "control/api_audio.hpp"
 #include "playlists/sndfile.hpp"
@@ -28,18 +29,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using Api = ApiClient;
-
-// A short sine as 16-bit WAV.
-void write_wav(const fs::path& path, double seconds) {
-    fs::create_directories(path.parent_path());
-    std::string error;
-    auto f = SndFile::open_write(path, 48000, 2, AudioFormat::Wav16, &error);
-    REQUIRE(f);
-    std::vector<float> buf(static_cast<std::size_t>(seconds * 48000) * 2);
-    for (std::size_t i = 0; i < buf.size(); ++i)
-        buf[i] = 0.1f * static_cast<float>(std::sin(static_cast<double>(i) * 0.01));
-    f->write(buf.data(), static_cast<std::int64_t>(buf.size() / 2));
-}
 
 struct TabletRoom {
     TempDir dir;
@@ -62,7 +51,7 @@ struct TabletRoom {
                    R"({"lights":{"*":{"on":true,"brightness":0.2}}})");
         write_text(lib_dir / "scenes/deep.json",
                    R"({"lights":{"*":{"on":true,"brightness":0.05,"kelvin":2200}}})");
-        write_wav(lib_dir / "audio/a.wav", 3);
+        write_sine_wav(lib_dir / "audio/a.wav", 3);
         write_text(lib_dir / "playlists/p.json",
                    R"({"name":"P","loop":true,"tracks":[{"file":"audio/a.wav"}]})");
         // Three phases, the last ends by the therapist; a booster; alert thresholds.
@@ -363,7 +352,7 @@ TEST_CASE("tablet API: the curator's audio files") {
     }
 
     SUBCASE("upload in chunks: checked with libsndfile, saved atomically under audio/") {
-        write_wav(room.dir.path / "new.wav", 2);
+        write_sine_wav(room.dir.path / "new.wav", 2);
         const std::string bytes = read_text(room.dir.path / "new.wav");
         const std::size_t half = bytes.size() / 2;
         auto put = [&](const std::string& path, std::size_t from, std::size_t to) {
@@ -473,7 +462,7 @@ TEST_CASE(
     const std::string curator = api.login("8642");
     const fs::path outside = room.dir.path / "outside";
     write_text(outside / "secret.json", R"({"name":"SECRET-LIST","tracks":[]})");
-    write_wav(outside / "o.wav", 1);
+    write_sine_wav(outside / "o.wav", 1);
 
     SUBCASE("absolute and ../ track paths are refused, naming the field") {
         for (const std::string& file : std::vector<std::string>{

@@ -9,6 +9,7 @@
 #include "process.hpp"
 #include "raw_http.hpp"
 #include "services.hpp"
+#include "sine_wav.hpp"
 
 #include "playlists/sndfile.hpp"
 
@@ -26,24 +27,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string file_bytes(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void write_wav(const fs::path& path, double seconds) {
-    fs::create_directories(path.parent_path());
-    std::string error;
-    auto f = SndFile::open_write(path, 48000, 2, AudioFormat::Wav16, &error);
-    REQUIRE(f);
-    std::vector<float> buf(static_cast<std::size_t>(seconds * 48000) * 2);
-    for (std::size_t i = 0; i < buf.size(); ++i)
-        buf[i] = 0.1f * static_cast<float>(std::sin(static_cast<double>(i) * 0.01));
-    f->write(buf.data(), static_cast<std::int64_t>(buf.size() / 2));
-}
-
 // The room with a curator and a therapist; a session "s" plays audio/a.wav.
 struct UploadRoom {
     TempDir dir;
@@ -59,8 +42,8 @@ struct UploadRoom {
                                                 {{"listen", "127.0.0.1:" + std::to_string(port)},
                                                  {"users", three_users()}}}}
                                               .dump(2));
-        write_wav(lib_dir / "audio/a.wav", 3);
-        write_wav(lib_dir / "audio/b.wav", 2);
+        write_sine_wav(lib_dir / "audio/a.wav", 3);
+        write_sine_wav(lib_dir / "audio/b.wav", 2);
         write_text(lib_dir / "playlists/p.json",
                    R"({"name":"P","loop":true,"tracks":[{"file":"audio/a.wav"}]})");
         write_text(lib_dir / "sessions/s.json",
@@ -112,7 +95,7 @@ TEST_CASE("Range requests on an audio file: every edge, 416 with bytes */SIZE wh
     UploadRoom room;
     ApiClient api(room.port);
     const std::string curator = api.login("8642");
-    const std::string whole = file_bytes(room.lib_dir / "audio/a.wav");
+    const std::string whole = read_text(room.lib_dir / "audio/a.wav");
     const std::size_t size = whole.size();
     const std::string S = std::to_string(size);
     struct Row {
@@ -174,7 +157,7 @@ TEST_CASE("a FLAC bomb (hours of silence made with sox) is refused from its head
     const std::string sox =
         "sox -D -n -r 1000 -c 1 -b 16 '" + bomb.string() + "' trim 0 26:00:00 2>/dev/null";
     REQUIRE(std::system(sox.c_str()) == 0);
-    const std::string bytes = file_bytes(bomb);
+    const std::string bytes = read_text(bomb);
     CAPTURE(bytes.size());
     REQUIRE(bytes.size() < (1u << 20)); // one request
     auto r = api.call("PUT", "/api/v1/audio/files/audio/bomb.flac", curator, bytes);
@@ -187,7 +170,7 @@ TEST_CASE("a FLAC bomb (hours of silence made with sox) is refused from its head
         CHECK(e.path().filename().string().find(".upload") == std::string::npos);
 
     // Under the limit: saved at once; the whole decode is reported later in the listing.
-    const std::string ok_bytes = file_bytes(room.lib_dir / "audio/b.wav");
+    const std::string ok_bytes = read_text(room.lib_dir / "audio/b.wav");
     r = api.call("PUT", "/api/v1/audio/files/audio/c.wav", curator, ok_bytes);
     REQUIRE(r);
     CHECK(r->status == 201);
@@ -218,8 +201,8 @@ TEST_CASE("the file the running session plays is neither replaced nor deleted: 4
     ApiClient api(room.port);
     const std::string curator = api.login("8642");
     const std::string therapist = api.login("1357");
-    const std::string a = file_bytes(room.lib_dir / "audio/a.wav");
-    const std::string b = file_bytes(room.lib_dir / "audio/b.wav");
+    const std::string a = read_text(room.lib_dir / "audio/a.wav");
+    const std::string b = read_text(room.lib_dir / "audio/b.wav");
     // Before a session: replace works.
     CHECK(api.call("PUT", "/api/v1/audio/files/audio/a.wav?replace=1", curator, a)->status == 201);
     api.json("POST", "/api/v1/session/start", therapist, R"({"template":"s"})", 200);
@@ -231,7 +214,7 @@ TEST_CASE("the file the running session plays is neither replaced nor deleted: 4
     CHECK(body["in_use"] == true);
     CHECK(body["error"].get<std::string>().find("the running session") != std::string::npos);
     CHECK(body["error"].get<std::string>().find("playlist \"p\"") != std::string::npos);
-    CHECK(file_bytes(room.lib_dir / "audio/a.wav") == a);
+    CHECK(read_text(room.lib_dir / "audio/a.wav") == a);
     r = api.call("DELETE", "/api/v1/audio/files/audio/a.wav", curator);
     CHECK(r->status == 409);
     CHECK(fs::exists(room.lib_dir / "audio/a.wav"));

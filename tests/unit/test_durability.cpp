@@ -4,6 +4,7 @@
 // a failed write (a full disk) leaves the old file as it was.
 #include "small_library.hpp"
 #include "temp_dir.hpp"
+#include "test_support.hpp"
 
 #include "engine/file_ops.hpp"
 #include "engine/journal.hpp"
@@ -90,13 +91,6 @@ struct Spies {
         seen = Seen{};
     }
 };
-
-std::string read_text(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 int count(const std::vector<std::string>& calls, const std::string& what) {
     return static_cast<int>(std::count(calls.begin(), calls.end(), what));
@@ -187,13 +181,13 @@ TEST_CASE("a library save is temp file, fsync, rename: a reader never sees a par
     Spies spies;
     seen.max_chunk = 1000; // slow, short writes: a reader may look between any two
     std::vector<std::string> glimpses;
-    seen.after_write = [&] { glimpses.push_back(read_text(target)); };
+    seen.after_write = [&] { glimpses.push_back(read_bytes(target)); };
     std::string error;
     REQUIRE(write_file_atomically(target, after, &error));
     REQUIRE(glimpses.size() >= 9);
     for (const auto& g : glimpses)
         CHECK(g == before); // the old file, whole, until the rename
-    CHECK(read_text(target) == after);
+    CHECK(read_bytes(target) == after);
     // The file that was renamed into place had been fsync'ed before the rename.
     REQUIRE(seen.renamed_inodes.size() == 1);
     const auto rename_at = std::find(seen.calls.begin(), seen.calls.end(), "rename");
@@ -220,7 +214,7 @@ TEST_CASE("a library save that fails mid-write (disk full) leaves the old file a
     std::string error;
     CHECK_FALSE(write_file_atomically(target, std::string(100, 'x'), &error));
     CHECK_FALSE(error.empty());
-    CHECK(read_text(target) == "old");
+    CHECK(read_bytes(target) == "old");
     CHECK(count(seen.calls, "rename") == 0);
     CHECK_FALSE(fs::exists(target.string() + ".tmp"));
 }
@@ -232,19 +226,19 @@ TEST_CASE("a save over the API goes through the atomic write") {
     const fs::path target = dir.path / "scenes/calm.json";
     std::ofstream(target) << R"({"name":"Calm","lights":{}})"
                           << "\n";
-    const std::string before = read_text(target);
+    const std::string before = read_bytes(target);
     LibraryFiles files(dir.path, nullptr);
     Spies spies;
     seen.max_chunk = 8;
     std::vector<std::string> glimpses;
-    seen.after_write = [&] { glimpses.push_back(read_text(target)); };
+    seen.after_write = [&] { glimpses.push_back(read_bytes(target)); };
     const auto r =
         files.put(FileKind::Scene, "calm", R"({"name":"Calmer","fade":"10s","lights":{}})");
     REQUIRE(r.status == 200);
     REQUIRE(glimpses.size() >= 2);
     for (const auto& g : glimpses)
         CHECK(g == before);
-    CHECK(read_text(target).find("Calmer") != std::string::npos);
+    CHECK(read_bytes(target).find("Calmer") != std::string::npos);
     CHECK(count(seen.calls, "fsync") >= 1);
     CHECK(count(seen.calls, "rename") == 1);
 }

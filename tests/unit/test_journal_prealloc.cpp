@@ -6,6 +6,7 @@
 // (engine/file_ops.hpp): when full, a write needing new blocks and fallocate fail with ENOSPC.
 #include "small_library.hpp"
 #include "temp_dir.hpp"
+#include "test_support.hpp"
 
 #include "engine/file_ops.hpp"
 #include "engine/journal.hpp"
@@ -28,13 +29,6 @@ using namespace stillroom::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_bytes(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 // The full disk: new blocks are refused; blocks a file already holds (its size, which
 // fallocate mode 0 extends) can still be written. `nothing` refuses every write (the space

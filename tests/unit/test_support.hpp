@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -24,6 +25,14 @@ template <class Pred> bool soon(Pred p) {
     for (int i = 0; i < 400 && !p(); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     return p();
+}
+
+// A whole file's bytes ("" when it cannot be read).
+inline std::string read_bytes(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
 }
 
 // Creates a small file (and its folders) where a playlist expects one.

@@ -4,6 +4,7 @@
 // reserve kept for the journal, files the running session uses, and which byte ranges of a
 // file are satisfiable (RFC 9110 section 14.1.2).
 #include "temp_dir.hpp"
+#include "test_support.hpp"
 
 #include "control/api_audio.hpp"
 #include "control/audio_uploads.hpp"
@@ -20,13 +21,6 @@ using namespace stillroom::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_bytes(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 void write_bytes(const fs::path& p, const std::string& bytes) {
     fs::create_directories(p.parent_path());
