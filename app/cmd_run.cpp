@@ -3,9 +3,9 @@
 #include "app/console.hpp"
 #include "app/journal_log.hpp"
 #include "app/room_services.hpp"
+#include "app/systemd_notify.hpp"
 #include "library/library_files.hpp"
 #include "library/library_last_good.hpp"
-#include "app/systemd_notify.hpp"
 #include "runtime/room.hpp"
 #include "runtime/state_lock.hpp"
 

@@ -46,7 +46,7 @@ struct MqttOptions {
     // A broker that stops answering (frozen, or its machine gone without a TCP reset) is
     // given up after at most twice this (a PINGREQ after keepalive_s of silence, then as
     // long again for its answer), and the next broker of the cluster is tried.
-    int keepalive_s = 5; // libmosquitto refuses less than 5 (MOSQ_ERR_INVAL)
+    int keepalive_s = 5;    // libmosquitto refuses less than 5 (MOSQ_ERR_INVAL)
     int protocol = 311;     // 311 or 5
     std::string will_topic; // empty: no will
     std::string will_payload;
