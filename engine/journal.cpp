@@ -5,6 +5,7 @@
 #include "engine/journal_record.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -17,39 +18,61 @@ namespace stillroom {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// Where the preallocated zero tail begins. The tail is megabytes and is read at every resume
-// (and by the tests after every step), so it is scanned eight bytes at a time from the end.
-std::size_t end_of_data(const std::string& text) {
-    std::size_t end = text.size();
-    for (std::uint64_t word = 0; end >= sizeof word; end -= sizeof word) {
-        std::memcpy(&word, text.data() + end - sizeof word, sizeof word);
-        if (word != 0) break;
+std::optional<long long> journal_data_end(int fd, long long size) {
+    std::array<std::uint64_t, 8192> words{}; // 64 KiB, reused for every chunk
+    auto* bytes = reinterpret_cast<char*>(words.data());
+    long long to = size;
+    while (to > 0) {
+        const long long from = std::max<long long>(0, to - static_cast<long long>(sizeof words));
+        const auto want = static_cast<std::size_t>(to - from);
+        std::size_t got = 0;
+        while (got < want) {
+            const auto n = ::pread(fd, bytes + got, want - got,
+                                   static_cast<off_t>(from) + static_cast<off_t>(got));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return std::nullopt;
+            got += static_cast<std::size_t>(n);
+        }
+        // Whole zero words first (8 bytes at a time), then the last non-zero byte.
+        std::size_t i = want;
+        while (i % 8 != 0 && bytes[i - 1] == '\0')
+            --i;
+        if (i % 8 == 0)
+            while (i >= 8 && words[i / 8 - 1] == 0)
+                i -= 8;
+        while (i > 0 && bytes[i - 1] == '\0')
+            --i;
+        if (i > 0) return from + static_cast<long long>(i);
+        to = from;
     }
-    while (end > 0 && text[end - 1] == '\0')
-        --end;
-    return end;
+    return 0;
 }
-
-} // namespace
 
 JournalContents read_journal(const fs::path& path) {
     JournalContents out;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    std::string text;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+        if (fd >= 0) ::close(fd);
         out.problems.push_back(path.string() + ": cannot read the journal");
         return out;
     }
-    std::string text;
-    in.seekg(0, std::ios::end);
-    text.resize(static_cast<std::size_t>(std::max<std::streamoff>(0, in.tellg())));
-    in.seekg(0);
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<std::size_t>(std::max<std::streamsize>(0, in.gcount())));
-    // The writer preallocates the file ahead of its records (runtime/journal_writer.hpp): the
-    // data ends where the zero bytes begin. A record never holds a zero byte.
-    text.resize(end_of_data(text));
+    // The data only: the preallocated tail of zero bytes is never read into memory.
+    const auto end = journal_data_end(fd, st.st_size);
+    text.resize(static_cast<std::size_t>(end.value_or(0)));
+    std::size_t got = 0;
+    while (got < text.size()) {
+        const auto n = ::pread(fd, text.data() + got, text.size() - got, static_cast<off_t>(got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    if (!end || got < text.size()) {
+        out.problems.push_back(path.string() + ": cannot read the journal");
+        text.resize(got);
+    }
     struct Line {
         std::size_t no;
         bool complete;

@@ -23,6 +23,12 @@ struct JournalContents {
 // Reads a journal; never throws. A missing file gives no records and one problem.
 JournalContents read_journal(const std::filesystem::path& path);
 
+// Where a journal file's data ends: its size without the tail of zero bytes the writer
+// preallocates (runtime/journal_writer.hpp; a record never holds a zero byte). Reads the file
+// backwards in fixed chunks (the tail is megabytes; nothing the size of the file is
+// allocated). nullopt on a read error.
+std::optional<long long> journal_data_end(int fd, long long size);
+
 // The journal file for a session id: STATE_DIR/sessions/ID.jsonl
 std::filesystem::path journal_path(const std::filesystem::path& state_dir, const std::string& id);
 

@@ -3,6 +3,7 @@
 #include "runtime/journal_writer.hpp"
 
 #include "engine/file_ops.hpp"
+#include "engine/journal.hpp"
 #include "engine/journal_record.hpp"
 
 #include <algorithm>
@@ -31,31 +32,13 @@ bool zero_range(int fd, off_t from, off_t to) {
     return true;
 }
 
-// The end of the data: the file's size without its tail of zero bytes (the preallocated
-// space a crash leaves behind). A record never contains a zero byte (it is JSON text).
-bool find_data_end(int fd, off_t size, off_t* end) {
-    char buf[4096];
-    off_t to = size;
-    while (to > 0) {
-        const off_t from = std::max<off_t>(0, to - static_cast<off_t>(sizeof buf));
-        const auto n = ::pread(fd, buf, static_cast<std::size_t>(to - from), from);
-        if (n != to - from) return false;
-        for (auto i = n - 1; i >= 0; --i)
-            if (buf[i] != '\0') {
-                *end = from + i + 1;
-                return true;
-            }
-        to = from;
-    }
-    *end = 0;
-    return true;
-}
-
 // Cuts the data back to its last complete line: the bytes after it become zero again (the
 // preallocated tail) or, past the preallocation, are truncated. *end is the new data end.
 // Returns false on an I/O error.
 bool truncate_torn_tail(int fd, off_t size, off_t* end) {
-    if (!find_data_end(fd, size, end)) return false;
+    const auto data_end = journal_data_end(fd, size); // without the preallocated tail
+    if (!data_end) return false;
+    *end = static_cast<off_t>(*data_end);
     if (*end == 0) return true;
     char last = 0;
     if (::pread(fd, &last, 1, *end - 1) != 1) return false;
