@@ -1,0 +1,142 @@
+// Issue 19 on the tablet, items 7, 9, 11 and 14: what is pinned at the top of the session
+// until acknowledged, reminders that stay fully visible with Done reachable on a phone, the
+// dark report, the phone's lanes and wrapping buttons. A real `stillroom demo` at --speed 100
+// on its own copy of the example library, in headless Chromium. Screenshots: $SCREENSHOT_DIR.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, waitFor, launchChromium, stopProcess } from "./helpers.mjs";
+
+const BIN = process.env.STILLROOM_BIN;
+const SHOTS = process.env.SCREENSHOT_DIR || join(tmpdir(), "stillroom-screenshots");
+mkdirSync(SHOTS, { recursive: true });
+const WORK = mkdtempSync(join(tmpdir(), "stillroom-screens-"));
+const PIN = { clinic: "2468", therapist: "1357", curator: "8642" };
+let BASE = "";
+let server = null;
+let browser = null;
+let token = "";
+
+async function api(method, path, body) {
+  const r = await fetch(BASE + "/api/v1/" + path, { method, headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+                                                   body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: r.status, data: await r.json().catch(() => ({})) };
+}
+const state = async () => (await api("GET", "state")).data;
+async function page(viewport, pin = PIN.therapist) {
+  const context = await browser.newContext({ viewport, colorScheme: "dark" });
+  const p = await context.newPage();
+  await p.goto(BASE + "/");
+  for (const d of pin) await p.click(`#pinpad button[data-key="${d}"]`);
+  await p.click('#pinpad button[data-key="OK"]');
+  await p.waitForSelector("#live.live");
+  return p;
+}
+// true when the element's box lies wholly inside the viewport and inside every scrolling
+// ancestor (a button cut off by its box, or off the screen, is not reachable).
+async function fullyVisible(p, selector) {
+  return p.locator(selector).first().evaluate((e) => {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.bottom > innerHeight + 0.5 || r.right > innerWidth + 0.5 || r.top < -0.5 || r.left < -0.5) return false;
+    for (let a = e.parentElement; a; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (!/(auto|scroll|hidden)/.test(s.overflowY + s.overflowX)) continue;
+      const b = a.getBoundingClientRect();
+      if (r.top < b.top - 0.5 || r.bottom > b.bottom + 0.5 || r.left < b.left - 0.5 || r.right > b.right + 0.5) return false;
+    }
+    return true;
+  });
+}
+
+before(async () => {
+  spawnSync("cp", ["-a", new URL("../../examples/library", import.meta.url).pathname, join(WORK, "library")]);
+  spawnSync("rm", ["-rf", join(WORK, "library", "state")]);
+  const port = await freePort();
+  BASE = `http://127.0.0.1:${port}`;
+  server = spawn(BIN, ["demo", "--library", join(WORK, "library"), "--state-dir", join(WORK, "state"), "--listen", `127.0.0.1:${port}`,
+                       "--audio", "null", "--speed", "100"], { stdio: ["ignore", "ignore", "inherit"] });
+  assert.ok(await waitFor(async () => (await fetch(BASE + "/")).ok, 90000), "stillroom demo did not come up");
+  const r = await fetch(BASE + "/api/v1/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ pin: PIN.clinic }) });
+  token = (await r.json()).token;
+  browser = await launchChromium();
+  // One session for every test: the dose, then two reminders (dose+15m and dose+30m: 9 s and
+  // 18 s at this speed) left unanswered.
+  const s = await api("POST", "session/start", { template: "im-ketamine", label: "S19" });
+  assert.equal(s.status, 200, JSON.stringify(s.data));
+  assert.equal((await api("POST", "session/dose", {})).status, 200);
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  await stopProcess(server);
+  spawnSync("rm", ["-rf", WORK]);
+});
+
+test("an overdue reminder and a flagged reading stay pinned at the top until acknowledged", async () => {
+  const p = await page({ width: 1180, height: 820 });
+  await p.waitForSelector("#session:not(.hidden)");
+  // A reading outside the template's limits (systolic 175 > 160): pinned, above the timeline.
+  const v = await api("POST", "session/vitals", { systolic: 175, diastolic: 90, hr: 80 });
+  assert.equal(v.status, 200, JSON.stringify(v.data));
+  await p.waitForSelector("#pinned .pin-vitals");
+  assert.match(await p.textContent("#pinned .pin-vitals"), /systolic high.*BP 175\/90/);
+  // The first reminder, a minute overdue, is pinned too (and stays in the reminder box).
+  await p.waitForSelector("#pinned .pin-reminder", { timeout: 30000 });
+  assert.match(await p.textContent("#pinned .pin-reminder"), /Reminder overdue \d+:\d\d Check blood pressure/);
+  const pinned = await p.locator("#pinned").boundingBox();
+  const head = await p.locator("#phase-name").boundingBox();
+  assert.ok(pinned.y < head.y, "the pinned box is not at the top of the session");
+  assert.ok(await fullyVisible(p, "#pinned button"), "its button is out of reach");
+  await p.screenshot({ path: join(SHOTS, "pinned-1180x820.png") });
+  // A second tablet (and a reload) shows both at once.
+  const p2 = await page({ width: 390, height: 844 });
+  await p2.waitForSelector("#pinned .pin-vitals");
+  await p2.waitForSelector("#pinned .pin-reminder");
+  for (const b of await p2.locator("#pinned button").all()) assert.ok(await b.evaluate((e) => e.getBoundingClientRect().right <= innerWidth), "a button is cut off on the phone");
+  await p2.screenshot({ path: join(SHOTS, "pinned-390x844.png") });
+  // Seen: the reading leaves this tablet's pinned box, also after a reload.
+  await p.click("#pinned .pin-vitals button");
+  assert.equal(await p.locator("#pinned .pin-vitals").count(), 0);
+  await p.reload();
+  await p.waitForSelector("#session:not(.hidden)");
+  await p.waitForSelector("#pinned .pin-reminder");
+  assert.equal(await p.locator("#pinned .pin-vitals").count(), 0, "a seen reading came back after a reload");
+  // Done on a pinned reminder acknowledges it in the room: gone from every tablet.
+  const cue = await p.getAttribute("#pinned .pin-reminder", "data-key");
+  await p.click("#pinned .pin-reminder button");
+  assert.ok(await waitFor(async () => !(await state()).session.reminders.some((r) => "r:" + r.cue === cue), 5000), "Done did not acknowledge the reminder");
+  assert.ok(await waitFor(async () => (await p2.locator(`#pinned [data-key="${cue}"]`).count()) === 0, 8000), "the other tablet still shows it");
+  // A new flagged reading is pinned again.
+  assert.equal((await api("POST", "session/vitals", { spo2: 88 })).status, 200);
+  await p.waitForSelector("#pinned .pin-vitals:has-text('SpO₂ low')");
+  await p.context().close(); await p2.context().close();
+});
+
+test("two reminders at once: both fully visible, Done reachable on a phone", async () => {
+  assert.ok(await waitFor(async () => (await state()).session.reminders.length >= 2, 40000), "the demo did not raise two reminders");
+  for (const [w, h] of [[1180, 820], [820, 1180], [390, 844]]) {
+    const p = await page({ width: w, height: h });
+    await p.waitForSelector("#session:not(.hidden)");
+    await p.waitForFunction(() => document.querySelectorAll("#reminders .reminder").length >= 2);
+    // The page scrolls to the box; the box itself never hides a reminder (no inner scrolling):
+    // every reminder's words and its Done lie inside the box and inside the screen.
+    await p.evaluate(() => document.getElementById("reminders").scrollIntoView({ block: "start" }));
+    const cut = await p.evaluate(() => {
+      const box = document.getElementById("reminders").getBoundingClientRect();
+      const out = [];
+      for (const r of document.querySelectorAll("#reminders .reminder"))
+        for (const e of [r.querySelector(".what"), r.querySelector("button:last-child")]) {
+          const b = e.getBoundingClientRect();
+          if (b.top < box.top - 0.5 || b.bottom > box.bottom + 0.5 || b.right > box.right + 0.5 || b.bottom > innerHeight + 0.5)
+            out.push(r.dataset.cue + ":" + e.textContent);
+        }
+      return out;
+    });
+    assert.deepEqual(cut, [], `cut off at ${w}x${h}`);
+    if (w === 390) await p.screenshot({ path: join(SHOTS, "reminders-390x844.png"), fullPage: true });
+    await p.context().close();
+  }
+});
