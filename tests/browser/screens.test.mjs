@@ -140,3 +140,55 @@ test("two reminders at once: both fully visible, Done reachable on a phone", asy
     await p.context().close();
   }
 });
+
+test("on a phone every control's words stay on one line; each phase has a lane of its own", async () => {
+  const p = await page({ width: 390, height: 844 });
+  await p.waitForSelector("#session:not(.hidden)");
+  await p.waitForSelector("#timeline svg.lanes g.phase");
+  const wrapped = await p.evaluate(() => [...document.querySelectorAll("#session .controls button:not(.hidden)")].filter((b) => {
+    const r = document.createRange(); r.selectNodeContents(b);
+    const lines = new Set([...r.getClientRects()].filter((x) => x.width > 0).map((x) => Math.round(x.top)));
+    return lines.size > 1 || b.scrollWidth > b.clientWidth + 1;
+  }).map((b) => b.textContent.trim()));
+  assert.deepEqual(wrapped, [], "buttons whose words wrap or spill at 390x844");
+  // One lane per phase: its label above its own bar, lanes one under another, none overlapping.
+  const lanes = await p.evaluate(() => [...document.querySelectorAll("#timeline g.phase")].map((g) => {
+    const t = g.querySelector("text").getBoundingClientRect(), lane = g.querySelector("rect.lane").getBoundingClientRect();
+    return { label: t.top, bottom: t.bottom, lane: lane.top, laneBottom: lane.bottom, width: lane.width };
+  }));
+  const svgWidth = await p.evaluate(() => document.querySelector("#timeline svg").getBoundingClientRect().width);
+  lanes.forEach((l, i) => {
+    assert.ok(l.bottom <= l.lane + 1, `lane ${i}: its label overlaps its bar`);
+    assert.ok(l.width > svgWidth * 0.9, `lane ${i}: no full-width lane behind the bar`);
+    if (i) assert.ok(l.label >= lanes[i - 1].laneBottom - 1, `lane ${i} overlaps the lane above`);
+  });
+  await p.screenshot({ path: join(SHOTS, "phone-controls-390x844.png"), fullPage: true });
+  await p.context().close();
+});
+
+test("the report opens dark on the tablet and prints light", async () => {
+  assert.equal((await api("POST", "session/end", {})).status, 200);
+  assert.ok(await waitFor(async () => (await state()).session.status === "finished", 60000), "the session did not finish");
+  const p = await page({ width: 1180, height: 820 });
+  await p.waitForSelector("#summary:not(.hidden)");
+  await p.click("#summary-report");
+  await p.waitForSelector("#report-panel:not(.hidden)");
+  const frame = p.frameLocator("#report-frame");
+  await frame.locator("body").waitFor();
+  // What the eye gets: the page's light background through the screen filter.
+  const shown = () => frame.locator("html").evaluate((h) => {
+    const bg = getComputedStyle(document.body).backgroundColor, f = getComputedStyle(h).filter;
+    let [r, g, b, a] = (bg.match(/\d+(\.\d+)?/g) || ["255", "255", "255"]).map(Number);
+    if (a === 0) [r, g, b] = [255, 255, 255]; // transparent: the frame's white canvas
+    const m = /invert\(([\d.]+)\)/.exec(f); const k = m ? Number(m[1]) : 0;
+    const lum = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+    return { filter: f, shown: lum * (1 - k) + (1 - lum) * k };
+  });
+  const screen = await shown();
+  assert.ok(screen.shown < 0.2, `the report is light on the tablet (${JSON.stringify(screen)})`);
+  await p.screenshot({ path: join(SHOTS, "report-dark-1180x820.png") });
+  await p.emulateMedia({ media: "print" });
+  const print = await shown();
+  assert.ok(print.shown > 0.8, `the report prints dark (${JSON.stringify(print)})`);
+  await p.context().close();
+});
