@@ -112,6 +112,13 @@ test("an overdue reminder and a flagged reading stay pinned at the top until ack
   // A new flagged reading is pinned again.
   assert.equal((await api("POST", "session/vitals", { spo2: 88 })).status, 200);
   await p.waitForSelector("#pinned .pin-vitals:has-text('SpO₂ low')");
+  // Marked entered in error: no longer pinned, and struck (not flagged) in the vitals list.
+  const entry = (await state()).session.entries.filter((e) => e.kind === "vitals").pop();
+  assert.equal((await api("POST", "session/correct", { seq: entry.seq, reason: "entered-in-error" })).status, 200);
+  await p.waitForSelector("#vitals-list tr.voided");
+  assert.equal(await p.locator("#pinned .pin-vitals").count(), 0, "a reading entered in error is still pinned");
+  assert.match(await p.textContent("#vitals-list tr.voided"), /entered in error/);
+  assert.doesNotMatch(await p.textContent("#vitals-list tr.voided"), /⚑/);
   await p.context().close(); await p2.context().close();
 });
 
@@ -163,6 +170,19 @@ test("on a phone every control's words stay on one line; each phase has a lane o
     if (i) assert.ok(l.label >= lanes[i - 1].laneBottom - 1, `lane ${i} overlaps the lane above`);
   });
   await p.screenshot({ path: join(SHOTS, "phone-controls-390x844.png"), fullPage: true });
+  await p.context().close();
+});
+
+test("the arc redrawn while the clinic is on another tab is drawn at the session screen's width", async () => {
+  const p = await page({ width: 1180, height: 820 }, "2468");
+  await p.waitForSelector("#timeline svg g.phase");
+  await p.click('nav button[data-screen="clinic"]');
+  await p.waitForSelector("#therapist.hidden", { state: "attached" });
+  await p.evaluate(() => drawTimeline()); // what a new phase or a Hold does while the tab is away
+  await p.click('nav button[data-screen="therapist"]');
+  const [drawn, box] = await p.evaluate(() => [Number(document.querySelector("#timeline svg").getAttribute("width")),
+                                               document.getElementById("timeline").clientWidth]);
+  assert.ok(Math.abs(drawn - (box - 34)) <= 2, `the arc is drawn ${drawn} px wide in a ${box} px box`);
   await p.context().close();
 });
 

@@ -125,12 +125,16 @@ try {
   await tabletA.evaluate(() => scrollTo(0, 0));
   await shot(tabletA, "therapist-pinned.png");
   // A reading typed wrong on the phone, then marked entered in error (it stays, struck).
-  await phone.fill('#vitals input[data-key="hr"]', "17");
-  await phone.fill('#vitals input[data-key="spo2"]', "98");
+  await phone.fill('#vitals input[data-key="hr"]', "17"); // not plausible: refused, the field marked
   await phone.click("#b-vitals");
-  await phone.waitForSelector("#entries:not(.hidden) button[data-undo]");
-  await phone.click("#entries button[data-undo]");
+  await phone.waitForSelector('#vitals input[data-key="hr"].bad');
+  await phone.fill('#vitals input[data-key="hr"]', "71");
+  await phone.fill('#vitals input[data-key="spo2"]', "89"); // meant 98
+  await phone.click("#b-vitals");
+  await phone.waitForSelector("#entries-list tr:nth-child(2)");
+  await phone.click("#entries-list tr:first-child button[data-undo]");
   await phone.waitForSelector("#entries-list s");
+  await phone.waitForSelector("#vitals-list tr.voided");
   await phone.locator("#entries").scrollIntoViewIfNeeded();
   await shot(phone, "therapist-entries.png");
   step("entries: a reading marked entered in error on the phone");
@@ -170,8 +174,9 @@ try {
     s.tls = { renew: true, expires: new Date(Date.now() + 21 * 864e5).toISOString(), days_left: 21 }; render(s); show("therapist"); });
   await clinic.waitForSelector("#tls-warning:not(.hidden)");
   await shot(clinic, "clinic-tls.png");
-  await clinic.evaluate(() => listen());
+  await clinic.evaluate(() => { listen(); }); // resumes the stream (not awaited: it runs until closed)
   // End; the fade yields to Lights up.
+  await tabletA.locator("#b-end").scrollIntoViewIfNeeded();
   const box = await tabletA.locator("#b-end").boundingBox();
   await tabletA.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   await tabletA.mouse.down(); await tabletA.waitForTimeout(1800); await tabletA.mouse.up();
