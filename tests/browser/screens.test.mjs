@@ -173,6 +173,23 @@ test("on a phone every control's words stay on one line; each phase has a lane o
   await p.context().close();
 });
 
+test("Volume, Comfort, Lights up and End stay on the screen however much sits above them", async () => {
+  for (const [w, h] of [[1180, 820], [820, 1180], [390, 844]]) {
+    const p = await page({ width: w, height: h });
+    await p.waitForSelector("#session:not(.hidden)");
+    await p.waitForSelector("#timeline svg g.phase");
+    // Above them now: pinned items, the phase, the arc and reminders (what a real session holds).
+    const above = await p.evaluate(() => document.getElementById("b-lights").closest(".panel").offsetTop);
+    for (const y of [0, 400]) {
+      await p.evaluate((top) => scrollTo(0, top), y);
+      for (const id of ["#b-vol-down", "#b-comfort", "#b-lights", "#b-end"])
+        assert.ok(await fullyVisible(p, id), `${id} is off the screen at ${w}x${h}, scrolled to ${y} (its panel starts at ${above} px)`);
+    }
+    if (w === 1180) await p.screenshot({ path: join(SHOTS, "controls-in-reach-1180x820.png") });
+    await p.context().close();
+  }
+});
+
 test("the arc redrawn while the clinic is on another tab is drawn at the session screen's width", async () => {
   const p = await page({ width: 1180, height: 820 }, "2468");
   await p.waitForSelector("#timeline svg g.phase");
@@ -191,6 +208,10 @@ test("the report opens dark on the tablet and prints light", async () => {
   assert.ok(await waitFor(async () => (await state()).session.status === "finished", 60000), "the session did not finish");
   const p = await page({ width: 1180, height: 820 });
   await p.waitForSelector("#summary:not(.hidden)");
+  // The summary tells the truth about the reading marked entered in error (SpO₂ 88, above).
+  const row = p.locator("#summary-body tr", { hasText: "SpO₂ 88" });
+  assert.match(await row.textContent(), /entered in error/);
+  assert.doesNotMatch(await row.textContent(), /⚑/);
   await p.click("#summary-report");
   await p.waitForSelector("#report-panel:not(.hidden)");
   const frame = p.frameLocator("#report-frame");
