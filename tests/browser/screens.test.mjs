@@ -119,6 +119,24 @@ test("an overdue reminder and a flagged reading stay pinned at the top until ack
   assert.equal(await p.locator("#pinned .pin-vitals").count(), 0, "a reading entered in error is still pinned");
   assert.match(await p.textContent("#vitals-list tr.voided"), /entered in error/);
   assert.doesNotMatch(await p.textContent("#vitals-list tr.voided"), /⚑/);
+  // Two readings moments apart: marking the second strikes only the second.
+  assert.equal((await api("POST", "session/vitals", { hr: 70 })).status, 200);
+  assert.equal((await api("POST", "session/vitals", { hr: 71 })).status, 200);
+  const second = (await state()).session.entries.filter((e) => e.kind === "vitals").pop();
+  assert.equal(second.value.hr, 71);
+  assert.equal((await api("POST", "session/correct", { seq: second.seq, reason: "entered-in-error" })).status, 200);
+  await p.waitForFunction(() => document.querySelectorAll("#vitals-list tr.voided").length === 2);
+  const struck = await p.locator("#vitals-list tr.voided td:nth-child(3)").allTextContents();
+  assert.deepEqual(struck.sort(), ["-", "71"], "the wrong reading was struck");
+  // At real pace two readings can be under a second apart (the walk found both struck): the
+  // page is shown that state, with the room's stream paused meanwhile.
+  await p.evaluate(() => { eventsAbort.abort(); const s = structuredClone(state);
+    s.session.vitals = [{ at: 100.2, since_dose: 50.2, hr: 70, flags: [] }, { at: 100.9, since_dose: 50.9, hr: 71, flags: [] }];
+    s.session.entries = [{ seq: 1, kind: "vitals", t_s: 100.2, value: { hr: 70 }, status: "final", by: "x" },
+                         { seq: 2, kind: "vitals", t_s: 100.9, value: { hr: 71 }, status: "entered-in-error", by: "x" }];
+    render(s); });
+  assert.deepEqual(await p.locator("#vitals-list tr.voided td:nth-child(3)").allTextContents(), ["71"]);
+  await p.evaluate(() => { listen(); });
   await p.context().close(); await p2.context().close();
 });
 
