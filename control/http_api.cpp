@@ -7,9 +7,9 @@
 #include "control/http_guard.hpp"
 #include "control/request_lanes.hpp"
 #include "control/room_users.hpp"
+#include "control/tls_certs.hpp"
 #include "record/report_store.hpp"
 #include "runtime/chart_entries.hpp"
-#include "control/tls_certs.hpp"
 
 #include <httplib.h>
 

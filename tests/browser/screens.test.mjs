@@ -198,9 +198,16 @@ test("Volume, Comfort, Lights up and End stay on the screen however much sits ab
     await p.waitForSelector("#timeline svg g.phase");
     // Above them now: pinned items, the phase, the arc and reminders (what a real session holds).
     const above = await p.evaluate(() => document.getElementById("b-lights").closest(".panel").offsetTop);
-    for (const y of [0, 400]) {
+    for (const y of [0, 200, 400]) {
       await p.evaluate((top) => scrollTo(0, top), y);
-      for (const id of ["#b-vol-down", "#b-comfort", "#b-lights", "#b-end"])
+      // Nothing covers a control: the element at each button's centre is the button.
+      const covered = await p.evaluate(() => ["b-hold", "b-extend", "b-skip", "b-vol-down", "b-lights", "b-end"].filter((id) => {
+        const b = document.getElementById(id).getBoundingClientRect();
+        const at = document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2);
+        return b.bottom > 0 && b.top < innerHeight && !(at && at.closest("#" + id));
+      }));
+      assert.deepEqual(covered, [], `covered at ${w}x${h}, scrolled to ${y}`);
+      for (const id of ["#b-vol-down", "#b-comfort", "#b-lights", "#b-end", "#b-hold", "#b-extend", "#b-skip"])
         assert.ok(await fullyVisible(p, id), `${id} is off the screen at ${w}x${h}, scrolled to ${y} (its panel starts at ${above} px)`);
     }
     if (w === 1180) await p.screenshot({ path: join(SHOTS, "controls-in-reach-1180x820.png") });
