@@ -273,6 +273,12 @@ void HttpApi::routes() {
               auto r = files_.put(kind, req.matches[2], req.body);
               json_reply(res, r.status, r.body);
           }));
+    s.Delete(R"(/api/v1/playlists/([^/]+))",
+             guarded(Role::Curator, [this](const httplib::Request& req, httplib::Response& res,
+                                           const AuthSession&) {
+                 auto r = files_.remove_playlist(req.matches[1]);
+                 json_reply(res, r.status, r.body);
+             }));
     s.Get("/api/v1/room", guarded(Role::Clinic, [this](const httplib::Request&,
                                                        httplib::Response& res, const AuthSession&) {
               auto r = files_.get(FileKind::Room, "room");

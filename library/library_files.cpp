@@ -239,6 +239,48 @@ FileResult LibraryFiles::put(FileKind kind, const std::string& name, const std::
     return {200, answer};
 }
 
+FileResult LibraryFiles::remove_playlist(const std::string& name) {
+    if (!is_valid_id(name)) return {400, {{"error", "a name is letters, digits, '-' or '_'"}}};
+    const std::string rel = rel_of(FileKind::Playlist, name);
+    std::lock_guard lock(mutex_);
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(path_of(FileKind::Playlist, name), ec)))
+        return {404, {{"error", "no such playlist: " + rel}}};
+    Problems ignored;
+    const Library lib = load_library(dir_, ignored, loudness_);
+    Json used_by = Json::array();
+    std::string where;
+    for (const auto& [id, tmpl] : lib.templates) {
+        std::vector<std::string> spots;
+        for (const auto& ph : tmpl.phases)
+            if (ph.playlist && *ph.playlist == name) spots.push_back("phase " + ph.id);
+        for (std::size_t i = 0; i < tmpl.cues.size(); ++i)
+            if (tmpl.cues[i].playlist && *tmpl.cues[i].playlist == name)
+                spots.push_back("cues[" + std::to_string(i) + "]");
+        if (tmpl.comfort.playlist && *tmpl.comfort.playlist == name) spots.push_back("comfort");
+        if (spots.empty()) continue;
+        std::string list;
+        for (const auto& s : spots)
+            list += (list.empty() ? "" : ", ") + s;
+        used_by.push_back({{"template", id}, {"where", list}});
+        where +=
+            (where.empty() ? "" : "; ") + std::string("sessions/") + id + ".json (" + list + ")";
+    }
+    if (!used_by.empty())
+        return {409,
+                {{"error",
+                  rel + " cannot be deleted: " + where + " play it; change those templates first"},
+                 {"used_by", used_by}}};
+    if (!fs::remove(path_of(FileKind::Playlist, name), ec) || ec)
+        return {500, {{"error", rel + " could not be deleted: " + ec.message()}}};
+    Json answer = {{"ok", true}, {"deleted", rel}};
+    if (on_saved_) {
+        const Json applied = on_saved_();
+        if (applied.is_object()) answer.update(applied);
+    }
+    return {200, answer};
+}
+
 bool LibraryFiles::add_library_errors(const std::string& rel, const std::string& text,
                                       Problems& problems) const {
     // The library as it is, and as it would be with this file: every error the save would

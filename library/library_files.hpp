@@ -29,6 +29,9 @@ public:
     FileResult list(FileKind kind) const;
     FileResult get(FileKind kind, const std::string& name) const;
     FileResult put(FileKind kind, const std::string& name, const std::string& body);
+    // Deletes a playlist file: 404 when there is none, 409 while a session template uses it
+    // (naming the templates and where), nothing deleted. A running session keeps its copy.
+    FileResult remove_playlist(const std::string& name);
     // Every problem in the library (the curator's problem list).
     FileResult check() const;
     // Per track: playable length, rate, channels, loudness, true peak, gain; problems.

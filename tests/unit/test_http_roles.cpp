@@ -79,6 +79,7 @@ const Row kRoutes[] = {
     {"POST", "/api/v1/playlists/import-m3u", "/api/v1/playlists/import-m3u",
      R"({"m3u":"#EXTM3U\n"})", Need::Curator},
     {"GET", "/api/v1/playlists/([^/]+)/m3u", "/api/v1/playlists/p/m3u", "", Need::Curator},
+    {"DELETE", "/api/v1/playlists/([^/]+)", "/api/v1/playlists/none", "", Need::Curator},
     {"POST", "/api/v1/devices/lights/([^/]+)/test", "/api/v1/devices/lights/lamp/test", "{}",
      Need::Clinic},
     {"POST", "/api/v1/devices/audio/test", "/api/v1/devices/audio/test", "{}", Need::Clinic},

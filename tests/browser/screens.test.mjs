@@ -1,0 +1,260 @@
+// Issue 19 on the tablet, items 7, 9, 11 and 14: what is pinned at the top of the session
+// until acknowledged, reminders that stay fully visible with Done reachable on a phone, the
+// dark report, the phone's lanes and wrapping buttons. A real `stillroom demo` at --speed 100
+// on its own copy of the example library, in headless Chromium. Screenshots: $SCREENSHOT_DIR.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, waitFor, launchChromium, stopProcess } from "./helpers.mjs";
+
+const BIN = process.env.STILLROOM_BIN;
+const SHOTS = process.env.SCREENSHOT_DIR || join(tmpdir(), "stillroom-screenshots");
+mkdirSync(SHOTS, { recursive: true });
+const WORK = mkdtempSync(join(tmpdir(), "stillroom-screens-"));
+const PIN = { clinic: "2468", therapist: "1357", curator: "8642" };
+let BASE = "";
+let server = null;
+let browser = null;
+let token = "";
+
+async function api(method, path, body) {
+  const r = await fetch(BASE + "/api/v1/" + path, { method, headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+                                                   body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: r.status, data: await r.json().catch(() => ({})) };
+}
+const state = async () => (await api("GET", "state")).data;
+async function page(viewport, pin = PIN.therapist) {
+  const context = await browser.newContext({ viewport, colorScheme: "dark" });
+  const p = await context.newPage();
+  await p.goto(BASE + "/");
+  for (const d of pin) await p.click(`#pinpad button[data-key="${d}"]`);
+  await p.click('#pinpad button[data-key="OK"]');
+  await p.waitForSelector("#live.live");
+  return p;
+}
+// true when the element's box lies wholly inside the viewport and inside every scrolling
+// ancestor (a button cut off by its box, or off the screen, is not reachable).
+async function fullyVisible(p, selector) {
+  return p.locator(selector).first().evaluate((e) => {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.bottom > innerHeight + 0.5 || r.right > innerWidth + 0.5 || r.top < -0.5 || r.left < -0.5) return false;
+    for (let a = e.parentElement; a; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (!/(auto|scroll|hidden)/.test(s.overflowY + s.overflowX)) continue;
+      const b = a.getBoundingClientRect();
+      if (r.top < b.top - 0.5 || r.bottom > b.bottom + 0.5 || r.left < b.left - 0.5 || r.right > b.right + 0.5) return false;
+    }
+    return true;
+  });
+}
+
+before(async () => {
+  spawnSync("cp", ["-a", new URL("../../examples/library", import.meta.url).pathname, join(WORK, "library")]);
+  spawnSync("rm", ["-rf", join(WORK, "library", "state")]);
+  const port = await freePort();
+  BASE = `http://127.0.0.1:${port}`;
+  server = spawn(BIN, ["demo", "--library", join(WORK, "library"), "--state-dir", join(WORK, "state"), "--listen", `127.0.0.1:${port}`,
+                       "--audio", "null", "--speed", "100"], { stdio: ["ignore", "ignore", "inherit"] });
+  assert.ok(await waitFor(async () => (await fetch(BASE + "/")).ok, 90000), "stillroom demo did not come up");
+  const r = await fetch(BASE + "/api/v1/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ pin: PIN.clinic }) });
+  token = (await r.json()).token;
+  browser = await launchChromium();
+  // One session for every test: the dose, then two reminders (dose+15m and dose+30m: 9 s and
+  // 18 s at this speed) left unanswered.
+  const s = await api("POST", "session/start", { template: "im-ketamine", label: "S19" });
+  assert.equal(s.status, 200, JSON.stringify(s.data));
+  assert.equal((await api("POST", "session/dose", {})).status, 200);
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  await stopProcess(server);
+  spawnSync("rm", ["-rf", WORK]);
+});
+
+test("an overdue reminder and a flagged reading stay pinned at the top until acknowledged", async () => {
+  const p = await page({ width: 1180, height: 820 });
+  await p.waitForSelector("#session:not(.hidden)");
+  // A reading outside the template's limits (systolic 175 > 160): pinned, above the timeline.
+  const v = await api("POST", "session/vitals", { systolic: 175, diastolic: 90, hr: 80 });
+  assert.equal(v.status, 200, JSON.stringify(v.data));
+  await p.waitForSelector("#pinned .pin-vitals");
+  assert.match(await p.textContent("#pinned .pin-vitals"), /systolic high.*BP 175\/90/);
+  // The first reminder, a minute overdue, is pinned too (and stays in the reminder box).
+  await p.waitForSelector("#pinned .pin-reminder", { timeout: 30000 });
+  assert.match(await p.textContent("#pinned .pin-reminder"), /Reminder overdue \d+:\d\d Check blood pressure/);
+  const pinned = await p.locator("#pinned").boundingBox();
+  const head = await p.locator("#phase-name").boundingBox();
+  assert.ok(pinned.y < head.y, "the pinned box is not at the top of the session");
+  assert.ok(await fullyVisible(p, "#pinned button"), "its button is out of reach");
+  await p.screenshot({ path: join(SHOTS, "pinned-1180x820.png") });
+  // A second tablet (and a reload) shows both at once.
+  const p2 = await page({ width: 390, height: 844 });
+  await p2.waitForSelector("#pinned .pin-vitals");
+  await p2.waitForSelector("#pinned .pin-reminder");
+  for (const b of await p2.locator("#pinned button").all()) assert.ok(await b.evaluate((e) => e.getBoundingClientRect().right <= innerWidth), "a button is cut off on the phone");
+  await p2.screenshot({ path: join(SHOTS, "pinned-390x844.png") });
+  // Seen: the reading leaves this tablet's pinned box, also after a reload.
+  await p.click("#pinned .pin-vitals button");
+  assert.equal(await p.locator("#pinned .pin-vitals").count(), 0);
+  await p.reload();
+  await p.waitForSelector("#session:not(.hidden)");
+  await p.waitForSelector("#pinned .pin-reminder");
+  assert.equal(await p.locator("#pinned .pin-vitals").count(), 0, "a seen reading came back after a reload");
+  // Done on a pinned reminder acknowledges it in the room: gone from every tablet.
+  const cue = await p.getAttribute("#pinned .pin-reminder", "data-key");
+  await p.click("#pinned .pin-reminder button");
+  assert.ok(await waitFor(async () => !(await state()).session.reminders.some((r) => "r:" + r.cue === cue), 5000), "Done did not acknowledge the reminder");
+  assert.ok(await waitFor(async () => (await p2.locator(`#pinned [data-key="${cue}"]`).count()) === 0, 8000), "the other tablet still shows it");
+  // A new flagged reading is pinned again.
+  assert.equal((await api("POST", "session/vitals", { spo2: 88 })).status, 200);
+  await p.waitForSelector("#pinned .pin-vitals:has-text('SpO₂ low')");
+  // Marked entered in error: no longer pinned, and struck (not flagged) in the vitals list.
+  const entry = (await state()).session.entries.filter((e) => e.kind === "vitals").pop();
+  assert.equal((await api("POST", "session/correct", { seq: entry.seq, reason: "entered-in-error" })).status, 200);
+  await p.waitForSelector("#vitals-list tr.voided");
+  assert.equal(await p.locator("#pinned .pin-vitals").count(), 0, "a reading entered in error is still pinned");
+  assert.match(await p.textContent("#vitals-list tr.voided"), /entered in error/);
+  assert.doesNotMatch(await p.textContent("#vitals-list tr.voided"), /⚑/);
+  // Two readings moments apart: marking the second strikes only the second.
+  assert.equal((await api("POST", "session/vitals", { hr: 70 })).status, 200);
+  assert.equal((await api("POST", "session/vitals", { hr: 71 })).status, 200);
+  const second = (await state()).session.entries.filter((e) => e.kind === "vitals").pop();
+  assert.equal(second.value.hr, 71);
+  assert.equal((await api("POST", "session/correct", { seq: second.seq, reason: "entered-in-error" })).status, 200);
+  await p.waitForFunction(() => document.querySelectorAll("#vitals-list tr.voided").length === 2);
+  const struck = await p.locator("#vitals-list tr.voided td:nth-child(3)").allTextContents();
+  assert.deepEqual(struck.sort(), ["-", "71"], "the wrong reading was struck");
+  // At real pace two readings can be under a second apart (the walk found both struck): the
+  // page is shown that state, with the room's stream paused meanwhile.
+  await p.evaluate(() => { eventsAbort.abort(); const s = structuredClone(state);
+    s.session.vitals = [{ at: 100.2, since_dose: 50.2, hr: 70, flags: [] }, { at: 100.9, since_dose: 50.9, hr: 71, flags: [] }];
+    s.session.entries = [{ seq: 1, kind: "vitals", t_s: 100.2, value: { hr: 70 }, status: "final", by: "x" },
+                         { seq: 2, kind: "vitals", t_s: 100.9, value: { hr: 71 }, status: "entered-in-error", by: "x" }];
+    render(s); });
+  assert.deepEqual(await p.locator("#vitals-list tr.voided td:nth-child(3)").allTextContents(), ["71"]);
+  await p.evaluate(() => { listen(); });
+  await p.context().close(); await p2.context().close();
+});
+
+test("two reminders at once: both fully visible, Done reachable on a phone", async () => {
+  assert.ok(await waitFor(async () => (await state()).session.reminders.length >= 2, 40000), "the demo did not raise two reminders");
+  for (const [w, h] of [[1180, 820], [820, 1180], [390, 844]]) {
+    const p = await page({ width: w, height: h });
+    await p.waitForSelector("#session:not(.hidden)");
+    await p.waitForFunction(() => document.querySelectorAll("#reminders .reminder").length >= 2);
+    // The page scrolls to the box; the box itself never hides a reminder (no inner scrolling):
+    // every reminder's words and its Done lie inside the box and inside the screen.
+    await p.evaluate(() => document.getElementById("reminders").scrollIntoView({ block: "start" }));
+    const cut = await p.evaluate(() => {
+      const box = document.getElementById("reminders").getBoundingClientRect();
+      const out = [];
+      for (const r of document.querySelectorAll("#reminders .reminder"))
+        for (const e of [r.querySelector(".what"), r.querySelector("button:last-child")]) {
+          const b = e.getBoundingClientRect();
+          if (b.top < box.top - 0.5 || b.bottom > box.bottom + 0.5 || b.right > box.right + 0.5 || b.bottom > innerHeight + 0.5)
+            out.push(r.dataset.cue + ":" + e.textContent);
+        }
+      return out;
+    });
+    assert.deepEqual(cut, [], `cut off at ${w}x${h}`);
+    if (w === 390) await p.screenshot({ path: join(SHOTS, "reminders-390x844.png"), fullPage: true });
+    await p.context().close();
+  }
+});
+
+test("on a phone every control's words stay on one line; each phase has a lane of its own", async () => {
+  const p = await page({ width: 390, height: 844 });
+  await p.waitForSelector("#session:not(.hidden)");
+  await p.waitForSelector("#timeline svg.lanes g.phase");
+  const wrapped = await p.evaluate(() => [...document.querySelectorAll("#session .controls button:not(.hidden)")].filter((b) => {
+    const r = document.createRange(); r.selectNodeContents(b);
+    const lines = new Set([...r.getClientRects()].filter((x) => x.width > 0).map((x) => Math.round(x.top)));
+    return lines.size > 1 || b.scrollWidth > b.clientWidth + 1;
+  }).map((b) => b.textContent.trim()));
+  assert.deepEqual(wrapped, [], "buttons whose words wrap or spill at 390x844");
+  // One lane per phase: its label above its own bar, lanes one under another, none overlapping.
+  const lanes = await p.evaluate(() => [...document.querySelectorAll("#timeline g.phase")].map((g) => {
+    const t = g.querySelector("text").getBoundingClientRect(), lane = g.querySelector("rect.lane").getBoundingClientRect();
+    return { label: t.top, bottom: t.bottom, lane: lane.top, laneBottom: lane.bottom, width: lane.width };
+  }));
+  const svgWidth = await p.evaluate(() => document.querySelector("#timeline svg").getBoundingClientRect().width);
+  lanes.forEach((l, i) => {
+    assert.ok(l.bottom <= l.lane + 1, `lane ${i}: its label overlaps its bar`);
+    assert.ok(l.width > svgWidth * 0.9, `lane ${i}: no full-width lane behind the bar`);
+    if (i) assert.ok(l.label >= lanes[i - 1].laneBottom - 1, `lane ${i} overlaps the lane above`);
+  });
+  await p.screenshot({ path: join(SHOTS, "phone-controls-390x844.png"), fullPage: true });
+  await p.context().close();
+});
+
+test("Volume, Comfort, Lights up and End stay on the screen however much sits above them", async () => {
+  for (const [w, h] of [[1180, 820], [820, 1180], [390, 844]]) {
+    const p = await page({ width: w, height: h });
+    await p.waitForSelector("#session:not(.hidden)");
+    await p.waitForSelector("#timeline svg g.phase");
+    // Above them now: pinned items, the phase, the arc and reminders (what a real session holds).
+    const above = await p.evaluate(() => document.getElementById("b-lights").closest(".panel").offsetTop);
+    for (const y of [0, 200, 400]) {
+      await p.evaluate((top) => scrollTo(0, top), y);
+      // Nothing covers a control: the element at each button's centre is the button.
+      const covered = await p.evaluate(() => ["b-hold", "b-extend", "b-skip", "b-vol-down", "b-lights", "b-end"].filter((id) => {
+        const b = document.getElementById(id).getBoundingClientRect();
+        const at = document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2);
+        return b.bottom > 0 && b.top < innerHeight && !(at && at.closest("#" + id));
+      }));
+      assert.deepEqual(covered, [], `covered at ${w}x${h}, scrolled to ${y}`);
+      for (const id of ["#b-vol-down", "#b-comfort", "#b-lights", "#b-end", "#b-hold", "#b-extend", "#b-skip"])
+        assert.ok(await fullyVisible(p, id), `${id} is off the screen at ${w}x${h}, scrolled to ${y} (its panel starts at ${above} px)`);
+    }
+    if (w === 1180) await p.screenshot({ path: join(SHOTS, "controls-in-reach-1180x820.png") });
+    await p.context().close();
+  }
+});
+
+test("the arc redrawn while the clinic is on another tab is drawn at the session screen's width", async () => {
+  const p = await page({ width: 1180, height: 820 }, "2468");
+  await p.waitForSelector("#timeline svg g.phase");
+  await p.click('nav button[data-screen="clinic"]');
+  await p.waitForSelector("#therapist.hidden", { state: "attached" });
+  await p.evaluate(() => drawTimeline()); // what a new phase or a Hold does while the tab is away
+  await p.click('nav button[data-screen="therapist"]');
+  const [drawn, box] = await p.evaluate(() => [Number(document.querySelector("#timeline svg").getAttribute("width")),
+                                               document.getElementById("timeline").clientWidth]);
+  assert.ok(Math.abs(drawn - (box - 34)) <= 2, `the arc is drawn ${drawn} px wide in a ${box} px box`);
+  await p.context().close();
+});
+
+test("the report opens dark on the tablet and prints light", async () => {
+  assert.equal((await api("POST", "session/end", {})).status, 200);
+  assert.ok(await waitFor(async () => (await state()).session.status === "finished", 60000), "the session did not finish");
+  const p = await page({ width: 1180, height: 820 });
+  await p.waitForSelector("#summary:not(.hidden)");
+  // The summary tells the truth about the reading marked entered in error (SpO₂ 88, above).
+  const row = p.locator("#summary-body tr", { hasText: "SpO₂ 88" });
+  assert.match(await row.textContent(), /entered in error/);
+  assert.doesNotMatch(await row.textContent(), /⚑/);
+  await p.click("#summary-report");
+  await p.waitForSelector("#report-panel:not(.hidden)");
+  const frame = p.frameLocator("#report-frame");
+  await frame.locator("body").waitFor();
+  // What the eye gets: the page's light background through the screen filter.
+  const shown = () => frame.locator("html").evaluate((h) => {
+    const bg = getComputedStyle(document.body).backgroundColor, f = getComputedStyle(h).filter;
+    let [r, g, b, a] = (bg.match(/\d+(\.\d+)?/g) || ["255", "255", "255"]).map(Number);
+    if (a === 0) [r, g, b] = [255, 255, 255]; // transparent: the frame's white canvas
+    const m = /invert\(([\d.]+)\)/.exec(f); const k = m ? Number(m[1]) : 0;
+    const lum = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+    return { filter: f, shown: lum * (1 - k) + (1 - lum) * k };
+  });
+  const screen = await shown();
+  assert.ok(screen.shown < 0.2, `the report is light on the tablet (${JSON.stringify(screen)})`);
+  await p.screenshot({ path: join(SHOTS, "report-dark-1180x820.png") });
+  await p.emulateMedia({ media: "print" });
+  const print = await shown();
+  assert.ok(print.shown > 0.8, `the report prints dark (${JSON.stringify(print)})`);
+  await p.context().close();
+});
