@@ -78,8 +78,9 @@ Json monitoring_state_json(const Session& session, const Json& entries, const Js
 
 std::string discharge_refusal(const Session& session, const Json& entries) {
     const auto& tmpl = session.setup().tmpl;
-    if (!tmpl.monitoring || session.discharged_at() || !session.dose_at())
-        return ""; // the session refuses these with its own reason
+    if (!tmpl.monitoring || session.discharged_at() || !session.dose_at() ||
+        session.now() - *session.dose_at() < tmpl.monitoring->after_dose)
+        return ""; // the session refuses these with its own reason (the checklist's order)
     const Json bp = last_standing_bp(entries, tmpl.vitals_alert);
     if (!bp.is_object()) return "bp_in_range: no blood pressure is recorded";
     if (!bp["in_range"].get<bool>())

@@ -23,7 +23,8 @@ Json monitoring_state_json(const Session& session, const Json& entries, const Js
                            Ms now);
 
 // Why the room cannot discharge now, naming the checklist item ("bp_in_range: ..."), or ""
-// (the session itself checks the clock: Session::do_discharge).
+// (the session itself checks the clock first: Session::do_discharge; `session` has been
+// advanced to now).
 std::string discharge_refusal(const Session& session, const Json& entries);
 
 } // namespace stillroom
