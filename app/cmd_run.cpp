@@ -4,6 +4,7 @@
 #include "app/journal_log.hpp"
 #include "app/room_services.hpp"
 #include "app/systemd_notify.hpp"
+#include "app/vitals_simulator.hpp"
 #include "library/library_files.hpp"
 #include "library/library_last_good.hpp"
 #include "runtime/room.hpp"
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <iostream>
 #include <pthread.h>
+#include <sstream>
 #include <thread>
 #include <unistd.h>
 
@@ -92,6 +94,9 @@ struct RunOptions {
     bool console = false;
     std::string audio = "portaudio"; // portaudio | null | off
     std::string listen;              // "" = room.json
+    // The demo's simulated monitors on the room's broker (app/vitals_simulator.hpp).
+    bool simulate_vitals = false;
+    bool desaturate = false;
 };
 
 int run_room(RunOptions o) {
@@ -199,8 +204,39 @@ int run_room(RunOptions o) {
         // Detached: blocked in a read of stdin until the process ends.
         std::thread([&room] { run_console(room, std::cin, std::cout); }).detach();
     }
+    // The demo's monitors: the simulator on a thread of its own (signals stay blocked in it).
+    std::atomic<bool> vitals_stop{false};
+    Wakeup vitals_wakeup;
+    std::thread vitals_thread;
+    if (o.simulate_vitals) {
+        const Library& running = room.library();
+        if (running.room.mqtt && running.room.vitals) {
+            std::cout << "stillroom: demo: simulated monitors publish to the room's broker"
+                      << (o.desaturate ? " (a desaturation episode from 20 s)" : "")
+                      << "; --no-vitals: none" << std::endl;
+            VitalsSimulation sim;
+            sim.desaturate = o.desaturate;
+            sim.cuff_every_s = 60;
+            sim.stop = &vitals_stop;
+            sim.wakeup = &vitals_wakeup;
+            vitals_thread = std::thread([running, sim, &device_clock] {
+                std::ostringstream why;
+                if (!run_vitals_simulator(running, sim, device_clock, why))
+                    std::cerr << "stillroom: demo: no simulated monitors: " << why.str();
+            });
+        } else {
+            std::cout << "stillroom: demo: no live vitals (room.json has no \"mqtt\" and "
+                         "\"vitals\" sections; docs/vitals.md)"
+                      << std::endl;
+        }
+    }
     int sig = 0;
     sigwait(&signals.set, &sig);
+    if (vitals_thread.joinable()) {
+        vitals_stop = true;
+        vitals_wakeup.wake();
+        vitals_thread.join();
+    }
     std::cout << "stillroom: stopping (signal " << sig
               << "); an unfinished session resumes on the next start" << std::endl;
     notifier.stopping("room " + room_id + " stopping");
@@ -270,9 +306,10 @@ int cmd_demo(const cli::Args& args) {
                   << " (an unfinished session resumes on the next start; delete " << home.string()
                   << " to start afresh)" << std::endl;
     }
-    return run_room(
-        {library, state, parse_speed(args), args.has("--no-start") ? "" : args.get("--start"), true,
-         isatty(STDIN_FILENO) || args.has("--console"), parse_audio(args), args.get("--listen")});
+    return run_room({library, state, parse_speed(args),
+                     args.has("--no-start") ? "" : args.get("--start"), true,
+                     isatty(STDIN_FILENO) || args.has("--console"), parse_audio(args),
+                     args.get("--listen"), !args.has("--no-vitals"), args.has("--desaturate")});
 }
 
 } // namespace stillroom::app

@@ -1,85 +1,12 @@
-// stillroom vitals simulate: plausible monitors for a demo or a test room. For each source
-// in room.json "vitals" it publishes to the source's topic in the source's own format: a
-// continuous source once a second (SpO2 96-98, pulse 62-74 with a slow drift), a cuff or
-// spot-check source at the start and then every --cuff-every seconds. --desaturate adds an
-// episode: from 20 s on, SpO2 sinks to 86 over 20 s, stays 40 s, and recovers.
+// stillroom vitals simulate: plausible monitors for a demo or a test room
+// (app/vitals_simulator.hpp); the demo runs the same simulator on a thread of its own.
 #include "app/commands.hpp"
-#include "devices/mqtt_client.hpp"
+#include "app/vitals_simulator.hpp"
 #include "library/library.hpp"
 
-#include <cmath>
-#include <cstdio>
 #include <iostream>
 
 namespace stillroom::app {
-
-namespace {
-
-// IEEE 11073 SFLOAT of a whole or one-decimal number, as four hex digits little-endian.
-std::string sfloat_hex(double v) {
-    const bool whole = std::abs(v - std::round(v)) < 1e-9;
-    const int mantissa = static_cast<int>(std::lround(whole ? v : v * 10)) & 0x0FFF;
-    const int exponent = whole ? 0 : 0xF; // 10^0 or 10^-1
-    const unsigned raw = static_cast<unsigned>((exponent << 12) | mantissa);
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "%02X%02X", raw & 0xFF, (raw >> 8) & 0xFF);
-    return buf;
-}
-
-double spo2_at(double t_s, bool desaturate) {
-    const double base = 97 + std::sin(t_s / 40) * 0.8;
-    if (!desaturate || t_s < 20) return base;
-    if (t_s < 40) return base - (base - 86) * (t_s - 20) / 20;
-    if (t_s < 80) return 86 + std::sin(t_s) * 0.5;
-    if (t_s < 100) return 86 + (base - 86) * (t_s - 80) / 20;
-    return base;
-}
-
-std::string payload_for(const VitalsSourceConfig& s, double t_s, bool desaturate) {
-    const double spo2 = std::round(spo2_at(t_s, desaturate));
-    const double hr = std::round(68 + std::sin(t_s / 25) * 5 + (spo2 < 90 ? 12 : 0));
-    switch (s.format) {
-    case VitalsFormat::JsonFields: {
-        // The configured dotted paths, as nested objects.
-        Json j = Json::object();
-        for (const auto& [sign, path] : s.mapping.fields) {
-            Json* at = &j;
-            std::size_t start = 0;
-            for (auto dot = path.find('.'); dot != std::string::npos; dot = path.find('.', start)) {
-                at = &(*at)[path.substr(start, dot - start)];
-                start = dot + 1;
-            }
-            const double v = sign == "spo2"       ? spo2
-                             : sign == "hr"       ? hr
-                             : sign == "systolic" ? 124
-                                                  : 78;
-            (*at)[path.substr(start)] = v;
-        }
-        return j.dump();
-    }
-    case VitalsFormat::Number: {
-        const std::string& f = s.mapping.field;
-        const double v = f == "spo2" ? spo2 : f == "hr" ? hr : f == "systolic" ? 124 : 78;
-        return std::to_string(static_cast<int>(v));
-    }
-    case VitalsFormat::BlePlxContinuous:
-        // Flags 0x08: Device and Sensor Status present (all clear).
-        return "08 " + sfloat_hex(spo2) + " " + sfloat_hex(hr) + " 000000";
-    case VitalsFormat::BlePlxSpot:
-        return "00 " + sfloat_hex(spo2) + " " + sfloat_hex(hr);
-    case VitalsFormat::BleBps: {
-        // Flags 0x04: mmHg, pulse rate present. Systolic, diastolic, mean arterial pressure.
-        const double sys = std::round(122 + std::sin(t_s / 300) * 6);
-        const double dia = std::round(78 + std::sin(t_s / 300) * 3);
-        const double map = std::round(dia + (sys - dia) / 3);
-        return "04 " + sfloat_hex(sys) + " " + sfloat_hex(dia) + " " + sfloat_hex(map) + " " +
-               sfloat_hex(hr);
-    }
-    }
-    return "";
-}
-
-} // namespace
 
 int cmd_vitals(const cli::Args& args) {
     if (args.positional.empty() || args.positional[0] != "simulate") {
@@ -102,36 +29,16 @@ int cmd_vitals(const cli::Args& args) {
         std::cerr << "stillroom vitals simulate: --seconds and --cuff-every take whole seconds\n";
         return cli::kUsage;
     }
-    if (cuff_every < 10) cuff_every = 10;
-    std::string error;
-    MqttOptions o = mqtt_options_from(*lib.room.mqtt, lib.dir.string(), &error);
-    o.will_topic.clear();
-    o.client_id = "stillroom-vitals-simulate";
+    VitalsSimulation sim;
+    sim.desaturate = desaturate;
+    sim.seconds = seconds;
+    sim.cuff_every_s = cuff_every;
+    std::cout << "Ctrl-C ends" << std::endl;
     SteadyDeviceClock clock;
-    MqttClient mqtt(o, clock);
-    if (!mqtt.start(&error)) {
-        std::cerr << "stillroom vitals simulate: " << error << "\n";
+    if (!run_vitals_simulator(lib, sim, clock, std::cout)) {
+        std::cerr << "stillroom vitals simulate: cannot publish (see above)\n";
         return cli::kBadInput;
     }
-    Wakeup never;
-    for (int i = 0; i < 100 && !mqtt.connected(); ++i) // at most 10 s for the broker
-        clock.wait_until(clock.now() + std::chrono::milliseconds{100}, never);
-    if (!mqtt.connected()) {
-        std::cerr << "stillroom vitals simulate: no connection to the broker\n";
-        return cli::kBadInput;
-    }
-    std::cout << "publishing " << lib.room.vitals->sources.size() << " simulated monitor(s)"
-              << (desaturate ? " with a desaturation episode from 20 s" : "") << "; Ctrl-C ends"
-              << std::endl;
-    const DeviceTime start = clock.now();
-    for (long t = 0; seconds < 0 || t < seconds; ++t) {
-        clock.wait_until(start + std::chrono::seconds{t}, never);
-        for (const auto& s : lib.room.vitals->sources) {
-            if (is_spot_format(s.format) && t % cuff_every != 0) continue;
-            mqtt.publish(s.topic, payload_for(s, static_cast<double>(t), desaturate), 0, false);
-        }
-    }
-    mqtt.stop();
     return cli::kOk;
 }
 

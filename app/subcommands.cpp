@@ -19,7 +19,12 @@ const std::vector<Subcommand>& subcommands() {
            {"--start", "TEMPLATE", "start this session at once (default: wait for the tablet)"},
            {"--console", "", "read commands from stdin (on by default when stdin is a terminal)"},
            {"--audio", "portaudio|null|off",
-            "where the music goes (default portaudio, silent sink if no device)"}}},
+            "where the music goes (default portaudio, silent sink if no device)"},
+           {"--no-vitals", "",
+            "no simulated monitors (default: when room.json has \"mqtt\" and \"vitals\", the "
+            "demo publishes a simulated oximeter and cuff to the room's broker)"},
+           {"--desaturate", "",
+            "the simulated oximeter desaturates (SpO2 to 86) from 20 s to 100 s"}}},
          cmd_demo},
         {{"run",
           "the room daemon: devices, engine, tablet UI/API, journal; resumes an unfinished session",

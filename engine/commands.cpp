@@ -3,6 +3,7 @@
 
 #include "engine/time_expr.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -15,7 +16,7 @@ struct NameEntry {
     const char* name;
 };
 
-constexpr std::array<NameEntry, 14> kNames{{
+constexpr std::array<NameEntry, 15> kNames{{
     {CommandKind::Dose, "dose"},
     {CommandKind::Next, "next"},
     {CommandKind::Hold, "hold"},
@@ -30,6 +31,7 @@ constexpr std::array<NameEntry, 14> kNames{{
     {CommandKind::Ack, "ack"},
     {CommandKind::TrackFailed, "track-failed"},
     {CommandKind::Observe, "observe"},
+    {CommandKind::Discharge, "discharge"},
 }};
 
 std::optional<int> read_vital(ObjectReader& obj, const VitalRange& range) {
@@ -75,6 +77,15 @@ std::optional<Command> parse_command(CommandKind kind, const Json& args_in, Prob
     switch (kind) {
     case CommandKind::Dose:
         cmd.booster = obj.boolean("booster").value_or(false);
+        cmd.amount_mg = obj.number("amount_mg", Need::Optional, 0, 10000);
+        if (auto r = obj.string("route")) {
+            const bool code =
+                !r->empty() && r->size() <= 4 &&
+                std::all_of(r->begin(), r->end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+            if (!code)
+                problems.error("route", "expected a route code such as \"IM\" (no free text)");
+            cmd.route = *r;
+        }
         break;
     case CommandKind::Next:
         if (auto p = obj.string("phase")) cmd.phase = *p;
@@ -136,6 +147,13 @@ std::optional<Command> parse_command(CommandKind kind, const Json& args_in, Prob
             cmd.code = *c;
         }
         break;
+    case CommandKind::Discharge:
+        // The therapist's own judgement, confirmed item by item (the room checks the rest).
+        for (const char* item : {"sedation_resolved", "dissociation_resolved"})
+            if (auto b = obj.boolean(item, Need::Required); b && !*b)
+                problems.error(item, "discharge needs it confirmed (true); until then the "
+                                     "patient stays monitored");
+        break;
     case CommandKind::Hold:
     case CommandKind::Resume:
     case CommandKind::End:
@@ -152,6 +170,11 @@ Json command_args_json(const Command& cmd) {
     switch (cmd.kind) {
     case CommandKind::Dose:
         if (cmd.booster) j["booster"] = true;
+        if (cmd.amount_mg) // a whole number of mg stays an integer in the journal
+            j["amount_mg"] = *cmd.amount_mg == std::floor(*cmd.amount_mg)
+                                 ? Json(static_cast<long long>(*cmd.amount_mg))
+                                 : Json(*cmd.amount_mg);
+        if (!cmd.route.empty()) j["route"] = cmd.route;
         break;
     case CommandKind::Next:
         if (!cmd.phase.empty()) j["phase"] = cmd.phase;
@@ -184,6 +207,10 @@ Json command_args_json(const Command& cmd) {
         break;
     case CommandKind::Observe:
         j["code"] = cmd.code;
+        break;
+    case CommandKind::Discharge:
+        j["sedation_resolved"] = true;
+        j["dissociation_resolved"] = true;
         break;
     case CommandKind::Hold:
     case CommandKind::Resume:

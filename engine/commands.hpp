@@ -13,7 +13,7 @@
 namespace stillroom {
 
 enum class CommandKind {
-    Dose, // {"booster"?: bool}
+    Dose, // {"booster"?: bool, "amount_mg"?: n, "route"?: code} (the template's fields)
     Next, // {"phase"?: ID} jump forward to that phase
     Hold,
     Resume,
@@ -26,7 +26,10 @@ enum class CommandKind {
     Vitals,      // {"systolic"?, "diastolic"?, "hr"?, "spo2"?, "cue"?, "source"?}
     Ack,         // {"cue": index} acknowledge a reminder
     TrackFailed, // {"file": path} from the audio driver: the file cannot be played
-    Observe      // {"code": c} a structured observation from the template's vocabulary
+    Observe,     // {"code": c} a structured observation from the template's vocabulary
+    // {"sedation_resolved": true, "dissociation_resolved": true}: the discharge checklist of a
+    // template's monitoring clock is complete (docs/vitals.md "Monitoring clock").
+    Discharge
 };
 
 struct VitalSigns {
@@ -57,6 +60,9 @@ struct Command {
     std::string code; // Observe
     // Vitals: a device's reading names its room.json vitals source ("cuff"); empty when typed.
     std::string source;
+    // Dose: the structured fields the template declares (engine/dose_spec.hpp); none: unset.
+    std::optional<double> amount_mg;
+    std::string route;
 
     bool operator==(const Command&) const = default;
 };

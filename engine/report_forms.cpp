@@ -106,6 +106,24 @@ Json fill_spravato(const FormSpec& spec, const Json& report) {
         }
         w.field(code, label, true, seen.empty() ? "none marked" : seen);
     }
+    // A template with a monitoring clock: the discharge checklist (record/report_monitoring.cpp).
+    if (report.contains("monitoring") && report["monitoring"].is_object()) {
+        const Json& d = report["monitoring"]["discharge"];
+        std::string value;
+        if (d.is_object()) {
+            const auto since = ms_of(d["since_dose_s"]);
+            const Json& last_bp = d["checklist"]["bp"];
+            value = "at " + (since ? "dose+" + format_clock(*since) : std::string("?")) +
+                    ": monitoring time reached, last BP " +
+                    (last_bp.is_object() ? std::to_string(last_bp["systolic"].get<int>()) + "/" +
+                                               std::to_string(last_bp["diastolic"].get<int>())
+                                         : std::string("none")) +
+                    (d["checklist"].value("bp_in_range", false) ? " in range" : " NOT in range") +
+                    ", sedation and dissociation resolved";
+        }
+        w.field("discharge", "Discharge checklist", d.is_object(), value,
+                "discharge checklist: not done");
+    }
     return w.done(spec);
 }
 

@@ -410,7 +410,8 @@ Outcome Session::apply_command(const Command& cmd, Ms t) {
         const bool allowed = cmd.kind == CommandKind::Vitals || cmd.kind == CommandKind::Ack ||
                              cmd.kind == CommandKind::End || cmd.kind == CommandKind::TrackFailed ||
                              cmd.kind == CommandKind::Observe || cmd.kind == CommandKind::Comfort ||
-                             cmd.kind == CommandKind::LightsUp || cmd.kind == CommandKind::Volume;
+                             cmd.kind == CommandKind::LightsUp || cmd.kind == CommandKind::Volume ||
+                             cmd.kind == CommandKind::Discharge;
         if (!allowed) return refuse(cmd, "the session is ending");
     }
     Outcome ok{true, "", {}};
@@ -497,12 +498,37 @@ Outcome Session::apply_command(const Command& cmd, Ms t) {
         record_command(cmd, t);
         return ok;
     }
+    case CommandKind::Discharge:
+        return do_discharge(cmd, t);
     }
     return refuse(cmd, "unknown command");
 }
 
+// The parts of the discharge checklist the session knows: a monitoring clock, the dose, the
+// time. The last blood pressure (which corrections may have changed) the room checks first
+// (runtime/monitoring.hpp); the therapist confirms sedation and dissociation in the command.
+Outcome Session::do_discharge(const Command& cmd, Ms t) {
+    const auto& monitoring = setup_.tmpl.monitoring;
+    if (!monitoring) return refuse(cmd, "this session has no monitoring clock");
+    if (discharged_at_)
+        return refuse(cmd,
+                      "already discharged at " + format_clock(*discharged_at_) + " after start");
+    if (!dose_at_) return refuse(cmd, "monitoring_time: no dose is marked");
+    if (t - *dose_at_ < monitoring->after_dose)
+        return refuse(cmd, "monitoring_time: " +
+                               format_clock(monitoring->after_dose - (t - *dose_at_)) + " left");
+    record_command(cmd, t);
+    discharged_at_ = t;
+    return {true, "", {}};
+}
+
 Outcome Session::do_dose(const Command& cmd, Ms t) {
     const auto& tmpl = setup_.tmpl;
+    if (auto why = check_dose_values(tmpl.dose.fields, cmd.amount_mg, cmd.route); !why.empty()) {
+        Outcome o = refuse(cmd, why);
+        o.bad_input = true;
+        return o;
+    }
     if (cmd.booster) {
         if (!tmpl.booster) return refuse(cmd, "this session has no booster");
         if (!dose_at_) return refuse(cmd, "mark the dose before the booster");

@@ -37,6 +37,7 @@ struct Outcome {
     bool accepted = false;
     std::string reason; // why refused, or a note ("already on hold")
     Effects effects;
+    bool bad_input = false; // refused for what it said (a dose field), not for when: a 400
 };
 
 // The music player's state for one playlist (the phase's, or comfort's).
@@ -126,6 +127,8 @@ public:
     const std::string& id() const { return setup_.id; }
     int phase_index() const { return phase_; }
     std::optional<Ms> dose_at() const { return dose_at_; }
+    // When the discharge checklist was completed (a template's monitoring clock), if it was.
+    std::optional<Ms> discharged_at() const { return discharged_at_; }
     // Phase clock (excluding hold and comfort) of the current phase at now().
     Ms phase_elapsed() const { return phase_elapsed_at(now_); }
     Ms phase_planned() const;
@@ -178,6 +181,7 @@ private:
     bool process_one(Ms limit);
     Outcome apply_command(const Command& cmd, Ms t);
     Outcome do_dose(const Command& cmd, Ms t);
+    Outcome do_discharge(const Command& cmd, Ms t);
     Outcome do_next(const Command& cmd, Ms t);
     Outcome do_overlay(const Command& cmd, Ms t);
     Outcome do_volume(const Command& cmd, Ms t);
@@ -231,6 +235,7 @@ private:
     bool lights_up_ = false;
     std::optional<Ms> dose_at_;
     std::optional<Ms> booster_at_;
+    std::optional<Ms> discharged_at_;
     std::optional<Ms> end_at_;          // when the ending fade completes
     double end_volume_target_db_ = -90; // the effective target when the end fade began
     std::optional<Ms> silent_since_;    // a phase with a playlist plays nothing since

@@ -441,6 +441,8 @@ std::optional<SessionTemplate> load_template(const Json& json, const std::string
         }
         v->finish();
     }
+    if (auto d = root.object("dose")) read_dose_spec(*d, t.dose);
+    if (auto m = root.object("monitoring")) read_monitoring_spec(*m, t.monitoring);
     root.finish();
 
     // Cross-references inside the template; only meaningful when all phases loaded.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "engine/catalog.hpp"
+#include "engine/dose_spec.hpp"
 #include "engine/json_reader.hpp"
 #include "engine/problems.hpp"
 #include "engine/time_expr.hpp"
@@ -103,6 +104,10 @@ struct SessionTemplate {
     Overlay lights_up;
     EndSpec end;
     VitalsAlert vitals_alert;
+    // "dose": the medication's code and the dose mark's structured fields (engine/dose_spec.hpp).
+    DoseSpec dose;
+    // "monitoring": {"after_dose"}: the monitoring clock and the discharge checklist.
+    std::optional<MonitoringSpec> monitoring;
 
     // Index of the phase with this id, or -1.
     int phase_index(const std::string& id) const;

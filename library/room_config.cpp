@@ -49,7 +49,8 @@ bool is_midi_action(const std::string& action) {
     auto kind = command_kind_from_name(action);
     return kind && *kind != CommandKind::Vitals && *kind != CommandKind::Ack &&
            *kind != CommandKind::TrackFailed && *kind != CommandKind::Extend &&
-           *kind != CommandKind::Volume && *kind != CommandKind::Observe;
+           *kind != CommandKind::Volume && *kind != CommandKind::Observe &&
+           *kind != CommandKind::Discharge;
 }
 
 namespace {
@@ -484,9 +485,9 @@ std::optional<RoomConfig> load_room_config(const Json& json, Problems& problems)
     room.name = root.string("name").value_or(room.room);
     room.state_dir = root.string("state_dir").value_or("state");
     if (auto tz = root.string("timezone")) {
-        // Checked here; the room reads it with room_timezone() (library/time_zone.hpp).
         std::string error;
         if (!TimeZone::load(*tz, &error)) problems.error("timezone", error);
+        room.timezone = *tz;
     }
     if (auto st = root.object("state")) {
         if (auto days = st->integer("retention_days", Need::Optional, 1, 3650))

@@ -117,6 +117,9 @@ struct RoomConfig {
     std::string room;
     std::string name;
     std::string state_dir = "state";
+    // "timezone": the IANA name the record's clock times are in; "" = the system's
+    // (/etc/localtime). Checked when loaded (library/time_zone.hpp).
+    std::string timezone;
     int retention_days = 90; // "state": {"retention_days"}: journals older than this are deleted
     std::optional<AudioConfig> audio;
     std::optional<MqttConfig> mqtt;

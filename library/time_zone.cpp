@@ -3,7 +3,6 @@
 // transitions to 2037; the POSIX rule in the footer is not read).
 #include "library/time_zone.hpp"
 
-#include "engine/json_reader.hpp"
 #include "engine/wall_clock.hpp"
 
 #include <algorithm>
@@ -126,15 +125,6 @@ std::optional<TimeZone> TimeZone::load(const std::string& name, std::string* err
     auto z = parse(buf.str(), name.empty() ? "system" : name);
     if (!z && error) *error = path + " is not a time zone file";
     return z;
-}
-
-std::string room_timezone(const std::filesystem::path& library_dir) {
-    std::ifstream in(library_dir / "room.json");
-    const Json room = Json::parse(in, nullptr, false);
-    if (room.is_discarded() || !room.is_object() || !room.contains("timezone") ||
-        !room["timezone"].is_string())
-        return "";
-    return room["timezone"].get<std::string>();
 }
 
 int TimeZone::offset_min(std::int64_t unix_ms) const {

@@ -34,10 +34,6 @@ private:
     int initial_offset_s_ = 0;              // before the first transition
 };
 
-// room.json's "timezone" in a library folder ("" when absent or unreadable: the system's).
-// The loader (room_config.cpp) has checked it.
-std::string room_timezone(const std::filesystem::path& library_dir);
-
 // An IANA zone name as room.json may give it: letters, digits, '_', '-', '+', '/', no "..".
 bool is_valid_zone_name(const std::string& name);
 

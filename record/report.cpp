@@ -74,7 +74,8 @@ private:
     Ms last_t_{0};
     Json clock_ = nullptr, by_ = nullptr, seq_ = nullptr; // of the record being read
     Json dose_entry_ = nullptr, booster_entry_ = nullptr;
-    Json ended_at_ = nullptr; // the finished record's clock
+    Json discharge_ = nullptr; // the discharge record (a monitoring clock's checklist)
+    Json ended_at_ = nullptr;  // the finished record's clock
     // The current record's time as corrected by a later wrong-time correction, if any
     // (moves the record's dose-relative times, never what the live session did).
     Ms corrected_time(Ms t) const {
@@ -102,6 +103,12 @@ private:
     bool vitals_flagged_ = false;
 };
 
+// The dose mark's structured fields (the template's "dose.fields"), when it carried them.
+void add_dose_fields(Json& entry, const Json& args) {
+    for (const char* k : {"amount_mg", "route"})
+        if (args.contains(k)) entry[k] = args[k];
+}
+
 std::string two(int v) {
     char buf[16];
     std::snprintf(buf, sizeof buf, "%02d", v);
@@ -109,6 +116,15 @@ std::string two(int v) {
 }
 
 } // namespace
+
+std::string report_dose_fields(const Json& entry) {
+    std::string out;
+    if (entry.contains("amount_mg") && entry["amount_mg"].is_number())
+        out = entry["amount_mg"].dump() + " mg";
+    if (entry.contains("route") && entry["route"].is_string())
+        out += (out.empty() ? "" : " ") + entry["route"].get<std::string>();
+    return out;
+}
 
 Json report_seconds(std::optional<Ms> t) {
     if (!t) return nullptr;
@@ -184,7 +200,8 @@ void ReportBuilder::on_command(const Json& r, Ms t) {
             booster_ = corrected_time(t);
             booster_entry_ = Json::object();
             stamp(booster_entry_);
-            row(t, "booster");
+            add_dose_fields(booster_entry_, args);
+            row(t, "booster", report_dose_fields(booster_entry_));
             if (tmpl_.booster) {
                 const int target = tmpl_.phase_index(tmpl_.booster->extend);
                 if (target >= 0)
@@ -199,7 +216,8 @@ void ReportBuilder::on_command(const Json& r, Ms t) {
             dose_ = corrected_time(t);
             dose_entry_ = Json::object();
             stamp(dose_entry_);
-            row(t, "dose");
+            add_dose_fields(dose_entry_, args);
+            row(t, "dose", report_dose_fields(dose_entry_));
         }
     } else if (cmd == "next") {
         row(t, "next", args.value("phase", ""));
@@ -227,6 +245,10 @@ void ReportBuilder::on_command(const Json& r, Ms t) {
         else
             close_episode(t, slot);
         row(t, kind + (on ? "_on" : "_off"));
+    } else if (cmd == "discharge") { // the monitoring clock's checklist (report_monitoring.cpp)
+        discharge_ = {{"at_ms", t.count()}, {"t_s", report_seconds(t)}};
+        stamp(discharge_);
+        row(t, "discharge");
     } else if (cmd == "end") {
         row(t, "end");
     } else if (cmd == "volume") {
@@ -468,6 +490,8 @@ Json ReportBuilder::session_json(Ms end) const {
               {"status", finished_ ? "finished"
                          : ending_ ? "ending"
                                    : "unfinished"}};
+    if (const auto& med = tmpl_.dose.medication) // the template's code for its medication
+        s["medication"] = {{"system", med->system}, {"code", med->code}, {"display", med->display}};
     const auto wall = start_.value("wall_start_ms", std::int64_t{0});
     if (wall > 0) {
         using namespace std::chrono;
@@ -578,6 +602,7 @@ Json ReportBuilder::build() {
     report["observations"] = observations_;
     report["events"] = events_;
     apply_chart(report, journal_); // corrections, sign-off, outages (report_chart.cpp)
+    report_monitoring(report, tmpl_, discharge_); // after the corrections: standing readings
     report["form"] = nullptr;
     if (tmpl_.record)
         if (const FormSpec* form = find_form(*tmpl_.record))
@@ -604,6 +629,8 @@ Json ReportBuilder::build() {
     if (!faults_.empty()) flags.push_back("device_fault");
     if (!finished_) flags.push_back("unfinished");
     if (journal_.torn_tail || !journal_.problems.empty()) flags.push_back("journal_damaged");
+    if (report.contains("monitoring") && report["monitoring"]["discharge"].is_null())
+        flags.push_back("discharge_missing");
     if (!journal_all_gaps(journal_).empty()) flags.push_back("journal_gap");
     report["flags"] = flags;
     return report;

@@ -35,6 +35,9 @@ Json history_entry(const Json& report);
 // reading given as JSON ({"systolic"?, "diastolic"?, "hr"?, "spo2"?}).
 std::vector<std::string> report_vitals_flags(const Json& reading, const VitalsAlert& alert);
 
+// A dose entry's structured fields as text ("75 mg IM"; "" without them).
+std::string report_dose_fields(const Json& dose_entry);
+
 // Seconds (3 decimals) as JSON, or null.
 Json report_seconds(std::optional<Ms> t);
 
@@ -42,5 +45,10 @@ Json report_seconds(std::optional<Ms> t);
 // alert episode with its acknowledgement (`alerts`) and one row per minute (`vitals_trend`).
 // Returns false for any other event. (engine/report_vitals.cpp)
 bool report_vitals_event(const Json& record, Ms t, Json& alerts, Json& trend);
+
+// The template's monitoring clock in the report (`monitoring`; absent without one) and the
+// `discharge_missing` flag's condition; `discharge` is the discharge record's row or null.
+// Reads the standing vitals, so it runs after the corrections. (record/report_monitoring.cpp)
+void report_monitoring(Json& report, const SessionTemplate& tmpl, const Json& discharge);
 
 } // namespace stillroom

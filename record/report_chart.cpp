@@ -161,9 +161,23 @@ void apply_chart(Json& report, const JournalContents& journal) {
 
     // The dose and booster: the timeline stays (it was delivered); a wrong-time correction
     // has already moved the dose-relative times (report.cpp).
+    // A wrong-value correction of its structured fields (amount_mg, route) puts the values
+    // that stand in `amended` ({"amount_mg", "route", "seq", "by", "clock"}).
     Json& dose = report["dose"];
-    mark(dose, corrections, report, {});
-    if (dose["booster"].is_object()) mark(dose["booster"], corrections, report, {});
+    auto mark_dose = [&](Json& entry) {
+        const Json amended = mark(entry, corrections, report, {"amount_mg", "route"});
+        const Json& list = entry["corrections"];
+        if (!amended.is_object() || list.empty() ||
+            list.back().value("reason", "") != "wrong-value")
+            return;
+        entry["amended"] = {{"amount_mg", amended["amount_mg"]},
+                            {"route", amended["route"]},
+                            {"seq", amended["seq"]},
+                            {"by", amended["amended_by"]},
+                            {"clock", amended["amended_clock"]}};
+    };
+    mark_dose(dose);
+    if (dose["booster"].is_object()) mark_dose(dose["booster"]);
 
     // A reminder answered by an entry corrected away is not done.
     std::map<std::int64_t, std::string> status_of;

@@ -6,6 +6,8 @@
 // the room's user names; observations are the template's codes.
 #include "record/report.hpp"
 
+#include "engine/dose_spec.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <tuple>
@@ -17,6 +19,7 @@ namespace stillroom {
 namespace {
 
 constexpr const char* kLoinc = "http://loinc.org";
+constexpr const char* kSnomed = "http://snomed.info/sct";
 constexpr const char* kUcum = "http://unitsofmeasure.org";
 constexpr const char* kInterpretation =
     "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation";
@@ -120,12 +123,17 @@ void BundleWriter::dose(const Json& entry, const char* id) {
         m["medicationCodeableConcept"] = concept_of(
             coding("urn:stillroom:template", report_["session"].value("template_id", "session")));
     if (auto p = performers(entry); p.is_array()) m["performer"] = p;
+    // The structured fields that stand: a wrong-value correction's (report_chart.cpp), else
+    // the mark's. The route as its SNOMED CT code (engine/dose_spec.cpp).
+    const Json& fields =
+        entry.contains("amended") && entry["amended"].is_object() ? entry["amended"] : entry;
     Json dosage = Json::object();
-    if (entry.contains("amount_mg") && entry["amount_mg"].is_number())
+    if (fields.contains("amount_mg") && fields["amount_mg"].is_number())
         dosage["dose"] = {
-            {"value", entry["amount_mg"]}, {"unit", "mg"}, {"system", kUcum}, {"code", "mg"}};
-    if (entry.contains("route") && entry["route"].is_string())
-        dosage["route"] = concept_of(coding("urn:stillroom:route", entry["route"]));
+            {"value", fields["amount_mg"]}, {"unit", "mg"}, {"system", kUcum}, {"code", "mg"}};
+    if (fields.contains("route") && fields["route"].is_string())
+        if (const DoseRoute* route = find_dose_route(fields["route"].get<std::string>()))
+            dosage["route"] = concept_of(coding(kSnomed, route->snomed, route->display));
     if (!dosage.empty()) m["dosage"] = dosage;
     add(std::move(m));
 }

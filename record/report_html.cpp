@@ -236,6 +236,18 @@ std::string who_when(const Json& row) {
     return " (" + w + (by.is_string() ? ", " + text(by) : "") + ")";
 }
 
+// The dose's structured fields: ", 75 mg IM"; corrected ones struck through with the values
+// that stand, who and when ("wrong-value").
+std::string dose_fields_html(const Json& dose) {
+    const std::string as_marked = report_dose_fields(dose);
+    const Json amended = dose.value("amended", Json(nullptr));
+    if (!amended.is_object()) return as_marked.empty() ? "" : ", " + text(Json(as_marked));
+    const std::string now = report_dose_fields(amended);
+    return ", <s>" + text(Json(as_marked.empty() ? "none" : as_marked)) + "</s> " +
+           text(Json(now.empty() ? "none" : now)) + " (wrong-value, " + text(amended["by"]) +
+           " at " + text(amended["clock"]) + ")";
+}
+
 // A clinical entry's state: "entered in error by X at T", "corrected", "amended by X at T".
 std::string status_note(const Json& row) {
     const std::string status = row.value("status", std::string("final"));
@@ -329,14 +341,34 @@ std::string report_html(const Json& r) {
     item("Started", s["date"].is_string() ? text(s["date"]) + " " + text(s["clock"]) : "unknown");
     item("Duration", clock(s["duration_s"]) + " (" + text(s["status"]) + ")");
     item("Dose", r["dose"]["dose_s"].is_number()
-                     ? clock(r["dose"]["dose_s"]) + " after start" + who_when(r["dose"])
+                     ? clock(r["dose"]["dose_s"]) + " after start" + who_when(r["dose"]) +
+                           dose_fields_html(r["dose"])
                      : "not marked");
     if (r["dose"]["booster_s"].is_number())
-        item("Booster", "dose " + clock(r["dose"]["booster_since_dose_s"], true));
+        item("Booster",
+             "dose " + clock(r["dose"]["booster_since_dose_s"], true) +
+                 (r["dose"]["booster"].is_object() ? dose_fields_html(r["dose"]["booster"])
+                                                   : std::string()));
     item("Monitoring after dose",
          r["monitoring_s"].is_number()
              ? std::to_string(static_cast<long long>(secs(r["monitoring_s"]) / 60)) + " min"
              : "");
+    if (r.contains("monitoring") && r["monitoring"].is_object()) { // a monitoring clock
+        const Json& m = r["monitoring"];
+        const Json& d = m["discharge"];
+        item("Discharge",
+             "monitoring " + clock(m["after_dose_s"]) + " after the dose asked; " +
+                 (d.is_object() ? "discharged at dose " + clock(d["since_dose_s"], true) +
+                                      who_when(d) + ": monitoring time reached, last BP " +
+                                      (d["checklist"]["bp"].is_object()
+                                           ? text(d["checklist"]["bp"]["systolic"]) + "/" +
+                                                 text(d["checklist"]["bp"]["diastolic"])
+                                           : "none") +
+                                      (d["checklist"]["bp_in_range"] == true ? " in range"
+                                                                             : " not in range") +
+                                      ", sedation and dissociation resolved"
+                                : "<span class=\"flag\">no discharge checklist</span>"));
+    }
     const Json sig = r.value("signed", Json(nullptr));
     item("Signed", sig.is_object() ? "by " + text(sig["by"]) + " at " + text(sig["clock"])
                                    : "<span class=\"flag\">not signed</span>");

@@ -69,6 +69,13 @@ void ChartEntries::on_record(const Json& r) {
     if (type != "cmd" || seq == 0) return;
     const std::string cmd = r.value("cmd", "");
     const Json args = r.contains("args") && r["args"].is_object() ? r["args"] : Json::object();
+    if (cmd == "discharge") {
+        discharged_ = {{"seq", seq},
+                       {"by", r.value("by", "")},
+                       {"clock", r.value("clock", "")},
+                       {"t_s", report_seconds(Ms{r.value("t", std::int64_t{0})})}};
+        return;
+    }
     std::string kind;
     if (cmd == "dose")
         kind = args.value("booster", false) ? "booster" : "dose";

@@ -39,6 +39,9 @@ public:
     const ChartEntry* find(std::int64_t seq) const;
     bool is_signed() const { return !signed_.is_null(); }
     const Json& signed_by() const { return signed_; }
+    // The discharge record (a monitoring clock's checklist done): {"seq", "by", "clock",
+    // "t_s"}, or null.
+    const Json& discharged() const { return discharged_; }
     // [{"seq","kind","t_s","by","clock","value","status","corrections"[]}]; status is
     // "final", "corrected" (a later value or time stands) or "entered-in-error".
     Json to_json() const;
@@ -46,6 +49,7 @@ public:
 private:
     std::vector<ChartEntry> entries_;
     Json signed_ = nullptr;
+    Json discharged_ = nullptr;
 };
 
 } // namespace stillroom

@@ -4,6 +4,7 @@
 #include "engine/restore.hpp"
 #include "record/report_store.hpp"
 #include "runtime/journal_repair.hpp"
+#include "runtime/monitoring.hpp"
 #include "runtime/session_views.hpp"
 #include "runtime/state_json.hpp"
 
@@ -56,7 +57,7 @@ std::uint64_t new_seed() {
 
 Room::Room(Library library, fs::path state_dir, Clock& clock)
     : library_(std::move(library)), state_dir_(std::move(state_dir)), clock_(clock),
-      zone_(room_zone(room_timezone(library_.dir))), boot_id_(read_boot_id()) {}
+      zone_(room_zone(library_.room.timezone)), boot_id_(read_boot_id()) {}
 
 Room::~Room() = default;
 
@@ -292,6 +293,14 @@ CommandResult Room::command_by(const Command& cmd, const std::string& by) {
         if (!held_records_.empty() && !write_held_records())
             return {false, 503, cannot_keep(), state_locked()};
     }
+    if (cmd.kind == CommandKind::Discharge)
+        if (auto why = discharge_refusal(*session_, entries_.to_json()); !why.empty()) {
+            // Refused by the checklist (runtime/monitoring.hpp), journaled like the session's own.
+            const std::int64_t seq = queue_record(
+                {{"type", "refused"}, {"t", now.count()}, {"cmd", "discharge"}, {"reason", why}});
+            notify();
+            return {false, 409, why, state_locked(), seq};
+        }
     std::optional<Session> before;
     if (!safety) before.emplace(*session_); // taken back if its record cannot be written
     Outcome outcome = session_->apply(cmd, now);
@@ -316,7 +325,8 @@ CommandResult Room::command_by(const Command& cmd, const std::string& by) {
     if (outcome.accepted && !held_records_.empty())
         message = "done, but not yet on disk: " + journal_fault_ +
                   " (the room acts; the record is held in memory and written when space returns)";
-    return {outcome.accepted, outcome.accepted ? 200 : 409, message, state_locked(), seq};
+    const int status = outcome.accepted ? 200 : outcome.bad_input ? 400 : 409;
+    return {outcome.accepted, status, message, state_locked(), seq};
 }
 
 void Room::tick() {
@@ -555,6 +565,9 @@ Json Room::state_locked() const {
         if (!resume_note_.empty()) session["notes"] = Json::array({resume_note_});
         session["entries"] = entries_.to_json(); // clinical entries with their seq
         session["signed"] = entries_.signed_by();
+        // The monitoring clock and discharge checklist (runtime/monitoring.hpp).
+        session["monitoring"] =
+            monitoring_state_json(*session_, session["entries"], entries_.discharged(), now);
         // Records the journal lost (damaged, missing, cut) and what the state file kept.
         session["journal_damage"] = journal_damage_.empty() ? Json(nullptr) : Json(journal_damage_);
         vitals_state_locked(session);
@@ -578,7 +591,7 @@ void Room::set_library(Library library) {
     library_in_force_ = "disk"; // only a library without errors is ever set here
     library_problems_ = Json::array();
     library_has_errors_ = false;
-    zone_ = room_zone(room_timezone(library_.dir));
+    zone_ = room_zone(library_.room.timezone);
     notify();
 }
 

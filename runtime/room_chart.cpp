@@ -46,6 +46,20 @@ std::string check_correction(const ChartEntry& e, const Correction& c, Ms now,
             return "value: expected {\"code\"} with one of the template's observation codes";
         return "";
     }
+    if (e.kind == "dose" || e.kind == "booster") {
+        // The structured fields the template declares: what should stand, checked like a mark.
+        Problems p("value");
+        Json args = c.value;
+        if (args.contains("booster")) return "value.booster: a dose stays a dose";
+        std::optional<Command> cmd;
+        if (!args.empty()) cmd = parse_command(CommandKind::Dose, args, p);
+        if (args.empty() || !cmd)
+            return args.empty() ? "value: expected {\"amount_mg\"?, \"route\"?}" : p.to_string();
+        if (auto why = check_dose_values(tmpl.dose.fields, cmd->amount_mg, cmd->route);
+            !why.empty())
+            return "value." + why;
+        return "";
+    }
     return "a " + e.kind + " has no value to correct: use entered-in-error or wrong-time";
 }
 

@@ -138,3 +138,40 @@ test("a scripted session's record is a FHIR R4 Bundle the official schema accept
   extraKey.entry.find((e) => e.resource.resourceType === "Patient").resource.nickname = "x";
   assert.notEqual(validator.validate(extraKey).length, 0);
 });
+
+test("a dose with structured fields: the template's RxNorm code, the dose in mg and the route's SNOMED CT code, schema-valid", async () => {
+  const validator = new JSONSchemaValidator();
+  const token = await login("1357");
+  assert.equal((await call(token, "POST", "session/start", { template: "im-ketamine", label: "R7-FH2" })).status, 200);
+  assert.equal((await call(token, "POST", "session/vitals", { systolic: 128, diastolic: 80, hr: 70, spo2: 98 })).status, 200);
+  // The template offers IM only, 0 to 200 mg: anything else is a 400 naming the field.
+  const iv = await call(token, "POST", "session/dose", { amount_mg: 75, route: "IV" });
+  assert.equal(iv.status, 400);
+  assert.match(iv.data.error, /^route: /);
+  const dose = await call(token, "POST", "session/dose", { amount_mg: 75, route: "IM" });
+  assert.equal(dose.status, 200, JSON.stringify(dose.data));
+  const entry = (await call(token, "GET", "state")).data.session.entries.find((e) => e.seq === dose.data.seq);
+  assert.deepEqual(entry.value, { amount_mg: 75, route: "IM" });
+  // 75 was a mis-tap: 50 mg stands.
+  const fix = await call(token, "POST", "session/correct", { seq: dose.data.seq, reason: "wrong-value", value: { amount_mg: 50, route: "IM" } });
+  assert.equal(fix.status, 200, JSON.stringify(fix.data));
+  const id = (await call(token, "GET", "state")).data.session.id;
+  assert.equal((await call(token, "POST", "session/end")).status, 200);
+  assert.ok(await waitFor(async () => (await call(token, "GET", "state")).data.session.status === "finished", 30000));
+
+  const bundle = (await call(token, "GET", `reports/${id}?format=fhir`)).data;
+  assert.deepEqual(validator.validate(bundle), [], "the FHIR R4 schema refuses the bundle");
+  const [med] = resources(bundle, "MedicationAdministration");
+  assert.deepEqual(med.medicationCodeableConcept.coding[0],
+                   { system: "http://www.nlm.nih.gov/research/umls/rxnorm", code: "6130", display: "ketamine" });
+  assert.deepEqual(med.dosage.dose, { value: 50, unit: "mg", system: "http://unitsofmeasure.org", code: "mg" });
+  assert.deepEqual(med.dosage.route.coding[0], { system: "http://snomed.info/sct", code: "78421000", display: "Intramuscular route" });
+  // The record: the marked values, and the corrected ones beside them.
+  const report = (await call(token, "GET", `reports/${id}`)).data;
+  assert.equal(report.dose.amount_mg, 75);
+  assert.equal(report.dose.amended.amount_mg, 50);
+  // A dosage with a key R4 does not have is refused: the schema check can fail here too.
+  const bad = structuredClone(bundle);
+  resources(bad, "MedicationAdministration")[0].dosage.amount = 50;
+  assert.notEqual(validator.validate(bad).length, 0);
+});

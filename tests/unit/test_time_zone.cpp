@@ -3,6 +3,7 @@
 // last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC);
 // America/New_York EST (-05:00) / EDT (-04:00, second Sunday of March 07:00 UTC to first
 // Sunday of November 06:00 UTC); Asia/Kolkata +05:30 all year.
+#include "library/room_config.hpp"
 #include "library/time_zone.hpp"
 
 #include <doctest/doctest.h>
@@ -96,4 +97,29 @@ TEST_CASE("the system's zone is the default") {
     const auto system = TimeZone::load("", &error);
     REQUIRE_MESSAGE(system, error);
     CHECK(system->name() == "system");
+}
+
+TEST_CASE("room.json's timezone is part of the RoomConfig the room reads it from") {
+    struct Case {
+        const char* json;
+        const char* zone; // RoomConfig::timezone ("" = the system's)
+        bool ok;
+    };
+    const Case cases[] = {
+        {R"({"room":"r","timezone":"Asia/Kolkata"})", "Asia/Kolkata", true},
+        {R"({"room":"r"})", "", true},
+        {R"({"room":"r","timezone":"Europe/Atlantis"})", "", false},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.json);
+        Problems problems("room.json");
+        const auto room = load_room_config(Json::parse(c.json), problems);
+        CHECK(problems.has_errors() == !c.ok);
+        if (!c.ok) {
+            CHECK(problems.to_string().find("timezone") != std::string::npos);
+            continue;
+        }
+        REQUIRE(room);
+        CHECK(room->timezone == c.zone);
+    }
 }
