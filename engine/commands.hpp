@@ -26,7 +26,8 @@ enum class CommandKind {
     Vitals,      // {"systolic"?, "diastolic"?, "hr"?, "spo2"?, "cue"?, "source"?}
     Ack,         // {"cue": index} acknowledge a reminder
     TrackFailed, // {"file": path} from the audio driver: the file cannot be played
-    Observe      // {"code": c} a structured observation from the template's vocabulary
+    Observe,     // {"code": c} a structured observation from the template's vocabulary
+    Depth        // {"step": n} | {"trim": n} | {"level": n} (see VolumeHow; 0..1 units)
 };
 
 struct VitalSigns {
@@ -37,6 +38,8 @@ struct VitalSigns {
 // What a Volume command's number means. The effective level is the template's arc
 // (phase volume_db, volume cues) + the therapist's trim + the overlay offset, under the
 // room's ceiling (docs/engine.md, "Volume").
+// Depth commands use the same three meanings in depth units (0 lightest .. 1 deepest):
+// {"level": n} trim = n - arc, {"step": n} from the effective depth now, {"trim": n}.
 enum class VolumeHow {
     Level, // {"db": n}: the level without overlays (arc + trim) becomes n: trim = n - arc now
     Step,  // {"step_db": n}: the trim moves by n, starting from what is audible now
@@ -49,7 +52,8 @@ struct Command {
     bool on = true;
     Ms amount{0};
     double db = 0;
-    VolumeHow volume_how = VolumeHow::Level;
+    VolumeHow volume_how = VolumeHow::Level; // Volume and Depth
+    double depth = 0;                        // Depth: the number, read as volume_how says
     VitalSigns vitals;
     int cue = -1;
     std::string phase;
@@ -98,5 +102,8 @@ inline constexpr VitalRange kSpo2Range{"spo2", 50, 100};
 // Trim limits (dB relative to the template's arc).
 inline constexpr double kMinTrimDb = -60;
 inline constexpr double kMaxTrimDb = 60;
+// Depth trim limits (depth units, relative to the template's arc).
+inline constexpr double kMinDepthTrim = -1;
+inline constexpr double kMaxDepthTrim = 1;
 
 } // namespace stillroom
