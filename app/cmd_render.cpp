@@ -16,11 +16,31 @@ namespace stillroom::app {
 
 namespace {
 
-// Light targets for a scene change (the session's snapshot), one JSON object per light.
-void write_light_targets(std::ostream& out, const Library& lib, const SetScene& s, Ms at) {
-    for (const auto& j : scene_light_targets(lib, s.scene, s.lights, at, s.fade))
-        out << dump_json(j) << "\n";
-}
+// Light targets for a scene change (the session's snapshot) at the session's depth, one
+// JSON object per light; a depth change re-targets the lights that have "deep" values.
+struct LightTargetWriter {
+    std::ostream& out;
+    const Library& lib;
+    std::optional<SetScene> scene;
+    double depth = 0;
+
+    void on_effect(const Effect& e) {
+        if (const auto* s = std::get_if<SetScene>(&e.body)) {
+            scene = *s;
+            for (const auto& j :
+                 scene_light_targets(lib, s->scene, s->lights, e.at, s->fade, depth))
+                out << dump_json(j) << "\n";
+        } else if (const auto* d = std::get_if<SetDepth>(&e.body)) {
+            depth = d->depth;
+            if (!scene) return;
+            SceneLights deep;
+            for (const auto& [id, t] : scene->lights)
+                if (t.deep) deep[id] = t;
+            for (const auto& j : scene_light_targets(lib, scene->scene, deep, e.at, d->ramp, depth))
+                out << dump_json(j) << "\n";
+        }
+    }
+};
 
 // The format asked for, else the one `out`'s extension names: FLAC for .flac, 16-bit WAV
 // otherwise (a 77-minute session is ~0.9 GB as wav16, ~0.3-0.5 GB as FLAC, 1.8 GB as float).
@@ -114,11 +134,8 @@ int cmd_render(const cli::Args& args) {
         }
         o.gain_db = g;
     }
-    if (lights.is_open())
-        o.on_effect = [&](const Effect& e) {
-            if (const auto* s = std::get_if<SetScene>(&e.body))
-                write_light_targets(lights, lib, *s, e.at);
-        };
+    LightTargetWriter light_writer{lights, lib, std::nullopt, 0};
+    if (lights.is_open()) o.on_effect = [&](const Effect& e) { light_writer.on_effect(e); };
     SteadyDeviceClock timer; // the render's own speed, in real time
     const DeviceTime started = timer.now();
     if (args.has("--normalize")) {

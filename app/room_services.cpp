@@ -196,6 +196,10 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
             // volume command, which keeps the therapist's trim across phases.
             return d ? std::min(d->volume_arc_db + d->volume_trim_db, d->volume_ceiling_db) : -90.0;
         };
+        actions.depth = [r] {
+            auto d = r->desired_now();
+            return d ? std::clamp(d->depth_arc + d->depth_trim, 0.0, 1.0) : 0.0;
+        };
         if (l) {
             actions.set_brightness_trim = [l](double t) { l->set_trim(t); };
             actions.brightness_trim = [l] { return l->trim(); };

@@ -6,7 +6,10 @@
 # playlist through a template (PortAudio to the same JACK server), measures the room and its
 # stillroom-audio-sink process. Prints CPU % and private memory (Private_* of
 # /proc/PID/smaps_rollup) with the goals and the ratios. Cleans up every process it starts.
-# usage: bench/bench_mpd.sh [BUILD_DIR] [SECONDS]   (default build/, 60 s each)
+# With LAYERS=3 (issue 22): MPD plays one plain track (t1, repeated) and the room plays a
+# piece in three layers (t1, t2, t3 at depths 0, 0.5, 1; the session at depth 0.25): three
+# files decoded and resampled at once, against MPD's one. Goal: at most 1.0x MPD's CPU.
+# usage: [LAYERS=3] bench/bench_mpd.sh [BUILD_DIR] [SECONDS]   (default build/, 60 s each)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$here/build}"
@@ -106,7 +109,7 @@ pids+=("$mpd_pid")
 mpc_() { mpc -q -h 127.0.0.1 -p "$mpd_port" "$@"; }
 wait_for 100 mpc_ status || { echo "mpd did not start:"; cat "$tmp/mpd/stdout" "$tmp/mpd/log" 2>/dev/null; exit 1; }
 mpc_ update --wait
-mpc_ add /
+if [ "${LAYERS:-}" = 3 ]; then mpc_ add t1.flac; else mpc_ add /; fi
 mpc_ crossfade 5
 mpc_ repeat on
 mpc_ play
@@ -122,12 +125,23 @@ cat >"$lib/room.json" <<JSON
 {"room": "bench", "audio": {"device": "default", "sample_rate": 48000, "buffer_frames": 512,
   "outputs": [{"id": "room", "channels": [1, 2]}], "max_volume_db": 0}}
 JSON
-cat >"$lib/playlists/bench.json" <<JSON
+if [ "${LAYERS:-}" = 3 ]; then
+  cat >"$lib/playlists/bench.json" <<JSON
+{"crossfade": "5s", "loop": true, "tracks": [{"title": "layers", "layers": [
+  {"file": "audio/t1.flac", "depth": 0}, {"file": "audio/t2.flac", "depth": 0.5},
+  {"file": "audio/t3.flac", "depth": 1}]}]}
+JSON
+  depth=', "depth": 0.25'
+  echo "bench_mpd: LAYERS=3: MPD plays t1 alone; the room plays t1, t2, t3 as one piece in layers"
+else
+  cat >"$lib/playlists/bench.json" <<JSON
 {"crossfade": "5s", "loop": true, "tracks": [{"file": "audio/t1.flac"}, {"file": "audio/t2.flac"},
   {"file": "audio/t3.flac"}, {"file": "audio/t4.flac"}]}
 JSON
+  depth=""
+fi
 cat >"$lib/sessions/bench.json" <<JSON
-{"name": "bench", "phases": [{"id": "play", "duration": "2h", "playlist": "bench", "volume_db": 0, "fade": "0s"}]}
+{"name": "bench", "phases": [{"id": "play", "duration": "2h", "playlist": "bench", "volume_db": 0, "fade": "0s"$depth}]}
 JSON
 "$bin" check --library "$lib" >/dev/null # measures loudness once, so the room does not during the run
 room_port=$(free_port)

@@ -230,14 +230,16 @@ void HttpApi::routes() {
                           return error_reply(res, 404, "no session with vitals is running");
                       json_reply(res, 200, series);
                   }));
-    s.Post(R"(/api/v1/audio/(volume|skip))",
+    s.Post(R"(/api/v1/audio/(volume|skip|depth))",
            guarded(Role::Therapist, [this](const httplib::Request& req, httplib::Response& res,
                                            const AuthSession& who) {
                auto body = json_body(req, res);
                if (!body) return;
                Problems problems;
-               auto cmd = parse_command(req.matches[1] == "volume" ? CommandKind::Volume
-                                                                   : CommandKind::Skip,
+               const std::string what = req.matches[1];
+               auto cmd = parse_command(what == "volume"  ? CommandKind::Volume
+                                        : what == "depth" ? CommandKind::Depth
+                                                          : CommandKind::Skip,
                                         *body, problems);
                if (!cmd)
                    return error_reply(res, 400, "bad arguments",

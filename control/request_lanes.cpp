@@ -51,8 +51,9 @@ std::vector<int> stream_groups_by_role() {
 
 bool is_session_command(std::string_view method, std::string_view target) {
     const std::string_view path = path_of(target);
-    return method == "POST" && (starts_with(path, "/api/v1/session/") ||
-                                path == "/api/v1/audio/volume" || path == "/api/v1/audio/skip");
+    return method == "POST" &&
+           (starts_with(path, "/api/v1/session/") || path == "/api/v1/audio/volume" ||
+            path == "/api/v1/audio/skip" || path == "/api/v1/audio/depth");
 }
 
 RequestClassifier api_request_classifier(Auth& auth, std::string events_path) {

@@ -14,7 +14,7 @@ std::vector<int> stream_groups_by_role();
 int stream_group(Role role);
 
 // True for the session and audio commands a therapist's tap sends (POST /api/v1/session/...,
-// /api/v1/audio/volume, /api/v1/audio/skip).
+// /api/v1/audio/volume, /api/v1/audio/skip, /api/v1/audio/depth).
 bool is_session_command(std::string_view method, std::string_view target);
 
 // The room API's classifier. `events_path` is where ?token= is accepted.

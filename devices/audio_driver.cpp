@@ -341,6 +341,7 @@ void AudioDriver::apply(const Effect& effect, MonoTime at) {
     if (!std::holds_alternative<PlayTrack>(effect.body) &&
         !std::holds_alternative<StopMusic>(effect.body) &&
         !std::holds_alternative<SetVolume>(effect.body) &&
+        !std::holds_alternative<SetDepth>(effect.body) &&
         !std::holds_alternative<PlaySound>(effect.body))
         return;
     if (!inbox_.push(Job{effect, at}))

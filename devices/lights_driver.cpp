@@ -1,6 +1,8 @@
 // The lights driver.
 #include "devices/lights_driver.hpp"
 
+#include "scenes/light_depth.hpp"
+
 #include <algorithm>
 #include <iostream>
 
@@ -113,17 +115,42 @@ void LightsDriver::apply_scene_locked(const SceneLights& lights, Ms fade, MonoTi
         const auto target = lights.find(l.config.id);
         if (target == lights.end()) continue; // the scene leaves this light alone
         const LightState current = l.has_target ? l.fade.at(at) : LightState{};
-        start_fade(l, light_state_for(target->second, current), fade, at);
+        l.scene_target = target->second;
+        start_fade(l, light_state_for(at_depth(target->second, depth_), current), fade, at);
+    }
+    wake_ = true;
+}
+
+void LightsDriver::apply_depth_locked(double depth, Ms ramp, MonoTime at) {
+    depth_ = std::clamp(depth, 0.0, 1.0);
+    for (auto& l : lights_) {
+        if (!l.has_target || !l.scene_target || !l.scene_target->deep) continue;
+        // Toward the new depth over the music's ramp; a scene fade still under way keeps
+        // its own end (the depth moves its destination, not its pace).
+        const Ms length = std::max(ramp, std::max(l.fade.end() - at, Ms{0}));
+        start_fade(l, light_state_for(at_depth(*l.scene_target, depth_), l.fade.at(at)), length,
+                   at);
     }
     wake_ = true;
 }
 
 void LightsDriver::apply(const Effect& effect, MonoTime at) {
+    if (const auto* d = std::get_if<SetDepth>(&effect.body)) {
+        std::lock_guard lock(mutex_);
+        apply_depth_locked(d->depth, d->ramp, at);
+        wakeup_.wake();
+        return;
+    }
     const auto* s = std::get_if<SetScene>(&effect.body);
     if (!s) return;
     std::lock_guard lock(mutex_);
     apply_scene_locked(s->lights, s->fade, at);
     wakeup_.wake();
+}
+
+double LightsDriver::depth() const {
+    std::lock_guard lock(mutex_);
+    return depth_;
 }
 
 void LightsDriver::show_scene(const SceneLights& lights, Ms fade, MonoTime at) {
@@ -151,6 +178,7 @@ void LightsDriver::reconcile(const DesiredState& state, MonoTime at) {
     // Rebuild each light's fade from the session's recent scene changes, then say it to
     // every light with a gentle fade (a restart, a resume).
     std::lock_guard lock(mutex_);
+    depth_ = std::clamp(state.depth_target, 0.0, 1.0);
     for (const auto& sf : state.scene_fades) {
         const MonoTime start = at - (state.t - sf.start);
         apply_scene_locked(sf.lights, sf.fade, start);

@@ -3,7 +3,9 @@
 // reconnect, a light coming back online, or a restart of Stillroom, always with a fade.
 //
 // The driver knows no scene files: every SetScene effect and the desired state carry the
-// scene resolved per light from the session's own snapshot.
+// scene resolved per light from the session's own snapshot. A light with "deep" values
+// follows the session's depth (SetDepth): its target moves between base and deep as the
+// music's layers do, over the same ramp (scenes/light_depth.hpp).
 //
 // Fades use the light's native transition where it has one, as a few segments (at most a
 // minute each) whose end points follow the perceptual curve; otherwise the driver steps at
@@ -60,6 +62,8 @@ public:
     void show_scene(const SceneLights& lights, Ms fade, MonoTime at);
     // Fades one light up for a check and back to where it should be. False if unknown.
     bool test_light(const std::string& id, MonoTime at);
+    // The depth the lights follow (the last SetDepth or reconcile). Any thread.
+    double depth() const;
     // What each light is now (the fade evaluated at now). Any thread.
     std::map<std::string, LightState> current() const;
     // Commands sent per light so far (benchmarks, tests).
@@ -73,6 +77,7 @@ private:
     struct Light {
         LightConfig config;
         bool has_target = false;
+        std::optional<LightTarget> scene_target; // the scene's, before depth (has "deep")
         LightFade fade;
         std::vector<FadeSegment> segments;
         std::size_t next_segment = 0;
@@ -89,6 +94,7 @@ private:
     };
     void start_fade(Light& light, const LightState& target, Ms fade, MonoTime at);
     void apply_scene_locked(const SceneLights& lights, Ms fade, MonoTime at);
+    void apply_depth_locked(double depth, Ms ramp, MonoTime at);
     void send(Light& light, const LightState& state, Ms transition, MonoTime now);
     MonoTime service_light(Light& light, MonoTime now);
     MonoTime catch_up(Light& light, MonoTime now);
@@ -100,6 +106,7 @@ private:
     mutable std::mutex mutex_;
     std::vector<Light> lights_;
     double trim_ = 1.0;
+    double depth_ = 0; // the session's depth target (0..1)
     std::atomic<bool> running_{false};
     std::atomic<bool> wake_{false};
     DeviceClock& wait_clock_;

@@ -214,6 +214,22 @@ void MidiDriver::handle(const MidiMessage& m) {
                     port.set_value[k] = std::min(c.db, actions_.max_volume_db);
                     actions_.command(c);
                 }
+            } else if (e.action == "depth" && actions_.depth && actions_.command) {
+                // Like the volume: the fader is an absolute depth (the "level" form, which
+                // keeps the trim across phases), with soft takeover against the depth now.
+                const double now = actions_.depth();
+                if (!std::isnan(port.set_value[k]) && std::fabs(now - port.set_value[k]) > 0.01) {
+                    port.takeover[k].release();
+                    port.set_value[k] = std::nan("");
+                }
+                if (port.takeover[k].accept(value, static_cast<int>(std::lround(now * 127)))) {
+                    Command c;
+                    c.kind = CommandKind::Depth;
+                    c.volume_how = VolumeHow::Level;
+                    c.depth = value / 127.0;
+                    port.set_value[k] = c.depth;
+                    actions_.command(c);
+                }
             } else if (e.action == "brightness" && actions_.set_brightness_trim &&
                        actions_.brightness_trim) {
                 const double now = actions_.brightness_trim();

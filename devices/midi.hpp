@@ -1,7 +1,7 @@
 // MIDI (RtMidi, wrapped here once; on Linux through JACK, which needs no ALSA sequencer).
-// Inputs: a fader (CC) moves the volume or a brightness trim through a perceptual curve with
-// soft takeover, so a fader never jumps the room; a note triggers a session action.
-// Outputs: cues send their bytes (e.g. MIDI Show Control GO). A missing port is a warning
+// Inputs: a fader (CC) moves the volume, the depth (0..127 = 0..1) or a brightness trim through a
+// perceptual curve with soft takeover, so a fader never jumps the room; a note triggers a session
+// action. Outputs: cues send their bytes (e.g. MIDI Show Control GO). A missing port is a warning
 // and a retry every two seconds, never a crash.
 #pragma once
 
@@ -29,6 +29,7 @@ namespace stillroom {
 struct MidiActions {
     std::function<void(const Command&)> command; // session actions and volume
     std::function<double()> volume_db;           // the session volume now
+    std::function<double()> depth;               // the session's depth (arc + trim) now
     std::function<void(double)> set_brightness_trim;
     std::function<double()> brightness_trim;
     double max_volume_db = -6;

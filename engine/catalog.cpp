@@ -21,15 +21,31 @@ bool PlaylistInfo::has_playable_track() const {
     return false;
 }
 
+Json layers_json(const std::vector<TrackLayer>& layers) {
+    Json out = Json::array();
+    for (const auto& l : layers)
+        out.push_back({{"file", l.file}, {"depth", l.depth}});
+    return out;
+}
+
+std::vector<TrackLayer> layers_from_json(const Json& j) {
+    std::vector<TrackLayer> out;
+    for (const auto& l : j)
+        out.push_back({l.at("file").get<std::string>(), l.at("depth").get<double>()});
+    return out;
+}
+
 Json to_json(const PlaylistInfo& p) {
     Json tracks = Json::array();
     for (const auto& t : p.tracks) {
-        tracks.push_back({{"file", t.file},
-                          {"title", t.title},
-                          {"artist", t.artist},
-                          {"in_ms", t.in.count()},
-                          {"length_ms", t.length.count()},
-                          {"gain_db", t.gain_db}});
+        Json j = {{"file", t.file},
+                  {"title", t.title},
+                  {"artist", t.artist},
+                  {"in_ms", t.in.count()},
+                  {"length_ms", t.length.count()},
+                  {"gain_db", t.gain_db}};
+        if (!t.layers.empty()) j["layers"] = layers_json(t.layers);
+        tracks.push_back(std::move(j));
     }
     return {{"id", p.id},
             {"name", p.name},
@@ -55,6 +71,7 @@ PlaylistInfo playlist_info_from_json(const Json& j) {
         ti.in = Ms{t.at("in_ms").get<Ms::rep>()};
         ti.length = Ms{t.at("length_ms").get<Ms::rep>()};
         ti.gain_db = t.value("gain_db", 0.0);
+        if (t.contains("layers")) ti.layers = layers_from_json(t.at("layers"));
         p.tracks.push_back(std::move(ti));
     }
     return p;

@@ -14,13 +14,23 @@
 
 namespace stillroom {
 
+// One layer of a piece in layers: a stem for a depth from 0 (lightest) to 1 (deepest).
+struct TrackLayer {
+    std::string file; // relative to the library
+    double depth = 0;
+    bool operator==(const TrackLayer&) const = default;
+};
+
 struct TrackInfo {
     std::string file;  // relative to the library
     std::string title; // for the tablet and reports (music metadata, never patient data)
     std::string artist;
     Ms in{0};           // trim: where playback starts in the file
     Ms length{0};       // playable length after trims; 0 = not playable (missing/unreadable)
-    double gain_db = 0; // playlist gain plus loudness normalisation
+    double gain_db = 0; // playlist gain plus loudness normalisation (of the loudest layer)
+    // A piece in layers, sorted by depth (`file` is then the first layer's): the layers play
+    // sample-synchronously and the session's depth chooses between them. Empty: a plain track.
+    std::vector<TrackLayer> layers = {};
 
     bool operator==(const TrackInfo&) const = default;
 };
@@ -42,6 +52,9 @@ struct PlaylistInfo {
 };
 
 Json to_json(const PlaylistInfo& p);
+// The journal form of a track's layers: [{"file", "depth"}]; the reader throws on bad data.
+Json layers_json(const std::vector<TrackLayer>& layers);
+std::vector<TrackLayer> layers_from_json(const Json& j);
 PlaylistInfo playlist_info_from_json(const Json& j); // for journal snapshots; throws on bad data
 
 // Names a template may refer to, for reference checks while loading.

@@ -16,7 +16,7 @@ struct NameEntry {
     const char* name;
 };
 
-constexpr std::array<NameEntry, 15> kNames{{
+constexpr std::array<NameEntry, 16> kNames{{
     {CommandKind::Dose, "dose"},
     {CommandKind::Next, "next"},
     {CommandKind::Hold, "hold"},
@@ -32,6 +32,7 @@ constexpr std::array<NameEntry, 15> kNames{{
     {CommandKind::TrackFailed, "track-failed"},
     {CommandKind::Observe, "observe"},
     {CommandKind::Discharge, "discharge"},
+    {CommandKind::Depth, "depth"},
 }};
 
 std::optional<int> read_vital(ObjectReader& obj, const VitalRange& range) {
@@ -113,6 +114,22 @@ std::optional<Command> parse_command(CommandKind kind, const Json& args_in, Prob
             cmd.db = *d, cmd.volume_how = VolumeHow::Trim;
         break;
     }
+    case CommandKind::Depth: {
+        const int given =
+            int(args.contains("level")) + int(args.contains("step")) + int(args.contains("trim"));
+        if (given != 1) {
+            problems.error("", "expected one of step (a step in depth, -1 to 1), trim or level "
+                               "(0 lightest to 1 deepest)");
+            break;
+        }
+        if (auto d = obj.number("level", Need::Optional, 0, 1))
+            cmd.depth = *d, cmd.volume_how = VolumeHow::Level;
+        if (auto d = obj.number("step", Need::Optional, -1, 1))
+            cmd.depth = *d, cmd.volume_how = VolumeHow::Step;
+        if (auto d = obj.number("trim", Need::Optional, kMinDepthTrim, kMaxDepthTrim))
+            cmd.depth = *d, cmd.volume_how = VolumeHow::Trim;
+        break;
+    }
     case CommandKind::Vitals:
         cmd.vitals.systolic = read_vital(obj, kSystolicRange);
         cmd.vitals.diastolic = read_vital(obj, kDiastolicRange);
@@ -190,6 +207,11 @@ Json command_args_json(const Command& cmd) {
         j[cmd.volume_how == VolumeHow::Step   ? "step_db"
           : cmd.volume_how == VolumeHow::Trim ? "trim_db"
                                               : "db"] = cmd.db;
+        break;
+    case CommandKind::Depth:
+        j[cmd.volume_how == VolumeHow::Step   ? "step"
+          : cmd.volume_how == VolumeHow::Trim ? "trim"
+                                              : "level"] = cmd.depth;
         break;
     case CommandKind::Vitals:
         if (cmd.vitals.systolic) j["systolic"] = *cmd.vitals.systolic;

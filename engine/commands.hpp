@@ -29,7 +29,8 @@ enum class CommandKind {
     Observe,     // {"code": c} a structured observation from the template's vocabulary
     // {"sedation_resolved": true, "dissociation_resolved": true}: the discharge checklist of a
     // template's monitoring clock is complete (docs/vitals.md "Monitoring clock").
-    Discharge
+    Discharge,
+    Depth // {"step": n} | {"trim": n} | {"level": n} (see VolumeHow; 0..1 units)
 };
 
 struct VitalSigns {
@@ -40,6 +41,8 @@ struct VitalSigns {
 // What a Volume command's number means. The effective level is the template's arc
 // (phase volume_db, volume cues) + the therapist's trim + the overlay offset, under the
 // room's ceiling (docs/engine.md, "Volume").
+// Depth commands use the same three meanings in depth units (0 lightest .. 1 deepest):
+// {"level": n} trim = n - arc, {"step": n} from the effective depth now, {"trim": n}.
 enum class VolumeHow {
     Level, // {"db": n}: the level without overlays (arc + trim) becomes n: trim = n - arc now
     Step,  // {"step_db": n}: the trim moves by n, starting from what is audible now
@@ -52,7 +55,8 @@ struct Command {
     bool on = true;
     Ms amount{0};
     double db = 0;
-    VolumeHow volume_how = VolumeHow::Level;
+    VolumeHow volume_how = VolumeHow::Level; // Volume and Depth
+    double depth = 0;                        // Depth: the number, read as volume_how says
     VitalSigns vitals;
     int cue = -1;
     std::string phase;
@@ -104,5 +108,8 @@ inline constexpr VitalRange kSpo2Range{"spo2", 50, 100};
 // Trim limits (dB relative to the template's arc).
 inline constexpr double kMinTrimDb = -60;
 inline constexpr double kMaxTrimDb = 60;
+// Depth trim limits (depth units, relative to the template's arc).
+inline constexpr double kMinDepthTrim = -1;
+inline constexpr double kMaxDepthTrim = 1;
 
 } // namespace stillroom

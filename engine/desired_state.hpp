@@ -1,6 +1,7 @@
 // What the room should be at one instant: the basis of reconciliation and resume.
 #pragma once
 
+#include "engine/catalog.hpp"
 #include "engine/light_target.hpp"
 #include "engine/time.hpp"
 
@@ -48,6 +49,7 @@ struct NowPlaying {
     Ms length{0};
     Ms in{0}; // the track's "in" trim within the file
     double gain_db = 0;
+    std::vector<TrackLayer> layers = {}; // a piece in layers (TrackInfo::layers); empty: plain
     bool operator==(const NowPlaying&) const = default;
 };
 
@@ -85,6 +87,12 @@ struct DesiredState {
     double volume_trim_db = 0;     // the therapist's trim
     double volume_overlay_db = 0;  // comfort / lights up offset
     double volume_ceiling_db = -6; // the room's maximum
+
+    // Depth (0 lightest .. 1 deepest): layered tracks and the lights' "deep" values follow it
+    double depth = 0;        // now, along any ramp
+    double depth_target = 0; // the effective depth being ramped to
+    double depth_arc = 0;    // the template's depth (phase depth, depth cues)
+    double depth_trim = 0;   // the therapist's trim
 
     // Lights
     std::string scene;         // target scene ("" = none set yet)

@@ -34,6 +34,11 @@ std::string describe(const EffectBody& body) {
             [](const SetVolume& e) {
                 return "volume " + db_text(e.db) + " over " + format_duration(e.ramp);
             },
+            [](const SetDepth& e) {
+                char buf[32];
+                std::snprintf(buf, sizeof buf, "depth %.2f over ", e.depth);
+                return buf + format_duration(e.ramp);
+            },
             [](const PlaySound& e) { return "sound " + e.file + " at " + db_text(e.gain_db); },
             [](const SetScene& e) {
                 return "scene " + e.scene + " over " + format_duration(e.fade);

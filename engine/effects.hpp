@@ -40,6 +40,13 @@ struct SetVolume {
     Ms ramp{0};
 };
 
+// Ramp the session's depth to `depth` (0 lightest .. 1 deepest) along an S-curve over `ramp`:
+// the layers of a layered track cross over, and the lights move toward their "deep" values.
+struct SetDepth {
+    double depth = 0;
+    Ms ramp{0};
+};
+
 // A one-shot sound. Relative (a template's cue): measured like a track and played at the
 // music's level now (the -23 LUFS reference plus the session volume, following its ramps)
 // plus `gain_db`. Absolute (test tones): `gain_db` is plain dBFS, under the room's ceiling.
@@ -81,8 +88,9 @@ struct JournalRecord {
 
 struct SessionFinished {};
 
-using EffectBody = std::variant<PhaseStarted, PlayTrack, StopMusic, SetVolume, PlaySound, SetScene,
-                                SendMidi, PublishMqtt, Reminder, JournalRecord, SessionFinished>;
+using EffectBody =
+    std::variant<PhaseStarted, PlayTrack, StopMusic, SetVolume, PlaySound, SetScene, SendMidi,
+                 PublishMqtt, Reminder, JournalRecord, SessionFinished, SetDepth>;
 
 struct Effect {
     Ms at{0};

@@ -9,6 +9,13 @@ Json to_json(const LightTarget& t) {
     if (t.brightness) j["brightness"] = *t.brightness;
     if (t.kelvin) j["kelvin"] = *t.kelvin;
     if (t.color) j["color"] = {{"x", t.color->x}, {"y", t.color->y}};
+    if (t.deep) {
+        Json d = Json::object();
+        if (t.deep->brightness) d["brightness"] = *t.deep->brightness;
+        if (t.deep->kelvin) d["kelvin"] = *t.deep->kelvin;
+        if (t.deep->color) d["color"] = {{"x", t.deep->color->x}, {"y", t.deep->color->y}};
+        j["deep"] = d;
+    }
     return j;
 }
 
@@ -29,6 +36,16 @@ SceneLights scene_lights_from_json(const Json& j) {
         if (v.contains("color"))
             t.color = Chromaticity{v.at("color").at("x").get<double>(),
                                    v.at("color").at("y").get<double>()};
+        if (v.contains("deep")) {
+            const Json& d = v.at("deep");
+            DeepLight deep;
+            if (d.contains("brightness")) deep.brightness = d.at("brightness").get<double>();
+            if (d.contains("kelvin")) deep.kelvin = d.at("kelvin").get<double>();
+            if (d.contains("color"))
+                deep.color = Chromaticity{d.at("color").at("x").get<double>(),
+                                          d.at("color").at("y").get<double>()};
+            t.deep = deep;
+        }
         out[id] = t;
     }
     return out;

@@ -17,11 +17,21 @@ struct Chromaticity {
     bool operator==(const Chromaticity&) const = default;
 };
 
+// A light's values at depth 1 (a scene's "deep": {...}); what it does not give stays as
+// the base value. The light is interpolated between the two at the session's depth.
+struct DeepLight {
+    std::optional<double> brightness; // perceived, 0..1
+    std::optional<double> kelvin;
+    std::optional<Chromaticity> color;
+    bool operator==(const DeepLight&) const = default;
+};
+
 struct LightTarget {
     std::optional<bool> on;
     std::optional<double> brightness; // perceived, 0..1
     std::optional<double> kelvin;
     std::optional<Chromaticity> color;
+    std::optional<DeepLight> deep = {}; // the values at depth 1 (scenes/light_depth.hpp)
     bool operator==(const LightTarget&) const = default;
 };
 

@@ -118,6 +118,9 @@ Plan build_plan(const SessionSetup& setup) {
                 [&](const SetVolume& v) {
                     add(e, "volume", {{"db", v.db}, {"ramp", secs(v.ramp)}});
                 },
+                [&](const SetDepth& d) {
+                    add(e, "depth", {{"depth", d.depth}, {"ramp", secs(d.ramp)}});
+                },
                 [&](const Reminder& r) {
                     add(e, "remind", {{"text", r.text}, {"vitals", r.vitals}, {"cue", r.cue}});
                 },

@@ -15,6 +15,8 @@ constexpr Ms kDefaultSceneFade = std::chrono::seconds{60};
 constexpr Ms kDefaultPhaseRamp = std::chrono::seconds{10};
 constexpr Ms kCueVolumeRamp = std::chrono::seconds{5};
 constexpr Ms kTherapistVolumeRamp = Ms{1500};
+// The layers cross over, and the lights move, over this when the therapist changes depth.
+constexpr Ms kTherapistDepthRamp = Ms{3000};
 constexpr Ms kLightsUpReturnFade = std::chrono::seconds{30};
 // After Lights up or Comfort the level returns at most this far above where it was before.
 constexpr double kOverlayTrimReturnDb = 6.0;
@@ -216,6 +218,7 @@ void Session::enter_phase(int index, Ms t, bool first) {
     record_event(t, {{"event", "phase"}, {"phase", p.id}});
     if (p.scene) base_scene_ = p.scene;
     if (p.volume_db) base_volume_db_ = std::min(*p.volume_db, setup_.max_volume_db);
+    if (p.depth) base_depth_ = *p.depth;
     if (p.playlist && *p.playlist != base_.playlist) {
         start_playback(base_, *p.playlist, t);
         if (comfort_ && setup_.tmpl.comfort.playlist) suspend_playback(base_, t);
@@ -299,8 +302,9 @@ void Session::fire_cue(std::size_t i, Ms t) {
         history_.reminders.push_back({index, t, std::nullopt});
         emit(t, Reminder{index, *c.remind, c.vitals});
     }
-    if (c.volume_db) {
-        base_volume_db_ = std::min(*c.volume_db, setup_.max_volume_db);
+    if (c.volume_db || c.depth) {
+        if (c.volume_db) base_volume_db_ = std::min(*c.volume_db, setup_.max_volume_db);
+        if (c.depth) base_depth_ = *c.depth;
         update_room(t, {Ms{0}, c.ramp.value_or(kCueVolumeRamp), std::nullopt});
     }
     if (c.scene) {
@@ -411,7 +415,7 @@ Outcome Session::apply_command(const Command& cmd, Ms t) {
                              cmd.kind == CommandKind::End || cmd.kind == CommandKind::TrackFailed ||
                              cmd.kind == CommandKind::Observe || cmd.kind == CommandKind::Comfort ||
                              cmd.kind == CommandKind::LightsUp || cmd.kind == CommandKind::Volume ||
-                             cmd.kind == CommandKind::Discharge;
+                             cmd.kind == CommandKind::Discharge || cmd.kind == CommandKind::Depth;
         if (!allowed) return refuse(cmd, "the session is ending");
     }
     Outcome ok{true, "", {}};
@@ -453,6 +457,8 @@ Outcome Session::apply_command(const Command& cmd, Ms t) {
         return ok;
     case CommandKind::Volume:
         return do_volume(cmd, t);
+    case CommandKind::Depth:
+        return do_depth(cmd, t);
     case CommandKind::Skip: {
         Playback* pb = active_playback();
         if (!pb || pb->finished || !pb->running || !current_track(*pb))
@@ -662,6 +668,32 @@ Outcome Session::do_volume(const Command& cmd, Ms t) {
     return {true, note, {}};
 }
 
+Outcome Session::do_depth(const Command& cmd, Ms t) {
+    if (!std::isfinite(cmd.depth)) return refuse(cmd, "depth must be a number from 0 to 1");
+    double trim = depth_trim_;
+    switch (cmd.volume_how) {
+    case VolumeHow::Step:
+        // From what is heard now: a trim beyond the 0..1 range first comes back to its edge.
+        trim = std::clamp(base_depth_ + depth_trim_, 0.0, 1.0) - base_depth_ + cmd.depth;
+        break;
+    case VolumeHow::Trim:
+        trim = cmd.depth;
+        break;
+    case VolumeHow::Level:
+        trim = cmd.depth - base_depth_;
+        break;
+    }
+    trim = std::clamp(trim, kMinDepthTrim, kMaxDepthTrim);
+    // Journaled as the trim it set, so replay does not depend on how it was asked.
+    Command resolved = cmd;
+    resolved.volume_how = VolumeHow::Trim;
+    resolved.depth = std::round(trim * 1000) / 1000;
+    record_command(resolved, t);
+    depth_trim_ = resolved.depth;
+    update_room(t, {Ms{0}, kTherapistDepthRamp, std::nullopt});
+    return {true, comfort_ ? "comfort holds the depth at 0 until it ends" : "", {}};
+}
+
 // ---- state -----------------------------------------------------------------------------
 
 DesiredState Session::desired_state(Ms t) const {
@@ -711,6 +743,7 @@ void Session::fill_state(DesiredState& s, Ms t) const {
             std::string what = c.remind      ? *c.remind
                                : c.scene     ? "scene " + *c.scene
                                : c.volume_db ? "volume change"
+                               : c.depth     ? "depth change"
                                : c.sound     ? "sound"
                                : c.playlist  ? "playlist " + *c.playlist
                                : c.midi      ? "MIDI to " + c.midi->output
@@ -736,6 +769,7 @@ void Session::fill_state(DesiredState& s, Ms t) const {
             np.in = track->in;
             np.position = std::min(track_position(*pb, t), track->length);
             np.gain_db = track->gain_db;
+            np.layers = track->layers;
             s.playing = np;
         }
     }
@@ -746,6 +780,10 @@ void Session::fill_state(DesiredState& s, Ms t) const {
     s.volume_trim_db = trim_db_;
     s.volume_overlay_db = overlay_offset_db();
     s.volume_ceiling_db = setup_.max_volume_db;
+    s.depth = depth_.value_at(t);
+    s.depth_target = depth_.to;
+    s.depth_arc = base_depth_;
+    s.depth_trim = depth_trim_;
     s.scene_fades = scenes_;
     if (!scenes_.empty()) {
         const SceneFade& last = scenes_.back();

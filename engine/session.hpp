@@ -64,6 +64,16 @@ struct VolumeRamp {
     bool operator==(const VolumeRamp&) const = default;
 };
 
+// The session's depth along an S-curve (0 lightest .. 1 deepest), like VolumeRamp.
+struct DepthRamp {
+    double from = 0;
+    double to = 0;
+    Ms start{0};
+    Ms length{0};
+    double value_at(Ms t) const;
+    bool operator==(const DepthRamp&) const = default;
+};
+
 // What has happened so far, for the timeline and the end-of-session summary. Rebuilt by
 // replaying the journal, like everything else in a Session.
 struct Episode {
@@ -85,6 +95,7 @@ struct SessionHistory {
     std::vector<std::optional<Ms>> cue_fired;   // when each cue fired
     std::vector<ReminderLog> reminders;
     std::vector<VolumeRamp> volume; // every change of the effective level
+    std::vector<DepthRamp> depth;   // every change of the effective depth
     std::vector<SceneFade> scenes;  // every scene change
     std::vector<Episode> episodes;  // hold, comfort, lights up
     std::optional<Ms> end_pressed;  // End (or the automatic end) began the fade
@@ -99,6 +110,13 @@ struct VolumeParts {
     double overlay_db = 0;  // comfort / lights up offset now
     double ceiling_db = -6; // the room's maximum
     double target_db = -20; // min(arc + trim + overlay, ceiling), the level being ramped to
+};
+
+// The parts of the effective depth (docs/engine.md, "Depth").
+struct DepthParts {
+    double arc = 0;    // the template's depth now (phase depth, depth cues)
+    double trim = 0;   // the therapist's trim, kept across phases
+    double target = 0; // clamp(arc + trim, 0, 1); 0 while Comfort is on: the depth ramped to
 };
 
 // Vital-sign readings beyond the template's alert thresholds: "systolic_high", "spo2_low", ...
@@ -146,6 +164,7 @@ public:
     const std::vector<VitalsRecord>& vitals() const { return vitals_; }
     const SessionHistory& history() const { return history_; }
     VolumeParts volume_parts() const;
+    DepthParts depth_parts() const;
 
     // A file that failed to play (missing, unreadable, truncated) this session. It leaves its
     // playlists and comes back for another try at `retry_at`: 30 s after the first failure,
@@ -185,6 +204,7 @@ private:
     Outcome do_next(const Command& cmd, Ms t);
     Outcome do_overlay(const Command& cmd, Ms t);
     Outcome do_volume(const Command& cmd, Ms t);
+    Outcome do_depth(const Command& cmd, Ms t);
     // Notes the trim when an overlay begins; when the last one ends, caps a trim raised under
     // it (issue 19 item 13). Returns a note for the therapist when it capped.
     std::string overlay_trim(bool was_on, Ms t);
@@ -200,6 +220,7 @@ private:
     void update_room(Ms t, const Transition& tr);
     std::string effective_scene() const;
     double effective_volume_target() const;
+    double effective_depth_target() const;
     double overlay_offset_db() const;
     Playback* active_playback();
     const Playback* active_playback() const;
@@ -251,6 +272,9 @@ private:
     double trim_db_ = 0;                // the therapist's trim (VolumeHow)
     double trim_before_overlay_db_ = 0; // the trim when Comfort or Lights up began
     VolumeRamp volume_;
+    double base_depth_ = 0; // the arc: phase depth and depth cues
+    double depth_trim_ = 0; // the therapist's depth trim
+    DepthRamp depth_;
     SessionHistory history_;
     Playback base_; // the phase's music
     Playback comfort_pb_;

@@ -38,6 +38,13 @@ double VolumeRamp::value_at(Ms t) const {
                              static_cast<double>(length.count()));
 }
 
+double DepthRamp::value_at(Ms t) const {
+    if (length <= Ms{0} || t >= start + length) return to;
+    if (t <= start) return from;
+    return along_s_curve(
+        from, to, static_cast<double>((t - start).count()) / static_cast<double>(length.count()));
+}
+
 // ---- room targets ----------------------------------------------------------------------
 
 std::string Session::effective_scene() const {
@@ -66,6 +73,16 @@ double Session::effective_volume_target() const {
                       setup_.max_volume_db);
 }
 
+double Session::effective_depth_target() const {
+    // Comfort grounds the room: depth 0 while it is on; the trim is kept, so it comes back.
+    if (comfort_) return 0;
+    return std::clamp(base_depth_ + depth_trim_, 0.0, 1.0);
+}
+
+DepthParts Session::depth_parts() const {
+    return {base_depth_, depth_trim_, depth_.to};
+}
+
 VolumeParts Session::volume_parts() const {
     return {base_volume_db_, trim_db_, overlay_offset_db(), setup_.max_volume_db, volume_.to_db};
 }
@@ -85,6 +102,11 @@ void Session::update_room(Ms t, const Transition& tr) {
         history_.scenes.push_back(scenes_.back());
         if (scenes_.size() > kMaxSceneHistory) scenes_.erase(scenes_.begin());
         emit(t, SetScene{scene, tr.scene_fade, std::move(lights)});
+    }
+    if (const double depth = effective_depth_target(); depth != depth_.to) {
+        depth_ = {depth_.value_at(t), depth, t, tr.volume_ramp};
+        history_.depth.push_back(depth_);
+        emit(t, SetDepth{depth, tr.volume_ramp});
     }
     if (status_ == SessionStatus::Ending) {
         // The ending fades the music by itself; a volume step or an overlay's offset now

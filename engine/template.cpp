@@ -145,6 +145,7 @@ std::optional<Phase> read_phase(ObjectReader& obj, const RefChecker& refs) {
     phase.fade = obj.duration("fade");
     phase.crossfade = obj.duration("crossfade");
     phase.volume_db = obj.number("volume_db", Need::Optional, kMinVolumeDb, 0);
+    phase.depth = obj.number("depth", Need::Optional, 0, 1);
     obj.finish();
     if (problems.error_count() != errors_before) return std::nullopt;
     return phase;
@@ -237,9 +238,10 @@ std::optional<Cue> read_cue(ObjectReader& obj, const RefChecker& refs) {
     cue.vitals = obj.boolean("vitals").value_or(false);
     if (cue.vitals && !cue.remind) cue.remind = "Record vitals";
     cue.volume_db = obj.number("volume_db", Need::Optional, kMinVolumeDb, 0);
+    cue.depth = obj.number("depth", Need::Optional, 0, 1);
     cue.ramp = obj.duration("ramp");
-    if (cue.ramp && !obj.has("volume_db"))
-        problems.error(obj.path_of("ramp"), "\"ramp\" goes with \"volume_db\"");
+    if (cue.ramp && !obj.has("volume_db") && !obj.has("depth"))
+        problems.error(obj.path_of("ramp"), "\"ramp\" goes with \"volume_db\" or \"depth\"");
     if (auto sound = obj.string("sound")) {
         refs.sound(obj.path_of("sound"), *sound);
         cue.sound = sound;
@@ -275,11 +277,11 @@ std::optional<Cue> read_cue(ObjectReader& obj, const RefChecker& refs) {
     }
     read_midi(obj, cue, refs);
     read_mqtt(obj, cue);
-    const bool has_action = cue.remind || cue.volume_db || cue.sound || cue.scene || cue.playlist ||
-                            obj.has("midi") || obj.has("mqtt");
+    const bool has_action = cue.remind || cue.volume_db || cue.depth || cue.sound || cue.scene ||
+                            cue.playlist || obj.has("midi") || obj.has("mqtt");
     if (!has_action && obj.is_object())
-        problems.error(obj.path(), "a cue needs something to do: remind, volume_db, sound, scene, "
-                                   "playlist, midi or mqtt");
+        problems.error(obj.path(), "a cue needs something to do: remind, volume_db, depth, sound, "
+                                   "scene, playlist, midi or mqtt");
     obj.finish();
     if (problems.error_count() != errors_before) return std::nullopt;
     return cue;

@@ -31,6 +31,7 @@ struct Phase {
     std::optional<Ms> fade;              // light and volume transition into this phase
     std::optional<Ms> crossfade;         // music transition; default: the playlist's
     std::optional<double> volume_db;     // none: keep the volume
+    std::optional<double> depth;         // 0..1; none: keep the depth
 };
 
 struct MidiCue {
@@ -49,6 +50,7 @@ struct Cue {
     std::optional<std::string> remind;
     bool vitals = false;
     std::optional<double> volume_db;
+    std::optional<double> depth; // 0..1, ramped over `ramp` like volume_db
     std::optional<Ms> ramp;
     std::optional<std::string> sound;
     double gain_db = 0;             // relative to the music's level at that moment

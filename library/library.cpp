@@ -168,7 +168,8 @@ Library load_library(const fs::path& dir, Problems& problems, LoudnessWorker* wo
         Problems p(rel);
         if (auto json = read_json(dir, rel, p, overlay)) {
             if (auto playlist = load_playlist(*json, id, p)) {
-                lib.playlist_infos[id] = playlist_info(*playlist, dir, p, &loudness);
+                lib.playlist_infos[id] =
+                    playlist_info(*playlist, dir, p, &loudness, lib.room.sample_rate());
                 lib.playlists[id] = std::move(*playlist);
             }
         }

@@ -44,13 +44,13 @@ std::set<std::string> RoomConfig::midi_output_ids() const {
 }
 
 bool is_midi_action(const std::string& action) {
-    if (action == "volume" || action == "brightness") return true;
+    if (action == "volume" || action == "brightness" || action == "depth") return true;
     if (action == "booster" || action == "comfort-off" || action == "lights-down") return true;
     auto kind = command_kind_from_name(action);
     return kind && *kind != CommandKind::Vitals && *kind != CommandKind::Ack &&
            *kind != CommandKind::TrackFailed && *kind != CommandKind::Extend &&
            *kind != CommandKind::Volume && *kind != CommandKind::Observe &&
-           *kind != CommandKind::Discharge;
+           *kind != CommandKind::Discharge && *kind != CommandKind::Depth;
 }
 
 namespace {
@@ -356,9 +356,11 @@ std::optional<MidiConfig> read_midi(ObjectReader& m) {
                             problems.error(
                                 e.path_of("action"),
                                 "unknown action " + describe_json(Json(*action)) +
-                                    " (volume, brightness, comfort, lights-up, next, hold, "
+                                    " (volume, depth, brightness, comfort, lights-up, next, hold, "
                                     "resume, dose, booster, skip, end)");
-                        if ((*action == "volume" || *action == "brightness") && e.has("note"))
+                        if ((*action == "volume" || *action == "brightness" ||
+                             *action == "depth") &&
+                            e.has("note"))
                             problems.error(e.path_of("action"),
                                            "\"" + *action + "\" needs a \"cc\" (a fader or knob)");
                         mm.action = *action;

@@ -131,6 +131,7 @@ struct RoomConfig {
     std::set<std::string> light_ids() const;
     std::set<std::string> midi_output_ids() const;
     double max_volume_db() const { return audio ? audio->max_volume_db : -6; }
+    int sample_rate() const { return audio ? audio->sample_rate : 48000; }
 };
 
 std::optional<RoomConfig> load_room_config(const Json& json, Problems& problems);

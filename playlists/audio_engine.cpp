@@ -63,6 +63,27 @@ std::shared_ptr<Voice> AudioEngine::make_voice(const std::string& file, Ms offse
     return v;
 }
 
+std::shared_ptr<Voice> AudioEngine::make_track(const std::string& file,
+                                               const std::vector<TrackLayer>& layers, Ms offset,
+                                               Ms length, double gain_db) const {
+    if (layers.empty()) return make_voice(file, offset, length, gain_db, true);
+    const std::uint64_t piece = ++next_piece_;
+    std::shared_ptr<Voice> lead;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        auto v = make_voice(layers[i].file, offset, length, gain_db, true);
+        v->piece = piece;
+        v->layer_depth = static_cast<float>(layers[i].depth);
+        v->layer_below = i > 0 ? static_cast<float>(layers[i - 1].depth) : -1.0f;
+        v->layer_above = i + 1 < layers.size() ? static_cast<float>(layers[i + 1].depth) : 2.0f;
+        v->piece_file = file; // a layer that fails takes its piece out of the playlists
+        if (!lead)
+            lead = v;
+        else
+            lead->other_layers.push_back(std::move(v));
+    }
+    return lead;
+}
+
 void AudioEngine::set_group_gain(int group, double gain_db, std::int64_t at_frame,
                                  std::int64_t fade_frames) {
     MixerCommand c;
@@ -80,6 +101,22 @@ void AudioEngine::post(const MixerCommand& c) {
 
 void AudioEngine::start(const std::shared_ptr<Voice>& v, std::int64_t at_frame, std::int64_t fade,
                         std::int64_t late_frames) {
+    if (!v->other_layers.empty()) {
+        // A piece in layers: every layer from the same frame, skipped alike, so they stay in
+        // step; a layer that cannot play is reported like a track (the engine moves on).
+        std::vector<std::shared_ptr<Voice>> layers = std::exchange(v->other_layers, {});
+        layers.insert(layers.begin(), v);
+        for (const auto& layer : layers)
+            if (layer->failed.load()) {
+                failures_.emplace_back(layer->piece_file, layer->error);
+                for (const auto& l : layers)
+                    l->reported = true;
+                return;
+            }
+        for (const auto& layer : layers)
+            start(layer, at_frame, fade, late_frames);
+        return;
+    }
     if (v->failed.load()) {
         if (v->music) failures_.emplace_back(v->file, v->error);
         v->reported = true;
@@ -99,17 +136,20 @@ void AudioEngine::start(const std::shared_ptr<Voice>& v, std::int64_t at_frame, 
 }
 
 std::int64_t AudioEngine::skip(Voice& voice, std::int64_t frames) const {
-    return skip_frames(
-        voice, frames,
-        static_cast<std::int64_t>(settings_.prefill_seconds * mixer_.config().sample_rate));
+    const auto prefill =
+        static_cast<std::int64_t>(settings_.prefill_seconds * mixer_.config().sample_rate);
+    // A piece's layers skip alike (they are of one length), so they stay in step.
+    for (const auto& layer : voice.other_layers)
+        skip_frames(*layer, frames, prefill);
+    return skip_frames(voice, frames, prefill);
 }
 
 std::shared_ptr<Voice> AudioEngine::load(const Effect& effect) const {
     if (const auto* play = std::get_if<PlayTrack>(&effect.body)) {
         const Ms length = play->info.length - play->position;
         if (length <= Ms{0}) return nullptr;
-        return make_voice(play->info.file, play->info.in + play->position, length,
-                          play->info.gain_db, true);
+        return make_track(play->info.file, play->info.layers, play->info.in + play->position,
+                          length, play->info.gain_db);
     }
     if (const auto* sound = std::get_if<PlaySound>(&effect.body)) {
         double gain = std::min(sound->gain_db, mixer_.config().max_volume_db);
@@ -135,7 +175,7 @@ std::shared_ptr<Voice> AudioEngine::load(const DesiredState& state) const {
     const Ms length = np.length - np.position;
     if (length <= Ms{0}) return nullptr;
     // The desired position is within the playable part; add the file's "in" trim back.
-    return make_voice(np.file, np.in + np.position, length, np.gain_db, true);
+    return make_track(np.file, np.layers, np.in + np.position, length, np.gain_db);
 }
 
 void AudioEngine::handle(const Effect& effect, std::int64_t at_frame, std::shared_ptr<Voice> voice,
@@ -156,6 +196,13 @@ void AudioEngine::handle(const Effect& effect, std::int64_t at_frame, std::share
         c.fade = ms_to_frames(vol->ramp, rate);
         c.db = static_cast<float>(vol->db);
         post(c);
+    } else if (const auto* depth = std::get_if<SetDepth>(&effect.body)) {
+        MixerCommand c;
+        c.kind = MixerCommand::Kind::SetDepth;
+        c.at = at_frame;
+        c.fade = ms_to_frames(depth->ramp, rate);
+        c.depth = static_cast<float>(depth->depth);
+        post(c);
     } else if (std::get_if<PlaySound>(&effect.body)) {
         if (voice)
             start(voice, at_frame, 0); // a one-shot sound plays from its first sample, even late
@@ -172,6 +219,12 @@ void AudioEngine::reconcile(const DesiredState& state, std::int64_t at_frame,
     vol.db =
         static_cast<float>(state.status == SessionStatus::Running ? state.volume_target_db : -90.0);
     post(vol);
+    MixerCommand depth;
+    depth.kind = MixerCommand::Kind::SetDepth;
+    depth.at = at_frame;
+    depth.fade = fade_frames;
+    depth.depth = static_cast<float>(state.depth_target);
+    post(depth);
     if (!state.playing || state.status != SessionStatus::Running) {
         MixerCommand stop;
         stop.kind = MixerCommand::Kind::StopMusic;
@@ -194,7 +247,7 @@ void AudioEngine::collect() {
     // so the engine starts the next track while the ring still plays out.
     for (auto& [ptr, v] : voices_) {
         if (v->failed.load() && v->music && !v->reported) {
-            failures_.emplace_back(v->file, v->error);
+            failures_.emplace_back(v->piece != 0 ? v->piece_file : v->file, v->error);
             v->reported = true;
         }
     }

@@ -44,10 +44,10 @@ public:
     // had (a late start), decoding as needed; refills the prefill. Returns frames dropped.
     // Runs on: the loader thread, before handle().
     std::int64_t skip(Voice& voice, std::int64_t frames) const;
-    // Acts on PlayTrack, StopMusic, SetVolume and PlaySound (with the voice load() made for
-    // it); ignores other effects. A music voice that starts `late_frames` after its due
-    // frame first skips that many frames, so the track stays where the session says it is
-    // and the next crossfade lines up. Runs on: the thread that posts to the mixer.
+    // Acts on PlayTrack, StopMusic, SetVolume, SetDepth and PlaySound (with the voice load() made
+    // for it); ignores other effects. A music voice that starts `late_frames` after its due frame
+    // first skips that many frames, so the track stays where the session says it is and the next
+    // crossfade lines up. Runs on: the thread that posts to the mixer.
     void handle(const Effect& effect, std::int64_t at_frame, std::shared_ptr<Voice> voice,
                 std::int64_t late_frames = 0);
     void handle(const Effect& effect, std::int64_t at_frame) {
@@ -77,6 +77,11 @@ public:
 private:
     std::shared_ptr<Voice> make_voice(const std::string& file, Ms offset, std::optional<Ms> length,
                                       double gain_db, bool music) const;
+    // A piece in layers: the first layer's voice, carrying the others (Voice::other_layers),
+    // every one opened at the same position; a plain track when `layers` is empty.
+    std::shared_ptr<Voice> make_track(const std::string& file,
+                                      const std::vector<TrackLayer>& layers, Ms offset, Ms length,
+                                      double gain_db) const;
     void start(const std::shared_ptr<Voice>& v, std::int64_t at_frame, std::int64_t fade,
                std::int64_t late_frames = 0);
     void post(const MixerCommand& c);
@@ -91,6 +96,7 @@ private:
     // but fills this cache; only the loading thread (the loader live, the renderer offline)
     // calls load().
     mutable LoudnessCache sound_loudness_;
+    mutable std::uint64_t next_piece_ = 0; // the loading thread's, like sound_loudness_
 };
 
 } // namespace stillroom

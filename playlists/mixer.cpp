@@ -35,6 +35,27 @@ float Mixer::volume_db_at(std::int64_t frame) const {
                          static_cast<float>(frame - vol_start_) / static_cast<float>(vol_length_));
 }
 
+float Mixer::depth_at(std::int64_t frame) const {
+    if (depth_steady(frame)) return depth_to_;
+    if (frame <= depth_start_) return depth_from_;
+    return along_s_curve(depth_from_, depth_to_,
+                         static_cast<float>(frame - depth_start_) /
+                             static_cast<float>(depth_length_));
+}
+
+std::int64_t Mixer::piece_readable(std::uint64_t piece) const {
+    std::int64_t ready = INT64_MAX;
+    for (int i = 0; i < voice_count_; ++i) {
+        const Voice* v = voices_[static_cast<std::size_t>(i)];
+        if (v->piece != piece) continue;
+        const std::int64_t r = v->ring.readable();
+        // A layer that has ended (a file that broke) does not hold the others back.
+        if (r == 0 && v->decoded_all.load(std::memory_order_acquire)) continue;
+        ready = std::min(ready, r);
+    }
+    return ready == INT64_MAX ? 0 : ready;
+}
+
 Mixer::Mixer(MixerConfig config) : config_(std::move(config)) {
     if (config_.groups.empty()) config_.groups.push_back({{0, 1}, 1.0f});
     for (const auto& g : config_.groups) {
@@ -95,9 +116,10 @@ void Mixer::apply(const MixerCommand& c) {
         if (!v) return;
         if (v->music) {
             // Equal-power crossfade: every music voice fades out as the new one fades in.
+            // The layers of one piece start together: they never fade each other out.
             for (int i = 0; i < voice_count_; ++i) {
                 Voice* old = voices_[static_cast<std::size_t>(i)];
-                if (!old->music) continue;
+                if (!old->music || (v->piece != 0 && old->piece == v->piece)) continue;
                 old->envelope = {old->envelope.at(c.at), 0.0f, c.at, fade};
             }
         }
@@ -126,6 +148,14 @@ void Mixer::apply(const MixerCommand& c) {
         vol_to_db_ = std::min(c.db, max_volume_db_);
         vol_start_ = c.at;
         vol_length_ = fade;
+        break;
+    }
+    case MixerCommand::Kind::SetDepth: {
+        // From wherever the depth is now: the layers cross over along an S-curve.
+        depth_from_ = depth_at(c.at);
+        depth_to_ = std::clamp(c.depth, 0.0f, 1.0f);
+        depth_start_ = c.at;
+        depth_length_ = fade;
         break;
     }
     case MixerCommand::Kind::SetGroupGain: {
@@ -171,6 +201,7 @@ void Mixer::process(float* out, int frames) {
         pos += n;
     }
     volume_now_db_.store(vol_to_db_, std::memory_order_relaxed);
+    depth_now_.store(depth_to_, std::memory_order_relaxed);
     frame_.store(base + frames, std::memory_order_release);
 }
 
@@ -182,12 +213,21 @@ void Mixer::render(float* out, std::int64_t first, int offset, int n) {
     const float volume_steady_gain = volume_gain(first);
     for (int vi = 0; vi < voice_count_;) {
         Voice* v = voices_[static_cast<std::size_t>(vi)];
-        const std::int64_t got = v->ring.read(tmp, n);
+        // The layers of a piece are read in step: as far as all of them have audio ready.
+        const std::int64_t want =
+            v->piece != 0 ? std::min<std::int64_t>(n, piece_readable(v->piece)) : n;
+        const std::int64_t got = v->ring.read(tmp, want);
         if (got < n && !v->decoded_all.load(std::memory_order_acquire)) underruns_.fetch_add(1);
-        if (v->envelope.done(first) && (!v->follows_volume || volume_steady)) {
+        const bool layer = v->piece != 0;
+        auto weight = [&](std::int64_t f) {
+            return layer ? layer_weight(depth_at(f), v->layer_below, v->layer_depth, v->layer_above)
+                         : 1.0f;
+        };
+        if (v->envelope.done(first) && (!v->follows_volume || volume_steady) &&
+            (!layer || depth_steady(first))) {
             // The common case: a constant gain over the whole block.
-            const float g =
-                v->envelope.to * v->gain * (v->follows_volume ? volume_steady_gain : 1.0f);
+            const float g = v->envelope.to * v->gain * weight(first) *
+                            (v->follows_volume ? volume_steady_gain : 1.0f);
             for (std::int64_t i = 0; i < 2 * got; ++i)
                 bus[i] += tmp[i] * g;
         } else {
@@ -195,7 +235,7 @@ void Mixer::render(float* out, std::int64_t first, int offset, int n) {
             // 16 times fewer sin/asin/pow calls).
             constexpr std::int64_t kStep = 16;
             auto gain_at = [&](std::int64_t f) {
-                float g = v->envelope.at(f) * v->gain;
+                float g = v->envelope.at(f) * v->gain * weight(f);
                 if (v->follows_volume) g *= volume_steady ? volume_steady_gain : volume_gain(f);
                 return g;
             };

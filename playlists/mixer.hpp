@@ -36,13 +36,21 @@ struct MixerConfig {
 };
 
 struct MixerCommand {
-    enum class Kind : std::uint8_t { StartVoice, StopMusic, SetVolume, StopAll, SetGroupGain };
+    enum class Kind : std::uint8_t {
+        StartVoice,
+        StopMusic,
+        SetVolume,
+        StopAll,
+        SetGroupGain,
+        SetDepth
+    };
     Kind kind = Kind::StartVoice;
     std::int64_t at = 0;    // mixer frame at which it takes effect
     Voice* voice = nullptr; // StartVoice
     std::int64_t fade = 0;  // frames: crossfade, fade-out or ramp length
     float db = 0;           // SetVolume, SetGroupGain target
     int group = 0;          // SetGroupGain: index into MixerConfig::groups
+    float depth = 0;        // SetDepth target, 0..1 (ramped along an S-curve over `fade`)
 };
 
 class Mixer {
@@ -70,6 +78,8 @@ public:
     static constexpr int latency_frames() { return Limiter::kLookahead; }
     // The session volume now, in dB. Runs on: any thread (approximate).
     float volume_db() const { return volume_now_db_.load(); }
+    // The depth target, as of the last block. Runs on: any thread.
+    float depth() const { return depth_now_.load(); }
     // An output group's gain target in dB (-90 for silence), as of the last block; NaN for
     // no such group. Runs on: any thread.
     float group_gain_db(int group) const;
@@ -82,6 +92,13 @@ private:
     float volume_gain(std::int64_t frame) const;
     // The session volume in dB at `frame`, along its current ramp.
     float volume_db_at(std::int64_t frame) const;
+    // The session depth at `frame`, along its current ramp.
+    float depth_at(std::int64_t frame) const;
+    bool depth_steady(std::int64_t frame) const {
+        return depth_length_ <= 0 || frame >= depth_start_ + depth_length_;
+    }
+    // Frames every layer of `piece` has ready (the layers are read in step).
+    std::int64_t piece_readable(std::uint64_t piece) const;
     void retire(int index);
     // Fills group_gain_buf_ with group `g`'s gain for frames [first, first + n).
     void group_gains(std::size_t g, std::int64_t first, int n);
@@ -117,6 +134,10 @@ private:
     std::atomic<std::int64_t> frame_{0};
     std::atomic<std::uint64_t> underruns_{0};
     std::atomic<float> volume_now_db_{-90};
+    // Session depth ramp (0..1) along an S-curve.
+    float depth_from_ = 0, depth_to_ = 0;
+    std::int64_t depth_start_ = 0, depth_length_ = 0;
+    std::atomic<float> depth_now_{0};
 };
 
 float db_to_gain(double db);

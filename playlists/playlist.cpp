@@ -4,12 +4,60 @@
 #include "engine/duration.hpp"
 #include "engine/library_path.hpp"
 #include "playlists/loudness.hpp"
+#include "playlists/playlist_layers.hpp"
 #include "playlists/sndfile.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 namespace stillroom {
+
+namespace {
+
+std::optional<std::string> read_file_field(ObjectReader& t, Problems& problems) {
+    auto f = t.string("file", Need::Required);
+    if (!f) return std::nullopt;
+    if (f->empty())
+        problems.error(t.path_of("file"), "expected a file path, got \"\"");
+    else if (const std::string why = library_path_problem(*f); !why.empty())
+        problems.error(t.path_of("file"), "\"" + *f + "\" " + why);
+    return f;
+}
+
+// "layers": [{"file", "depth"}, ...]: at least two, depths 0..1, no two at one depth.
+void read_layers(ObjectReader& t, Track& track, Problems& problems) {
+    const Json* layers = t.array("layers");
+    if (!layers) return;
+    const std::string path = t.path_of("layers");
+    if (layers->size() < 2 || layers->size() > 8)
+        problems.error(path, "expected 2 to 8 layers (a single file is a plain \"file\"), got " +
+                                 std::to_string(layers->size()));
+    std::vector<std::pair<TrackLayer, std::size_t>> read; // layer, index in the file
+    for (std::size_t j = 0; j < layers->size(); ++j) {
+        ObjectReader l((*layers)[j], json_path_index(path, j), problems);
+        if (!l.is_object()) continue;
+        TrackLayer layer;
+        const auto file = read_file_field(l, problems);
+        const auto depth = l.number("depth", Need::Required, 0, 1);
+        l.finish();
+        if (!file || !depth) continue;
+        layer.file = *file;
+        layer.depth = *depth;
+        for (const auto& [other, k] : read)
+            if (other.depth == layer.depth)
+                problems.error(l.path_of("depth"),
+                               "two layers at one depth: " + json_path_index(path, k) +
+                                   " is also at depth " + describe_json(Json(layer.depth)));
+        read.emplace_back(layer, j);
+    }
+    std::stable_sort(read.begin(), read.end(),
+                     [](const auto& a, const auto& b) { return a.first.depth < b.first.depth; });
+    for (auto& [layer, j] : read)
+        track.layers.push_back(std::move(layer));
+    if (!track.layers.empty()) track.file = track.layers.front().file;
+}
+
+} // namespace
 
 std::optional<Playlist> load_playlist(const Json& json, const std::string& id, Problems& problems) {
     const auto errors_before = problems.error_count();
@@ -40,11 +88,12 @@ std::optional<Playlist> load_playlist(const Json& json, const std::string& id, P
             ObjectReader t((*tracks)[i], json_path_index("tracks", i), problems);
             if (!t.is_object()) continue;
             Track track;
-            if (auto f = t.string("file", Need::Required)) {
-                if (f->empty())
-                    problems.error(t.path_of("file"), "expected a file path, got \"\"");
-                else if (const std::string why = library_path_problem(*f); !why.empty())
-                    problems.error(t.path_of("file"), "\"" + *f + "\" " + why);
+            if (t.has("layers")) {
+                if (t.string("file"))
+                    problems.error(t.path_of("file"),
+                                   "a track has \"file\" or \"layers\", not both");
+                read_layers(t, track, problems);
+            } else if (auto f = read_file_field(t, problems)) {
                 track.file = *f;
             }
             track.title = t.string("title").value_or("");
@@ -69,7 +118,14 @@ std::optional<Playlist> load_playlist(const Json& json, const std::string& id, P
 Json playlist_to_json(const Playlist& p) {
     Json tracks = Json::array();
     for (const auto& t : p.tracks) {
-        Json j = {{"file", t.file}};
+        Json j = Json::object();
+        if (t.layers.empty()) {
+            j["file"] = t.file;
+        } else {
+            j["layers"] = Json::array();
+            for (const auto& l : t.layers)
+                j["layers"].push_back({{"file", l.file}, {"depth", l.depth}});
+        }
         if (!t.title.empty()) j["title"] = t.title;
         if (!t.artist.empty()) j["artist"] = t.artist;
         if (t.in > Ms{0}) j["in"] = format_duration(t.in);
@@ -88,7 +144,7 @@ Json playlist_to_json(const Playlist& p) {
 }
 
 PlaylistInfo playlist_info(const Playlist& p, const std::filesystem::path& library_dir,
-                           Problems& problems, LoudnessCache* loudness) {
+                           Problems& problems, LoudnessCache* loudness, int room_rate) {
     std::vector<std::pair<std::size_t, double>> measured; // track index, LUFS
     PlaylistInfo info;
     info.id = p.id;
@@ -105,6 +161,11 @@ PlaylistInfo playlist_info(const Playlist& p, const std::filesystem::path& libra
         ti.artist = t.artist;
         ti.in = t.in;
         ti.gain_db = t.gain_db;
+        if (!t.layers.empty()) {
+            layered_track_info(t, i, library_dir, problems, loudness, room_rate, ti);
+            info.tracks.push_back(std::move(ti));
+            continue;
+        }
         std::string error;
         const auto resolved = resolve_in_library(library_dir, t.file, &error);
         auto audio = resolved ? probe_audio(*resolved, &error) : std::nullopt;

@@ -38,6 +38,23 @@ struct Envelope {
     bool done(std::int64_t frame) const { return length <= 0 || frame >= start + length; }
 };
 
+// The gain of a layer at `depth` (docs/audio.md "Depth"): 1 at its own depth, equal-power
+// (sin/cos) toward its neighbours below and above, 0 beyond them; the lightest layer holds
+// below its depth and the deepest above it. `below` < 0 and `above` > 1 mean no neighbour.
+// Runs on: the audio thread. Real-time safe.
+inline float layer_weight(float depth, float below, float at, float above) {
+    constexpr float kQuarter = 1.57079632679f; // pi / 2
+    if (depth == at) return 1.0f;
+    if (depth < at) {
+        if (below < 0.0f) return 1.0f;
+        if (depth <= below) return 0.0f;
+        return std::sin(kQuarter * (depth - below) / (at - below));
+    }
+    if (above > 1.0f) return 1.0f;
+    if (depth >= above) return 0.0f;
+    return std::cos(kQuarter * (depth - at) / (above - at));
+}
+
 struct Voice {
     // --- set on creation (control thread), read-only afterwards ---
     std::string file;                    // library-relative, for reports
@@ -49,6 +66,14 @@ struct Voice {
     bool music = true;                   // music (crossfaded, session volume) or a one-shot sound
     bool follows_volume = true;          // scaled by the session volume (music, cue sounds)
     int device_rate = 48000;
+    // A layer of a piece in layers: the piece's serial (0: not a layer; the layers of one
+    // piece share it, start on one frame and are read in step), its depth and its
+    // neighbours' (layer_weight()).
+    std::uint64_t piece = 0;
+    float layer_depth = 0, layer_below = -1, layer_above = 2;
+    std::string piece_file; // the piece's track file (its lightest layer): what a failure names
+    // Control thread, until start: the piece's other layers, loaded with this one.
+    std::vector<std::shared_ptr<Voice>> other_layers;
     AudioRing ring;
 
     // --- decoder thread (or the control thread before hand-over) ---

@@ -94,6 +94,7 @@ private:
     Json vitals_ = Json::array();
     Json reminders_ = Json::array();
     Json volume_ = Json::array();
+    Json depth_ = Json::array(); // the therapist's depth changes: {"trim"} each
     Json music_rows_ = Json::array();
     Json skips_ = Json::array();
     Json faults_ = Json::array();
@@ -257,6 +258,12 @@ void ReportBuilder::on_command(const Json& r, Ms t) {
             v[k] = val;
         volume_.push_back(v);
         row(t, "volume", args.dump(), nullptr);
+    } else if (cmd == "depth") {
+        Json d = {{"at_ms", t.count()}, {"t_s", report_seconds(t)}};
+        for (const auto& [k, val] : args.items())
+            d[k] = val;
+        depth_.push_back(d);
+        row(t, "depth", args.dump(), nullptr);
     } else if (cmd == "skip") {
         Json skip = {{"at_ms", t.count()}, {"t_s", report_seconds(t)}};
         if (music_) {
@@ -571,7 +578,7 @@ Json ReportBuilder::build() {
             report["dose"][k] = v;
     report["monitoring_s"] = dose_ && end >= *dose_ ? report_seconds(end - *dose_) : Json(nullptr);
     report["phases"] = phases_json();
-    for (Json* rows : {&episodes_, &extensions_, &vitals_, &volume_, &skips_, &faults_,
+    for (Json* rows : {&episodes_, &extensions_, &vitals_, &volume_, &depth_, &skips_, &faults_,
                        &observations_, &music_rows_, &events_})
         add_dose_times(*rows, "at_ms", "since_dose_s");
     for (auto& rem : reminders_) {
@@ -595,6 +602,7 @@ Json ReportBuilder::build() {
     report["vitals_trend"] = vitals_trend_;
     report["reminders"] = reminders_;
     report["volume"] = volume_;
+    if (!depth_.empty()) report["depth"] = depth_; // only sessions whose depth was changed
     report["music"] = music_rows_;
     report["skips"] = skips_;
     report["faults"] = faults_;

@@ -504,6 +504,13 @@ std::string report_html(const Json& r) {
             if (v.contains(k)) what += std::string(k) + " " + text(v[k]);
         rows.push_back({clock(v["t_s"]), "volume", "", what});
     }
+    if (r.contains("depth"))
+        for (const auto& d : r["depth"]) {
+            std::string what;
+            for (const char* k : {"level", "step", "trim"})
+                if (d.contains(k)) what += std::string(k) + " " + text(d[k]);
+            rows.push_back({clock(d["t_s"]), "depth", "", what});
+        }
     out += table({"Time", "What", "Phase", "Change"}, rows, "None.");
 
     out += "<h2>Music played</h2>";

@@ -3,6 +3,7 @@
 
 #include "engine/plan.hpp"
 #include "runtime/state_json.hpp"
+#include "scenes/light_depth.hpp"
 
 namespace stillroom {
 
@@ -17,6 +18,7 @@ Json secs_or_null(const std::optional<Ms>& t) {
 const char* cue_kind(const Cue& c) {
     return c.remind      ? "remind"
            : c.volume_db ? "volume"
+           : c.depth     ? "depth"
            : c.scene     ? "scene"
            : c.playlist  ? "playlist"
            : c.sound     ? "sound"
@@ -38,6 +40,27 @@ Json volume_curve(const std::vector<VolumeRamp>& ramps) {
     return points;
 }
 
+// The effective depth as points (t, depth), like volume_curve.
+Json depth_curve(const std::vector<DepthRamp>& ramps) {
+    Json points = Json::array();
+    for (std::size_t i = 0; i < ramps.size(); ++i) {
+        const DepthRamp& r = ramps[i];
+        points.push_back({{"t", to_seconds(r.start)}, {"depth", r.from}});
+        const Ms end = r.start + r.length;
+        const bool cut = i + 1 < ramps.size() && ramps[i + 1].start < end;
+        if (!cut) points.push_back({{"t", to_seconds(end)}, {"depth", r.to}});
+    }
+    return points;
+}
+
+// The effective depth at t along the recorded ramps (0 before the first).
+double depth_at(const std::vector<DepthRamp>& ramps, Ms t) {
+    double d = 0;
+    for (const auto& r : ramps)
+        if (r.start <= t) d = r.value_at(t);
+    return d;
+}
+
 Json episodes_of(const SessionHistory& h, const std::string& kind) {
     Json list = Json::array();
     for (const auto& e : h.episodes)
@@ -49,12 +72,12 @@ Json episodes_of(const SessionHistory& h, const std::string& kind) {
 } // namespace
 
 std::vector<Json> scene_light_targets(const Library& lib, const std::string& scene_id,
-                                      const SceneLights& lights, Ms at, Ms fade) {
+                                      const SceneLights& lights, Ms at, Ms fade, double depth) {
     std::vector<Json> out;
     for (const auto& light : lib.room.lights) {
         const auto it = lights.find(light.id);
         if (it == lights.end()) continue;
-        const LightTarget& target = it->second;
+        const LightTarget target = at_depth(it->second, depth);
         Json j = {{"at", to_seconds(at)},
                   {"light", light.id},
                   {"scene", scene_id},
@@ -128,6 +151,7 @@ Json session_timeline_json(const Session& live, Ms now, const Library& lib) {
         }
         if (c.scene) j["scene"] = *c.scene;
         if (c.volume_db) j["volume_db"] = *c.volume_db;
+        if (c.depth) j["depth"] = *c.depth;
         cues.push_back(std::move(j));
     }
     Json scenes = Json::array();
@@ -139,7 +163,8 @@ Json session_timeline_json(const Session& live, Ms now, const Library& lib) {
                           {"scene", f.scene},
                           {"fade", to_seconds(f.fade)},
                           {"actual", f.start <= now}});
-        for (auto& target : scene_light_targets(lib, f.scene, f.lights, f.start, f.fade)) {
+        for (auto& target : scene_light_targets(lib, f.scene, f.lights, f.start, f.fade,
+                                                depth_at(h.depth, f.start))) {
             const std::string id = target["light"].get<std::string>();
             target.erase("light");
             lights[id].push_back(std::move(target));
@@ -163,6 +188,7 @@ Json session_timeline_json(const Session& live, Ms now, const Library& lib) {
             {"booster_available", live.booster_available()},
             {"cues", cues},
             {"volume", volume_curve(h.volume)},
+            {"depth", depth_curve(h.depth)},
             {"scenes", scenes},
             {"lights", lights},
             {"hold", episodes_of(live.history(), "hold")},

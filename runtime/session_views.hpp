@@ -21,8 +21,9 @@ Json session_summary_json(const Session& session, Ms now);
 
 // Each light's target (from `lights`, the session's snapshot of `scene`) when the scene
 // starts at `at` with `fade`, one object per room light it names:
-// {"at", "light", "scene", "fade", "on", "brightness"?, "kelvin"?, "color"?}.
+// {"at", "light", "scene", "fade", "on", "brightness"?, "kelvin"?, "color"?}, at `depth`
+// (a light with "deep" values is between base and deep: scenes/light_depth.hpp).
 std::vector<Json> scene_light_targets(const Library& lib, const std::string& scene,
-                                      const SceneLights& lights, Ms at, Ms fade);
+                                      const SceneLights& lights, Ms at, Ms fade, double depth = 0);
 
 } // namespace stillroom

@@ -5,6 +5,44 @@
 
 namespace stillroom {
 
+namespace {
+
+std::optional<Chromaticity> read_color(ObjectReader& obj) {
+    auto c = obj.object("color");
+    if (!c) return std::nullopt;
+    auto x = c->number("x", Need::Required, 0, 0.8);
+    auto y = c->number("y", Need::Required, 0.0001, 0.9);
+    std::optional<Chromaticity> out;
+    if (x && y) {
+        if (*x + *y > 1.0)
+            obj.problems().error(c->path(), "x + y must not exceed 1");
+        else
+            out = Chromaticity{*x, *y};
+    }
+    c->finish();
+    return out;
+}
+
+// "deep": {"brightness"?, "kelvin"?, "color"?}: the light's values at depth 1.
+void read_deep(ObjectReader& light, LightTarget& t) {
+    auto d = light.object("deep");
+    if (!d) return;
+    DeepLight deep;
+    deep.brightness = d->number("brightness", Need::Optional, 0, 1);
+    deep.kelvin = d->number("kelvin", Need::Optional, 1000, 10000);
+    deep.color = read_color(*d);
+    if (d->has("kelvin") && d->has("color"))
+        light.problems().error(d->path(), "give either \"kelvin\" or \"color\", not both");
+    if (!d->has("brightness") && !d->has("kelvin") && !d->has("color") && d->is_object())
+        light.problems().error(d->path(), "expected at least one of brightness, kelvin, color");
+    if (t.on == false)
+        light.problems().error(d->path(), "the light is off: it has no depth to follow");
+    d->finish();
+    t.deep = deep;
+}
+
+} // namespace
+
 std::optional<LightTarget> Scene::target_for(const std::string& light_id) const {
     std::optional<LightTarget> out;
     if (auto all = lights.find("*"); all != lights.end()) out = all->second;
@@ -21,6 +59,7 @@ std::optional<LightTarget> Scene::target_for(const std::string& light_id) const 
             out->color = o.color;
             out->kelvin.reset();
         }
+        if (o.deep) out->deep = o.deep;
     }
     return out;
 }
@@ -58,6 +97,7 @@ std::optional<Scene> load_scene(const Json& json, const std::string& id, Problem
             }
             if (l.has("kelvin") && l.has("color"))
                 problems.error(path, "give either \"kelvin\" or \"color\", not both");
+            read_deep(l, t);
             if (!t.on && !t.brightness && !t.kelvin && !t.color && l.is_object())
                 problems.error(path, "expected at least one of on, brightness, kelvin, color");
             if (t.on == false && (t.brightness || t.kelvin || t.color))

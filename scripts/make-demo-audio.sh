@@ -41,6 +41,26 @@ for spec in "${tracks[@]}"; do
   made=$((made + 1))
 done
 
+# A piece in layers (docs/depth.md): three stems of one length over one drone, from light
+# (high, airy, quiet noise) to deep (low, dark): the session's depth crosses between them.
+# name  f1 f2 f3  noise  tremolo-hz  level-dBFS
+layers=(
+  "cathedral-0   220.0 329.6 440.0 pinknoise  0.10 -24"
+  "cathedral-5   110.0 164.8 220.0 pinknoise  0.06 -23"
+  "cathedral-1    55.0  82.4 110.0 brownnoise 0.03 -22"
+)
+for spec in "${layers[@]}"; do
+  read -r name f1 f2 f3 noise trem level <<<"$spec"
+  out="$lib/audio/$name.flac"
+  [ -s "$out" ] && continue
+  sox -q -r 48000 -c 4 -n -b 16 -c 2 "$out.tmp.flac" \
+    synth "$LEN" sine "$f1" sine "$f2" sine "$f3" "$noise" \
+    remix 1v0.30,2v0.20,3v0.10,4v0.006 1v0.26,2v0.22,3v0.12,4v0.006 \
+    tremolo "$trem" 30 gain -8 reverb 60 gain -n "$level" fade q 6 "$LEN" 6
+  mv "$out.tmp.flac" "$out"
+  made=$((made + 1))
+done
+
 chime="$lib/audio/chime.flac"
 if [ ! -s "$chime" ]; then
   sox -q -r 48000 -c 2 -n -b 16 -c 2 "$chime.tmp.flac" synth 5 pluck E5 pluck B5 remix 1v0.6,2v0.4 1v0.4,2v0.6 gain -10 \

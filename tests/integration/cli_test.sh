@@ -110,6 +110,10 @@ contains "import names the line" "$tmp/err" "imported.m3u: line 4"
 [ -f "$tmp/broken/playlists/imported.json" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: import wrote no playlist"; }
 expect "render" 0 "$bin" render --library "$lib" --session im-ketamine --out "$tmp/im.wav" --lights "$tmp/im.jsonl" --rate 8000
 contains "render lights" "$tmp/im.jsonl" '"light":"ceiling"'
+# light follows depth: the peak phase (depth 0.6) moves the ceiling from the deep scene's
+# base (0.08) toward its "deep" value (0.03): 0.08 + (0.03 - 0.08) x 0.6 = 0.05
+awk '/"light":"ceiling"/ && /"scene":"deep"/ { if (match($0, /"brightness":[0-9.e-]+/)) { b = substr($0, RSTART + 13, RLENGTH - 13) + 0; if (b > 0.0499 && b < 0.0501) found = 1 } }
+     END { exit !found }' "$tmp/im.jsonl" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: render --lights has no ceiling at depth 0.6 (brightness 0.05)"; grep '"scene":"deep"' "$tmp/im.jsonl" | head -5; }
 # render for rehearsal: the format from the name or --format, a window, a listening gain
 [ "$(soxi -b "$tmp/im.wav")" = 16 ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: render .wav is not 16-bit by default"; }
 expect "render a window as FLAC" 0 "$bin" render --library "$lib" --session im-ketamine --out "$tmp/w.flac" --rate 8000 --from 1m --to 2:30

@@ -1,0 +1,149 @@
+// Render of a session playing a piece in three layers (issue 22) against the floor: `sox`
+// decoding and resampling the same three files to 48 kHz stereo (libsoxr "high", as the
+// render uses). The layers are 44.1 kHz stereo FLAC, five minutes each; the session moves
+// the depth across all three. Prints a table with the goal (render <= 2x the sox floor) and
+// the ratio measured in this run. usage: bench_render_layers [WORK_DIR]
+#include "engine/plan.hpp"
+#include "playlists/loudness.hpp"
+#include "playlists/playlist.hpp"
+#include "playlists/render.hpp"
+#include "playlists/sndfile.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <sys/resource.h>
+#include <vector>
+
+using namespace stillroom;
+namespace fs = std::filesystem;
+using WallClock = std::chrono::steady_clock; // benchmarks measure real time by design
+
+namespace {
+
+constexpr int kLayerSeconds = 300;
+constexpr int kLayerRate = 44100;
+
+std::vector<std::string> make_layers(const fs::path& dir) {
+    std::vector<std::string> files;
+    fs::create_directories(dir);
+    for (int t = 0; t < 3; ++t) {
+        const std::string name = "layer-" + std::to_string(t) + ".flac";
+        files.push_back(name);
+        if (fs::exists(dir / name)) continue;
+        std::string error;
+        auto f = SndFile::open_write(dir / name, kLayerRate, 2, AudioFormat::Flac16, &error);
+        if (!f) {
+            std::fprintf(stderr, "cannot write %s: %s\n", name.c_str(), error.c_str());
+            std::exit(1);
+        }
+        const double hz = 220.0 / (1 << t), level = 0.1 + 0.05 * t;
+        std::vector<float> buf(static_cast<std::size_t>(kLayerRate * 2));
+        for (int sec = 0; sec < kLayerSeconds; ++sec) {
+            for (int i = 0; i < kLayerRate; ++i) {
+                const double x = sec + static_cast<double>(i) / kLayerRate;
+                const auto v = static_cast<float>(level * std::sin(2 * M_PI * hz * x) *
+                                                  (0.7 + 0.3 * std::sin(2 * M_PI * 0.05 * x)));
+                buf[static_cast<std::size_t>(2 * i)] = v;
+                buf[static_cast<std::size_t>(2 * i + 1)] = v * 0.9f;
+            }
+            f->write(buf.data(), kLayerRate);
+        }
+    }
+    return files;
+}
+
+double cpu_seconds(int who) {
+    rusage u{};
+    getrusage(who, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+double seconds_since(WallClock::time_point t0) {
+    return std::chrono::duration<double>(WallClock::now() - t0).count();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const fs::path dir =
+        argc > 1 ? fs::path(argv[1]) : fs::temp_directory_path() / "stillroom-bench-layers";
+    std::printf("preparing three 44.1 kHz layers in %s ...\n", dir.c_str());
+    const auto files = make_layers(dir);
+    if (std::system("sox --version >/dev/null 2>&1") != 0) {
+        std::fprintf(stderr, "sox is needed (scripts/install-deps.sh)\n");
+        return 1;
+    }
+    const Json playlist = {{"loop", false},
+                           {"tracks",
+                            {{{"title", "piece"},
+                              {"layers",
+                               {{{"file", files[0]}, {"depth", 0}},
+                                {{"file", files[1]}, {"depth", 0.5}},
+                                {{"file", files[2]}, {"depth", 1}}}}}}}};
+    const Json tmpl = Json::parse(
+        R"({"name":"bench","phases":[{"id":"a","duration":"4m50s","playlist":"p","volume_db":-12,"depth":0}],
+        "cues":[{"at":"start+1m","depth":1,"ramp":"1m"},{"at":"start+3m","depth":0.3,"ramp":"30s"}],
+        "end":{"fade":"10s"}})");
+    Problems problems("bench");
+    auto loaded = load_playlist(playlist, "p", problems);
+    LoudnessCache cache(dir);
+    SessionSetup setup;
+    setup.id = "bench";
+    setup.playlists["p"] = playlist_info(*loaded, dir, problems, &cache, 48000);
+    cache.save();
+    setup.tmpl = *load_template(tmpl, "bench", problems);
+    setup.template_json = tmpl;
+    setup.max_volume_db = -6;
+    if (problems.has_errors()) {
+        std::fprintf(stderr, "%s\n", problems.to_string().c_str());
+        return 1;
+    }
+
+    // The floor: sox decodes and resamples each layer to 48 kHz stereo float.
+    double sox_wall = 0;
+    const double sox_cpu0 = cpu_seconds(RUSAGE_CHILDREN);
+    for (const auto& f : files) {
+        const std::string cmd =
+            "sox -q '" + (dir / f).string() + "' -t f32 -r 48000 -c 2 /dev/null";
+        const auto t0 = WallClock::now();
+        if (std::system(cmd.c_str()) != 0) {
+            std::fprintf(stderr, "failed: %s\n", cmd.c_str());
+            return 1;
+        }
+        sox_wall += seconds_since(t0);
+    }
+    const double sox_cpu = cpu_seconds(RUSAGE_CHILDREN) - sox_cpu0;
+
+    RenderOptions o;
+    o.library_dir = dir;
+    o.max_volume_db = -6;
+    const double cpu0 = cpu_seconds(RUSAGE_SELF);
+    const auto t0 = WallClock::now();
+    const RenderResult r = render_session(setup, o);
+    const double render_wall = seconds_since(t0);
+    const double render_cpu = cpu_seconds(RUSAGE_SELF) - cpu0;
+    if (!r.ok || !r.failures.empty()) {
+        std::fprintf(stderr, "render failed: %s\n", r.error.c_str());
+        return 1;
+    }
+    const double audio_s = static_cast<double>(r.frames) / 48000.0;
+    const double ratio_cpu = render_cpu / sox_cpu, ratio_wall = render_wall / sox_wall;
+    std::printf("\n%-56s %12s %10s\n", "measure", "value", "goal");
+    std::printf("%-56s %12.1f\n", "session rendered (s of audio at 48 kHz)", audio_s);
+    std::printf("%-56s %12d\n", "layers decoded at once (3 x 5 min at 44.1 kHz)", 3);
+    std::printf("%-56s %12.2f\n", "render: wall time (s)", render_wall);
+    std::printf("%-56s %12.2f\n", "render: CPU time (s)", render_cpu);
+    std::printf("%-56s %12.2f\n", "sox decode + resample to 48 kHz: wall time (s)", sox_wall);
+    std::printf("%-56s %12.2f\n", "sox decode + resample to 48 kHz: CPU time (s)", sox_cpu);
+    std::printf("%-56s %12.2f %10s %s\n", "render / sox floor, CPU time", ratio_cpu, "<= 2",
+                ratio_cpu <= 2 ? "met" : "MISSED");
+    std::printf("%-56s %12.2f %10s %s\n", "render / sox floor, wall time", ratio_wall, "<= 2",
+                ratio_wall <= 2 ? "met" : "MISSED");
+    std::printf("%-56s %12llu\n", "render underruns", static_cast<unsigned long long>(r.underruns));
+    return ratio_cpu <= 2 ? 0 : 2;
+}
