@@ -285,7 +285,15 @@ std::string rabbitmq_conf_snippet(const BrokerPlan& plan) {
     return "# Stillroom: MQTT clients log in, in their own vhost.\n"
            "mqtt.allow_anonymous = false\n"
            "mqtt.vhost = " +
-           plan.vhost + "\n";
+           plan.vhost +
+           "\n"
+           "# A hung peer (SIGSTOP, a stuck VM) is declared down after 5 s, not 60: until then\n"
+           "# the surviving node holds every new MQTT subscription (the rooms failing over) on\n"
+           "# it. The same value on every node. (docs/clinic.md, \"When a broker node crashes\")\n"
+           "net_ticktime = 5\n"
+           "# After a hang or a network split, the side without clients restarts and rejoins\n"
+           "# (pause_minority would pause both nodes of a two-node cluster).\n"
+           "cluster_partition_handling = autoheal\n";
 }
 
 } // namespace stillroom

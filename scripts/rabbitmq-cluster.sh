@@ -45,12 +45,25 @@ node_env() { # N -> exports for node N
   export RABBITMQ_CONF_ENV_FILE="$d/rabbitmq-env.conf"
 }
 
+# The pid of node N's Erlang VM, or nothing: the beam.smp whose environment names the node and
+# whose home is DIR. (The pid file is not enough: RabbitMQ rewrites it with another pid when
+# autoheal restarts the node's application.)
+node_pid() {
+  local want="RABBITMQ_NODENAME=$(node_name "$1")" p
+  for p in $(pgrep -x beam.smp); do
+    tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qxF -- "$want" &&
+      tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -qF -- "-home $dir " && { echo "$p"; return; }
+  done
+  return 0
+}
+
 ctl() { "$sbin/rabbitmqctl" -n "$(node_name "$1")" "${@:2}"; }
 
 start_node() {
   local n=$1
   node_env "$n"
-  (cd "$dir/n$n" && setsid "$sbin/rabbitmq-server" >"$dir/n$n/stdout.log" 2>&1 &)
+  # exec: the subshell becomes the server, so nothing else holds the caller's stdout open.
+  (cd "$dir/n$n" && exec setsid "$sbin/rabbitmq-server" >"$dir/n$n/stdout.log" 2>&1 </dev/null &)
   # Bounded: 120 s for the node to boot. await_startup fails at once while the node is not
   # yet reachable, so it is asked again each second.
   local deadline=$((SECONDS + 120))
@@ -69,11 +82,17 @@ start)
     d="$dir/n$n"; mkdir -p "$d/mnesia" "$d/log"
     mqtt_port=${!#}; [ "$n" = 1 ] && mqtt_port=$3 || mqtt_port=$4
     free_port > "$d/amqp_port"; free_port > "$d/dist_port"; : > "$d/rabbitmq-env.conf"
+    # net_ticktime and cluster_partition_handling as `stillroom broker-config` writes them:
+    # a hung (SIGSTOP) peer is declared down within 3.75-6.25 s instead of 45-75 s (until
+    # then the other node holds every new MQTT subscription), and after it wakes, the side
+    # without clients restarts and rejoins.
     cat > "$d/rabbitmq.conf" <<CONF
 listeners.tcp.default = 127.0.0.1:$(cat "$d/amqp_port")
 mqtt.listeners.tcp.default = 127.0.0.1:$mqtt_port
 mqtt.allow_anonymous = true
 loopback_users = none
+net_ticktime = 5
+cluster_partition_handling = autoheal
 log.console = false
 log.file.level = warning
 CONF
@@ -90,17 +109,20 @@ CONF
 stop-node) timeout 120 "$sbin/rabbitmqctl" -n "$(node_name "$3")" stop >/dev/null ;;
 kill-node|freeze-node|thaw-node)
   sig=KILL; [ "$cmd" = freeze-node ] && sig=STOP; [ "$cmd" = thaw-node ] && sig=CONT
-  pid=$(cat "$dir/n$3/pid" 2>/dev/null || true)
-  [ -n "$pid" ] || { echo "rabbitmq-cluster: node $3 has no pid file" >&2; exit 1; }
+  pid=$(node_pid "$3")
+  [ -n "$pid" ] || { echo "rabbitmq-cluster: node $3 is not running" >&2; exit 1; }
   kill -s "$sig" "$pid" ;;
 start-node) start_node "$3" ;;
 stop)
-  # Both nodes at once, by their command line (each runs with this DIR as its home): a
+  # Both nodes at once, by their pids: SIGCONT (a frozen node cannot act on SIGTERM), a
   # clean SIGTERM, then SIGKILL for what is still there after 30 s.
-  pattern="-home $dir --"
-  pkill -TERM -f -- "$pattern" 2>/dev/null || true
-  for _ in $(seq 1 60); do pgrep -f -- "$pattern" >/dev/null || exit 0; sleep 0.5; done
-  pkill -KILL -f -- "$pattern" 2>/dev/null || true
+  pids=()
+  for n in 1 2; do pid=$(node_pid "$n"); [ -n "$pid" ] && pids+=("$pid"); done
+  [ ${#pids[@]} -gt 0 ] || exit 0
+  kill -CONT "${pids[@]}" 2>/dev/null || true
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 1 60); do kill -0 "${pids[@]}" 2>/dev/null || exit 0; sleep 0.5; done
+  kill -KILL "${pids[@]}" 2>/dev/null || true
   ;;
 *) echo "usage: $0 start DIR PORT1 PORT2 | stop-node|start-node|kill-node|freeze-node|thaw-node DIR N | stop DIR" >&2; exit 2 ;;
 esac

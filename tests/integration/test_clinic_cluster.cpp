@@ -1,10 +1,11 @@
 // The clinic on a broker cluster: a two-node RabbitMQ cluster (Debian's rabbitmq-server
 // with rabbitmq_mqtt, started on loopback by scripts/rabbitmq-cluster.sh), two rooms and the
-// overview each given both brokers. One node is stopped: rooms and overview fail over to
-// the other, the rooms publish their status and state again, and the overview keeps every
-// room. RabbitMQ keeps retained messages per node, so this also proves the overview does
-// not depend on them. Slow (the cluster takes tens of seconds to boot): ctest runs it as
-// its own test, `clinic_cluster`, label "cluster".
+// overview each given both brokers. The node everyone is on hangs (SIGSTOP), and later the
+// other one crashes (SIGKILL): each time rooms and overview fail over to the surviving node,
+// the rooms publish their status and state again, and the overview keeps every room.
+// RabbitMQ keeps retained messages per node, so this also proves the overview does not
+// depend on them. Slow (the cluster takes tens of seconds to boot, a hang takes up to 10 s
+// to notice): ctest runs it as its own test, `clinic_cluster`, label "cluster".
 #include "../unit/temp_dir.hpp"
 #include "api_client.hpp"
 #include "helpers.hpp"
@@ -12,11 +13,16 @@
 
 #include "clinic/clinic_service.hpp"
 #include "control/auth.hpp"
+#include "devices/mqtt_client.hpp"
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 
 using namespace stillroom;
 using namespace stillroom::test;
@@ -40,9 +46,12 @@ struct Cluster {
         return run(cluster_script() + " start " + dir.string() + " " + std::to_string(port1) + " " +
                    std::to_string(port2) + " >" + (dir / "cluster.log").string() + " 2>&1") == 0;
     }
-    bool stop_node(int n) {
-        return run(cluster_script() + " stop-node " + dir.string() + " " + std::to_string(n)) == 0;
+    // "kill-node" (SIGKILL), "freeze-node" (SIGSTOP), "thaw-node" (SIGCONT), "start-node".
+    bool node(const std::string& what, int n) {
+        return run(cluster_script() + " " + what + " " + dir.string() + " " + std::to_string(n) +
+                   " >>" + (dir / "cluster.log").string() + " 2>&1") == 0;
     }
+    int port(int n) const { return n == 1 ? port1 : port2; }
     ~Cluster() { run(cluster_script() + " stop " + dir.string() + " >/dev/null 2>&1"); }
 };
 
@@ -50,10 +59,76 @@ std::string url(int port) {
     return "mqtt://127.0.0.1:" + std::to_string(port);
 }
 
+// A script's view of one broker node: asks each room for something harmless (an unknown
+// action, which every room answers on its result topic), records who answered, and when
+// each room's state last arrived here.
+struct Probe {
+    using Clock = std::chrono::steady_clock;
+    explicit Probe(int port) {
+        MqttOptions o;
+        o.port = port;
+        o.client_id = "probe-" + std::to_string(port);
+        client = std::make_unique<MqttClient>(o, clock);
+        client->subscribe("stillroom/+/result");
+        client->subscribe("stillroom/+/state");
+        client->on_message([this](const std::string& topic, const std::string& payload) {
+            std::lock_guard lock(m);
+            if (topic.ends_with("/state")) {
+                state_at[topic] = Clock::now();
+                return;
+            }
+            const Json r = Json::parse(payload, nullptr, false);
+            if (r.is_object() && r.value("id", 0) == round) answered.insert(topic);
+        });
+        std::string error;
+        client->start(&error);
+    }
+    // Both rooms answered a command sent through this node since next_round(); sends it
+    // again (a new round each call would lose answers in flight, so the id stays).
+    bool both_answered() {
+        int id = 0;
+        {
+            std::lock_guard lock(m);
+            if (answered.size() == 2) return true;
+            id = round;
+        }
+        const std::string ping = R"({"id":)" + std::to_string(id) + "}";
+        client->publish("stillroom/room-a/cmd/ping", ping, 0, false);
+        client->publish("stillroom/room-b/cmd/ping", ping, 0, false);
+        return false;
+    }
+    void next_round() {
+        std::lock_guard lock(m);
+        ++round;
+        answered.clear();
+    }
+    // Both rooms' state arrived here after `t` (they said it again through a live node).
+    bool states_since(Clock::time_point t) {
+        std::lock_guard lock(m);
+        int fresh = 0;
+        for (const std::string room : {"room-a", "room-b"}) {
+            auto it = state_at.find("stillroom/" + room + "/state");
+            fresh += it != state_at.end() && it->second > t;
+        }
+        return fresh == 2;
+    }
+    SteadyDeviceClock clock;
+    std::unique_ptr<MqttClient> client;
+    std::mutex m;
+    int round = 1;
+    std::set<std::string> answered;
+    std::map<std::string, Clock::time_point> state_at;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 } // namespace
 
-TEST_CASE(
-    "clinic on a RabbitMQ cluster: a node stops, rooms and overview fail over, every room stays") {
+TEST_CASE("clinic on a RabbitMQ cluster: the rooms' node hangs (SIGSTOP), later the other one "
+          "crashes (SIGKILL); rooms and overview fail over each time, say everything again, "
+          "and every room stays") {
     TempDir dir;
     Cluster cluster(dir.path / "cluster");
     fs::create_directories(cluster.dir);
@@ -114,16 +189,48 @@ TEST_CASE(
     };
     CHECK(eventually(both_online_with_session, 300));
     CHECK(service.mqtt().broker() == "127.0.0.1:" + std::to_string(cluster.port1));
+    Probe probe1(cluster.port1), probe2(cluster.port2);
+    REQUIRE(eventually([&] { return probe1.both_answered(); }, 300));
 
-    // Node 1 goes away: everyone was connected to it.
-    REQUIRE(cluster.stop_node(1));
-    CHECK(eventually(
-        [&] {
-            return service.mqtt().broker() == "127.0.0.1:" + std::to_string(cluster.port2) &&
-                   service.mqtt().connected();
-        },
-        300));
-    CHECK(eventually(both_online_with_session, 300));
+    // Node `from` (everyone is on it) fails by `how`: rooms answer through node `to`, the
+    // overview is connected there, and both rooms' state arrived there after the failure.
+    // Returns the seconds until all of that held (the goal, 10 s, is measured and reported
+    // by MESSAGE; the bound here only keeps a broken failover from passing).
+    auto fail_over = [&](const std::string& how, int from, Probe& probe, int to) {
+        probe.next_round();
+        const auto t0 = std::chrono::steady_clock::now();
+        REQUIRE(cluster.node(how, from));
+        const std::string there = "127.0.0.1:" + std::to_string(cluster.port(to));
+        const bool moved = eventually(
+            [&] {
+                return probe.both_answered() && service.mqtt().connected() &&
+                       service.mqtt().broker() == there && probe.states_since(t0);
+            },
+            300);
+        const double s = seconds_since(t0);
+        CHECK_MESSAGE(moved,
+                      how << " of node " << from << ": " << read_text(cluster.dir / "cluster.log"));
+        CHECK(eventually(both_online_with_session, 100));
+        MESSAGE(how << " of node " << from << ": both rooms answer through node " << to
+                    << ", their state arrived there and the overview is connected there after " << s
+                    << " s");
+        return s;
+    };
+
+    // A hang of the node everyone is on: they notice within 2 keepalives (10 s), and the
+    // other node must already have declared it down (net_ticktime 5 s) to let them subscribe.
+    CHECK(fail_over("freeze-node", 1, probe2, 2) < 20);
+
+    // It wakes up: the cluster heals (autoheal restarts the node with no clients) and routes
+    // through node 1 again.
+    REQUIRE(cluster.node("thaw-node", 1));
+    probe1.next_round();
+    REQUIRE_MESSAGE(eventually([&] { return probe1.both_answered(); }, 1200),
+                    read_text(cluster.dir / "cluster.log"));
+
+    // A crash of the node everyone is now on: its TCP connections reset at once.
+    CHECK(fail_over("kill-node", 2, probe1, 1) < 20);
+
     const Json body = rooms_now();
     CAPTURE(body.dump());
     CHECK(body["counts"]["rooms"] == 2);

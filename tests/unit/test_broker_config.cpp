@@ -188,5 +188,10 @@ TEST_CASE("RabbitMQ topic permissions: MQTT filters as regexes over routing keys
     CHECK(script.find("ctl add_user 'room1' 'it'\\''s'") != std::string::npos); // quoted
     CHECK(script.find("set_topic_permissions -p 'stillroom' 'room1' amq.topic "
                       "'^(stillroom\\.room-1(\\..*)?)$'") != std::string::npos);
-    CHECK(rabbitmq_conf_snippet(plan).find("mqtt.allow_anonymous = false") != std::string::npos);
+    const std::string conf = rabbitmq_conf_snippet(plan);
+    CHECK(conf.find("mqtt.allow_anonymous = false") != std::string::npos);
+    // The cluster settings scripts/rabbitmq-cluster.sh runs with (test_clinic_cluster.cpp):
+    // a hung node declared down in seconds, a healed partition after it wakes.
+    CHECK(conf.find("\nnet_ticktime = 5\n") != std::string::npos);
+    CHECK(conf.find("\ncluster_partition_handling = autoheal\n") != std::string::npos);
 }
