@@ -12,6 +12,11 @@
 
 namespace stillroom {
 
+// A report time field in seconds (0 when it is absent or null).
+inline double report_seconds(const Json& v) {
+    return v.is_number() ? v.get<double>() : 0.0;
+}
+
 inline constexpr int kReportVersion = 1;
 
 // The record. A journal with a torn tail is reported up to the tear (session.journal says so).

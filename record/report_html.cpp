@@ -59,10 +59,6 @@ std::string words(const Json& v) {
     return esc(w);
 }
 
-double secs(const Json& v) {
-    return v.is_number() ? v.get<double>() : 0.0;
-}
-
 // "12:05" from seconds; "" for null. Signed for times relative to the dose.
 std::string clock(const Json& v, bool sign = false) {
     if (!v.is_number()) return "";
@@ -95,7 +91,7 @@ void label(std::string& out, double x, double y, const std::string& s, const cha
 
 std::string timeline_svg(const Json& r) {
     Axis ax;
-    ax.total = std::max(secs(r["session"]["duration_s"]), 60.0);
+    ax.total = std::max(report_seconds(r["session"]["duration_s"]), 60.0);
     const double height = 210;
     std::string out =
         "<svg class=\"timeline\" viewBox=\"0 0 900 " + num(height) +
@@ -107,8 +103,8 @@ std::string timeline_svg(const Json& r) {
     int n = 0;
     for (const auto& p : r["phases"]) {
         if (!p["start_s"].is_number()) continue;
-        const double x0 = ax.x(secs(p["start_s"]));
-        const double x1 = ax.x(p["end_s"].is_number() ? secs(p["end_s"]) : ax.total);
+        const double x0 = ax.x(report_seconds(p["start_s"]));
+        const double x1 = ax.x(p["end_s"].is_number() ? report_seconds(p["end_s"]) : ax.total);
         rect(out, x0, x1, 18, 26, n++ % 2 ? "ph2" : "ph1",
              p.value("name", "") + " " + clock(p["start_s"]));
         if (x1 - x0 > 40) label(out, x0 + 4, 36, p.value("name", ""), "phl");
@@ -116,8 +112,8 @@ std::string timeline_svg(const Json& r) {
     // Episodes.
     for (const auto& e : r["episodes"]) {
         const std::string kind = e.value("kind", "");
-        rect(out, ax.x(secs(e["start_s"])),
-             ax.x(e["end_s"].is_number() ? secs(e["end_s"]) : ax.total), 54, 22,
+        rect(out, ax.x(report_seconds(e["start_s"])),
+             ax.x(e["end_s"].is_number() ? report_seconds(e["end_s"]) : ax.total), 54, 22,
              kind == "hold"      ? "ep-hold"
              : kind == "comfort" ? "ep-comfort"
                                  : "ep-lights",
@@ -126,37 +122,38 @@ std::string timeline_svg(const Json& r) {
     // Music.
     n = 0;
     for (const auto& m : r["music"]) {
-        const double x0 = ax.x(secs(m["start_s"]));
-        rect(out, x0, ax.x(m["end_s"].is_number() ? secs(m["end_s"]) : ax.total), 88, 22,
+        const double x0 = ax.x(report_seconds(m["start_s"]));
+        rect(out, x0, ax.x(m["end_s"].is_number() ? report_seconds(m["end_s"]) : ax.total), 88, 22,
              m.value("skipped", false) ? "mu-skip" : (n++ % 2 ? "mu2" : "mu1"),
              m.value("title", "") + (m.value("skipped", false) ? " (skipped)" : ""));
     }
     // Marks: dose and booster as lines through everything, then reminders and observations.
     for (const char* key : {"dose_s", "booster_s"}) {
         if (!r["dose"][key].is_number()) continue;
-        const double x = ax.x(secs(r["dose"][key]));
+        const double x = ax.x(report_seconds(r["dose"][key]));
         out += "<line class=\"dose\" x1=\"" + num(x) + "\" x2=\"" + num(x) +
                "\" y1=\"12\" y2=\"182\"/>";
         label(out, x + 3, 12, key == std::string("dose_s") ? "dose" : "booster", "dosel");
     }
     for (const auto& rem : r["reminders"]) {
-        const double x = ax.x(secs(rem["due_s"]));
+        const double x = ax.x(report_seconds(rem["due_s"]));
         out += "<path class=\"rem\" d=\"M" + num(x) + " 122 l5 9 h-10 z\"><title>" +
                esc(rem.value("text", "")) + "</title></path>";
     }
     for (const auto& o : r["observations"]) {
-        const double x = ax.x(secs(o["t_s"]));
+        const double x = ax.x(report_seconds(o["t_s"]));
         out += "<circle class=\"obs\" cx=\"" + num(x) + "\" cy=\"138\" r=\"4\"><title>" +
                esc(o.value("code", "")) + "</title></circle>";
     }
     for (const auto& v : r["volume"]) {
-        const double x = ax.x(secs(v["t_s"]));
+        const double x = ax.x(report_seconds(v["t_s"]));
         out += "<line class=\"vol\" x1=\"" + num(x) + "\" x2=\"" + num(x) +
                "\" y1=\"140\" y2=\"148\"/>";
     }
     for (const auto& f : r["faults"]) {
-        const double s = secs(f["start_s"]);
-        rect(out, ax.x(s), ax.x(f["duration_s"].is_number() ? s + secs(f["duration_s"]) : ax.total),
+        const double s = report_seconds(f["start_s"]);
+        rect(out, ax.x(s),
+             ax.x(f["duration_s"].is_number() ? s + report_seconds(f["duration_s"]) : ax.total),
              158, 18, "fault", f.value("device", "") + " fault");
     }
     // Axis: a tick every 15 min (every 5 min for short sessions).
@@ -173,7 +170,7 @@ std::string timeline_svg(const Json& r) {
 std::string vitals_svg(const Json& r) {
     if (r["vitals"].empty()) return "<p class=\"none\">No vitals were recorded.</p>";
     Axis ax;
-    ax.total = std::max(secs(r["session"]["duration_s"]), 60.0);
+    ax.total = std::max(report_seconds(r["session"]["duration_s"]), 60.0);
     const double top = 10, h = 180, lo = 30, hi = 220;
     auto y = [&](double v) { return top + h * (1.0 - (std::clamp(v, lo, hi) - lo) / (hi - lo)); };
     std::string out =
@@ -205,7 +202,7 @@ std::string vitals_svg(const Json& r) {
         for (const auto& v : r["vitals"]) {
             if (!report_entry_counts(v)) continue; // corrected away: not charted
             if (!v[s.key].is_number()) continue;
-            const double px = ax.x(secs(v["t_s"])), py = y(v[s.key].get<double>());
+            const double px = ax.x(report_seconds(v["t_s"])), py = y(v[s.key].get<double>());
             points += num(px) + "," + num(py) + " ";
             bool flagged = false;
             for (const auto& f : v["flags"])
@@ -351,7 +348,8 @@ std::string report_html(const Json& r) {
                                                    : std::string()));
     item("Monitoring after dose",
          r["monitoring_s"].is_number()
-             ? std::to_string(static_cast<long long>(secs(r["monitoring_s"]) / 60)) + " min"
+             ? std::to_string(static_cast<long long>(report_seconds(r["monitoring_s"]) / 60)) +
+                   " min"
              : "");
     if (r.contains("monitoring") && r["monitoring"].is_object()) { // a monitoring clock
         const Json& m = r["monitoring"];
