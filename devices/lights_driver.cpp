@@ -42,10 +42,11 @@ LightsDriver::LightsDriver(LightsDriverOptions options, MqttLink* mqtt, Clock& c
         mqtt_->on_message(
             [this](const std::string& t, const std::string& p) { handle_message(t, p); });
         // After every (re)connect: say it all again, gently.
+        // The MQTT network thread calls this inside libmosquitto's callback lock: it only
+        // raises a flag (taking mutex_ here would order mutex_ after libmosquitto's lock
+        // while send() orders it before the client's handle lock: TSan's lock-order report).
         mqtt_->on_connect([this] {
-            std::lock_guard lock(mutex_);
-            for (auto& l : lights_)
-                l.reassert = l.has_target;
+            reassert_all_ = true;
             wake_ = true;
             wakeup_.wake();
         });
@@ -284,6 +285,9 @@ MonoTime LightsDriver::catch_up(Light& l, MonoTime now) {
 
 MonoTime LightsDriver::service() {
     std::lock_guard lock(mutex_);
+    if (reassert_all_.exchange(false)) // (re)connected: say it all again, gently
+        for (auto& l : lights_)
+            l.reassert = l.has_target;
     const MonoTime now = clock_.now();
     MonoTime due = now + kIdleCheck;
     for (auto& l : lights_) {

@@ -109,6 +109,7 @@ private:
     double depth_ = 0; // the session's depth target (0..1)
     std::atomic<bool> running_{false};
     std::atomic<bool> wake_{false};
+    std::atomic<bool> reassert_all_{false}; // set on every (re)connect, applied by service()
     DeviceClock& wait_clock_;
     Wakeup wakeup_;
     std::thread worker_;
