@@ -8,6 +8,7 @@
 #include "playlists/playlist.hpp"
 #include "playlists/render.hpp"
 #include "playlists/sndfile.hpp"
+#include "render_vs_sox.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -21,7 +22,6 @@
 
 using namespace stillroom;
 namespace fs = std::filesystem;
-using WallClock = std::chrono::steady_clock; // benchmarks measure real time by design
 
 namespace {
 
@@ -67,17 +67,6 @@ std::vector<std::string> make_tracks(const fs::path& dir) {
     return files;
 }
 
-double cpu_seconds(int who) {
-    rusage u{};
-    getrusage(who, &u);
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-double seconds_since(WallClock::time_point t0) {
-    return std::chrono::duration<double>(WallClock::now() - t0).count();
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -100,32 +89,11 @@ int main(int argc, char** argv) {
 
     // The floor: sox decodes and resamples each file to 48 kHz stereo float, one process
     // after the other, as the render does one voice after the other.
-    double sox_wall = 0;
-    const double sox_cpu0 = cpu_seconds(RUSAGE_CHILDREN);
-    for (const auto& f : files) {
-        const std::string cmd =
-            "sox -q '" + (dir / f).string() + "' -t f32 -r 48000 -c 2 /dev/null";
-        const auto t0 = WallClock::now();
-        if (std::system(cmd.c_str()) != 0) {
-            std::fprintf(stderr, "failed: %s\n", cmd.c_str());
-            return 1;
-        }
-        sox_wall += seconds_since(t0);
-    }
-    const double sox_cpu = cpu_seconds(RUSAGE_CHILDREN) - sox_cpu0;
-
-    RenderOptions o;
-    o.library_dir = dir;
-    o.max_volume_db = -6;
-    const double cpu0 = cpu_seconds(RUSAGE_SELF);
-    const auto t0 = WallClock::now();
-    const RenderResult r = render_session(setup, o);
-    const double render_wall = seconds_since(t0);
-    const double render_cpu = cpu_seconds(RUSAGE_SELF) - cpu0;
-    if (!r.ok || !r.failures.empty()) {
-        std::fprintf(stderr, "render failed: %s\n", r.error.c_str());
-        return 1;
-    }
+    const auto m = bench::render_against_sox(dir, files, setup, -6);
+    if (!m) return 1;
+    const RenderResult& r = m->result;
+    const double sox_wall = m->sox_wall, sox_cpu = m->sox_cpu;
+    const double render_wall = m->render_wall, render_cpu = m->render_cpu;
     const double audio_s = static_cast<double>(r.frames) / 48000.0;
     const double ratio_cpu = render_cpu / sox_cpu, ratio_wall = render_wall / sox_wall;
 
