@@ -4,13 +4,13 @@
 # that must kill it (with a timeout). Prints killed/survived per mutation; fails if any
 # mutation survives, does not build, or its original text is no longer in the file (a
 # refactor must update the row, not silently drop the mutation).
-# usage: scripts/mutate.sh [ID-PATTERN]   (env: STILLROOM_MUTATE_DIR, default build-mutate/;
+# usage: scripts/mutate.sh [ID-PATTERN...]   (each a glob; a row runs when any matches; env: STILLROOM_MUTATE_DIR, default build-mutate/;
 #        STILLROOM_MUTATE_TIMEOUT seconds per test run, default 300)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 scratch="${STILLROOM_MUTATE_DIR:-$here/build-mutate}"
 timeout_s="${STILLROOM_MUTATE_TIMEOUT:-300}"
-only="${1:-}"
+only="$*"
 list="$here/scripts/mutations.tsv"
 src="$scratch/src"
 # The build dir sits inside the copy as build/ does in the checkout: with
@@ -37,7 +37,7 @@ for n, line in enumerate(open(path), 1):
     count = open(f"{root}/{file}").read().count(orig)
     if count != 1:
         bad.append(f"{path}:{n}: {mid}: the original text occurs {count} times in {file} (expected once): {orig!r}")
-    if only and not fnmatch.fnmatch(mid, only):
+    if only and not any(fnmatch.fnmatch(mid, g) for g in only.split()):
         continue
     rows.append({"id": mid, "file": file, "orig": orig, "rep": rep, "binary": binary, "tests": tests, "promise": promise})
 if bad:
