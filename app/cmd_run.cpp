@@ -1,6 +1,7 @@
 // stillroom run / demo: the room daemon.
 #include "app/commands.hpp"
 #include "app/console.hpp"
+#include "app/demo_broker.hpp"
 #include "app/journal_log.hpp"
 #include "app/room_services.hpp"
 #include "app/systemd_notify.hpp"
@@ -97,6 +98,7 @@ struct RunOptions {
     // The demo's simulated monitors on the room's broker (app/vitals_simulator.hpp).
     bool simulate_vitals = false;
     bool desaturate = false;
+    std::string broker; // the demo's local broker (app/demo_broker.hpp); "" = room.json's
 };
 
 int run_room(RunOptions o) {
@@ -132,6 +134,17 @@ int run_room(RunOptions o) {
     StartLibrary chosen = choose_start_library(std::move(lib), problems, library_dir, state_dir);
     lib = std::move(chosen.library);
     if (!chosen.note.empty()) std::cerr << "stillroom: " << chosen.note << "\n";
+    if (!o.broker.empty()) {
+        const bool had_mqtt = lib.room.mqtt.has_value();
+        if (std::string error; !add_demo_broker(lib.room, o.broker, &error)) {
+            std::cerr << "stillroom: " << error << "\n";
+            return cli::kBadInput;
+        }
+        std::cout << "stillroom: demo: "
+                  << (had_mqtt ? "room.json's own broker (--broker " + o.broker + " not used)"
+                               : "the broker at " + o.broker)
+                  << std::endl;
+    }
     if (lib.templates.empty()) {
         std::cerr << "stillroom: no usable session template in " << library_dir.string() << "\n";
         return cli::kBadInput;
@@ -151,6 +164,10 @@ int run_room(RunOptions o) {
     so.library_in_force = chosen.in_force;
     so.library_problems = library_errors_json(problems);
     so.library_has_errors = chosen.has_errors;
+    if (!o.broker.empty())
+        so.adjust_library = [broker = o.broker](Library& reloaded) {
+            add_demo_broker(reloaded.room, broker, nullptr); // the URL was checked at start
+        };
     std::string listen_host; // checked before any device opens
     if (!o.listen.empty() && o.listen != "off") {
         int listen_port = 0;
@@ -226,7 +243,7 @@ int run_room(RunOptions o) {
             });
         } else {
             std::cout << "stillroom: demo: no live vitals (room.json has no \"mqtt\" and "
-                         "\"vitals\" sections; docs/vitals.md)"
+                         "\"vitals\" sections and no --broker; docs/vitals.md)"
                       << std::endl;
         }
     }
@@ -306,10 +323,10 @@ int cmd_demo(const cli::Args& args) {
                   << " (an unfinished session resumes on the next start; delete " << home.string()
                   << " to start afresh)" << std::endl;
     }
-    return run_room({library, state, parse_speed(args),
-                     args.has("--no-start") ? "" : args.get("--start"), true,
-                     isatty(STDIN_FILENO) || args.has("--console"), parse_audio(args),
-                     args.get("--listen"), !args.has("--no-vitals"), args.has("--desaturate")});
+    return run_room(
+        {library, state, parse_speed(args), args.has("--no-start") ? "" : args.get("--start"), true,
+         isatty(STDIN_FILENO) || args.has("--console"), parse_audio(args), args.get("--listen"),
+         !args.has("--no-vitals"), args.has("--desaturate"), args.get("--broker")});
 }
 
 } // namespace stillroom::app

@@ -156,9 +156,10 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         Auth* a = auth_.get();
         AudioDriver* audio = audio_.get();
         const std::filesystem::path state_dir = options_.state_dir;
+        auto adjust = options_.adjust_library;
         watcher_ = std::make_unique<LibraryWatcher>(
             library_dir, device_clock_,
-            [r, audio, library_dir, state_dir](Library lib) {
+            [r, audio, library_dir, state_dir, adjust](Library lib) {
                 // A library that loaded cleanly is the one the room falls back on at the next
                 // start if the files on disk then have errors.
                 std::string error;
@@ -172,6 +173,7 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
                                   << (restart.size() > 1 ? ", ..." : "")
                                   << "): they apply after a restart\n";
                 }
+                if (adjust) adjust(lib);
                 r->set_library(std::move(lib));
             },
             [a, this](const ControlConfig& control) {

@@ -47,6 +47,9 @@ struct RoomServicesOptions {
     // (the systemd watchdog: app/systemd_notify.hpp).
     std::function<void()> engine_turn;
     Ms engine_turn_every{1000};
+    // Changes every library the room reloads before it is used (the demo's broker and
+    // monitors, app/demo_broker.hpp); optional.
+    std::function<void(Library&)> adjust_library;
 };
 
 class RoomServices {

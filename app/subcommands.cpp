@@ -20,6 +20,10 @@ const std::vector<Subcommand>& subcommands() {
            {"--console", "", "read commands from stdin (on by default when stdin is a terminal)"},
            {"--audio", "portaudio|null|off",
             "where the music goes (default portaudio, silent sink if no device)"},
+           {"--broker", "URL",
+            "mqtt://127.0.0.1:PORT: a local broker for the demo (scripts/demo.sh starts a private "
+            "mosquitto); a room.json without \"mqtt\" or \"vitals\" gets that broker and two "
+            "simulated monitors on it, in memory only"},
            {"--no-vitals", "",
             "no simulated monitors (default: when room.json has \"mqtt\" and \"vitals\", the "
             "demo publishes a simulated oximeter and cuff to the room's broker)"},

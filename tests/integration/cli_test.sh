@@ -230,5 +230,51 @@ now_s=$(date +%s)
 expect "report --library without the journal says where to look" 1 env XDG_STATE_HOME="$xdg" "$bin" report s-000000000000 --library "$lib"
 contains "report says where to look" "$tmp/err" "give the room's state folder with --state-dir DIR"
 
+# demo --broker (scripts/demo.sh starts a private mosquitto and passes it; issue 21): the
+# bundled room.json has no "mqtt", so the demo room gets that broker and two simulated
+# monitors in memory; the session's live SpO2 comes from the simulated oximeter, and the
+# demo's copy of room.json is not changed.
+mosq_port=$(demo_port)
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$mosq_port" >"$tmp/mosquitto.conf"
+/usr/sbin/mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
+mosq_pid=$!
+http_port=$(demo_port)
+api="http://127.0.0.1:$http_port/api/v1"
+XDG_STATE_HOME="$tmp/xdg-broker" "$bin" demo --broker "mqtt://127.0.0.1:$mosq_port" --listen "127.0.0.1:$http_port" \
+    --audio null --no-start </dev/null >"$tmp/demo3" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$http_port/" >/dev/null && break; sleep 0.1; done
+token=$(curl -s -X POST -H 'Content-Type: application/json' -d '{"pin": "1357"}' "$api/login" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin).get("token",""))')
+curl -s -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d '{"template": "im-ketamine", "label": "T1"}' "$api/session/start" >"$tmp/start3"
+live=""
+for _ in $(seq 1 300); do
+  live=$(curl -s -H "Authorization: Bearer $token" "$api/state" | python3 -c '
+import json, sys
+v = (json.load(sys.stdin).get("session") or {}).get("vitals_live") or {}
+s = v.get("spo2") or {}
+print("%s %s" % (s.get("source"), s.get("value")) if s else "")')
+  case "$live" in oxi\ *) break ;; esac
+  sleep 0.1
+done
+kill -TERM "$pid"
+wait "$pid"
+kill "$mosq_pid"
+wait "$mosq_pid" 2>/dev/null
+contains "demo --broker names its broker" "$tmp/demo3" "demo: the broker at mqtt://127.0.0.1:$mosq_port"
+contains "demo --broker runs the simulated monitors" "$tmp/demo3" "simulated monitors publish to the room's broker"
+case "$live" in
+  oxi\ 9[0-9]* | oxi\ 100*) passed=$((passed + 1)) ;;
+  *) failed=$((failed + 1)); echo "FAIL: demo --broker: no live SpO2 from the simulated oximeter (got \"$live\")"
+     sed 's/^/  | /' "$tmp/start3" "$tmp/demo3" | head -20 ;;
+esac
+grep -q '"mqtt"' "$tmp/xdg-broker/stillroom/demo/library/room.json" \
+  && { failed=$((failed + 1)); echo "FAIL: demo --broker wrote the broker into the demo's room.json"; } \
+  || passed=$((passed + 1))
+expect "demo --broker refuses a URL that is not mqtt://" 1 env XDG_STATE_HOME="$tmp/xdg-broker" "$bin" demo \
+    --broker "http://127.0.0.1:1" --listen "127.0.0.1:$(demo_port)" --audio null --no-start
+contains "demo --broker names the option" "$tmp/err" "--broker"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" = 0 ]
