@@ -13,6 +13,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <functional>
 
 using namespace stillroom;
 using namespace stillroom::test;
