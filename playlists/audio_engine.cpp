@@ -75,7 +75,7 @@ std::shared_ptr<Voice> AudioEngine::make_track(const std::string& file,
         v->layer_depth = static_cast<float>(layers[i].depth);
         v->layer_below = i > 0 ? static_cast<float>(layers[i - 1].depth) : -1.0f;
         v->layer_above = i + 1 < layers.size() ? static_cast<float>(layers[i + 1].depth) : 2.0f;
-        v->piece_file = file; // a layer that fails takes its piece out of the playlists
+        v->piece_file = file; // what a failure names when no layer of the piece plays on
         if (!lead)
             lead = v;
         else
