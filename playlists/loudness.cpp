@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -245,8 +246,13 @@ void LoudnessCache::prefetch(const std::vector<std::string>& files, unsigned thr
         }
     };
     std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t)
-        pool.emplace_back(work);
+    for (unsigned t = 1; t < threads; ++t) {
+        try {
+            pool.emplace_back(work);
+        } catch (const std::system_error&) {
+            break; // no thread to be had: the ones running (and this one) share the files
+        }
+    }
     work(); // the calling thread is one of them
     for (auto& t : pool)
         t.join();
