@@ -156,6 +156,9 @@ int cmd_render(const cli::Args& args) {
     }
     for (const auto& [file, why] : r.failures)
         std::cerr << "skipped " << file << ": " << why << "\n";
+    for (const auto& f : r.layer_faults)
+        std::cerr << "library fault: " << f.file << " (a layer of " << f.piece
+                  << ") broke; the piece played on with its other layers: " << f.error << "\n";
     const double seconds = static_cast<double>(r.frames) / o.sample_rate;
     std::cout << "rendered " << format_clock(r.length) << " of session (" << r.frames
               << " frames written from " << format_clock(Ms{o.from_frame * 1000 / o.sample_rate})

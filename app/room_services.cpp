@@ -79,6 +79,10 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
                 c.file = file;
                 r->command(c);
             });
+        audio_->set_layer_fault_listener(
+            [r](const std::string& file, const std::string& piece, const std::string& why) {
+                r->layer_fault(file, piece, why);
+            });
         room_->add_driver(audio_.get());
     }
     // The tablet: HTTP API, SSE, PIN login.

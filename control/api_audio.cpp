@@ -1,6 +1,8 @@
 // The curator's audio files: list, range-streamed preview, chunked upload.
 #include "control/api_audio.hpp"
 
+#include "playlists/loudness.hpp"
+
 #include "playlists/sndfile.hpp"
 
 #include <httplib.h>
@@ -159,10 +161,18 @@ std::vector<AudioRoute> audio_routes(const fs::path& library_dir,
     routes.push_back({"GET", "/api/v1/audio/files", Role::Curator,
                       [library_dir, uploads](const httplib::Request&, httplib::Response& res) {
                           Json list = list_library_audio(library_dir);
-                          // The background whole-file check of files uploaded since the start.
+                          // The background whole-file check of files uploaded since the start,
+                          // and each file's loudness: measured by that check, else as the
+                          // library's loudness cache has it (nothing is measured here).
+                          LoudnessCache cache(library_dir);
                           for (auto& f : list["files"]) {
-                              Json check = uploads->check_status(f["file"].get<std::string>());
+                              const std::string file = f["file"].get<std::string>();
+                              Json check = uploads->check_status(file);
                               if (!check.is_null()) f["check"] = std::move(check);
+                              Json lufs = uploads->lufs(file);
+                              if (lufs.is_null())
+                                  if (auto l = cache.cached(file)) lufs = l->integrated_lufs;
+                              f["lufs"] = std::move(lufs);
                           }
                           reply(res, 200, list);
                       }});

@@ -3,6 +3,7 @@
 
 #include "control/api_audio.hpp"
 #include "playlists/audio_source.hpp"
+#include "playlists/loudness.hpp"
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -330,6 +331,7 @@ UploadResult AudioUploads::receive(const std::string& relative, const UploadChun
         else
             queue_.push_back({key, *dest, info->frames});
         checks_[key] = check;
+        lufs_.erase(key); // a new file: measured again
     }
     cv_.notify_all();
     return {201,
@@ -339,7 +341,8 @@ UploadResult AudioUploads::receive(const std::string& relative, const UploadChun
              {"sample_rate", info->sample_rate},
              {"channels", info->channels},
              {"format", info->format},
-             {"check", check}}};
+             {"check", check},
+             {"lufs", nullptr}}};
 }
 
 UploadResult AudioUploads::remove(const std::string& relative) {
@@ -356,6 +359,7 @@ UploadResult AudioUploads::remove(const std::string& relative) {
     {
         std::lock_guard lock(mutex_);
         checks_.erase(fs::path(relative).lexically_normal().generic_string());
+        lufs_.erase(fs::path(relative).lexically_normal().generic_string());
     }
     return {200, {{"deleted", relative}}};
 }
@@ -393,11 +397,14 @@ void AudioUploads::check_worker() {
 void AudioUploads::run_check(const Check& check) {
     std::string error;
     Json result = "ok";
+    std::optional<double> lufs;
     auto f = open_audio(check.path, &error);
     if (!f) {
         result = "cannot be read: " + error;
     } else {
         const int rate = f->info().sample_rate;
+        // The loudness is measured in the same pass: the curator sees it before saving.
+        LoudnessMeter meter(f->info().channels, rate);
         std::vector<float> buf(static_cast<std::size_t>(4096 * f->info().channels));
         const DeviceTime deadline = clock_.now() + limits_.check_budget;
         std::int64_t total = 0;
@@ -415,15 +422,24 @@ void AudioUploads::run_check(const Check& check) {
             }
             const auto n = f->read(buf.data(), 4096);
             if (n <= 0) break;
+            meter.add(buf.data(), n);
             total += n;
         }
         if (result == "ok" && total < check.frames)
             result = "damaged: decodes only to " + hms(frames_to_ms(total, rate)) + " of " +
                      hms(frames_to_ms(check.frames, rate));
+        if (result == "ok" && meter.ok()) lufs = meter.result().integrated_lufs;
     }
     std::lock_guard lock(mutex_);
     auto it = checks_.find(check.relative);
     if (it != checks_.end()) it->second = result;
+    if (it != checks_.end() && lufs) lufs_[check.relative] = *lufs;
+}
+
+Json AudioUploads::lufs(const std::string& relative) const {
+    std::lock_guard lock(mutex_);
+    auto it = lufs_.find(fs::path(relative).lexically_normal().generic_string());
+    return it == lufs_.end() ? Json(nullptr) : Json(it->second);
 }
 
 } // namespace stillroom

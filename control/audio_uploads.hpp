@@ -4,8 +4,8 @@
 // - a request only ever does bounded work: the header (length at most `max_length`, 3 h)
 //   and a bounded sample (the first and last seconds) are checked inside it; the whole-file
 //   decode runs afterwards on one background thread with a time budget, never in a request
-//   and never under a lock a request needs (a FLAC of 26 h of silence in 1 MiB used to
-//   decode for 9 s inside the request, under the one upload lock);
+//   and never under a lock a request needs; it measures the file's loudness as it goes (a FLAC of
+//   26 h of silence in 1 MiB used to decode for 9 s inside the request, under the one upload lock);
 // - unfinished uploads expire (`part_lifetime`), their total is capped (`max_parts_total`),
 //   they are deleted at start-up, and no chunk is written when it would leave less than
 //   `reserve_bytes` free on the disk (kept for the session journal);
@@ -83,6 +83,10 @@ public:
     // The background check of an uploaded file: "pending", "ok", or what is wrong; null when
     // the file was not uploaded since the room started. Runs on: any thread.
     Json check_status(const std::string& relative) const;
+    // The integrated loudness (LUFS, EBU R128) the background check measured as it decoded
+    // the whole file; null while it is pending, or when the file was not decoded to its end.
+    // Runs on: any thread.
+    Json lufs(const std::string& relative) const;
     // Waits until no whole-file check is queued or running (tests). Bounded by the budget.
     void wait_checks_idle();
     // Drops unfinished uploads untouched for `part_lifetime`. Runs on: any thread (called by
@@ -118,6 +122,7 @@ private:
     std::map<std::string, Part> parts_;  // by library-relative destination
     std::set<std::string> busy_;         // destinations with a request in progress
     std::map<std::string, Json> checks_; // background check results
+    std::map<std::string, double> lufs_; // and the loudness each measured
     std::deque<Check> queue_;
     bool checking_ = false;
     bool stop_ = false;

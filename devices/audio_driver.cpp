@@ -266,14 +266,22 @@ void AudioDriver::maintenance() {
         device_clock_.wait_until(device_clock_.now() + Ms{100}, maintenance_wakeup_);
         if (!running_.load()) break;
         std::vector<std::pair<std::string, std::string>> failures;
+        std::vector<AudioEngine::LayerFault> layer_faults;
         {
             std::lock_guard lock(audio_mutex_);
             audio_->collect();
             failures = audio_->take_failures();
+            layer_faults = audio_->take_layer_faults();
         }
         for (const auto& [file, why] : failures) {
             std::cerr << "stillroom: audio: skipping " << file << ": " << why << std::endl;
             if (on_failed_) on_failed_(file, why);
+        }
+        for (const auto& f : layer_faults) {
+            std::cerr << "stillroom: library fault: " << f.file << " (a layer of " << f.piece
+                      << ") broke; the piece plays on with its other layers: " << f.error
+                      << std::endl;
+            if (on_layer_fault_) on_layer_fault_(f.file, f.piece, f.error);
         }
         if (mode_ != AudioSink::PortAudio) continue;
         const DeviceTime now = device_clock_.now();

@@ -60,6 +60,12 @@ public:
                 DesiredProvider desired, FailureListener on_failed);
     ~AudioDriver() override;
 
+    // Hears of a layer that broke mid-piece while its piece plays on (file, piece, why), from
+    // the maintenance thread: a library fault, not a track failure. Before start().
+    using LayerFaultListener = std::function<void(const std::string& file, const std::string& piece,
+                                                  const std::string& why)>;
+    void set_layer_fault_listener(LayerFaultListener l) { on_layer_fault_ = std::move(l); }
+
     void start();
     void stop();
 
@@ -109,6 +115,7 @@ private:
     AudioDriverOptions options_;
     DesiredProvider desired_;
     FailureListener on_failed_;
+    LayerFaultListener on_layer_fault_;
     Clock& clock_;
     DeviceClock& device_clock_;
     Wakeup maintenance_wakeup_;

@@ -164,14 +164,29 @@ Library load_library(const fs::path& dir, Problems& problems, LoudnessWorker* wo
                 lib.scenes[id] = std::move(*scene);
         problems.append(p);
     }
+    // Playlists are read first, then every file they name is measured at once on every core
+    // (a new library's first render, check or plan), then each playlist is measured out.
+    std::vector<std::pair<Problems, std::optional<Playlist>>> read;
+    std::vector<std::string> audio_files;
     for (const auto& [id, rel] : overlay_files(dir, "playlists", problems, overlay)) {
         Problems p(rel);
-        if (auto json = read_json(dir, rel, p, overlay)) {
-            if (auto playlist = load_playlist(*json, id, p)) {
-                lib.playlist_infos[id] =
-                    playlist_info(*playlist, dir, p, &loudness, lib.room.sample_rate());
-                lib.playlists[id] = std::move(*playlist);
+        std::optional<Playlist> playlist;
+        if (auto json = read_json(dir, rel, p, overlay)) playlist = load_playlist(*json, id, p);
+        if (playlist)
+            for (const auto& t : playlist->tracks) {
+                if (t.layers.empty()) audio_files.push_back(t.file);
+                for (const auto& l : t.layers)
+                    audio_files.push_back(l.file);
             }
+        read.emplace_back(std::move(p), std::move(playlist));
+    }
+    loudness.prefetch(audio_files);
+    for (auto& [p, playlist] : read) {
+        if (playlist) {
+            const std::string id = playlist->id;
+            lib.playlist_infos[id] =
+                playlist_info(*playlist, dir, p, &loudness, lib.room.sample_rate());
+            lib.playlists[id] = std::move(*playlist);
         }
         problems.append(p);
     }

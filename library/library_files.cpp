@@ -159,6 +159,19 @@ FileResult LibraryFiles::get(FileKind kind, const std::string& name) const {
     return {200, *j};
 }
 
+namespace {
+
+// The room's audio rate as room.json on disk gives it (48 kHz when it cannot be read): the
+// rate the layers of a piece must be of one length at.
+int room_rate_on_disk(const fs::path& dir) {
+    Problems ignored("room.json");
+    if (auto json = read_library_json(dir, "room.json", ignored))
+        if (auto room = load_room_config(*json, ignored)) return room->sample_rate();
+    return RoomConfig{}.sample_rate();
+}
+
+} // namespace
+
 FileResult LibraryFiles::put(FileKind kind, const std::string& name, const std::string& body) {
     if (kind != FileKind::Room && !is_valid_id(name))
         return {400, {{"error", "a name is letters, digits, '-' or '_'"}}};
@@ -181,7 +194,8 @@ FileResult LibraryFiles::put(FileKind kind, const std::string& name, const std::
                 // With the daemon's worker: loudness warnings too ("pending", "longer than
                 // 2 h"), never a measurement here. Without one: lengths only.
                 LoudnessCache cache(dir_, loudness_);
-                playlist_info(*pl, dir_, problems, loudness_ ? &cache : nullptr);
+                playlist_info(*pl, dir_, problems, loudness_ ? &cache : nullptr,
+                              room_rate_on_disk(dir_));
             } else if (json->is_object() && json->contains("tracks") &&
                        (*json)["tracks"].is_array()) {
                 // Every problem at once: the files too, even when other keys are wrong.
@@ -329,7 +343,7 @@ FileResult LibraryFiles::analyze(const std::string& name) const {
         return {400,
                 {{"error", "the playlist has problems"}, {"problems", problems_json(problems)}}};
     LoudnessCache cache(dir_, loudness_);
-    PlaylistInfo info = playlist_info(*playlist, dir_, problems, &cache);
+    PlaylistInfo info = playlist_info(*playlist, dir_, problems, &cache, room_rate_on_disk(dir_));
     Json tracks = Json::array();
     for (std::size_t i = 0; i < info.tracks.size(); ++i) {
         // gain_db is what playback applies: the track's own gain plus loudness normalisation.

@@ -75,7 +75,7 @@ std::shared_ptr<Voice> AudioEngine::make_track(const std::string& file,
         v->layer_depth = static_cast<float>(layers[i].depth);
         v->layer_below = i > 0 ? static_cast<float>(layers[i - 1].depth) : -1.0f;
         v->layer_above = i + 1 < layers.size() ? static_cast<float>(layers[i + 1].depth) : 2.0f;
-        v->piece_file = file; // a layer that fails takes its piece out of the playlists
+        v->piece_file = file; // what a failure names when no layer of the piece plays on
         if (!lead)
             lead = v;
         else
@@ -244,17 +244,32 @@ void AudioEngine::collect() {
         voices_.erase(v);
     }
     // A voice whose file broke mid-way (truncated, unreadable): report it once, at once,
-    // so the engine starts the next track while the ring still plays out.
+    // so the engine starts the next track while the ring still plays out. A layer whose
+    // piece still has a layer playing is a library fault: the piece goes on without it.
     for (auto& [ptr, v] : voices_) {
-        if (v->failed.load() && v->music && !v->reported) {
-            failures_.emplace_back(v->piece != 0 ? v->piece_file : v->file, v->error);
-            v->reported = true;
+        if (!v->failed.load() || !v->music || v->reported) continue;
+        v->reported = true;
+        const bool piece_plays_on =
+            v->piece != 0 && std::any_of(voices_.begin(), voices_.end(), [&](const auto& o) {
+                return o.second->piece == v->piece && !o.second->failed.load();
+            });
+        if (piece_plays_on) {
+            layer_faults_.push_back({v->file, v->piece_file, v->error});
+            continue;
         }
+        failures_.emplace_back(v->piece != 0 ? v->piece_file : v->file, v->error);
+        if (v->piece != 0) // the piece is reported once, whichever layers broke with it
+            for (auto& [optr, o] : voices_)
+                if (o->piece == v->piece) o->reported = true;
     }
 }
 
 std::vector<std::pair<std::string, std::string>> AudioEngine::take_failures() {
     return std::exchange(failures_, {});
+}
+
+std::vector<AudioEngine::LayerFault> AudioEngine::take_layer_faults() {
+    return std::exchange(layer_faults_, {});
 }
 
 void AudioEngine::service() {

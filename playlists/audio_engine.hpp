@@ -68,7 +68,16 @@ public:
     // maintenance thread (under the driver's audio lock), or the renderer's thread.
     void collect();
     // Files that could not be played (missing, unreadable, truncated) since the last call.
+    // A piece in layers is here (by its track file) only when no layer of it plays on.
     std::vector<std::pair<std::string, std::string>> take_failures();
+    // Layers that broke mid-piece while other layers of their piece played on (the mixer
+    // re-spans the depth over those): a library fault for the curator, not a track failure.
+    struct LayerFault {
+        std::string file;  // the broken layer's file
+        std::string piece; // its piece's track file
+        std::string error;
+    };
+    std::vector<LayerFault> take_layer_faults();
     // Inline decoding for the offline renderer: fills every voice that has room.
     void service();
     // Voices alive (not yet freed).
@@ -91,6 +100,7 @@ private:
     Decoder* decoder_;
     std::map<const Voice*, std::shared_ptr<Voice>> voices_;
     std::vector<std::pair<std::string, std::string>> failures_;
+    std::vector<LayerFault> layer_faults_;
     std::vector<MixerCommand> backlog_; // posts that found the queue full
     // One-shot sounds, measured on first use. Mutable: load() is const for the engine's state
     // but fills this cache; only the loading thread (the loader live, the renderer offline)

@@ -12,11 +12,61 @@
 
 #include <cmath>
 #include <fstream>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 namespace stillroom {
 
 namespace fs = std::filesystem;
+
+namespace {
+ebur128_state* meter_state(void* p) {
+    return static_cast<ebur128_state*>(p);
+}
+} // namespace
+
+LoudnessMeter::LoudnessMeter(int channels, int sample_rate)
+    : channels_(channels), sample_rate_(sample_rate) {
+    if (channels <= 0 || sample_rate <= 0) return;
+    ebur128_state* st =
+        ebur128_init(static_cast<unsigned>(channels), static_cast<unsigned long>(sample_rate),
+                     EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK);
+    // A mono file plays on both sides of the room: measure it as it will be heard.
+    if (st && channels == 1) ebur128_set_channel(st, 0, EBUR128_DUAL_MONO);
+    state_ = st;
+}
+
+LoudnessMeter::~LoudnessMeter() {
+    ebur128_state* st = meter_state(state_);
+    if (st) ebur128_destroy(&st);
+}
+
+void LoudnessMeter::add(const float* interleaved, std::int64_t frames) {
+    if (!state_ || frames <= 0) return;
+    ebur128_add_frames_float(meter_state(state_), interleaved, static_cast<std::size_t>(frames));
+    frames_ += frames;
+}
+
+Loudness LoudnessMeter::result() const {
+    Loudness l;
+    if (!state_) return l;
+    double v = 0;
+    ebur128_state* st = meter_state(state_);
+    if (ebur128_loudness_global(st, &v) == EBUR128_SUCCESS && std::isfinite(v))
+        l.integrated_lufs = v;
+    double peak = 0;
+    for (int c = 0; c < channels_; ++c) {
+        double p = 0;
+        if (ebur128_true_peak(st, static_cast<unsigned>(c), &p) == EBUR128_SUCCESS)
+            peak = std::max(peak, p);
+    }
+    l.true_peak_dbtp = peak > 0 ? 20.0 * std::log10(peak) : -70;
+    l.duration_s = static_cast<double>(frames_) / sample_rate_;
+    l.sample_rate = sample_rate_;
+    l.channels = channels_;
+    return l;
+}
 
 std::optional<Loudness> measure_loudness(const fs::path& file, std::string* error,
                                          const std::atomic<bool>* cancel) {
@@ -31,15 +81,11 @@ std::optional<Loudness> measure_loudness(const fs::path& file, std::string* erro
     }
     // Never more than the bound, whatever the header said.
     const std::int64_t max_frames = (kMaxMeasuredSeconds + 1) * info.sample_rate;
-    ebur128_state* st = ebur128_init(static_cast<unsigned>(info.channels),
-                                     static_cast<unsigned long>(info.sample_rate),
-                                     EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK);
-    if (!st) {
+    LoudnessMeter meter(info.channels, info.sample_rate);
+    if (!meter.ok()) {
         if (error) *error = "cannot start the loudness meter";
         return std::nullopt;
     }
-    // A mono file plays on both sides of the room: measure it as it will be heard.
-    if (info.channels == 1) ebur128_set_channel(st, 0, EBUR128_DUAL_MONO);
     std::vector<float> buf(static_cast<std::size_t>(8192 * info.channels));
     std::int64_t total = 0;
     for (;;) {
@@ -47,24 +93,9 @@ std::optional<Loudness> measure_loudness(const fs::path& file, std::string* erro
         if (total >= max_frames) break;
         const auto n = f->read(buf.data(), 8192);
         if (n <= 0) break;
-        ebur128_add_frames_float(st, buf.data(), static_cast<std::size_t>(n));
+        meter.add(buf.data(), n);
         total += n;
     }
-    Loudness l;
-    double v = 0;
-    if (ebur128_loudness_global(st, &v) == EBUR128_SUCCESS && std::isfinite(v))
-        l.integrated_lufs = v;
-    double peak = 0;
-    for (int c = 0; c < info.channels; ++c) {
-        double p = 0;
-        if (ebur128_true_peak(st, static_cast<unsigned>(c), &p) == EBUR128_SUCCESS)
-            peak = std::max(peak, p);
-    }
-    l.true_peak_dbtp = peak > 0 ? 20.0 * std::log10(peak) : -70;
-    l.duration_s = static_cast<double>(total) / info.sample_rate;
-    l.sample_rate = info.sample_rate;
-    l.channels = info.channels;
-    ebur128_destroy(&st);
     if (cancel && cancel->load(std::memory_order_relaxed)) {
         if (error) *error = "measurement stopped";
         return std::nullopt;
@@ -75,7 +106,7 @@ std::optional<Loudness> measure_loudness(const fs::path& file, std::string* erro
                      " frames";
         return std::nullopt;
     }
-    return l;
+    return meter.result();
 }
 
 double normalisation_gain_db(const Loudness& l, double target) {
@@ -133,6 +164,11 @@ std::optional<Loudness> LoudnessCache::get(const std::string& file, std::string*
         auto it = entries_.find(file);
         if (it != entries_.end() && !stamp.empty() && it->second.first == stamp)
             return it->second.second;
+        if (auto f = failed_.find(file);
+            f != failed_.end() && !stamp.empty() && f->second.first == stamp) {
+            if (error) *error = f->second.second; // prefetch() measured it and failed
+            return std::nullopt;
+        }
     }
     std::optional<Loudness> l;
     if (worker_) {
@@ -155,6 +191,71 @@ std::optional<Loudness> LoudnessCache::get(const std::string& file, std::string*
     entries_[file] = {stamp, *l};
     dirty_ = true;
     return l;
+}
+
+std::optional<Loudness> LoudnessCache::cached(const std::string& file) {
+    const auto resolved = resolve_in_library(dir_, file, nullptr);
+    if (!resolved) return std::nullopt;
+    const std::string stamp = stamp_of(*resolved);
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(file);
+    if (it == entries_.end() || stamp.empty() || it->second.first != stamp) return std::nullopt;
+    return it->second.second;
+}
+
+void LoudnessCache::prefetch(const std::vector<std::string>& files, unsigned threads) {
+    if (worker_) return;
+    struct Job {
+        std::string file;
+        fs::path path;
+        std::string stamp;
+    };
+    std::vector<Job> jobs;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& file : files) {
+            std::string error;
+            const auto resolved = resolve_in_library(dir_, file, &error);
+            if (!resolved) continue; // get() says why
+            Job job{file, *resolved, stamp_of(*resolved)};
+            auto it = entries_.find(file);
+            if (job.stamp.empty() || (it != entries_.end() && it->second.first == job.stamp))
+                continue;
+            if (std::any_of(jobs.begin(), jobs.end(), [&](const Job& j) { return j.file == file; }))
+                continue;
+            jobs.push_back(std::move(job));
+        }
+    }
+    if (jobs.empty()) return;
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    threads = std::min({threads, kMaxScanThreads, static_cast<unsigned>(jobs.size())});
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+        for (std::size_t i = next++; i < jobs.size(); i = next++) {
+            const Job& job = jobs[i];
+            std::string error;
+            auto l = measure_loudness(job.path, &error);
+            std::lock_guard lock(mutex_);
+            if (l) {
+                entries_[job.file] = {job.stamp, *l};
+                failed_.erase(job.file);
+                dirty_ = true;
+            } else {
+                failed_[job.file] = {job.stamp, error};
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) {
+        try {
+            pool.emplace_back(work);
+        } catch (const std::system_error&) {
+            break; // no thread to be had: the ones running (and this one) share the files
+        }
+    }
+    work(); // the calling thread is one of them
+    for (auto& t : pool)
+        t.join();
 }
 
 void LoudnessCache::save() {

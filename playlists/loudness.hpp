@@ -10,11 +10,14 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace stillroom {
 
 inline constexpr double kLoudnessTarget = -23.0; // LUFS (EBU R128)
 inline constexpr double kMaxNormalisationGainDb = 20.0;
+// The loudness scan of a library never runs more threads than this, however many cores.
+inline constexpr unsigned kMaxScanThreads = 16;
 
 struct Loudness {
     double integrated_lufs = -70; // -70 or below: silence
@@ -31,6 +34,26 @@ inline constexpr std::int64_t kMaxMeasuredSeconds = 2 * 3600;
 inline bool too_long_to_measure(std::int64_t frames, int sample_rate) {
     return sample_rate > 0 && frames / sample_rate > kMaxMeasuredSeconds;
 }
+
+// An EBU R128 meter fed block by block (integrated loudness and true peak), for code that
+// decodes a file anyway (the upload check). Not copyable; one thread at a time.
+class LoudnessMeter {
+public:
+    LoudnessMeter(int channels, int sample_rate); // ok() is false if it cannot start
+    ~LoudnessMeter();
+    LoudnessMeter(const LoudnessMeter&) = delete;
+    LoudnessMeter& operator=(const LoudnessMeter&) = delete;
+    bool ok() const { return state_ != nullptr; }
+    // Interleaved float frames, in order.
+    void add(const float* interleaved, std::int64_t frames);
+    // The loudness of everything added so far.
+    Loudness result() const;
+
+private:
+    void* state_ = nullptr; // ebur128_state (an unnamed struct in ebur128.h)
+    int channels_ = 0, sample_rate_ = 0;
+    std::int64_t frames_ = 0;
+};
 
 // Measures a file (at most kMaxMeasuredSeconds of it). nullopt with *error when it cannot be
 // decoded, is too long, or `cancel` became true.
@@ -57,6 +80,16 @@ public:
     // file not measured yet gives nullopt and *pending = true (it is being measured).
     std::optional<Loudness> get(const std::string& file, std::string* error,
                                 bool* pending = nullptr);
+    // Measures the files of `files` (library-relative) that are not cached yet, on up to
+    // `threads` threads at once (0: one per core, std::thread::hardware_concurrency(), at most
+    // kMaxScanThreads), so a new library's first load decodes on every core. The results
+    // land in this cache under its lock, a failure too (get() then answers its reason
+    // without measuring again); only save() writes the cache file (one writer). Runs on: the
+    // calling thread, which waits for the scan. With a worker it does nothing (the worker
+    // measures in the background).
+    void prefetch(const std::vector<std::string>& files, unsigned threads = 0);
+    // The loudness of `file` if the cache holds it for the file as it is now; never measures.
+    std::optional<Loudness> cached(const std::string& file);
     // Writes the cache file atomically if anything changed.
     void save();
 
@@ -64,7 +97,8 @@ private:
     std::filesystem::path dir_;
     LoudnessWorker* worker_ = nullptr;
     std::mutex mutex_;
-    std::map<std::string, std::pair<std::string, Loudness>> entries_; // file -> (stamp, value)
+    std::map<std::string, std::pair<std::string, Loudness>> entries_;   // file -> (stamp, value)
+    std::map<std::string, std::pair<std::string, std::string>> failed_; // file -> (stamp, why)
     bool dirty_ = false;
 };
 

@@ -47,13 +47,54 @@ std::int64_t Mixer::piece_readable(std::uint64_t piece) const {
     std::int64_t ready = INT64_MAX;
     for (int i = 0; i < voice_count_; ++i) {
         const Voice* v = voices_[static_cast<std::size_t>(i)];
-        if (v->piece != piece) continue;
+        // A broken layer (gliding out over what its ring holds) never holds the others back.
+        if (v->piece != piece || v->layer_lost) continue;
         const std::int64_t r = v->ring.readable();
         // A layer that has ended (a file that broke) does not hold the others back.
         if (r == 0 && v->decoded_all.load(std::memory_order_acquire)) continue;
         ready = std::min(ready, r);
     }
     return ready == INT64_MAX ? 0 : ready;
+}
+
+float Mixer::layer_gain(const Voice& v, std::int64_t frame) const {
+    const float w =
+        v.layer_lost ? 0.0f
+                     : layer_weight(depth_at(frame), v.layer_below, v.layer_depth, v.layer_above);
+    if (v.respan_length <= 0 || frame >= v.respan_start + v.respan_length) return w;
+    if (frame <= v.respan_start) return v.respan_from;
+    // The power moves linearly from the old mapping to the new: the layers are different
+    // signals, so the piece's total power stays where it was (both mappings sum to one).
+    const float y =
+        static_cast<float>(frame - v.respan_start) / static_cast<float>(v.respan_length);
+    return std::sqrt((1.0f - y) * v.respan_from * v.respan_from + y * w * w);
+}
+
+void Mixer::lose_layer(Voice& lost, std::int64_t at) {
+    // Over what the broken layer's ring still holds: it is heard to the end of the glide.
+    const std::int64_t fade = std::clamp<std::int64_t>(
+        lost.ring.readable(), 1, kLayerLossFadeMs * config_.sample_rate / 1000);
+    lost.respan_from = layer_gain(lost, at);
+    lost.layer_lost = true; // its weight goes to 0
+    lost.respan_start = at;
+    lost.respan_length = fade;
+    for (int i = 0; i < voice_count_; ++i) {
+        Voice* v = voices_[static_cast<std::size_t>(i)];
+        if (v == &lost || v->piece != lost.piece || v->layer_lost) continue;
+        // Its neighbours among the layers still playing (none: it holds on that side).
+        float below = -1.0f, above = 2.0f;
+        for (int j = 0; j < voice_count_; ++j) {
+            const Voice* o = voices_[static_cast<std::size_t>(j)];
+            if (o == v || o->piece != v->piece || o->layer_lost) continue;
+            if (o->layer_depth < v->layer_depth) below = std::max(below, o->layer_depth);
+            if (o->layer_depth > v->layer_depth) above = std::min(above, o->layer_depth);
+        }
+        v->respan_from = layer_gain(*v, at);
+        v->layer_below = below;
+        v->layer_above = above;
+        v->respan_start = at;
+        v->respan_length = fade;
+    }
 }
 
 Mixer::Mixer(MixerConfig config) : config_(std::move(config)) {
@@ -211,6 +252,13 @@ void Mixer::render(float* out, std::int64_t first, int offset, int n) {
     float* tmp = scratch_.data();
     const bool volume_steady = vol_length_ <= 0 || first >= vol_start_ + vol_length_;
     const float volume_steady_gain = volume_gain(first);
+    // A layer that broke: the piece plays on with the layers left (before any voice of this
+    // block is mixed, so every layer of the piece glides from the same frame).
+    for (int vi = 0; vi < voice_count_; ++vi) {
+        Voice* v = voices_[static_cast<std::size_t>(vi)];
+        if (v->piece != 0 && !v->layer_lost && v->failed.load(std::memory_order_acquire))
+            lose_layer(*v, first);
+    }
     for (int vi = 0; vi < voice_count_;) {
         Voice* v = voices_[static_cast<std::size_t>(vi)];
         // The layers of a piece are read in step: as far as all of them have audio ready.
@@ -219,12 +267,11 @@ void Mixer::render(float* out, std::int64_t first, int offset, int n) {
         const std::int64_t got = v->ring.read(tmp, want);
         if (got < n && !v->decoded_all.load(std::memory_order_acquire)) underruns_.fetch_add(1);
         const bool layer = v->piece != 0;
-        auto weight = [&](std::int64_t f) {
-            return layer ? layer_weight(depth_at(f), v->layer_below, v->layer_depth, v->layer_above)
-                         : 1.0f;
-        };
+        auto weight = [&](std::int64_t f) { return layer ? layer_gain(*v, f) : 1.0f; };
+        const bool respan_done =
+            v->respan_length <= 0 || first >= v->respan_start + v->respan_length;
         if (v->envelope.done(first) && (!v->follows_volume || volume_steady) &&
-            (!layer || depth_steady(first))) {
+            (!layer || (depth_steady(first) && respan_done))) {
             // The common case: a constant gain over the whole block.
             const float g = v->envelope.to * v->gain * weight(first) *
                             (v->follows_volume ? volume_steady_gain : 1.0f);

@@ -57,6 +57,8 @@ class Mixer {
 public:
     static constexpr int kMaxVoices = 32;
     static constexpr std::int64_t kMinFade = 480; // 10 ms at 48 kHz: nothing ever steps
+    // A broken layer leaves its piece over at most this (less when its ring holds less).
+    static constexpr std::int64_t kLayerLossFadeMs = 500;
 
     // Allocates everything. Runs on: a control thread.
     explicit Mixer(MixerConfig config);
@@ -99,6 +101,12 @@ private:
     }
     // Frames every layer of `piece` has ready (the layers are read in step).
     std::int64_t piece_readable(std::uint64_t piece) const;
+    // The depth weight of layer `v` at `frame`, along a re-span glide if one is under way.
+    float layer_gain(const Voice& v, std::int64_t frame) const;
+    // Layer `lost` broke (its decoder failed): it fades out over what its ring still holds
+    // (at most kLayerLossFadeMs), and the piece's other layers glide over the same frames to
+    // the depth mapping of the layers left, so the piece plays on with nothing stepping.
+    void lose_layer(Voice& lost, std::int64_t at);
     void retire(int index);
     // Fills group_gain_buf_ with group `g`'s gain for frames [first, first + n).
     void group_gains(std::size_t g, std::int64_t first, int n);

@@ -83,6 +83,8 @@ RenderResult render_session(const SessionSetup& setup, const RenderOptions& o) {
             }
             session_frame += kept;
             audio.collect();
+            for (auto& f : audio.take_layer_faults())
+                result.layer_faults.push_back(std::move(f));
             auto failures = audio.take_failures();
             if (!failures.empty()) {
                 result.failures.insert(result.failures.end(), failures.begin(), failures.end());

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/plan.hpp"
+#include "playlists/audio_engine.hpp"
 #include "playlists/mixer.hpp"
 #include "playlists/sndfile.hpp"
 
@@ -44,6 +45,9 @@ struct RenderResult {
     float peak = 0; // the largest absolute sample in the window, before the rehearsal gain
     std::int64_t clipped = 0; // samples the rehearsal gain pushed past full scale
     std::vector<std::pair<std::string, std::string>> failures; // file, why
+    // Layers that broke mid-piece while their piece played on with the others (a library
+    // fault: the render goes on; `stillroom render` names them).
+    std::vector<AudioEngine::LayerFault> layer_faults;
 };
 
 RenderResult render_session(const SessionSetup& setup, const RenderOptions& options);

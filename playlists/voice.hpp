@@ -68,7 +68,8 @@ struct Voice {
     int device_rate = 48000;
     // A layer of a piece in layers: the piece's serial (0: not a layer; the layers of one
     // piece share it, start on one frame and are read in step), its depth and its
-    // neighbours' (layer_weight()).
+    // neighbours' (layer_weight()). The neighbours are the audio thread's once the voice
+    // starts: when a layer breaks, the mixer re-spans the others over the layers left.
     std::uint64_t piece = 0;
     float layer_depth = 0, layer_below = -1, layer_above = 2;
     std::string piece_file; // the piece's track file (its lightest layer): what a failure names
@@ -93,6 +94,12 @@ struct Voice {
 
     // --- audio thread ---
     Envelope envelope;
+    // A piece that lost a layer (Mixer::lose_layer): the broken layer glides to silence over
+    // what its ring still holds (`layer_lost`), each other layer from its weight then
+    // (`respan_from`) to its weight over the layers left, over the same frames.
+    bool layer_lost = false;
+    float respan_from = 0;
+    std::int64_t respan_start = 0, respan_length = 0; // mixer frames; 0: no glide under way
 
     explicit Voice(std::int64_t ring_frames) : ring(ring_frames) {}
 };

@@ -579,14 +579,28 @@ Json Room::state_locked() const {
             {"library",
              {{"in_force", library_in_force_},
               {"version", library_.version},
-              {"problems", library_problems_}}},
+              {"problems", library_problems_},
+              {"layer_faults", library_layer_faults_}}},
             {"session", session},
             {"templates", templates},
             {"devices", devices}};
 }
 
+void Room::layer_fault(const std::string& file, const std::string& piece, const std::string& why) {
+    std::lock_guard lock(mutex_);
+    constexpr std::size_t kMaxLayerFaults = 32;
+    for (const auto& f : library_layer_faults_)
+        if (f.value("file", "") == file) return; // already told
+    if (library_layer_faults_.size() >= kMaxLayerFaults) return;
+    library_layer_faults_.push_back({{"file", file}, {"piece", piece}, {"error", why}});
+    notify();
+}
+
 void Room::set_library(Library library) {
     std::lock_guard lock(mutex_);
+    // A saved change: the broken layers are tried afresh (a reload that only takes new
+    // loudness measurements keeps them).
+    if (library.version != library_.version) library_layer_faults_ = Json::array();
     library_ = std::move(library);
     library_in_force_ = "disk"; // only a library without errors is ever set here
     library_problems_ = Json::array();

@@ -81,6 +81,10 @@ public:
     void set_library_status(std::string in_force, Json problems, bool in_force_has_errors);
     // A change on disk was rejected: the library in force stays; its problems are listed.
     void library_rejected(Json problems);
+    // A layer of a piece broke mid-piece and the piece played on without it: a library fault
+    // for the curator and the clinic (GET /state → library.layer_faults), never the
+    // therapist's. Kept until a save changes the library. Runs on: any thread.
+    void layer_fault(const std::string& file, const std::string& piece, const std::string& why);
     Clock& clock() { return clock_; }
     // The machine's boot id (read from the kernel); tests set another to act out a reboot.
     void set_boot_id(std::string id) { boot_id_ = std::move(id); }
@@ -161,6 +165,7 @@ private:
     MonoTime next_retention_{};
     std::string library_in_force_ = "disk";
     Json library_problems_ = Json::array();
+    Json library_layer_faults_ = Json::array(); // [{"file", "piece", "error"}], one per file
     bool library_has_errors_ = false;
     std::int64_t last_notify_wall_ms_ = 0;  // a state at least every 5 s during a session
     std::unique_ptr<VitalsMonitor> vitals_; // the session's live vitals and alerts

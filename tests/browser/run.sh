@@ -21,4 +21,4 @@ rm -rf "$work/library/state"
 export STILLROOM_BIN="$bin" STILLROOM_LIBRARY="$work/library"
 export SCREENSHOT_DIR="${SCREENSHOT_DIR:-$(dirname "$bin")/../screenshots}"
 cd "$here"
-node --test --test-concurrency=1 tablet.test.mjs report.test.mjs clinic.test.mjs truth.test.mjs device.test.mjs screens.test.mjs curator.test.mjs monitor.test.mjs
+node --test --test-concurrency=1 tablet.test.mjs report.test.mjs clinic.test.mjs truth.test.mjs device.test.mjs screens.test.mjs curator.test.mjs monitor.test.mjs depth.test.mjs

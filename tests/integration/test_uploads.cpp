@@ -186,6 +186,41 @@ TEST_CASE("a FLAC bomb (hours of silence made with sox) is refused from its head
     CHECK(check == "ok");
 }
 
+TEST_CASE("an upload's loudness (LUFS) is measured by its background check and listed before any "
+          "playlist uses it") {
+    UploadRoom room;
+    ApiClient api(room.port);
+    const std::string curator = api.login("8642");
+    // EBU Tech 3341 (loudness metering, test 1): a stereo 1 kHz sine at -23.0 dBFS reads
+    // -23.0 LUFS (+-0.1 LU). Made by sox at 48 kHz, 16 bits; 5 s rather than the test's 20
+    // (a steady tone's integrated loudness does not depend on its length), so it fits one
+    // request under the 1 MiB limit.
+    const fs::path tone = room.dir.path / "tone.wav";
+    const std::string sox = "sox -D -n -r 48000 -c 2 -b 16 '" + tone.string() +
+                            "' synth 5 sine 1000 gain -23 2>/dev/null";
+    REQUIRE(std::system(sox.c_str()) == 0);
+    const std::string bytes = read_text(tone);
+    REQUIRE(bytes.size() < (1u << 20));
+    auto r = api.call("PUT", "/api/v1/audio/files/audio/tone.wav", curator, bytes);
+    REQUIRE(r);
+    CAPTURE(r->body);
+    REQUIRE(r->status == 201);
+    const Json saved = Json::parse(r->body);
+    // The answer never waits for the whole decode: the loudness follows in the listing.
+    CHECK(saved.contains("lufs"));
+    CHECK(saved["lufs"].is_null());
+    Json lufs;
+    for (int i = 0; i < 200 && !lufs.is_number(); ++i) { // bounded: 20 s
+        const Json list = api.json("GET", "/api/v1/audio/files", curator, "", 200);
+        for (const auto& f : list["files"])
+            if (f["file"] == "audio/tone.wav") lufs = f.value("lufs", Json(nullptr));
+        if (!lufs.is_number()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CAPTURE(lufs.dump());
+    REQUIRE(lufs.is_number());
+    CHECK(std::fabs(lufs.get<double>() - -23.0) <= 0.1);
+}
+
 TEST_CASE("unfinished uploads left by a crash are deleted when the room starts") {
     UploadRoom room([](const fs::path& lib) {
         write_text(lib / "audio/.big.flac.upload.flac", std::string(4096, 'x'));
