@@ -98,7 +98,7 @@ struct RunOptions {
     // The demo's simulated monitors on the room's broker (app/vitals_simulator.hpp).
     bool simulate_vitals = false;
     bool desaturate = false;
-    std::string broker; // the demo's local broker (app/demo_broker.hpp); "" = room.json's
+    std::string broker{}; // the demo's local broker (app/demo_broker.hpp); "" = room.json's
 };
 
 int run_room(RunOptions o) {
