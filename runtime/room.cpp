@@ -153,14 +153,10 @@ std::optional<std::string> Room::resume() {
     // Numbering continues after the highest seq in the journal (a journal from before seq:
     // after its records, so no number is given twice) or in the state file (records it saw
     // written and the journal lost: their numbers stay a gap).
-    last_seq_ = static_cast<std::int64_t>(contents.records.size());
-    for (const auto& r : contents.records)
-        if (r.contains("seq") && r["seq"].is_number_integer())
-            last_seq_ = std::max(last_seq_, r["seq"].get<std::int64_t>());
     last_seq_written_ =
         std::max(last_journal_seq(contents),
                  anchor.is_object() ? anchor.value("seq", std::int64_t{0}) : std::int64_t{0});
-    last_seq_ = std::max(last_seq_, last_seq_written_);
+    last_seq_ = std::max(static_cast<std::int64_t>(contents.records.size()), last_seq_written_);
     // Where is "now" in session time? Same boot: the monotonic clock says exactly.
     // After a reboot (power cut): the wall clock bridges the gap.
     Ms now_in_session = restored->last_record;
