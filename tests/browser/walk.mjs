@@ -89,7 +89,9 @@ async function speedLeg() {
 
 const port = await freePort();
 const BASE = `http://127.0.0.1:${port}`;
-const server = spawn(BIN, ["demo", "--library", lib, "--state-dir", join(work, "state"), "--no-start",
+// With our own oximeter the demo's simulated monitors stay off (--no-vitals): two sources on
+// one topic would keep a low SpO2 from being sustained.
+const server = spawn(BIN, ["demo", "--library", lib, "--state-dir", join(work, "state"), "--no-start", ...(broker ? ["--no-vitals"] : []),
                            "--listen", `127.0.0.1:${port}`, "--audio", "null", "--speed", "1"], { stdio: ["ignore", "ignore", "inherit"] });
 const browser = await launchChromium();
 const secs = (t) => t.trim().split(":").map(Number).reduce((a, b) => a * 60 + b, 0);
