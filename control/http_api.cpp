@@ -222,6 +222,16 @@ void HttpApi::routes() {
                if (!r.message.empty()) out[r.ok ? "note" : "error"] = r.message;
                json_reply(res, r.ok ? 200 : r.status, out);
            }));
+    // A flagged vitals reading seen (therapist, clinic): off every tablet's pinned box.
+    s.Post(R"(/api/v1/session/vitals/([0-9]{1,15})/ack)",
+           guarded(Role::Therapist, [this](const httplib::Request& req, httplib::Response& res,
+                                           const AuthSession& who) {
+               CommandResult r = room_.ack_reading(std::stoll(req.matches[1]), who.user);
+               Json out = {{"ok", r.ok}, {"state", r.body}};
+               if (r.seq > 0) out["seq"] = r.seq;
+               if (!r.message.empty()) out[r.ok ? "note" : "error"] = r.message;
+               json_reply(res, r.ok ? 200 : r.status, out);
+           }));
     s.Get("/api/v1/session/vitals/series",
           guarded(Role::Therapist,
                   [this](const httplib::Request&, httplib::Response& res, const AuthSession&) {

@@ -66,6 +66,13 @@ void ChartEntries::on_record(const Json& r) {
             }
         return;
     }
+    if (type == "vitals_ack") { // a flagged reading seen, for every tablet (the first one counts)
+        for (auto& e : entries_)
+            if (e.seq == r.value("entry", std::int64_t{-1}) && e.acked.is_null())
+                e.acked = {
+                    {"seq", seq}, {"by", r.value("by", "")}, {"clock", r.value("clock", "")}};
+        return;
+    }
     if (type != "cmd" || seq == 0) return;
     const std::string cmd = r.value("cmd", "");
     const Json args = r.contains("args") && r["args"].is_object() ? r["args"] : Json::object();
@@ -101,7 +108,7 @@ const ChartEntry* ChartEntries::find(std::int64_t seq) const {
 
 Json ChartEntries::to_json() const {
     Json out = Json::array();
-    for (const auto& e : entries_)
+    for (const auto& e : entries_) {
         out.push_back({{"seq", e.seq},
                        {"kind", e.kind},
                        {"t_s", report_seconds(Ms{e.t_ms})},
@@ -112,6 +119,11 @@ Json ChartEntries::to_json() const {
                                   : e.corrections.empty() ? "final"
                                                           : "corrected"},
                        {"corrections", e.corrections}});
+        if (!e.acked.is_null()) {
+            out.back()["acked_by"] = e.acked["by"];
+            out.back()["acked_clock"] = e.acked["clock"];
+        }
+    }
     return out;
 }
 

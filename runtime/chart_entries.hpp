@@ -28,6 +28,7 @@ struct ChartEntry {
     std::string by, clock;
     Json value;                       // the command's arguments
     Json corrections = Json::array(); // {"seq","reason","by","clock","late","value"?}
+    Json acked = nullptr;             // a vitals reading seen: {"seq","by","clock"}, or null
     bool entered_in_error() const;
 };
 
@@ -42,8 +43,9 @@ public:
     // The discharge record (a monitoring clock's checklist done): {"seq", "by", "clock",
     // "t_s"}, or null.
     const Json& discharged() const { return discharged_; }
-    // [{"seq","kind","t_s","by","clock","value","status","corrections"[]}]; status is
-    // "final", "corrected" (a later value or time stands) or "entered-in-error".
+    // [{"seq","kind","t_s","by","clock","value","status","corrections"[]}] (a vitals reading
+    // acknowledged also has "acked_by" and "acked_clock"); status is "final", "corrected" (a
+    // later value or time stands) or "entered-in-error".
     Json to_json() const;
 
 private:

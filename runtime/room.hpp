@@ -51,6 +51,7 @@ public:
     CommandResult correct(const Correction& correction, const std::string& by,
                           bool any_user) override;
     CommandResult sign(const std::string& session_id, const std::string& by) override;
+    CommandResult ack_reading(std::int64_t seq, const std::string& by) override;
     // Runs due work up to the clock's now. Runs on: the engine thread.
     void tick();
     // The engine thread: ticks until `stop` is set, sleeping until the next due time (at

@@ -99,6 +99,30 @@ CommandResult Room::correct(const Correction& c, const std::string& by, bool any
     return {true, 200, message, state_locked(), seq};
 }
 
+CommandResult Room::ack_reading(std::int64_t seq, const std::string& by) {
+    std::lock_guard lock(mutex_);
+    if (!session_ || !journal_) return {false, 409, "no session is running", state_locked()};
+    const ChartEntry* e = entries_.find(seq);
+    if (!e || e->kind != "vitals")
+        return {false, 404,
+                "no vitals reading with seq " + std::to_string(seq) + " in this session",
+                state_locked()};
+    if (!e->acked.is_null())
+        return {true, 200,
+                "already seen by " + e->acked.value("by", std::string()) + " at " +
+                    e->acked.value("clock", std::string()),
+                state_locked()};
+    const Ms now = std::max(session_now(), session_->now());
+    acting_by_ = by;
+    const std::int64_t record_seq =
+        queue_record({{"type", "vitals_ack"}, {"t", now.count()}, {"entry", seq}});
+    acting_by_.clear();
+    notify();
+    std::string message;
+    if (!held_records_.empty()) message = "done, but not yet on disk: " + journal_fault_;
+    return {true, 200, message, state_locked(), record_seq};
+}
+
 CommandResult Room::sign(const std::string& id, const std::string& by) {
     std::lock_guard lock(mutex_);
     if (!session_ || session_->id() != id) return sign_journal_file(id, by);

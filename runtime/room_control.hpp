@@ -75,6 +75,13 @@ public:
     // The running session's full vitals series, minute rows and alert episodes; null
     // without a session. Runs on: any thread.
     virtual Json vitals_series() const { return nullptr; }
+    // Acknowledges the session's vitals reading with journal seq `seq` (a flagged reading
+    // pinned on every tablet until seen) as `by`, for the whole room. Runs on: any thread.
+    virtual CommandResult ack_reading(std::int64_t seq, const std::string& by) {
+        (void)seq;
+        (void)by;
+        return {false, 409, "no session is running", nullptr};
+    }
 };
 
 } // namespace stillroom

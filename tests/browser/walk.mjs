@@ -1,6 +1,8 @@
 // A new user's walk through the product, for the docs' screenshots (not a test): a real
 // `stillroom demo` at real pace (--speed 1), two therapist tablets (1180x820 and 820x1180),
-// a phone (390x844), a curator and the clinic at once, for WALK_MINUTES minutes of a session.
+// a phone (390x844), a curator and the clinic at once, for WALK_MINUTES minutes of a session;
+// then a second leg at --speed 20 (SPEED_MINUTES real minutes, default 2: 40 session minutes,
+// past the onset into the peak) with the three screens at once.
 // With mosquitto installed the room reads a pulse oximeter over MQTT (the monitor panel and
 // an SpO2 alert); otherwise that part is skipped.
 // usage (from tests/browser, after `npm ci`):
@@ -37,9 +39,59 @@ if (existsSync(MOSQUITTO)) {
     "-m", JSON.stringify({ SpO2: spo2, pulse: { bpm: 72 } })], { stdio: "ignore" }), 1000);
 }
 
+let speedServer = null;
+// The second leg: --speed 20, three screens at once, the session screen at each size as the
+// session moves through its phases (therapist-speed20-WxH.png); the clocks against the room.
+async function speedLeg() {
+  const port = await freePort(), base = `http://127.0.0.1:${port}`;
+  speedServer = spawn(BIN, ["demo", "--library", lib, "--state-dir", join(work, "state20"), "--no-start",
+                            "--listen", `127.0.0.1:${port}`, "--audio", "null", "--speed", "20"], { stdio: ["ignore", "ignore", "inherit"] });
+  if (!await waitFor(async () => (await fetch(base + "/")).ok, 90000)) throw new Error("the --speed 20 demo did not come up");
+  const pages = [];
+  for (const [w, h] of [[1180, 820], [820, 1180], [390, 844]]) {
+    const ctx = await browser.newContext({ viewport: { width: w, height: h }, colorScheme: "dark" });
+    const p = await ctx.newPage();
+    p.on("pageerror", (e) => console.log(`  ! page error at ${w}x${h} (speed 20): ${e.message}`));
+    await p.goto(base + "/");
+    for (const d of "1357") await p.click(`#pinpad button[data-key="${d}"]`);
+    await p.click('#pinpad button[data-key="OK"]');
+    await p.waitForSelector("#live.live");
+    pages.push([p, `${w}x${h}`]);
+  }
+  const [a] = pages[0];
+  await a.fill("#label", "K-0413");
+  await a.click('#templates button[data-template="im-ketamine"]');
+  await a.waitForSelector("#tpl-preview:not(.hidden)");
+  await a.click("#b-start-confirm");
+  for (const [p] of pages) await p.waitForSelector("#session:not(.hidden)");
+  await a.fill("#dose-mg", "56");
+  await a.click("#b-dose");
+  for (const [p] of pages) await p.waitForSelector("#dose-given:not(.hidden)");
+  step(`speed 20: session started, dose on the 1180 tablet: "${await a.textContent("#dose-given")}"`);
+  const minutes = Number(process.env.SPEED_MINUTES || 2);
+  for (let m = 0; m < minutes; ++m) {
+    await a.waitForTimeout(60000);
+    const token = await a.evaluate(() => token);
+    const st = await (await fetch(base + "/api/v1/state", { headers: { Authorization: "Bearer " + token } })).json();
+    const drift = [];
+    for (const [p] of pages) drift.push(secs(await p.textContent("#since-dose")) - st.session.since_dose);
+    step(`speed 20, minute ${m + 1}: phase ${st.session.phase.name}, since dose ${st.session.since_dose.toFixed(0)} s; tablets differ by ${drift.map((d) => d.toFixed(0)).join(", ")} s`);
+  }
+  for (const [p, where] of pages) {
+    await p.evaluate(() => scrollTo(0, 0));
+    await shot(p, `therapist-speed20-${where}.png`);
+    await noSideways(p, where + " speed 20");
+  }
+  for (const [p] of pages) await p.context().close();
+  await stopProcess(speedServer);
+  speedServer = null;
+}
+
 const port = await freePort();
 const BASE = `http://127.0.0.1:${port}`;
-const server = spawn(BIN, ["demo", "--library", lib, "--state-dir", join(work, "state"), "--no-start",
+// With our own oximeter the demo's simulated monitors stay off (--no-vitals): two sources on
+// one topic would keep a low SpO2 from being sustained.
+const server = spawn(BIN, ["demo", "--library", lib, "--state-dir", join(work, "state"), "--no-start", ...(broker ? ["--no-vitals"] : []),
                            "--listen", `127.0.0.1:${port}`, "--audio", "null", "--speed", "1"], { stdio: ["ignore", "ignore", "inherit"] });
 const browser = await launchChromium();
 const secs = (t) => t.trim().split(":").map(Number).reduce((a, b) => a * 60 + b, 0);
@@ -124,6 +176,10 @@ try {
   await tabletB.waitForSelector("#pinned .pin-vitals");
   await tabletA.evaluate(() => scrollTo(0, 0));
   await shot(tabletA, "therapist-pinned.png");
+  // Seen on tablet B: the room keeps it, so it leaves tablet A too.
+  await tabletB.click("#pinned .pin-vitals button");
+  const seenEverywhere = await tabletA.waitForSelector("#pinned .pin-vitals", { state: "detached", timeout: 10000 }).then(() => true, () => false);
+  step(`flagged reading: Seen on tablet B ${seenEverywhere ? "left tablet A too" : "did NOT leave tablet A"}`);
   // A reading typed wrong on the phone, then marked entered in error (it stays, struck).
   await phone.fill('#vitals input[data-key="hr"]', "17"); // not plausible: refused, the field marked
   await phone.click("#b-vitals");
@@ -195,7 +251,10 @@ try {
   await phone.waitForSelector("#history-list tr");
   await shot(phone, "history.png");
   step("summary, report and history");
+  await stopProcess(server);
+  await speedLeg();
 } finally {
+  if (speedServer) await stopProcess(speedServer);
   if (oximeter) clearInterval(oximeter);
   await browser.close();
   await stopProcess(server);

@@ -111,3 +111,84 @@ TEST_CASE("the HTTP API: structured dose fields, their correction, the discharge
     CHECK(report["monitoring"]["discharge"]["checklist"]["bp"]["systolic"] == 128);
     services.stop();
 }
+
+// A flagged reading's Seen is the room's, not one tablet's (docs/api.md "A flagged reading
+// seen"): the therapist acknowledges it once, every client's state says so (who and when),
+// also after the room restarts; a second Seen changes nothing; only a vitals entry of this
+// session can be acknowledged.
+TEST_CASE("the HTTP API: a flagged vitals reading seen on one tablet is seen for the room") {
+    TempDir dir;
+    const fs::path lib_dir = dir.path / "lib";
+    const int port = free_loopback_port();
+    write_text(lib_dir / "room.json",
+               Json{{"room", "seen-api"},
+                    {"control",
+                     {{"listen", "127.0.0.1:" + std::to_string(port)}, {"users", three_users()}}}}
+                   .dump(2));
+    write_text(lib_dir / "sessions/s.json", R"({"name": "S",
+      "phases": [{"id": "rest", "until": "therapist", "duration": "1h"}]})");
+    auto entry_of = [](const Json& state, std::int64_t seq) {
+        for (const auto& e : state["session"]["entries"])
+            if (e["seq"] == seq) return e;
+        return Json();
+    };
+    SteadyClock clock;
+    SteadyDeviceClock device_clock;
+    std::int64_t flagged = 0;
+    {
+        Problems problems;
+        RoomServices services(load_library(lib_dir, problems),
+                              test_room_options(dir.path / "state"), clock, device_clock);
+        REQUIRE_MESSAGE(!problems.has_errors(), problems.to_string());
+        services.start();
+        REQUIRE(services.http());
+        ApiClient api(port);
+        const std::string tablet = api.login("1357"), clinic = api.login("2468");
+        api.json("POST", "/api/v1/session/start", tablet, R"({"template":"s","label":"R1-AM"})",
+                 200);
+        const Json dose = api.json("POST", "/api/v1/session/dose", tablet, "{}", 200);
+        const Json reading = api.json("POST", "/api/v1/session/vitals", tablet,
+                                      R"({"systolic": 175, "diastolic": 90})", 200);
+        flagged = reading["seq"];
+        REQUIRE(!reading["state"]["session"]["vitals"].back()["flags"].empty());
+        CHECK_FALSE(entry_of(reading["state"], flagged).contains("acked_by"));
+
+        struct Row {
+            std::string path;
+            int status;
+            const char* says;
+        };
+        const Row refused[] = {
+            {"/api/v1/session/vitals/999/ack", 404, "no vitals reading with seq 999"},
+            {"/api/v1/session/vitals/" + std::to_string(dose["seq"].get<std::int64_t>()) + "/ack",
+             404, "no vitals reading with seq"},
+        };
+        for (const auto& r : refused) {
+            CAPTURE(r.path);
+            const Json out = api.json("POST", r.path, tablet, "{}", r.status);
+            CHECK(out["error"].get<std::string>().find(r.says) != std::string::npos);
+        }
+        const std::string ack = "/api/v1/session/vitals/" + std::to_string(flagged) + "/ack";
+        const Json seen = api.json("POST", ack, tablet, "{}", 200);
+        CHECK(seen["seq"].get<std::int64_t>() > flagged);
+        // The other tablet (the clinic's login here) sees it acknowledged by the therapist.
+        const Json other = entry_of(api.json("GET", "/api/v1/state", clinic, "", 200), flagged);
+        CHECK(other["acked_by"] == "t");
+        CHECK(other["acked_clock"].is_string());
+        // A second Seen (the other tablet a moment later) keeps the first.
+        const Json again = api.json("POST", ack, clinic, "{}", 200);
+        CHECK(again["note"].get<std::string>().rfind("already seen by t at ", 0) == 0);
+        CHECK(entry_of(again["state"], flagged)["acked_by"] == "t");
+        services.stop();
+    }
+    // The room restarts (the session resumes from its journal): still seen.
+    Problems problems;
+    RoomServices services(load_library(lib_dir, problems), test_room_options(dir.path / "state"),
+                          clock, device_clock);
+    services.start();
+    REQUIRE(services.http());
+    ApiClient api(port);
+    const std::string tablet = api.login("1357");
+    CHECK(entry_of(api.json("GET", "/api/v1/state", tablet, "", 200), flagged)["acked_by"] == "t");
+    services.stop();
+}

@@ -105,6 +105,8 @@ const Row kRoutes[] = {
     {"POST", "/api/v1/session/alerts/([A-Za-z0-9_-]{1,32})/ack", "/api/v1/session/alerts/a1/ack",
      "{}", Need::Therapist},
     {"GET", "/api/v1/session/vitals/series", "/api/v1/session/vitals/series", "", Need::Therapist},
+    {"POST", "/api/v1/session/vitals/([0-9]{1,15})/ack", "/api/v1/session/vitals/7/ack", "{}",
+     Need::Therapist},
 };
 
 struct RolesRoom final : RoomControl {
