@@ -138,11 +138,20 @@ struct StrangerSlot {
     bool taken;
 };
 
+class Argon2Verifier final : public PinVerifier {
+public:
+    bool verify(const std::string& pin, const std::string& pin_hash) override {
+        return verify_pin(pin, pin_hash);
+    }
+};
+
+Argon2Verifier argon2_verifier;
+
 } // namespace
 
 Auth::Auth(std::vector<UserConfig> users, DeviceClock& clock, std::filesystem::path store,
-           PinThrottle::Writer throttle_writer)
-    : clock_(clock), store_(std::move(store)),
+           PinThrottle::Writer throttle_writer, PinVerifier* verifier)
+    : clock_(clock), verifier_(verifier ? verifier : &argon2_verifier), store_(std::move(store)),
       throttle_(clock,
                 store_.empty() ? std::filesystem::path{} : store_.parent_path() / "throttle.json",
                 std::move(throttle_writer)),
@@ -272,7 +281,7 @@ Auth::LoginResult Auth::login(const std::string& pin, const std::string& client,
     {
         StrangerSlot slot(!device_user);
         for (const auto& u : users) {
-            if (verify_pin(pin, u.pin_hash)) {
+            if (verifier_->verify(pin, u.pin_hash)) {
                 role = role_from_string(u.role);
                 user = u.name;
                 pin_hash = u.pin_hash;

@@ -34,6 +34,14 @@ bool is_valid_pin(const std::string& pin);
 std::string random_secret();
 std::string secret_digest(const std::string& secret);
 
+// Checks a PIN against a user's pin_hash. The room's is verify_pin (Argon2id, slow on purpose);
+// tests count the checks with their own. Runs on: a login worker. Thread-safe.
+class PinVerifier {
+public:
+    virtual ~PinVerifier() = default;
+    virtual bool verify(const std::string& pin, const std::string& pin_hash) = 0;
+};
+
 struct AuthSession {
     std::string user;
     Role role = Role::Therapist;
@@ -48,9 +56,10 @@ public:
     // mid-session must not lock the therapist out): token digests (never the tokens), their
     // user, role, a fingerprint of the user's PIN hash and expiries are kept there; beside it
     // throttle.json (PinThrottle) and devices.json (DeviceCookies).
-    // `throttle_writer` replaces throttle.json's file write (tests).
+    // `throttle_writer` replaces throttle.json's file write (tests); `verifier` the PIN check
+    // (tests; null: verify_pin).
     Auth(std::vector<UserConfig> users, DeviceClock& clock, std::filesystem::path store = {},
-         PinThrottle::Writer throttle_writer = nullptr);
+         PinThrottle::Writer throttle_writer = nullptr, PinVerifier* verifier = nullptr);
 
     enum class LoginStatus { Ok, WrongPin, Throttled };
     struct LoginResult {
@@ -114,6 +123,7 @@ private:
     std::map<std::string, UserInForce> in_force_;
     int min_pin_digits_ = 4;
     DeviceClock& clock_;
+    PinVerifier* verifier_;
     std::filesystem::path store_;
     std::mutex store_mutex_;              // one tokens.json write at a time, in order
     std::map<std::string, Token> tokens_; // keyed by the token's digest

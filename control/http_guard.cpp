@@ -277,9 +277,11 @@ struct Conn {
     bool close_after = false;
     bool draining = false; // replied and half-closed: the rest of the request is read and dropped
     std::size_t drained = 0;
-    bool trusted = false;    // has shown a valid token or device cookie
-    std::uint64_t age = 0;   // when it last became idle, for closing the oldest stranger
-    bool login_slot = false; // holds one of its address's stranger login slots
+    bool trusted = false;      // has shown a valid token or device cookie
+    std::uint64_t age = 0;     // when it last became idle, for closing the oldest stranger
+    bool login_slot = false;   // holds one of its address's stranger login slots
+    bool hold_refusal = false; // a stranger's login: a refusal waits (refused_login_delay)
+    std::string held_reply;    // that refusal, sent when its time comes
     ~Conn() {
         if (ssl) {
             SSL_shutdown(ssl);
@@ -361,6 +363,10 @@ public:
         return static_cast<ssize_t>(n);
     }
     ssize_t write(const char* ptr, std::size_t size) override {
+        if (c_.hold_refusal && !failed_) { // a stranger's login: kept until its status is known
+            held_.append(ptr, size);
+            return static_cast<ssize_t>(size);
+        }
         if (failed_ || !send_all(c_, ptr, size, clock_.now() + write_timeout_, clock_)) {
             failed_ = true;
             return -1;
@@ -378,6 +384,21 @@ public:
     }
     socket_t socket() const override { return c_.fd; }
     bool failed() const { return failed_; }
+    // What a held response says: a refusal (429, 503) is handed to the guard with the
+    // connection; anything else (a success, a wrong PIN that was checked) is sent now.
+    void settle_held() {
+        if (!c_.hold_refusal) return;
+        c_.hold_refusal = false;
+        if (is_refusal(held_)) {
+            c_.held_reply = std::move(held_);
+            return;
+        }
+        if (!send_all(c_, held_.data(), held_.size(), clock_.now() + write_timeout_, clock_))
+            failed_ = true;
+    }
+    static bool is_refusal(std::string_view response) {
+        return response.rfind("HTTP/1.1 429 ", 0) == 0 || response.rfind("HTTP/1.1 503 ", 0) == 0;
+    }
 
 private:
     Conn& c_;
@@ -386,6 +407,7 @@ private:
     Ms write_timeout_;
     const DeviceClock& clock_;
     bool failed_ = false;
+    std::string held_;
 };
 
 // httplib hands each accepted socket to its task queue; this one runs the task at once on
@@ -443,6 +465,8 @@ public:
         std::lock_guard lock(mutex_);
         adopted_.clear();
         returned_.clear();
+        held_.clear();
+        held_count_ = 0;
         ::close(epoll_);
         ::close(wake_);
         if (tls_) SSL_CTX_free(tls_);
@@ -471,6 +495,7 @@ public:
     }
 
     int open_connections() const { return open_.load(); }
+    int held_refusals() const { return held_count_.load(); }
     void set_classifier(RequestClassifier c) { classifier_ = std::move(c); }
 
 private:
@@ -508,6 +533,8 @@ private:
                 if (it != conns_.end()) on_readable(it->second);
             }
             const DeviceTime now = clock_.now();
+            while (!held_.empty() && held_.front().first <= now)
+                answer_oldest_held();
             if (now - last_sweep >= Ms{50}) {
                 last_sweep = now;
                 std::vector<int> expired;
@@ -548,6 +575,11 @@ private:
                 (open_.load() >= limits_.max_connections || strangers_ >= limits_.max_strangers) &&
                 !idle_strangers_.empty())
                 close_conn(idle_strangers_.begin()->second);
+            // Then held refusals: each is answered now rather than keep a newcomer out.
+            while (
+                (open_.load() >= limits_.max_connections || strangers_ >= limits_.max_strangers) &&
+                !held_.empty())
+                answer_oldest_held();
             if (open_.load() >= limits_.max_connections || strangers_ >= limits_.max_strangers)
                 continue; // closed: every stranger is busy in a worker
             ++open_;
@@ -575,6 +607,10 @@ private:
                 c->login_slot = false;
                 if (--stranger_logins_[c->ip] <= 0) stranger_logins_.erase(c->ip);
             }
+            if (!c->held_reply.empty()) {
+                hold(std::move(c));
+                continue;
+            }
             if (c->close_after) {
                 forget(*c);
                 continue;
@@ -587,6 +623,22 @@ private:
             auto it = conns_.find(fd);
             if (it != conns_.end() && it->second->started) try_dispatch(it->second); // pipelined
         }
+    }
+
+    // A stranger's refused login waits here for refused_login_delay, out of epoll and of
+    // every worker, still counted as a stranger's socket; then it is answered and closed.
+    void hold(std::unique_ptr<Conn> c) {
+        c->close_after = true;
+        held_.emplace_back(clock_.now() + limits_.refused_login_delay, std::move(c));
+        held_count_ = static_cast<int>(held_.size());
+    }
+
+    void answer_oldest_held() {
+        std::unique_ptr<Conn> c = std::move(held_.front().second);
+        held_.pop_front();
+        held_count_ = static_cast<int>(held_.size());
+        send_all(*c, c->held_reply.data(), c->held_reply.size(), clock_.now() + Ms{50}, clock_);
+        forget(*c);
     }
 
     void watch(std::unique_ptr<Conn> c) {
@@ -741,12 +793,21 @@ private:
         const int lane = static_cast<int>(rc.lane);
         if (rc.lane != RequestLane::Stranger) trust(*c);
         // Login work per address: strangers get a few at a time, answered at once beyond.
-        if (login && rc.lane == RequestLane::Stranger) {
-            if (stranger_logins_[c->ip] >= limits_.stranger_logins_per_address)
-                return reply_and_close(c, canned(429, "Too Many Requests",
-                                                 "too many logins at once from this address"));
+        const bool stranger_login = login && rc.lane == RequestLane::Stranger;
+        if (stranger_login) {
+            if (stranger_logins_[c->ip] >= limits_.stranger_logins_per_address) {
+                const int fd = c->fd;
+                epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+                idle_strangers_.erase(c->age);
+                c->held_reply =
+                    canned(429, "Too Many Requests", "too many logins at once from this address");
+                hold(std::move(conns_[fd]));
+                conns_.erase(fd);
+                return;
+            }
             ++stranger_logins_[c->ip];
             c->login_slot = true;
+            c->hold_refusal = true;
         }
         // A stranger's event stream is answered (401) by a request worker, never a stream one.
         const bool to_streams = stream && rc.lane != RequestLane::Stranger;
@@ -764,6 +825,7 @@ private:
             BufferedStream s(conn, std::move(task->second), limits_.write_timeout, clock_);
             bool closed = false;
             const bool ok = server_.serve_one(s, last, closed);
+            s.settle_held();
             conn.close_after = !ok || closed || last || s.failed();
             hand_back(std::move(task->first));
         };
@@ -774,10 +836,17 @@ private:
             const std::string reply =
                 to_streams ? canned(503, "Service Unavailable", "too many event streams are open")
                            : canned(503, "Service Unavailable", "the room is busy; try again");
-            send_all(*task->first, reply.data(), reply.size(), clock_.now() + Ms{50}, clock_);
-            if (task->first->login_slot && --stranger_logins_[task->first->ip] <= 0)
-                stranger_logins_.erase(task->first->ip);
-            forget(*task->first);
+            Conn& conn = *task->first;
+            if (conn.login_slot && --stranger_logins_[conn.ip] <= 0)
+                stranger_logins_.erase(conn.ip);
+            conn.login_slot = false;
+            if (stranger_login) {
+                conn.hold_refusal = false;
+                conn.held_reply = reply;
+                return hold(std::move(task->first));
+            }
+            send_all(conn, reply.data(), reply.size(), clock_.now() + Ms{50}, clock_);
+            forget(conn);
             task->first.reset();
         }
     }
@@ -801,6 +870,8 @@ private:
     std::map<std::uint64_t, int> idle_strangers_; // age -> fd: strangers waiting in conns_
     std::uint64_t ages_ = 0;
     std::map<std::string, int> stranger_logins_;
+    std::deque<std::pair<DeviceTime, std::unique_ptr<Conn>>> held_; // refused logins, by time
+    std::atomic<int> held_count_{0};
     RequestClassifier classifier_;
     LanePool requests_;
     LanePool logins_;
@@ -896,6 +967,10 @@ void GuardedServer::set_classifier(RequestClassifier classifier) {
 
 int GuardedServer::open_connections() const {
     return front_ ? front_->open_connections() : 0;
+}
+
+int GuardedServer::held_refusals() const {
+    return front_ ? front_->held_refusals() : 0;
 }
 
 bool GuardedServer::serve_one(httplib::Stream& stream, bool close_connection,

@@ -4,7 +4,8 @@
 // total deadline per request (headers and body) and a size limit that holds for chunked
 // bodies, and caps connections in all and per address. Only complete requests reach a
 // worker, and requests, logins (PIN hashing) and event streams each have their own small
-// pool, so slow, idle or hostile sockets never hold a worker a therapist's button needs.
+// pool, so slow, idle or hostile sockets never hold a worker a therapist's button needs. A
+// stranger's refused login is answered late, from the guard's thread (refused_login_delay).
 #pragma once
 
 #include "engine/clock.hpp"
@@ -38,8 +39,15 @@ struct HttpGuardLimits {
     int urgent_workers = 1;              // more, serving only Urgent requests (the therapist's)
     int login_workers = 2;               // logins: at most this many PIN hashes at once
     int trusted_login_workers = 1;       // more, serving only logins from known devices
-    int stranger_logins_per_address = 2; // waiting or running; more get 429 at once
-    int stream_workers = 32;             // event streams (SSE) at once; more get 503
+    int stranger_logins_per_address = 2; // waiting or running; more get 429 (held, below)
+    // A stranger's login refused with no PIN checked (429: the throttle, the shared budget, or
+    // too many at once from its address; 503: the login queue) is answered this much later by
+    // the guard's thread, holding no worker and no login slot: a client that waits for its
+    // answer tries at most once per this per connection, so a refused flood costs the room
+    // little. A held one counts as a stranger's socket; a newcomer needing its slot answers it
+    // at once.
+    Ms refused_login_delay{1000};
+    int stream_workers = 32; // event streams (SSE) at once; more get 503
     // Event streams in groups (a classifier's stream_group), each with its own workers; empty:
     // one group of stream_workers.
     std::vector<int> stream_groups;
@@ -103,6 +111,8 @@ public:
     bool serving() const { return serving_.joinable(); }
     // Open connections right now (tests and the benchmark). Runs on: any thread.
     int open_connections() const;
+    // Strangers' refused logins waiting for their answer (tests and the benchmark).
+    int held_refusals() const;
     // Sorts requests into lanes (before serve()).
     void set_classifier(RequestClassifier classifier);
 

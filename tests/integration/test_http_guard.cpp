@@ -36,6 +36,7 @@ struct GuardFixture {
     std::condition_variable slow_cv;
     bool slow_release = false;
     std::atomic<int> slow_in{0};
+    std::atomic<int> logins{0};
     explicit GuardFixture(HttpGuardLimits limits, RequestClassifier classifier = nullptr)
         : server(limits, clock) {
         if (classifier) server.set_classifier(std::move(classifier));
@@ -47,6 +48,14 @@ struct GuardFixture {
         });
         server.Get("/ping", [](const httplib::Request&, httplib::Response& res) {
             res.set_content("pong", "text/plain");
+        });
+        // "1357" is right; any other PIN is refused unchecked (429), as the throttle does.
+        server.Post("/api/v1/login", [this](const httplib::Request& req, httplib::Response& res) {
+            ++logins;
+            if (req.body == R"({"pin":"1357"})")
+                return res.set_content(R"({"token":"t"})", "application/json");
+            res.status = 429;
+            res.set_content(R"({"error":"too many wrong PINs"})", "application/json");
         });
         server.Post("/echo", [](const httplib::Request& req, httplib::Response& res) {
             res.set_content(std::to_string(req.body.size()), "text/plain");
@@ -385,4 +394,87 @@ TEST_CASE("tablet API: login rules over real sockets from 127.0.0.2 and 127.0.0.
         CHECK(raw_request("127.0.0.3", port, "GET", "/api/v1/state", auth).status == 200);
     }
     services.stop();
+}
+
+namespace {
+
+// Every login is a stranger's here; "/ping?urgent" stands for the therapist's command.
+RequestClass logins_are_strangers(const RequestSummary& r) {
+    if (r.target == "/api/v1/login") return {RequestLane::Stranger, 0};
+    return {r.target == "/ping?urgent" ? RequestLane::Urgent : RequestLane::Trusted, 0};
+}
+
+int send_login(const std::string& from, int port, const std::string& pin) {
+    const int fd = connect_from(from, port);
+    if (fd < 0) return fd;
+    const std::string body = R"({"pin":")" + pin + "\"}";
+    send_text(fd, "POST /api/v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                  "Content-Type: application/json\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + body);
+    return fd;
+}
+
+bool answered_yet(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
+}
+
+} // namespace
+
+TEST_CASE("HTTP guard: a stranger's refused login is answered late, holding no worker and no "
+          "login slot") {
+    HttpGuardLimits limits;
+    limits.login_workers = 1;
+    limits.trusted_login_workers = 0;
+    limits.stranger_logins_per_address = 1;
+    limits.refused_login_delay = std::chrono::milliseconds(3000);
+    GuardFixture f(limits, logins_are_strangers);
+    // Five wrong PINs from five addresses: the one login worker refuses all five while the
+    // first is still held (a held refusal holds no worker), none is answered yet...
+    const auto sent = std::chrono::steady_clock::now();
+    Sockets refused;
+    for (int a = 2; a <= 6; ++a) {
+        refused.fds.push_back(send_login("127.0.0." + std::to_string(a), f.port, "0000"));
+        REQUIRE(refused.fds.back() >= 0);
+    }
+    REQUIRE(eventually([&] { return f.server.held_refusals() == 5; }, 30));
+    CHECK(f.logins == 5);
+    for (int fd : refused.fds)
+        CHECK_FALSE(answered_yet(fd));
+    // ...nor does it hold its address's one login slot: the right PIN from 127.0.0.2 is
+    // served now; and the therapist's command is.
+    RawReply right = raw_request("127.0.0.2", f.port, "POST", "/api/v1/login",
+                                 "Content-Type: application/json\r\n", R"({"pin":"1357"})", 2000);
+    CHECK(right.status == 200);
+    CHECK(raw_request("127.0.0.1", f.port, "GET", "/ping?urgent", "", "", 2000).status == 200);
+    // Each refusal comes, 429, after the delay (measured from before it was sent).
+    for (int fd : refused.fds) {
+        RawReply r = read_reply(fd, 10000);
+        CHECK(r.status == 429);
+        CHECK(r.body.find("too many wrong PINs") != std::string::npos);
+        CHECK(std::chrono::steady_clock::now() - sent >= std::chrono::milliseconds(3000));
+    }
+    CHECK(f.server.held_refusals() == 0);
+}
+
+TEST_CASE("HTTP guard: held refusals never keep a newcomer out: the oldest is answered at once") {
+    HttpGuardLimits limits;
+    limits.max_strangers = 5;
+    limits.login_workers = 1;
+    limits.refused_login_delay = std::chrono::seconds(60);
+    GuardFixture f(limits, logins_are_strangers);
+    Sockets refused;
+    for (int a = 2; a <= 6; ++a)
+        refused.fds.push_back(send_login("127.0.0." + std::to_string(a), f.port, "0000"));
+    REQUIRE(eventually([&] { return f.server.held_refusals() == 5; }, 30));
+    CHECK_FALSE(answered_yet(refused.fds.front()));
+    // Every stranger's slot is a held refusal; the therapist's new connection takes the oldest's.
+    CHECK(raw_request("127.0.0.1", f.port, "GET", "/ping?urgent", "", "", 2000).status == 200);
+    std::vector<pollfd> fds;
+    for (int fd : refused.fds)
+        fds.push_back({fd, POLLIN, 0});
+    REQUIRE(::poll(fds.data(), fds.size(), 2000) == 1); // one of them, not a minute later
+    for (const auto& p : fds)
+        if (p.revents & POLLIN) CHECK(read_reply(p.fd, 2000).status == 429);
+    CHECK(f.server.held_refusals() == 4);
 }

@@ -69,6 +69,60 @@ TEST_CASE("PIN budget: unknown devices share 10 failed checks, then one every 20
     CHECK(checked == 10 + 71);
 }
 
+// The room's PIN check, counted: each PIN against each user's hash (a "hash" here is
+// "pin:" and the digits, so the test needs no Argon2id time).
+class CountingVerifier final : public PinVerifier {
+public:
+    bool verify(const std::string& pin, const std::string& pin_hash) override {
+        ++calls;
+        return pin_hash == "pin:" + pin;
+    }
+    std::atomic<int> calls{0};
+};
+
+TEST_CASE("PIN budget: a login refused by a budget or a lockout costs no PIN check") {
+    ManualDeviceClock clock;
+    CountingVerifier verifier;
+    Auth auth({{"t", "therapist", "pin:1357"}, {"k", "clinic", "pin:246802"}}, clock, {}, nullptr,
+              &verifier);
+    const auto tablet = auth.login("1357", "10.0.0.1");
+    REQUIRE(tablet.status == Auth::LoginStatus::Ok);
+    verifier.calls = 0;
+    SUBCASE("the budget every unknown device shares") {
+        for (int i = 0; i < PinThrottle::kUnknownBudget; ++i)
+            REQUIRE(auth.login("0000", address(100 + i)).status == Auth::LoginStatus::WrongPin);
+        CHECK(verifier.calls == 2 * PinThrottle::kUnknownBudget); // both users' hashes each
+        struct Row {
+            const char* pin;
+            std::string client;
+        };
+        for (const Row& row : {Row{"0000", address(200)}, Row{"1357", address(201)},
+                               Row{"246802", address(202)}, Row{"1357", "10.0.0.1"}}) {
+            CAPTURE(row.pin);
+            CAPTURE(row.client);
+            CHECK(auth.login(row.pin, row.client).status == Auth::LoginStatus::Throttled);
+            CHECK(verifier.calls == 2 * PinThrottle::kUnknownBudget); // refused unchecked
+        }
+        // The tablet with its device cookie is checked (its own user's hash first).
+        CHECK(auth.login("1357", "10.0.0.1", tablet.device).status == Auth::LoginStatus::Ok);
+        CHECK(verifier.calls == 2 * PinThrottle::kUnknownBudget + 1);
+    }
+    SUBCASE("one address's steps") {
+        for (int i = 0; i < PinThrottle::kFreeAttempts; ++i)
+            REQUIRE(auth.login("0000", "10.0.0.9").status == Auth::LoginStatus::WrongPin);
+        const int checked = verifier.calls;
+        CHECK(checked == 2 * PinThrottle::kFreeAttempts);
+        for (const char* pin : {"0000", "1357"}) {
+            CAPTURE(pin);
+            CHECK(auth.login(pin, "10.0.0.9").status == Auth::LoginStatus::Throttled);
+            CHECK(verifier.calls == checked);
+        }
+        clock.advance_by(1s);
+        CHECK(auth.login("1357", "10.0.0.9").status == Auth::LoginStatus::Ok);
+        CHECK(verifier.calls == checked + 1);
+    }
+}
+
 TEST_CASE("PIN budget: a known device keeps its own budget through a sweep") {
     ManualDeviceClock clock;
     Auth auth(users(), clock);
