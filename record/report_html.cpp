@@ -336,7 +336,7 @@ std::string report_html(const Json& r) {
     item("Label", text(s["label"]));
     item("Template", text(s["template_name"]) + " (" + text(s["template_id"]) + ")");
     item("Started", s["date"].is_string() ? text(s["date"]) + " " + text(s["clock"]) : "unknown");
-    item("Duration", clock(s["duration_s"]) + " (" + text(s["status"]) + ")");
+    item("Duration", clock(s["duration_s"]) + " (" + words(s["status"]) + ")");
     item("Dose", r["dose"]["dose_s"].is_number()
                      ? clock(r["dose"]["dose_s"]) + " after start" + who_when(r["dose"]) +
                            dose_fields_html(r["dose"])
@@ -437,7 +437,7 @@ std::string report_html(const Json& r) {
     out += "<h2>Phases</h2>";
     rows.clear();
     for (const auto& p : r["phases"])
-        rows.push_back({text(p["name"]), text(p["status"]), clock(p["start_s"]), clock(p["end_s"]),
+        rows.push_back({text(p["name"]), words(p["status"]), clock(p["start_s"]), clock(p["end_s"]),
                         clock(p["start_since_dose_s"], true), clock(p["end_since_dose_s"], true),
                         clock(p["planned_s"]), clock(p["extended_s"]), clock(p["held_s"])});
     out += table({"Phase", "Status", "Start", "End", "Start (dose)", "End (dose)", "Planned",

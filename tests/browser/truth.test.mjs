@@ -179,6 +179,11 @@ test("the volume number shows the target at once; Lights up, Comfort and Volume 
   await p.evaluate(() => { listen(); }); // resumes the stream (not awaited: it runs until closed)
   await api("POST", "session/end", {});
   await p.waitForSelector("#status-flags:has-text('ENDING')");
+  // The fade says what it does: the level it is at (not its target, silence), and no next phase.
+  assert.equal(await p.textContent("#volume-trim"), "fading out");
+  assert.equal(await p.textContent("#next-phase"), "none: the session is ending");
+  const ending = (await state()).session.volume;
+  assert.notEqual(await p.textContent("#volume"), Math.round(ending.target_db) + " dB");
   for (const id of ["#b-lights", "#b-vol-down", "#b-comfort"]) assert.equal(await p.isEnabled(id), true, id + " is off in the end fade");
   await p.click("#b-lights");
   await p.waitForSelector("#action-note.done");

@@ -218,6 +218,12 @@ TEST_CASE("the CSV has one row per event and the HTML shows the record") {
     CHECK(html.find("systolic_high") == std::string::npos);
     CHECK(html.find("systolic high") != std::string::npos);
     CHECK(html.find(">lights_up") == std::string::npos);
+    // A phase's status too ("not_reached", the walk's report screenshot).
+    Json cut = report;
+    cut["phases"].back()["status"] = "not_reached";
+    const std::string cut_html = report_html(cut);
+    CHECK(cut_html.find("not_reached") == std::string::npos);
+    CHECK(cut_html.find("<td>not reached</td>") != std::string::npos);
     // No vitals: said once, not twice.
     Json quiet = report;
     quiet["vitals"] = Json::array();
