@@ -29,7 +29,6 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         std::string error;
         MqttOptions mo = mqtt_options_from(*rc.mqtt, library_dir.string(), &error);
         if (!error.empty()) std::cerr << "stillroom: " << error << "\n";
-        mo.probe_topic = rc.mqtt->base_topic + "/probe"; // a frozen broker, noticed in seconds
         mqtt_ = std::make_unique<MqttClient>(mo, device_clock_);
     }
     // Lights: real dialects over MQTT, simulated ones in-process.

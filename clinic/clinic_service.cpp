@@ -22,8 +22,7 @@ ClinicService::ClinicService(ClinicConfig config, DeviceClock& clock)
     const std::string announce = "stillroom-clinic/" + config_.clinic + "/status";
     mo.will_topic = announce;
     mo.will_payload = "offline";
-    mo.max_payload = 256 * 1024;                                      // a room's state
-    mo.probe_topic = "stillroom-clinic/" + config_.clinic + "/probe"; // a frozen broker
+    mo.max_payload = 256 * 1024; // a room's state
     mqtt_ = std::make_unique<MqttClient>(mo, clock_);
     mqtt_->subscribe(config_.rooms_topic + "/status");
     mqtt_->subscribe(config_.rooms_topic + "/state");

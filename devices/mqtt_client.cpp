@@ -25,6 +25,9 @@ void library_init() {
     static LibraryInit init;
 }
 
+// How long a broker the liveness probe gave up is skipped when another one is listed.
+constexpr Ms kFrozenSkip{30'000};
+
 MqttClient* self(void* obj) {
     return static_cast<MqttClient*>(obj);
 }
@@ -205,7 +208,11 @@ void MqttClient::network_loop(bool connecting) {
             std::size_t i = 0;
             if (!options_.fallbacks.empty()) {
                 // A cluster: the next broker in turn (the one that failed is tried last).
-                i = (broker_index_.load() + 1) % (options_.fallbacks.size() + 1);
+                const std::size_t n = options_.fallbacks.size() + 1;
+                i = (broker_index_.load() + 1) % n;
+                // A broker the probe gave up is skipped for a while: it is frozen, and a TCP
+                // connect to it still succeeds (its kernel answers) and then hangs.
+                if (frozen_ && i == frozen_index_ && clock_.now() < frozen_until_) i = (i + 1) % n;
                 broker_index_ = i;
                 failovers_.fetch_add(1);
             }
@@ -296,6 +303,8 @@ bool MqttClient::publish(const std::string& topic, const std::string& payload, i
 void MqttClient::handle_connect(int rc) {
     // Runs on: the network thread.
     if (rc != 0) {
+        std::cerr << "stillroom: mqtt: broker " << broker()
+                  << " refused the connection: " << mosquitto_connack_string(rc) << std::endl;
         std::lock_guard lock(error_mutex_);
         last_error_ = std::string("connection refused: ") + mosquitto_connack_string(rc);
         return;
@@ -430,6 +439,9 @@ bool MqttClient::probe(int* wait_ms) {
         }
         probe_sent_ms_ = -1;
         probe_timeouts_.fetch_add(1);
+        frozen_ = true;
+        frozen_index_ = broker_index_.load();
+        frozen_until_ = clock_.now() + kFrozenSkip;
         {
             std::lock_guard lock(error_mutex_);
             last_error_ = "broker " + broker() + " stopped answering; trying the next";

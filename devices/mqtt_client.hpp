@@ -61,9 +61,10 @@ struct MqttOptions {
     // publishes a QoS 0 message there; when nothing at all (the echo, any message, a
     // SUBACK) has come back probe_timeout later, the broker is given up and the
     // next one of the cluster tried at once: a freeze is noticed within probe_quiet +
-    // probe_timeout (5 s). The probe starts only once the broker has acknowledged that
-    // subscription (a node still waiting for its frozen peer holds new subscriptions).
-    // Empty: no probe (keepalive only).
+    // probe_timeout (5 s); that broker is then skipped for 30 s while another is listed
+    // (its kernel still accepts connections). The probe starts only once the broker has
+    // acknowledged that subscription (a node still waiting for its frozen peer holds new
+    // subscriptions). Empty: no probe (keepalive only).
     std::string probe_topic;
     Ms probe_quiet{3000};
     Ms probe_timeout{2000};
@@ -150,6 +151,9 @@ private:
     std::atomic<bool> probe_armed_{false};    // its SUBACK arrived on this connection
     std::int64_t probe_sent_ms_ = -1;         // the probe waiting for an answer, or -1
     std::atomic<std::uint64_t> probe_timeouts_{0};
+    bool frozen_ = false;          // the probe gave up broker frozen_index_ (network thread)
+    std::size_t frozen_index_ = 0; // skipped until frozen_until_ while another is listed
+    DeviceTime frozen_until_{};
     void heard_from_broker() { inbound_ms_ = clock_.now().time_since_epoch().count(); }
     // Runs on: the network thread after each loop turn. False: the broker is given up. Sets
     // *wait_ms to how long the next loop turn may wait.
