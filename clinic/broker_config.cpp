@@ -148,6 +148,8 @@ BrokerPlan broker_plan(const ClinicConfig& clinic, const std::vector<Library>& r
             add(o.topics, TopicAccess::Read, clinic.rooms_topic + "/" + leaf);
         add(o.topics, TopicAccess::Write, clinic.rooms_topic + "/cmd/library");
         add(o.topics, TopicAccess::ReadWrite, "stillroom-clinic/" + clinic.clinic + "/status");
+        // Its liveness probe (devices/mqtt_client.hpp: a frozen broker, noticed in seconds).
+        add(o.topics, TopicAccess::ReadWrite, "stillroom-clinic/" + clinic.clinic + "/probe");
         plan.users.push_back(std::move(o));
     }
     if (!z2m_trees.empty()) {

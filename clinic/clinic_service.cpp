@@ -1,6 +1,7 @@
 // The clinic overview process wired together.
 #include "clinic/clinic_service.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 namespace stillroom {
@@ -27,13 +28,21 @@ ClinicService::ClinicService(ClinicConfig config, DeviceClock& clock)
     mqtt_->subscribe(config_.rooms_topic + "/state");
     mqtt_->subscribe(config_.rooms_topic + "/result"); // answers to library changes
     mqtt_->subscribe(config_.rooms_topic + "/heartbeat", 0);
+    OverviewInboxOptions io;
+    io.max_state_topics = std::max<std::size_t>(64, 2 * config_.max_rooms);
+    inbox_ = std::make_unique<OverviewInbox>(
+        [this](const std::string& topic, const std::string& payload) {
+            // Runs on: the inbox's reader thread. The push is the ticker's.
+            if (overview_.on_message(topic, payload, clock_.now())) {
+                std::lock_guard lock(mutex_);
+                changed_ = true;
+                wakeup_.wake();
+            }
+        },
+        io);
     mqtt_->on_message([this](const std::string& topic, const std::string& payload) {
-        // Runs on: the MQTT network thread. The model is quick; the push is the ticker's.
-        if (overview_.on_message(topic, payload, clock_.now())) {
-            std::lock_guard lock(mutex_);
-            changed_ = true;
-            wakeup_.wake();
-        }
+        // Runs on: the MQTT network thread: filed, never parsed here.
+        inbox_->offer(topic, payload);
     });
     mqtt_->on_connect([this, announce] {
         // Every (re)connect, to whichever broker: rooms answer with their status and state.
@@ -107,6 +116,7 @@ ClinicService::~ClinicService() {
 std::optional<std::string> ClinicService::start() {
     std::string error;
     if (!server_->start(&error)) return error;
+    inbox_->start();
     if (!mqtt_->start(&error)) std::cerr << "stillroom: clinic: mqtt: " << error << "\n";
     if (mqtt_->anonymous())
         std::cerr << "stillroom: clinic: mqtt: connecting ANONYMOUSLY (no mqtt.username): any "
@@ -129,6 +139,7 @@ void ClinicService::stop() {
     ticker_.join();
     server_->stop();
     mqtt_->stop(); // publishes "offline" on the announce topic (a clean goodbye)
+    inbox_->stop();
 }
 
 void ClinicService::ticker() {

@@ -9,6 +9,7 @@
 #include "clinic/clinic_config.hpp"
 #include "clinic/clinic_server.hpp"
 #include "clinic/overview.hpp"
+#include "clinic/overview_inbox.hpp"
 #include "devices/mqtt_client.hpp"
 
 #include <atomic>
@@ -29,12 +30,16 @@ public:
     int http_port() const { return server_ ? server_->port() : 0; }
     const Overview& overview() const { return overview_; }
     MqttClient& mqtt() { return *mqtt_; }
+    OverviewInbox::Counts inbox_counts() const { return inbox_->counts(); }
 
 private:
     void ticker();
     ClinicConfig config_;
     DeviceClock& clock_;
     Overview overview_;
+    // Between the network thread and the model: a flood of states cannot hold back a
+    // status, a heartbeat or a room's answer (clinic/overview_inbox.hpp).
+    std::unique_ptr<OverviewInbox> inbox_;
     std::unique_ptr<MqttClient> mqtt_;
     std::unique_ptr<Auth> auth_;
     EventHub events_;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <utility>
 
 namespace stillroom {
 
@@ -57,12 +58,8 @@ MqttBridge::MqttBridge(MqttBridgeOptions options, MqttLink& mqtt, RoomControl& r
             std::lock_guard lock(mutex_);
             if (topic.rfind(cmd_prefix, 0) == 0) {
                 if (incoming_.size() >= kMaxQueuedCommands) {
-                    if (auto held = log_budget_.allow(clock_.now()))
-                        std::cerr << "stillroom: mqtt: command queue full; dropped " << topic
-                                  << (*held ? " (and " + std::to_string(*held) +
-                                                  " more messages not logged)"
-                                            : std::string())
-                                  << std::endl;
+                    ++queue_full_; // the worker logs and journals it, at a bounded rate
+                    wakeup_.wake();
                     return;
                 }
                 incoming_.push_back({false, topic.substr(cmd_prefix.size()), payload});
@@ -257,26 +254,27 @@ void MqttBridge::handle_command(const std::string& action, const std::string& pa
             result["ok"] = false;
             result["error"] = "the payload is not JSON: " + p.to_string();
             mqtt_.publish(options_.base_topic + "/result", dump_json(result), 1, false);
-            if (auto held = log_budget_.allow(clock_.now()))
-                std::cerr << "stillroom: mqtt: cmd/" << action << ": payload is not JSON"
-                          << (*held ? " (and " + std::to_string(*held) + " more not logged)"
-                                    : std::string())
-                          << std::endl;
+            note_refusal(RefusalKind{"not_json"}, action);
             return;
         }
         args = *parsed;
     }
     if (expired_or_bad_time(args, result)) {
         mqtt_.publish(options_.base_topic + "/result", dump_json(result), 1, false);
+        note_refusal(RefusalKind{result.value("expired", false) ? "expired" : "bad_time"}, action);
         handled_.fetch_add(1);
         return;
     }
     Problems problems("cmd/" + action);
     CommandResult r;
+    // Why a command was refused before the room's session saw it (the room journals its
+    // own refusals); none when it ran or the session refused it.
+    const char* kind = nullptr;
     if (action == "start") {
         auto req = parse_start_request(args, problems);
         r = req ? room_.start_by(*req, "mqtt")
                 : CommandResult{false, 400, problems.to_string(), {}};
+        kind = r.ok ? nullptr : req ? "refused" : "bad_input";
     } else if (action == "library") {
         // From the clinic overview: one library file for this room (a running session keeps
         // its own snapshot; the change applies to the next one).
@@ -298,18 +296,51 @@ void MqttBridge::handle_command(const std::string& action, const std::string& pa
         else
             r = library_put_(args["kind"].get<std::string>(), args["name"].get<std::string>(),
                              args["content"]);
-    } else if (auto kind = command_kind_from_name(action);
-               kind && *kind != CommandKind::TrackFailed) {
-        auto cmd = parse_command(*kind, args, problems);
+        if (!r.ok) kind = "library";
+    } else if (auto command = command_kind_from_name(action);
+               command && *command != CommandKind::TrackFailed) {
+        auto cmd = parse_command(*command, args, problems);
         r = cmd ? room_.command_by(*cmd, "mqtt")
                 : CommandResult{false, 400, problems.to_string(), {}};
+        if (!cmd)
+            kind = "bad_input";
+        else if (!r.ok) { // the room journaled it (at a bounded rate)
+            refused_.fetch_add(1);
+            log_refusal("refused", action);
+        }
     } else {
-        r = {false, 404, "unknown action \"" + action + "\"", {}};
+        r = {false, 404, "unknown action \"" + action.substr(0, 64) + "\"", {}};
+        kind = "unknown_action";
     }
+    if (kind) note_refusal(RefusalKind{kind}, action);
     result["ok"] = r.ok;
     if (!r.message.empty()) result[r.ok ? "note" : "error"] = r.message;
     mqtt_.publish(options_.base_topic + "/result", dump_json(result), 1, false);
     handled_.fetch_add(1);
+}
+
+std::string MqttBridge::safe_command_name(const std::string& action) {
+    // A sender's topic may say anything: only the room's own command names are repeated.
+    if (action == "start" || action == "library") return action;
+    if (auto kind = command_kind_from_name(action)) return command_name(*kind);
+    return "unknown";
+}
+
+void MqttBridge::log_refusal(const char* kind, const std::string& action, std::uint64_t count) {
+    // Runs on: the bridge's worker thread. A bounded rate of lines (LogBudget).
+    if (auto held = log_budget_.allow(clock_.now()))
+        std::cerr << "stillroom: mqtt: refused " << count << " cmd/" << safe_command_name(action)
+                  << " (" << kind << ")"
+                  << (*held ? "; " + std::to_string(*held) + " more refusals not logged"
+                            : std::string())
+                  << std::endl;
+}
+
+void MqttBridge::note_refusal(RefusalKind kind, const std::string& action, std::uint64_t count) {
+    // Runs on: the bridge's worker thread.
+    refused_.fetch_add(count);
+    log_refusal(kind.name, action, count);
+    room_.journal_refusal("mqtt", kind.name, safe_command_name(action), count);
 }
 
 void MqttBridge::heartbeat() {
@@ -321,35 +352,61 @@ void MqttBridge::heartbeat() {
 }
 
 void MqttBridge::worker() {
-    // Runs on: the bridge's worker thread.
+    // Runs on: the bridge's worker thread. A command waiting goes first (up to
+    // kCommandBurst in a row while other work is due, so a command flood cannot silence the
+    // heartbeat): a flood of overview announcements (each asks for status and state again)
+    // is answered at most once per announce_gap and never holds a command back.
+    constexpr int kCommandBurst = 8;
+    int burst = 0;
     std::unique_lock lock(mutex_);
+    const auto answer_due = [&] { return republish_ && clock_.now() >= next_answer_; };
     const auto ready = [&] {
-        return !running_ || !incoming_.empty() || pending_state_ || announce_ || republish_;
+        return !running_ || queue_full_ > 0 || !incoming_.empty() || pending_state_ || announce_ ||
+               answer_due();
+    };
+    const auto deadline = [&] {
+        DeviceTime d = std::min(next_republish_, next_heartbeat_);
+        return republish_ ? std::min(d, next_answer_) : d;
     };
     while (running_) {
-        while (!ready() && clock_.now() < std::min(next_republish_, next_heartbeat_)) {
+        while (!ready() && clock_.now() < deadline()) {
+            const DeviceTime until = deadline();
             lock.unlock();
-            clock_.wait_until(std::min(next_republish_, next_heartbeat_), wakeup_);
+            clock_.wait_until(until, wakeup_);
             lock.lock();
         }
         if (!running_) break;
+        if (queue_full_ > 0) {
+            const std::uint64_t n = std::exchange(queue_full_, 0);
+            lock.unlock();
+            note_refusal(RefusalKind{"queue_full"}, "", n);
+            lock.lock();
+            continue;
+        }
+        const bool other_due = clock_.now() >= next_heartbeat_ || announce_ || answer_due() ||
+                               clock_.now() >= next_republish_ || pending_state_;
+        if (!incoming_.empty() && (burst < kCommandBurst || !other_due)) {
+            ++burst;
+            const Incoming in = std::move(incoming_.front());
+            incoming_.pop_front();
+            lock.unlock();
+            try {
+                if (in.ha)
+                    handle_ha(in.key, in.payload);
+                else
+                    handle_command(in.key, in.payload);
+            } catch (const std::exception& e) { // nothing from outside may end this thread
+                std::cerr << "stillroom: mqtt: " << (in.ha ? "" : "cmd/") << in.key << ": "
+                          << e.what() << std::endl;
+            }
+            lock.lock();
+            continue;
+        }
+        burst = 0;
         if (clock_.now() >= next_heartbeat_) {
             next_heartbeat_ = clock_.now() + options_.heartbeat_every;
             lock.unlock();
             heartbeat();
-            lock.lock();
-            continue;
-        }
-        const bool woken = ready();
-        if (!woken || republish_) { // the slow interval, or an overview asked
-            next_republish_ = clock_.now() + options_.republish_every;
-            republish_ = false;
-            pending_state_.reset();
-            lock.unlock();
-            if (mqtt_.connected()) {
-                republish(room_.state());
-                republished_.fetch_add(1);
-            }
             lock.lock();
             continue;
         }
@@ -362,18 +419,16 @@ void MqttBridge::worker() {
             lock.lock();
             continue;
         }
-        if (!incoming_.empty()) {
-            const Incoming in = std::move(incoming_.front());
-            incoming_.pop_front();
+        if (answer_due() ||
+            clock_.now() >= next_republish_) { // an overview asked, or the slow interval
+            next_republish_ = clock_.now() + options_.republish_every;
+            if (republish_) next_answer_ = clock_.now() + options_.announce_gap;
+            republish_ = false;
+            pending_state_.reset();
             lock.unlock();
-            try {
-                if (in.ha)
-                    handle_ha(in.key, in.payload);
-                else
-                    handle_command(in.key, in.payload);
-            } catch (const std::exception& e) { // nothing from outside may end this thread
-                std::cerr << "stillroom: mqtt: " << (in.ha ? "" : "cmd/") << in.key << ": "
-                          << e.what() << std::endl;
+            if (mqtt_.connected()) {
+                republish(room_.state());
+                republished_.fetch_add(1);
             }
             lock.lock();
             continue;

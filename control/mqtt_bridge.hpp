@@ -45,6 +45,9 @@ struct MqttBridgeOptions {
     // A command whose "sent_at" (Unix seconds) is further than this from the room's wall
     // clock is not executed: it is answered as expired on BASE/result.
     std::chrono::milliseconds command_max_age{5'000};
+    // An overview's announcement is answered (status and state again) at most this often:
+    // a flood of announcements costs one republish per gap, and commands go first.
+    std::chrono::milliseconds announce_gap{1'000};
 };
 
 // Where clinic overviews announce themselves (`stillroom-clinic/ID/status`: online / offline).
@@ -72,6 +75,8 @@ public:
     std::uint64_t republished() const { return republished_.load(); }
     std::uint64_t heartbeats() const { return heartbeats_.load(); }
     std::uint64_t expired() const { return expired_.load(); }
+    // Commands refused before they ran or by the room (queue full, not JSON, expired, ...).
+    std::uint64_t refused() const { return refused_.load(); }
 
 private:
     void worker();
@@ -102,6 +107,17 @@ private:
     std::thread thread_;
     std::atomic<std::uint64_t> handled_{0}, republished_{0}, heartbeats_{0}, expired_{0};
     bool expired_or_bad_time(Json& args, Json& result); // false: run the command
+    // A refused command: logged at a bounded rate and (unless the room journaled it itself)
+    // handed to the room's journal, which keeps a bounded rate too. No payload in either.
+    struct RefusalKind {
+        const char* name; // queue_full, not_json, bad_time, expired, bad_input, ...
+    };
+    void note_refusal(RefusalKind kind, const std::string& action, std::uint64_t count = 1);
+    void log_refusal(const char* kind, const std::string& action, std::uint64_t count = 1);
+    static std::string safe_command_name(const std::string& action); // or "unknown"
+    std::uint64_t queue_full_ = 0; // commands dropped unread since the worker last looked
+    std::atomic<std::uint64_t> refused_{0};
+    DeviceTime next_answer_{}; // the earliest answer to the next overview announcement
     void heartbeat();
     DeviceTime next_heartbeat_{};
     DeviceTime next_republish_{};

@@ -25,6 +25,9 @@ void library_init() {
     static LibraryInit init;
 }
 
+// How long a broker the liveness probe gave up is skipped when another one is listed.
+constexpr Ms kFrozenSkip{30'000};
+
 MqttClient* self(void* obj) {
     return static_cast<MqttClient*>(obj);
 }
@@ -113,6 +116,9 @@ bool MqttClient::configure(void* handle, std::string* error) {
     });
     mosquitto_publish_callback_set(m,
                                    [](mosquitto*, void* obj, int) { self(obj)->handle_publish(); });
+    mosquitto_subscribe_callback_set(m, [](mosquitto*, void* obj, int mid, int, const int*) {
+        self(obj)->handle_subscribe(mid);
+    });
     return true;
 }
 
@@ -120,14 +126,16 @@ int MqttClient::connect_to(const std::string& host, int port) {
     auto* m = static_cast<mosquitto*>(mosq_);
     // libmosquitto refuses a keepalive under 5 s (MOSQ_ERR_INVAL from every connect call).
     const int keepalive = std::max(options_.keepalive_s, 5);
-    if (options_.protocol != 5) return mosquitto_connect_async(m, host.c_str(), port, keepalive);
+    const char* bind = options_.bind_address.empty() ? nullptr : options_.bind_address.c_str();
+    if (options_.protocol != 5)
+        return mosquitto_connect_bind_async(m, host.c_str(), port, keepalive, bind);
     // MQTT 5: the broker must never send us more than we would keep. No session expiry
     // property: the session ends with the connection (nothing queued for us while away).
     mosquitto_property* props = nullptr;
     mosquitto_property_add_int32(
         &props, MQTT_PROP_MAXIMUM_PACKET_SIZE,
         static_cast<std::uint32_t>(mqtt_max_packet_size(options_.max_payload)));
-    const int rc = mosquitto_connect_bind_v5(m, host.c_str(), port, keepalive, nullptr, props);
+    const int rc = mosquitto_connect_bind_v5(m, host.c_str(), port, keepalive, bind, props);
     mosquitto_property_free_all(&props);
     return rc;
 }
@@ -163,6 +171,7 @@ void MqttClient::network_loop(bool connecting) {
     auto* m = static_cast<mosquitto*>(mosq_);
     constexpr int kFirstDelayMs = 500, kMaxDelayMs = 2000;
     int delay_ms = kFirstDelayMs;
+    int wait_ms = 1000;
     bool have_socket = connecting;
     auto pause = [&] { // false when stopping
         const DeviceTime until = clock_.now() + Ms{delay_ms};
@@ -199,7 +208,11 @@ void MqttClient::network_loop(bool connecting) {
             std::size_t i = 0;
             if (!options_.fallbacks.empty()) {
                 // A cluster: the next broker in turn (the one that failed is tried last).
-                i = (broker_index_.load() + 1) % (options_.fallbacks.size() + 1);
+                const std::size_t n = options_.fallbacks.size() + 1;
+                i = (broker_index_.load() + 1) % n;
+                // A broker the probe gave up is skipped for a while: it is frozen, and a TCP
+                // connect to it still succeeds (its kernel answers) and then hangs.
+                if (frozen_ && i == frozen_index_ && clock_.now() < frozen_until_) i = (i + 1) % n;
                 broker_index_ = i;
                 failovers_.fetch_add(1);
             }
@@ -220,9 +233,14 @@ void MqttClient::network_loop(bool connecting) {
         }
         // Up to 1 s in select(): a publish from another thread wakes it at once (libmosquitto's
         // socket pair), so a longer wait only saves wake-ups of an idle room (10/s at 100 ms).
-        const int rc = mosquitto_loop(m, 1000, 1);
+        // Less when the liveness probe is due sooner.
+        const int rc = mosquitto_loop(m, wait_ms, 1);
         if (rc == MOSQ_ERR_SUCCESS) {
             if (connected_.load()) delay_ms = kFirstDelayMs;
+            if (!probe(&wait_ms)) { // the broker is frozen: on to the next one at once
+                have_socket = false;
+                connected_ = false;
+            }
             continue;
         }
         have_socket = false; // lost, refused or never made: reconnect after a pause
@@ -285,11 +303,16 @@ bool MqttClient::publish(const std::string& topic, const std::string& payload, i
 void MqttClient::handle_connect(int rc) {
     // Runs on: the network thread.
     if (rc != 0) {
+        std::cerr << "stillroom: mqtt: broker " << broker()
+                  << " refused the connection: " << mosquitto_connack_string(rc) << std::endl;
         std::lock_guard lock(error_mutex_);
         last_error_ = std::string("connection refused: ") + mosquitto_connack_string(rc);
         return;
     }
     connected_ = true;
+    heard_from_broker();
+    probe_armed_ = false; // until the broker acknowledges the probe's subscription
+    probe_sent_ms_ = -1;
     std::vector<std::pair<std::string, int>> subs;
     {
         std::lock_guard lock(mutex_);
@@ -319,6 +342,11 @@ void MqttClient::handle_connect(int rc) {
         else
             mosquitto_subscribe(m, nullptr, pattern.c_str(), qos);
     }
+    if (!options_.probe_topic.empty()) {
+        int mid = -1;
+        if (mosquitto_subscribe(m, &mid, options_.probe_topic.c_str(), 0) == MOSQ_ERR_SUCCESS)
+            probe_mid_ = mid;
+    }
     {
         std::lock_guard lock(error_mutex_);
         last_error_.clear();
@@ -338,6 +366,9 @@ void MqttClient::handle_disconnect(int rc) {
 
 void MqttClient::handle_message(const char* topic, const void* payload, int length, bool retained) {
     // Runs on: the network thread. Oversized payloads never reach a handler.
+    heard_from_broker();
+    if (topic && !options_.probe_topic.empty() && options_.probe_topic == topic)
+        return; // the liveness probe's echo: the broker is alive
     if (retained && topic) {
         std::vector<std::string> patterns;
         {
@@ -376,7 +407,62 @@ void MqttClient::handle_message(const char* topic, const void* payload, int leng
 }
 
 void MqttClient::handle_publish() {
+    // Not a sign of life: libmosquitto calls this for a QoS 0 message once it is written.
     acknowledged_.fetch_add(1);
+}
+
+void MqttClient::handle_subscribe(int mid) {
+    // Runs on: the network thread.
+    heard_from_broker();
+    if (mid == probe_mid_.load()) probe_armed_ = true;
+}
+
+bool MqttClient::probe(int* wait_ms) {
+    // Runs on: the network thread, after each loop turn.
+    static constexpr std::int64_t kMaxWaitMs = 1000;
+    auto clamp_wait = [](std::int64_t ms) {
+        return static_cast<int>(std::clamp<std::int64_t>(ms, 10, kMaxWaitMs));
+    };
+    *wait_ms = static_cast<int>(kMaxWaitMs);
+    if (options_.probe_topic.empty() || !connected_.load() || !probe_armed_.load()) {
+        probe_sent_ms_ = -1;
+        return true;
+    }
+    const std::int64_t now = clock_.now().time_since_epoch().count();
+    const std::int64_t heard = inbound_ms_.load();
+    if (probe_sent_ms_ >= 0 && heard >= probe_sent_ms_) probe_sent_ms_ = -1; // answered
+    if (probe_sent_ms_ >= 0) {
+        const std::int64_t left = probe_sent_ms_ + options_.probe_timeout.count() - now;
+        if (left > 0) {
+            *wait_ms = clamp_wait(left);
+            return true;
+        }
+        probe_sent_ms_ = -1;
+        probe_timeouts_.fetch_add(1);
+        frozen_ = true;
+        frozen_index_ = broker_index_.load();
+        frozen_until_ = clock_.now() + kFrozenSkip;
+        {
+            std::lock_guard lock(error_mutex_);
+            last_error_ = "broker " + broker() + " stopped answering; trying the next";
+        }
+        std::cerr << "stillroom: mqtt: broker " << broker() << " answered nothing for "
+                  << (now - heard) << " ms (liveness probe); giving it up" << std::endl;
+        return false;
+    }
+    const std::int64_t quiet_left = heard + options_.probe_quiet.count() - now;
+    if (quiet_left > 0) {
+        *wait_ms = clamp_wait(quiet_left);
+        return true;
+    }
+    {
+        std::lock_guard lock(handle_mutex_);
+        mosquitto_publish(static_cast<mosquitto*>(mosq_), nullptr, options_.probe_topic.c_str(), 1,
+                          "?", 0, false);
+    }
+    probe_sent_ms_ = now;
+    *wait_ms = clamp_wait(options_.probe_timeout.count());
+    return true;
 }
 
 MqttOptions mqtt_options_from(const MqttConfig& c, const std::string& library_dir,

@@ -53,7 +53,21 @@ struct MqttOptions {
     std::size_t max_payload = 64 * 1024; // larger incoming payloads are dropped (and counted)
     // MQTT 5: CONNECT carries Maximum Packet Size (max_payload plus room for the topic and
     // properties), so the broker never sends a larger packet at all.
-    bool tcp_nodelay = true; // off only for the benchmark's "before" column
+    bool tcp_nodelay = true;  // off only for the benchmark's "before" column
+    std::string bind_address; // the local address to connect from ("" = any; tests' strangers)
+    // The liveness probe: libmosquitto's keepalive cannot go under 5 s, so a frozen broker
+    // (SIGSTOP, a stuck VM) would be noticed only after about 10 s. With a probe topic the
+    // client subscribes to it, and when nothing has come from the broker for probe_quiet it
+    // publishes a QoS 0 message there; when nothing at all (the echo, any message, a
+    // SUBACK) has come back probe_timeout later, the broker is given up and the
+    // next one of the cluster tried at once: a freeze is noticed within probe_quiet +
+    // probe_timeout (5 s); that broker is then skipped for 30 s while another is listed
+    // (its kernel still accepts connections). The probe starts only once the broker has
+    // acknowledged that subscription (a node still waiting for its frozen peer holds new
+    // subscriptions). Empty: no probe (keepalive only).
+    std::string probe_topic;
+    Ms probe_quiet{3000};
+    Ms probe_timeout{2000};
 };
 
 // The packet size announced in CONNECT for `max_payload` (MQTT 5 Maximum Packet Size).
@@ -93,6 +107,8 @@ public:
     // "host:port" of the broker in use (or being tried), and how many times it changed.
     std::string broker() const;
     std::uint64_t failovers() const { return failovers_.load(); }
+    // Connections given up because the liveness probe went unanswered.
+    std::uint64_t probe_timeouts() const { return probe_timeouts_.load(); }
 
     // Internal: called from the library's C callbacks.
     void handle_connect(int rc);
@@ -100,6 +116,7 @@ public:
     void handle_message(const char* topic, const void* payload, int length, bool retained);
     std::uint64_t ignored_retained() const { return ignored_retained_.load(); }
     void handle_publish();
+    void handle_subscribe(int mid);
 
 private:
     MqttOptions options_;
@@ -128,6 +145,19 @@ private:
     mutable std::mutex error_mutex_;
     std::string last_error_;
     LogBudget log_budget_; // ignored messages: a bounded rate of log lines
+    // The liveness probe (network thread, but inbound_ms_ from every callback).
+    std::atomic<std::int64_t> inbound_ms_{0}; // the device clock when the broker last spoke
+    std::atomic<int> probe_mid_{-1};          // the probe subscription's message id
+    std::atomic<bool> probe_armed_{false};    // its SUBACK arrived on this connection
+    std::int64_t probe_sent_ms_ = -1;         // the probe waiting for an answer, or -1
+    std::atomic<std::uint64_t> probe_timeouts_{0};
+    bool frozen_ = false;          // the probe gave up broker frozen_index_ (network thread)
+    std::size_t frozen_index_ = 0; // skipped until frozen_until_ while another is listed
+    DeviceTime frozen_until_{};
+    void heard_from_broker() { inbound_ms_ = clock_.now().time_since_epoch().count(); }
+    // Runs on: the network thread after each loop turn. False: the broker is given up. Sets
+    // *wait_ms to how long the next loop turn may wait.
+    bool probe(int* wait_ms);
 };
 
 // Splits "mqtt://host:port" style settings into options (room.json's mqtt section).

@@ -235,6 +235,7 @@ CommandResult Room::start_by(const StartRequest& request, const std::string& by)
     held_records_.clear();
     dropped_records_ = 0;
     last_seq_ = 0;
+    refusals_.reset();
     entries_.clear();
     last_seq_written_ = 0;
     session_ = std::make_unique<Session>(std::move(*setup));
@@ -292,14 +293,20 @@ CommandResult Room::command_by(const Command& cmd, const std::string& by) {
     if (cmd.kind == CommandKind::Discharge)
         if (auto why = discharge_refusal(*session_, entries_.to_json()); !why.empty()) {
             // Refused by the checklist (runtime/monitoring.hpp), journaled like the session's own.
-            const std::int64_t seq = queue_record(
-                {{"type", "refused"}, {"t", now.count()}, {"cmd", "discharge"}, {"reason", why}});
+            Effects refused = {{now, JournalRecord{{{"type", "refused"},
+                                                    {"t", now.count()},
+                                                    {"cmd", "discharge"},
+                                                    {"reason", why}}}}};
+            budget_refusals_locked(refused, by);
+            std::int64_t seq = 0;
+            queue_records(refused, &seq);
             notify();
             return {false, 409, why, state_locked(), seq};
         }
     std::optional<Session> before;
     if (!safety) before.emplace(*session_); // taken back if its record cannot be written
     Outcome outcome = session_->apply(cmd, now);
+    budget_refusals_locked(outcome.effects, by); // a flood of refusals: a bounded trace
     const std::size_t held_before = held_records_.size();
     const std::int64_t seq_before = last_seq_;
     std::int64_t seq = 0;
@@ -329,6 +336,7 @@ void Room::tick() {
     std::lock_guard lock(mutex_);
     if (!held_records_.empty() && write_held_records()) notify(); // space came back
     if (!session_ || session_->status() == SessionStatus::Finished) return;
+    journal_due_refusals_locked();
     const bool health_changed = journal_device_health();
     const bool vitals_changed = take_vitals_locked();
     Effects effects = session_->advance_to(session_now());

@@ -6,6 +6,7 @@
 #include "engine/clock.hpp"
 #include "engine/commands.hpp"
 #include "engine/journal.hpp"
+#include "engine/refusal_budget.hpp"
 #include "engine/room_driver.hpp"
 #include "engine/session.hpp"
 #include "engine/vitals_monitor.hpp"
@@ -97,6 +98,10 @@ public:
     // next tick; never waits for the room lock. Runs on: any thread (the MQTT network thread).
     void vitals_reading(std::string source, VitalsPayload payload, bool spot);
     CommandResult ack_alert(const std::string& id, const std::string& by) override;
+    // Refused commands from MQTT (runtime/room_refusals.cpp): at most one journal record per
+    // kind per second of session time, each with "count" (the refusals it stands for).
+    void journal_refusal(const std::string& by, const std::string& kind, const std::string& cmd,
+                         std::uint64_t count) override;
     Json vitals_series() const override;
 
 private:
@@ -139,6 +144,11 @@ private:
     bool take_vitals_locked();
     void vitals_state_locked(Json& session) const;
     void journal_vitals_locked(std::vector<Json> events);
+    // Refusals under the budget (runtime/room_refusals.cpp), under the room lock: the
+    // engine's "refused" record of a command from a budgeted source is journaled or held
+    // back (taken out of `effects`); held-back counts are journaled once their second ends.
+    void budget_refusals_locked(Effects& effects, const std::string& by);
+    void journal_due_refusals_locked();
 
     Library library_;
     std::filesystem::path state_dir_;
@@ -178,6 +188,7 @@ private:
     mutable std::mutex vitals_inbox_mutex_; // taken after mutex_, never before it
     std::deque<QueuedReading> vitals_inbox_;
     std::size_t vitals_inbox_dropped_ = 0;
+    RefusalBudget refusals_; // refused MQTT commands: a bounded rate of journal records
 };
 
 // A fresh opaque session id ("s-" and 12 hex digits) and a shuffle seed, from the OS.

@@ -45,6 +45,14 @@ public:
     virtual CommandResult command_by(const Command& cmd, const std::string& /*by*/) {
         return command(cmd);
     }
+    // A command from `by` (e.g. "mqtt") refused before it reached the room: `kind` says why
+    // ("queue_full", "not_json", "bad_time", "expired", "bad_input", "unknown_action",
+    // "library", "refused"), `cmd` is the command's name (or "unknown"), `count` how many
+    // such commands at once (a queue-full burst). Journaled in the running session at a
+    // bounded rate (runtime/room_refusals.cpp), never with the command's payload; no session:
+    // nothing. Runs on: any thread.
+    virtual void journal_refusal(const std::string& /*by*/, const std::string& /*kind*/,
+                                 const std::string& /*cmd*/, std::uint64_t /*count*/) {}
     // Appends a correction of the session's entry `correction.seq`, given by `by`, who may
     // correct only their own entries unless `any_user` (clinic). Runs on: any thread.
     virtual CommandResult correct(const Correction& /*correction*/, const std::string& /*by*/,

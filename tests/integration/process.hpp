@@ -37,6 +37,7 @@ public:
     bool start();
     void stop() { process_.stop(); }
     void kill_hard() { process_.kill_hard(); }
+    pid_t pid() const { return process_.pid(); } // to freeze it (SIGSTOP) and thaw it
 
 private:
     std::string conf_;

@@ -71,14 +71,20 @@ struct Probe {
         client = std::make_unique<MqttClient>(o, clock);
         client->subscribe("stillroom/+/result");
         client->subscribe("stillroom/+/state");
+        client->subscribe("stillroom/+/status");
         client->on_message([this](const std::string& topic, const std::string& payload) {
             std::lock_guard lock(m);
             if (topic.ends_with("/state")) {
                 state_at[topic] = Clock::now();
                 return;
             }
+            if (topic.ends_with("/status")) { // a room (re)connected through this node
+                if (payload == "online") status_at[topic] = Clock::now();
+                return;
+            }
             const Json r = Json::parse(payload, nullptr, false);
-            if (r.is_object() && r.value("id", 0) == round) answered.insert(topic);
+            if (r.is_object() && r.value("id", 0) == round && answered.insert(topic).second)
+                answered_at[topic] = Clock::now();
         });
         std::string error;
         client->start(&error);
@@ -117,7 +123,24 @@ struct Probe {
     std::mutex m;
     int round = 1;
     std::set<std::string> answered;
-    std::map<std::string, Clock::time_point> state_at;
+    std::map<std::string, Clock::time_point> state_at, status_at, answered_at;
+    // When each room said online through this node and first answered, seconds after `t0`.
+    std::string timeline(Clock::time_point t0) {
+        std::lock_guard lock(m);
+        std::string out;
+        for (const std::string room : {"room-a", "room-b"}) {
+            auto secs = [&](const std::map<std::string, Clock::time_point>& at,
+                            const std::string& topic) {
+                auto it = at.find(topic);
+                return it == at.end() || it->second < t0
+                           ? std::string("-")
+                           : std::to_string(std::chrono::duration<double>(it->second - t0).count());
+            };
+            out += room + ": online " + secs(status_at, "stillroom/" + room + "/status") +
+                   " s, answered " + secs(answered_at, "stillroom/" + room + "/result") + " s; ";
+        }
+        return out;
+    }
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -201,10 +224,13 @@ TEST_CASE("clinic on a RabbitMQ cluster: the rooms' node hangs (SIGSTOP), later 
         const auto t0 = std::chrono::steady_clock::now();
         REQUIRE(cluster.node(how, from));
         const std::string there = "127.0.0.1:" + std::to_string(cluster.port(to));
+        double overview_s = -1; // when the overview was first seen connected there
         const bool moved = eventually(
             [&] {
-                return probe.both_answered() && service.mqtt().connected() &&
-                       service.mqtt().broker() == there && probe.states_since(t0);
+                const bool overview =
+                    service.mqtt().connected() && service.mqtt().broker() == there;
+                if (overview && overview_s < 0) overview_s = seconds_since(t0);
+                return probe.both_answered() && overview && probe.states_since(t0);
             },
             300);
         const double s = seconds_since(t0);
@@ -213,7 +239,9 @@ TEST_CASE("clinic on a RabbitMQ cluster: the rooms' node hangs (SIGSTOP), later 
         CHECK(eventually(both_online_with_session, 100));
         MESSAGE(how << " of node " << from << ": both rooms answer through node " << to
                     << ", their state arrived there and the overview is connected there after " << s
-                    << " s");
+                    << " s (" << probe.timeline(t0) << "overview connected " << overview_s
+                    << " s)\nroom-a's log:\n"
+                    << read_text(dir.path / "room-a.log"));
         return s;
     };
 

@@ -117,6 +117,8 @@ TEST_CASE("broker_plan: each room its own tree, lights and cues; the overview re
     CHECK(has(*ov, TopicAccess::Read, "stillroom/+/heartbeat"));
     CHECK(has(*ov, TopicAccess::Write, "stillroom/+/cmd/library"));
     CHECK_FALSE(has(*ov, TopicAccess::Write, "stillroom/+/cmd/+")); // no session commands
+    // Its liveness probe, to itself (devices/mqtt_client.hpp); the rooms' is under BASE/#.
+    CHECK(has(*ov, TopicAccess::ReadWrite, "stillroom-clinic/" + clinic.clinic + "/probe"));
     const BrokerUser* z = user(plan, "zigbee2mqtt");
     REQUIRE(z);
     CHECK(z->topics.size() == 1);
