@@ -65,18 +65,31 @@ void OverviewInbox::offer(const std::string& topic, std::string payload) {
         }
         if (state) {
             auto it = states_.find(topic);
+            const std::size_t older = it != states_.end() ? it->second.size() : 0;
+            if (state_bytes_ - older + payload.size() > options_.max_state_bytes ||
+                (it == states_.end() && states_.size() >= options_.max_state_topics)) {
+                ++counts_.dropped;
+                return;
+            }
+            state_bytes_ = state_bytes_ - older + payload.size();
             if (it != states_.end()) {
                 it->second = std::move(payload); // the older one was stale
                 ++counts_.replaced;
                 return;
             }
-            if (states_.size() >= options_.max_state_topics) {
-                ++counts_.dropped;
-                return;
-            }
             states_.emplace(topic, std::move(payload));
             state_order_.push_back(topic);
         } else {
+            // A room taken out (its status cleared): a state of it still waiting would bring
+            // it back after the removal, as a ghost. It goes with it.
+            if (status && payload.empty()) {
+                const std::string state_topic = topic.substr(0, topic.size() - 6) + "state";
+                if (auto it = states_.find(state_topic); it != states_.end()) {
+                    state_bytes_ -= it->second.size();
+                    states_.erase(it);
+                    std::erase(state_order_, state_topic);
+                }
+            }
             if (urgent_.size() >= options_.max_urgent) {
                 urgent_.pop_front();
                 ++counts_.dropped;
@@ -101,6 +114,7 @@ void OverviewInbox::reader() {
             next.first = std::move(state_order_.front());
             state_order_.pop_front();
             auto it = states_.find(next.first);
+            state_bytes_ -= it->second.size();
             next.second = std::move(it->second);
             states_.erase(it);
         }

@@ -30,6 +30,9 @@ namespace stillroom {
 struct OverviewInboxOptions {
     std::size_t max_urgent = 4096;
     std::size_t max_state_topics = 1024;
+    // The waiting states' payloads together (each up to the client's packet limit): a
+    // stranger on hundreds of made-up room ids cannot make the overview hold gigabytes.
+    std::size_t max_state_bytes = 16u << 20;
 };
 
 class OverviewInbox {
@@ -61,6 +64,7 @@ private:
     std::deque<std::pair<std::string, std::string>> urgent_;
     std::map<std::string, std::string> states_; // topic -> newest payload
     std::deque<std::string> state_order_;       // topics in arrival order (each once)
+    std::size_t state_bytes_ = 0;               // the waiting states' payloads
     Counts counts_;
     bool running_ = false;
     std::thread thread_;

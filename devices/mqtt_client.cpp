@@ -303,8 +303,12 @@ bool MqttClient::publish(const std::string& topic, const std::string& payload, i
 void MqttClient::handle_connect(int rc) {
     // Runs on: the network thread.
     if (rc != 0) {
-        std::cerr << "stillroom: mqtt: broker " << broker()
-                  << " refused the connection: " << mosquitto_connack_string(rc) << std::endl;
+        // Refused again at every retry (wrong credentials): logged at the budget's rate.
+        if (auto held = log_budget_.allow(clock_.now()))
+            std::cerr << "stillroom: mqtt: broker " << broker()
+                      << " refused the connection: " << mosquitto_connack_string(rc)
+                      << (*held ? "; " + std::to_string(*held) + " more not logged" : std::string())
+                      << std::endl;
         std::lock_guard lock(error_mutex_);
         last_error_ = std::string("connection refused: ") + mosquitto_connack_string(rc);
         return;

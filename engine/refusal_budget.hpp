@@ -49,6 +49,15 @@ public:
         return out;
     }
 
+    // Everything held back, whatever its window (the session's last records: nothing is
+    // left out of its record).
+    std::vector<std::pair<std::string, std::uint64_t>> flush() {
+        std::vector<std::pair<std::string, std::uint64_t>> out;
+        for (auto& [kind, s] : slots_)
+            if (s.held > 0) out.emplace_back(kind, std::exchange(s.held, 0));
+        return out;
+    }
+
     // Forgets what is held (a new session: nothing carries over into its record).
     void reset() { slots_.clear(); }
 

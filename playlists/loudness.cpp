@@ -234,7 +234,12 @@ void LoudnessCache::prefetch(const std::vector<std::string>& files, unsigned thr
         for (std::size_t i = next++; i < jobs.size(); i = next++) {
             const Job& job = jobs[i];
             std::string error;
-            auto l = measure_loudness(job.path, &error);
+            std::optional<Loudness> l;
+            try { // nothing may escape a scan thread (std::terminate); the file says why
+                l = measure_loudness(job.path, &error);
+            } catch (const std::exception& e) {
+                error = std::string("cannot measure: ") + e.what();
+            }
             std::lock_guard lock(mutex_);
             if (l) {
                 entries_[job.file] = {job.stamp, *l};

@@ -45,16 +45,24 @@ float Mixer::depth_at(std::int64_t frame) const {
 
 std::int64_t Mixer::piece_readable(std::uint64_t piece) const {
     std::int64_t ready = INT64_MAX;
+    std::int64_t lost_ready = INT64_MAX;
     for (int i = 0; i < voice_count_; ++i) {
         const Voice* v = voices_[static_cast<std::size_t>(i)];
-        // A broken layer (gliding out over what its ring holds) never holds the others back.
-        if (v->piece != piece || v->layer_lost) continue;
+        if (v->piece != piece) continue;
         const std::int64_t r = v->ring.readable();
+        // A broken layer (gliding out over what its ring holds) never holds the others back.
+        if (v->layer_lost) {
+            if (r > 0) lost_ready = std::min(lost_ready, r);
+            continue;
+        }
         // A layer that has ended (a file that broke) does not hold the others back.
         if (r == 0 && v->decoded_all.load(std::memory_order_acquire)) continue;
         ready = std::min(ready, r);
     }
-    return ready == INT64_MAX ? 0 : ready;
+    if (ready != INT64_MAX) return ready;
+    // No layer plays on (the last one broke, or the ones left have ended): the broken layers
+    // still glide out over what they hold, never cut off at a block's edge.
+    return lost_ready == INT64_MAX ? 0 : lost_ready;
 }
 
 float Mixer::layer_gain(const Voice& v, std::int64_t frame) const {

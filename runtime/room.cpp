@@ -459,6 +459,13 @@ std::int64_t Room::dispatch(const Effects& effects) {
 }
 
 bool Room::queue_records(const Effects& effects, std::int64_t* command_seq) {
+    // The session's last records: the refusals still held back go in before them, so every
+    // refusal is counted and nothing follows the end.
+    for (const auto& e : effects)
+        if (std::holds_alternative<SessionFinished>(e.body) && session_) {
+            journal_due_refusals_locked(true);
+            break;
+        }
     bool any = false;
     bool given = false; // the command's (or start's) own record has been queued
     *command_seq = 0;

@@ -148,7 +148,7 @@ private:
     // engine's "refused" record of a command from a budgeted source is journaled or held
     // back (taken out of `effects`); held-back counts are journaled once their second ends.
     void budget_refusals_locked(Effects& effects, const std::string& by);
-    void journal_due_refusals_locked();
+    void journal_due_refusals_locked(bool all = false); // all: the session's end
 
     Library library_;
     std::filesystem::path state_dir_;

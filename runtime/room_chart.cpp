@@ -102,6 +102,10 @@ CommandResult Room::correct(const Correction& c, const std::string& by, bool any
 CommandResult Room::ack_reading(std::int64_t seq, const std::string& by) {
     std::lock_guard lock(mutex_);
     if (!session_ || !journal_) return {false, 409, "no session is running", state_locked()};
+    // "Seen" is for the session's screen: once it has ended its record is only corrected.
+    if (session_->status() == SessionStatus::Finished)
+        return {false, 409, "the session has ended: its flagged readings are in its record",
+                state_locked()};
     const ChartEntry* e = entries_.find(seq);
     if (!e || e->kind != "vitals")
         return {false, 404,

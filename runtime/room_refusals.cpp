@@ -73,9 +73,9 @@ void Room::budget_refusals_locked(Effects& effects, const std::string& by) {
     effects = std::move(kept);
 }
 
-void Room::journal_due_refusals_locked() {
+void Room::journal_due_refusals_locked(bool all) {
     if (!journal_) return;
-    for (const auto& [key, n] : refusals_.due(clock_.now())) {
+    for (const auto& [key, n] : all ? refusals_.flush() : refusals_.due(clock_.now())) {
         const auto slash = key.find('/');
         const std::string by = key.substr(0, slash);
         const std::string kind = key.substr(slash + 1);

@@ -282,10 +282,17 @@ test("once given, the dose and the booster are shown in words and their inputs a
   for (const id of ["#dose-fields", "#b-dose"]) assert.ok(await p.locator(id).isHidden(), `${id} is still shown after the dose`);
   // A template with a booster: the fields go with Booster while it is due, then it is words too
   // (shown to the page: this room's session has no booster).
+  // What was typed for the dose never carries over to the booster (shown the state before the
+  // dose, typed, then the booster due).
   await p.evaluate(() => { eventsAbort.abort(); const s = structuredClone(state);
+    window.sinceDoseGiven = s.session.since_dose; s.session.since_dose = null; render(s); });
+  await p.waitForSelector("#dose-fields:not(.hidden)");
+  await p.fill("#dose-mg", "56");
+  await p.evaluate(() => { const s = structuredClone(state); s.session.since_dose = window.sinceDoseGiven;
     s.session.has_booster = true; s.session.booster = false; s.session.booster_available = true; render(s); });
   await p.waitForSelector("#b-booster:not(.hidden):not([disabled])");
   assert.ok(await p.locator("#dose-fields").isVisible(), "no dose fields beside a due booster");
+  assert.equal(await p.inputValue("#dose-mg"), "", "the dose's amount was left in the booster's field");
   await p.evaluate(() => { const s = structuredClone(state);
     s.session.booster = true; s.session.booster_available = false;
     s.session.entries = [...s.session.entries, { seq: 99998, kind: "booster", t_s: 1805, value: { amount_mg: 28, route: "IM" }, status: "final", by: "x", corrections: [] }];

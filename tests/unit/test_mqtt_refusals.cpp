@@ -140,6 +140,61 @@ TEST_CASE("a flood of refused MQTT commands: at most one journal record per kind
     bridge.stop();
 }
 
+TEST_CASE("refusals held back in the session's last second are journaled before its end") {
+    TempDir dir;
+    ManualClock session_clock;
+    Room room(one_phase_library(dir.path / "lib"), dir.path / "state", session_clock);
+    REQUIRE(room.start({"s", ""}).ok);
+    const std::string id = room.state()["session"]["id"];
+    Command end;
+    end.kind = CommandKind::End;
+    REQUIRE(room.command(end).ok);
+    // Three refusals every 70 ms through the end fade, up to the tick that finishes it: the
+    // last second's are held back when the session finishes.
+    std::uint64_t sent = 0;
+    for (int step = 0; step < 36000 && room.state()["session"].value("status", "") != "finished";
+         ++step) {
+        room.journal_refusal("mqtt", "not_json", "unknown", 3);
+        sent += 3;
+        session_clock.advance_by(Ms{70}); // not a divisor of the 1 s window
+        room.tick();
+    }
+    REQUIRE(room.state()["session"].value("status", "") == "finished");
+    std::uint64_t counted = 0;
+    for (const auto& r : refusal_records(dir.path / "state", id))
+        counted += r["count"].get<std::uint64_t>();
+    CHECK(counted == sent);
+    const auto records = read_journal(dir.path / "state" / "sessions" / (id + ".jsonl")).records;
+    REQUIRE_FALSE(records.empty());
+    CHECK(records.back().value("type", "") != "refused"); // nothing after the end
+}
+
+TEST_CASE("a flagged reading is seen during the session, not after it has ended") {
+    TempDir dir;
+    ManualClock session_clock;
+    Room room(one_phase_library(dir.path / "lib"), dir.path / "state", session_clock);
+    REQUIRE(room.start({"s", ""}).ok);
+    Command vitals;
+    vitals.kind = CommandKind::Vitals;
+    vitals.vitals.systolic = 190;
+    vitals.vitals.diastolic = 100;
+    const CommandResult reading = room.command(vitals);
+    REQUIRE(reading.ok);
+    Command end;
+    end.kind = CommandKind::End;
+    REQUIRE(room.command(end).ok);
+    for (int step = 0; step < 3600 && room.state()["session"].value("status", "") != "finished";
+         ++step) {
+        session_clock.advance_by(Ms{1000});
+        room.tick();
+    }
+    REQUIRE(room.state()["session"].value("status", "") == "finished");
+    const CommandResult late = room.ack_reading(reading.seq, "t");
+    CHECK_FALSE(late.ok);
+    CHECK(late.status == 409);
+    CHECK(late.message.find("has ended") != std::string::npos);
+}
+
 TEST_CASE("RefusalBudget: one per kind per window; held-back refusals come due as one count") {
     RefusalBudget budget(Ms{1000});
     const MonoTime t0{Ms{0}};
