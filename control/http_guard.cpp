@@ -560,6 +560,30 @@ private:
             adopted.swap(adopted_);
             returned.swap(returned_);
         }
+        // What the workers handed back first: its login slots and sockets are free again
+        // before a newcomer is counted (one address's logins one after another never find
+        // the previous one's slot still taken).
+        for (auto& c : returned) {
+            if (c->login_slot) {
+                c->login_slot = false;
+                if (--stranger_logins_[c->ip] <= 0) stranger_logins_.erase(c->ip);
+            }
+            if (!c->held_reply.empty()) {
+                hold(std::move(c));
+                continue;
+            }
+            if (c->close_after) {
+                forget(*c);
+                continue;
+            }
+            c->started = !c->in.empty();
+            c->deadline =
+                clock_.now() + (c->started ? limits_.request_deadline : limits_.idle_timeout);
+            const int fd = c->fd;
+            watch(std::move(c));
+            auto it = conns_.find(fd);
+            if (it != conns_.end() && it->second->started) try_dispatch(it->second); // pipelined
+        }
         for (auto& c : adopted) {
             // A new connection is a stranger until it shows a token or a device cookie. One
             // address gets a few; when strangers fill their share (or every socket is taken)
@@ -601,27 +625,6 @@ private:
             // close it as the oldest stranger.
             auto it = conns_.find(fd);
             if (it != conns_.end()) on_readable(it->second);
-        }
-        for (auto& c : returned) {
-            if (c->login_slot) {
-                c->login_slot = false;
-                if (--stranger_logins_[c->ip] <= 0) stranger_logins_.erase(c->ip);
-            }
-            if (!c->held_reply.empty()) {
-                hold(std::move(c));
-                continue;
-            }
-            if (c->close_after) {
-                forget(*c);
-                continue;
-            }
-            c->started = !c->in.empty();
-            c->deadline =
-                clock_.now() + (c->started ? limits_.request_deadline : limits_.idle_timeout);
-            const int fd = c->fd;
-            watch(std::move(c));
-            auto it = conns_.find(fd);
-            if (it != conns_.end() && it->second->started) try_dispatch(it->second); // pipelined
         }
     }
 
