@@ -4,6 +4,7 @@
 // would move the session to the next track. The decoder is the production one; the broken
 // file is a real file behind an AudioSource (the production interface) that stops delivering
 // at a chosen frame, as a truncated or unreadable FLAC does.
+#include "depth_support.hpp"
 #include "temp_dir.hpp"
 
 #include "playlists/audio_engine.hpp"
@@ -59,15 +60,6 @@ void write_stem(const fs::path& path, double seconds, const std::function<float(
     REQUIRE(out->write(buf.data(), frames) == frames);
 }
 
-TrackInfo piece(const std::vector<TrackLayer>& layers, Ms length) {
-    TrackInfo t;
-    t.file = layers.front().file;
-    t.title = "piece";
-    t.length = length;
-    t.layers = layers;
-    return t;
-}
-
 double largest_step(const std::vector<float>& s, std::int64_t from, std::int64_t to) {
     double m = 0;
     for (std::int64_t i = std::max<std::int64_t>(from, 1); i < to; ++i)
@@ -110,7 +102,7 @@ Played play_piece(const fs::path& dir, const std::vector<TrackLayer>& layers, do
     AudioEngine audio(settings, mixer, nullptr);
     audio.handle({Ms{0}, SetVolume{0, Ms{0}}}, 0);
     audio.handle({Ms{0}, SetDepth{depth, Ms{0}}}, 0);
-    audio.handle({Ms{0}, PlayTrack{"p", 0, piece(layers, Ms{6000}), Ms{0}, Ms{0}}}, 0);
+    audio.handle({Ms{0}, PlayTrack{"p", 0, layered(layers, Ms{6000}), Ms{0}, Ms{0}}}, 0);
     Played p;
     std::vector<float> buf(static_cast<std::size_t>(2 * block));
     for (std::int64_t done = 0; done < 48000 * 5; done += block) {

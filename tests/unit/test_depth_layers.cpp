@@ -4,6 +4,7 @@
 // seek or a late start, and never allocates on the audio thread. The stems are sines of
 // different frequencies made here, so which one is heard is measured, not assumed.
 #include "alloc_counter.hpp"
+#include "depth_support.hpp"
 #include "fixtures.hpp"
 #include "temp_dir.hpp"
 #include "test_support.hpp"
@@ -81,15 +82,6 @@ std::vector<TrackLayer> write_three_stems(const fs::path& dir) {
     REQUIRE(write_stem(dir / "s5.wav", 48000, 6.0, stem_sine(500, 0.3)));
     REQUIRE(write_stem(dir / "s1.wav", 48000, 6.0, stem_sine(1250, 0.3)));
     return {{"s0.wav", 0}, {"s5.wav", 0.5}, {"s1.wav", 1}};
-}
-
-TrackInfo layered(const std::vector<TrackLayer>& layers, Ms length) {
-    TrackInfo t;
-    t.file = layers.front().file;
-    t.title = "piece";
-    t.length = length;
-    t.layers = layers;
-    return t;
 }
 
 Effect at0(EffectBody body) {
