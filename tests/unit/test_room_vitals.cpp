@@ -167,3 +167,43 @@ TEST_CASE("room vitals: the state stays the same size over hours of readings") {
     CAPTURE(after_two);
     CHECK(after_two <= after_an_hour + 64); // digits of the clocks may grow; nothing else
 }
+
+TEST_CASE("room vitals: at demo speed a monitor's silence and a breach's persistence are "
+          "counted in real time") {
+    // `stillroom demo --speed 20`: session time runs 20x, the oximeter still sends once a
+    // real second (every 20 s of session time). stale_after and sustain (10 s) are real.
+    Rig rig;
+    rig.clock.set_speed(20);
+    REQUIRE(rig.room.start({"s", ""}).ok);
+    auto readings = [&](int n, int spo2) {
+        for (int i = 0; i < n; ++i) {
+            rig.oxi(spo2, 70);
+            rig.clock.advance_by(20s); // one real second
+            rig.room.tick();
+        }
+    };
+    auto kinds = [&] {
+        std::string k;
+        const Json alerts = rig.session()["alerts"];
+        for (const auto& a : alerts)
+            k += (k.empty() ? "" : ",") + a["kind"].get<std::string>() +
+                 (a.value("ended", false) ? "(ended)" : "");
+        return k;
+    };
+    readings(30, 97); // 30 real seconds, 10 session minutes: never silent
+    CHECK(kinds() == "");
+    readings(8, 86); // 8 real seconds low: not yet sustained
+    CHECK(kinds() == "");
+    readings(4, 86); // 12 real seconds low
+    CHECK(kinds() == "spo2_low");
+    readings(20, 97); // back in range for 20 real seconds: not yet cleared (30 s)
+    CHECK(kinds() == "spo2_low");
+    readings(12, 97);
+    CHECK(kinds().empty());
+    rig.clock.advance_by(180s); // 9 real seconds of silence: not yet stale
+    rig.room.tick();
+    CHECK(kinds() == "");
+    rig.clock.advance_by(40s); // 11
+    rig.room.tick();
+    CHECK(kinds() == "sensor_stale");
+}
