@@ -64,11 +64,6 @@ public:
     // Wall-clock time in ms since 1970, only for bridging a power cut (see docs/engine.md)
     // and the report's date; never for sequencing. Runs on: any thread.
     virtual std::int64_t wall_unix_ms() const = 0;
-    // How many times faster than real time this clock runs (1 but in the demo's and
-    // accelerated tests' ScaledClock): a duration a device measures in real time (a
-    // monitor's silence, a reading's persistence) is this many times longer in its time.
-    // Runs on: any thread.
-    virtual double speed() const { return 1.0; }
 
 protected:
     virtual void sleep_until(Time deadline, Wakeup& wakeup) = 0;
@@ -105,9 +100,6 @@ public:
     // Moves the wall clock alone (an NTP step, a wrong manual setting).
     void jump_wall(Ms by) { wall_base_ms_ += by.count(); }
     void advance_by(Ms d) { now_.fetch_add(d.count()); }
-    // Stands in for a ScaledClock's speed (its time still moves only when told to).
-    void set_speed(double speed) { speed_.store(speed > 0 ? speed : 1.0); }
-    double speed() const override { return speed_.load(); }
 
 protected:
     void sleep_until(Time deadline, Wakeup& wakeup) override;
@@ -115,7 +107,6 @@ protected:
 private:
     std::atomic<Ms::rep> now_;
     std::int64_t wall_base_ms_ = 1'790'000'000'000;
-    std::atomic<double> speed_{1.0};
 };
 using ManualClock = BasicManualClock<MonoTime>;
 using ManualDeviceClock = BasicManualClock<DeviceTime>;
@@ -127,7 +118,6 @@ public:
     explicit ScaledClock(double speed);
     MonoTime now() const override;
     std::int64_t wall_unix_ms() const override;
-    double speed() const override { return speed_; }
 
 protected:
     void sleep_until(MonoTime deadline, Wakeup& wakeup) override;

@@ -57,16 +57,8 @@ void Room::start_vitals_locked(Ms t) {
     const auto& config = library_.room.vitals;
     if (!config || !session_) return;
     VitalsMonitorOptions o;
-    // The monitors send in real time; the monitor counts in session time, which the demo
-    // speeds up: a silence or a persistence is as long in real time at any speed.
-    const double speed = clock_.speed();
-    auto device = [speed](Ms d) {
-        return Ms{static_cast<Ms::rep>(static_cast<double>(d.count()) * speed)};
-    };
-    o.stale_after = device(config->stale_after);
-    o.sustain = device(config->sustain);
-    o.clear_after = device(o.clear_after);
-    o.escalate_after = device(o.escalate_after); // the therapist answers in real time too
+    o.stale_after = config->stale_after;
+    o.sustain = config->sustain;
     std::vector<std::string> continuous;
     for (const auto& s : config->sources)
         if (!is_spot_format(s.format)) continuous.push_back(s.id);
