@@ -234,6 +234,7 @@ int run_room(RunOptions o) {
             VitalsSimulation sim;
             sim.desaturate = o.desaturate;
             sim.cuff_every_s = 60;
+            sim.speed = speed;
             sim.stop = &vitals_stop;
             sim.wakeup = &vitals_wakeup;
             vitals_thread = std::thread([running, sim, &device_clock] {

@@ -107,11 +107,17 @@ bool run_vitals_simulator(const Library& lib, const VitalsSimulation& sim, Devic
     out << "publishing " << lib.room.vitals->sources.size() << " simulated monitor(s)"
         << (sim.desaturate ? " with a desaturation episode from 20 s" : "") << std::endl;
     const DeviceTime start = clock.now();
-    for (long t = 0; (sim.seconds < 0 || t < sim.seconds) && !stopped(sim); ++t) {
-        clock.wait_until(start + std::chrono::seconds{t}, stop);
+    // Session seconds between two publications: 1, or more at a speed above 20.
+    const double speed = std::max(sim.speed, 1.0);
+    const long step = std::max(1L, static_cast<long>(std::ceil(speed / 20)));
+    for (long t = 0; (sim.seconds < 0 || t < sim.seconds) && !stopped(sim); t += step) {
+        clock.wait_until(start + std::chrono::milliseconds{static_cast<std::int64_t>(
+                                     static_cast<double>(t) * 1000 / speed)},
+                         stop);
         if (stopped(sim)) break;
         for (const auto& s : lib.room.vitals->sources) {
-            if (is_spot_format(s.format) && t % cuff_every != 0) continue;
+            if (is_spot_format(s.format) && t / cuff_every == (t - step) / cuff_every && t != 0)
+                continue; // the cuff: once in each cuff_every
             mqtt.publish(s.topic, payload_for(s, static_cast<double>(t), sim.desaturate), 0, false);
         }
     }

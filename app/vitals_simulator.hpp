@@ -18,6 +18,9 @@ struct VitalsSimulation {
     bool desaturate = false;
     long seconds = -1;       // how long; -1: until stopped
     long cuff_every_s = 300; // at least 10
+    // The session clock's speed (`demo --speed`): the monitors send once a session second
+    // (at most 20 times a real second), as the room counts their silence in session time.
+    double speed = 1;
     // Ends the run early: set `stop`, then wake `wakeup`. Both optional.
     std::atomic<bool>* stop = nullptr;
     Wakeup* wakeup = nullptr;

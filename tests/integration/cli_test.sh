@@ -233,7 +233,9 @@ contains "report says where to look" "$tmp/err" "give the room's state folder wi
 # demo --broker (scripts/demo.sh starts a private mosquitto and passes it; issue 21): the
 # bundled room.json has no "mqtt", so the demo room gets that broker and two simulated
 # monitors in memory; the session's live SpO2 comes from the simulated oximeter, and the
-# demo's copy of room.json is not changed.
+# demo's copy of room.json is not changed. At --speed 20 the simulated monitors send once a
+# session second (the room counts a monitor's silence in session time): 2 real seconds of
+# session (40 s, beyond the 10 s stale_after) raise no "sensor_stale".
 mosq_port=$(demo_port)
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$mosq_port" >"$tmp/mosquitto.conf"
 /usr/sbin/mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
@@ -241,7 +243,7 @@ mosq_pid=$!
 http_port=$(demo_port)
 api="http://127.0.0.1:$http_port/api/v1"
 XDG_STATE_HOME="$tmp/xdg-broker" "$bin" demo --broker "mqtt://127.0.0.1:$mosq_port" --listen "127.0.0.1:$http_port" \
-    --audio null --no-start </dev/null >"$tmp/demo3" 2>&1 &
+    --audio null --no-start --speed 20 </dev/null >"$tmp/demo3" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$http_port/" >/dev/null && break; sleep 0.1; done
 token=$(curl -s -X POST -H 'Content-Type: application/json' -d '{"pin": "1357"}' "$api/login" |
@@ -258,6 +260,14 @@ print("%s %s" % (s.get("source"), s.get("value")) if s else "")')
   case "$live" in oxi\ *) break ;; esac
   sleep 0.1
 done
+stale=""
+for _ in $(seq 1 20); do # 2 real seconds, 40 session seconds, looked at every 0.1 s
+  stale="$stale $(curl -s -H "Authorization: Bearer $token" "$api/state" | python3 -c '
+import json, sys
+s = json.load(sys.stdin).get("session") or {}
+print(" ".join(a.get("kind", "") + "@" + str(a.get("source")) for a in s.get("alerts") or []))')"
+  sleep 0.1
+done
 kill -TERM "$pid"
 wait "$pid"
 kill "$mosq_pid"
@@ -268,6 +278,10 @@ case "$live" in
   oxi\ 9[0-9]* | oxi\ 100*) passed=$((passed + 1)) ;;
   *) failed=$((failed + 1)); echo "FAIL: demo --broker: no live SpO2 from the simulated oximeter (got \"$live\")"
      sed 's/^/  | /' "$tmp/start3" "$tmp/demo3" | head -20 ;;
+esac
+case "$stale" in
+  *sensor_stale*) failed=$((failed + 1)); echo "FAIL: demo --speed 20: the simulated monitors read as silent: $stale" ;;
+  *) passed=$((passed + 1)) ;;
 esac
 grep -q '"mqtt"' "$tmp/xdg-broker/stillroom/demo/library/room.json" \
   && { failed=$((failed + 1)); echo "FAIL: demo --broker wrote the broker into the demo's room.json"; } \
