@@ -3,8 +3,9 @@
 // thread: every 0.5 s doubling to at most 2 s, whether the broker went away or was never
 // there (a room box that boots before its broker connects within 2 s of it appearing).
 // Given the brokers of a cluster, every failed or lost connection moves on to the next
-// broker in the list. Subscriptions are remembered and made again on every connect;
-// connect listeners re-announce and re-assert.
+// broker in the list. Subscriptions are remembered and made again on every connect; once
+// the broker has acknowledged them all (CONNACK and every SUBACK: the handshake) the client
+// is connected() and the connect listeners re-announce and re-assert.
 //
 // Nothing is queued across a disconnect: publish() refuses while the connection is down,
 // and every reconnection starts from a fresh handle (mosquitto_reinitialise), so QoS 1
