@@ -1,6 +1,7 @@
 // stillroom: the room controller's command line. Dispatches to the subcommands.
 #include "app/commands.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 using namespace stillroom;
@@ -12,9 +13,13 @@ void print_usage(std::ostream& out) {
            "Stillroom runs one therapy room: music, light and timed cues across a dosing "
            "session.\n\n"
            "commands:\n";
+    // One column for every summary, two spaces after the longest name.
+    std::size_t width = 0;
+    for (const auto& sub : app::subcommands())
+        width = std::max(width, sub.spec.name.size());
     for (const auto& sub : app::subcommands()) {
         std::string name = "  " + sub.spec.name;
-        name.resize(12, ' ');
+        name.resize(2 + width + 2, ' ');
         out << name << sub.spec.summary << "\n";
     }
     out << "\nstillroom COMMAND --help shows a command's options.\n"

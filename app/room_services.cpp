@@ -29,6 +29,9 @@ RoomServices::RoomServices(Library library, RoomServicesOptions options, Clock& 
         std::string error;
         MqttOptions mo = mqtt_options_from(*rc.mqtt, library_dir.string(), &error);
         if (!error.empty()) std::cerr << "stillroom: " << error << "\n";
+        // A frozen broker noticed in seconds, and a late handshake retried (docs/clinic.md).
+        mo.probe_topic = rc.mqtt->base_topic + "/probe";
+        mo.handshake_timeout = Ms{2000};
         mqtt_ = std::make_unique<MqttClient>(mo, device_clock_);
     }
     // Lights: real dialects over MQTT, simulated ones in-process.

@@ -23,6 +23,9 @@ ClinicService::ClinicService(ClinicConfig config, DeviceClock& clock)
     mo.will_topic = announce;
     mo.will_payload = "offline";
     mo.max_payload = 256 * 1024; // a room's state
+    // A frozen broker noticed in seconds, and a late handshake retried (docs/clinic.md).
+    mo.probe_topic = "stillroom-clinic/" + config_.clinic + "/probe";
+    mo.handshake_timeout = Ms{2000};
     mqtt_ = std::make_unique<MqttClient>(mo, clock_);
     mqtt_->subscribe(config_.rooms_topic + "/status");
     mqtt_->subscribe(config_.rooms_topic + "/state");

@@ -55,7 +55,7 @@ void MqttClient::subscribe(const std::string& pattern, int qos) {
         std::lock_guard lock(mutex_);
         subscriptions_.emplace_back(pattern, qos);
     }
-    if (mosq_ && connected_.load()) {
+    if (mosq_ && session_.load()) { // else handle_connect makes it
         std::lock_guard lock(handle_mutex_);
         mosquitto_subscribe(static_cast<mosquitto*>(mosq_), nullptr, pattern.c_str(),
                             0); // see handle_connect
@@ -173,6 +173,11 @@ void MqttClient::network_loop(bool connecting) {
     int delay_ms = kFirstDelayMs;
     int wait_ms = 1000;
     bool have_socket = connecting;
+    auto handshake_starts = [&] {
+        handshake_start_ms_ = clock_.now().time_since_epoch().count();
+        handshake_mids_.clear();
+    };
+    if (connecting) handshake_starts();
     auto pause = [&] { // false when stopping
         const DeviceTime until = clock_.now() + Ms{delay_ms};
         delay_ms = std::min(delay_ms * 2, kMaxDelayMs);
@@ -230,6 +235,7 @@ void MqttClient::network_loop(bool connecting) {
                 continue;
             }
             have_socket = true;
+            handshake_starts();
         }
         // Up to 1 s in select(): a publish from another thread wakes it at once (libmosquitto's
         // socket pair), so a longer wait only saves wake-ups of an idle room (10/s at 100 ms).
@@ -237,14 +243,17 @@ void MqttClient::network_loop(bool connecting) {
         const int rc = mosquitto_loop(m, wait_ms, 1);
         if (rc == MOSQ_ERR_SUCCESS) {
             if (connected_.load()) delay_ms = kFirstDelayMs;
-            if (!probe(&wait_ms)) { // the broker is frozen: on to the next one at once
+            // The broker is frozen (probe), or the handshake is late: on to the next one at once.
+            if (!probe(&wait_ms) || !handshake(&wait_ms)) {
                 have_socket = false;
                 connected_ = false;
+                session_ = false;
             }
             continue;
         }
         have_socket = false; // lost, refused or never made: reconnect after a pause
         connected_ = false;
+        session_ = false;
         if (!pause()) break;
     }
 }
@@ -311,9 +320,10 @@ void MqttClient::handle_connect(int rc) {
                       << std::endl;
         std::lock_guard lock(error_mutex_);
         last_error_ = std::string("connection refused: ") + mosquitto_connack_string(rc);
+        handshake_start_ms_ = -1; // refused, not frozen: the loop pauses and retries
         return;
     }
-    connected_ = true;
+    session_ = true;
     heard_from_broker();
     probe_armed_ = false; // until the broker acknowledges the probe's subscription
     probe_sent_ms_ = -1;
@@ -340,17 +350,28 @@ void MqttClient::handle_connect(int rc) {
         const bool flagged =
             options_.protocol == 5 &&
             std::find(no_retained.begin(), no_retained.end(), pattern) != no_retained.end();
-        if (flagged)
-            mosquitto_subscribe_v5(m, nullptr, pattern.c_str(), qos,
-                                   MQTT_SUB_OPT_RETAIN_AS_PUBLISHED, nullptr);
-        else
-            mosquitto_subscribe(m, nullptr, pattern.c_str(), qos);
+        int mid = -1;
+        const int src = flagged ? mosquitto_subscribe_v5(m, &mid, pattern.c_str(), qos,
+                                                         MQTT_SUB_OPT_RETAIN_AS_PUBLISHED, nullptr)
+                                : mosquitto_subscribe(m, &mid, pattern.c_str(), qos);
+        if (src == MOSQ_ERR_SUCCESS) handshake_mids_.push_back(mid);
     }
     if (!options_.probe_topic.empty()) {
         int mid = -1;
-        if (mosquitto_subscribe(m, &mid, options_.probe_topic.c_str(), 0) == MOSQ_ERR_SUCCESS)
+        if (mosquitto_subscribe(m, &mid, options_.probe_topic.c_str(), 0) == MOSQ_ERR_SUCCESS) {
             probe_mid_ = mid;
+            handshake_mids_.push_back(mid);
+        }
     }
+    // Connected once every SUBACK is in (handle_subscribe): the listeners' announcements then
+    // go out on a connection that will not be given up for a late handshake.
+    if (handshake_mids_.empty()) handshake_complete();
+}
+
+void MqttClient::handshake_complete() {
+    // Runs on: the network thread.
+    handshake_start_ms_ = -1;
+    connected_ = true;
     {
         std::lock_guard lock(error_mutex_);
         last_error_.clear();
@@ -359,8 +380,51 @@ void MqttClient::handle_connect(int rc) {
         l();
 }
 
+bool MqttClient::handshake(int* wait_ms) {
+    // Runs on: the network thread, after each loop turn.
+    const std::int64_t limit = options_.handshake_timeout.count();
+    if (handshake_start_ms_ < 0 || limit <= 0) return true;
+    const std::int64_t now = clock_.now().time_since_epoch().count();
+    const std::int64_t left = handshake_start_ms_ + limit - now;
+    if (left > 0) {
+        *wait_ms = static_cast<int>(std::clamp<std::int64_t>(left, 10, *wait_ms));
+        return true;
+    }
+    handshake_timeouts_.fetch_add(1);
+    const bool answered = session_.load();
+    if (!answered) { // no CONNACK: the broker answers nothing (frozen), skip it for a while
+        frozen_ = true;
+        frozen_index_ = broker_index_.load();
+        frozen_until_ = clock_.now() + kFrozenSkip;
+    }
+    const std::string what =
+        answered ? std::to_string(handshake_mids_.size()) + " subscription(s) unacknowledged"
+                 : std::string("no CONNACK");
+    {
+        std::lock_guard lock(error_mutex_);
+        last_error_ =
+            "broker " + broker() + " did not complete the handshake (" + what + "); trying again";
+    }
+    std::cerr << "stillroom: mqtt: broker " << broker() << " did not complete the handshake in "
+              << (now - handshake_start_ms_) << " ms (" << what << "); a new connection"
+              << std::endl;
+    handshake_start_ms_ = -1;
+    abandon();
+    return false;
+}
+
+void MqttClient::abandon() {
+    // Runs on: the network thread. A DISCONNECT first: a broker that is only slow (or frozen,
+    // and wakes later) reads it after whatever it is stuck on and drops our will, so no late
+    // "offline" follows the announcement made on the next connection.
+    auto* m = static_cast<mosquitto*>(mosq_);
+    std::lock_guard lock(handle_mutex_);
+    if (mosquitto_disconnect(m) == MOSQ_ERR_SUCCESS) mosquitto_loop_write(m, 1);
+}
+
 void MqttClient::handle_disconnect(int rc) {
     connected_ = false;
+    session_ = false;
     if (rc != 0) {
         std::lock_guard lock(error_mutex_);
         if (last_error_.rfind("connection refused", 0) != 0) // keep the broker's reason
@@ -419,6 +483,10 @@ void MqttClient::handle_subscribe(int mid) {
     // Runs on: the network thread.
     heard_from_broker();
     if (mid == probe_mid_.load()) probe_armed_ = true;
+    const auto it = std::find(handshake_mids_.begin(), handshake_mids_.end(), mid);
+    if (it == handshake_mids_.end()) return; // a later subscribe()
+    handshake_mids_.erase(it);
+    if (handshake_mids_.empty() && session_.load() && !connected_.load()) handshake_complete();
 }
 
 bool MqttClient::probe(int* wait_ms) {
@@ -452,6 +520,7 @@ bool MqttClient::probe(int* wait_ms) {
         }
         std::cerr << "stillroom: mqtt: broker " << broker() << " answered nothing for "
                   << (now - heard) << " ms (liveness probe); giving it up" << std::endl;
+        abandon();
         return false;
     }
     const std::int64_t quiet_left = heard + options_.probe_quiet.count() - now;

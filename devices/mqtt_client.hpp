@@ -3,8 +3,9 @@
 // thread: every 0.5 s doubling to at most 2 s, whether the broker went away or was never
 // there (a room box that boots before its broker connects within 2 s of it appearing).
 // Given the brokers of a cluster, every failed or lost connection moves on to the next
-// broker in the list. Subscriptions are remembered and made again on every connect;
-// connect listeners re-announce and re-assert.
+// broker in the list. Subscriptions are remembered and made again on every connect; once
+// the broker has acknowledged them all (CONNACK and every SUBACK: the handshake) the client
+// is connected() and the connect listeners re-announce and re-assert.
 //
 // Nothing is queued across a disconnect: publish() refuses while the connection is down,
 // and every reconnection starts from a fresh handle (mosquitto_reinitialise), so QoS 1
@@ -68,6 +69,16 @@ struct MqttOptions {
     std::string probe_topic;
     Ms probe_quiet{3000};
     Ms probe_timeout{2000};
+    // The handshake deadline: a connection whose CONNACK and the SUBACKs of its
+    // subscriptions have not all arrived within this is given up (with a DISCONNECT, so the
+    // broker drops our will when it gets to it) and a fresh one made at once to the next
+    // broker. A broker that sent no CONNACK is treated as frozen (skipped for 30 s while
+    // another is listed). Why: a RabbitMQ 3.10 node whose peer just froze holds a SUBSCRIBE
+    // for a client id that was on that peer until about 7 s after it declared the peer down,
+    // while a new connection made after that is served at once (docs/clinic.md). Publishing
+    // and the connect listeners wait for the handshake, so nothing is said on a connection
+    // that may be given up. Zero: no deadline (libmosquitto's keepalive only).
+    Ms handshake_timeout{0};
 };
 
 // The packet size announced in CONNECT for `max_payload` (MQTT 5 Maximum Packet Size).
@@ -109,6 +120,8 @@ public:
     std::uint64_t failovers() const { return failovers_.load(); }
     // Connections given up because the liveness probe went unanswered.
     std::uint64_t probe_timeouts() const { return probe_timeouts_.load(); }
+    // Connections given up because their handshake missed options.handshake_timeout.
+    std::uint64_t handshake_timeouts() const { return handshake_timeouts_.load(); }
 
     // Internal: called from the library's C callbacks.
     void handle_connect(int rc);
@@ -125,7 +138,8 @@ private:
     std::vector<std::pair<std::string, int>> subscriptions_;
     std::vector<MessageHandler> handlers_;
     std::vector<std::function<void()>> connect_listeners_;
-    std::atomic<bool> connected_{false};
+    std::atomic<bool> connected_{false}; // the handshake is complete: publish, listeners ran
+    std::atomic<bool> session_{false};   // CONNACK arrived on this connection
     std::atomic<bool> started_{false};
     std::atomic<std::uint64_t> published_{0}, acknowledged_{0}, oversized_{0}, ignored_retained_{0},
         failovers_{0}, dropped_offline_{0};
@@ -154,6 +168,15 @@ private:
     bool frozen_ = false;          // the probe gave up broker frozen_index_ (network thread)
     std::size_t frozen_index_ = 0; // skipped until frozen_until_ while another is listed
     DeviceTime frozen_until_{};
+    // The handshake deadline (network thread).
+    std::int64_t handshake_start_ms_ = -1; // the connection's start, or -1 once complete
+    std::vector<int> handshake_mids_;      // the SUBSCRIBEs of handle_connect not yet acknowledged
+    std::atomic<std::uint64_t> handshake_timeouts_{0};
+    void handshake_complete(); // connected: the connect listeners run
+    // Runs on: the network thread. False: the handshake missed its deadline and the
+    // connection was given up. Lowers *wait_ms to the time left.
+    bool handshake(int* wait_ms);
+    void abandon(); // a DISCONNECT (no will) and the socket closed; reconnect follows
     void heard_from_broker() { inbound_ms_ = clock_.now().time_since_epoch().count(); }
     // Runs on: the network thread after each loop turn. False: the broker is given up. Sets
     // *wait_ms to how long the next loop turn may wait.

@@ -37,6 +37,14 @@ contains() { # contains NAME FILE TEXT
 # --help everywhere, exit codes 0/1/2
 expect "help" 0 "$bin" --help
 contains "help lists check" "$tmp/out" "check"
+# Every command's summary starts in the same column, at least two spaces after its name (a
+# name longer than the column once ran into its summary: "broker-conthe broker's users").
+cols=$(awk '/^commands:/ { on = 1; next } on && /^$/ { on = 0 } on { match($0, /^  [a-z-]+  +/); print RLENGTH }' "$tmp/out" | sort -u)
+if [ -n "$cols" ] && [ "$(echo "$cols" | wc -l)" = 1 ] && [ "$cols" -gt 0 ]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "FAIL: help: the command summaries are not in one column ($cols)"; cat "$tmp/out"
+fi
 for c in demo run check plan render playlist devices vitals; do
   expect "$c --help" 0 "$bin" "$c" --help
   contains "$c --help shows usage" "$tmp/out" "usage: stillroom $c"
