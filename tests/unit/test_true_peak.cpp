@@ -147,7 +147,8 @@ TEST_CASE("true peak: a meter primed with what came before measures its part as 
     auto x = tone(2, rate, 40, M_PI / 2, 0.9, 1.0);
     for (std::size_t i = 0; i < 4800; ++i) // a 0.1 s fade-in
         for (std::size_t c = 0; c < 2; ++c)
-            x[2 * i + c] *= static_cast<float>(0.5 - 0.5 * std::cos(M_PI * static_cast<double>(i) / 4800.0));
+            x[2 * i + c] *=
+                static_cast<float>(0.5 - 0.5 * std::cos(M_PI * static_cast<double>(i) / 4800.0));
     const std::int64_t split = rate / 2 + 7;
     TruePeakMeter whole(2, rate), first(2, rate), second(2, rate), unprimed(2, rate);
     whole.add(x.data(), rate);
