@@ -10,6 +10,9 @@ namespace stillroom {
 
 namespace {
 
+// Layer faults listed per room (the room keeps a few; a forged state could send more).
+constexpr std::size_t kMaxListedLayerFaults = 20;
+
 // "a/b/status" -> ("a/b", "status").
 std::pair<std::string, std::string> split_topic(const std::string& topic) {
     const auto slash = topic.rfind('/');
@@ -181,9 +184,24 @@ Json Overview::room_json(const Room& r, DeviceTime now) const {
     Json problems = lib && lib->contains("problems") && (*lib)["problems"].is_array()
                         ? (*lib)["problems"]
                         : Json::array();
+    // An audio layer that broke mid-piece (docs/depth.md): file, piece and error, as the
+    // room bounds them; at most kMaxListedLayerFaults of them, strings only.
+    Json layer_faults = Json::array();
+    if (lib && lib->contains("layer_faults") && (*lib)["layer_faults"].is_array())
+        for (const auto& f : (*lib)["layer_faults"]) {
+            if (layer_faults.size() >= kMaxListedLayerFaults) break;
+            if (!f.is_object()) continue;
+            auto text = [&](const char* k) {
+                return f.contains(k) && f[k].is_string() ? f[k].get<std::string>().substr(0, 200)
+                                                         : std::string();
+            };
+            layer_faults.push_back(
+                {{"file", text("file")}, {"piece", text("piece")}, {"error", text("error")}});
+        }
     out["library"] = {{"version", lib ? (*lib).value("version", "") : ""},
                       {"in_force", lib ? (*lib).value("in_force", "disk") : "disk"},
                       {"problems", problems},
+                      {"layer_faults", layer_faults},
                       {"last_change", r.library_change}};
     Json& alerts = out["alerts"];
     // Library faults are the clinic's and the curator's to fix (never the therapist's).
@@ -195,6 +213,13 @@ Json Overview::room_json(const Room& r, DeviceTime now) const {
                           (out["library"]["in_force"] == "last-good"
                                ? ": the room runs its last good library"
                                : ": no session can start")}});
+    if (!layer_faults.empty())
+        alerts.push_back(
+            {{"kind", "layer_fault"},
+             {"text", std::to_string(layer_faults.size()) +
+                          (layer_faults.size() == 1 ? " audio layer" : " audio layers") +
+                          " failed (" + layer_faults[0]["file"].get<std::string>() +
+                          "): the piece plays on without it"}});
     const Json* session = r.have_state && st.contains("session") && st["session"].is_object()
                               ? &st["session"]
                               : nullptr;

@@ -1,4 +1,5 @@
-// Loudness measurement and its cache.
+// The loudness cache, and a new library's scan on every core (the meter:
+// loudness_meter.cpp).
 #include "playlists/loudness.hpp"
 
 #include "engine/json_reader.hpp"
@@ -6,12 +7,11 @@
 #include "playlists/audio_source.hpp"
 #include "playlists/loudness_worker.hpp"
 
-#include <ebur128.h>
-
 #include <algorithm>
-
 #include <cmath>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -19,95 +19,6 @@
 namespace stillroom {
 
 namespace fs = std::filesystem;
-
-namespace {
-ebur128_state* meter_state(void* p) {
-    return static_cast<ebur128_state*>(p);
-}
-} // namespace
-
-LoudnessMeter::LoudnessMeter(int channels, int sample_rate)
-    : channels_(channels), sample_rate_(sample_rate) {
-    if (channels <= 0 || sample_rate <= 0) return;
-    ebur128_state* st =
-        ebur128_init(static_cast<unsigned>(channels), static_cast<unsigned long>(sample_rate),
-                     EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK);
-    // A mono file plays on both sides of the room: measure it as it will be heard.
-    if (st && channels == 1) ebur128_set_channel(st, 0, EBUR128_DUAL_MONO);
-    state_ = st;
-}
-
-LoudnessMeter::~LoudnessMeter() {
-    ebur128_state* st = meter_state(state_);
-    if (st) ebur128_destroy(&st);
-}
-
-void LoudnessMeter::add(const float* interleaved, std::int64_t frames) {
-    if (!state_ || frames <= 0) return;
-    ebur128_add_frames_float(meter_state(state_), interleaved, static_cast<std::size_t>(frames));
-    frames_ += frames;
-}
-
-Loudness LoudnessMeter::result() const {
-    Loudness l;
-    if (!state_) return l;
-    double v = 0;
-    ebur128_state* st = meter_state(state_);
-    if (ebur128_loudness_global(st, &v) == EBUR128_SUCCESS && std::isfinite(v))
-        l.integrated_lufs = v;
-    double peak = 0;
-    for (int c = 0; c < channels_; ++c) {
-        double p = 0;
-        if (ebur128_true_peak(st, static_cast<unsigned>(c), &p) == EBUR128_SUCCESS)
-            peak = std::max(peak, p);
-    }
-    l.true_peak_dbtp = peak > 0 ? 20.0 * std::log10(peak) : -70;
-    l.duration_s = static_cast<double>(frames_) / sample_rate_;
-    l.sample_rate = sample_rate_;
-    l.channels = channels_;
-    return l;
-}
-
-std::optional<Loudness> measure_loudness(const fs::path& file, std::string* error,
-                                         const std::atomic<bool>* cancel) {
-    auto f = open_audio(file, error);
-    if (!f) return std::nullopt;
-    const auto& info = f->info();
-    if (too_long_to_measure(info.frames, info.sample_rate)) {
-        if (error)
-            *error =
-                "longer than " + std::to_string(kMaxMeasuredSeconds / 3600) + " h: not measured";
-        return std::nullopt;
-    }
-    // Never more than the bound, whatever the header said.
-    const std::int64_t max_frames = (kMaxMeasuredSeconds + 1) * info.sample_rate;
-    LoudnessMeter meter(info.channels, info.sample_rate);
-    if (!meter.ok()) {
-        if (error) *error = "cannot start the loudness meter";
-        return std::nullopt;
-    }
-    std::vector<float> buf(static_cast<std::size_t>(8192 * info.channels));
-    std::int64_t total = 0;
-    for (;;) {
-        if (cancel && cancel->load(std::memory_order_relaxed)) break;
-        if (total >= max_frames) break;
-        const auto n = f->read(buf.data(), 8192);
-        if (n <= 0) break;
-        meter.add(buf.data(), n);
-        total += n;
-    }
-    if (cancel && cancel->load(std::memory_order_relaxed)) {
-        if (error) *error = "measurement stopped";
-        return std::nullopt;
-    }
-    if (total < info.frames) {
-        if (error)
-            *error = "truncated: " + std::to_string(total) + " of " + std::to_string(info.frames) +
-                     " frames";
-        return std::nullopt;
-    }
-    return meter.result();
-}
 
 double normalisation_gain_db(const Loudness& l, double target) {
     if (l.integrated_lufs <= -69) return 0; // silence: leave it alone
@@ -203,12 +114,26 @@ std::optional<Loudness> LoudnessCache::cached(const std::string& file) {
     return it->second.second;
 }
 
+namespace {
+
+// A file longer than two parts is measured in parts of about this long, each on its own.
+constexpr std::int64_t kPartSeconds = 30;
+
+} // namespace
+
 void LoudnessCache::prefetch(const std::vector<std::string>& files, unsigned threads) {
     if (worker_) return;
     struct Job {
         std::string file;
         fs::path path;
         std::string stamp;
+        std::string error;                                 // the first part's to fail says why
+        std::vector<std::unique_ptr<LoudnessMeter>> parts; // one per part, in order
+    };
+    struct Part {
+        std::size_t job;
+        std::size_t index;     // its place among its file's parts
+        std::int64_t from, to; // to < 0: the whole file
     };
     std::vector<Job> jobs;
     {
@@ -217,7 +142,7 @@ void LoudnessCache::prefetch(const std::vector<std::string>& files, unsigned thr
             std::string error;
             const auto resolved = resolve_in_library(dir_, file, &error);
             if (!resolved) continue; // get() says why
-            Job job{file, *resolved, stamp_of(*resolved)};
+            Job job{file, *resolved, stamp_of(*resolved), {}, {}};
             auto it = entries_.find(file);
             if (job.stamp.empty() || (it != entries_.end() && it->second.first == job.stamp))
                 continue;
@@ -227,27 +152,67 @@ void LoudnessCache::prefetch(const std::vector<std::string>& files, unsigned thr
         }
     }
     if (jobs.empty()) return;
+    // The parts: a file that cannot be opened or is too long is one part, which fails with
+    // measure_loudness's reason.
+    std::vector<Part> parts;
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        std::string error;
+        const auto info = probe_audio(jobs[j].path, &error);
+        std::int64_t step = 0;
+        if (info && info->sample_rate > 0 && !too_long_to_measure(info->frames, info->sample_rate))
+            step = kPartSeconds * 10 * ((static_cast<std::int64_t>(info->sample_rate) + 5) / 10);
+        if (step == 0 || info->frames < 2 * step) {
+            parts.push_back({j, 0, 0, -1});
+            jobs[j].parts.emplace_back();
+            continue;
+        }
+        for (std::int64_t from = 0; from < info->frames; from += step) {
+            parts.push_back({j, jobs[j].parts.size(), from, std::min(info->frames, from + step)});
+            jobs[j].parts.emplace_back();
+        }
+    }
+    // Whole files first (up to two parts long), so no long one is left for the end.
+    std::vector<std::size_t> order(parts.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return (parts[a].to < 0) > (parts[b].to < 0);
+    });
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-    threads = std::min({threads, kMaxScanThreads, static_cast<unsigned>(jobs.size())});
+    threads = std::min({threads, kMaxScanThreads, static_cast<unsigned>(parts.size())});
+    std::mutex jobs_mutex;
     std::atomic<std::size_t> next{0};
     auto work = [&] {
-        for (std::size_t i = next++; i < jobs.size(); i = next++) {
-            const Job& job = jobs[i];
+        for (std::size_t i = next++; i < order.size(); i = next++) {
+            const Part& part = parts[order[i]];
+            Job& job = jobs[part.job];
             std::string error;
-            std::optional<Loudness> l;
+            std::unique_ptr<LoudnessMeter> meter;
             try { // nothing may escape a scan thread (std::terminate); the file says why
-                l = measure_loudness(job.path, &error);
+                if (part.to < 0) {
+                    if (auto l = measure_loudness(job.path, &error)) {
+                        std::lock_guard lock(mutex_);
+                        entries_[job.file] = {job.stamp, *l};
+                        failed_.erase(job.file);
+                        dirty_ = true;
+                        continue;
+                    }
+                } else if (auto f = open_audio(job.path, &error)) {
+                    meter =
+                        std::make_unique<LoudnessMeter>(f->info().channels, f->info().sample_rate);
+                    if (!meter->ok()) error = "cannot start the loudness meter";
+                    if (!meter->ok() || !measure_part(*f, part.from, part.to, *meter, &error))
+                        meter.reset();
+                }
             } catch (const std::exception& e) {
                 error = std::string("cannot measure: ") + e.what();
+                meter.reset();
             }
-            std::lock_guard lock(mutex_);
-            if (l) {
-                entries_[job.file] = {job.stamp, *l};
-                failed_.erase(job.file);
-                dirty_ = true;
-            } else {
-                failed_[job.file] = {job.stamp, error};
-            }
+            std::lock_guard lock(jobs_mutex);
+            if (meter)
+                job.parts[part.index] = std::move(meter);
+            else if (job.error.empty())
+                job.error = error.empty() ? "cannot measure" : error;
         }
     };
     std::vector<std::thread> pool;
@@ -261,6 +226,21 @@ void LoudnessCache::prefetch(const std::vector<std::string>& files, unsigned thr
     work(); // the calling thread is one of them
     for (auto& t : pool)
         t.join();
+    std::lock_guard lock(mutex_);
+    for (Job& job : jobs) {
+        if (!job.error.empty()) {
+            failed_[job.file] = {job.stamp, job.error};
+            continue;
+        }
+        std::vector<const LoudnessMeter*> measured;
+        for (const auto& m : job.parts)
+            if (m) measured.push_back(m.get());
+        if (measured.size() != job.parts.size() || job.parts.size() < 2)
+            continue; // measured whole (above)
+        entries_[job.file] = {job.stamp, LoudnessMeter::combine(measured)};
+        failed_.erase(job.file);
+        dirty_ = true;
+    }
 }
 
 void LoudnessCache::save() {

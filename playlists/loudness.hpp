@@ -1,7 +1,9 @@
-// EBU R128 loudness (libebur128, wrapped here once): integrated loudness and true peak of
-// a file, measured once and cached beside the library in .loudness-cache.json, keyed by
-// path, size and modification time.
+// EBU R128 loudness (libebur128, wrapped here once; the true peak is true_peak.hpp's): integrated
+// loudness and true peak of a file, measured once and cached beside the library in
+// .loudness-cache.json, keyed by path, size and modification time.
 #pragma once
+
+#include "playlists/true_peak.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -46,14 +48,35 @@ public:
     bool ok() const { return state_ != nullptr; }
     // Interleaved float frames, in order.
     void add(const float* interleaved, std::int64_t frames);
+    // For a meter that measures a part of a file starting at frame F (> 0): the
+    // loudness_lead_in() frames before F, given before the first add(). They complete the
+    // loudness blocks that end inside the part and fill the true peak's interpolator, and
+    // count for nothing else, so the parts of a file measured this way, combined, give what
+    // one pass over it gives (the blocks are the same; only the K-weighting filter starts
+    // afresh, a difference far below 0.01 LU: tests/unit/test_loudness_parts.cpp).
+    void lead_in(const float* interleaved, std::int64_t frames);
     // The loudness of everything added so far.
     Loudness result() const;
+    // The loudness of consecutive parts of one file, each measured by its own meter.
+    static Loudness combine(const std::vector<const LoudnessMeter*>& parts);
 
 private:
     void* state_ = nullptr; // ebur128_state (an unnamed struct in ebur128.h)
     int channels_ = 0, sample_rate_ = 0;
+    TruePeakMeter true_peak_; // libebur128's interpolator, vectorised (true_peak.hpp)
     std::int64_t frames_ = 0;
 };
+
+// The frames of audio before a part that its meter needs (LoudnessMeter::lead_in): three
+// of libebur128's 100 ms steps ((rate + 5) / 10 frames each). A part must start at a
+// multiple of that step.
+std::int64_t loudness_lead_in(int sample_rate);
+
+// Measures frames [from, to) of an opened file into `meter` (with its lead-in when from >
+// 0). False with *error when the file ends early, cannot be read, or `cancel` became true.
+class AudioSource;
+bool measure_part(AudioSource& file, std::int64_t from, std::int64_t to, LoudnessMeter& meter,
+                  std::string* error, const std::atomic<bool>* cancel = nullptr);
 
 // Measures a file (at most kMaxMeasuredSeconds of it). nullopt with *error when it cannot be
 // decoded, is too long, or `cancel` became true.
@@ -82,7 +105,9 @@ public:
                                 bool* pending = nullptr);
     // Measures the files of `files` (library-relative) that are not cached yet, on up to
     // `threads` threads at once (0: one per core, std::thread::hardware_concurrency(), at most
-    // kMaxScanThreads), so a new library's first load decodes on every core. The results
+    // kMaxScanThreads), so a new library's first load decodes on every core. A file longer
+    // than a minute is measured in parts of about 30 s (LoudnessMeter::lead_in), so three
+    // long layers keep two cores busy to the end. The results
     // land in this cache under its lock, a failure too (get() then answers its reason
     // without measuring again); only save() writes the cache file (one writer). Runs on: the
     // calling thread, which waits for the scan. With a worker it does nothing (the worker

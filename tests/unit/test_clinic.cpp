@@ -436,4 +436,34 @@ TEST_CASE("clinic overview: the broker stops: rooms as last seen, no room alert;
     CHECK(r["library"]["problems"].size() == 1);
     REQUIRE(kinds(r) == std::vector<std::string>{"library"});
     CHECK(r["alerts"][0]["text"] == "1 library error: the room runs its last good library");
+
+    // An audio layer that broke mid-piece: listed with the library, and its own alert, which
+    // clears when the room's state no longer has it. Junk in the list is dropped, and a
+    // forged list of thousands is cut to 20.
+    st["library"] = {
+        {"in_force", "disk"},
+        {"version", "0123456789abcdef"},
+        {"problems", Json::array()},
+        {"layer_faults", Json::array({{{"file", "audio/cath-5.flac"},
+                                       {"piece", "audio/cath-0.flac"},
+                                       {"error", "truncated: 44100 of 13230000 frames"}},
+                                      "junk",
+                                      {{"file", 7}}})}};
+    o.on_message("stillroom/r/state", dump_json(st), at(410));
+    const Json faulted = find_room(o.rooms(at(410)), "r");
+    REQUIRE(kinds(faulted) == std::vector<std::string>{"layer_fault"});
+    CHECK(faulted["alerts"][0]["text"] ==
+          "2 audio layers failed (audio/cath-5.flac): the piece plays on without it");
+    REQUIRE(faulted["library"]["layer_faults"].size() == 2);
+    CHECK(faulted["library"]["layer_faults"][0]["piece"] == "audio/cath-0.flac");
+    CHECK(faulted["library"]["layer_faults"][1]["file"] == "");
+    Json many = Json::array();
+    for (int i = 0; i < 5000; ++i)
+        many.push_back({{"file", "audio/x" + std::to_string(i) + ".flac"}});
+    st["library"]["layer_faults"] = many;
+    o.on_message("stillroom/r/state", dump_json(st), at(420));
+    CHECK(find_room(o.rooms(at(420)), "r")["library"]["layer_faults"].size() == 20);
+    st["library"]["layer_faults"] = Json::array(); // a new library: the fault is gone
+    o.on_message("stillroom/r/state", dump_json(st), at(430));
+    CHECK(kinds(find_room(o.rooms(at(430)), "r")).empty());
 }
