@@ -9,11 +9,9 @@
 #include "runtime/state_json.hpp"
 
 #include <ctime>
-#include <fcntl.h>
 #include <fstream>
 #include <iostream>
 #include <random>
-#include <unistd.h>
 
 namespace stillroom {
 
@@ -26,10 +24,6 @@ std::string read_boot_id() {
     std::string id;
     std::getline(in, id);
     return id;
-}
-
-fs::path anchor_path(const fs::path& state_dir, const std::string& id) {
-    return state_dir / "sessions" / (id + ".anchor");
 }
 
 // The room's time zone (room.json "timezone"; the loader has checked the name). A zone
@@ -75,29 +69,16 @@ void Room::write_anchor() {
     // Machine bookkeeping to bridge a restart: kept beside the journal, not in it, and
     // deleted when the session finishes. Besides the clocks it keeps the seq of the last
     // record written and what the session's record says now (dose, trim, overlays): a
-    // journal that loses records resumes with them (runtime/journal_repair.hpp). Written
-    // after every record that reaches the disk: temp file, fsync, rename. See docs/engine.md.
+    // journal that loses records resumes with them (runtime/journal_repair.hpp). A snapshot
+    // after every record that reaches the disk, written by the anchor writer's own thread
+    // (runtime/anchor_writer.hpp): no command waits for its fsync. See docs/engine.md.
     const Ms now = std::max(session_now(), session_->now());
-    const Json anchor = {{"boot_id", boot_id_},
-                         {"mono_origin_ms", origin_.time_since_epoch().count()},
-                         {"wall_origin_ms", clock_.wall_unix_ms() - session_now().count()},
-                         {"seq", last_seq_written_},
-                         {"record", session_facts(*session_, now)}};
-    const fs::path path = anchor_path(state_dir_, session_->id());
-    const fs::path tmp = path.string() + ".tmp";
-    const std::string text = dump_json(anchor) + "\n";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    bool ok = fd >= 0 &&
-              ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-              ::fsync(fd) == 0;
-    if (fd >= 0) ::close(fd);
-    std::error_code ec;
-    if (!ok) { // a full disk: the older anchor stays (its seq behind: nothing is taken from it
-               // but the dose)
-        fs::remove(tmp, ec);
-        return;
-    }
-    fs::rename(tmp, path, ec);
+    anchors_.write(anchor_path(state_dir_, session_->id()),
+                   {{"boot_id", boot_id_},
+                    {"mono_origin_ms", origin_.time_since_epoch().count()},
+                    {"wall_origin_ms", clock_.wall_unix_ms() - session_now().count()},
+                    {"seq", last_seq_written_},
+                    {"record", session_facts(*session_, now)}});
 }
 
 std::optional<std::string> Room::resume() {
@@ -112,9 +93,7 @@ std::optional<std::string> Room::resume() {
     Problems problems(path->string());
     JournalContents contents = read_journal(*path);
     // The state file beside the journal: the clocks, and what the record knew (seq, dose...).
-    std::ifstream anchor_in(anchor_path(state_dir_, path->stem().string()));
-    Json anchor = Json::parse(anchor_in, nullptr, false);
-    if (anchor.is_discarded() || !anchor.is_object()) anchor = Json(nullptr);
+    const Json anchor = read_anchor(state_dir_, path->stem().string());
     if (!contents.damaged.empty()) {
         journal_damage_ = std::to_string(contents.damaged.size()) +
                           " damaged journal record(s) skipped on resume (" +
@@ -240,7 +219,10 @@ CommandResult Room::start_by(const StartRequest& request, const std::string& by)
     last_seq_written_ = 0;
     session_ = std::make_unique<Session>(std::move(*setup));
     origin_ = clock_.now();
+    // The first anchor (the clock origins) is on disk before the start record: every journal
+    // a restart finds has the clocks that bridge the time down. The later ones lag at most.
     write_anchor();
+    anchors_.flush();
     start_vitals_locked(Ms{0});
     dispatch(session_->start());
     acting_by_.clear(); // device health from here on is the room's own
@@ -493,8 +475,7 @@ void Room::act(const Effects& effects) {
     for (const auto& e : effects) {
         if (std::holds_alternative<JournalRecord>(e.body)) continue; // queue_records wrote it
         if (std::holds_alternative<SessionFinished>(e.body) && session_) {
-            std::error_code ec;
-            fs::remove(anchor_path(state_dir_, session_->id()), ec);
+            anchors_.remove(anchor_path(state_dir_, session_->id())); // after any write to it
             clear_current_session(state_dir_, session_->id());
             if (journal_ && held_records_.empty()) journal_->release_preallocation();
         }

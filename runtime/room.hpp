@@ -12,6 +12,7 @@
 #include "engine/vitals_monitor.hpp"
 #include "library/library.hpp"
 #include "library/time_zone.hpp"
+#include "runtime/anchor_writer.hpp"
 #include "runtime/chart_entries.hpp"
 #include "runtime/journal_writer.hpp"
 #include "runtime/room_control.hpp"
@@ -129,6 +130,7 @@ private:
     bool write_held_records();
     void notify();
     Json state_locked() const;
+    // Hands the anchor's snapshot (clocks, seq written, the record's facts) to anchors_.
     void write_anchor();
     // Journals each device's health changes (faults and recoveries) during a session.
     // Returns whether anything changed.
@@ -189,6 +191,7 @@ private:
     std::deque<QueuedReading> vitals_inbox_;
     std::size_t vitals_inbox_dropped_ = 0;
     RefusalBudget refusals_; // refused MQTT commands: a bounded rate of journal records
+    AnchorWriter anchors_;   // the state file, off the lock; what waits is written on the way out
 };
 
 // A fresh opaque session id ("s-" and 12 hex digits) and a shuffle seed, from the OS.
