@@ -224,17 +224,19 @@ std::vector<AudioRoute> audio_routes(const fs::path& library_dir,
                      return got > 0 && sink.write(buf.data(), static_cast<std::size_t>(got));
                  });
          }});
-    routes.push_back({"PUT", kAudioFileRoute, Role::Curator,
-                      [uploads](const httplib::Request& req, httplib::Response& res) {
-                          std::string error;
-                          auto chunk = parse_upload_range(req.get_header_value("Content-Range"),
-                                                          req.body.size(), &error);
-                          if (!chunk) return reply(res, 400, {{"error", error}});
-                          const bool replace =
-                              req.has_param("replace") && req.get_param_value("replace") == "1";
-                          auto r = uploads->receive(req.matches[1], *chunk, req.body, replace);
-                          reply(res, r.status, r.body);
-                      }});
+    routes.push_back(
+        {"PUT", kAudioFileRoute, Role::Curator,
+         [uploads](const httplib::Request& req, httplib::Response& res) {
+             std::string error;
+             auto chunk =
+                 parse_upload_range(req.get_header_value("Content-Range"), req.body.size(), &error);
+             if (!chunk) return reply(res, 400, {{"error", error}});
+             const bool replace = req.has_param("replace") && req.get_param_value("replace") == "1";
+             auto r = uploads->receive(req.matches[1], *chunk, req.body, replace);
+             reply(res, r.status, r.body);
+             if (r.status == 429)
+                 res.set_header("Retry-After", std::to_string(r.body.value("retry_after", 1)));
+         }});
     routes.push_back({"DELETE", kAudioFileRoute, Role::Curator,
                       [uploads](const httplib::Request& req, httplib::Response& res) {
                           auto r = uploads->remove(req.matches[1]);

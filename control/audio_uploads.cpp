@@ -289,6 +289,14 @@ UploadResult AudioUploads::receive(const std::string& relative, const UploadChun
                                mib(limits_.max_parts_total) +
                                " in all): finish or wait for them (they expire after " +
                                std::to_string(limits_.part_lifetime.count() / 60'000) + " min)"}}};
+    if (chunk.start + data.size() == chunk.total && !take_save_token()) {
+        const std::string per_s = std::to_string(static_cast<int>(limits_.max_saves_per_second));
+        return {429,
+                {{"error", "the room saves at most " + per_s +
+                               " uploaded files a second (the session's journal shares the disk): "
+                               "send the last part again in a second"},
+                 {"retry_after", 1}}};
+    }
     if (!write_at(part, chunk.start, data)) {
         std::lock_guard lock(mutex_);
         parts_[key] = {part, chunk.start, clock_.now()};
@@ -434,6 +442,23 @@ void AudioUploads::run_check(const Check& check) {
     auto it = checks_.find(check.relative);
     if (it != checks_.end()) it->second = result;
     if (it != checks_.end() && lufs) lufs_[check.relative] = *lufs;
+}
+
+bool AudioUploads::take_save_token() {
+    const double rate = limits_.max_saves_per_second;
+    if (rate <= 0) return true;
+    std::lock_guard lock(mutex_);
+    const DeviceTime now = clock_.now();
+    if (save_tokens_ < 0) {
+        save_tokens_ = rate;
+    } else {
+        const double elapsed = std::chrono::duration<double>(now - save_tokens_at_).count();
+        save_tokens_ = std::min(rate, save_tokens_ + std::max(0.0, elapsed) * rate);
+    }
+    save_tokens_at_ = now;
+    if (save_tokens_ < 1) return false;
+    save_tokens_ -= 1;
+    return true;
 }
 
 Json AudioUploads::lufs(const std::string& relative) const {

@@ -40,6 +40,10 @@ struct UploadLimits {
     Ms sample{5'000};                            // audio decoded inside the request, each end
     Ms check_budget{60'000};                     // the background whole-file decode, per file
     std::size_t max_checks_queued = 32;          // whole-file decodes waiting (more: skipped)
+    // Files saved (each an fsync, which the session journal's fdatasync queues behind on the
+    // same disk): at most this many a second, in bursts of as many; a last chunk beyond it
+    // gets 429 with retry_after, to send again (the curator screen does).
+    double max_saves_per_second = 4;
 };
 
 struct UploadChunk {
@@ -110,6 +114,7 @@ private:
     void check_worker();
     void run_check(const Check& check);
     void remove_part_locked(const std::string& relative);
+    bool take_save_token(); // false: a save now would pass max_saves_per_second
 
     std::filesystem::path dir_;
     DeviceClock& clock_;
@@ -123,6 +128,8 @@ private:
     std::set<std::string> busy_;         // destinations with a request in progress
     std::map<std::string, Json> checks_; // background check results
     std::map<std::string, double> lufs_; // and the loudness each measured
+    double save_tokens_ = -1;            // the saves' bucket (-1: full, not yet used)
+    DeviceTime save_tokens_at_{};        // when it was last filled
     std::deque<Check> queue_;
     bool checking_ = false;
     bool stop_ = false;

@@ -240,3 +240,62 @@ TEST_CASE("a file the running session uses is neither replaced nor deleted (409,
     CHECK(uploads.remove("audio/other.wav").status == 404);
     CHECK(uploads.remove("../room.json").status == 400);
 }
+
+TEST_CASE("uploads: the room saves at most max_saves_per_second files; a last chunk beyond it "
+          "gets 429 with retry_after and is sent again") {
+    // Each save is an fsync that the session journal's fdatasync queues behind (bench_hostile:
+    // 16 curators saving 270 files a second held a therapist tap for 200-290 ms).
+    TempDir dir;
+    const fs::path lib = dir.path / "lib";
+    fs::create_directories(lib / "audio");
+    ManualDeviceClock clock;
+    UploadLimits limits;
+    limits.max_saves_per_second = 2;
+    AudioUploads uploads(lib, clock, limits);
+    const std::string bytes = audio_bytes(dir.path / "t.wav", AudioFormat::Wav16, 8000, 1.0);
+    REQUIRE(bytes.size() > 1000);
+    struct Row {
+        const char* file;
+        double at_s; // device time since the start
+        int status;
+    };
+    const Row rows[] = {
+        {"audio/a.wav", 0, 201},   {"audio/b.wav", 0, 201}, // a burst of 2
+        {"audio/c.wav", 0, 429},                            // the third in that second
+        {"audio/c.wav", 0.4, 429},                          // not yet a whole token
+        {"audio/c.wav", 0.5, 201},                          // 0.5 s at 2 a second: one
+        {"audio/d.wav", 0.5, 429},
+    };
+    const DeviceTime start = clock.now();
+    for (const auto& row : rows) {
+        CAPTURE(row.file);
+        CAPTURE(row.at_s);
+        clock.advance_to(start + Ms{static_cast<Ms::rep>(row.at_s * 1000)});
+        const auto r = uploads.receive(row.file, whole(bytes), bytes, false);
+        CAPTURE(r.body.dump());
+        CHECK(r.status == row.status);
+        if (row.status == 429) {
+            CHECK(r.body["retry_after"] == 1);
+            CHECK(r.body["error"].get<std::string>().find("at most 2 uploaded files a second") !=
+                  std::string::npos);
+        }
+        CHECK(fs::exists(lib / row.file) == (row.status == 201)); // (c's 429s come first)
+    }
+    // A file in chunks: the first chunks are taken whatever the rate; only its last one waits,
+    // and the chunks already received stay (the last is sent again, not the whole file).
+    clock.advance_to(start + Ms{600}); // 0.2 of a token
+    const std::size_t half = bytes.size() / 2;
+    const auto first =
+        uploads.receive("audio/e.wav", {0, bytes.size()}, bytes.substr(0, half), false);
+    CHECK(first.status == 202);
+    const auto last =
+        uploads.receive("audio/e.wav", {half, bytes.size()}, bytes.substr(half), false);
+    CHECK(last.status == 429);
+    CHECK_FALSE(fs::exists(lib / "audio/e.wav"));
+    clock.advance_to(start + Ms{1100});
+    const auto again =
+        uploads.receive("audio/e.wav", {half, bytes.size()}, bytes.substr(half), false);
+    CAPTURE(again.body.dump());
+    CHECK(again.status == 201);
+    CHECK(read_bytes(lib / "audio/e.wav") == bytes);
+}
