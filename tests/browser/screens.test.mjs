@@ -222,17 +222,31 @@ test("Volume, Comfort, Lights up and End stay on the screen however much sits ab
 });
 
 // What a busy session holds above the arc (one flagged reading pinned, a monitor with a high
-// alert, no reminder due), shown to the page with the room's stream paused: a room with monitors is not needed
-// to lay it out.
-async function busySession(p) {
-  await p.evaluate(() => { eventsAbort.abort(); const s = structuredClone(state);
+// alert and its minute trend, no reminder due), shown to the page with the room's stream paused: a room with monitors is not needed
+// to lay it out. `reminders` keeps the room's overdue reminders (pinned too); `monitoring` opens
+// the monitoring clock with its discharge checklist (a template with "monitoring", after the
+// dose); `monitors: false` is a room without monitors and nothing pinned; `flagged: false`
+// neither the flagged reading nor the monitor's alert (the live values and their trend only).
+async function busySession(p, { reminders = false, monitoring = false, monitors = true, flagged = true } = {}) {
+  await p.evaluate(([keep, monitoring, monitors, flagged]) => { eventsAbort.abort(); const s = structuredClone(state);
     const at = s.session.since_start;
-    s.session.reminders = []; // none overdue: one reading pinned
+    if (!keep) s.session.reminders = []; // none overdue: one reading pinned
+    if (monitoring) s.session.monitoring = { after_dose_s: 7200, left_s: 7200 - s.session.since_dose, reached: false, ready: false, discharged: null,
+      checklist: [{ item: "monitoring_time", ok: false }, { item: "bp_in_range", ok: false, bp: { systolic: 175, diastolic: 96 } },
+                  { item: "sedation_resolved", ok: false }, { item: "dissociation_resolved", ok: false }] };
+    if (!monitors) { render(s); return; }
+    s.session.vitals_trend = Array.from({ length: Math.floor(at / 60) }, (_, i) => ({ minute_s: i * 60,
+      spo2: { median: 90 + (i % 9), min: 89, max: 99, n: 60 }, hr: { median: 60 + (i % 30), min: 58, max: 95, n: 60 } }));
+    s.session.vitals_live = { spo2: { value: 89, source: "oxi", age_s: 1 }, hr: { value: 72, source: "oxi", age_s: 1 } };
+    if (!flagged) { s.session.alerts = []; render(s); return; }
     s.session.vitals = [...(s.session.vitals || []), { at, since_dose: s.session.since_dose, systolic: 175, diastolic: 96, flags: ["systolic_high"] }];
     s.session.entries = [...(s.session.entries || []), { seq: 99999, kind: "vitals", t_s: at, value: { systolic: 175, diastolic: 96 }, status: "final", by: "x", corrections: [] }];
-    s.session.vitals_live = { spo2: { value: 89, source: "oxi", age_s: 1 }, hr: { value: 72, source: "oxi", age_s: 1 } };
     s.session.alerts = [{ id: "a1", kind: "spo2_low", priority: "high", since_s: at - 70, value: 89, source: "oxi", escalated: true }];
-    render(s); });
+    render(s); }, [reminders, monitoring, monitors, flagged]);
+  if (monitoring) await p.waitForSelector("#monitoring:not(.hidden)");
+  if (!monitors) return;
+  await p.waitForSelector("#timeline #tl-vitals polyline", { state: "attached" });
+  if (!flagged) return;
   await p.waitForSelector("#pinned .pin-vitals");
   await p.waitForSelector("#mon-alerts .mon-alert");
 }
@@ -243,6 +257,15 @@ function coveredTicks(p) {
     return [...document.querySelectorAll("#timeline text.tick")].map((t) => [t.textContent, t.getBoundingClientRect()])
       .filter(([, r]) => docks.some((d) => r.bottom > d.top && r.top < d.bottom && r.right > d.left && r.left < d.right))
       .map(([what, r]) => `${what} at ${Math.round(r.top)}-${Math.round(r.bottom)}`);
+  });
+}
+
+// The arc's time labels not wholly on the screen above the pinned control rows.
+function ticksOutOfView(p) {
+  return p.evaluate(() => {
+    const top = Math.min(innerHeight, ...[...document.querySelectorAll("#session .controls")].map((d) => d.getBoundingClientRect().top));
+    return [...document.querySelectorAll("#timeline text.tick")].map((t) => [t.textContent, t.getBoundingClientRect()])
+      .filter(([, r]) => r.top < 0 || r.bottom > top).map(([what, r]) => `${what} at ${Math.round(r.top)}-${Math.round(r.bottom)} (the rows from ${Math.round(top)})`);
   });
 }
 
@@ -267,6 +290,108 @@ test("each control row fits on its line and the pinned rows never cover the arc'
     }
     await p.evaluate(() => scrollTo(0, 0));
     await p.screenshot({ path: join(SHOTS, `controls-arc-${where}.png`) });
+    await p.evaluate(() => { listen(); });
+    await p.context().close();
+  }
+});
+
+test("on a phone the phase's clocks are in view as the session screen opens, the controls beneath them", async () => {
+  assert.ok(await waitFor(async () => (await state()).session.reminders.length >= 2, 40000), "the demo did not raise two reminders");
+  const p = await page({ width: 390, height: 844 });
+  await p.waitForSelector("#session:not(.hidden)");
+  await p.waitForSelector("#timeline svg g.phase");
+  // What the walk met 40 minutes in: two reminders overdue and a flagged reading pinned, a
+  // monitor with its alert, all above the phase.
+  await busySession(p, { reminders: true });
+  await p.waitForFunction(() => document.querySelectorAll("#pinned .pin-reminder").length >= 2);
+  await p.evaluate(() => scrollTo(0, 0));
+  // Time in the phase, since the dose and the next phase: each shown somewhere on the screen,
+  // whole, and under nothing (the element at its centre is itself).
+  const unseen = await p.evaluate(() => Object.entries({ "time in phase": "#phase-clock, #dock-phase", "since dose": "#since-dose, #dock-dose",
+                                                        "next phase": "#next-phase, #dock-next" }).filter(([, sel]) =>
+    ![...document.querySelectorAll(sel)].some((e) => {
+      const r = e.getBoundingClientRect();
+      if (r.width === 0 || r.top < 0 || r.bottom > innerHeight || r.left < 0 || r.right > innerWidth || !e.textContent.trim()) return false;
+      const at = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+      return at && (at === e || e.contains(at));
+    })).map(([what]) => what));
+  await p.screenshot({ path: join(SHOTS, "phone-clocks-390x844.png") });
+  assert.deepEqual(unseen, [], "clocks out of sight at 390x844 without scrolling");
+  for (const id of ["#b-hold", "#b-next", "#b-vol-down", "#b-comfort", "#b-lights", "#b-end"]) assert.ok(await fullyVisible(p, id), `${id} is out of reach`);
+  await p.evaluate(() => { listen(); });
+  await p.context().close();
+});
+
+test("no control row leaves an empty cell: before the dose, after it and with a booster due", async () => {
+  for (const [w, h] of [[1180, 820], [820, 1180], [390, 844]]) {
+    const p = await page({ width: w, height: h });
+    await p.waitForSelector("#session:not(.hidden)");
+    await p.waitForSelector("#dose-given:not(.hidden)");
+    // Each line of a control row runs from the row's left edge to its right (a gap at the end
+    // of a line is an empty cell); a landscape tablet's rows are one line each.
+    const gaps = () => p.evaluate(() => [...document.querySelectorAll("#session .controls")].flatMap((d) => {
+      const box = d.getBoundingClientRect(), s = getComputedStyle(d);
+      const left = box.left + parseFloat(s.paddingLeft) + parseFloat(s.borderLeftWidth), right = box.right - parseFloat(s.paddingRight) - parseFloat(s.borderRightWidth);
+      const lines = []; // items whose middles lie in one line's height share it
+      for (const e of d.children) {
+        const r = e.getBoundingClientRect(), mid = (r.top + r.bottom) / 2;
+        if (!r.width) continue;
+        let l = lines.find((x) => mid > x.top && mid < x.bottom);
+        if (!l) lines.push(l = { top: r.top, bottom: r.bottom, left: Infinity, right: -Infinity, what: [] });
+        l.left = Math.min(l.left, r.left); l.right = Math.max(l.right, r.right); l.what.push(e.id || e.className);
+      }
+      if (lines.length < 2) return [];
+      return lines.filter((l) => l.left > left + 2 || l.right < right - 2)
+        .map((l) => `${d.id}: ${l.what.join(" ")} spans ${Math.round(l.left - left)}..${Math.round(l.right - left)} of ${Math.round(right - left)}`);
+    }));
+    const where = `${w}x${h}`;
+    assert.deepEqual(await gaps(), [], `an empty cell after the dose at ${where}`);
+    await p.screenshot({ path: join(SHOTS, `controls-cells-${where}.png`) });
+    await p.evaluate(() => { eventsAbort.abort(); const s = structuredClone(state); s.session.since_dose = null; render(s); });
+    await p.waitForSelector("#b-dose:not(.hidden)");
+    assert.deepEqual(await gaps(), [], `an empty cell before the dose at ${where}`);
+    await p.evaluate(() => { const s = structuredClone(state); s.session.since_dose = 600;
+      s.session.has_booster = true; s.session.booster = false; s.session.booster_available = true; render(s); });
+    await p.waitForSelector("#b-booster:not(.hidden)");
+    assert.deepEqual(await gaps(), [], `an empty cell with the booster due at ${where}`);
+    await p.evaluate(() => { listen(); });
+    await p.context().close();
+  }
+});
+
+test("the vitals trend on the arc has a band of its own: it crosses no phase's name", async () => {
+  for (const [w, h] of [[1180, 820], [820, 1180], [390, 844]]) {
+    const p = await page({ width: w, height: h });
+    await p.waitForSelector("#session:not(.hidden)");
+    await p.waitForSelector("#timeline svg g.phase");
+    await busySession(p);
+    const crossed = await p.evaluate(() => {
+      const lines = [...document.querySelectorAll("#tl-vitals polyline")].map((l) => l.getBoundingClientRect());
+      return [...document.querySelectorAll("#timeline g.phase text")].filter((t) => { const r = t.getBoundingClientRect();
+        return lines.some((l) => l.left < r.right && l.right > r.left && l.top < r.bottom && l.bottom > r.top); }).map((t) => t.textContent);
+    });
+    assert.ok(await p.locator("#tl-vitals polyline").count() === 2, "no SpO2 and pulse lines on the arc");
+    assert.deepEqual(crossed, [], `phase names under the trend at ${w}x${h}`);
+    if (w === 1180) await p.locator("#timeline").screenshot({ path: join(SHOTS, "arc-trend-1180x820.png") });
+    await p.evaluate(() => { listen(); });
+    await p.context().close();
+  }
+});
+
+test("with the monitoring clock open, the arc's time labels stay clear of the controls", async () => {
+  for (const [w, h] of [[1180, 820], [820, 1180], [390, 844]]) {
+    const p = await page({ width: w, height: h });
+    await p.waitForSelector("#session:not(.hidden)");
+    await p.waitForSelector("#timeline svg text.tick");
+    // After the dose, the monitoring clock and its checklist above the phase, in a room whose
+    // oximeter shows its live values and trend (what the walk met; no alert, nothing pinned).
+    await busySession(p, { monitoring: true, flagged: false });
+    const where = `${w}x${h}`;
+    if (w > 600) assert.deepEqual(await ticksOutOfView(p), [], `the arc's time labels out of view at ${where}, as the screen opens`);
+    await p.evaluate(() => document.getElementById("timeline").scrollIntoView({ block: "start" }));
+    assert.deepEqual(await coveredTicks(p), [], `the arc's time labels under the controls at ${where}, scrolled to the arc`);
+    await p.evaluate(() => scrollTo(0, 0));
+    await p.screenshot({ path: join(SHOTS, `monitoring-arc-${where}.png`) });
     await p.evaluate(() => { listen(); });
     await p.context().close();
   }
