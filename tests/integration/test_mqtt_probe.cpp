@@ -17,15 +17,30 @@
 using namespace stillroom;
 using namespace stillroom::test;
 
+namespace {
+
+// Two real mosquittos on loopback, each in its own folder: the first to freeze, the next.
+struct TwoBrokers {
+    TempDir dir;
+    int port_a = free_loopback_port(), port_b = free_loopback_port();
+    Broker a{make_dir("a"), port_a}, b{make_dir("b"), port_b};
+    TwoBrokers() {
+        REQUIRE(a.start());
+        REQUIRE(b.start());
+    }
+    std::string make_dir(const char* name) {
+        std::filesystem::create_directories(dir.path / name);
+        return (dir.path / name).string();
+    }
+};
+
+} // namespace
+
 TEST_CASE("MQTT: a frozen broker is given up within 5 s (liveness probe) and the next one "
           "used; without the probe the keepalive takes longer") {
-    TempDir dir;
-    const int port_a = free_loopback_port(), port_b = free_loopback_port();
-    std::filesystem::create_directories(dir.path / "a");
-    std::filesystem::create_directories(dir.path / "b");
-    Broker a((dir.path / "a").string(), port_a), b((dir.path / "b").string(), port_b);
-    REQUIRE(a.start());
-    REQUIRE(b.start());
+    TwoBrokers brokers;
+    const int port_a = brokers.port_a, port_b = brokers.port_b;
+    Broker& a = brokers.a; // the one to freeze (b runs on, as the next)
     struct Row {
         std::string what;
         bool probe;
@@ -78,13 +93,9 @@ TEST_CASE("MQTT: a frozen broker is given up within 5 s (liveness probe) and the
 // instead of publishing a stale "offline" (without the DISCONNECT, it publishes it).
 TEST_CASE("MQTT: a broker that accepts the connection but never completes the handshake is "
           "left after the handshake deadline (2 s), and its will is not published late") {
-    TempDir dir;
-    const int port_a = free_loopback_port(), port_b = free_loopback_port();
-    std::filesystem::create_directories(dir.path / "a");
-    std::filesystem::create_directories(dir.path / "b");
-    Broker a((dir.path / "a").string(), port_a), b((dir.path / "b").string(), port_b);
-    REQUIRE(a.start());
-    REQUIRE(b.start());
+    TwoBrokers brokers;
+    const int port_a = brokers.port_a, port_b = brokers.port_b;
+    Broker& a = brokers.a; // the one to freeze (b runs on, as the next)
     struct Row {
         std::string what;
         Ms deadline;

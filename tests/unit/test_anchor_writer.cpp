@@ -157,17 +157,26 @@ std::int64_t last_seq_on_disk(const fs::path& state, const std::string& id) {
     return j.records.empty() ? 0 : j.records.back().value("seq", std::int64_t{0});
 }
 
+// A room with the anchor's fsync gated, its session started.
+struct StartedRoom {
+    AnchorGateInstalled gate;
+    TempDir dir;
+    ManualClock clock;
+    fs::path state = dir.path / "state";
+    std::optional<Room> room{std::in_place, anchor_test_library(dir.path / "lib"), state, clock};
+    std::string id = started_id(*room);
+    static std::string started_id(Room& r) {
+        REQUIRE(r.start({"s", ""}).ok);
+        return r.state()["session"]["id"].get<std::string>();
+    }
+};
+
 } // namespace
 
 TEST_CASE("a tap is answered while the anchor's fsync is held; the anchor lands afterwards with "
           "the tap's seq") {
-    AnchorGateInstalled gate;
-    TempDir dir;
-    ManualClock clock;
-    const fs::path state = dir.path / "state";
-    std::optional<Room> room(std::in_place, anchor_test_library(dir.path / "lib"), state, clock);
-    REQUIRE(room->start({"s", ""}).ok);
-    const std::string id = room->state()["session"]["id"].get<std::string>();
+    StartedRoom rig;
+    auto& [gate, dir, clock, state, room, id] = rig;
     REQUIRE(read_anchor(state, id).is_object()); // the start's anchor: on disk before it answers
     clock.advance_by(std::chrono::minutes{1});
     gate.arm();
@@ -204,13 +213,8 @@ TEST_CASE("a tap is answered while the anchor's fsync is held; the anchor lands 
 }
 
 TEST_CASE("the session's end removes the anchor even while a write of it is under way") {
-    AnchorGateInstalled gate;
-    TempDir dir;
-    ManualClock clock;
-    const fs::path state = dir.path / "state";
-    std::optional<Room> room(std::in_place, anchor_test_library(dir.path / "lib"), state, clock);
-    REQUIRE(room->start({"s", ""}).ok);
-    const std::string id = room->state()["session"]["id"].get<std::string>();
+    StartedRoom rig;
+    auto& [gate, dir, clock, state, room, id] = rig;
     clock.advance_by(std::chrono::minutes{1});
     gate.arm();
     REQUIRE(room->command(cmd(CommandKind::Comfort)).ok);
