@@ -162,7 +162,8 @@ std::optional<UploadChunk> parse_upload_range(const std::string& header, std::si
 AudioUploads::AudioUploads(fs::path library_dir, DeviceClock& clock, UploadLimits limits,
                            FreeSpace free_space)
     : dir_(std::move(library_dir)), clock_(clock), limits_(limits),
-      free_space_(std::move(free_space)) {
+      free_space_(std::move(free_space)), save_tokens_(limits.max_saves_per_second),
+      save_tokens_at_(clock.now()) {
     // A restart ends every upload in progress: its part is deleted, the client starts again.
     std::error_code ec;
     std::vector<fs::path> stale;
@@ -449,12 +450,8 @@ bool AudioUploads::take_save_token() {
     if (rate <= 0) return true;
     std::lock_guard lock(mutex_);
     const DeviceTime now = clock_.now();
-    if (save_tokens_ < 0) {
-        save_tokens_ = rate;
-    } else {
-        const double elapsed = std::chrono::duration<double>(now - save_tokens_at_).count();
-        save_tokens_ = std::min(rate, save_tokens_ + std::max(0.0, elapsed) * rate);
-    }
+    const double elapsed = std::chrono::duration<double>(now - save_tokens_at_).count();
+    save_tokens_ = std::min(rate, save_tokens_ + std::max(0.0, elapsed) * rate);
     save_tokens_at_ = now;
     if (save_tokens_ < 1) return false;
     save_tokens_ -= 1;

@@ -128,7 +128,7 @@ private:
     std::set<std::string> busy_;         // destinations with a request in progress
     std::map<std::string, Json> checks_; // background check results
     std::map<std::string, double> lufs_; // and the loudness each measured
-    double save_tokens_ = -1;            // the saves' bucket (-1: full, not yet used)
+    double save_tokens_ = 0;             // the saves' bucket (full at the start)
     DeviceTime save_tokens_at_{};        // when it was last filled
     std::deque<Check> queue_;
     bool checking_ = false;

@@ -392,25 +392,31 @@ bool MqttClient::handshake(int* wait_ms) {
     }
     handshake_timeouts_.fetch_add(1);
     const bool answered = session_.load();
-    if (!answered) { // no CONNACK: the broker answers nothing (frozen), skip it for a while
+    const std::string what =
+        answered ? std::to_string(handshake_mids_.size()) + " subscription(s) unacknowledged"
+                 : std::string("no CONNACK");
+    // No CONNACK: the broker answers nothing (frozen), skipped for a while.
+    give_up(!answered,
+            "broker " + broker() + " did not complete the handshake (" + what + "); trying again",
+            "did not complete the handshake in " + std::to_string(now - handshake_start_ms_) +
+                " ms (" + what + "); a new connection");
+    handshake_start_ms_ = -1;
+    return false;
+}
+
+void MqttClient::give_up(bool frozen, const std::string& error, const std::string& log) {
+    // Runs on: the network thread.
+    if (frozen) {
         frozen_ = true;
         frozen_index_ = broker_index_.load();
         frozen_until_ = clock_.now() + kFrozenSkip;
     }
-    const std::string what =
-        answered ? std::to_string(handshake_mids_.size()) + " subscription(s) unacknowledged"
-                 : std::string("no CONNACK");
     {
         std::lock_guard lock(error_mutex_);
-        last_error_ =
-            "broker " + broker() + " did not complete the handshake (" + what + "); trying again";
+        last_error_ = error;
     }
-    std::cerr << "stillroom: mqtt: broker " << broker() << " did not complete the handshake in "
-              << (now - handshake_start_ms_) << " ms (" << what << "); a new connection"
-              << std::endl;
-    handshake_start_ms_ = -1;
+    std::cerr << "stillroom: mqtt: broker " << broker() << " " << log << std::endl;
     abandon();
-    return false;
 }
 
 void MqttClient::abandon() {
@@ -511,16 +517,9 @@ bool MqttClient::probe(int* wait_ms) {
         }
         probe_sent_ms_ = -1;
         probe_timeouts_.fetch_add(1);
-        frozen_ = true;
-        frozen_index_ = broker_index_.load();
-        frozen_until_ = clock_.now() + kFrozenSkip;
-        {
-            std::lock_guard lock(error_mutex_);
-            last_error_ = "broker " + broker() + " stopped answering; trying the next";
-        }
-        std::cerr << "stillroom: mqtt: broker " << broker() << " answered nothing for "
-                  << (now - heard) << " ms (liveness probe); giving it up" << std::endl;
-        abandon();
+        give_up(true, "broker " + broker() + " stopped answering; trying the next",
+                "answered nothing for " + std::to_string(now - heard) +
+                    " ms (liveness probe); giving it up");
         return false;
     }
     const std::int64_t quiet_left = heard + options_.probe_quiet.count() - now;

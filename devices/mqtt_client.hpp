@@ -177,6 +177,9 @@ private:
     // connection was given up. Lowers *wait_ms to the time left.
     bool handshake(int* wait_ms);
     void abandon(); // a DISCONNECT (no will) and the socket closed; reconnect follows
+    // Gives up the current broker (for `frozen`: skipped for kFrozenSkip while another is
+    // listed): `error` for health, `log` after "broker HOST:PORT " in the log, then abandon().
+    void give_up(bool frozen, const std::string& error, const std::string& log);
     void heard_from_broker() { inbound_ms_ = clock_.now().time_since_epoch().count(); }
     // Runs on: the network thread after each loop turn. False: the broker is given up. Sets
     // *wait_ms to how long the next loop turn may wait.

@@ -160,7 +160,7 @@ void LoudnessCache::prefetch(const std::vector<std::string>& files, unsigned thr
         const auto info = probe_audio(jobs[j].path, &error);
         std::int64_t step = 0;
         if (info && info->sample_rate > 0 && !too_long_to_measure(info->frames, info->sample_rate))
-            step = kPartSeconds * 10 * ((static_cast<std::int64_t>(info->sample_rate) + 5) / 10);
+            step = kPartSeconds * 10 * loudness_step(info->sample_rate);
         if (step == 0 || info->frames < 2 * step) {
             parts.push_back({j, 0, 0, -1});
             jobs[j].parts.emplace_back();

@@ -71,6 +71,8 @@ private:
 // of libebur128's 100 ms steps ((rate + 5) / 10 frames each). A part must start at a
 // multiple of that step.
 std::int64_t loudness_lead_in(int sample_rate);
+// libebur128's 100 ms step in frames ((rate + 5) / 10): where a part may start.
+std::int64_t loudness_step(int sample_rate);
 
 // Measures frames [from, to) of an opened file into `meter` (with its lead-in when from >
 // 0). False with *error when the file ends early, cannot be read, or `cancel` became true.

@@ -86,8 +86,12 @@ Loudness LoudnessMeter::result() const {
     return l;
 }
 
+std::int64_t loudness_step(int sample_rate) {
+    return (static_cast<std::int64_t>(sample_rate) + 5) / 10;
+}
+
 std::int64_t loudness_lead_in(int sample_rate) {
-    return 3 * ((static_cast<std::int64_t>(sample_rate) + 5) / 10);
+    return 3 * loudness_step(sample_rate);
 }
 
 bool measure_part(AudioSource& file, std::int64_t from, std::int64_t to, LoudnessMeter& meter,
